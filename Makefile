@@ -1,0 +1,121 @@
+# faultline — build, test, fuzz, bench.
+#
+#   make            build/faultline (optimised, warnings are errors)
+#   make deps       install the Debian packages (root; fast when present)
+#   make test       deps if missing, then every test under ASan + UBSan,
+#                   a short fuzz of each parser, and the CLI tests
+#   make fuzz       longer libFuzzer runs (FUZZ_SECONDS each, default 300)
+#   make bench      benchmarks (optimised build); prints figures and ratios
+#   make run        deps, build, then the default test (`faultline test`)
+#
+# Objects never mix: build/obj (release), build/asan (sanitized tests),
+# build/fuzz (clang + libFuzzer), build/bench.
+
+CC      ?= gcc
+BUILD   ?= build
+SHARED  ?= $(abspath ../shared)
+FUZZ_SECONDS ?= 300
+FUZZ_QUICK_SECONDS ?= 5
+
+PKG_LIBS   := jansson
+WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASE_FLAGS := -std=c11 -D_GNU_SOURCE -I. -MMD -MP $(WARN)
+CFLAGS     ?= -O2 -g
+LDLIBS     := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -ljansson) -lpthread -lm
+SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+# The library: everything but the command-line entry point.
+LIB_SRCS  := $(filter-out harness/main.c,$(wildcard harness/*.c checkers/*.c workloads/*.c))
+MAIN_SRC  := harness/main.c
+TEST_SRCS := $(wildcard tests/test_*.c)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRCS := $(wildcard bench/bench_*.c)
+
+LIB_OBJS      := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+ASAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o)
+BENCH_LIB_OBJS := $(LIB_OBJS)
+
+TESTS   := $(TEST_SRCS:tests/%.c=$(BUILD)/asan/tests/%)
+FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all deps test unit-tests fuzz fuzz-quick bench run clean check-deps
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/faultline
+
+deps:
+	@scripts/deps.sh
+
+check-deps:
+	@scripts/deps.sh --check 2>/dev/null || scripts/deps.sh
+
+# ---- release build -------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_FLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libfaultline.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+
+$(BUILD)/faultline: $(BUILD)/obj/harness/main.o $(BUILD)/libfaultline.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- sanitized build for tests ---------------------------------------------
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_FLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/asan/libfaultline.a: $(ASAN_LIB_OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/asan/faultline: $(BUILD)/asan/harness/main.o $(BUILD)/asan/libfaultline.a
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/%.o $(BUILD)/asan/libfaultline.a
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+# ---- fuzzers (clang + libFuzzer) ---------------------------------------------
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -I. -MMD -MP -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+
+$(BUILD)/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+# ---- benchmarks (release flags) ------------------------------------------------
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libfaultline.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- entry points -------------------------------------------------------------
+unit-tests: $(TESTS) $(BUILD)/asan/faultline $(BUILD)/faultline
+	@scripts/run-tests.sh $(TESTS)
+
+fuzz-quick: $(FUZZERS)
+	@scripts/run-fuzz.sh $(FUZZ_QUICK_SECONDS) $(FUZZERS)
+
+fuzz: $(FUZZERS)
+	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+# Fuzzers first, so the last line printed is the suite's "N passed, N failed".
+test: check-deps
+	@$(MAKE) --no-print-directory fuzz-quick
+	@$(MAKE) --no-print-directory unit-tests
+
+bench: $(BENCHES) $(BUILD)/faultline
+	@scripts/run-bench.sh $(BENCHES)
+
+run: check-deps $(BUILD)/faultline
+	$(BUILD)/faultline test
+
+clean:
+	rm -rf $(BUILD)
+
+export SHARED BUILD
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

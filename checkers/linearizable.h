@@ -1,0 +1,80 @@
+/*
+ * linearizable: decides whether a history is linearizable with respect to a
+ * sequential model, and explains why not.
+ *
+ * The search is Wing & Gong's, as improved by Lowe: try operations in the
+ * order of their invocations, linearize any that could take effect now,
+ * backtrack when stuck, and memoize (set of linearized operations, model
+ * state) pairs already explored. Histories are split by key first
+ * (P-compositionality: a history is linearizable iff each key's is), and
+ * keys are checked in parallel.
+ *
+ * Jepsen semantics: `fail` operations are dropped; `info` operations and
+ * invocations that never completed may take effect at any point after
+ * their invocation, or never.
+ *
+ * Ownership: lin_check() returns a result owned by the caller
+ * (lin_result_free); the result borrows nothing from the history, except
+ * that positions it reports index into that history's events.
+ */
+#ifndef FL_LINEARIZABLE_H
+#define FL_LINEARIZABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "harness/fl_error.h"
+#include "harness/history.h"
+
+typedef enum lin_verdict {
+    LIN_VALID = 0,    /* exit code 0 */
+    LIN_INVALID = 1,  /* exit code 1 */
+    LIN_UNKNOWN = 2,  /* a time or memory budget ran out: exit code 2 */
+} lin_verdict;
+
+typedef struct lin_options {
+    const char *model;        /* "register", "cas-register", ... */
+    const json_t *initial;    /* model's initial value; NULL = JSON null */
+    bool nil_reads_unknown;   /* Knossos: a read returning null constrains
+                                 nothing */
+    double time_limit_s;      /* <= 0: none */
+    size_t memory_limit_mb;   /* 0: none */
+    int threads;              /* <= 0: number of online cores */
+    bool no_split;            /* check all keys as one object (a key-aware
+                                 model then sees every key) */
+    bool shrink;              /* minimise counterexamples (delta debugging) */
+} lin_options;
+
+/* Sets every field to its default (model "cas-register", no limits...). */
+void lin_options_init(lin_options *opt);
+
+typedef struct lin_result lin_result;
+
+/*
+ * Check h. Returns FL_OK with *out set whatever the verdict; an error code
+ * (FL_EUSAGE: unknown model or an op the model does not know, with the event
+ * named; FL_ENOMEM) only when the check could not be run at all.
+ */
+int lin_check(const history *h, const lin_options *opt, lin_result **out,
+              fl_error *err);
+
+lin_verdict lin_result_verdict(const lin_result *r);
+
+/*
+ * The JSON result documented in the README: valid, model, ops, keys,
+ * per_key, counterexample (for the first invalid key), elapsed_ms.
+ * New reference.
+ */
+json_t *lin_result_to_json(const lin_result *r, const history *h);
+
+/* A readable account of each violation (faultline check --explain). */
+int lin_result_explain(const lin_result *r, const history *h, FILE *out);
+
+void lin_result_free(lin_result *r);
+
+/* Names of the models, NULL-terminated, for usage messages. */
+const char *const *lin_model_names(void);
+
+#endif

@@ -1,0 +1,437 @@
+/*
+ * history.c — the in-memory history: events, interned names and values, and
+ * the pairing of invocations with completions. File formats live in
+ * history_jsonl.c and history_edn.c; both build histories through
+ * history_append(), so every input path gets the same validation.
+ */
+#include "harness/history.h"
+#include "harness/history_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+/* A pooled value, found by its canonical JSON text. */
+typedef struct pooled_value {
+    UT_hash_handle hh;
+    uint32_t id;
+    char text[]; /* canonical compact JSON, sorted keys */
+} pooled_value;
+
+typedef struct pooled_name {
+    UT_hash_handle hh;
+    uint32_t id;
+    char text[];
+} pooled_name;
+
+/* Per process: the position of its invocation in flight, or HISTORY_NONE. */
+typedef struct process_slot {
+    UT_hash_handle hh;
+    int64_t process;
+    uint32_t in_flight;
+} process_slot;
+
+struct history {
+    history_event *events;
+    size_t len, cap;
+
+    json_t **values;          /* id -> value (owned reference) */
+    size_t value_count, value_cap;
+    pooled_value *value_index;
+
+    char **names;             /* id -> name (points into name_index entry) */
+    size_t name_count, name_cap;
+    pooled_name *name_index;
+
+    process_slot *processes;
+    size_t pending;
+
+    char **warnings;
+    size_t warning_count;
+};
+
+static const char *const type_names[] = {"invoke", "ok", "fail", "info"};
+
+const char *history_type_name(history_type t)
+{
+    return (unsigned)t < 4 ? type_names[t] : "?";
+}
+
+int history_type_parse(const char *s, history_type *out)
+{
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(s, type_names[i]) == 0) {
+            *out = (history_type)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+history *history_new(void)
+{
+    return calloc(1, sizeof(history));
+}
+
+void history_free(history *h)
+{
+    if (h == NULL)
+        return;
+    pooled_value *v, *vtmp;
+    HASH_ITER(hh, h->value_index, v, vtmp) {
+        HASH_DEL(h->value_index, v);
+        free(v);
+    }
+    for (size_t i = 0; i < h->value_count; i++)
+        json_decref(h->values[i]);
+    pooled_name *n, *ntmp;
+    HASH_ITER(hh, h->name_index, n, ntmp) {
+        HASH_DEL(h->name_index, n);
+        free(n);
+    }
+    process_slot *p, *ptmp;
+    HASH_ITER(hh, h->processes, p, ptmp) {
+        HASH_DEL(h->processes, p);
+        free(p);
+    }
+    for (size_t i = 0; i < h->warning_count; i++)
+        free(h->warnings[i]);
+    free(h->warnings);
+    free(h->values);
+    free(h->names);
+    free(h->events);
+    free(h);
+}
+
+/* Grow *arr (of elem-sized items) so it holds at least need items. */
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*arr, ncap * elem);
+    if (p == NULL)
+        return -1;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+/* ---- Interning ------------------------------------------------------------ */
+
+uint32_t history_value_intern(history *h, const json_t *value)
+{
+    /* Canonical text makes structurally equal values collide on purpose;
+     * most values are small, so format into the stack first. */
+    char stack[256];
+    char *text = stack;
+    size_t flags = JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY;
+    size_t n = json_dumpb(value, stack, sizeof stack - 1, flags);
+    if (n == 0)
+        return HISTORY_NONE;
+    if (n >= sizeof stack - 1) {
+        text = malloc(n + 1);
+        if (text == NULL || json_dumpb(value, text, n, flags) != n) {
+            free(text);
+            return HISTORY_NONE;
+        }
+    }
+    text[n] = '\0';
+
+    uint32_t id = HISTORY_NONE;
+    pooled_value *found;
+    HASH_FIND(hh, h->value_index, text, n, found);
+    if (found != NULL) {
+        id = found->id;
+        goto out;
+    }
+    if (h->value_count >= HISTORY_NONE - 1 ||
+        grow((void **)&h->values, &h->value_cap, h->value_count + 1,
+             sizeof *h->values) != 0)
+        goto out;
+    pooled_value *entry = malloc(sizeof *entry + n + 1);
+    if (entry == NULL)
+        goto out;
+    memcpy(entry->text, text, n + 1);
+    entry->id = (uint32_t)h->value_count;
+    /* Keep a private deep copy: the caller's value may be mutated later. */
+    json_t *copy = json_deep_copy(value);
+    if (copy == NULL) {
+        free(entry);
+        goto out;
+    }
+    h->values[h->value_count++] = copy;
+    HASH_ADD_KEYPTR(hh, h->value_index, entry->text, n, entry);
+    id = entry->id;
+out:
+    if (text != stack)
+        free(text);
+    return id;
+}
+
+static uint32_t name_intern(history *h, const char *name)
+{
+    size_t n = strlen(name);
+    pooled_name *found;
+    HASH_FIND(hh, h->name_index, name, n, found);
+    if (found != NULL)
+        return found->id;
+    if (grow((void **)&h->names, &h->name_cap, h->name_count + 1,
+             sizeof *h->names) != 0)
+        return HISTORY_NONE;
+    pooled_name *entry = malloc(sizeof *entry + n + 1);
+    if (entry == NULL)
+        return HISTORY_NONE;
+    memcpy(entry->text, name, n + 1);
+    entry->id = (uint32_t)h->name_count;
+    h->names[h->name_count++] = entry->text;
+    HASH_ADD_KEYPTR(hh, h->name_index, entry->text, n, entry);
+    return entry->id;
+}
+
+uint32_t history_name_find(const history *h, const char *name)
+{
+    pooled_name *found;
+    HASH_FIND(hh, h->name_index, name, strlen(name), found);
+    return found ? found->id : HISTORY_NONE;
+}
+
+const char *history_name(const history *h, uint32_t f)
+{
+    return f < h->name_count ? h->names[f] : NULL;
+}
+
+size_t history_name_count(const history *h) { return h->name_count; }
+
+const json_t *history_value(const history *h, uint32_t id)
+{
+    return id < h->value_count ? h->values[id] : NULL;
+}
+
+size_t history_value_count(const history *h) { return h->value_count; }
+size_t history_len(const history *h) { return h->len; }
+const history_event *history_events(const history *h) { return h->events; }
+size_t history_pending(const history *h) { return h->pending; }
+size_t history_warning_count(const history *h) { return h->warning_count; }
+
+const char *history_warning(const history *h, size_t i)
+{
+    return i < h->warning_count ? h->warnings[i] : NULL;
+}
+
+int history_add_warning(history *h, const char *msg)
+{
+    char **w = realloc(h->warnings, (h->warning_count + 1) * sizeof *w);
+    if (w == NULL)
+        return -1;
+    h->warnings = w;
+    w[h->warning_count] = strdup(msg);
+    if (w[h->warning_count] == NULL)
+        return -1;
+    h->warning_count++;
+    return 0;
+}
+
+/* ---- Appending ---------------------------------------------------------- */
+
+static int check_fields(const history_input *in, fl_error *err)
+{
+    if ((unsigned)in->type > HISTORY_INFO)
+        return fl_error_set(err, FL_EDATA, "field \"type\": invalid type %d",
+                            (int)in->type);
+    if (in->process < 0 && in->process != HISTORY_NEMESIS)
+        return fl_error_set(err, FL_EDATA,
+                            "field \"process\": %lld is negative (expected a "
+                            "client number >= 0 or \"nemesis\")",
+                            (long long)in->process);
+    if (in->f == NULL || in->f[0] == '\0')
+        return fl_error_set(err, FL_EDATA,
+                            "field \"f\": missing operation name");
+    if (in->index < 0 && in->index != HISTORY_AUTO_INDEX)
+        return fl_error_set(err, FL_EDATA, "field \"index\": %lld is negative",
+                            (long long)in->index);
+    if (in->time < 0 && in->time != HISTORY_NO_TIME)
+        return fl_error_set(err, FL_EDATA, "field \"time\": %lld is negative",
+                            (long long)in->time);
+    if (in->key != NULL && !json_is_string(in->key) &&
+        !json_is_integer(in->key))
+        return fl_error_set(err, FL_EDATA,
+                            "field \"key\": must be a string or an integer");
+    return FL_OK;
+}
+
+static process_slot *slot_for(history *h, int64_t process)
+{
+    process_slot *s;
+    HASH_FIND(hh, h->processes, &process, sizeof process, s);
+    if (s != NULL)
+        return s;
+    s = malloc(sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->process = process;
+    s->in_flight = HISTORY_NONE;
+    HASH_ADD(hh, h->processes, process, sizeof s->process, s);
+    return s;
+}
+
+/* Check a client event against its process's state; sets *pair. */
+static int check_pairing(history *h, const history_event *e, process_slot *s,
+                         uint32_t *pair, fl_error *err)
+{
+    if (e->type == HISTORY_INVOKE) {
+        if (s->in_flight != HISTORY_NONE) {
+            const history_event *busy = &h->events[s->in_flight];
+            return fl_error_set(err, FL_EDATA,
+                                "field \"process\": process %lld invoked \"%s\" "
+                                "while its \"%s\" (index %lld) was still in "
+                                "flight; a process has one operation at a time",
+                                (long long)e->process, h->names[e->f],
+                                h->names[busy->f], (long long)busy->index);
+        }
+        *pair = HISTORY_NONE;
+        return FL_OK;
+    }
+    if (s->in_flight == HISTORY_NONE)
+        return fl_error_set(err, FL_EDATA,
+                            "field \"type\": \"%s\" completion of \"%s\" by "
+                            "process %lld, which has no invocation in flight",
+                            history_type_name(e->type), h->names[e->f],
+                            (long long)e->process);
+    const history_event *inv = &h->events[s->in_flight];
+    if (inv->f != e->f)
+        return fl_error_set(err, FL_EDATA,
+                            "field \"f\": completion \"%s\" does not match "
+                            "process %lld's invocation \"%s\" (index %lld)",
+                            h->names[e->f], (long long)e->process,
+                            h->names[inv->f], (long long)inv->index);
+    if (inv->key != e->key)
+        return fl_error_set(err, FL_EDATA,
+                            "field \"key\": completion's key differs from "
+                            "process %lld's invocation (index %lld)",
+                            (long long)e->process, (long long)inv->index);
+    *pair = s->in_flight;
+    return FL_OK;
+}
+
+int history_append(history *h, const history_input *in, fl_error *err)
+{
+    int rc = check_fields(in, err);
+    if (rc != FL_OK)
+        return rc;
+    if (h->len >= HISTORY_NONE - 1)
+        return fl_error_set(err, FL_ENOMEM, "history has too many events");
+    if (grow((void **)&h->events, &h->cap, h->len + 1, sizeof *h->events) != 0)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+
+    history_event e = {
+        .index = in->index == HISTORY_AUTO_INDEX ? (int64_t)h->len : in->index,
+        .time = in->time,
+        .process = in->process,
+        .type = in->type,
+        .f = name_intern(h, in->f),
+        .key = HISTORY_NONE,
+        .error = HISTORY_NONE,
+        .pair = HISTORY_NONE,
+    };
+    json_t *null = json_null();
+    e.value = history_value_intern(h, in->value ? in->value : null);
+    if (in->key != NULL)
+        e.key = history_value_intern(h, in->key);
+    if (in->error != NULL)
+        e.error = history_value_intern(h, in->error);
+    if (e.f == HISTORY_NONE || e.value == HISTORY_NONE ||
+        (in->key && e.key == HISTORY_NONE) ||
+        (in->error && e.error == HISTORY_NONE))
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+
+    if (e.process != HISTORY_NEMESIS) {
+        process_slot *s = slot_for(h, e.process);
+        if (s == NULL)
+            return fl_error_set(err, FL_ENOMEM, "out of memory");
+        rc = check_pairing(h, &e, s, &e.pair, err);
+        if (rc != FL_OK)
+            return rc; /* interned names/values stay pooled: harmless */
+        uint32_t pos = (uint32_t)h->len;
+        if (e.type == HISTORY_INVOKE) {
+            s->in_flight = pos;
+            h->pending++;
+        } else {
+            h->events[e.pair].pair = pos;
+            s->in_flight = HISTORY_NONE;
+            h->pending--;
+        }
+    }
+    h->events[h->len++] = e;
+    return FL_OK;
+}
+
+/* ---- Subsets -------------------------------------------------------------- */
+
+static void input_from_event(const history *h, const history_event *e,
+                             history_input *in)
+{
+    in->index = e->index;
+    in->time = e->time;
+    in->process = e->process;
+    in->type = e->type;
+    in->f = h->names[e->f];
+    in->key = e->key == HISTORY_NONE ? NULL : h->values[e->key];
+    in->value = h->values[e->value];
+    in->error = e->error == HISTORY_NONE ? NULL : h->values[e->error];
+}
+
+int history_subset(const history *h, const bool *keep, history **out,
+                   fl_error *err)
+{
+    history *sub = history_new();
+    if (sub == NULL)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    for (size_t pos = 0; pos < h->len; pos++) {
+        const history_event *e = &h->events[pos];
+        bool completion = e->process != HISTORY_NEMESIS &&
+                          e->type != HISTORY_INVOKE;
+        if (!(completion ? keep[e->pair] : keep[pos]))
+            continue;
+        history_input in;
+        input_from_event(h, e, &in);
+        int rc = history_append(sub, &in, err);
+        if (rc != FL_OK) {
+            history_free(sub);
+            return rc;
+        }
+    }
+    *out = sub;
+    return FL_OK;
+}
+
+/* ---- JSON form of an event (shared by the writers) ---------------------- */
+
+json_t *history_event_to_json(const history *h, const history_event *e)
+{
+    json_t *o = json_object();
+    if (o == NULL)
+        return NULL;
+    int bad = 0;
+    bad |= json_object_set_new(o, "index", json_integer(e->index));
+    if (e->time != HISTORY_NO_TIME)
+        bad |= json_object_set_new(o, "time", json_integer(e->time));
+    bad |= json_object_set_new(o, "process",
+                               e->process == HISTORY_NEMESIS
+                                   ? json_string("nemesis")
+                                   : json_integer(e->process));
+    bad |= json_object_set_new(o, "type", json_string(type_names[e->type]));
+    bad |= json_object_set_new(o, "f", json_string(h->names[e->f]));
+    if (e->key != HISTORY_NONE)
+        bad |= json_object_set(o, "key", h->values[e->key]);
+    bad |= json_object_set(o, "value", h->values[e->value]);
+    if (e->error != HISTORY_NONE)
+        bad |= json_object_set(o, "error", h->values[e->error]);
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}

@@ -1,0 +1,13 @@
+/*
+ * Shared by the history module's own files (history.c, history_jsonl.c,
+ * history_edn.c); not part of the public API.
+ */
+#ifndef FL_HISTORY_INTERNAL_H
+#define FL_HISTORY_INTERNAL_H
+
+#include "harness/history.h"
+
+/* Record a non-fatal remark (copied). -1 when out of memory. */
+int history_add_warning(history *h, const char *msg);
+
+#endif

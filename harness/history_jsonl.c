@@ -1,0 +1,399 @@
+/*
+ * history_jsonl.c — histories as JSON Lines: the reader, the writers, and
+ * the streaming recorder the controller uses while a test runs.
+ */
+#include "harness/history.h"
+#include "harness/history_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- Reading -------------------------------------------------------------- */
+
+static const char *json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a real number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "?";
+}
+
+/* An optional non-negative integer field; absent leaves *out unchanged. */
+static int int_field(const json_t *o, const char *name, int64_t *out,
+                     fl_error *err)
+{
+    const json_t *v = json_object_get(o, name);
+    if (v == NULL)
+        return FL_OK;
+    if (!json_is_integer(v))
+        return fl_error_set(err, FL_EDATA,
+                            "field \"%s\": expected an integer, got %s", name,
+                            json_kind(v));
+    *out = json_integer_value(v);
+    return FL_OK;
+}
+
+static int process_field(const json_t *o, int64_t *out, fl_error *err)
+{
+    const json_t *v = json_object_get(o, "process");
+    if (v == NULL)
+        return fl_error_set(err, FL_EDATA, "field \"process\": missing");
+    if (json_is_string(v) && strcmp(json_string_value(v), "nemesis") == 0) {
+        *out = HISTORY_NEMESIS;
+        return FL_OK;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return fl_error_set(err, FL_EDATA,
+                            "field \"process\": expected an integer >= 0 or "
+                            "\"nemesis\", got %s",
+                            json_is_integer(v) ? "a negative integer"
+                                               : json_kind(v));
+    *out = json_integer_value(v);
+    return FL_OK;
+}
+
+static int type_field(const json_t *o, history_type *out, fl_error *err)
+{
+    const json_t *v = json_object_get(o, "type");
+    if (v == NULL)
+        return fl_error_set(err, FL_EDATA, "field \"type\": missing");
+    if (!json_is_string(v))
+        return fl_error_set(err, FL_EDATA,
+                            "field \"type\": expected a string, got %s",
+                            json_kind(v));
+    if (history_type_parse(json_string_value(v), out) != 0)
+        return fl_error_set(err, FL_EDATA,
+                            "field \"type\": unknown type \"%s\" (expected "
+                            "invoke, ok, fail or info)",
+                            json_string_value(v));
+    return FL_OK;
+}
+
+static int f_field(const json_t *o, const char **out, fl_error *err)
+{
+    const json_t *v = json_object_get(o, "f");
+    if (v == NULL)
+        return fl_error_set(err, FL_EDATA, "field \"f\": missing");
+    if (!json_is_string(v))
+        return fl_error_set(err, FL_EDATA,
+                            "field \"f\": expected a string, got %s",
+                            json_kind(v));
+    *out = json_string_value(v);
+    return FL_OK;
+}
+
+/* Decode one parsed line and append it. */
+static int append_object(history *h, const json_t *o, fl_error *err)
+{
+    if (!json_is_object(o))
+        return fl_error_set(err, FL_EDATA,
+                            "expected a JSON object per line, got %s",
+                            json_kind(o));
+    history_input in = {
+        .index = HISTORY_AUTO_INDEX,
+        .time = HISTORY_NO_TIME,
+        .key = json_object_get(o, "key"),
+        .value = json_object_get(o, "value"),
+        .error = json_object_get(o, "error"),
+    };
+    int rc;
+    if ((rc = int_field(o, "index", &in.index, err)) ||
+        (rc = int_field(o, "time", &in.time, err)) ||
+        (rc = process_field(o, &in.process, err)) ||
+        (rc = type_field(o, &in.type, err)) ||
+        (rc = f_field(o, &in.f, err)))
+        return rc;
+    if (in.key != NULL && !json_is_string(in.key) && !json_is_integer(in.key))
+        return fl_error_set(err, FL_EDATA,
+                            "field \"key\": expected a string or an integer, "
+                            "got %s",
+                            json_kind(in.key));
+    return history_append(h, &in, err);
+}
+
+static bool blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return false;
+    return true;
+}
+
+/* Handle one line; returns FL_OK, or an error already prefixed with
+ * FILE:LINE. A malformed final line without a newline is dropped. */
+static int read_line(history *h, const char *name, long lineno, char *line,
+                     ssize_t n, bool at_eof, fl_error *err)
+{
+    bool has_newline = n > 0 && line[n - 1] == '\n';
+    if (blank(line, (size_t)n))
+        return FL_OK;
+    json_error_t jerr;
+    json_t *o = json_loadb(line, (size_t)n, JSON_DECODE_ANY, &jerr);
+    if (o == NULL) {
+        if (!has_newline && at_eof) {
+            char msg[FL_ERROR_MSG_MAX];
+            snprintf(msg, sizeof msg,
+                     "%s:%ld: dropped a truncated final line (the recorder "
+                     "was stopped mid-write)",
+                     name, lineno);
+            if (history_add_warning(h, msg) != 0)
+                return fl_error_set(err, FL_ENOMEM, "out of memory");
+            return FL_OK;
+        }
+        return fl_error_set(err, FL_EDATA, "%s:%ld: malformed JSON at column %d: %s",
+                            name, lineno, jerr.column, jerr.text);
+    }
+    int rc = append_object(h, o, err);
+    json_decref(o);
+    if (rc != FL_OK)
+        fl_error_wrap(err, "%s:%ld", name, lineno);
+    return rc;
+}
+
+int history_read_jsonl(FILE *in, const char *name, history **out, fl_error *err)
+{
+    history *h = history_new();
+    if (h == NULL)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    char *line = NULL;
+    size_t cap = 0;
+    long lineno = 0;
+    int rc = FL_OK;
+    ssize_t n;
+    while ((n = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        int c = getc(in);
+        bool at_eof = c == EOF;
+        if (!at_eof)
+            ungetc(c, in);
+        rc = read_line(h, name, lineno, line, n, at_eof, err);
+        if (rc != FL_OK)
+            break;
+    }
+    if (rc == FL_OK && ferror(in))
+        rc = fl_error_set(err, FL_EIO, "%s: read error: %s", name,
+                          strerror(errno));
+    free(line);
+    if (rc != FL_OK) {
+        history_free(h);
+        return rc;
+    }
+    *out = h;
+    return FL_OK;
+}
+
+history_format history_format_of_path(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (dot == NULL)
+        return HISTORY_FORMAT_UNKNOWN;
+    if (strcmp(dot, ".jsonl") == 0 || strcmp(dot, ".json") == 0)
+        return HISTORY_FORMAT_JSONL;
+    if (strcmp(dot, ".edn") == 0)
+        return HISTORY_FORMAT_EDN;
+    return HISTORY_FORMAT_UNKNOWN;
+}
+
+static int resolve_format(const char *path, history_format *fmt, fl_error *err)
+{
+    if (*fmt == HISTORY_FORMAT_UNKNOWN)
+        *fmt = history_format_of_path(path);
+    if (*fmt == HISTORY_FORMAT_UNKNOWN)
+        return fl_error_set(err, FL_EUSAGE,
+                            "%s: cannot tell the format from the name; use a "
+                            ".jsonl or .edn extension",
+                            path);
+    return FL_OK;
+}
+
+int history_read_file(const char *path, history_format fmt, history **out,
+                      fl_error *err)
+{
+    int rc = resolve_format(path, &fmt, err);
+    if (rc != FL_OK)
+        return rc;
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return fl_error_set(err, FL_ENOINPUT, "%s: cannot open: %s", path,
+                            strerror(errno));
+    if (fmt == HISTORY_FORMAT_JSONL)
+        rc = history_read_jsonl(f, path, out, err);
+    else
+        rc = history_read_edn(f, path, HISTORY_EDN_KEYS_AUTO, out, err);
+    fclose(f);
+    return rc;
+}
+
+/* ---- Writing -------------------------------------------------------------- */
+
+int history_write_jsonl(const history *h, FILE *out, fl_error *err)
+{
+    const history_event *events = history_events(h);
+    for (size_t i = 0; i < history_len(h); i++) {
+        json_t *o = history_event_to_json(h, &events[i]);
+        if (o == NULL)
+            return fl_error_set(err, FL_ENOMEM, "out of memory");
+        int bad = json_dumpf(o, out, JSON_COMPACT) != 0 || fputc('\n', out) == EOF;
+        json_decref(o);
+        if (bad)
+            return fl_error_set(err, FL_EIO, "write failed: %s",
+                                strerror(errno));
+    }
+    return FL_OK;
+}
+
+int history_write_file(const history *h, const char *path, history_format fmt,
+                       fl_error *err)
+{
+    int rc = resolve_format(path, &fmt, err);
+    if (rc != FL_OK)
+        return rc;
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return fl_error_set(err, FL_EIO, "%s: cannot create: %s", path,
+                            strerror(errno));
+    if (fmt == HISTORY_FORMAT_JSONL)
+        rc = history_write_jsonl(h, f, err);
+    else
+        rc = history_write_edn(h, f, err);
+    if (fclose(f) != 0 && rc == FL_OK)
+        rc = fl_error_set(err, FL_EIO, "write failed: %s", strerror(errno));
+    if (rc != FL_OK)
+        fl_error_wrap(err, "%s", path);
+    return rc;
+}
+
+/* ---- Streaming recorder ----------------------------------------------------- */
+
+struct history_writer {
+    pthread_mutex_t lock;
+    int fd;
+    char *path;
+    struct timespec start;
+    int64_t next_index;
+};
+
+static int64_t ns_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - start->tv_sec) * 1000000000 +
+           (now.tv_nsec - start->tv_nsec);
+}
+
+int history_writer_open(const char *path, history_writer **out, fl_error *err)
+{
+    history_writer *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    w->path = strdup(path);
+    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (w->path == NULL || w->fd < 0) {
+        int saved = errno;
+        if (w->fd >= 0)
+            close(w->fd);
+        free(w->path);
+        free(w);
+        return fl_error_set(err, FL_EIO, "%s: cannot create: %s", path,
+                            strerror(saved));
+    }
+    pthread_mutex_init(&w->lock, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &w->start);
+    *out = w;
+    return FL_OK;
+}
+
+static json_t *record_json(int64_t index, int64_t time, int64_t process,
+                           history_type type, const char *f, const json_t *key,
+                           const json_t *value, const json_t *error)
+{
+    json_t *o = json_object();
+    if (o == NULL)
+        return NULL;
+    json_object_set_new(o, "index", json_integer(index));
+    json_object_set_new(o, "time", json_integer(time));
+    json_object_set_new(o, "process", process == HISTORY_NEMESIS
+                                          ? json_string("nemesis")
+                                          : json_integer(process));
+    json_object_set_new(o, "type", json_string(history_type_name(type)));
+    json_object_set_new(o, "f", json_string(f));
+    if (key != NULL)
+        json_object_set(o, "key", (json_t *)key);
+    json_object_set(o, "value", value ? (json_t *)value : json_null());
+    if (error != NULL)
+        json_object_set(o, "error", (json_t *)error);
+    return o;
+}
+
+/* One write(2) per line: a killed recorder leaves whole lines, or at worst a
+ * cut final one, which the reader drops. */
+static int write_all(int fd, const char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, buf, n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        buf += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+int history_writer_record(history_writer *w, int64_t process,
+                          history_type type, const char *f, const json_t *key,
+                          const json_t *value, const json_t *error,
+                          int64_t *index_out, fl_error *err)
+{
+    pthread_mutex_lock(&w->lock);
+    int64_t index = w->next_index;
+    json_t *o = record_json(index, ns_since(&w->start), process, type, f, key,
+                            value, error);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    int rc = FL_OK;
+    if (text == NULL) {
+        rc = fl_error_set(err, FL_ENOMEM, "out of memory");
+    } else {
+        size_t n = strlen(text);
+        text[n] = '\n'; /* the terminating NUL becomes the newline */
+        if (write_all(w->fd, text, n + 1) != 0)
+            rc = fl_error_set(err, FL_EIO, "%s: write failed: %s", w->path,
+                              strerror(errno));
+        else
+            w->next_index++;
+    }
+    pthread_mutex_unlock(&w->lock);
+    free(text);
+    if (rc == FL_OK && index_out != NULL)
+        *index_out = index;
+    return rc;
+}
+
+int history_writer_close(history_writer *w, fl_error *err)
+{
+    if (w == NULL)
+        return FL_OK;
+    int rc = FL_OK;
+    int synced = fsync(w->fd);
+    if (close(w->fd) != 0 || synced != 0)
+        rc = fl_error_set(err, FL_EIO, "%s: %s", w->path, strerror(errno));
+    pthread_mutex_destroy(&w->lock);
+    free(w->path);
+    free(w);
+    return rc;
+}

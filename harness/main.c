@@ -1,0 +1,63 @@
+/*
+ * faultline — a Jepsen-style consistency testing harness.
+ * The entry point only dispatches to the subcommands in harness/cmd_*.c.
+ */
+#include "harness/cli.h"
+#include "harness/fl_error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define FAULTLINE_VERSION "0.1.0"
+
+static int cmd_test(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr,
+            "faultline test: not yet available — the controller (cluster, "
+            "clients, nemesis) is not built yet.\n"
+            "What works today: `faultline history convert|stats` and "
+            "`faultline check` on a recorded history (see README.md).\n");
+    return CLI_EXIT_CANNOT_RUN;
+}
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"test", cmd_test, "run a test against a cluster (default: raftkv)"},
+    {"history", cmd_history, "convert (jsonl <-> edn) and summarise histories"},
+};
+
+static int usage(FILE *out, int code)
+{
+    fprintf(out, "usage: faultline COMMAND [ARGS...]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n`faultline COMMAND --help` describes each one.\n"
+                 "exit codes: 0 valid/ok, 1 invalid, 2 unknown, 3 test could "
+                 "not run, 64 usage, 65 bad data, 66 cannot open input\n");
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr, FL_EUSAGE);
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "help") == 0)
+        return usage(stdout, 0);
+    if (strcmp(name, "--version") == 0) {
+        printf("faultline %s\n", FAULTLINE_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "faultline: unknown command \"%s\"\n", name);
+    return usage(stderr, FL_EUSAGE);
+}
