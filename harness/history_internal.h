@@ -10,4 +10,8 @@
 /* Record a non-fatal remark (copied). -1 when out of memory. */
 int history_add_warning(history *h, const char *msg);
 
+/* history_append, but the pool may keep references to in's values instead
+ * of deep copies: for readers whose parsed values nobody mutates later. */
+int history_append_shared(history *h, const history_input *in, fl_error *err);
+
 #endif

@@ -120,7 +120,7 @@ static int append_object(history *h, const json_t *o, fl_error *err)
                             "field \"key\": expected a string or an integer, "
                             "got %s",
                             json_kind(in.key));
-    return history_append(h, &in, err);
+    return history_append_shared(h, &in, err);
 }
 
 static bool blank(const char *s, size_t n)

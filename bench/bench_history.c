@@ -1,0 +1,131 @@
+/*
+ * bench_history: how reading and writing histories scales. Writes
+ * register histories of 100k and 1M operations (200k and 2M events) to a
+ * temporary directory as JSONL and EDN, reads them back, and prints
+ * events/second and the cost ratio per 10x of size: about 10 means linear.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/history.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* 10 processes, 100 keys; every 7th op ends info (its process retires). */
+static history *make_history(long ops)
+{
+    history *h = history_new();
+    fl_error err = {0};
+    int64_t next_process = 10;
+    int64_t proc[10];
+    for (int i = 0; i < 10; i++)
+        proc[i] = i;
+    for (long i = 0; i < ops; i++) {
+        int slot = (int)(i % 10);
+        json_t *key = json_integer(i % 100);
+        json_t *value = json_integer(i);
+        bool is_read = i % 3 == 0;
+        history_input in = {.index = HISTORY_AUTO_INDEX, .time = i * 1000,
+                            .process = proc[slot], .type = HISTORY_INVOKE,
+                            .f = is_read ? "read" : "write", .key = key,
+                            .value = is_read ? NULL : value};
+        if (history_append(h, &in, &err) != FL_OK)
+            goto fail;
+        in.time += 500;
+        in.type = i % 7 == 0 ? HISTORY_INFO : HISTORY_OK;
+        in.value = value;
+        if (history_append(h, &in, &err) != FL_OK)
+            goto fail;
+        if (in.type == HISTORY_INFO)
+            proc[slot] = next_process++;
+        json_decref(key);
+        json_decref(value);
+        continue;
+    fail:
+        fprintf(stderr, "bench_history: %s\n", err.msg);
+        exit(1);
+    }
+    return h;
+}
+
+typedef struct timing {
+    double write_jsonl, read_jsonl, write_edn, read_edn;
+} timing;
+
+static double timed_write(const history *h, const char *path)
+{
+    fl_error err = {0};
+    double t0 = now_s();
+    if (history_write_file(h, path, HISTORY_FORMAT_UNKNOWN, &err) != FL_OK) {
+        fprintf(stderr, "bench_history: %s\n", err.msg);
+        exit(1);
+    }
+    return now_s() - t0;
+}
+
+static double timed_read(const char *path, size_t expect)
+{
+    fl_error err = {0};
+    history *h = NULL;
+    double t0 = now_s();
+    if (history_read_file(path, HISTORY_FORMAT_UNKNOWN, &h, &err) != FL_OK) {
+        fprintf(stderr, "bench_history: %s\n", err.msg);
+        exit(1);
+    }
+    double t = now_s() - t0;
+    if (history_len(h) != expect) {
+        fprintf(stderr, "bench_history: read %zu events, wrote %zu\n",
+                history_len(h), expect);
+        exit(1);
+    }
+    history_free(h);
+    return t;
+}
+
+static timing run(long ops, const char *dir)
+{
+    char jsonl[4096], edn[4096];
+    snprintf(jsonl, sizeof jsonl, "%s/h%ld.jsonl", dir, ops);
+    snprintf(edn, sizeof edn, "%s/h%ld.edn", dir, ops);
+    history *h = make_history(ops);
+    size_t n = history_len(h);
+    timing t = {
+        .write_jsonl = timed_write(h, jsonl),
+        .write_edn = timed_write(h, edn),
+    };
+    history_free(h);
+    t.read_jsonl = timed_read(jsonl, n);
+    t.read_edn = timed_read(edn, n);
+    unlink(jsonl);
+    unlink(edn);
+    printf("%9ld ops %9zu events | jsonl read %6.2f s (%5.2f M ev/s) write "
+           "%6.2f s | edn read %6.2f s (%5.2f M ev/s) write %6.2f s\n",
+           ops, n, t.read_jsonl, n / t.read_jsonl / 1e6, t.write_jsonl,
+           t.read_edn, n / t.read_edn / 1e6, t.write_edn);
+    return t;
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/faultline-bench-XXXXXX";
+    if (mkdtemp(dir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    printf("== history I/O (register ops, 100 keys, 1/7 info)\n");
+    timing small = run(100000, dir);
+    timing big = run(1000000, dir);
+    printf("cost ratio for 10x the events (10 = linear): jsonl read %.1f, "
+           "edn read %.1f\n",
+           big.read_jsonl / small.read_jsonl, big.read_edn / small.read_edn);
+    rmdir(dir);
+    return 0;
+}
