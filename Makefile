@@ -27,6 +27,9 @@ SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno
 # The library: everything but the command-line entry point.
 LIB_SRCS  := $(filter-out harness/main.c,$(wildcard harness/*.c checkers/*.c workloads/*.c))
 MAIN_SRC  := harness/main.c
+# raftkv: its own library (consensus core, storage, server) and entry point.
+RAFT_SRCS := $(filter-out targets/raftkv/main.c,$(wildcard targets/raftkv/*.c))
+RAFT_LDLIBS := $(shell pkg-config --libs libmicrohttpd libcurl 2>/dev/null || echo -lmicrohttpd -lcurl)
 TEST_SRCS := $(wildcard tests/test_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
@@ -34,6 +37,8 @@ BENCH_SRCS := $(wildcard bench/bench_*.c)
 LIB_OBJS      := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 ASAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o)
+RAFT_OBJS      := $(RAFT_SRCS:%.c=$(BUILD)/obj/%.o)
+ASAN_RAFT_OBJS := $(RAFT_SRCS:%.c=$(BUILD)/asan/%.o)
 BENCH_LIB_OBJS := $(LIB_OBJS)
 
 TESTS   := $(TEST_SRCS:tests/%.c=$(BUILD)/asan/tests/%)
@@ -43,7 +48,7 @@ BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all deps test unit-tests fuzz fuzz-quick bench run clean check-deps
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/faultline
+all: $(BUILD)/faultline $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
 
 deps:
 	@scripts/deps.sh
@@ -63,6 +68,13 @@ $(BUILD)/libfaultline.a: $(LIB_OBJS)
 $(BUILD)/faultline: $(BUILD)/obj/harness/main.o $(BUILD)/libfaultline.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/libraftkv.a: $(RAFT_OBJS)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+
+$(BUILD)/raftkv: $(BUILD)/obj/targets/raftkv/main.o $(BUILD)/libraftkv.a $(BUILD)/libfaultline.a
+	$(CC) $(CFLAGS) -o $@ $^ $(RAFT_LDLIBS) $(LDLIBS)
+
 # ---- sanitized build for tests ---------------------------------------------
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -74,8 +86,16 @@ $(BUILD)/asan/libfaultline.a: $(ASAN_LIB_OBJS)
 $(BUILD)/asan/faultline: $(BUILD)/asan/harness/main.o $(BUILD)/asan/libfaultline.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/%.o $(BUILD)/asan/libfaultline.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+$(BUILD)/asan/libraftkv.a: $(ASAN_RAFT_OBJS)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+
+$(BUILD)/asan/raftkv: $(BUILD)/asan/targets/raftkv/main.o $(BUILD)/asan/libraftkv.a $(BUILD)/asan/libfaultline.a
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(RAFT_LDLIBS) $(LDLIBS)
+
+# Every test links both libraries; the linker takes only what it uses.
+$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/%.o $(BUILD)/asan/libraftkv.a $(BUILD)/asan/libfaultline.a
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(RAFT_LDLIBS) $(LDLIBS)
 
 # ---- fuzzers (clang + libFuzzer) ---------------------------------------------
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -I. -MMD -MP -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
@@ -88,12 +108,12 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 # ---- benchmarks (release flags) ------------------------------------------------
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libfaultline.a
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libraftkv.a $(BUILD)/libfaultline.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(RAFT_LDLIBS) $(LDLIBS)
 
 # ---- entry points -------------------------------------------------------------
-unit-tests: $(TESTS) $(BUILD)/asan/faultline $(BUILD)/faultline
+unit-tests: $(TESTS) $(BUILD)/asan/faultline all
 	@scripts/run-tests.sh $(TESTS)
 
 fuzz-quick: $(FUZZERS)
