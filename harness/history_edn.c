@@ -1,0 +1,339 @@
+/*
+ * history_edn.c — Jepsen's history.edn: the reader (one top-level vector of
+ * op maps, or one map after another; independent [k v] tuples) and the
+ * writer (one op map per line, as Jepsen writes them).
+ *
+ * The reader decodes every op before appending any, because whether values
+ * are independent tuples (HISTORY_EDN_KEYS_AUTO) is decided over the whole
+ * file.
+ */
+#include "harness/edn.h"
+#include "harness/history.h"
+#include "harness/history_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Reading -------------------------------------------------------------- */
+
+/* One decoded op. in.f, in.value and in.error point into the references
+ * held here. */
+typedef struct edn_op {
+    long line;
+    history_input in;
+    json_t *f, *value, *error;
+} edn_op;
+
+typedef struct op_list {
+    edn_op *ops;
+    size_t len, cap;
+} op_list;
+
+static void ops_free(op_list *l)
+{
+    for (size_t i = 0; i < l->len; i++) {
+        json_decref(l->ops[i].f);
+        json_decref(l->ops[i].value);
+        json_decref(l->ops[i].error);
+    }
+    free(l->ops);
+}
+
+static const char *edn_kind(const edn_reader *r, const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "a map";
+    case JSON_ARRAY: return "a vector";
+    case JSON_STRING: return edn_is_keyword(r, v) ? "a keyword" : "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a float";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "nil";
+    }
+    return "?";
+}
+
+/* An optional integer >= 0; absent leaves *out unchanged. */
+static int int_field(const edn_reader *r, const json_t *o, const char *name,
+                     int64_t *out, fl_error *err)
+{
+    const json_t *v = json_object_get(o, name);
+    if (v == NULL)
+        return FL_OK;
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return fl_error_set(err, FL_EDATA,
+                            "field :%s: expected an integer >= 0, got %s", name,
+                            json_is_integer(v) ? "a negative integer"
+                                               : edn_kind(r, v));
+    *out = json_integer_value(v);
+    return FL_OK;
+}
+
+/* Jepsen's nemesis is :nemesis; any keyword process is treated as one. */
+static int process_field(const edn_reader *r, const json_t *o, int64_t *out,
+                         fl_error *err)
+{
+    const json_t *v = json_object_get(o, "process");
+    if (v == NULL)
+        return fl_error_set(err, FL_EDATA, "field :process: missing");
+    if (json_is_string(v) && edn_is_keyword(r, v)) {
+        *out = HISTORY_NEMESIS;
+        return FL_OK;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return fl_error_set(err, FL_EDATA,
+                            "field :process: expected an integer or :nemesis, "
+                            "got %s",
+                            json_is_integer(v) ? "a negative integer"
+                                               : edn_kind(r, v));
+    *out = json_integer_value(v);
+    return FL_OK;
+}
+
+static int type_field(const edn_reader *r, const json_t *o, history_type *out,
+                      fl_error *err)
+{
+    const json_t *v = json_object_get(o, "type");
+    if (v == NULL)
+        return fl_error_set(err, FL_EDATA, "field :type: missing");
+    if (!json_is_string(v))
+        return fl_error_set(err, FL_EDATA,
+                            "field :type: expected a keyword, got %s",
+                            edn_kind(r, v));
+    if (history_type_parse(json_string_value(v), out) == 0)
+        return FL_OK;
+    bool kw = edn_is_keyword(r, v);
+    return fl_error_set(err, FL_EDATA,
+                        "field :type: unknown type %s%.60s%s (expected "
+                        ":invoke, :ok, :fail or :info)",
+                        kw ? ":" : "\"", json_string_value(v), kw ? "" : "\"");
+}
+
+static int f_field(const edn_reader *r, const json_t *o, fl_error *err)
+{
+    const json_t *v = json_object_get(o, "f");
+    if (v == NULL)
+        return fl_error_set(err, FL_EDATA, "field :f: missing");
+    if (!json_is_string(v) || json_string_length(v) == 0)
+        return fl_error_set(err, FL_EDATA,
+                            "field :f: expected a keyword or a string, got %s",
+                            json_is_string(v) ? "an empty string"
+                                              : edn_kind(r, v));
+    return FL_OK;
+}
+
+/* Whether v can be read as an independent [key value] tuple. */
+static bool is_tuple(const json_t *v)
+{
+    const json_t *k = json_array_get(v, 0);
+    return json_is_array(v) && json_array_size(v) == 2 &&
+           (json_is_string(k) || json_is_integer(k));
+}
+
+static int tuple_field(const edn_reader *r, const json_t *value,
+                       fl_error *err)
+{
+    if (!json_is_array(value) || json_array_size(value) != 2)
+        return fl_error_set(err, FL_EDATA,
+                            "field :value: expected an independent [key value] "
+                            "tuple, got %s",
+                            json_is_array(value) ? "a vector of another length"
+                                                 : edn_kind(r, value));
+    const json_t *k = json_array_get(value, 0);
+    if (!json_is_string(k) && !json_is_integer(k))
+        return fl_error_set(err, FL_EDATA,
+                            "field :value: the key of an independent tuple "
+                            "must be an integer, string or keyword, got %s",
+                            edn_kind(r, k));
+    return FL_OK;
+}
+
+/* Check one op map's fields into *op (which takes its own references). */
+static int decode_op(const edn_reader *r, const json_t *o,
+                     history_edn_keys keys, edn_op *op, fl_error *err)
+{
+    if (!json_is_object(o))
+        return fl_error_set(err, FL_EDATA, "expected an op map, got %s",
+                            edn_kind(r, o));
+    history_input in = {.index = HISTORY_AUTO_INDEX, .time = HISTORY_NO_TIME};
+    int rc;
+    if ((rc = int_field(r, o, "index", &in.index, err)) ||
+        (rc = int_field(r, o, "time", &in.time, err)) ||
+        (rc = type_field(r, o, &in.type, err)) ||
+        (rc = f_field(r, o, err)) ||
+        (rc = process_field(r, o, &in.process, err)))
+        return rc;
+    json_t *value = json_object_get(o, "value");
+    if (keys == HISTORY_EDN_KEYS_YES && in.process != HISTORY_NEMESIS &&
+        (rc = tuple_field(r, value ? value : json_null(), err)) != FL_OK)
+        return rc;
+    op->f = json_incref(json_object_get(o, "f"));
+    op->value = json_incref(value);
+    op->error = json_incref(json_object_get(o, "error"));
+    in.f = json_string_value(op->f);
+    in.value = op->value;
+    in.error = op->error;
+    op->in = in;
+    return FL_OK;
+}
+
+static int ops_push(op_list *l, fl_error *err)
+{
+    if (l->len < l->cap)
+        return FL_OK;
+    size_t ncap = l->cap ? l->cap * 2 : 256;
+    edn_op *p = realloc(l->ops, ncap * sizeof *p);
+    if (p == NULL)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    l->ops = p;
+    l->cap = ncap;
+    return FL_OK;
+}
+
+/* The input ended inside a form: what a writer killed mid-write leaves.
+ * Keep what came before, say so. */
+static int drop_truncated(history *h, const op_list *l, const fl_error *cause,
+                          fl_error *err)
+{
+    char msg[FL_ERROR_MSG_MAX + 128];
+    snprintf(msg, sizeof msg,
+             "%s; dropped the incomplete final form (the writer was stopped "
+             "mid-write), kept the %zu complete events before it",
+             cause->msg, l->len);
+    if (history_add_warning(h, msg) != 0)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    return FL_OK;
+}
+
+/* Read every op map: inside top-level vectors or lists, or bare. */
+static int read_ops(edn_reader *r, const char *name, history_edn_keys keys,
+                    history *h, op_list *l, fl_error *err)
+{
+    bool in_seq = false;
+    for (;;) {
+        int rc;
+        if (!in_seq && (rc = edn_reader_enter(r, &in_seq, err)) != FL_OK)
+            return rc;
+        json_t *form;
+        if ((rc = edn_read(r, &form, err)) != FL_OK)
+            return edn_reader_truncated(r) ? drop_truncated(h, l, err, err)
+                                           : rc;
+        if (form == NULL && in_seq) {
+            in_seq = false;
+            continue;
+        }
+        if (form == NULL)
+            return FL_OK;
+        if ((rc = ops_push(l, err)) == FL_OK &&
+            (rc = decode_op(r, form, keys, &l->ops[l->len], err)) == FL_OK)
+            l->ops[l->len++].line = edn_reader_line(r);
+        json_decref(form);
+        if (rc != FL_OK)
+            return fl_error_wrap(err, "%s:%ld", name, edn_reader_line(r));
+    }
+}
+
+static bool use_keys(const op_list *l, history_edn_keys keys)
+{
+    if (keys != HISTORY_EDN_KEYS_AUTO)
+        return keys == HISTORY_EDN_KEYS_YES;
+    bool any = false;
+    for (size_t i = 0; i < l->len; i++) {
+        if (l->ops[i].in.process == HISTORY_NEMESIS)
+            continue;
+        if (!is_tuple(l->ops[i].value))
+            return false;
+        any = true;
+    }
+    return any;
+}
+
+static int append_ops(history *h, const char *name, const op_list *l,
+                      bool keyed, fl_error *err)
+{
+    for (size_t i = 0; i < l->len; i++) {
+        history_input in = l->ops[i].in;
+        if (keyed && in.process != HISTORY_NEMESIS) {
+            in.key = json_array_get(in.value, 0);
+            in.value = json_array_get(in.value, 1);
+        }
+        int rc = history_append_shared(h, &in, err);
+        if (rc != FL_OK)
+            return fl_error_wrap(err, "%s:%ld", name, l->ops[i].line);
+    }
+    return FL_OK;
+}
+
+int history_read_edn(FILE *in, const char *name, history_edn_keys keys,
+                     history **out, fl_error *err)
+{
+    fl_error local = {0};
+    history *h = history_new();
+    edn_reader *r = h ? edn_reader_new(in, name) : NULL;
+    op_list l = {0};
+    int rc = r ? read_ops(r, name, keys, h, &l, &local)
+               : fl_error_set(&local, FL_ENOMEM, "out of memory");
+    if (rc == FL_OK)
+        rc = append_ops(h, name, &l, use_keys(&l, keys), &local);
+    ops_free(&l);
+    edn_reader_free(r);
+    if (rc != FL_OK) {
+        history_free(h);
+        if (err != NULL)
+            *err = local;
+        return rc;
+    }
+    *out = h;
+    return FL_OK;
+}
+
+/* ---- Writing -------------------------------------------------------------- */
+
+static int write_event(const history *h, const history_event *e, FILE *out,
+                       fl_error *err)
+{
+    fprintf(out, "{:index %lld", (long long)e->index);
+    if (e->time != HISTORY_NO_TIME)
+        fprintf(out, ", :time %lld", (long long)e->time);
+    fprintf(out, ", :type :%s, :f ", history_type_name(e->type));
+    const char *f = history_name(h, e->f);
+    if (edn_keyword_name_ok(f, strlen(f)))
+        fprintf(out, ":%s", f);
+    else
+        edn_write_string(out, f, strlen(f));
+    if (e->process == HISTORY_NEMESIS)
+        fputs(", :process :nemesis, :value ", out);
+    else
+        fprintf(out, ", :process %lld, :value ", (long long)e->process);
+    int rc = FL_OK;
+    if (e->key != HISTORY_NONE) {
+        fputc('[', out);
+        rc = edn_write(out, history_value(h, e->key), err);
+        fputc(' ', out);
+    }
+    if (rc == FL_OK)
+        rc = edn_write(out, history_value(h, e->value), err);
+    if (e->key != HISTORY_NONE)
+        fputc(']', out);
+    if (rc == FL_OK && e->error != HISTORY_NONE) {
+        fputs(", :error ", out);
+        rc = edn_write(out, history_value(h, e->error), err);
+    }
+    fputs("}\n", out);
+    return rc;
+}
+
+int history_write_edn(const history *h, FILE *out, fl_error *err)
+{
+    const history_event *events = history_events(h);
+    for (size_t i = 0; i < history_len(h); i++) {
+        int rc = write_event(h, &events[i], out, err);
+        if (rc != FL_OK)
+            return rc;
+    }
+    if (ferror(out))
+        return fl_error_set(err, FL_EIO, "write failed: %s", strerror(errno));
+    return FL_OK;
+}
