@@ -162,7 +162,7 @@ static bool is_token(int c)
 {
     if (c == EOF || is_space(c) || (c >= 0 && c < 0x20) || c == 0x7f)
         return false;
-    return strchr("()[]{}\";", c) == NULL;
+    return strchr("()[]{}\"\\;", c) == NULL;
 }
 
 static int read_token(edn_reader *r, int first)
