@@ -67,4 +67,21 @@ printf '{"process":0,"type":"invoke","f":"read"}\n{"process":0,"ty' >"$tmp/cut.j
 check "cut final line is dropped, not fatal" 0 "$FL" history stats "$tmp/cut.jsonl"
 contains "cut final line is reported" "$tmp/err" "truncated final line"
 
+# EDN input: bad data names file, line and field; a cut final form is dropped;
+# --keys decides what [k v] values mean.
+printf '{:process 0, :type :invoke, :f :read}\n{:process 0, :type :done, :f :read}\n' >"$tmp/bad.edn"
+check "bad edn exits 65" 65 "$FL" history stats "$tmp/bad.edn"
+contains "bad edn names file, line and field" "$tmp/err" "bad.edn:2: field :type: unknown type :done"
+printf '[{:process 0, :type :invoke, :f :read}\n {:process 0, :type :ok, :f :read, :value [1 2]' >"$tmp/syntax.edn"
+check "edn cut inside a vector keeps complete ops" 0 "$FL" history convert "$tmp/syntax.edn" "$tmp/syntax.jsonl"
+contains "edn cut is reported" "$tmp/err" "dropped the incomplete final form"
+printf '{:process 0, :type :invoke, :f :read, :value [:k nil]}\n{:process 0, :type :ok, :f :read, :value [:k 1]}\n' >"$tmp/keyed.edn"
+check "edn tuples become keys" 0 "$FL" history convert "$tmp/keyed.edn" "$tmp/keyed.jsonl"
+contains "edn tuple key" "$tmp/keyed.jsonl" '"key":"k","value":1'
+check "edn --keys no keeps tuples" 0 "$FL" history convert --keys no "$tmp/keyed.edn" "$tmp/unkeyed.jsonl"
+contains "edn --keys no value" "$tmp/unkeyed.jsonl" '"value":["k",1]'
+printf '{:process 0, :type :invoke, :f :read, :value [1 2}\n' >"$tmp/unbalanced.edn"
+check "unbalanced edn exits 65" 65 "$FL" history stats "$tmp/unbalanced.edn"
+contains "unbalanced edn names line and column" "$tmp/err" "unbalanced.edn:1:50: unexpected }: expected ]"
+
 exit $((failures > 0))
