@@ -564,7 +564,10 @@ static int map_put(edn_reader *r, json_t *map, json_t *k, json_t *v)
         return rc;
     }
     const char *name = owned ? owned : json_string_value(k);
-    if (json_object_getn(map, name, len) != NULL)
+    if (memchr(name, '\0', len) != NULL)
+        rc = fail(r, "map key contains a NUL character, which a JSON object "
+                     "key cannot hold here");
+    else if (json_object_getn(map, name, len) != NULL)
         rc = fail(r, "duplicate map key %.*s", (int)(len > 80 ? 80 : len),
                   name);
     else if (json_object_setn_new(map, name, len, v) != 0)

@@ -16,7 +16,9 @@
  *                           key stays; any other key becomes its EDN text
  *                           ({1 :a} -> {"1": "a"}, {[1 2] 3} -> {"[1 2]": 3}).
  *                           Two keys with the same resulting name are an
- *                           error, as duplicate keys are in EDN.
+ *                           error, as duplicate keys are in EDN; so is a
+ *                           key holding a NUL (jansson compares keys as C
+ *                           strings).
  *   #inst "..", #tag v      the tagged value v
  *   #_ form                 nothing (discarded)
  *   ; comment, commas       whitespace

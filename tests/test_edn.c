@@ -163,6 +163,8 @@ static void test_collections(void **state)
     parse_ok("[\\a\\b]", "[\"a\",\"b\"]");
     parse_ok("[:a:b]", "[\"a:b\"]");
     parse_ok("{:value #{[0 1]}}", "{\"value\":[[0,1]]}");
+    parse_ok("#jepsen.history.Op{:index 0, :f :read}",
+             "{\"index\":0,\"f\":\"read\"}");
     /* nesting up to the cap is fine */
     char deep[2 * EDN_MAX_DEPTH + 1];
     memset(deep, '[', EDN_MAX_DEPTH);
@@ -190,6 +192,8 @@ static void test_bad_input(void **state)
     parse_bad("[1\n 2}", "mem.edn:2:3:", "unexpected }: expected ]");
     parse_bad("\n\n{:a 1 :b}", "mem.edn:3:9:", "odd number of forms");
     parse_bad("{:a 1 :a 2}", "mem.edn:1:", "duplicate map key a");
+    parse_bad("{:a 1 \"a\" 2}", "mem.edn:1:", "duplicate map key a");
+    parse_bad("{\"a\\u0000b\" 1}", "mem.edn:1:", "map key contains a NUL");
     parse_bad("12x", "mem.edn:1:", "bad number 12x");
     parse_bad("\n1.5N", "mem.edn:2:", "bad number 1.5N");
     parse_bad("007", "mem.edn:1:", "leading zero");
@@ -489,6 +493,14 @@ static void test_both_shapes_agree(void **state)
     history_free(vec);
     history_free(per_line);
     history_free(as_list);
+    /* Jepsen's newer stores tag each op */
+    history *tagged = read_hist_ok(
+        "[#jepsen.history.Op{:index 0, :type :invoke, :f :read, :process 0}\n"
+        " #jepsen.history.Op{:index 1, :type :ok, :f :read, :process 0, :value 3}]",
+        HISTORY_EDN_KEYS_AUTO);
+    assert_int_equal(history_len(tagged), 2);
+    assert_int_equal(history_events(tagged)[0].pair, 1);
+    history_free(tagged);
     history *empty = read_hist_ok("[]\n", HISTORY_EDN_KEYS_AUTO);
     assert_int_equal(history_len(empty), 0);
     history_free(empty);
