@@ -167,6 +167,17 @@ typedef enum history_edn_keys {
     HISTORY_EDN_KEYS_NO,
 } history_edn_keys;
 
+/*
+ * Read a Jepsen history.edn: one top-level vector (or list) of op maps, or
+ * one op map after another (tagged maps, #jepsen.history.Op{...}, too).
+ * Each map needs :type (:invoke :ok :fail :info), :f (keyword or string)
+ * and :process (an integer, or a keyword: the nemesis); :value, :time,
+ * :index and :error are optional, other keys ignored. With keys, client
+ * values [k v] split into key k (integer, string or keyword) and value v.
+ * Errors and *out as for history_read_jsonl(), with "FILE:LINE: field
+ * :NAME: ..." messages. Input ending inside a form (a killed writer) keeps
+ * every complete op and adds a warning.
+ */
 int history_read_edn(FILE *in, const char *name, history_edn_keys keys,
                      history **out, fl_error *err);
 

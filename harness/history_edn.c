@@ -194,20 +194,20 @@ static int ops_push(op_list *l, fl_error *err)
 
 /* The input ended inside a form: what a writer killed mid-write leaves.
  * Keep what came before, say so. */
-static int drop_truncated(history *h, const op_list *l, const fl_error *cause,
-                          fl_error *err)
+static int drop_truncated(history *h, const op_list *l, fl_error *err)
 {
     char msg[FL_ERROR_MSG_MAX + 128];
     snprintf(msg, sizeof msg,
              "%s; dropped the incomplete final form (the writer was stopped "
              "mid-write), kept the %zu complete events before it",
-             cause->msg, l->len);
+             err->msg, l->len);
     if (history_add_warning(h, msg) != 0)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     return FL_OK;
 }
 
-/* Read every op map: inside top-level vectors or lists, or bare. */
+/* Read every op map: inside top-level vectors or lists, or bare. err is
+ * never NULL here. */
 static int read_ops(edn_reader *r, const char *name, history_edn_keys keys,
                     history *h, op_list *l, fl_error *err)
 {
@@ -218,7 +218,7 @@ static int read_ops(edn_reader *r, const char *name, history_edn_keys keys,
             return rc;
         json_t *form;
         if ((rc = edn_read(r, &form, err)) != FL_OK)
-            return edn_reader_truncated(r) ? drop_truncated(h, l, err, err)
+            return edn_reader_truncated(r) ? drop_truncated(h, l, err)
                                            : rc;
         if (form == NULL && in_seq) {
             in_seq = false;
