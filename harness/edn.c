@@ -260,7 +260,8 @@ static int buf_string(edn_reader *r, const char *what, json_t **out)
 {
     if (buf_chars(r) < 0)
         return fail(r, "%s is not valid UTF-8", what);
-    *out = json_stringn_nocheck(r->buf, r->len);
+    /* an empty first string leaves buf unallocated */
+    *out = json_stringn_nocheck(r->buf ? r->buf : "", r->len);
     return *out ? FL_OK : nomem(r);
 }
 

@@ -122,6 +122,8 @@ static void test_scalars(void **state)
     parse_ok("2.5M", "2.5");
     parse_ok("7M", "7.0");
     parse_ok("\"plain\"", "\"plain\"");
+    parse_ok("\"\"", "\"\"");
+    parse_ok("[\"\" \"\"]", "[\"\",\"\"]");
     parse_ok("\"q\\\" b\\\\ n\\n t\\t r\\r \\u00e9 \\ud83d\\ude00\"",
              "\"q\\\" b\\\\ n\\n t\\t r\\r \\u00e9 \\ud83d\\ude00\"");
     parse_ok("\"multi\nline\"", "\"multi\\nline\"");
