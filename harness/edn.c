@@ -693,9 +693,9 @@ static int read_form(edn_reader *r, int depth, const frame *fr, json_t **out)
         if (c != '#' || peek(r) != '_')
             return read_value(r, c, depth, fr, out);
         next(r);
-        json_t *dropped;
         if (deeper(r, depth) != FL_OK)
             return FL_EDATA;
+        json_t *dropped;
         int rc = read_needed(r, depth + 1, fr, "#_", &dropped);
         json_decref(dropped);
         if (rc != FL_OK)

@@ -56,7 +56,8 @@ void edn_reader_free(edn_reader *r);
 /*
  * Read the next form. On FL_OK, *out is a new reference owned by the
  * caller, or NULL at the end: end of input at top level, or the closing
- * bracket of a sequence entered with edn_reader_enter().
+ * bracket of a sequence entered with edn_reader_enter(). After an error the
+ * reader's position is unspecified: stop reading.
  */
 int edn_read(edn_reader *r, json_t **out, fl_error *err);
 
