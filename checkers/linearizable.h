@@ -45,6 +45,9 @@ typedef struct lin_options {
     bool no_split;            /* check all keys as one object (a key-aware
                                  model then sees every key) */
     bool shrink;              /* minimise counterexamples (delta debugging) */
+    bool all_keys;            /* keep checking other keys after one is found
+                                 invalid (default: stop them; the verdict
+                                 is decided) */
 } lin_options;
 
 /* Sets every field to its default (model "cas-register", no limits...). */

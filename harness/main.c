@@ -30,6 +30,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"test", cmd_test, "run a test against a cluster (default: raftkv)"},
+    {"check", cmd_check, "decide whether a history is linearizable"},
     {"history", cmd_history, "convert (jsonl <-> edn) and summarise histories"},
 };
 

@@ -9,6 +9,7 @@ packages=(
   libcmocka-dev                                         # unit tests
   libjansson-dev                                        # JSON (history, HTTP bodies)
   uthash-dev                                            # hash tables
+  libxxhash-dev                                         # fast hashing of checker states
   libcurl4-openssl-dev                                  # HTTP clients (raftkv, etcd, Consul)
   libssh2-1-dev                                         # controller -> nodes
   libmicrohttpd-dev                                     # raftkv's HTTP API

@@ -1,0 +1,278 @@
+/*
+ * lin_model.c — the model registry and the context models compute in:
+ * a JSON value interner (used while preparing operations) and a byte-string
+ * interner for composite states (used during the search, so it is an
+ * open-addressing table over a chunked arena: no per-entry malloc, and
+ * pointers stay valid as it grows).
+ */
+#include "checkers/lin_model.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+#include <xxhash.h>
+
+extern const lin_model lin_model_register, lin_model_cas_register,
+    lin_model_mutex, lin_model_set, lin_model_fifo_queue, lin_model_counter,
+    lin_model_kv_append;
+
+static const lin_model *const registry[] = {
+    &lin_model_register,  &lin_model_cas_register, &lin_model_mutex,
+    &lin_model_set,       &lin_model_fifo_queue,   &lin_model_counter,
+    &lin_model_kv_append,
+};
+#define NMODELS (sizeof registry / sizeof *registry)
+
+const lin_model *lin_model_find(const char *name)
+{
+    for (size_t i = 0; i < NMODELS; i++)
+        if (strcmp(registry[i]->name, name) == 0)
+            return registry[i];
+    return NULL;
+}
+
+const char *const *lin_model_list(void)
+{
+    static const char *names[NMODELS + 1];
+    for (size_t i = 0; i < NMODELS; i++)
+        names[i] = registry[i]->name;
+    names[NMODELS] = NULL;
+    return names;
+}
+
+const char *lin_json_kind(const json_t *v)
+{
+    switch (v ? json_typeof(v) : JSON_NULL) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a real number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "?";
+}
+
+/* ---- Context ---------------------------------------------------------------- */
+
+typedef struct value_entry {
+    char *text; /* canonical JSON: the hash key */
+    uint32_t id;
+    UT_hash_handle hh;
+} value_entry;
+
+typedef struct blob {
+    const unsigned char *bytes;
+    size_t len;
+    uint64_t hash;
+} blob;
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t used, cap;
+    unsigned char data[];
+} chunk;
+
+struct lin_ctx {
+    _Atomic size_t *memory_used;
+    size_t charged;
+    value_entry *values_by_text;
+    json_t **values;
+    size_t nvalues, values_cap;
+    blob *blobs;
+    size_t nblobs, blobs_cap;
+    uint32_t *slots; /* blob id + 1; 0 = empty */
+    size_t nslots;
+    chunk *chunks;
+    void *scratch;
+    size_t scratch_cap;
+    uint64_t params[4];
+};
+
+uint64_t *lin_ctx_params(lin_ctx *ctx)
+{
+    return ctx->params;
+}
+
+void lin_ctx_charge(lin_ctx *ctx, ptrdiff_t bytes)
+{
+    ctx->charged += (size_t)bytes;
+    if (ctx->memory_used != NULL)
+        atomic_fetch_add(ctx->memory_used, (size_t)bytes);
+}
+
+lin_ctx *lin_ctx_new(_Atomic size_t *memory_used)
+{
+    lin_ctx *ctx = calloc(1, sizeof *ctx);
+    if (ctx != NULL)
+        ctx->memory_used = memory_used;
+    return ctx;
+}
+
+void lin_ctx_free(lin_ctx *ctx)
+{
+    if (ctx == NULL)
+        return;
+    value_entry *e, *tmp;
+    HASH_ITER(hh, ctx->values_by_text, e, tmp) {
+        HASH_DEL(ctx->values_by_text, e);
+        free(e->text);
+        free(e);
+    }
+    for (size_t i = 0; i < ctx->nvalues; i++)
+        json_decref(ctx->values[i]);
+    free(ctx->values);
+    free(ctx->blobs);
+    free(ctx->slots);
+    for (chunk *c = ctx->chunks, *next; c != NULL; c = next) {
+        next = c->next;
+        free(c);
+    }
+    free(ctx->scratch);
+    if (ctx->memory_used != NULL)
+        atomic_fetch_sub(ctx->memory_used, ctx->charged);
+    free(ctx);
+}
+
+uint32_t lin_ctx_value(lin_ctx *ctx, const json_t *value)
+{
+    char *text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS |
+                                       JSON_ENCODE_ANY);
+    if (text == NULL)
+        return UINT32_MAX;
+    value_entry *e;
+    HASH_FIND_STR(ctx->values_by_text, text, e);
+    if (e != NULL) {
+        free(text);
+        return e->id;
+    }
+    if (ctx->nvalues == ctx->values_cap) {
+        size_t cap = ctx->values_cap ? 2 * ctx->values_cap : 16;
+        json_t **grown = realloc(ctx->values, cap * sizeof *grown);
+        if (grown == NULL)
+            goto oom;
+        ctx->values = grown;
+        ctx->values_cap = cap;
+    }
+    e = malloc(sizeof *e);
+    if (e == NULL)
+        goto oom;
+    e->text = text;
+    e->id = (uint32_t)ctx->nvalues;
+    ctx->values[ctx->nvalues++] = json_deep_copy(value);
+    HASH_ADD_KEYPTR(hh, ctx->values_by_text, e->text, strlen(e->text), e);
+    lin_ctx_charge(ctx, (ptrdiff_t)(sizeof *e + strlen(text) + 64));
+    return e->id;
+oom:
+    free(text);
+    return UINT32_MAX;
+}
+
+const json_t *lin_ctx_value_json(const lin_ctx *ctx, uint32_t id)
+{
+    return id < ctx->nvalues ? ctx->values[id] : NULL;
+}
+
+static uint64_t hash_bytes(const unsigned char *p, size_t n)
+{
+    return XXH3_64bits(p, n);
+}
+
+static unsigned char *arena_copy(lin_ctx *ctx, const void *bytes, size_t len)
+{
+    chunk *c = ctx->chunks;
+    if (c == NULL || c->cap - c->used < len) {
+        size_t cap = len > 65536 ? len : 65536;
+        c = malloc(sizeof *c + cap);
+        if (c == NULL)
+            return NULL;
+        c->used = 0;
+        c->cap = cap;
+        c->next = ctx->chunks;
+        ctx->chunks = c;
+        lin_ctx_charge(ctx, (ptrdiff_t)(sizeof *c + cap));
+    }
+    unsigned char *p = c->data + c->used;
+    if (len > 0)
+        memcpy(p, bytes, len);
+    c->used += len;
+    return p;
+}
+
+static int grow_slots(lin_ctx *ctx)
+{
+    size_t n = ctx->nslots ? 2 * ctx->nslots : 1024;
+    uint32_t *slots = calloc(n, sizeof *slots);
+    if (slots == NULL)
+        return -1;
+    for (size_t i = 0; i < ctx->nblobs; i++) {
+        size_t s = ctx->blobs[i].hash & (n - 1);
+        while (slots[s] != 0)
+            s = (s + 1) & (n - 1);
+        slots[s] = (uint32_t)i + 1;
+    }
+    lin_ctx_charge(ctx, (ptrdiff_t)((n - ctx->nslots) * sizeof *slots));
+    free(ctx->slots);
+    ctx->slots = slots;
+    ctx->nslots = n;
+    return 0;
+}
+
+static int add_blob(lin_ctx *ctx, const void *bytes, size_t len, uint64_t hash)
+{
+    if (ctx->nblobs == ctx->blobs_cap) {
+        size_t cap = ctx->blobs_cap ? 2 * ctx->blobs_cap : 256;
+        blob *grown = realloc(ctx->blobs, cap * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        lin_ctx_charge(ctx, (ptrdiff_t)((cap - ctx->blobs_cap) * sizeof *grown));
+        ctx->blobs = grown;
+        ctx->blobs_cap = cap;
+    }
+    const unsigned char *copy = arena_copy(ctx, bytes, len);
+    if (copy == NULL)
+        return -1;
+    ctx->blobs[ctx->nblobs] = (blob){copy, len, hash};
+    ctx->nblobs++;
+    return 0;
+}
+
+uint64_t lin_ctx_blob(lin_ctx *ctx, const void *bytes, size_t len)
+{
+    if (2 * (ctx->nblobs + 1) > ctx->nslots && grow_slots(ctx) != 0)
+        return LIN_NO_STATE;
+    uint64_t hash = hash_bytes(bytes, len);
+    size_t mask = ctx->nslots - 1, s = hash & mask;
+    for (; ctx->slots[s] != 0; s = (s + 1) & mask) {
+        const blob *b = &ctx->blobs[ctx->slots[s] - 1];
+        if (b->hash == hash && b->len == len &&
+            (len == 0 || memcmp(b->bytes, bytes, len) == 0))
+            return ctx->slots[s] - 1;
+    }
+    if (add_blob(ctx, bytes, len, hash) != 0)
+        return LIN_NO_STATE;
+    ctx->slots[s] = (uint32_t)ctx->nblobs;
+    return ctx->nblobs - 1;
+}
+
+const void *lin_ctx_blob_bytes(const lin_ctx *ctx, uint64_t id, size_t *len)
+{
+    *len = ctx->blobs[id].len;
+    return ctx->blobs[id].bytes;
+}
+
+void *lin_ctx_scratch(lin_ctx *ctx, size_t n)
+{
+    if (n > ctx->scratch_cap) {
+        size_t cap = n < 256 ? 256 : n * 2;
+        void *grown = realloc(ctx->scratch, cap);
+        if (grown == NULL)
+            return NULL;
+        lin_ctx_charge(ctx, (ptrdiff_t)(cap - ctx->scratch_cap));
+        ctx->scratch = grown;
+        ctx->scratch_cap = cap;
+    }
+    return ctx->scratch;
+}

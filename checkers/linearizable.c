@@ -1,0 +1,574 @@
+/*
+ * linearizable.c — the checker's driver: turn a history into per-key
+ * operation lists (Jepsen semantics), drop what cannot matter, run the
+ * search for each key on a pool of threads, and assemble the verdict and the
+ * evidence.
+ */
+#include "checkers/linearizable.h"
+#include "checkers/lin_model.h"
+#include "checkers/shrink.h"
+#include "checkers/wgl.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ALL_KEYS HISTORY_NONE
+
+/* One independent object: its operations and what the search found. */
+typedef struct key_check {
+    uint32_t key;        /* history value id, or ALL_KEYS */
+    size_t *invokes;     /* positions of its invocations in the history */
+    size_t ninvokes, cap;
+    /* results */
+    size_t ops;          /* operations searched, after the pre-passes */
+    size_t dropped;      /* info/unfinished ops that could not matter */
+    lin_verdict verdict;
+    wgl_stop stop;
+    uint64_t explored;
+    size_t depth, ok_ops;
+    double ms;
+    json_t *counterexample;
+    fl_error err;
+} key_check;
+
+struct lin_result {
+    lin_verdict verdict;
+    const lin_model *model;
+    size_t ops;
+    key_check *keys;
+    size_t nkeys;
+    double elapsed_ms;
+};
+
+void lin_options_init(lin_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->model = "cas-register";
+}
+
+const char *const *lin_model_names(void)
+{
+    return lin_model_list();
+}
+
+lin_verdict lin_result_verdict(const lin_result *r)
+{
+    return r->verdict;
+}
+
+/* ---- Splitting by key --------------------------------------------------------- */
+
+static int add_invoke(key_check *k, size_t pos)
+{
+    if (k->ninvokes == k->cap) {
+        size_t cap = k->cap ? 2 * k->cap : 16;
+        size_t *grown = realloc(k->invokes, cap * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        k->invokes = grown;
+        k->cap = cap;
+    }
+    k->invokes[k->ninvokes++] = pos;
+    return 0;
+}
+
+/* Group the client invocations by key (or all together), in history
+ * order. Failed operations certainly did not happen: they are left out. */
+static int split(const history *h, bool no_split, lin_result *r)
+{
+    const history_event *ev = history_events(h);
+    size_t nvalues = history_value_count(h), n = history_len(h);
+    uint32_t *group_of = malloc((nvalues + 1) * sizeof *group_of);
+    r->keys = calloc(nvalues + 1, sizeof *r->keys);
+    if (group_of == NULL || r->keys == NULL) {
+        free(group_of);
+        return -1;
+    }
+    for (size_t i = 0; i <= nvalues; i++)
+        group_of[i] = UINT32_MAX;
+    for (size_t i = 0; i < n; i++) {
+        const history_event *e = &ev[i];
+        if (e->process == HISTORY_NEMESIS || e->type != HISTORY_INVOKE)
+            continue;
+        r->ops++;
+        if (e->pair != HISTORY_NONE && ev[e->pair].type == HISTORY_FAIL)
+            continue;
+        uint32_t key = no_split ? ALL_KEYS : e->key;
+        size_t slot = key == ALL_KEYS ? nvalues : key;
+        if (group_of[slot] == UINT32_MAX) {
+            group_of[slot] = (uint32_t)r->nkeys;
+            r->keys[r->nkeys++].key = key;
+        }
+        if (add_invoke(&r->keys[group_of[slot]], i) != 0) {
+            free(group_of);
+            return -1;
+        }
+    }
+    free(group_of);
+    return 0;
+}
+
+/* ---- Evidence as JSON ------------------------------------------------------------ */
+
+#define MAX_PREFIX_SHOWN 32
+#define MAX_CONCURRENT_SHOWN 64
+
+/* An operation as the counterexample shows it: invocation and outcome. */
+static json_t *op_json(const history *h, size_t invoke_pos)
+{
+    const history_event *ev = history_events(h);
+    const history_event *inv = &ev[invoke_pos];
+    const history_event *done = inv->pair != HISTORY_NONE ? &ev[inv->pair] : NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "process", json_integer(inv->process));
+    json_object_set_new(o, "f", json_string(history_name(h, inv->f)));
+    if (inv->key != HISTORY_NONE)
+        json_object_set(o, "key", (json_t *)history_value(h, inv->key));
+    json_object_set(o, "value", (json_t *)history_value(h, inv->value));
+    json_object_set_new(o, "type", json_string(done ? history_type_name(done->type)
+                                                    : "info"));
+    if (done != NULL && done->type == HISTORY_OK)
+        json_object_set(o, "output", (json_t *)history_value(h, done->value));
+    json_object_set_new(o, "invoke_index", json_integer(inv->index));
+    if (done != NULL)
+        json_object_set_new(o, "complete_index", json_integer(done->index));
+    return o;
+}
+
+static json_t *counterexample_json(const history *h, const lin_model *m,
+                                   lin_ctx *ctx, const wgl_op *ops,
+                                   const size_t *pos, size_t n,
+                                   const wgl_result *w, const json_t *key)
+{
+    json_t *ce = json_object();
+    json_object_set(ce, "key", key ? (json_t *)key : json_null());
+    json_object_set_new(ce, "op", op_json(h, pos[w->stuck]));
+    json_object_set_new(ce, "prefix_length", json_integer((json_int_t)w->depth));
+    json_t *prefix = json_array();
+    size_t from = w->depth > MAX_PREFIX_SHOWN ? w->depth - MAX_PREFIX_SHOWN : 0;
+    for (size_t i = from; i < w->depth; i++) {
+        json_t *o = op_json(h, pos[w->order[i]]);
+        json_object_set_new(o, "state", m->state_json(ctx, w->states[i]));
+        json_array_append_new(prefix, o);
+    }
+    json_object_set_new(ce, "prefix", prefix);
+    bool *placed = calloc(n + 1, sizeof *placed);
+    json_t *concurrent = json_array();
+    for (size_t i = 0; placed != NULL && i < w->depth; i++)
+        placed[w->order[i]] = true;
+    for (size_t i = 0; placed != NULL && i < n; i++) {
+        if (placed[i] || i == w->stuck || ops[i].call > ops[w->stuck].ret)
+            continue;
+        if (json_array_size(concurrent) < MAX_CONCURRENT_SHOWN)
+            json_array_append_new(concurrent, op_json(h, pos[i]));
+    }
+    free(placed);
+    json_object_set_new(ce, "concurrent", concurrent);
+    json_t *states = json_array();
+    for (size_t i = 0; i < w->nstuck_states; i++)
+        json_array_append_new(states, m->state_json(ctx, w->stuck_states[i]));
+    json_object_set_new(ce, "states", states);
+    return ce;
+}
+
+/* ---- One key ------------------------------------------------------------------------ */
+
+typedef struct job {
+    const history *h;
+    const lin_options *opt;
+    const lin_model *model;
+    lin_result *r;
+    size_t *order;    /* keys by decreasing size: the work queue */
+    _Atomic size_t next;
+    _Atomic size_t memory_used;
+    _Atomic bool invalid_found; /* the verdict is decided: stop the rest */
+    wgl_limits limits;
+} job;
+
+typedef struct prepared {
+    wgl_op *ops;
+    size_t *pos;
+    size_t n;
+} prepared;
+
+static int prepare_one(const job *j, lin_ctx *ctx, size_t p, wgl_op *out,
+                       fl_error *err)
+{
+    const history *h = j->h;
+    const history_event *e = &history_events(h)[p];
+    const history_event *done =
+        e->pair != HISTORY_NONE ? &history_events(h)[e->pair] : NULL;
+    bool ok = done != NULL && done->type == HISTORY_OK;
+    const json_t *output = ok ? history_value(h, done->value) : NULL;
+    memset(out, 0, sizeof *out);
+    int rc = j->model->prepare(
+        ctx, history_name(h, e->f),
+        e->key != HISTORY_NONE ? history_value(h, e->key) : NULL,
+        history_value(h, e->value), output, &out->op, err);
+    if (rc != FL_OK)
+        return fl_error_wrap(err, "the operation invoked at index %lld",
+                             (long long)e->index);
+    if (j->opt->nil_reads_unknown && ok && json_is_null(output) &&
+        j->model->read_only(&out->op))
+        out->op.known = false;
+    out->call = (int64_t)p;
+    out->ret = ok ? (int64_t)e->pair : WGL_NEVER;
+    return FL_OK;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct seen {
+    uint64_t *v;
+    size_t n, cap;
+    bool oom;
+} seen;
+
+static void see(void *arg, uint64_t value)
+{
+    seen *s = arg;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        uint64_t *grown = realloc(s->v, cap * sizeof *grown);
+        if (grown == NULL) {
+            s->oom = true;
+            return;
+        }
+        s->v = grown;
+        s->cap = cap;
+    }
+    s->v[s->n++] = value;
+}
+
+/*
+ * An unknown-outcome write of a value that no operation ever observes (no
+ * read returns it, no cas expects it) can be dropped: in any linearization
+ * that includes it, the only operations that can follow it before the next
+ * overwrite are ones that do not look at the state, so the linearization
+ * without it is just as legal. Timed-out writes are common in Jepsen
+ * histories and each one otherwise doubles the search space.
+ */
+static size_t drop_unobserved_writes(const lin_model *m, prepared *p)
+{
+    if (m->written == NULL || m->observed == NULL)
+        return 0;
+    seen s = {0};
+    for (size_t i = 0; i < p->n; i++)
+        m->observed(&p->ops[i].op, see, &s);
+    if (s.oom) {
+        free(s.v);
+        return 0; /* the pass is an optimisation: skip it */
+    }
+    qsort(s.v, s.n, sizeof *s.v, cmp_u64);
+    size_t kept = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        uint64_t w = p->ops[i].ret == WGL_NEVER ? m->written(&p->ops[i].op)
+                                                 : LIN_NO_STATE;
+        if (w != LIN_NO_STATE && !bsearch(&w, s.v, s.n, sizeof *s.v, cmp_u64))
+            continue;
+        p->ops[kept] = p->ops[i];
+        p->pos[kept++] = p->pos[i];
+    }
+    free(s.v);
+    size_t dropped = p->n - kept;
+    p->n = kept;
+    return dropped;
+}
+
+static int prepare_key(const job *j, key_check *k, lin_ctx *ctx, prepared *p)
+{
+    p->ops = malloc((k->ninvokes + 1) * sizeof *p->ops);
+    p->pos = malloc((k->ninvokes + 1) * sizeof *p->pos);
+    if (p->ops == NULL || p->pos == NULL)
+        return fl_error_set(&k->err, FL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < k->ninvokes; i++) {
+        int rc = prepare_one(j, ctx, k->invokes[i], &p->ops[p->n], &k->err);
+        if (rc != FL_OK)
+            return rc;
+        /* an op that changes nothing and whose output is unknown says
+         * nothing at all */
+        if (p->ops[p->n].ret == WGL_NEVER)
+            p->ops[p->n].op.known = false;
+        if (!p->ops[p->n].op.known && j->model->read_only(&p->ops[p->n].op)) {
+            k->dropped++;
+            continue;
+        }
+        p->pos[p->n++] = k->invokes[i];
+    }
+    k->dropped += drop_unobserved_writes(j->model, p);
+    return FL_OK;
+}
+
+static void check_key(job *j, key_check *k)
+{
+    int64_t start = wgl_now_ns();
+    lin_ctx *ctx = lin_ctx_new(&j->memory_used);
+    prepared p = {0};
+    uint64_t initial;
+    wgl_result w = {.stuck = SIZE_MAX};
+    if (ctx == NULL) {
+        fl_error_set(&k->err, FL_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (j->model->init(ctx, j->opt->initial, &initial, &k->err) != FL_OK ||
+        prepare_key(j, k, ctx, &p) != FL_OK ||
+        wgl_search(j->model, ctx, p.ops, p.n, initial, &j->limits, &w,
+                   &k->err) != FL_OK)
+        goto done;
+    k->ops = p.n;
+    k->verdict = w.verdict;
+    k->stop = w.stop;
+    k->explored = w.explored;
+    k->depth = w.depth;
+    k->ok_ops = w.ok_ops;
+    if (w.verdict == LIN_INVALID && !j->opt->all_keys)
+        atomic_store(&j->invalid_found, true);
+    if (w.verdict == LIN_INVALID && w.stuck != SIZE_MAX)
+        k->counterexample = counterexample_json(
+            j->h, j->model, ctx, p.ops, p.pos, p.n, &w,
+            k->key == ALL_KEYS ? NULL : history_value(j->h, k->key));
+done:
+    k->ms = (double)(wgl_now_ns() - start) / 1e6;
+    wgl_result_free(&w);
+    free(p.ops);
+    free(p.pos);
+    lin_ctx_free(ctx);
+}
+
+static void *worker(void *arg)
+{
+    job *j = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&j->next, 1);
+        if (i >= j->r->nkeys)
+            return NULL;
+        check_key(j, &j->r->keys[j->order[i]]);
+    }
+}
+
+/* Smallest keys first: a violation in a short key then ends the check
+ * before a long, hard key has eaten the budget (Porcupine stops at the
+ * first violation too). */
+static int cmp_key_size(const void *a, const void *b, void *arg)
+{
+    const key_check *keys = arg;
+    size_t x = keys[*(const size_t *)a].ninvokes;
+    size_t y = keys[*(const size_t *)b].ninvokes;
+    return (x > y) - (x < y);
+}
+
+static int run_pool(job *j, int threads)
+{
+    if (threads <= 0)
+        threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1)
+        threads = 1;
+    if ((size_t)threads > j->r->nkeys)
+        threads = j->r->nkeys > 0 ? (int)j->r->nkeys : 1;
+    pthread_t *tids = calloc((size_t)threads, sizeof *tids);
+    j->order = malloc((j->r->nkeys + 1) * sizeof *j->order);
+    if (tids == NULL || j->order == NULL) {
+        free(tids);
+        free(j->order);
+        return -1;
+    }
+    for (size_t i = 0; i < j->r->nkeys; i++)
+        j->order[i] = i;
+    qsort_r(j->order, j->r->nkeys, sizeof *j->order, cmp_key_size, j->r->keys);
+    int started = 0;
+    for (; started < threads - 1; started++)
+        if (pthread_create(&tids[started], NULL, worker, j) != 0)
+            break;
+    worker(j); /* the calling thread works too */
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    free(tids);
+    free(j->order);
+    return 0;
+}
+
+/* Attach a delta-debugged version of the first invalid key's history to
+ * its counterexample. A failure to shrink costs only the shrunk view. */
+static void shrink_first_invalid(const history *h, const lin_options *opt,
+                                 lin_result *r)
+{
+    key_check *k = NULL;
+    for (size_t i = 0; i < r->nkeys && k == NULL; i++)
+        if (r->keys[i].counterexample != NULL)
+            k = &r->keys[i];
+    if (k == NULL)
+        return;
+    bool *keep = calloc(history_len(h) + 1, sizeof *keep);
+    history *sub = NULL, *small = NULL;
+    bool minimal = false;
+    fl_error err;
+    if (keep == NULL)
+        return;
+    for (size_t i = 0; i < k->ninvokes; i++)
+        keep[k->invokes[i]] = true;
+    /* shrinking is a courtesy: without a budget of its own it gets 10 s */
+    lin_options budget = *opt;
+    if (budget.time_limit_s <= 0)
+        budget.time_limit_s = 10;
+    if (history_subset(h, keep, &sub, &err) == FL_OK &&
+        shrink_history(sub, &budget, &small, &minimal, &err) == FL_OK) {
+        json_t *events = json_array();
+        const history_event *ev = history_events(small);
+        for (size_t i = 0; i < history_len(small); i++)
+            json_array_append_new(events, history_event_to_json(small, &ev[i]));
+        json_t *shrunk = json_object();
+        json_object_set_new(shrunk, "minimal", json_boolean(minimal));
+        json_object_set_new(shrunk, "events", events);
+        json_object_set_new(k->counterexample, "shrunk", shrunk);
+    }
+    history_free(small);
+    history_free(sub);
+    free(keep);
+}
+
+/* ---- The check ------------------------------------------------------------------------ */
+
+/* Jepsen's combination: any false makes the whole false, else any unknown
+ * makes it unknown. */
+static lin_verdict combine(const lin_result *r)
+{
+    lin_verdict v = LIN_VALID;
+    for (size_t i = 0; i < r->nkeys; i++) {
+        if (r->keys[i].verdict == LIN_INVALID)
+            return LIN_INVALID;
+        if (r->keys[i].verdict == LIN_UNKNOWN)
+            v = LIN_UNKNOWN;
+    }
+    return v;
+}
+
+static int first_error(const lin_result *r, fl_error *err)
+{
+    for (size_t i = 0; i < r->nkeys; i++)
+        if (r->keys[i].err.code != FL_OK) {
+            *err = r->keys[i].err;
+            return err->code;
+        }
+    return FL_OK;
+}
+
+int lin_check(const history *h, const lin_options *opt, lin_result **out,
+              fl_error *err)
+{
+    const lin_model *model = lin_model_find(opt->model ? opt->model : "");
+    if (model == NULL)
+        return fl_error_set(err, FL_EUSAGE, "unknown model \"%s\"",
+                            opt->model ? opt->model : "");
+    int64_t start = wgl_now_ns();
+    lin_result *r = calloc(1, sizeof *r);
+    if (r == NULL || split(h, opt->no_split, r) != 0) {
+        lin_result_free(r);
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    }
+    r->model = model;
+    job j = {.h = h, .opt = opt, .model = model, .r = r};
+    j.limits.memory_used = &j.memory_used;
+    j.limits.cancel = &j.invalid_found;
+    j.limits.memory_limit = opt->memory_limit_mb << 20;
+    if (opt->time_limit_s > 0)
+        j.limits.deadline_ns = start + (int64_t)(opt->time_limit_s * 1e9);
+    int rc = run_pool(&j, opt->threads) != 0
+                 ? fl_error_set(err, FL_ENOMEM, "out of memory")
+                 : first_error(r, err);
+    /* a key cancelled by another's violation got a verdict it never
+     * reached: say unknown for it, invalid overall */
+    if (rc != FL_OK) {
+        lin_result_free(r);
+        return rc;
+    }
+    r->verdict = combine(r);
+    r->elapsed_ms = (double)(wgl_now_ns() - start) / 1e6;
+    if (opt->shrink && r->verdict == LIN_INVALID)
+        shrink_first_invalid(h, opt, r);
+    *out = r;
+    return FL_OK;
+}
+
+void lin_result_free(lin_result *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->nkeys; i++) {
+        free(r->keys[i].invokes);
+        json_decref(r->keys[i].counterexample);
+    }
+    free(r->keys);
+    free(r);
+}
+
+/* ---- The result as JSON ------------------------------------------------------------------ */
+
+static json_t *verdict_json(lin_verdict v)
+{
+    return v == LIN_VALID     ? json_true()
+           : v == LIN_INVALID ? json_false()
+                              : json_string("unknown");
+}
+
+static char *key_name(const history *h, uint32_t key)
+{
+    if (key == ALL_KEYS)
+        return strdup("*");
+    const json_t *k = history_value(h, key);
+    return json_is_string(k) ? strdup(json_string_value(k))
+                             : json_dumps(k, JSON_ENCODE_ANY);
+}
+
+static json_t *key_json(const key_check *k)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "valid", verdict_json(k->verdict));
+    json_object_set_new(o, "ops", json_integer((json_int_t)k->ops));
+    if (k->dropped > 0)
+        json_object_set_new(o, "dropped", json_integer((json_int_t)k->dropped));
+    json_object_set_new(o, "explored", json_integer((json_int_t)k->explored));
+    if (k->verdict == LIN_UNKNOWN) {
+        char why[256];
+        if (k->stop == WGL_STOP_CANCELLED)
+            snprintf(why, sizeof why,
+                     "not finished: another key was found not linearizable "
+                     "first (use --all-keys to check every key)");
+        else
+            snprintf(why, sizeof why,
+                     "%s limit reached after exploring %llu configurations; "
+                     "the longest linearization found covers %zu operations "
+                     "(%zu completed ok)",
+                     k->stop == WGL_STOP_TIME ? "time" : "memory",
+                     (unsigned long long)k->explored, k->depth, k->ok_ops);
+        json_object_set_new(o, "reason", json_string(why));
+    }
+    return o;
+}
+
+json_t *lin_result_to_json(const lin_result *r, const history *h)
+{
+    json_t *o = json_object(), *per_key = json_object();
+    json_t *ce = json_null();
+    json_object_set_new(o, "valid", verdict_json(r->verdict));
+    json_object_set_new(o, "model", json_string(r->model->name));
+    json_object_set_new(o, "ops", json_integer((json_int_t)r->ops));
+    json_object_set_new(o, "keys", json_integer((json_int_t)r->nkeys));
+    for (size_t i = 0; i < r->nkeys; i++) {
+        char *name = key_name(h, r->keys[i].key);
+        if (name != NULL)
+            json_object_set_new(per_key, name, key_json(&r->keys[i]));
+        free(name);
+        if (json_is_null(ce) && r->keys[i].counterexample != NULL)
+            ce = json_incref(r->keys[i].counterexample);
+    }
+    json_object_set_new(o, "per_key", per_key);
+    json_object_set_new(o, "counterexample", ce);
+    json_object_set_new(o, "elapsed_ms", json_real(r->elapsed_ms));
+    return o;
+}

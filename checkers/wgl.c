@@ -1,0 +1,534 @@
+/*
+ * wgl.c — the search described in wgl.h.
+ *
+ * Data layout, chosen for the inner loop:
+ *  - the event list is index-linked arrays (next/prev) over 2n entries plus
+ *    a head sentinel, so lifting and restoring an operation is four stores
+ *    each (Knuth's dancing links);
+ *  - the linearized set is a bitset whose hash is kept incrementally
+ *    (Zobrist: one random word per operation, XORed in and out);
+ *  - the memo table stores each configuration exactly, but compactly: the
+ *    words of the bitset that are all ones at the front and all zeros at
+ *    the back are implied, so only the "window" of operations in flight is
+ *    kept. Bits are numbered so that operations that completed come first,
+ *    in invocation order, and unknown ones last; the window is then about
+ *    the concurrency of the history, not its length.
+ */
+#include "checkers/wgl.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int64_t wgl_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* ---- Memo table ------------------------------------------------------------ */
+
+typedef struct memo_slot {
+    uint64_t hash;
+    uint64_t state;
+    uint32_t lo, len;  /* window of bitset words */
+    uint64_t off;      /* into words; UINT64_MAX marks an empty slot */
+} memo_slot;
+
+typedef struct memo {
+    memo_slot *slots;
+    size_t nslots, count;
+    uint64_t *words;
+    size_t nwords, words_cap;
+    size_t charged;
+} memo;
+
+typedef struct bits {
+    uint64_t *w;
+    size_t nw;
+    size_t lo;     /* words before lo are full */
+    size_t hi;     /* words from hi on are zero */
+    size_t nbits;
+    uint64_t hash; /* Zobrist hash of the set */
+    const uint64_t *zobrist;
+} bits;
+
+static uint64_t full_mask(const bits *b, size_t word)
+{
+    size_t rem = b->nbits - word * 64;
+    return rem >= 64 ? UINT64_MAX : (UINT64_C(1) << rem) - 1;
+}
+
+static void bits_set(bits *b, size_t i)
+{
+    size_t w = i / 64;
+    b->w[w] |= UINT64_C(1) << (i % 64);
+    b->hash ^= b->zobrist[i];
+    if (w >= b->hi)
+        b->hi = w + 1;
+    while (b->lo < b->nw && b->w[b->lo] == full_mask(b, b->lo))
+        b->lo++;
+}
+
+static void bits_clear(bits *b, size_t i)
+{
+    size_t w = i / 64;
+    b->w[w] &= ~(UINT64_C(1) << (i % 64));
+    b->hash ^= b->zobrist[i];
+    if (w < b->lo)
+        b->lo = w;
+    while (b->hi > 0 && b->w[b->hi - 1] == 0)
+        b->hi--;
+}
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static bool slot_matches(const memo *m, const memo_slot *s, uint64_t hash,
+                         uint64_t state, const bits *b, size_t lo, size_t len)
+{
+    return s->hash == hash && s->state == state && s->lo == lo &&
+           s->len == len &&
+           memcmp(m->words + s->off, b->w + lo, len * sizeof *b->w) == 0;
+}
+
+static int memo_grow(memo *m)
+{
+    size_t n = m->nslots ? 2 * m->nslots : 4096;
+    memo_slot *slots = malloc(n * sizeof *slots);
+    if (slots == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        slots[i].off = UINT64_MAX;
+    for (size_t i = 0; i < m->nslots; i++) {
+        if (m->slots[i].off == UINT64_MAX)
+            continue;
+        size_t s = m->slots[i].hash & (n - 1);
+        while (slots[s].off != UINT64_MAX)
+            s = (s + 1) & (n - 1);
+        slots[s] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->nslots = n;
+    return 0;
+}
+
+static int memo_reserve_words(memo *m, size_t len)
+{
+    if (m->nwords + len <= m->words_cap)
+        return 0;
+    size_t cap = m->words_cap ? 2 * m->words_cap : 4096;
+    while (cap < m->nwords + len)
+        cap *= 2;
+    uint64_t *words = realloc(m->words, cap * sizeof *words);
+    if (words == NULL)
+        return -1;
+    m->words = words;
+    m->words_cap = cap;
+    return 0;
+}
+
+/* 1 if (b, state) was new and is now recorded, 0 if seen before, -1 OOM. */
+static int memo_insert(memo *m, const bits *b, uint64_t state)
+{
+    if (2 * (m->count + 1) > m->nslots && memo_grow(m) != 0)
+        return -1;
+    size_t lo = b->lo, len = b->hi > lo ? b->hi - lo : 0;
+    uint64_t hash = b->hash ^ mix(state);
+    size_t mask = m->nslots - 1, s = hash & mask;
+    for (; m->slots[s].off != UINT64_MAX; s = (s + 1) & mask)
+        if (slot_matches(m, &m->slots[s], hash, state, b, lo, len))
+            return 0;
+    if (memo_reserve_words(m, len) != 0)
+        return -1;
+    memcpy(m->words + m->nwords, b->w + lo, len * sizeof *b->w);
+    m->slots[s] = (memo_slot){hash, state, (uint32_t)lo, (uint32_t)len,
+                              m->nwords};
+    m->nwords += len;
+    m->count++;
+    return 1;
+}
+
+static size_t memo_bytes(const memo *m)
+{
+    return m->nslots * sizeof *m->slots + m->words_cap * sizeof *m->words;
+}
+
+/* ---- The event list ---------------------------------------------------------- */
+
+typedef struct search {
+    const lin_model *model;
+    lin_ctx *ctx;
+    const wgl_op *ops;
+    size_t n;
+    /* entries 1..2n in real-time order; 0 is the head sentinel */
+    int32_t *next, *prev;
+    uint32_t *entry_op;   /* the operation of each entry */
+    int32_t *match;       /* call entry -> its return entry (0: none) */
+    uint32_t *bit;        /* operation -> bit number */
+    uint64_t *zobrist;
+    bits set;
+    memo memo;
+    uint32_t *stack_entry;
+    uint64_t *stack_state;
+    size_t sp;
+    const wgl_limits *limits;
+    size_t charged;
+} search;
+
+static int cmp_ret(const void *a, const void *b, void *arg)
+{
+    const wgl_op *ops = arg;
+    int64_t x = ops[*(const uint32_t *)a].ret, y = ops[*(const uint32_t *)b].ret;
+    if (x != y)
+        return (x > y) - (x < y);
+    /* unknown outcomes all sort last, in invocation order */
+    return (*(const uint32_t *)a > *(const uint32_t *)b) -
+           (*(const uint32_t *)a < *(const uint32_t *)b);
+}
+
+/* Merge invocations (already in order) and completions into one list. An
+ * unknown outcome gets no completion entry at all. */
+static int build_list(search *s)
+{
+    size_t n = s->n;
+    uint32_t *by_ret = malloc((n + 1) * sizeof *by_ret);
+    int32_t *call_entry = malloc((n + 1) * sizeof *call_entry);
+    if (by_ret == NULL || call_entry == NULL) {
+        free(by_ret);
+        free(call_entry);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        by_ret[i] = (uint32_t)i;
+    qsort_r(by_ret, n, sizeof *by_ret, cmp_ret, (void *)s->ops);
+    size_t c = 0, r = 0;
+    int32_t e = 0;
+    while (c < n || (r < n && s->ops[by_ret[r]].ret != WGL_NEVER)) {
+        bool take_call = c < n && (r >= n || s->ops[by_ret[r]].ret == WGL_NEVER ||
+                                   s->ops[c].call < s->ops[by_ret[r]].ret);
+        e++;
+        if (take_call) {
+            s->entry_op[e] = (uint32_t)c;
+            s->match[e] = 0;
+            call_entry[c++] = e;
+        } else {
+            uint32_t op = by_ret[r++];
+            s->entry_op[e] = op;
+            s->match[e] = -1;
+            s->match[call_entry[op]] = e;
+        }
+    }
+    for (int32_t i = 0; i <= e; i++) {
+        s->next[i] = i + 1 <= e ? i + 1 : 0;
+        s->prev[i] = i > 0 ? i - 1 : e;
+    }
+    /* The walk never reaches the head while an ok operation is left (its
+     * completion comes first); should it, it backtracks rather than
+     * mistake the sentinel for an invocation. */
+    s->match[0] = -1;
+    free(by_ret);
+    free(call_entry);
+    return 0;
+}
+
+static void unlink_entry(search *s, int32_t e)
+{
+    s->next[s->prev[e]] = s->next[e];
+    s->prev[s->next[e]] = s->prev[e];
+}
+
+static void relink_entry(search *s, int32_t e)
+{
+    s->next[s->prev[e]] = e;
+    s->prev[s->next[e]] = e;
+}
+
+static void lift(search *s, int32_t call)
+{
+    unlink_entry(s, call);
+    if (s->match[call] > 0)
+        unlink_entry(s, s->match[call]);
+}
+
+static void unlift(search *s, int32_t call)
+{
+    if (s->match[call] > 0)
+        relink_entry(s, s->match[call]);
+    relink_entry(s, call);
+}
+
+/* ---- Setup and teardown ---------------------------------------------------- */
+
+static void *charge_alloc(search *s, size_t bytes)
+{
+    s->charged += bytes;
+    return calloc(1, bytes ? bytes : 1);
+}
+
+static uint64_t splitmix(uint64_t *x)
+{
+    return mix(*x += 0x9e3779b97f4a7c15ULL);
+}
+
+static int search_init(search *s, const wgl_op *ops, size_t n)
+{
+    size_t entries = 2 * n + 1, nw = (n + 63) / 64 + 1;
+    s->ops = ops;
+    s->n = n;
+    s->next = charge_alloc(s, entries * sizeof *s->next);
+    s->prev = charge_alloc(s, entries * sizeof *s->prev);
+    s->entry_op = charge_alloc(s, entries * sizeof *s->entry_op);
+    s->match = charge_alloc(s, entries * sizeof *s->match);
+    s->bit = charge_alloc(s, (n + 1) * sizeof *s->bit);
+    s->zobrist = charge_alloc(s, (n + 1) * sizeof *s->zobrist);
+    s->set.w = charge_alloc(s, nw * sizeof *s->set.w);
+    s->stack_entry = charge_alloc(s, (n + 1) * sizeof *s->stack_entry);
+    s->stack_state = charge_alloc(s, (n + 1) * sizeof *s->stack_state);
+    if (!s->next || !s->prev || !s->entry_op || !s->match || !s->bit ||
+        !s->zobrist || !s->set.w || !s->stack_entry || !s->stack_state)
+        return -1;
+    s->set.nw = nw;
+    s->set.nbits = n;
+    s->set.zobrist = s->zobrist;
+    /* completed operations first, so the memo window stays narrow */
+    uint32_t b = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ops[i].ret != WGL_NEVER)
+            s->bit[i] = b++;
+    for (size_t i = 0; i < n; i++)
+        if (ops[i].ret == WGL_NEVER)
+            s->bit[i] = b++;
+    uint64_t seed = 0x5eed;
+    for (size_t i = 0; i < n; i++)
+        s->zobrist[i] = splitmix(&seed);
+    return build_list(s);
+}
+
+static void search_free(search *s)
+{
+    free(s->next);
+    free(s->prev);
+    free(s->entry_op);
+    free(s->match);
+    free(s->bit);
+    free(s->zobrist);
+    free(s->set.w);
+    free(s->stack_entry);
+    free(s->stack_state);
+    free(s->memo.slots);
+    free(s->memo.words);
+}
+
+/* Keep the shared memory counter in step with the memo's size; true when
+ * the budget is exhausted. */
+static bool over_budget(search *s)
+{
+    size_t now = memo_bytes(&s->memo) + s->charged;
+    size_t before = s->memo.charged;
+    s->memo.charged = now;
+    const wgl_limits *lim = s->limits;
+    if (lim->memory_used == NULL)
+        return false;
+    size_t total = atomic_fetch_add(lim->memory_used, now - before) + now -
+                   before;
+    return lim->memory_limit > 0 && total > lim->memory_limit;
+}
+
+/* Marks a stack entry pushed by force_read(). */
+#define FORCED 0x80000000u
+
+/* ---- Evidence --------------------------------------------------------------- */
+
+static int record_best(search *s, wgl_result *r, int32_t stuck_entry,
+                       uint64_t state)
+{
+    size_t op = s->entry_op[stuck_entry];
+    if (r->order != NULL && s->sp < r->depth)
+        return 0;
+    if (r->order != NULL && s->sp == r->depth && op == r->stuck) {
+        for (size_t i = 0; i < r->nstuck_states; i++)
+            if (r->stuck_states[i] == state)
+                return 0;
+        if (r->nstuck_states < WGL_MAX_STUCK_STATES)
+            r->stuck_states[r->nstuck_states++] = state;
+        return 0;
+    }
+    if (r->order != NULL && s->sp == r->depth)
+        return 0; /* keep the first operation found stuck at this depth */
+    if (r->order == NULL) {
+        r->order = malloc((s->n + 1) * sizeof *r->order);
+        r->states = malloc((s->n + 1) * sizeof *r->states);
+        if (r->order == NULL || r->states == NULL)
+            return -1;
+    }
+    r->depth = s->sp;
+    for (size_t i = 0; i < s->sp; i++) {
+        r->order[i] = s->entry_op[s->stack_entry[i] & ~FORCED];
+        r->states[i] = i + 1 < s->sp ? s->stack_state[i + 1] : state;
+    }
+    r->stuck = op;
+    r->stuck_states[0] = state;
+    r->nstuck_states = 1;
+    return 0;
+}
+
+/* ---- The search ---------------------------------------------------------------- */
+
+typedef enum step_outcome { STEP_ON, STEP_VALID, STEP_INVALID, STEP_STOP } step_outcome;
+
+/*
+ * Try to linearize the operation of call entry e now: 1 done, 0 not
+ * possible (or already explored), -1 this whole configuration is known to
+ * fail, -2 out of memory.
+ *
+ * A read-only operation that the current state accepts is special: if the
+ * configuration with it linearized fails, so does the current one, and the
+ * search need not try the alternatives here. Take any legal continuation
+ * that places the read later; moving it to the front changes no other
+ * operation's state (it changes nothing) and respects real time, because
+ * every operation still open returns after the read was invoked (the read
+ * is in the window before the first completion). Such a step is pushed
+ * FORCED, and backtracking past it backtracks its parent too.
+ */
+static int try_linearize(search *s, int32_t e, uint64_t *state)
+{
+    uint32_t op = s->entry_op[e];
+    const lin_op *o = &s->ops[op].op;
+    uint64_t next;
+    if (!s->model->step(s->ctx, *state, o, &next))
+        return 0;
+    if (next == LIN_NO_STATE)
+        return -2;
+    bool forced = s->model->read_only(o);
+    bits_set(&s->set, s->bit[op]);
+    int fresh = memo_insert(&s->memo, &s->set, next);
+    if (fresh <= 0) {
+        bits_clear(&s->set, s->bit[op]);
+        return fresh < 0 ? -2 : forced ? -1 : 0;
+    }
+    s->stack_entry[s->sp] = (uint32_t)e | (forced ? FORCED : 0);
+    s->stack_state[s->sp++] = *state;
+    *state = next;
+    lift(s, e);
+    return 1;
+}
+
+/* Undo the last linearization; returns its call entry. */
+static int32_t pop(search *s, uint64_t *state, size_t *ok_left, bool *forced)
+{
+    uint32_t top = s->stack_entry[--s->sp];
+    int32_t call = (int32_t)(top & ~FORCED);
+    uint32_t op = s->entry_op[call];
+    *forced = (top & FORCED) != 0;
+    *state = s->stack_state[s->sp];
+    unlift(s, call);
+    bits_clear(&s->set, s->bit[op]);
+    if (s->ops[op].ret != WGL_NEVER)
+        (*ok_left)++;
+    return call;
+}
+
+static bool out_of_budget(search *s, wgl_result *r)
+{
+    if (s->limits->cancel != NULL && atomic_load(s->limits->cancel)) {
+        r->stop = WGL_STOP_CANCELLED;
+        return true;
+    }
+    if (s->limits->deadline_ns > 0 && wgl_now_ns() > s->limits->deadline_ns) {
+        r->stop = WGL_STOP_TIME;
+        return true;
+    }
+    if (over_budget(s)) {
+        r->stop = WGL_STOP_MEMORY;
+        return true;
+    }
+    return false;
+}
+
+static step_outcome out_of_memory(wgl_result *r)
+{
+    r->stop = WGL_STOP_MEMORY;
+    return STEP_STOP;
+}
+
+static step_outcome run(search *s, uint64_t state, size_t ok_left,
+                        wgl_result *r)
+{
+    int32_t e = s->next[0];
+    for (uint64_t iter = 1;; iter++) {
+        if (ok_left == 0)
+            return STEP_VALID;
+        if ((iter & 4095) == 0 && out_of_budget(s, r))
+            return STEP_STOP;
+        int got = 0;
+        if (s->match[e] >= 0) { /* an invocation */
+            got = try_linearize(s, e, &state);
+            if (got == -2)
+                return out_of_memory(r);
+            if (got == 1) {
+                uint32_t top = s->stack_entry[s->sp - 1] & ~FORCED;
+                ok_left -= s->ops[s->entry_op[top]].ret != WGL_NEVER;
+                e = s->next[0];
+                continue;
+            }
+            if (got == 0) {
+                e = s->next[e];
+                continue;
+            }
+        } else if (record_best(s, r, e, state) != 0) {
+            /* stuck: a completion reached before its op was linearized */
+            return out_of_memory(r);
+        }
+        bool forced;
+        int32_t call;
+        do {
+            if (s->sp == 0)
+                return STEP_INVALID;
+            call = pop(s, &state, &ok_left, &forced);
+        } while (forced);
+        e = s->next[call];
+    }
+}
+
+int wgl_search(const lin_model *model, lin_ctx *ctx, const wgl_op *ops,
+               size_t n, uint64_t initial, const wgl_limits *limits,
+               wgl_result *out, fl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->stuck = SIZE_MAX;
+    search s = {.model = model, .ctx = ctx, .limits = limits};
+    if (search_init(&s, ops, n) != 0) {
+        search_free(&s);
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    }
+    size_t ok_left = 0;
+    for (size_t i = 0; i < n; i++)
+        ok_left += ops[i].ret != WGL_NEVER;
+    out->ok_ops = ok_left;
+    step_outcome how = run(&s, initial, ok_left, out);
+    out->explored = s.memo.count;
+    out->verdict = how == STEP_VALID     ? LIN_VALID
+                   : how == STEP_INVALID ? LIN_INVALID
+                                         : LIN_UNKNOWN;
+    if (limits->memory_used != NULL)
+        atomic_fetch_sub(limits->memory_used, s.memo.charged);
+    search_free(&s);
+    return FL_OK;
+}
+
+void wgl_result_free(wgl_result *r)
+{
+    free(r->order);
+    free(r->states);
+    r->order = NULL;
+    r->states = NULL;
+}

@@ -1,0 +1,226 @@
+/*
+ * faultline check — judge a recorded history against a model and print the
+ * verdict as one JSON object (and, with --explain, in words on stderr).
+ */
+#include "checkers/linearizable.h"
+#include "harness/cli.h"
+#include "harness/history.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int usage(FILE *out, int code)
+{
+    fprintf(out,
+            "usage: faultline check --model MODEL [options] HISTORY\n"
+            "\n"
+            "Decides whether HISTORY (.jsonl, or Jepsen .edn) is linearizable\n"
+            "and prints one JSON result. Exit: 0 valid, 1 invalid, 2 unknown\n"
+            "(a budget ran out), 64 usage, 65 bad input, 66 cannot open.\n"
+            "\n"
+            "  --model M            one of:");
+    for (const char *const *m = lin_model_names(); *m; m++)
+        fprintf(out, " %s", *m);
+    fprintf(out,
+            "\n"
+            "  --consistency C      linearizable (the default and, for now,\n"
+            "                       the only level)\n"
+            "  --initial JSON       the model's initial value (default: the\n"
+            "                       model's empty value; null for registers)\n"
+            "  --nil-reads-unknown  a read that returned null constrains\n"
+            "                       nothing (Knossos's convention)\n"
+            "  --time-limit S       give up with \"unknown\" after S seconds\n"
+            "  --memory-limit MB    give up with \"unknown\" past MB megabytes\n"
+            "  --threads N          keys checked in parallel (default: cores)\n"
+            "  --no-split           check all keys as one object\n"
+            "  --all-keys           finish every key even after one is found\n"
+            "                       not linearizable\n"
+            "  --no-shrink          do not minimise the counterexample\n"
+            "  --explain            describe each violation on stderr\n"
+            "  --keys auto|yes|no   EDN: are [k v] values independent keys\n");
+    return code;
+}
+
+typedef struct check_args {
+    lin_options opt;
+    json_t *initial;
+    bool explain;
+    history_edn_keys keys;
+    const char *path;
+} check_args;
+
+static int parse_number(const char *flag, const char *s, double *out)
+{
+    char *end;
+    *out = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || *out < 0) {
+        fprintf(stderr, "faultline check: %s: expected a number >= 0, got "
+                        "\"%s\"\n", flag, s);
+        return FL_EUSAGE;
+    }
+    return FL_OK;
+}
+
+static int parse_option(check_args *a, int c, const char *arg)
+{
+    double x;
+    json_error_t jerr;
+    switch (c) {
+    case 'm': a->opt.model = arg; return FL_OK;
+    case 'c':
+        if (strcmp(arg, "linearizable") == 0)
+            return FL_OK;
+        fprintf(stderr, "faultline check: --consistency %s: not available; "
+                        "the checker decides linearizable\n", arg);
+        return FL_EUSAGE;
+    case 'i':
+        json_decref(a->initial);
+        a->initial = json_loads(arg, JSON_DECODE_ANY, &jerr);
+        if (a->initial == NULL) {
+            fprintf(stderr, "faultline check: --initial: not JSON: %s\n",
+                    jerr.text);
+            return FL_EUSAGE;
+        }
+        return FL_OK;
+    case 'n': a->opt.nil_reads_unknown = true; return FL_OK;
+    case 't':
+        if (parse_number("--time-limit", arg, &x) != FL_OK)
+            return FL_EUSAGE;
+        a->opt.time_limit_s = x;
+        return FL_OK;
+    case 'M':
+        if (parse_number("--memory-limit", arg, &x) != FL_OK)
+            return FL_EUSAGE;
+        a->opt.memory_limit_mb = (size_t)x;
+        return FL_OK;
+    case 'j':
+        if (parse_number("--threads", arg, &x) != FL_OK)
+            return FL_EUSAGE;
+        a->opt.threads = (int)x;
+        return FL_OK;
+    case 's': a->opt.no_split = true; return FL_OK;
+    case 'a': a->opt.all_keys = true; return FL_OK;
+    case 'S': a->opt.shrink = false; return FL_OK;
+    case 'e': a->explain = true; return FL_OK;
+    case 'k':
+        if (strcmp(arg, "auto") == 0)
+            a->keys = HISTORY_EDN_KEYS_AUTO;
+        else if (strcmp(arg, "yes") == 0)
+            a->keys = HISTORY_EDN_KEYS_YES;
+        else if (strcmp(arg, "no") == 0)
+            a->keys = HISTORY_EDN_KEYS_NO;
+        else {
+            fprintf(stderr, "faultline check: --keys: auto, yes or no\n");
+            return FL_EUSAGE;
+        }
+        return FL_OK;
+    default: return FL_EUSAGE;
+    }
+}
+
+static int parse_args(int argc, char **argv, check_args *a)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"consistency", required_argument, NULL, 'c'},
+        {"initial", required_argument, NULL, 'i'},
+        {"nil-reads-unknown", no_argument, NULL, 'n'},
+        {"time-limit", required_argument, NULL, 't'},
+        {"memory-limit", required_argument, NULL, 'M'},
+        {"threads", required_argument, NULL, 'j'},
+        {"no-split", no_argument, NULL, 's'},
+        {"all-keys", no_argument, NULL, 'a'},
+        {"no-shrink", no_argument, NULL, 'S'},
+        {"explain", no_argument, NULL, 'e'},
+        {"keys", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'h')
+            return usage(stdout, -1);
+        if (c == '?' || parse_option(a, c, optarg) != FL_OK)
+            return usage(stderr, FL_EUSAGE);
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "faultline check: expected one HISTORY file\n");
+        return usage(stderr, FL_EUSAGE);
+    }
+    a->path = argv[optind];
+    a->opt.initial = a->initial;
+    return FL_OK;
+}
+
+static int read_history(const check_args *a, history **h, fl_error *err)
+{
+    history_format fmt = history_format_of_path(a->path);
+    if (fmt != HISTORY_FORMAT_EDN)
+        return history_read_file(a->path, fmt, h, err);
+    FILE *f = fopen(a->path, "r");
+    if (f == NULL)
+        return fl_error_set(err, FL_ENOINPUT, "%s: cannot open", a->path);
+    int rc = history_read_edn(f, a->path, a->keys, h, err);
+    fclose(f);
+    return rc;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
+           (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static int judge(const check_args *a, history *h)
+{
+    fl_error err = {0};
+    lin_result *r;
+    int rc = lin_check(h, &a->opt, &r, &err);
+    if (rc != FL_OK) {
+        fprintf(stderr, "faultline check: %s: %s\n", a->path, err.msg);
+        return rc;
+    }
+    json_t *res = lin_result_to_json(r, h);
+    json_dumpf(res, stdout, JSON_COMPACT);
+    fputc('\n', stdout);
+    json_decref(res);
+    if (a->explain)
+        lin_result_explain(r, h, stderr);
+    rc = (int)lin_result_verdict(r);
+    lin_result_free(r);
+    return rc;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    check_args a = {.keys = HISTORY_EDN_KEYS_AUTO};
+    lin_options_init(&a.opt);
+    a.opt.shrink = true;
+    int rc = parse_args(argc, argv, &a);
+    if (rc != FL_OK) {
+        json_decref(a.initial);
+        return rc < 0 ? 0 : rc;
+    }
+    fl_error err = {0};
+    history *h = NULL;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = read_history(&a, &h, &err);
+    if (rc != FL_OK) {
+        fprintf(stderr, "faultline check: %s\n", err.msg);
+    } else {
+        for (size_t i = 0; i < history_warning_count(h); i++)
+            fprintf(stderr, "faultline: warning: %s\n", history_warning(h, i));
+        if (getenv("FAULTLINE_TIMING"))
+            fprintf(stderr, "faultline check: read in %.1f ms\n", ms_since(&t0));
+        rc = judge(&a, h);
+    }
+    history_free(h);
+    json_decref(a.initial);
+    return rc;
+}
