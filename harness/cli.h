@@ -12,5 +12,6 @@
 #define CLI_EXIT_CANNOT_RUN 3
 
 int cmd_history(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 
 #endif

@@ -31,6 +31,7 @@ typedef struct command {
 static const command commands[] = {
     {"test", cmd_test, "run a test against a cluster (default: raftkv)"},
     {"history", cmd_history, "convert (jsonl <-> edn) and summarise histories"},
+    {"cluster", cmd_cluster, "local test cluster: up [--nodes N], down, status"},
 };
 
 static int usage(FILE *out, int code)
