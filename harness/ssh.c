@@ -465,23 +465,6 @@ static int finish_channel(fl_ssh *s, LIBSSH2_CHANNEL *ch, int64_t deadline,
     return rc == 0 ? FL_OK : FL_SSH_EUNAVAILABLE;
 }
 
-/*
- * Wind down a channel whose command overran: ask sshd to SIGKILL its
- * process group (the "signal" request, RFC 4254 6.9, which sshd honours
- * since OpenSSH 7.9), then wait briefly for the channel to close. If it
- * will not, the connection is marked broken rather than left half-used.
- */
-static void abandon_channel(fl_ssh *s, LIBSSH2_CHANNEL *ch)
-{
-    int64_t grace = now_ms() + GRACE_MS;
-    int rc;
-    RETRY(rc, s, grace, NULL, "signal",
-          libssh2_channel_process_startup(ch, "signal", 6, "KILL", 4));
-    if (drain(s, ch, grace, NULL, NULL, NULL) != FL_OK ||
-        finish_channel(s, ch, grace, NULL, NULL) != FL_OK)
-        s->broken = true;
-}
-
 /* Free a channel that never ran a command (sshd closes those at once). */
 static void discard_channel(fl_ssh *s, LIBSSH2_CHANNEL *ch)
 {
@@ -519,16 +502,13 @@ static void take_buffer(buffer *b, char **p, size_t *len)
     *len = b->len;
 }
 
-int fl_ssh_exec(fl_ssh *s, const char *command, int timeout_ms,
-                fl_ssh_result *res, fl_error *err)
+/* Open a channel and start command on it. */
+static int start_command(fl_ssh *s, const char *command, int64_t deadline,
+                         LIBSSH2_CHANNEL **out, fl_error *err)
 {
-    memset(res, 0, sizeof *res);
-    int rc = check_usable(s, err);
-    if (rc != FL_OK)
-        return rc;
-    int64_t deadline = deadline_after(timeout_ms);
     LIBSSH2_CHANNEL *ch = NULL;
-    if ((rc = open_channel(s, deadline, &ch, err)) != FL_OK)
+    int rc = open_channel(s, deadline, &ch, err);
+    if (rc != FL_OK)
         return rc;
     RETRY(rc, s, deadline, err, "starting the command",
           libssh2_channel_exec(ch, command));
@@ -541,12 +521,75 @@ int fl_ssh_exec(fl_ssh *s, const char *command, int timeout_ms,
         discard_channel(s, ch);
         return rc;
     }
+    *out = ch;
+    return FL_OK;
+}
+
+/*
+ * Every command first reports its shell's pid on stderr (PID_MARK<pid>\n),
+ * because libssh2 1.10 cannot send a signal request: to stop a command that
+ * overran, a second channel kills that pid's process group (sshd makes the
+ * shell a session leader). The mark is removed before the caller sees it.
+ */
+#define PID_MARK "FAULTLINE-PID:"
+#define PID_PREFIX "printf '" PID_MARK "%%s\\n' \"$$\" >&2\n"
+
+static long take_pid(buffer *b)
+{
+    size_t m = strlen(PID_MARK);
+    if (b->len < m || memcmp(b->p, PID_MARK, m) != 0)
+        return 0;
+    char *nl = memchr(b->p, '\n', b->len);
+    if (nl == NULL)
+        return 0;
+    long pid = strtol(b->p + m, NULL, 10);
+    size_t cut = (size_t)(nl + 1 - b->p);
+    memmove(b->p, nl + 1, b->len - cut + 1);
+    b->len -= cut;
+    return pid;
+}
+
+/* Stop an overrun command: SIGKILL its process group, then let its channel
+ * wind down. If it will not within GRACE_MS, the connection is marked
+ * broken rather than left half-used. */
+static void stop_command(fl_ssh *s, LIBSSH2_CHANNEL *ch, long pid)
+{
+    int64_t grace = now_ms() + GRACE_MS;
+    LIBSSH2_CHANNEL *k = NULL;
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "kill -KILL -- -%ld", pid);
+    if (pid > 1 && start_command(s, cmd, grace, &k, NULL) == FL_OK &&
+        (drain(s, k, grace, NULL, NULL, NULL) != FL_OK ||
+         finish_channel(s, k, grace, NULL, NULL) != FL_OK))
+        s->broken = true;
+    if (s->broken || drain(s, ch, grace, NULL, NULL, NULL) != FL_OK ||
+        finish_channel(s, ch, grace, NULL, NULL) != FL_OK)
+        s->broken = true;
+}
+
+int fl_ssh_exec(fl_ssh *s, const char *command, int timeout_ms,
+                fl_ssh_result *res, fl_error *err)
+{
+    memset(res, 0, sizeof *res);
+    int rc = check_usable(s, err);
+    if (rc != FL_OK)
+        return rc;
+    int64_t deadline = deadline_after(timeout_ms);
+    char *wrapped = NULL;
+    if (asprintf(&wrapped, PID_PREFIX "%s", command) < 0)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    LIBSSH2_CHANNEL *ch = NULL;
+    rc = start_command(s, wrapped, deadline, &ch, err);
+    free(wrapped);
+    if (rc != FL_OK)
+        return rc;
     buffer out = {0}, errb = {0};
     rc = drain(s, ch, deadline, &out, &errb, err);
+    long pid = take_pid(&errb);
     if (rc == FL_OK)
         rc = finish_channel(s, ch, deadline, res, err);
     else if (!s->broken)
-        abandon_channel(s, ch);
+        stop_command(s, ch, pid);
     if (rc == FL_SSH_ETIMEOUT)
         fl_error_set(err, rc, "%s: command timed out after %d ms: %.200s",
                      s->host, timeout_ms, command);
@@ -679,7 +722,10 @@ static int send_file(fl_ssh *s, LIBSSH2_CHANNEL *ch, int fd, off_t size,
             return rc;
         sent += n;
     }
-    int rc;
+    /* scp's protocol: the sender ends each file with a zero byte. */
+    int rc = write_all(s, ch, "", 1, deadline, err);
+    if (rc != FL_OK)
+        return rc;
     RETRY(rc, s, deadline, err, "sending EOF", libssh2_channel_send_eof(ch));
     if (rc == 0)
         RETRY(rc, s, deadline, err, "waiting for scp",
@@ -802,7 +848,13 @@ int fl_ssh_download(fl_ssh *s, const char *remote_path, const char *local_path,
     if (fd < 0) {
         rc = fl_error_set(err, FL_EIO, "%s: cannot create: %s", local_path,
                           strerror(errno));
-        abandon_channel(s, ch);
+        int64_t grace = now_ms() + GRACE_MS;
+        int e;
+        /* EOF instead of the acknowledgement makes the remote scp quit. */
+        RETRY(e, s, grace, NULL, "sending EOF", libssh2_channel_send_eof(ch));
+        if (e != 0 || drain(s, ch, grace, NULL, NULL, NULL) != FL_OK ||
+            finish_channel(s, ch, grace, NULL, NULL) != FL_OK)
+            s->broken = true;
         return rc;
     }
     rc = recv_file(s, ch, fd, st.st_size, deadline, err);
