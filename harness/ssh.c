@@ -15,6 +15,8 @@
 #include <limits.h>
 #include <libssh2.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -172,6 +174,10 @@ static int tcp_connect(const char *host, int port, int64_t deadline, int *out,
         return fl_error_set(err, e == ETIMEDOUT ? FL_SSH_ETIMEOUT
                                                 : FL_SSH_EUNAVAILABLE,
                             "%s port %d: connect: %s", host, port, strerror(e));
+    /* Commands are small request/reply exchanges: Nagle's algorithm would
+     * hold each one back waiting for a delayed ACK. */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     *out = fd;
     return FL_OK;
 }
