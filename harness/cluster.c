@@ -643,24 +643,25 @@ static int write_nodes_and_config(const char *state, const cluster_node *nodes,
 {
     char *list = NULL, *conf = NULL;
     size_t llen = 0, clen = 0;
-    int rc = append(&list, &llen, "# NAME ADDRESS (faultline cluster up)\n");
-    rc |= append(&conf, &clen, "# ssh -F %s/" CLUSTER_SSH_CONFIG_FILE " n1\n",
-                 state);
-    for (int i = 0; i < count; i++) {
-        rc |= append(&list, &llen, "%s %s\n", nodes[i].name, nodes[i].address);
-        rc |= append(&conf, &clen, "Host %s %s\n  HostName %s\n",
-                     nodes[i].name, nodes[i].address, nodes[i].address);
-    }
-    rc |= append(&conf, &clen,
-                 "Host *\n  User " CLUSTER_USER "\n  Port %d\n"
-                 "  IdentityFile %s/" CLUSTER_KEY_FILE "\n"
-                 "  IdentitiesOnly yes\n"
-                 "  UserKnownHostsFile %s/" CLUSTER_KNOWN_HOSTS_FILE "\n"
-                 "  StrictHostKeyChecking yes\n",
-                 CLUSTER_SSH_PORT, state, state);
+    bool ok = append(&list, &llen, "# NAME ADDRESS (faultline cluster up)\n") ==
+                  FL_OK &&
+              append(&conf, &clen, "# ssh -F %s/" CLUSTER_SSH_CONFIG_FILE
+                     " n1\n", state) == FL_OK;
+    for (int i = 0; i < count && ok; i++)
+        ok = append(&list, &llen, "%s %s\n", nodes[i].name,
+                    nodes[i].address) == FL_OK &&
+             append(&conf, &clen, "Host %s %s\n  HostName %s\n",
+                    nodes[i].name, nodes[i].address,
+                    nodes[i].address) == FL_OK;
+    ok = ok && append(&conf, &clen,
+                      "Host *\n  User " CLUSTER_USER "\n  Port %d\n"
+                      "  IdentityFile %s/" CLUSTER_KEY_FILE "\n"
+                      "  IdentitiesOnly yes\n"
+                      "  UserKnownHostsFile %s/" CLUSTER_KNOWN_HOSTS_FILE "\n"
+                      "  StrictHostKeyChecking yes\n",
+                      CLUSTER_SSH_PORT, state, state) == FL_OK;
+    int rc = ok ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
     char path[PATH_MAX];
-    if (rc != FL_OK)
-        rc = fl_error_set(err, FL_ENOMEM, "out of memory");
     snprintf(path, sizeof path, "%s/" CLUSTER_SSH_CONFIG_FILE, state);
     if (rc == FL_OK)
         rc = write_file(path, conf, 0644, err);

@@ -16,8 +16,8 @@
  * different connections may be used concurrently from different threads.
  *
  * Errors follow harness/fl_error.h; the codes particular to this module are
- * below. After FL_SSH_EUNAVAILABLE or FL_SSH_ETIMEOUT from a transfer the
- * connection is unusable (every later call fails fast with
+ * below. After FL_SSH_EUNAVAILABLE, or FL_SSH_ETIMEOUT from a transfer,
+ * the connection is unusable (every later call fails fast with
  * FL_SSH_EUNAVAILABLE): close it and connect again.
  */
 #ifndef FL_SSH_H
@@ -96,13 +96,13 @@ typedef struct fl_ssh_result {
 void fl_ssh_result_free(fl_ssh_result *r);
 
 /*
- * Run `command` through the remote user's shell and wait for it, at most
- * timeout_ms (<= 0: no limit). A non-zero exit status is not an error: it
- * is in *res. On FL_OK, *res is filled and must be freed; on error *res
- * holds nothing to free. On time-out returns FL_SSH_ETIMEOUT and closes
- * the channel; the connection stays usable, but the remote process may
- * keep running (libssh2 1.10 cannot signal it): run it under timeout(1)
- * when that matters.
+ * Run `command` through the remote user's shell (which must be a POSIX
+ * shell) and wait for it, at most timeout_ms (<= 0: no limit). A non-zero
+ * exit status is not an error: it is in *res. On FL_OK, *res is filled and
+ * must be freed; on error *res holds nothing to free. On time-out returns
+ * FL_SSH_ETIMEOUT after SIGKILLing the command's process group and closing
+ * its channel; the connection stays usable unless the channel would not
+ * close within two seconds (then later calls say so).
  */
 int fl_ssh_exec(fl_ssh *s, const char *command, int timeout_ms,
                 fl_ssh_result *res, fl_error *err);
