@@ -13,5 +13,6 @@
 
 int cmd_history(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 
 #endif

@@ -32,6 +32,7 @@ static const command commands[] = {
     {"test", cmd_test, "run a test against a cluster (default: raftkv)"},
     {"check", cmd_check, "decide whether a history is linearizable"},
     {"history", cmd_history, "convert (jsonl <-> edn) and summarise histories"},
+    {"cluster", cmd_cluster, "local test cluster: up [--nodes N], down, status"},
 };
 
 static int usage(FILE *out, int code)

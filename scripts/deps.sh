@@ -12,6 +12,8 @@ packages=(
   libxxhash-dev                                         # fast hashing of checker states
   libcurl4-openssl-dev                                  # HTTP clients (raftkv, etcd, Consul)
   libssh2-1-dev                                         # controller -> nodes
+  openssh-server openssh-client                         # local cluster: an sshd per node, ssh-keygen
+  iptables iproute2                                     # local cluster: namespaces, bridge, partitions
   libmicrohttpd-dev                                     # raftkv's HTTP API
   valgrind                                              # leak checks
 )
@@ -35,5 +37,20 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# openssh-server's scripts would start and enable the host's own sshd. The
+# local cluster runs only sshds of its own, inside its namespaces, so a
+# fresh install must not leave one listening on the host: policy-rc.d
+# (exit 101 = "not allowed") stops the start, and the unit is disabled.
+fresh_sshd=false
+policy=/usr/sbin/policy-rc.d
+if [[ " ${missing[*]} " == *" openssh-server "* && ! -e $policy ]]; then
+  fresh_sshd=true
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if $fresh_sshd && command -v systemctl >/dev/null; then
+  systemctl disable --quiet ssh.service ssh.socket 2>/dev/null || true
+fi

@@ -1,0 +1,155 @@
+/*
+ * faultline cluster up|down|status — the local test cluster of network
+ * namespaces with their own sshd (harness/cluster.h).
+ */
+#include "harness/cli.h"
+#include "harness/cluster.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int usage(FILE *out, int code)
+{
+    fprintf(out,
+            "usage: faultline cluster up [--nodes N]\n"
+            "       faultline cluster down\n"
+            "       faultline cluster status\n"
+            "\n"
+            "up      create or repair nodes n1..nN (default %d, at most %d):\n"
+            "        network namespaces fl-n<i> on bridge %s, addresses\n"
+            "        10.231.0.<10+i>, each with its own sshd. Needs root.\n"
+            "down    remove every node, the bridge and the sshds; safe to\n"
+            "        run when nothing or only part exists.\n"
+            "status  list the nodes; exit 0 when all are up, 3 when not.\n"
+            "\n"
+            "State (keys, known_hosts, nodes, ssh.conf) lives in $%s,\n"
+            "default %s. Exit 3 when the cluster cannot be made.\n",
+            CLUSTER_DEFAULT_NODES, CLUSTER_MAX_NODES, CLUSTER_BRIDGE,
+            CLUSTER_STATE_ENV, CLUSTER_DEFAULT_STATE_DIR);
+    return code;
+}
+
+/* Library failures become exit 3 (the cluster cannot be made), except
+ * usage errors. */
+static int report(const char *what, const fl_error *err)
+{
+    fprintf(stderr, "faultline: cluster %s: %s\n", what, err->msg);
+    return err->code == FL_EUSAGE ? FL_EUSAGE : CLI_EXIT_CANNOT_RUN;
+}
+
+static int parse_nodes(const char *s, int *out)
+{
+    char *end = NULL;
+    long n = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || n < 1 || n > CLUSTER_MAX_NODES) {
+        fprintf(stderr, "faultline: cluster up: --nodes must be 1-%d, not "
+                        "\"%s\"\n", CLUSTER_MAX_NODES, s);
+        return FL_EUSAGE;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+static int up(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"nodes", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int nodes = CLUSTER_DEFAULT_NODES, c;
+    while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
+        if (c == 'h')
+            return usage(stdout, 0);
+        if (c != 'n')
+            return usage(stderr, FL_EUSAGE);
+        if (parse_nodes(optarg, &nodes) != 0)
+            return FL_EUSAGE;
+    }
+    if (optind != argc)
+        return usage(stderr, FL_EUSAGE);
+    const char *state = cluster_state_dir();
+    fl_error err = {0};
+    if (cluster_up(state, nodes, &err) != FL_OK)
+        return report("up", &err);
+    printf("cluster up: %d nodes (n1..n%d, 10.231.0.11..10.231.0.%d); "
+           "state in %s\n"
+           "  ssh -F %s/%s n1\n",
+           nodes, nodes, 10 + nodes, state, state, CLUSTER_SSH_CONFIG_FILE);
+    return 0;
+}
+
+static int down(int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1)
+        return usage(stderr, FL_EUSAGE);
+    fl_error err = {0};
+    if (cluster_down(cluster_state_dir(), &err) != FL_OK)
+        return report("down", &err);
+    printf("cluster down\n");
+    return 0;
+}
+
+static const char *sshd_word(const cluster_node_status *n)
+{
+    if (n->answers)
+        return "answers";
+    return n->sshd ? "running, not answering" : "not running";
+}
+
+static int status(int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1)
+        return usage(stderr, FL_EUSAGE);
+    const char *state = cluster_state_dir();
+    cluster_status st;
+    fl_error err = {0};
+    if (cluster_status_get(state, &st, &err) != FL_OK)
+        return report("status", &err);
+    printf("state %s; bridge %s %s\n", state, CLUSTER_BRIDGE,
+           st.bridge ? "present" : "missing");
+    if (st.count > 0)
+        printf("%-5s %-13s %-6s %s\n", "NODE", "ADDRESS", "NETNS", "SSHD");
+    int up_count = 0;
+    for (int i = 0; i < st.count; i++) {
+        const cluster_node_status *n = &st.nodes[i];
+        up_count += n->netns && n->sshd && n->answers;
+        printf("%-5s %-13s %-6s %s\n", n->node.name, n->node.address,
+               n->netns ? "yes" : "no", sshd_word(n));
+    }
+    if (cluster_status_all_up(&st)) {
+        printf("all %d nodes up\n", st.count);
+        return 0;
+    }
+    if (!st.configured)
+        fprintf(stderr, "faultline: cluster status: no cluster is up (%s/%s "
+                        "missing)%s; run `faultline cluster up`\n",
+                state, CLUSTER_NODES_FILE,
+                st.count ? ", but leftover namespaces exist" : "");
+    else
+        fprintf(stderr, "faultline: cluster status: %d of %d nodes up%s; run "
+                        "`faultline cluster up` to repair\n",
+                up_count, st.count, st.bridge ? "" : ", bridge missing");
+    return CLI_EXIT_CANNOT_RUN;
+}
+
+int cmd_cluster(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr, FL_EUSAGE);
+    const char *sub = argv[1];
+    if (strcmp(sub, "up") == 0)
+        return up(argc - 1, argv + 1);
+    if (strcmp(sub, "down") == 0)
+        return down(argc - 1, argv + 1);
+    if (strcmp(sub, "status") == 0)
+        return status(argc - 1, argv + 1);
+    if (strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0)
+        return usage(stdout, 0);
+    fprintf(stderr, "faultline cluster: unknown subcommand \"%s\"\n", sub);
+    return usage(stderr, FL_EUSAGE);
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# CLI tests of `faultline cluster`: usage errors, the non-root refusal, and
+# (as root, with `ip netns`, and no cluster already up) a 2-node
+# up / status / repair / down cycle in a private state directory.
+# Prints "ok - NAME" / "not ok - NAME" per case; exits non-zero on failure.
+set -u
+FL=${FAULTLINE:-build/faultline}
+FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
+tmp=$(mktemp -d /tmp/fl-cluster-cli.XXXXXX)
+export FAULTLINE_STATE=$tmp/state
+cleanup() {
+  if [[ -e $FAULTLINE_STATE ]]; then "$FL" cluster down >/dev/null 2>&1; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+failures=0
+
+check() { # NAME EXPECTED_EXIT CMD...
+  local name=$1 want=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [[ $got -eq $want ]]; then
+    echo "ok - $name"
+  else
+    echo "not ok - $name (exit $got, wanted $want)"; sed 's/^/  # /' "$tmp/err" | head -5
+    failures=$((failures + 1))
+  fi
+}
+
+contains() { # NAME FILE TEXT
+  if grep -qF -- "$3" "$2"; then echo "ok - $1"; else
+    echo "not ok - $1: \"$3\" not in $(basename "$2")"; sed 's/^/  # /' "$2" | head -5
+    failures=$((failures + 1)); fi
+}
+
+check "cluster without subcommand is a usage error" 64 "$FL" cluster
+check "unknown cluster subcommand is a usage error" 64 "$FL" cluster frob
+check "cluster --help succeeds" 0 "$FL" cluster --help
+check "--nodes 0 is a usage error" 64 "$FL" cluster up --nodes 0
+check "--nodes 21 is a usage error" 64 "$FL" cluster up --nodes 21
+check "--nodes x is a usage error" 64 "$FL" cluster up --nodes x
+check "down takes no arguments" 64 "$FL" cluster down extra
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "ok - cluster cycle # SKIP needs root"
+  check "up as non-root exits 3" 3 "$FL" cluster up --nodes 1
+  contains "non-root is explained" "$tmp/err" "needs root"
+  exit $((failures > 0))
+fi
+
+# Non-root refusal, as nobody (when the binary is reachable for it).
+if command -v setpriv >/dev/null &&
+   setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$FL" 2>/dev/null; then
+  check "up as non-root exits 3" 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$FL" cluster up --nodes 1
+  contains "non-root is explained" "$tmp/err" "needs root"
+else
+  echo "ok - up as non-root exits 3 # SKIP $FL not executable by nobody"
+fi
+
+if ! ip netns list >/dev/null 2>&1 || [[ ! -x /usr/sbin/sshd ]]; then
+  echo "ok - cluster cycle # SKIP needs ip netns and /usr/sbin/sshd"
+  exit $((failures > 0))
+fi
+if [[ -e /sys/class/net/flbr0 || -e /run/netns/fl-n1 ]]; then
+  echo "ok - cluster cycle # SKIP a faultline cluster is already up here"
+  exit $((failures > 0))
+fi
+
+check "status before up exits 3" 3 "$FL" cluster status
+contains "status says no cluster" "$tmp/err" "no cluster is up"
+check "up --nodes 2" 0 "$FL" cluster up --nodes 2
+check "up again is fine" 0 "$FL" cluster up --nodes 2
+check "status after up exits 0" 0 "$FL" cluster status
+contains "status lists n2" "$tmp/out" "n2    10.231.0.12   yes    answers"
+contains "nodes file written" "$FAULTLINE_STATE/nodes" "n2 10.231.0.12"
+check "ssh with the written config" 0 ssh -F "$FAULTLINE_STATE/ssh.conf" -o BatchMode=yes n2 hostname
+contains "n2 is called n2" "$tmp/out" "n2"
+
+kill "$(cat "$FAULTLINE_STATE/n1/sshd.pid")"
+sleep 0.5
+check "status with a dead sshd exits 3" 3 "$FL" cluster status
+contains "status names the dead sshd" "$tmp/out" "not running"
+check "up repairs it" 0 "$FL" cluster up --nodes 2
+check "status after repair exits 0" 0 "$FL" cluster status
+
+check "down" 0 "$FL" cluster down
+check "down again is fine" 0 "$FL" cluster down
+check "status after down exits 3" 3 "$FL" cluster status
+left=$(ip netns list | grep -c '^fl-n' || true)
+if [[ $left -eq 0 && ! -e /sys/class/net/flbr0 ]] &&
+   ! pgrep -f "$FAULTLINE_STATE" >/dev/null; then
+  echo "ok - down leaves no namespace, bridge or sshd"
+else
+  echo "not ok - down left: $left namespaces, bridge $([[ -e /sys/class/net/flbr0 ]] && echo yes || echo no)"
+  failures=$((failures + 1))
+fi
+
+exit $((failures > 0))
