@@ -13,6 +13,7 @@ packages=(
   libssh2-1-dev                                         # controller -> nodes
   libmicrohttpd-dev                                     # raftkv's HTTP API
   valgrind                                              # leak checks
+  zlib1g-dev                                            # crc32 (raftkv storage)
 )
 
 missing=()
