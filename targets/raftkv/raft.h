@@ -303,9 +303,8 @@ typedef struct raft_read_state {
  * The shell MUST process a Ready in this order:
  *
  *  1. Persist, and make durable (fsync) before step 2:
- *     a. if snapshot is non-NULL: store it; it replaces every log entry with
- *        index <= snapshot->index (drop the whole persisted log if it does
- *        not contain an entry at snapshot->index with snapshot->term);
+ *     a. if snapshot is non-NULL: store it and drop the whole persisted log
+ *        (every entry, whatever its index): the log restarts after it;
  *     b. if truncate_from != 0: delete persisted entries with index >=
  *        truncate_from (a conflicting suffix being overwritten);
  *     c. append entries[0..n_entries) (contiguous, in order);
