@@ -286,6 +286,7 @@ static bool committed_in_term(const raft_node *n)
 
 static int broadcast_append(raft_node *n);
 static int maybe_commit(raft_node *n);
+static int check_reads(raft_node *n);
 
 static int become_leader(raft_node *n)
 {
@@ -477,12 +478,12 @@ static int maybe_commit(raft_node *n)
         }
     if (!waiting)
         return 0;
-    if (n->cfg.n_nodes > 1 && heartbeat(n))
+    if (heartbeat(n))
         return -1;
     for (size_t i = 0; i < n->n_reads; i++)
         if (n->reads[i].round == 0)
             n->reads[i].round = n->round;
-    return 0;
+    return check_reads(n); /* a single node is its own quorum */
 }
 
 /* Hand out every read whose heartbeat round a quorum acknowledged. */
@@ -495,7 +496,7 @@ static int check_reads(raft_node *n)
         uint32_t acks = 0;
         for (raft_id j = 1; j <= n->cfg.n_nodes; j++)
             acks += r->round && n->pr[j].ack_round >= r->round;
-        if (r->round && (acks >= quorum(n) || n->cfg.n_nodes == 1)) {
+        if (r->round && acks >= quorum(n)) {
             if (push_read_state(n, r->ctx, r->index, true))
                 rc = -1;
         } else {
@@ -811,7 +812,7 @@ int raft_read_index(raft_node *n, uint64_t ctx, raft_id *leader,
     *r = (raft_pending_read){.ctx = ctx, .index = n->commit};
     if (!committed_in_term(n))
         return FL_OK; /* starts when this term's no-op commits */
-    if (n->cfg.n_nodes > 1 && heartbeat(n))
+    if (heartbeat(n))
         return oom(err, "read index heartbeat");
     r->round = n->round;
     return check_reads(n) ? oom(err, "read index") : FL_OK;
