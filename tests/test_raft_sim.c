@@ -77,10 +77,12 @@ typedef struct sim_opts {
     double crash_mid_ready; /* after persisting, before sending */
     bool volatile_vote, stale_read;
     bool stop_on_violation_only; /* bug hunting: skip the progress check */
+    bool vary; /* derive fault rates and timeouts from the seed too */
 } sim_opts;
 
 typedef struct sim {
     sim_opts o;
+    uint32_t election_ticks, heartbeat_ticks, max_entries;
     uint64_t seed, rng, tick;
     sim_node nodes[MAXN + 1];
     bool cut[MAXN + 1][MAXN + 1];
@@ -496,7 +498,9 @@ static void start(sim *s, raft_id id)
     cfg.seed = s->seed * 31 + s->tick;
     cfg.bug_volatile_vote = s->o.volatile_vote;
     cfg.bug_stale_read = s->o.stale_read;
-    cfg.max_entries_per_msg = 8;
+    cfg.max_entries_per_msg = s->max_entries;
+    cfg.election_ticks = s->election_ticks;
+    cfg.heartbeat_ticks = s->heartbeat_ticks;
     raft_restore rs = {.hard_state = nd->disk.hs, .snapshot = nd->disk.snap,
                        .entries = nd->disk.ents, .n_entries = nd->disk.n};
     fl_error err = {0};
@@ -705,6 +709,22 @@ static bool run_seed(const sim_opts *o, uint64_t seed, char *why, size_t wlen)
     s->dup = o->dup;
     s->crash_mid_ready = o->crash_mid_ready;
     s->max_delay = o->max_delay;
+    s->election_ticks = 10;
+    s->heartbeat_ticks = 2;
+    s->max_entries = 8;
+    if (o->vary) {
+        /* Half the seeds keep the defaults; the rest roam the space. */
+        if (chance(s, 0.5)) {
+            s->o.loss = s->loss = (double)below(s, 30) / 100.0;
+            s->o.dup = s->dup = (double)below(s, 10) / 100.0;
+            s->max_delay = below(s, 9);
+            s->o.partition = (double)(1 + below(s, 50)) / 1000.0;
+            s->o.crash = (double)below(s, 30) / 1000.0;
+            s->election_ticks = 4 + below(s, 17);
+            s->heartbeat_ticks = 1 + below(s, s->election_ticks / 3);
+            s->max_entries = 1 + below(s, 8);
+        }
+    }
     for (raft_id i = 1; i <= o->n; i++)
         start(s, i);
     while (s->tick < CHAOS_TICKS && !s->violation[0])
@@ -743,7 +763,8 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 
 static const sim_opts CHAOS = {.loss = 0.05, .dup = 0.03, .max_delay = 3,
                                .crash = 0.01, .restart = 0.05,
-                               .partition = 0.02, .crash_mid_ready = 0.002};
+                               .partition = 0.02, .crash_mid_ready = 0.002,
+                               .vary = true};
 
 static void run_many(uint32_t n)
 {
@@ -794,6 +815,7 @@ static void test_sim_finds_volatile_vote(void **state)
     o.restart = 0.3;
     o.crash_mid_ready = 0.05;
     o.stop_on_violation_only = true;
+    o.vary = false;
     char why[512];
     for (uint64_t seed = 1; seed <= 2000; seed++) {
         if (!run_seed(&o, seed, why, sizeof why) &&
@@ -817,6 +839,7 @@ static void test_sim_finds_stale_read(void **state)
     o.stale_read = true;
     o.partition = 0.05;
     o.stop_on_violation_only = true;
+    o.vary = false;
     char why[512];
     for (uint64_t seed = 1; seed <= 2000; seed++) {
         if (!run_seed(&o, seed, why, sizeof why) &&

@@ -359,8 +359,12 @@ static bool log_up_to_date(const raft_node *n, const raft_msg *m)
  * refuses to help depose it (check-quorum's lease, thesis §4.2.3). */
 static bool in_lease(const raft_node *n)
 {
-    return n->cfg.check_quorum && n->leader != RAFT_NONE &&
-           n->role == RAFT_FOLLOWER && n->elapsed < n->cfg.election_ticks;
+    if (!n->cfg.check_quorum)
+        return false;
+    if (n->role == RAFT_LEADER)
+        return true; /* check-quorum keeps a leader honest about its lease */
+    return n->role == RAFT_FOLLOWER && n->leader != RAFT_NONE &&
+           n->elapsed < n->cfg.election_ticks;
 }
 
 static int recv_vote(raft_node *n, const raft_msg *m)
