@@ -12,6 +12,7 @@
  *
  *   RAFT_SIM_SEEDS=N   seeds per configuration (default below)
  *   RAFT_SIM_SEED=S    replay only seed S (printed on failure)
+ *   RAFT_SIM_STORAGE_SEEDS=N  seeds run through raft_storage files
  *   RAFT_SIM_VERBOSE=1 print per-seed statistics
  */
 #include <setjmp.h>
@@ -24,13 +25,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "targets/raftkv/raft.h"
+#include "targets/raftkv/raft_storage.h"
 
 #define MAXN 5
 #define CHAOS_TICKS 600
 #define HEAL_TICKS 400
 #define DEFAULT_SEEDS 5000
+#define DEFAULT_STORAGE_SEEDS 20
 
 /* ---- the simulated world ---------------------------------------------------------- */
 
@@ -44,6 +48,8 @@ typedef struct sim_disk {
 typedef struct sim_node {
     raft_node *r; /* NULL while crashed */
     sim_disk disk;
+    raft_storage *st; /* real storage too, when the sim runs with it */
+    char *dir;
     uint64_t app_index; /* state machine: index applied and chain hash */
     uint64_t app_hash;
 } sim_node;
@@ -78,6 +84,7 @@ typedef struct sim_opts {
     bool volatile_vote, stale_read;
     bool stop_on_violation_only; /* bug hunting: skip the progress check */
     bool vary; /* derive fault rates and timeouts from the seed too */
+    bool storage; /* also persist through raft_storage in temp dirs */
 } sim_opts;
 
 typedef struct sim {
@@ -216,19 +223,27 @@ static void disk_compact(sim_disk *d, uint64_t index)
 }
 
 /* Step 1 of the Ready contract, checking that the core's instructions make
- * sense against what is on disk. */
-static void persist(sim *s, raft_id id, const raft_ready *rd)
+ * sense against what is on disk. The writes land in the order raft_storage
+ * makes them (snapshot, hard state, truncation, entries); a torn persist (a
+ * crash mid-write) keeps only the first `limit` of them. */
+static void persist(sim *s, raft_id id, const raft_ready *rd, size_t limit)
 {
     sim_disk *d = &s->nodes[id].disk;
     s->n_truncations += rd->truncate_from != 0;
-    if (rd->snapshot) {
+    if (rd->snapshot && limit) {
+        limit--;
         s->n_snap_installs++;
         disk_set_snapshot(d, rd->snapshot);
         for (size_t i = 0; i < d->n; i++)
             free(d->ents[i].data);
         d->n = 0;
     }
-    if (rd->truncate_from) {
+    if (rd->hard_state_changed && limit) {
+        limit--;
+        d->hs = rd->hard_state;
+    }
+    if (rd->truncate_from && limit) {
+        limit--;
         if (rd->truncate_from <= d->snap.index ||
             rd->truncate_from > disk_last(d) + 1)
             violate(s, "node %u: truncate_from %llu outside disk log", id,
@@ -237,7 +252,7 @@ static void persist(sim *s, raft_id id, const raft_ready *rd)
             while (disk_last(d) >= rd->truncate_from)
                 free(d->ents[--d->n].data);
     }
-    for (size_t i = 0; i < rd->n_entries; i++) {
+    for (size_t i = 0; i < rd->n_entries && limit; i++, limit--) {
         if (rd->entries[i].index != disk_last(d) + 1) {
             violate(s, "node %u: Ready entry %llu does not follow disk log "
                     "ending at %llu", id,
@@ -248,8 +263,21 @@ static void persist(sim *s, raft_id id, const raft_ready *rd)
         ensure((void **)&d->ents, &d->cap, d->n, sizeof *d->ents);
         copy_into(&d->ents[d->n++], &rd->entries[i]);
     }
-    if (rd->hard_state_changed)
-        d->hs = rd->hard_state;
+}
+
+static size_t persist_steps(const raft_ready *rd)
+{
+    return (rd->snapshot != NULL) + rd->hard_state_changed +
+           (rd->truncate_from != 0) + rd->n_entries;
+}
+
+/* With real storage, the same writes go to files too. */
+static void persist_storage(sim *s, raft_id id, const raft_ready *rd)
+{
+    raft_storage *st = s->nodes[id].st;
+    fl_error err = {0};
+    if (st && raft_storage_save_ready(st, rd, &err) != FL_OK)
+        violate(s, "node %u: storage: %s", id, err.msg);
 }
 
 /* ---- network --------------------------------------------------------------------------- */
@@ -488,6 +516,58 @@ static void crash(sim *s, raft_id id)
     s->n_crashes++;
 }
 
+/* The files must hold exactly what the model disk holds. */
+static void compare_restore(sim *s, raft_id id, const raft_restore *a,
+                            const raft_restore *b)
+{
+    bool same = a->hard_state.term == b->hard_state.term &&
+                a->hard_state.vote == b->hard_state.vote &&
+                a->snapshot.index == b->snapshot.index &&
+                a->snapshot.term == b->snapshot.term &&
+                a->snapshot.len == b->snapshot.len &&
+                a->n_entries == b->n_entries;
+    for (size_t i = 0; same && i < a->n_entries; i++)
+        same = a->entries[i].index == b->entries[i].index &&
+               a->entries[i].term == b->entries[i].term &&
+               a->entries[i].len == b->entries[i].len &&
+               (!a->entries[i].len ||
+                !memcmp(a->entries[i].data, b->entries[i].data,
+                        a->entries[i].len));
+    if (!same)
+        violate(s, "node %u: storage recovered term %llu, snapshot %llu, %zu "
+                "entries; the model disk has term %llu, snapshot %llu, %zu",
+                id, (unsigned long long)b->hard_state.term,
+                (unsigned long long)b->snapshot.index, b->n_entries,
+                (unsigned long long)a->hard_state.term,
+                (unsigned long long)a->snapshot.index, a->n_entries);
+}
+
+static void reopen_storage(sim *s, raft_id id, raft_restore *rs)
+{
+    sim_node *nd = &s->nodes[id];
+    if (!nd->dir) {
+        /* tmpfs when there is one: this tests logic, not the disk's fsync
+         * latency (TMPDIR overrides). */
+        const char *base = getenv("TMPDIR");
+        if (!base || !*base)
+            base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+        char tmpl[512];
+        snprintf(tmpl, sizeof tmpl, "%s/raft_sim_XXXXXX", base);
+        assert_non_null(mkdtemp(tmpl));
+        nd->dir = strdup(tmpl);
+    }
+    raft_storage_close(nd->st);
+    nd->st = NULL;
+    fl_error err = {0};
+    if (raft_storage_open(nd->dir, NULL, &nd->st, &err) != FL_OK)
+        fail_msg("seed %llu: node %u storage: %s",
+                 (unsigned long long)s->seed, id, err.msg);
+    raft_restore fs;
+    raft_storage_restore(nd->st, &fs);
+    compare_restore(s, id, rs, &fs);
+    *rs = fs;
+}
+
 static void start(sim *s, raft_id id)
 {
     sim_node *nd = &s->nodes[id];
@@ -503,6 +583,8 @@ static void start(sim *s, raft_id id)
     cfg.heartbeat_ticks = s->heartbeat_ticks;
     raft_restore rs = {.hard_state = nd->disk.hs, .snapshot = nd->disk.snap,
                        .entries = nd->disk.ents, .n_entries = nd->disk.n};
+    if (s->o.storage)
+        reopen_storage(s, id, &rs);
     fl_error err = {0};
     int rc = raft_new(&cfg, &rs, &nd->r, &err);
     if (rc != FL_OK)
@@ -532,6 +614,9 @@ static void maybe_compact(sim *s, raft_id id)
                           .term = st.snapshot_term, .len = 16, .data = bytes};
     disk_compact(&nd->disk, snap.index);
     disk_set_snapshot(&nd->disk, &snap);
+    if (nd->st && raft_storage_save_snapshot(nd->st, snap.index, snap.term,
+                                             bytes, 16, &err) != FL_OK)
+        violate(s, "node %u: storage snapshot: %s", id, err.msg);
 }
 
 static void handle_ready(sim *s, raft_id id)
@@ -541,7 +626,13 @@ static void handle_ready(sim *s, raft_id id)
         return;
     raft_ready rd;
     raft_ready_get(nd->r, &rd);
-    persist(s, id, &rd);
+    if (!nd->st && chance(s, s->crash_mid_ready)) {
+        persist(s, id, &rd, below(s, (uint32_t)persist_steps(&rd) + 1));
+        crash(s, id);
+        return;
+    }
+    persist(s, id, &rd, SIZE_MAX);
+    persist_storage(s, id, &rd);
     if (chance(s, s->crash_mid_ready)) {
         crash(s, id);
         return;
@@ -687,8 +778,21 @@ static bool heal_and_progress(sim *s)
 static void sim_free(sim *s)
 {
     for (raft_id i = 1; i <= MAXN; i++) {
-        raft_free(s->nodes[i].r);
-        disk_free(&s->nodes[i].disk);
+        sim_node *nd = &s->nodes[i];
+        raft_free(nd->r);
+        disk_free(&nd->disk);
+        raft_storage_close(nd->st);
+        if (nd->dir) {
+            const char *names[] = {"log", "log.tmp", "snapshot",
+                                   "snapshot.tmp"};
+            char p[600];
+            for (size_t k = 0; k < 4; k++) {
+                snprintf(p, sizeof p, "%s/%s", nd->dir, names[k]);
+                unlink(p);
+            }
+            rmdir(nd->dir);
+            free(nd->dir);
+        }
     }
     net_clear(s);
     free(s->msgs);
@@ -779,12 +883,15 @@ static void run_many(uint32_t n)
         return;
     }
     uint64_t seeds = env_u64("RAFT_SIM_SEEDS", DEFAULT_SEEDS);
-    clock_t t0 = clock();
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (uint64_t seed = 1; seed <= seeds; seed++)
         if (!run_seed(&o, seed, why, sizeof why))
             fail_msg("n=%u seed %llu (replay: RAFT_SIM_SEED=%llu): %s", n,
                      (unsigned long long)seed, (unsigned long long)seed, why);
-    double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) +
+                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     printf("raft sim n=%u: %llu seeds in %.1fs (%.1fs per 1000)\n", n,
            (unsigned long long)seeds, secs, secs * 1000.0 / (double)seeds);
 }
@@ -799,6 +906,28 @@ static void test_sim_5_nodes(void **state)
 {
     (void)state;
     run_many(5);
+}
+
+/* Fewer seeds, through real files: after every restart the storage must
+ * recover exactly what the model disk holds. */
+static void test_sim_with_storage(void **state)
+{
+    (void)state;
+    sim_opts o = CHAOS;
+    o.n = 3;
+    o.storage = true;
+    o.crash = 0.03;
+    o.restart = 0.2;
+    char why[512];
+    const char *one = getenv("RAFT_SIM_SEED");
+    uint64_t first = one && *one ? strtoull(one, NULL, 10) : 1;
+    uint64_t last = one && *one ? first
+                                : env_u64("RAFT_SIM_STORAGE_SEEDS",
+                                          DEFAULT_STORAGE_SEEDS);
+    for (uint64_t seed = first; seed <= last; seed++)
+        if (!run_seed(&o, seed, why, sizeof why))
+            fail_msg("storage seed %llu (replay: RAFT_SIM_SEED=%llu): %s",
+                     (unsigned long long)seed, (unsigned long long)seed, why);
 }
 
 /* The checks must be able to fail: with votes forgotten across crashes, some
@@ -857,6 +986,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sim_3_nodes),
         cmocka_unit_test(test_sim_5_nodes),
+        cmocka_unit_test(test_sim_with_storage),
         cmocka_unit_test(test_sim_finds_volatile_vote),
         cmocka_unit_test(test_sim_finds_stale_read),
     };

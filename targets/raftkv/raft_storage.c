@@ -644,13 +644,15 @@ int raft_storage_save_ready(raft_storage *st, const raft_ready *rd,
                             "stored log ends at %llu",
                             (unsigned long long)rd->entries[0].index,
                             (unsigned long long)last);
+    /* Hard state first: a torn write may keep any prefix of these records,
+     * and an entry must never be on disk without the term it belongs to. */
     buf b = {0};
+    if (rd->hard_state_changed)
+        rec_hard_state(&b, rd->hard_state, st->volatile_vote);
     if (rd->truncate_from)
         rec_truncate(&b, rd->truncate_from);
     for (size_t i = 0; i < rd->n_entries; i++)
         rec_entry(&b, &rd->entries[i]);
-    if (rd->hard_state_changed)
-        rec_hard_state(&b, rd->hard_state, st->volatile_vote);
     int rc = b.len ? append_sync(st, &b, err) : FL_OK;
     free(b.p);
     if (rc)
