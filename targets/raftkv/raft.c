@@ -945,8 +945,18 @@ static int check_config(const raft_config *c, fl_error *err)
     return FL_OK;
 }
 
-static int check_restore(const raft_restore *r, fl_error *err)
+static int check_restore(const raft_config *c, const raft_restore *r,
+                         fl_error *err)
 {
+    if (r->hard_state.vote > c->n_nodes ||
+        r->snapshot.term > r->hard_state.term ||
+        (r->snapshot.len && !r->snapshot.data))
+        return fl_error_set(err, FL_EUSAGE,
+                            "raft: restored hard state (term %llu, vote %u) "
+                            "or snapshot (term %llu) is inconsistent",
+                            (unsigned long long)r->hard_state.term,
+                            r->hard_state.vote,
+                            (unsigned long long)r->snapshot.term);
     uint64_t prev_term = r->snapshot.term;
     for (size_t i = 0; i < r->n_entries; i++) {
         const raft_entry *e = &r->entries[i];
@@ -964,7 +974,7 @@ static int check_restore(const raft_restore *r, fl_error *err)
 
 static int restore(raft_node *n, const raft_restore *r, fl_error *err)
 {
-    int rc = check_restore(r, err);
+    int rc = check_restore(&n->cfg, r, err);
     if (rc)
         return rc;
     n->term = r->hard_state.term;

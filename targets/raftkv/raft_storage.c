@@ -370,6 +370,14 @@ static int apply_record(raft_storage *st, const uint8_t *p, size_t len,
     return FL_OK;
 }
 
+static bool all_zero(const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
 /* Scan records; cut a torn tail. */
 static int scan_log(raft_storage *st, const buf *b, size_t *valid_end,
                     fl_error *err)
@@ -383,7 +391,11 @@ static int scan_log(raft_storage *st, const buf *b, size_t *valid_end,
                   get_be(b->p + off + 4, 4) ==
                       crc(b->p + off + REC_HEADER, (size_t)len);
         if (!ok) {
-            bool last = !complete || off + REC_HEADER + len == b->len;
+            /* Torn: cut short, or the file's final record, or followed by
+             * nothing but zeros (blocks allocated by a crashed append whose
+             * data never reached the disk). */
+            bool last = !complete || off + REC_HEADER + len == b->len ||
+                        all_zero(b->p + off, left);
             if (!last)
                 return bad_record(st, off, "checksum mismatch", err);
             break; /* a torn final record: cut it */

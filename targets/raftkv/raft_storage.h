@@ -18,8 +18,8 @@
  *             snapshot.tmp, fsync, rename, fsync the directory).
  *
  * Recovery reads the snapshot, then the log. A final record cut short or
- * failing its checksum — what a crash mid-append leaves — is cut off (the
- * file is truncated there). A bad record followed by more data is corruption
+ * failing its checksum, or a bad record followed only by zero bytes — what a
+ * crash mid-append leaves — is cut off (the file is truncated there). A bad record followed by more data is corruption
  * and an error: the data after it cannot be trusted to follow it. A crash
  * between writing a snapshot and rewriting the log is repaired: log entries
  * the snapshot covers are dropped, and if the log disagrees with the
