@@ -322,6 +322,25 @@ typedef struct raft_read_state {
  *
  * A crash anywhere before step 1 completes loses that Ready's writes, which
  * is safe because nothing depending on them was sent.
+ *
+ * A server's loop, with raft_storage.h doing step 1:
+ *
+ *   every tick interval:      raft_tick(n)
+ *   on a frame from a peer:   raft_msg_decode -> raft_step -> raft_msg_free
+ *   on a client write:        raft_propose -> remember (index, term)
+ *   on a client read:         raft_read_index(ctx)
+ *   after any of these:
+ *     while (raft_has_ready(n)) {
+ *       raft_ready_get(n, &rd);
+ *       raft_storage_save_ready(st, &rd);               step 1 (fsync'd)
+ *       for each msg: raft_msg_encode, send to msg.to   step 2
+ *       apply rd.snapshot, then rd.committed;           step 3
+ *         a write is done when an entry with its (index, term) applies;
+ *         another entry at that index means it was lost: answer "unknown"
+ *       answer rd.reads once applied >= index           step 4
+ *       raft_advance(n);
+ *     }
+ *   now and then: raft_compact + raft_storage_save_snapshot
  */
 typedef struct raft_ready {
     /* 1: persist */
