@@ -336,7 +336,8 @@ typedef struct raft_read_state {
  *       for each msg: raft_msg_encode, send to msg.to   step 2
  *       apply rd.snapshot, then rd.committed;           step 3
  *         a write is done when an entry with its (index, term) applies;
- *         another entry at that index means it was lost: answer "unknown"
+ *         a different term at that index means it was overwritten: it
+ *         never took effect (answer "failed", not "unknown")
  *       answer rd.reads once applied >= index           step 4
  *       raft_advance(n);
  *     }
