@@ -90,6 +90,7 @@ typedef struct sim_opts {
 typedef struct sim {
     sim_opts o;
     uint32_t election_ticks, heartbeat_ticks, max_entries;
+    bool pre_vote, check_quorum;
     uint64_t seed, rng, tick;
     sim_node nodes[MAXN + 1];
     bool cut[MAXN + 1][MAXN + 1];
@@ -581,6 +582,8 @@ static void start(sim *s, raft_id id)
     cfg.max_entries_per_msg = s->max_entries;
     cfg.election_ticks = s->election_ticks;
     cfg.heartbeat_ticks = s->heartbeat_ticks;
+    cfg.pre_vote = s->pre_vote;
+    cfg.check_quorum = s->check_quorum;
     raft_restore rs = {.hard_state = nd->disk.hs, .snapshot = nd->disk.snap,
                        .entries = nd->disk.ents, .n_entries = nd->disk.n};
     if (s->o.storage)
@@ -816,7 +819,11 @@ static bool run_seed(const sim_opts *o, uint64_t seed, char *why, size_t wlen)
     s->election_ticks = 10;
     s->heartbeat_ticks = 2;
     s->max_entries = 8;
+    s->pre_vote = s->check_quorum = true;
     if (o->vary) {
+        /* Both are liveness aids: safety must not depend on them. */
+        s->pre_vote = !chance(s, 0.1);
+        s->check_quorum = !chance(s, 0.1);
         /* Half the seeds keep the defaults; the rest roam the space. */
         if (chance(s, 0.5)) {
             s->o.loss = s->loss = (double)below(s, 30) / 100.0;
