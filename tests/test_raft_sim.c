@@ -33,7 +33,7 @@
 #define MAXN 5
 #define CHAOS_TICKS 600
 #define HEAL_TICKS 400
-#define DEFAULT_SEEDS 5000
+#define DEFAULT_SEEDS 7000
 #define DEFAULT_STORAGE_SEEDS 20
 
 /* ---- the simulated world ---------------------------------------------------------- */
