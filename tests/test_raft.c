@@ -754,6 +754,66 @@ static void test_step_rejects_malformed(void **state)
     raft_free(n);
 }
 
+/* Peers are trusted to follow the protocol, but a buggy or confused one
+ * must not crash a node: random well-formed messages, including absurd
+ * indices and terms, are absorbed (ASan and UBSan watch). */
+static void test_step_random_messages(void **state)
+{
+    (void)state;
+    tcluster *c = cluster_new(3, NULL, NULL);
+    raft_id l = tick_until_leader(c, 100);
+    for (int i = 0; i < 10; i++)
+        propose_ok(c, l, "v");
+    tick_all(c, 3);
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    raft_entry ents[4];
+    int accepted = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        uint64_t r[12];
+        for (int k = 0; k < 12; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            r[k] = x;
+        }
+        raft_id to = (raft_id)(1 + r[0] % 3);
+        raft_id from = (raft_id)(1 + (to + r[1] % 2) % 3);
+        /* Mostly small numbers near the real ones, sometimes extremes. */
+#define PICK(v) ((v) % 8 == 0 ? UINT64_MAX - (v) % 3 : (v) % 24)
+        raft_msg m = {.type = (uint8_t)(1 + r[2] % 7), .from = from,
+                      .to = to, .term = PICK(r[3]), .log_index = PICK(r[4]),
+                      .log_term = PICK(r[5]), .commit = PICK(r[6]),
+                      .reject = r[7] & 1, .hint_index = PICK(r[8]),
+                      .hint_term = PICK(r[9]), .ctx = r[10] % 5};
+        if (m.type == RAFT_MSG_APPEND) {
+            m.n_entries = r[11] % 5;
+            for (size_t k = 0; k < m.n_entries; k++)
+                ents[k] = (raft_entry){.term = m.log_term + (k > 1),
+                                       .index = m.log_index + 1 + k};
+            m.entries = ents;
+        }
+        if (m.type == RAFT_MSG_SNAPSHOT)
+            m.snapshot = (raft_snapshot){.index = 1 + r[11] % 30,
+                                         .term = m.log_term, .len = 1,
+                                         .data = (uint8_t *)"s"};
+#undef PICK
+        fl_error err = {0};
+        int rc = raft_step(c->nodes[to].r, &m, &err);
+        assert_true(rc == FL_OK || rc == FL_EDATA);
+        accepted += rc == FL_OK;
+        if (iter % 7 == 0)
+            tick(c, to);
+        for (raft_id i = 1; i <= 3; i++) {
+            raft_ready rd;
+            if (!raft_has_ready(c->nodes[i].r))
+                continue;
+            raft_ready_get(c->nodes[i].r, &rd);
+            raft_advance(c->nodes[i].r);
+        }
+    }
+    printf("random messages: %d of 20000 accepted\n", accepted);
+    assert_true(accepted > 10000);
+    cluster_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -770,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_msg_roundtrip),
         cmocka_unit_test(test_msg_garbage),
         cmocka_unit_test(test_step_rejects_malformed),
+        cmocka_unit_test(test_step_random_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -416,6 +416,8 @@ static int send_snapshot(raft_node *n, raft_id to)
 static int send_append(raft_node *n, raft_id to)
 {
     raft_progress *p = &n->pr[to];
+    if (p->next > last_index(n) + 1 || p->next == 0)
+        p->next = last_index(n) + 1; /* a bogus reply must not push it out */
     uint64_t prev = p->next - 1;
     if (prev < n->snap.index)
         return send_snapshot(n, to);
@@ -542,7 +544,7 @@ static int recv_append_resp(raft_node *n, const raft_msg *m)
         p->ack_round = m->ctx;
     int rc = 0;
     if (m->reject) {
-        if (m->log_index > p->match) {
+        if (m->log_index > p->match && m->log_index <= last_index(n)) {
             uint64_t next = backtrack(n, m);
             if (next > m->log_index)
                 next = m->log_index;
