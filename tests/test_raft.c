@@ -332,6 +332,48 @@ static void test_vote_in_hard_state(void **state)
     }
 }
 
+/* Grant a vote request from `from` in `term`; return whether granted and
+ * the hard state the node handed out to persist. */
+static bool vote_for(raft_node *n, raft_id from, uint64_t term,
+                     raft_hard_state *hs)
+{
+    raft_msg m = {.type = RAFT_MSG_VOTE, .from = from, .to = 1, .term = term};
+    fl_error err = {0};
+    assert_int_equal(raft_step(n, &m, &err), FL_OK);
+    raft_ready rd;
+    raft_ready_get(n, &rd);
+    if (rd.hard_state_changed)
+        *hs = rd.hard_state;
+    assert_int_equal(rd.n_msgs, 1);
+    bool granted = !rd.msgs[0].reject;
+    raft_advance(n);
+    return granted;
+}
+
+/* A restart restores whatever vote was persisted: with volatile_vote that is
+ * none, so the node votes a second time in the same term. */
+static void test_restart_keeps_vote(void **state)
+{
+    (void)state;
+    for (int bug = 0; bug <= 1; bug++) {
+        raft_config cfg;
+        base_config(&cfg, 3, 1);
+        cfg.pre_vote = cfg.check_quorum = false;
+        cfg.bug_volatile_vote = bug;
+        raft_node *n;
+        fl_error err = {0};
+        assert_int_equal(raft_new(&cfg, NULL, &n, &err), FL_OK);
+        raft_hard_state disk = {0};
+        assert_true(vote_for(n, 2, 5, &disk));
+        assert_false(vote_for(n, 3, 5, &disk)); /* same incarnation: no */
+        raft_free(n);
+        raft_restore rs = {.hard_state = disk};
+        assert_int_equal(raft_new(&cfg, &rs, &n, &err), FL_OK);
+        assert_int_equal(vote_for(n, 3, 5, &disk), bug);
+        raft_free(n);
+    }
+}
+
 /* ---- pre-vote and check-quorum -------------------------------------------------- */
 
 /* A follower cut off for many election timeouts must not, on rejoining,
@@ -820,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_election),
         cmocka_unit_test(test_single_node),
         cmocka_unit_test(test_vote_in_hard_state),
+        cmocka_unit_test(test_restart_keeps_vote),
         cmocka_unit_test(test_prevote_blocks_disruptive_rejoin),
         cmocka_unit_test(test_check_quorum_step_down),
         cmocka_unit_test(test_log_conflict_fast_backtrack),
