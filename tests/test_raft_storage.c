@@ -302,6 +302,33 @@ static void test_crash_between_snapshot_and_rewrite(void **state)
     remove_dir(dir);
 }
 
+/* Same crash, but the snapshot came from a leader whose history differs
+ * from this log at the snapshot's index: the whole log must go. */
+static void test_crash_between_received_snapshot_and_rewrite(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char *other = make_dir();
+    raft_storage *st = open_ok(dir, false);
+    save_entries(st, 1, 8, 1, 0);
+    raft_storage_close(st);
+    st = open_ok(other, false);
+    save_entries(st, 1, 4, 1, 0);
+    save_entries(st, 5, 6, 2, 0);
+    fl_error err = {0};
+    assert_int_equal(raft_storage_save_snapshot(st, 5, 2, "s5", 2, &err),
+                     FL_OK);
+    raft_storage_close(st);
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "cp %s/snapshot %s/snapshot", other, dir);
+    assert_int_equal(system(cmd), 0);
+    st = open_ok(dir, false);
+    expect_log(st, 5, 5, 0);
+    raft_storage_close(st);
+    remove_dir(other);
+    remove_dir(dir);
+}
+
 /* A snapshot received from the leader replaces the whole log. */
 static void test_received_snapshot(void **state)
 {
@@ -423,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_middle_is_error),
         cmocka_unit_test(test_snapshot_compaction),
         cmocka_unit_test(test_crash_between_snapshot_and_rewrite),
+        cmocka_unit_test(test_crash_between_received_snapshot_and_rewrite),
         cmocka_unit_test(test_received_snapshot),
         cmocka_unit_test(test_volatile_vote_drops_vote),
         cmocka_unit_test(test_restore_into_node),

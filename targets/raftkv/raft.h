@@ -189,8 +189,10 @@ typedef struct raft_config {
     uint32_t heartbeat_ticks;/* H: leader heartbeats every H ticks; H < T */
     uint64_t seed;           /* PRNG seed (election timeouts) */
     bool pre_vote;           /* thesis §9.6 (default on) */
-    bool check_quorum;       /* leader steps down without a quorum; followers
-                                with a live leader refuse votes (default on) */
+    bool check_quorum;       /* leader steps down without a quorum; a leader,
+                                and a follower that heard from one within T
+                                ticks, ignore (pre-)vote requests (default
+                                on) */
     uint32_t max_entries_per_msg; /* 0: unlimited (default 64) */
     /* Seeded bugs for the harness; all off by default. */
     bool bug_stale_read;     /* read_index answers at once from local state,
@@ -206,7 +208,8 @@ void raft_config_init(raft_config *cfg);
 
 /* State recovered from durable storage at start (see raft_storage.h). All
  * pointers are borrowed: raft_new copies what it keeps. Entries must be
- * contiguous and start at snapshot.index + 1 (or at 1 without a snapshot). */
+ * contiguous, start at snapshot.index + 1 (or at 1 without a snapshot), and
+ * have terms that never decrease and never exceed hard_state.term. */
 typedef struct raft_restore {
     raft_hard_state hard_state;
     raft_snapshot snapshot;  /* index 0: none */
