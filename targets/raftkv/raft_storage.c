@@ -425,7 +425,12 @@ static int reconcile(raft_storage *st, fl_error *err)
                             (unsigned long long)st->snap.index);
     if (!st->snap.index)
         return FL_OK;
-    uint64_t t = mem_term_at(st, st->snap.index);
+    /* The log's own term at the snapshot index (not mem_term_at, which
+     * answers with the snapshot's term there). */
+    uint64_t last = mem_last(st);
+    uint64_t t = first <= st->snap.index && st->snap.index <= last
+                     ? st->ents[st->snap.index - first].term
+                     : 0;
     if (first <= st->snap.index && t != st->snap.term)
         mem_clear(st);
     else
