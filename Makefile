@@ -29,7 +29,7 @@ LIB_SRCS  := $(filter-out harness/main.c,$(wildcard harness/*.c checkers/*.c wor
 MAIN_SRC  := harness/main.c
 # raftkv: its own library (consensus core, storage, server) and entry point.
 RAFT_SRCS := $(filter-out targets/raftkv/main.c,$(wildcard targets/raftkv/*.c))
-RAFT_LDLIBS := $(shell pkg-config --libs libmicrohttpd libcurl 2>/dev/null || echo -lmicrohttpd -lcurl)
+RAFT_LDLIBS := $(shell pkg-config --libs libmicrohttpd libcurl 2>/dev/null || echo -lmicrohttpd -lcurl) -lz
 TEST_SRCS := $(wildcard tests/test_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard bench/bench_*.c)

@@ -16,6 +16,7 @@ packages=(
   iptables iproute2                                     # local cluster: namespaces, bridge, partitions
   libmicrohttpd-dev                                     # raftkv's HTTP API
   valgrind                                              # leak checks
+  zlib1g-dev                                            # crc32 (raftkv storage)
 )
 
 missing=()
