@@ -1,0 +1,139 @@
+/*
+ * nemesis: the faults faultline injects, as pure descriptions — partitions
+ * as grudges, and a scheduler that decides which fault to begin or end
+ * next — plus the iptables command lines that apply and heal a grudge.
+ * Nothing here touches the network; harness/runner.c carries the actions
+ * out over SSH (harness/remote.h) and through the target (harness/target.h).
+ *
+ * A grudge says, for each node, which nodes it refuses to hear: drop[i][j]
+ * means node i drops every packet to and from node j. The grudges built
+ * here are symmetric. Partitions are applied as iptables rules inside each
+ * node, tagged with the comment NEM_IPTABLES_TAG, so healing removes
+ * exactly faultline's rules and nothing else. The controller's own
+ * address is never in a grudge: clients and SSH keep reaching every node.
+ *
+ * Everything here is deterministic given the fl_rng passed in.
+ */
+#ifndef FL_NEMESIS_H
+#define FL_NEMESIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "harness/fl_error.h"
+#include "harness/rng.h"
+
+#define NEM_MAX_NODES 32
+#define NEM_IPTABLES_TAG "faultline"
+
+typedef struct nem_grudge {
+    size_t n;
+    bool drop[NEM_MAX_NODES][NEM_MAX_NODES];
+} nem_grudge;
+
+/* The shapes of partition (Jepsen's names). */
+typedef enum nem_partition_kind {
+    NEM_PART_HALVES,       /* a random minority | majority split */
+    NEM_PART_ISOLATE_ONE,  /* one random node alone */
+    NEM_PART_ISOLATE_LEADER, /* the current leader alone */
+    NEM_PART_RING,         /* majorities ring: each node sees a majority,
+                              no two nodes the same one */
+    NEM_PART_BRIDGE,       /* two halves joined only through one node */
+    NEM_PART_KIND_COUNT,
+} nem_partition_kind;
+
+const char *nem_partition_kind_name(nem_partition_kind k);
+
+/* ---- grudges (pure) --------------------------------------------------------- */
+
+/* n <= NEM_MAX_NODES for all of these. */
+void nem_grudge_none(nem_grudge *g, size_t n);
+/* Nodes in `a` (a[i] true) are cut from the others. */
+void nem_grudge_split(nem_grudge *g, size_t n, const bool *a);
+void nem_grudge_halves(nem_grudge *g, size_t n, fl_rng *rng);
+void nem_grudge_isolate(nem_grudge *g, size_t n, size_t node);
+void nem_grudge_ring(nem_grudge *g, size_t n, fl_rng *rng);
+void nem_grudge_bridge(nem_grudge *g, size_t n, fl_rng *rng);
+
+/* Whether node i's grudge is empty. */
+bool nem_grudge_idle(const nem_grudge *g, size_t i);
+
+/* {"n1":["n2","n3"],...}: each node that drops someone, with whom (Jepsen's
+ * grudge map, for the history). New reference; NULL on OOM. */
+json_t *nem_grudge_to_json(const nem_grudge *g, const char *const *names);
+
+/* ---- iptables command lines ------------------------------------------------------ */
+
+/*
+ * The shell command that makes node i drop traffic from and to each node j
+ * it holds a grudge against (addrs[j]), or NULL when out of memory. Owned
+ * by the caller. Addresses are validated (FL_EUSAGE for anything but
+ * [0-9A-Za-z.:-]) since they end up in a shell line.
+ */
+int nem_iptables_apply_cmd(const nem_grudge *g, size_t i,
+                           const char *const *addrs, char **out, fl_error *err);
+
+/* The shell command that deletes every rule tagged NEM_IPTABLES_TAG from
+ * INPUT and OUTPUT and nothing else. Static string. */
+const char *nem_iptables_heal_cmd(void);
+
+/* ---- the scheduler ---------------------------------------------------------------- */
+
+enum {
+    NEM_FAULT_PARTITION = 1u << 0,
+    NEM_FAULT_KILL = 1u << 1,
+    NEM_FAULT_PAUSE = 1u << 2,
+};
+
+/* Parse "partition,kill,pause" (or "none" / "") into a NEM_FAULT_* mask;
+ * FL_EUSAGE naming the unknown fault. */
+int nem_faults_parse(const char *s, unsigned *mask, fl_error *err);
+
+typedef enum nem_action_kind {
+    NEM_NOOP,              /* nothing enabled */
+    NEM_START_PARTITION,
+    NEM_STOP_PARTITION,
+    NEM_KILL,
+    NEM_START,             /* restart killed nodes */
+    NEM_PAUSE,
+    NEM_RESUME,
+} nem_action_kind;
+
+/* The history's f for an action ("start-partition", "kill", ...). */
+const char *nem_action_name(nem_action_kind k);
+
+typedef struct nem_action {
+    nem_action_kind kind;
+    nem_partition_kind partition; /* START_PARTITION */
+    nem_grudge grudge;            /* START_PARTITION */
+    bool nodes[NEM_MAX_NODES];    /* KILL/START/PAUSE/RESUME: which nodes */
+} nem_action;
+
+/*
+ * The scheduler alternates: begin a fault, end it, begin another. It
+ * remembers what is in effect so that every fault it began is ended by
+ * the matching action (restart what it killed, resume what it paused).
+ */
+typedef struct nem_plan {
+    unsigned faults;   /* NEM_FAULT_* enabled */
+    size_t n;          /* nodes */
+    nem_action active; /* kind NEM_NOOP when nothing is in effect */
+} nem_plan;
+
+void nem_plan_init(nem_plan *p, unsigned faults, size_t n);
+
+/* The next action. leader is the leader's index, or -1 if unknown (then
+ * "isolate the leader" and "kill the leader" pick a random node). */
+void nem_plan_next(nem_plan *p, fl_rng *rng, long leader, nem_action *out);
+
+/* The action that ends whatever is in effect (NEM_NOOP if nothing). */
+void nem_plan_heal(nem_plan *p, nem_action *out);
+
+/* Describe an action for the history's value: the grudge map for a
+ * partition, the node names otherwise. New reference; NULL on OOM. */
+json_t *nem_action_to_json(const nem_action *a, size_t n,
+                           const char *const *names);
+
+#endif
