@@ -1,0 +1,104 @@
+/*
+ * target: a database under test, as Jepsen splits it — the *db* (install,
+ * start, kill, pause, wipe, logs, per node, over SSH only) and the
+ * *client* (open a connection to one node, invoke one operation, close).
+ * A new database (etcd, Consul) is a new target_vtable and nothing else:
+ * the runner, nemesis and checkers only see this interface.
+ *
+ * Nodes are numbered 0..remote_count()-1 as in the remote (harness/remote.h).
+ * Threads: db calls for different nodes may run concurrently; a client is
+ * used by one thread at a time; clients of different threads concurrently.
+ */
+#ifndef FL_TARGET_H
+#define FL_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+#include "harness/fl_error.h"
+#include "harness/history.h"
+#include "harness/remote.h"
+
+typedef struct target_config {
+    remote *remote;          /* borrowed; outlives the target */
+    const char *binary;      /* local build to install on each node */
+    const char *bug;         /* a deliberate bug to enable, or NULL */
+    const char *node_dir;    /* base of per-node dirs on the nodes */
+} target_config;
+
+#define TARGET_DEFAULT_NODE_DIR "/var/lib/faultline-node"
+
+/* An operation as the generator describes it (borrowed values). */
+typedef struct target_op {
+    const char *f;           /* "read", "write", "cas" */
+    const json_t *key;
+    const json_t *value;     /* write: V; cas: [old, new]; read: null */
+} target_op;
+
+/* What became of it: type is HISTORY_OK, HISTORY_FAIL or HISTORY_INFO;
+ * value (the completion's value) and error are owned by the result
+ * (target_result_clear), either may be NULL. */
+typedef struct target_result {
+    history_type type;
+    json_t *value;
+    json_t *error;
+} target_result;
+
+void target_result_clear(target_result *r);
+
+typedef struct target_vtable {
+    const char *name;
+    int (*create)(const target_config *cfg, void **state, fl_error *err);
+    void (*destroy)(void *state);
+    /* db: each takes the node and must leave a clear error on failure. */
+    int (*install)(void *state, size_t node, fl_error *err);
+    int (*start)(void *state, size_t node, fl_error *err);
+    int (*kill)(void *state, size_t node, fl_error *err);
+    int (*pause)(void *state, size_t node, fl_error *err);
+    int (*resume)(void *state, size_t node, fl_error *err);
+    int (*wipe)(void *state, size_t node, fl_error *err);
+    /* Wait (at most timeout_ms) until the node serves clients. */
+    int (*await_ready)(void *state, size_t node, int timeout_ms, fl_error *err);
+    /* Copy the node's logs into local_dir (which exists). */
+    int (*collect_logs)(void *state, size_t node, const char *local_dir,
+                        fl_error *err);
+    /* The node the cluster currently calls leader, or -1; may be NULL. */
+    long (*leader)(void *state);
+    /* client */
+    int (*client_open)(void *state, size_t node, void **client, fl_error *err);
+    void (*client_invoke)(void *client, const target_op *op,
+                          target_result *out);
+    void (*client_close)(void *client);
+} target_vtable;
+
+/* The target called name ("raftkv"), or NULL. */
+const target_vtable *target_find(const char *name);
+
+typedef struct target target;
+typedef struct target_client target_client;
+
+int target_new(const target_vtable *vt, const target_config *cfg,
+               target **out, fl_error *err);
+void target_free(target *t);
+const char *target_name(const target *t);
+
+int target_install(target *t, size_t node, fl_error *err);
+int target_start(target *t, size_t node, fl_error *err);
+int target_kill(target *t, size_t node, fl_error *err);
+int target_pause(target *t, size_t node, fl_error *err);
+int target_resume(target *t, size_t node, fl_error *err);
+int target_wipe(target *t, size_t node, fl_error *err);
+int target_await_ready(target *t, size_t node, int timeout_ms, fl_error *err);
+int target_collect_logs(target *t, size_t node, const char *local_dir,
+                        fl_error *err);
+long target_leader(target *t);
+
+int target_client_open(target *t, size_t node, target_client **out,
+                       fl_error *err);
+/* Never fails as a call: failures are outcomes (fail / info) in *out. */
+void target_client_invoke(target_client *c, const target_op *op,
+                          target_result *out);
+void target_client_close(target_client *c);
+
+#endif
