@@ -17,15 +17,15 @@ SHARED  ?= $(abspath ../shared)
 FUZZ_SECONDS ?= 300
 FUZZ_QUICK_SECONDS ?= 5
 
-PKG_LIBS   := jansson libxxhash libssh2
+PKG_LIBS   := jansson libxxhash libssh2 libcurl
 WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASE_FLAGS := -std=c11 -D_GNU_SOURCE -I. -MMD -MP $(WARN)
 CFLAGS     ?= -O2 -g
-LDLIBS     := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -ljansson -lxxhash -lssh2) -lpthread -lm
+LDLIBS     := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -ljansson -lxxhash -lssh2 -lcurl) -lpthread -lm
 SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # The library: everything but the command-line entry point.
-LIB_SRCS  := $(filter-out harness/main.c,$(wildcard harness/*.c checkers/*.c workloads/*.c))
+LIB_SRCS  := $(filter-out harness/main.c,$(wildcard harness/*.c checkers/*.c workloads/*.c targets/clients/*.c))
 MAIN_SRC  := harness/main.c
 # raftkv: its own library (consensus core, storage, server) and entry point.
 RAFT_SRCS := $(filter-out targets/raftkv/main.c,$(wildcard targets/raftkv/*.c))

@@ -1,0 +1,501 @@
+/*
+ * raftkv target: the db side runs shell commands on the nodes over SSH
+ * (harness/remote.h); the client side speaks raftkv's HTTP API with
+ * libcurl. See raftkv.h for the layout on a node and the outcomes.
+ */
+#include "targets/clients/raftkv.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- command lines (pure) ----------------------------------------------------- */
+
+char *raftkv_start_cmd(const char *node_dir, size_t n,
+                       const char *const *names, const char *const *addrs,
+                       size_t i, const char *bug)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    fprintf(f, "set -e; d=%s/%s; mkdir -p $d/data; cd $d; "
+               "if [ -f raftkv.pid ] && p=$(cat raftkv.pid) && "
+               "grep -qa raftkv /proc/$p/cmdline 2>/dev/null; then "
+               "echo \"already running as $p\"; exit 0; fi; "
+               "setsid nohup ./raftkv --id %zu --listen %s:%d --peers ",
+            node_dir, names[i], i + 1, addrs[i], RAFTKV_PEER_PORT);
+    for (size_t j = 0; j < n; j++)
+        fprintf(f, "%s%zu=%s:%d", j ? "," : "", j + 1, addrs[j],
+                RAFTKV_PEER_PORT);
+    fprintf(f, " --data-dir $d/data --client-port %d --log $d/raftkv.log",
+            RAFTKV_CLIENT_PORT);
+    if (bug)
+        fprintf(f, " --bug %s", bug);
+    fputs(" >>$d/stdout.log 2>&1 </dev/null & echo $! > raftkv.pid", f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+char *raftkv_signal_cmd(const char *node_dir, const char *name,
+                        const char *sig)
+{
+    char *s = NULL;
+    /* The pid file may be stale and the pid reused: only signal a raftkv.
+     * After SIGKILL wait (bounded) until the process is gone or a zombie,
+     * so a restart never races the old process for its ports. */
+    const char *wait_gone = strcmp(sig, "KILL") == 0
+        ? "; for i in $(seq 100); do [ -d /proc/$p ] && "
+          "! grep -q '^State:.*Z' /proc/$p/status 2>/dev/null || break; "
+          "sleep 0.05; done; rm -f $d/raftkv.pid"
+        : "";
+    if (asprintf(&s, "d=%s/%s; p=$(cat $d/raftkv.pid 2>/dev/null) || exit 0; "
+                     "grep -qa raftkv /proc/$p/cmdline 2>/dev/null || exit 0; "
+                     "kill -%s $p%s",
+                 node_dir, name, sig, wait_gone) < 0)
+        return NULL;
+    return s;
+}
+
+/* ---- outcomes (pure) ------------------------------------------------------------- */
+
+static void set_error(target_result *out, history_type type, const char *msg,
+                      long status)
+{
+    out->type = type;
+    out->error = status ? json_pack("{s:s,s:i}", "error", msg, "status",
+                                    (int)status)
+                        : json_pack("{s:s}", "error", msg);
+}
+
+void raftkv_classify(const char *f, const json_t *written,
+                     const raftkv_answer *a, target_result *out)
+{
+    bool is_read = strcmp(f, "read") == 0;
+    memset(out, 0, sizeof *out);
+    if (!a->answered) {
+        /* Reads change nothing, and a request never sent changes nothing:
+         * both certainly did not happen. */
+        if (is_read || !a->sent)
+            set_error(out, HISTORY_FAIL, a->timed_out ? "timeout" :
+                      "no connection", 0);
+        else
+            set_error(out, HISTORY_INFO, a->timed_out ? "timeout" :
+                      "connection lost", 0);
+        return;
+    }
+    switch (a->status) {
+    case 200:
+        out->type = HISTORY_OK;
+        if (is_read) {
+            json_t *v = a->body ? json_object_get(a->body, "value") : NULL;
+            out->value = v ? json_incref(v) : json_null();
+        } else {
+            out->value = json_deep_copy(written);
+        }
+        return;
+    case 404:
+        if (is_read) {
+            out->type = HISTORY_OK;     /* never written: the null value */
+            out->value = json_null();
+            return;
+        }
+        set_error(out, HISTORY_FAIL, "not found", a->status);
+        return;
+    case 412: set_error(out, HISTORY_FAIL, "precondition failed", a->status); return;
+    case 421: set_error(out, HISTORY_FAIL, "not leader", a->status); return;
+    case 503: set_error(out, HISTORY_FAIL, "no leader", a->status); return;
+    case 504:
+        set_error(out, is_read ? HISTORY_FAIL : HISTORY_INFO, "timeout",
+                  a->status);
+        return;
+    default:
+        /* 4xx: the server refused the request outright. Any other answer
+         * is not in the contract: assume the worst for a write. */
+        set_error(out, a->status >= 400 && a->status < 500 ? HISTORY_FAIL :
+                  is_read ? HISTORY_FAIL : HISTORY_INFO, "unexpected status",
+                  a->status);
+    }
+}
+
+/* ---- state ---------------------------------------------------------------------------- */
+
+typedef struct raftkv_state {
+    remote *remote;
+    char *binary, *bug, *node_dir;
+} raftkv_state;
+
+static bool plain(const char *s, const char *extra)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || strchr(extra, *s)))
+            return false;
+    return true;
+}
+
+static void rk_destroy(void *st)
+{
+    raftkv_state *s = st;
+    if (!s)
+        return;
+    free(s->binary);
+    free(s->bug);
+    free(s->node_dir);
+    free(s);
+    curl_global_cleanup();
+}
+
+static int rk_create(const target_config *cfg, void **out, fl_error *err)
+{
+    const char *dir = cfg->node_dir ? cfg->node_dir : TARGET_DEFAULT_NODE_DIR;
+    size_t n = remote_count(cfg->remote);
+    if (!plain(dir, "/._-") || (cfg->bug && !plain(cfg->bug, "-")))
+        return fl_error_set(err, FL_EUSAGE, "raftkv: node directory and "
+                            "--bug must be plain words");
+    for (size_t i = 0; i < n; i++)
+        if (!plain(remote_address(cfg->remote, i), ".:-"))
+            return fl_error_set(err, FL_EUSAGE, "raftkv: node address \"%s\" "
+                                "is not a plain name or IP address",
+                                remote_address(cfg->remote, i));
+    /* curl_global_init is not thread safe: done here, before any client. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return fl_error_set(err, FL_ENOMEM, "raftkv: libcurl set-up failed");
+    raftkv_state *s = calloc(1, sizeof *s);
+    if (s) {
+        s->remote = cfg->remote;
+        s->binary = strdup(cfg->binary);
+        s->bug = cfg->bug ? strdup(cfg->bug) : NULL;
+        s->node_dir = strdup(dir);
+    }
+    if (!s || !s->binary || !s->node_dir || (cfg->bug && !s->bug)) {
+        rk_destroy(s);
+        return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
+    }
+    *out = s;
+    return FL_OK;
+}
+
+/* ---- db ----------------------------------------------------------------------------------- */
+
+static int run_owned(raftkv_state *s, size_t node, char *cmd, int timeout_ms,
+                     fl_error *err)
+{
+    if (!cmd)
+        return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
+    int rc = remote_run(s->remote, node, cmd, timeout_ms, err);
+    free(cmd);
+    return rc;
+}
+
+static int rk_install(void *st, size_t node, fl_error *err)
+{
+    raftkv_state *s = st;
+    char *cmd = NULL, path[4096];
+    const char *name = remote_name(s->remote, node);
+    if (asprintf(&cmd, "mkdir -p %s/%s", s->node_dir, name) < 0)
+        cmd = NULL;
+    int rc = run_owned(s, node, cmd, 10000, err);
+    if (rc != FL_OK)
+        return rc;
+    snprintf(path, sizeof path, "%s/%s/raftkv", s->node_dir, name);
+    rc = remote_upload(s->remote, node, s->binary, path, 0755, 30000, err);
+    return rc == FL_OK ? rc : fl_error_wrap(err, "installing %s", s->binary);
+}
+
+static int rk_start(void *st, size_t node, fl_error *err)
+{
+    raftkv_state *s = st;
+    char *cmd = raftkv_start_cmd(s->node_dir, remote_count(s->remote),
+                                 remote_names(s->remote),
+                                 remote_addresses(s->remote), node, s->bug);
+    return run_owned(s, node, cmd, 10000, err);
+}
+
+static int rk_signal(raftkv_state *s, size_t node, const char *sig,
+                     fl_error *err)
+{
+    return run_owned(s, node, raftkv_signal_cmd(s->node_dir,
+                     remote_name(s->remote, node), sig), 10000, err);
+}
+
+static int rk_kill(void *st, size_t n, fl_error *e) { return rk_signal(st, n, "KILL", e); }
+static int rk_pause(void *st, size_t n, fl_error *e) { return rk_signal(st, n, "STOP", e); }
+static int rk_resume(void *st, size_t n, fl_error *e) { return rk_signal(st, n, "CONT", e); }
+
+static int rk_wipe(void *st, size_t node, fl_error *err)
+{
+    raftkv_state *s = st;
+    char *cmd = NULL;
+    if (asprintf(&cmd, "d=%s/%s; rm -rf $d/data $d/raftkv.log $d/stdout.log "
+                 "$d/raftkv.pid", s->node_dir, remote_name(s->remote, node)) < 0)
+        cmd = NULL;
+    return run_owned(s, node, cmd, 10000, err);
+}
+
+static int rk_collect_logs(void *st, size_t node, const char *local_dir,
+                           fl_error *err)
+{
+    raftkv_state *s = st;
+    const char *files[] = {"raftkv.log", "stdout.log"};
+    int first = FL_OK;
+    for (size_t i = 0; i < 2; i++) {
+        char rpath[4096], lpath[4096];
+        fl_error e2 = {0};
+        snprintf(rpath, sizeof rpath, "%s/%s/%s", s->node_dir,
+                 remote_name(s->remote, node), files[i]);
+        snprintf(lpath, sizeof lpath, "%s/%s", local_dir, files[i]);
+        int rc = remote_download(s->remote, node, rpath, lpath, 30000, &e2);
+        if (rc != FL_OK && first == FL_OK) {
+            first = rc;
+            *err = e2;
+        }
+    }
+    return first;
+}
+
+/* ---- HTTP ------------------------------------------------------------------------------------ */
+
+typedef struct http_body {
+    char buf[65536];
+    size_t len;
+} http_body;
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    http_body *b = arg;
+    size_t n = size * nmemb;
+    size_t room = sizeof b->buf - 1 - b->len;
+    memcpy(b->buf + b->len, data, n < room ? n : room);
+    b->len += n < room ? n : room;
+    b->buf[b->len] = '\0';
+    return n;
+}
+
+/* One request; fills *a (body parsed into *body_json, owned by caller). */
+static void http_do(CURL *h, const char *method, const char *url,
+                    const char *payload, int timeout_ms, raftkv_answer *a,
+                    json_t **body_json)
+{
+    http_body body = {.len = 0};
+    struct curl_slist *hdr = NULL;
+    memset(a, 0, sizeof *a);
+    *body_json = NULL;
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)RAFTKV_CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(h, CURLOPT_PROXY, "");   /* never via a proxy */
+    if (payload) {
+        hdr = curl_slist_append(hdr, "Content-Type: application/json");
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
+    }
+    CURLcode rc = curl_easy_perform(h);
+    curl_slist_free_all(hdr);
+    if (rc == CURLE_OK) {
+        a->answered = true;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
+        *body_json = json_loadb(body.buf, body.len, 0, NULL);
+        a->body = *body_json;
+        return;
+    }
+    curl_off_t connect_us = 0;
+    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connect_us);
+    a->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+    /* Without a TCP connection nothing was sent. */
+    a->sent = rc != CURLE_COULDNT_CONNECT && rc != CURLE_COULDNT_RESOLVE_HOST &&
+              connect_us > 0;
+}
+
+typedef struct rk_client {
+    raftkv_state *s;
+    size_t node;
+    CURL *h;
+} rk_client;
+
+static int rk_client_open(void *st, size_t node, void **out, fl_error *err)
+{
+    rk_client *c = calloc(1, sizeof *c);
+    if (!c || !(c->h = curl_easy_init())) {
+        free(c);
+        return fl_error_set(err, FL_ENOMEM, "raftkv client: out of memory");
+    }
+    c->s = st;
+    c->node = node;
+    *out = c;
+    return FL_OK;
+}
+
+static void rk_client_close(void *cl)
+{
+    rk_client *c = cl;
+    if (!c)
+        return;
+    curl_easy_cleanup(c->h);
+    free(c);
+}
+
+/* The "leader" hint of a 421, if it names one of our nodes' client ports. */
+static bool leader_hint(const rk_client *c, const json_t *body, char *hostport,
+                        size_t size)
+{
+    const char *hint = body ? json_string_value(json_object_get(body, "leader"))
+                            : NULL;
+    if (!hint)
+        return false;
+    for (size_t i = 0; i < remote_count(c->s->remote); i++) {
+        char want[300];
+        snprintf(want, sizeof want, "%s:%d", remote_address(c->s->remote, i),
+                 RAFTKV_CLIENT_PORT);
+        if (i != c->node && strcmp(hint, want) == 0) {
+            snprintf(hostport, size, "%s", want);
+            return true;
+        }
+    }
+    return false;
+}
+
+static char *payload_for(const target_op *op)
+{
+    json_t *o = NULL;
+    if (strcmp(op->f, "write") == 0)
+        o = json_pack("{s:O}", "value", op->value);
+    else if (strcmp(op->f, "cas") == 0)
+        o = json_pack("{s:O,s:O}", "value", json_array_get(op->value, 1),
+                      "prev", json_array_get(op->value, 0));
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return s;
+}
+
+static void rk_client_invoke(void *cl, const target_op *op, target_result *out)
+{
+    rk_client *c = cl;
+    bool is_read = strcmp(op->f, "read") == 0;
+    char *payload = is_read ? NULL : payload_for(op);
+    char key[64], url[512], hostport[300];
+    json_t *body = NULL;
+    raftkv_answer a;
+    if (!is_read && !payload) {
+        set_error(out, HISTORY_FAIL, "out of memory", 0);
+        return;
+    }
+    if (json_is_integer(op->key))
+        snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(op->key));
+    else
+        snprintf(key, sizeof key, "%s", json_string_value(op->key));
+    snprintf(hostport, sizeof hostport, "%s:%d",
+             remote_address(c->s->remote, c->node), RAFTKV_CLIENT_PORT);
+    /* At most one redirect: a follower's 421 names the leader. */
+    for (int hop = 0; hop < 2; hop++) {
+        json_decref(body);
+        snprintf(url, sizeof url, "http://%s/kv/%s", hostport, key);
+        http_do(c->h, is_read ? "GET" : "PUT", url, payload,
+                RAFTKV_REQUEST_TIMEOUT_MS, &a, &body);
+        if (!(a.answered && a.status == 421 && hop == 0 &&
+              leader_hint(c, body, hostport, sizeof hostport)))
+            break;
+    }
+    raftkv_classify(op->f, op->value, &a, out);
+    json_decref(body);
+    free(payload);
+}
+
+/* ---- readiness and leader ----------------------------------------------------------------- */
+
+static int status_of(raftkv_state *s, size_t node, CURL *h, int timeout_ms,
+                     json_t **body)
+{
+    char url[300];
+    raftkv_answer a;
+    snprintf(url, sizeof url, "http://%s:%d/status",
+             remote_address(s->remote, node), RAFTKV_CLIENT_PORT);
+    http_do(h, "GET", url, NULL, timeout_ms, &a, body);
+    return a.answered && a.status == 200 && *body ? 0 : -1;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int rk_await_ready(void *st, size_t node, int timeout_ms, fl_error *err)
+{
+    raftkv_state *s = st;
+    CURL *h = curl_easy_init();
+    if (!h)
+        return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
+    int rc = -1;
+    for (int waited = 0; waited <= timeout_ms && rc != 0; waited += 100) {
+        json_t *body = NULL;
+        rc = status_of(s, node, h, 500, &body);
+        json_decref(body);
+        if (rc != 0)
+            sleep_ms(100);
+    }
+    curl_easy_cleanup(h);
+    if (rc != 0)
+        return fl_error_set(err, FL_EIO, "node %s: raftkv did not answer GET "
+                            "/status on %s:%d within %d ms (see its "
+                            "stdout.log and raftkv.log)",
+                            remote_name(s->remote, node),
+                            remote_address(s->remote, node),
+                            RAFTKV_CLIENT_PORT, timeout_ms);
+    return FL_OK;
+}
+
+/* The node that says it is leader in the highest term. */
+static long rk_leader(void *st)
+{
+    raftkv_state *s = st;
+    CURL *h = curl_easy_init();
+    long best = -1;
+    json_int_t best_term = -1;
+    for (size_t i = 0; h && i < remote_count(s->remote); i++) {
+        json_t *body = NULL;
+        if (status_of(s, i, h, 500, &body) == 0) {
+            const char *role = json_string_value(json_object_get(body, "role"));
+            json_int_t term = json_integer_value(json_object_get(body, "term"));
+            if (role && strcmp(role, "leader") == 0 && term > best_term) {
+                best = (long)i;
+                best_term = term;
+            }
+        }
+        json_decref(body);
+    }
+    curl_easy_cleanup(h);
+    return best;
+}
+
+const target_vtable raftkv_target = {
+    .name = "raftkv",
+    .create = rk_create,
+    .destroy = rk_destroy,
+    .install = rk_install,
+    .start = rk_start,
+    .kill = rk_kill,
+    .pause = rk_pause,
+    .resume = rk_resume,
+    .wipe = rk_wipe,
+    .await_ready = rk_await_ready,
+    .collect_logs = rk_collect_logs,
+    .leader = rk_leader,
+    .client_open = rk_client_open,
+    .client_invoke = rk_client_invoke,
+    .client_close = rk_client_close,
+};
