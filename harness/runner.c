@@ -1,0 +1,391 @@
+/*
+ * runner: client threads, the nemesis thread and the final phase. See
+ * runner.h for the timeline.
+ */
+#include "harness/runner.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness/nemesis.h"
+
+#define FINAL_READ_ATTEMPTS 10
+
+typedef struct run run;
+
+typedef struct client_thread {
+    run *run;
+    size_t index;
+    int64_t process;
+    pthread_t thread;
+    bool started;
+    int64_t next_key;      /* final reads: keys index, index+concurrency... */
+} client_thread;
+
+struct run {
+    target *t;
+    remote *r;
+    wl_register *gen;
+    history_writer *w;
+    const runner_options *opt;
+    atomic_int *stop;
+    atomic_int phase_over;     /* the client phase has ended */
+    pthread_mutex_t lock;      /* gen, stats, error */
+    runner_stats stats;
+    fl_error err;              /* the first recording error */
+    int rc;
+    nem_plan plan;
+    fl_rng nem_rng;
+};
+
+/* ---- time ---------------------------------------------------------------------------- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+    if (s <= 0)
+        return;
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+static bool should_stop(run *rn)
+{
+    return atomic_load(rn->stop) || atomic_load(&rn->phase_over);
+}
+
+/* Sleep up to s seconds, waking early when the phase ends. */
+static void nap(run *rn, double s)
+{
+    double until = now_s() + s;
+    while (!should_stop(rn) && now_s() < until)
+        sleep_s(until - now_s() < 0.05 ? until - now_s() : 0.05);
+}
+
+#define LOG(rn, ...) \
+    do { if ((rn)->opt->log) (rn)->opt->log((rn)->opt->log_ctx, __VA_ARGS__); } while (0)
+
+/* ---- recording ----------------------------------------------------------------------- */
+
+static void record(run *rn, int64_t process, history_type type, const char *f,
+                   const json_t *key, const json_t *value, const json_t *error)
+{
+    fl_error e = {0};
+    if (history_writer_record(rn->w, process, type, f, key, value, error,
+                              NULL, &e) == FL_OK)
+        return;
+    pthread_mutex_lock(&rn->lock);
+    if (rn->rc == FL_OK) {
+        rn->rc = e.code;
+        rn->err = e;
+        atomic_store(rn->stop, 1);   /* a history with holes is worthless */
+    }
+    pthread_mutex_unlock(&rn->lock);
+}
+
+static void count(run *rn, history_type type)
+{
+    pthread_mutex_lock(&rn->lock);
+    if (type == HISTORY_OK)
+        rn->stats.ok++;
+    else if (type == HISTORY_FAIL)
+        rn->stats.fail++;
+    else
+        rn->stats.info++;
+    pthread_mutex_unlock(&rn->lock);
+}
+
+/* Invoke one operation as process ct->process and record both ends. */
+static history_type perform(client_thread *ct, target_client *c,
+                            const char *f, json_t *key, json_t *value)
+{
+    run *rn = ct->run;
+    target_op op = {.f = f, .key = key, .value = value};
+    target_result res;
+    record(rn, ct->process, HISTORY_INVOKE, f, key, value, NULL);
+    target_client_invoke(c, &op, &res);
+    record(rn, ct->process, res.type, f, key,
+           res.type == HISTORY_OK ? res.value : value, res.error);
+    history_type type = res.type;
+    target_result_clear(&res);
+    count(rn, type);
+    if (type == HISTORY_INFO)
+        ct->process += rn->opt->concurrency;
+    return type;
+}
+
+/* ---- clients --------------------------------------------------------------------------- */
+
+static void *client_main(void *arg)
+{
+    client_thread *ct = arg;
+    run *rn = ct->run;
+    target_client *c = NULL;
+    fl_error e = {0};
+    size_t node = ct->index % remote_count(rn->r);
+    if (target_client_open(rn->t, node, &c, &e) != FL_OK) {
+        LOG(rn, "client %zu: %s", ct->index, e.msg);
+        return NULL;
+    }
+    double interval = rn->opt->rate > 0 ? rn->opt->concurrency / rn->opt->rate : 0;
+    double next = now_s();
+    while (!should_stop(rn)) {
+        if (interval > 0) {
+            nap(rn, next - now_s());
+            if (should_stop(rn))
+                break;
+            next = (next + interval > now_s()) ? next + interval : now_s();
+        }
+        wl_op op;
+        pthread_mutex_lock(&rn->lock);
+        wl_register_next(rn->gen, &op);
+        pthread_mutex_unlock(&rn->lock);
+        json_t *key = json_integer(op.key);
+        json_t *value = wl_op_invoke_value(&op);
+        if (key && value)
+            perform(ct, c, wl_f_name(op.f), key, value);
+        json_decref(key);
+        json_decref(value);
+    }
+    target_client_close(c);
+    return NULL;
+}
+
+/* Final reads: this thread reads keys index, index + concurrency, ... each
+ * until one read succeeds. */
+static void *final_main(void *arg)
+{
+    client_thread *ct = arg;
+    run *rn = ct->run;
+    target_client *c = NULL;
+    fl_error e = {0};
+    size_t n = remote_count(rn->r);
+    for (int64_t k = (int64_t)ct->index; k < rn->stats.keys;
+         k += rn->opt->concurrency) {
+        json_t *key = json_integer(k);
+        bool done = false;
+        for (int a = 0; key && a < FINAL_READ_ATTEMPTS && !done; a++) {
+            /* Move to another node after a failure: it may be the leader. */
+            target_client_close(c);
+            c = NULL;
+            if (target_client_open(rn->t, (ct->index + (size_t)a) % n, &c,
+                                   &e) != FL_OK)
+                break;
+            done = perform(ct, c, "read", key, json_null()) == HISTORY_OK;
+            if (!done)
+                sleep_s(0.3);
+        }
+        if (!done) {
+            pthread_mutex_lock(&rn->lock);
+            rn->stats.final_reads_missing++;
+            pthread_mutex_unlock(&rn->lock);
+        }
+        json_decref(key);
+    }
+    target_client_close(c);
+    return NULL;
+}
+
+static void start_threads(run *rn, client_thread *cts, void *(*fn)(void *))
+{
+    for (int i = 0; i < rn->opt->concurrency; i++) {
+        cts[i].run = rn;
+        cts[i].index = (size_t)i;
+        cts[i].started = pthread_create(&cts[i].thread, NULL, fn, &cts[i]) == 0;
+        if (!cts[i].started)
+            LOG(rn, "could not start client thread %d", i);
+    }
+}
+
+static void join_threads(run *rn, client_thread *cts)
+{
+    for (int i = 0; i < rn->opt->concurrency; i++)
+        if (cts[i].started)
+            pthread_join(cts[i].thread, NULL);
+}
+
+/* ---- nemesis ---------------------------------------------------------------------------- */
+
+/* Carry out one action on the nodes; the first failure is returned but
+ * every node is attempted. */
+static int nem_apply(run *rn, const nem_action *a, fl_error *err)
+{
+    size_t n = remote_count(rn->r);
+    int first = FL_OK;
+    for (size_t i = 0; i < n; i++) {
+        fl_error e = {0};
+        int rc = FL_OK;
+        char *cmd = NULL;
+        switch (a->kind) {
+        case NEM_START_PARTITION:
+            if (nem_grudge_idle(&a->grudge, i))
+                continue;
+            rc = nem_iptables_apply_cmd(&a->grudge, i, remote_addresses(rn->r),
+                                        &cmd, &e);
+            if (rc == FL_OK)
+                rc = remote_run(rn->r, i, cmd, 10000, &e);
+            free(cmd);
+            break;
+        case NEM_STOP_PARTITION:
+            rc = remote_run(rn->r, i, nem_iptables_heal_cmd(), 10000, &e);
+            break;
+        case NEM_KILL: if (a->nodes[i]) rc = target_kill(rn->t, i, &e); break;
+        case NEM_START: if (a->nodes[i]) rc = target_start(rn->t, i, &e); break;
+        case NEM_PAUSE: if (a->nodes[i]) rc = target_pause(rn->t, i, &e); break;
+        case NEM_RESUME: if (a->nodes[i]) rc = target_resume(rn->t, i, &e); break;
+        case NEM_NOOP: break;
+        }
+        if (rc != FL_OK && first == FL_OK) {
+            first = rc;
+            *err = e;
+        }
+    }
+    return first;
+}
+
+/* Record, apply, record: the fault took effect between the two events. */
+static int nem_do(run *rn, const nem_action *a)
+{
+    if (a->kind == NEM_NOOP)
+        return FL_OK;
+    const char *f = nem_action_name(a->kind);
+    size_t n = remote_count(rn->r);
+    json_t *v = nem_action_to_json(a, n, remote_names(rn->r));
+    fl_error e = {0};
+    record(rn, HISTORY_NEMESIS, HISTORY_INFO, f, NULL, v, NULL);
+    int rc = nem_apply(rn, a, &e);
+    json_t *error = rc != FL_OK ? json_string(e.msg) : NULL;
+    record(rn, HISTORY_NEMESIS, HISTORY_INFO, f, NULL, v, error);
+    char *desc = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    LOG(rn, "nemesis %s %s%s%s", f, desc ? desc : "", rc ? ": " : "",
+        rc ? e.msg : "");
+    free(desc);
+    json_decref(v);
+    json_decref(error);
+    pthread_mutex_lock(&rn->lock);
+    rn->stats.nemesis_actions++;
+    pthread_mutex_unlock(&rn->lock);
+    return rc;
+}
+
+static void *nemesis_main(void *arg)
+{
+    run *rn = arg;
+    for (;;) {
+        nap(rn, rn->opt->nemesis_interval_s);
+        if (should_stop(rn))
+            break;
+        nem_action a;
+        bool begins = rn->plan.active.kind == NEM_NOOP;
+        long leader = begins ? target_leader(rn->t) : -1;
+        nem_plan_next(&rn->plan, &rn->nem_rng, leader, &a);
+        nem_do(rn, &a);
+    }
+    return NULL;
+}
+
+/* ---- the final phase ---------------------------------------------------------------------- */
+
+/* End every fault: what the plan says is in effect, and then, because a
+ * failed action may have left anything behind, heal, resume and start
+ * every node regardless. */
+static int final_heal(run *rn, fl_error *err)
+{
+    size_t n = remote_count(rn->r);
+    nem_action a;
+    nem_plan_heal(&rn->plan, &a);
+    nem_do(rn, &a);
+    int rc = FL_OK;
+    nem_action_kind all[] = {NEM_STOP_PARTITION, NEM_RESUME, NEM_START};
+    for (size_t k = 0; k < 3; k++) {
+        memset(&a, 0, sizeof a);
+        a.kind = all[k];
+        for (size_t i = 0; i < n; i++)
+            a.nodes[i] = true;
+        int rc2 = nem_do(rn, &a);
+        if (rc2 != FL_OK && rc == FL_OK)
+            rc = fl_error_set(err, rc2, "final heal (%s) failed; see "
+                              "faultline.log", nem_action_name(a.kind));
+    }
+    return rc;
+}
+
+static void wait_recovered(run *rn)
+{
+    size_t n = remote_count(rn->r);
+    for (size_t i = 0; i < n; i++) {
+        fl_error e = {0};
+        if (target_await_ready(rn->t, i, 10000, &e) != FL_OK)
+            LOG(rn, "after healing: %s", e.msg);
+    }
+    double until = now_s() + 10;
+    long leader;
+    while ((leader = target_leader(rn->t)) < 0 && now_s() < until)
+        sleep_s(0.2);
+    LOG(rn, "after healing: leader %s", leader >= 0 ?
+        remote_name(rn->r, (size_t)leader) : "(none yet)");
+    sleep_s(rn->opt->recover_s);
+}
+
+/* ---- the timeline ---------------------------------------------------------------------------- */
+
+int runner_run(target *t, remote *r, wl_register *gen, history_writer *w,
+               const runner_options *opt, atomic_int *stop,
+               runner_stats *stats, fl_error *err)
+{
+    run rn = {.t = t, .r = r, .gen = gen, .w = w, .opt = opt, .stop = stop};
+    client_thread *cts = calloc((size_t)opt->concurrency, sizeof *cts);
+    if (!cts)
+        return fl_error_set(err, FL_ENOMEM, "runner: out of memory");
+    pthread_mutex_init(&rn.lock, NULL);
+    atomic_init(&rn.phase_over, 0);
+    nem_plan_init(&rn.plan, opt->faults, remote_count(r));
+    fl_rng_seed(&rn.nem_rng, opt->seed ^ UINT64_C(0x6e656d65736973));
+    for (int i = 0; i < opt->concurrency; i++)
+        cts[i].process = i;
+
+    LOG(&rn, "clients: %d threads for %.0f s", opt->concurrency,
+        opt->time_limit_s);
+    start_threads(&rn, cts, client_main);
+    pthread_t nem;
+    bool nem_started = opt->faults &&
+                       pthread_create(&nem, NULL, nemesis_main, &rn) == 0;
+    double end = now_s() + opt->time_limit_s;
+    while (!atomic_load(stop) && now_s() < end)
+        sleep_s(0.05);
+    atomic_store(&rn.phase_over, 1);
+    if (atomic_load(stop))
+        LOG(&rn, "stopping early (interrupted or recording failed)");
+    join_threads(&rn, cts);
+    if (nem_started)
+        pthread_join(nem, NULL);
+
+    fl_error heal_err = {0};
+    int heal_rc = final_heal(&rn, &heal_err);
+    rn.stats.keys = wl_register_keys_used(gen);
+    if (!atomic_load(stop) || rn.rc == FL_OK) {
+        wait_recovered(&rn);
+        LOG(&rn, "final reads of %lld keys", (long long)rn.stats.keys);
+        start_threads(&rn, cts, final_main);
+        join_threads(&rn, cts);
+    }
+    *stats = rn.stats;
+    int rc = rn.rc;
+    if (rc != FL_OK)
+        *err = rn.err;
+    else if (heal_rc != FL_OK) {
+        rc = heal_rc;
+        *err = heal_err;
+    }
+    pthread_mutex_destroy(&rn.lock);
+    free(cts);
+    return rc;
+}
