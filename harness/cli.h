@@ -14,5 +14,7 @@
 int cmd_history(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 #endif

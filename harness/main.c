@@ -10,18 +10,6 @@
 
 #define FAULTLINE_VERSION "0.1.0"
 
-static int cmd_test(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    fprintf(stderr,
-            "faultline test: not yet available — the controller (cluster, "
-            "clients, nemesis) is not built yet.\n"
-            "What works today: `faultline history convert|stats` and "
-            "`faultline check` on a recorded history (see README.md).\n");
-    return CLI_EXIT_CANNOT_RUN;
-}
-
 typedef struct command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -30,6 +18,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"test", cmd_test, "run a test against a cluster (default: raftkv)"},
+    {"analyze", cmd_analyze, "re-check a stored run: analyze RUN_DIR"},
     {"check", cmd_check, "decide whether a history is linearizable"},
     {"history", cmd_history, "convert (jsonl <-> edn) and summarise histories"},
     {"cluster", cmd_cluster, "local test cluster: up [--nodes N], down, status"},
