@@ -113,7 +113,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libraftkv.a $(BUILD)/libfaultl
 	$(CC) $(CFLAGS) -o $@ $^ $(RAFT_LDLIBS) $(LDLIBS)
 
 # ---- entry points -------------------------------------------------------------
-unit-tests: $(TESTS) $(BUILD)/asan/faultline all
+unit-tests: $(TESTS) $(BUILD)/asan/faultline all $(if $(wildcard targets/raftkv/main.c),$(BUILD)/asan/raftkv)
 	@scripts/run-tests.sh $(TESTS)
 
 fuzz-quick: $(FUZZERS)
