@@ -127,7 +127,7 @@ test: check-deps
 	@$(MAKE) --no-print-directory fuzz-quick
 	@$(MAKE) --no-print-directory unit-tests
 
-bench: $(BENCHES) $(BUILD)/faultline
+bench: $(BENCHES) $(BUILD)/faultline $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
 	@scripts/run-bench.sh $(BENCHES)
 
 run: check-deps $(BUILD)/faultline

@@ -17,6 +17,7 @@ packages=(
   libmicrohttpd-dev                                     # raftkv's HTTP API
   valgrind                                              # leak checks
   zlib1g-dev                                            # crc32 (raftkv storage)
+  etcd-server                                           # comparison target (bench, later tests)
 )
 
 missing=()
