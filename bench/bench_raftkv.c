@@ -8,6 +8,7 @@
  * RAFTKV names the binary (default build/raftkv).
  */
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -203,12 +204,18 @@ static double run_load(const target *t, int threads, double seconds)
     return total;
 }
 
-static pid_t spawn(char **argv)
+/* Start argv with stdout and stderr appended to log (so a server's chatter
+ * does not mix with the figures). */
+static pid_t spawn(char **argv, const char *log)
 {
     pid_t pid;
-    if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ))
-        return -1;
-    return pid;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    return rc ? -1 : pid;
 }
 
 static void stop_all(pid_t *pids, int n)
@@ -253,7 +260,7 @@ static double bench_raftkv(const char *dir, int port, int threads, double secs)
         char *argv[] = {(char *)bin, "--id", id, "--listen", listen[i],
                         "--peers", peers, "--data-dir", data[i], "--log",
                         log[i], NULL};
-        pids[i] = spawn(argv);
+        pids[i] = spawn(argv, log[i]);
     }
     target t = {.name = "raftkv"};
     double ops = 0;
@@ -267,7 +274,8 @@ static double bench_raftkv(const char *dir, int port, int threads, double secs)
 
 static double bench_etcd(const char *dir, int port, int threads, double secs)
 {
-    char cluster[256], data[3][300], name[3][8], curl_[3][64], purl[3][64];
+    char cluster[256], data[3][300], log[3][300], name[3][8], curl_[3][64],
+        purl[3][64];
     pid_t pids[3] = {0};
     snprintf(cluster, sizeof cluster,
              "e1=http://127.0.0.11:%d,e2=http://127.0.0.12:%d,e3=http://127.0.0.13:%d",
@@ -275,6 +283,7 @@ static double bench_etcd(const char *dir, int port, int threads, double secs)
     for (int i = 0; i < 3; i++) {
         snprintf(name[i], sizeof name[i], "e%d", i + 1);
         snprintf(data[i], sizeof data[i], "%s/etcd%d", dir, i + 1);
+        snprintf(log[i], sizeof log[i], "%s/etcd%d.log", dir, i + 1);
         snprintf(curl_[i], sizeof curl_[i], "http://127.0.0.1%d:%d", i + 1, port + 1000);
         snprintf(purl[i], sizeof purl[i], "http://127.0.0.1%d:%d", i + 1, port);
         char *argv[] = {"etcd", "--name", name[i], "--data-dir", data[i],
@@ -285,7 +294,7 @@ static double bench_etcd(const char *dir, int port, int threads, double secs)
                         "--initial-cluster", cluster,
                         "--initial-cluster-state", "new",
                         "--log-level", "error", NULL};
-        pids[i] = spawn(argv);
+        pids[i] = spawn(argv, log[i]);
     }
     /* Any member forwards to the leader; wait until one answers a put. */
     target t = {.name = "etcd", .etcd = true};
