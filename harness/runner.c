@@ -12,6 +12,7 @@
 #include "harness/nemesis.h"
 
 #define FINAL_READ_ATTEMPTS 10
+#define FAIL_BACKOFF_S 0.05
 
 typedef struct run run;
 
@@ -150,10 +151,15 @@ static void *client_main(void *arg)
         pthread_mutex_unlock(&rn->lock);
         json_t *key = json_integer(op.key);
         json_t *value = wl_op_invoke_value(&op);
+        history_type type = HISTORY_FAIL;
         if (key && value)
-            perform(ct, c, wl_f_name(op.f), key, value);
+            type = perform(ct, c, wl_f_name(op.f), key, value);
         json_decref(key);
         json_decref(value);
+        /* A node without a leader fails requests in microseconds; retrying
+         * at once would fill the history with identical failures. */
+        if (type != HISTORY_OK)
+            nap(rn, FAIL_BACKOFF_S);
     }
     target_client_close(c);
     return NULL;
@@ -264,7 +270,7 @@ static int nem_do(run *rn, const nem_action *a)
     int rc = nem_apply(rn, a, &e);
     json_t *error = rc != FL_OK ? json_string(e.msg) : NULL;
     record(rn, HISTORY_NEMESIS, HISTORY_INFO, f, NULL, v, error);
-    char *desc = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    char *desc = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     LOG(rn, "nemesis %s %s%s%s", f, desc ? desc : "", rc ? ": " : "",
         rc ? e.msg : "");
     free(desc);
