@@ -94,9 +94,10 @@ void wl_register_next(wl_register *g, wl_op *out)
         /* Expect one of the last few values: a cas that always failed would
          * test nothing, one that always succeeded would test little. */
         out->f = WL_CAS;
-        int64_t lo = s->last_value > 2 ? s->last_value - 2 : 1;
-        int64_t hi = s->last_value > 0 ? s->last_value : 1;
-        out->old = fl_rng_range(&g->rng, lo, hi);
+        /* On a fresh key this expects 0, a value never written: a cas
+         * that certainly fails, as it should. */
+        int64_t lo = s->last_value > 2 ? s->last_value - 2 : 0;
+        out->old = fl_rng_range(&g->rng, lo, s->last_value);
         out->value = ++s->last_value;
     }
     if (--s->ops_left == 0)
