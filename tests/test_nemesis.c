@@ -1,0 +1,328 @@
+/*
+ * Tests of the nemesis's pure parts and the raftkv target's command lines
+ * and outcome mapping — no network: grudge shapes (halves, isolate, ring,
+ * bridge; symmetric, never self), the iptables command lines, the fault
+ * list parser, the scheduler's alternation and its healing, and how HTTP
+ * answers become ok / fail / info.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/nemesis.h"
+#include "targets/clients/raftkv.h"
+
+static const char *const names[] = {"n1", "n2", "n3", "n4", "n5", "n6", "n7"};
+static const char *const addrs[] = {"10.231.0.11", "10.231.0.12", "10.231.0.13",
+                                    "10.231.0.14", "10.231.0.15", "10.231.0.16",
+                                    "10.231.0.17"};
+
+/* How many nodes i hears (itself included). */
+static size_t hears(const nem_grudge *g, size_t i)
+{
+    size_t c = 0;
+    for (size_t j = 0; j < g->n; j++)
+        c += !g->drop[i][j];
+    return c;
+}
+
+static void assert_well_formed(const nem_grudge *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        assert_false(g->drop[i][i]);
+        for (size_t j = 0; j < g->n; j++)
+            assert_int_equal(g->drop[i][j], g->drop[j][i]);
+    }
+}
+
+static void test_halves(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 0; seed < 50; seed++) {
+        fl_rng rng;
+        nem_grudge g;
+        fl_rng_seed(&rng, seed);
+        nem_grudge_halves(&g, 5, &rng);
+        assert_well_formed(&g);
+        size_t minority = 0, majority = 0;
+        for (size_t i = 0; i < 5; i++) {
+            if (hears(&g, i) == 2)
+                minority++;
+            else if (hears(&g, i) == 3)
+                majority++;
+        }
+        assert_int_equal(minority, 2);
+        assert_int_equal(majority, 3);
+    }
+}
+
+static void test_isolate(void **state)
+{
+    (void)state;
+    nem_grudge g;
+    nem_grudge_isolate(&g, 5, 2);
+    assert_well_formed(&g);
+    assert_int_equal(hears(&g, 2), 1);
+    for (size_t i = 0; i < 5; i++)
+        if (i != 2)
+            assert_int_equal(hears(&g, i), 4);
+    assert_true(g.drop[0][2] && !g.drop[0][1]);
+}
+
+static void test_ring(void **state)
+{
+    (void)state;
+    for (size_t n = 3; n <= 7; n++)
+        for (uint64_t seed = 0; seed < 20; seed++) {
+            fl_rng rng;
+            nem_grudge g;
+            fl_rng_seed(&rng, seed);
+            nem_grudge_ring(&g, n, &rng);
+            assert_well_formed(&g);
+            /* Every node hears a majority (itself included). */
+            for (size_t i = 0; i < n; i++)
+                assert_true(hears(&g, i) >= n / 2 + 1);
+            if (n == 5) /* and, for 5, exactly 3: a real ring */
+                for (size_t i = 0; i < n; i++)
+                    assert_int_equal(hears(&g, i), 3);
+        }
+}
+
+static void test_bridge(void **state)
+{
+    (void)state;
+    fl_rng rng;
+    nem_grudge g;
+    fl_rng_seed(&rng, 9);
+    nem_grudge_bridge(&g, 5, &rng);
+    assert_well_formed(&g);
+    size_t bridges = 0;
+    for (size_t i = 0; i < 5; i++) {
+        if (hears(&g, i) == 5)
+            bridges++;
+        else
+            assert_int_equal(hears(&g, i), 3); /* its side + the bridge */
+    }
+    assert_int_equal(bridges, 1);
+}
+
+static void test_grudge_json(void **state)
+{
+    (void)state;
+    nem_grudge g;
+    nem_grudge_isolate(&g, 3, 0);
+    json_t *j = nem_grudge_to_json(&g, names);
+    char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(s, "{\"n1\":[\"n2\",\"n3\"],\"n2\":[\"n1\"],\"n3\":[\"n1\"]}");
+    free(s);
+    json_decref(j);
+}
+
+static void test_iptables_cmds(void **state)
+{
+    (void)state;
+    nem_grudge g;
+    char *cmd = NULL;
+    fl_error err = {0};
+    nem_grudge_isolate(&g, 3, 0);
+    assert_int_equal(nem_iptables_apply_cmd(&g, 1, addrs, &cmd, &err), FL_OK);
+    assert_string_equal(cmd,
+        "set -e; iptables -w -A INPUT -s 10.231.0.11 -m comment --comment "
+        "faultline -j DROP; iptables -w -A OUTPUT -d 10.231.0.11 -m comment "
+        "--comment faultline -j DROP");
+    free(cmd);
+    assert_int_equal(nem_iptables_apply_cmd(&g, 0, addrs, &cmd, &err), FL_OK);
+    assert_non_null(strstr(cmd, "-s 10.231.0.12 "));
+    assert_non_null(strstr(cmd, "-d 10.231.0.13 "));
+    free(cmd);
+    const char *bad[] = {"10.231.0.11", "x;rm -rf /", "10.231.0.13"};
+    assert_int_equal(nem_iptables_apply_cmd(&g, 0, bad, &cmd, &err), FL_EUSAGE);
+    assert_null(cmd);
+    const char *heal = nem_iptables_heal_cmd();
+    assert_non_null(strstr(heal, "--comment faultline"));
+    assert_non_null(strstr(heal, "-D "));
+}
+
+static void test_faults_parse(void **state)
+{
+    (void)state;
+    unsigned m;
+    fl_error err = {0};
+    assert_int_equal(nem_faults_parse("partition,kill", &m, &err), FL_OK);
+    assert_int_equal(m, NEM_FAULT_PARTITION | NEM_FAULT_KILL);
+    assert_int_equal(nem_faults_parse("pause", &m, &err), FL_OK);
+    assert_int_equal(m, NEM_FAULT_PAUSE);
+    assert_int_equal(nem_faults_parse("none", &m, &err), FL_OK);
+    assert_int_equal(m, 0);
+    assert_int_equal(nem_faults_parse("kill,clock", &m, &err), FL_EUSAGE);
+    assert_non_null(strstr(err.msg, "\"clock\""));
+}
+
+/* Begin, end, begin, end...; kills and pauses touch a minority, and each
+ * end undoes exactly what the begin did. */
+static void test_scheduler(void **state)
+{
+    (void)state;
+    nem_plan p;
+    fl_rng rng;
+    fl_rng_seed(&rng, 1);
+    nem_plan_init(&p, NEM_FAULT_PARTITION | NEM_FAULT_KILL | NEM_FAULT_PAUSE, 5);
+    int seen[7] = {0};
+    nem_action prev = {0};
+    for (int i = 0; i < 300; i++) {
+        nem_action a;
+        nem_plan_next(&p, &rng, i % 3 == 0 ? 1 : -1, &a);
+        seen[a.kind]++;
+        if (i % 2 == 0) {
+            assert_true(a.kind == NEM_START_PARTITION || a.kind == NEM_KILL ||
+                        a.kind == NEM_PAUSE);
+            if (a.kind != NEM_START_PARTITION) {
+                size_t c = 0;
+                for (size_t j = 0; j < 5; j++)
+                    c += a.nodes[j];
+                assert_true(c >= 1 && c <= 2);
+            }
+        } else {
+            nem_action_kind want = prev.kind == NEM_START_PARTITION
+                ? NEM_STOP_PARTITION : prev.kind == NEM_KILL ? NEM_START
+                : NEM_RESUME;
+            assert_int_equal(a.kind, want);
+            assert_memory_equal(a.nodes, prev.nodes, sizeof a.nodes);
+        }
+        prev = a;
+    }
+    assert_true(seen[NEM_START_PARTITION] > 20 && seen[NEM_KILL] > 20 &&
+                seen[NEM_PAUSE] > 20);
+    /* Healing when a fault is in effect ends it; then nothing is left. */
+    nem_action a;
+    nem_plan_next(&p, &rng, -1, &a);
+    nem_plan_heal(&p, &a);
+    assert_int_not_equal(a.kind, NEM_NOOP);
+    nem_plan_heal(&p, &a);
+    assert_int_equal(a.kind, NEM_NOOP);
+    nem_plan_init(&p, 0, 5);
+    nem_plan_next(&p, &rng, -1, &a);
+    assert_int_equal(a.kind, NEM_NOOP);
+}
+
+static void test_scheduler_deterministic(void **state)
+{
+    (void)state;
+    nem_plan p1, p2;
+    fl_rng r1, r2;
+    fl_rng_seed(&r1, 77);
+    fl_rng_seed(&r2, 77);
+    nem_plan_init(&p1, NEM_FAULT_PARTITION | NEM_FAULT_KILL, 5);
+    nem_plan_init(&p2, NEM_FAULT_PARTITION | NEM_FAULT_KILL, 5);
+    for (int i = 0; i < 100; i++) {
+        nem_action a, b;
+        nem_plan_next(&p1, &r1, -1, &a);
+        nem_plan_next(&p2, &r2, -1, &b);
+        assert_int_equal(a.kind, b.kind);
+        assert_memory_equal(&a.grudge, &b.grudge, sizeof a.grudge);
+        assert_memory_equal(a.nodes, b.nodes, sizeof a.nodes);
+    }
+}
+
+/* ---- raftkv target: command lines and outcomes ---------------------------------- */
+
+static void test_raftkv_start_cmd(void **state)
+{
+    (void)state;
+    char *cmd = raftkv_start_cmd("/var/lib/faultline-node", 3, names, addrs, 1,
+                                 "stale-read");
+    assert_non_null(cmd);
+    assert_non_null(strstr(cmd, "d=/var/lib/faultline-node/n2;"));
+    assert_non_null(strstr(cmd, "setsid nohup ./raftkv --id 2 --listen "
+                                "10.231.0.12:7000 --peers 1=10.231.0.11:7000,"
+                                "2=10.231.0.12:7000,3=10.231.0.13:7000 "
+                                "--data-dir $d/data --client-port 8000 "
+                                "--log $d/raftkv.log --bug stale-read "
+                                ">>$d/stdout.log 2>&1 </dev/null & "
+                                "echo $! > raftkv.pid"));
+    free(cmd);
+    cmd = raftkv_start_cmd("/x", 3, names, addrs, 0, NULL);
+    assert_null(strstr(cmd, "--bug"));
+    free(cmd);
+}
+
+static void test_raftkv_signal_cmd(void **state)
+{
+    (void)state;
+    char *k = raftkv_signal_cmd("/x", "n3", "KILL");
+    char *s = raftkv_signal_cmd("/x", "n3", "STOP");
+    assert_non_null(strstr(k, "d=/x/n3; p=$(cat $d/raftkv.pid"));
+    assert_non_null(strstr(k, "grep -qa raftkv /proc/$p/cmdline"));
+    assert_non_null(strstr(k, "kill -KILL $p"));
+    assert_non_null(strstr(k, "rm -f $d/raftkv.pid"));
+    assert_non_null(strstr(s, "kill -STOP $p"));
+    assert_null(strstr(s, "rm -f"));
+    free(k);
+    free(s);
+}
+
+static history_type classify(const char *f, bool answered, bool sent,
+                             bool timed_out, long status, const char *body)
+{
+    json_t *b = body ? json_loads(body, 0, NULL) : NULL;
+    json_t *w = json_integer(3);
+    raftkv_answer a = {.answered = answered, .sent = sent,
+                       .timed_out = timed_out, .status = status, .body = b};
+    target_result r;
+    raftkv_classify(f, w, &a, &r);
+    history_type t = r.type;
+    if (t == HISTORY_OK && strcmp(f, "read") == 0 && status == 200)
+        assert_int_equal(json_integer_value(r.value), 7);
+    if (t == HISTORY_OK && status == 404)
+        assert_true(json_is_null(r.value));
+    if (t != HISTORY_OK)
+        assert_non_null(r.error);
+    target_result_clear(&r);
+    json_decref(b);
+    json_decref(w);
+    return t;
+}
+
+static void test_raftkv_classify(void **state)
+{
+    (void)state;
+    assert_int_equal(classify("read", true, true, false, 200, "{\"value\":7}"), HISTORY_OK);
+    assert_int_equal(classify("read", true, true, false, 404, NULL), HISTORY_OK);
+    assert_int_equal(classify("write", true, true, false, 200, "{\"ok\":true}"), HISTORY_OK);
+    assert_int_equal(classify("cas", true, true, false, 412, NULL), HISTORY_FAIL);
+    assert_int_equal(classify("write", true, true, false, 421, NULL), HISTORY_FAIL);
+    assert_int_equal(classify("write", true, true, false, 503, NULL), HISTORY_FAIL);
+    assert_int_equal(classify("write", true, true, false, 504, NULL), HISTORY_INFO);
+    assert_int_equal(classify("read", true, true, false, 504, NULL), HISTORY_FAIL);
+    assert_int_equal(classify("cas", false, true, true, 0, NULL), HISTORY_INFO);
+    assert_int_equal(classify("cas", false, false, true, 0, NULL), HISTORY_FAIL);
+    assert_int_equal(classify("write", false, false, false, 0, NULL), HISTORY_FAIL);
+    assert_int_equal(classify("read", false, true, true, 0, NULL), HISTORY_FAIL);
+    assert_int_equal(classify("write", true, true, false, 500, NULL), HISTORY_INFO);
+    assert_int_equal(classify("write", true, true, false, 400, NULL), HISTORY_FAIL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_halves),
+        cmocka_unit_test(test_isolate),
+        cmocka_unit_test(test_ring),
+        cmocka_unit_test(test_bridge),
+        cmocka_unit_test(test_grudge_json),
+        cmocka_unit_test(test_iptables_cmds),
+        cmocka_unit_test(test_faults_parse),
+        cmocka_unit_test(test_scheduler),
+        cmocka_unit_test(test_scheduler_deterministic),
+        cmocka_unit_test(test_raftkv_start_cmd),
+        cmocka_unit_test(test_raftkv_signal_cmd),
+        cmocka_unit_test(test_raftkv_classify),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
