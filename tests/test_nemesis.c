@@ -257,11 +257,12 @@ static void test_raftkv_signal_cmd(void **state)
     (void)state;
     char *k = raftkv_signal_cmd("/x", "n3", "KILL");
     char *s = raftkv_signal_cmd("/x", "n3", "STOP");
-    assert_non_null(strstr(k, "d=/x/n3; p=$(cat $d/raftkv.pid"));
-    assert_non_null(strstr(k, "grep -qa raftkv /proc/$p/cmdline"));
-    assert_non_null(strstr(k, "kill -KILL $p"));
+    assert_non_null(strstr(k, "d=/x/n3; ps=; for q in /proc/[0-9]*"));
+    assert_non_null(strstr(k, "grep -q -- \"^[^ ]*raftkv --id .* --data-dir "
+                              "$d/data \""));
+    assert_non_null(strstr(k, "kill -KILL $ps"));
     assert_non_null(strstr(k, "rm -f $d/raftkv.pid"));
-    assert_non_null(strstr(s, "kill -STOP $p"));
+    assert_non_null(strstr(s, "kill -STOP $ps"));
     assert_null(strstr(s, "rm -f"));
     free(k);
     free(s);

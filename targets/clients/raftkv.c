@@ -47,17 +47,25 @@ char *raftkv_signal_cmd(const char *node_dir, const char *name,
                         const char *sig)
 {
     char *s = NULL;
-    /* The pid file may be stale and the pid reused: only signal a raftkv.
-     * After SIGKILL wait (bounded) until the process is gone or a zombie,
-     * so a restart never races the old process for its ports. */
+    /* The targets: every raftkv whose command line names this node's data
+     * directory — found in /proc rather than trusted to the pid file, which
+     * may be stale (pids get reused) or lost (a controller that died
+     * mid-run). The command line must start with the raftkv binary, so the
+     * grep never matches itself; the exact per-node data dir never matches
+     * other nodes' processes, which share this host in a local cluster. After
+     * SIGKILL wait (bounded) until they are gone or zombies, so that a
+     * restart never races the old process for its ports. */
     const char *wait_gone = strcmp(sig, "KILL") == 0
-        ? "; for i in $(seq 100); do [ -d /proc/$p ] && "
+        ? "; for p in $ps; do for i in $(seq 100); do [ -d /proc/$p ] && "
           "! grep -q '^State:.*Z' /proc/$p/status 2>/dev/null || break; "
-          "sleep 0.05; done; rm -f $d/raftkv.pid"
+          "sleep 0.05; done; done; rm -f $d/raftkv.pid"
         : "";
-    if (asprintf(&s, "d=%s/%s; p=$(cat $d/raftkv.pid 2>/dev/null) || exit 0; "
-                     "grep -qa raftkv /proc/$p/cmdline 2>/dev/null || exit 0; "
-                     "kill -%s $p%s",
+    if (asprintf(&s, "d=%s/%s; ps=; "
+                     "for q in /proc/[0-9]*; do "
+                     "tr '\\0' ' ' < $q/cmdline 2>/dev/null | "
+                     "grep -q -- \"^[^ ]*raftkv --id .* --data-dir $d/data \" && "
+                     "ps=\"$ps ${q#/proc/}\"; done; "
+                     "[ -n \"$ps\" ] || exit 0; kill -%s $ps%s",
                  node_dir, name, sig, wait_gone) < 0)
         return NULL;
     return s;
@@ -206,9 +214,15 @@ static int rk_install(void *st, size_t node, fl_error *err)
     int rc = run_owned(s, node, cmd, 10000, err);
     if (rc != FL_OK)
         return rc;
-    snprintf(path, sizeof path, "%s/%s/raftkv", s->node_dir, name);
+    /* Upload beside, then rename: a binary still running (a leftover
+     * process) cannot be overwritten ("text file busy"), but replaced. */
+    snprintf(path, sizeof path, "%s/%s/raftkv.new", s->node_dir, name);
     rc = remote_upload(s->remote, node, s->binary, path, 0755, 30000, err);
-    return rc == FL_OK ? rc : fl_error_wrap(err, "installing %s", s->binary);
+    if (rc != FL_OK)
+        return fl_error_wrap(err, "installing %s", s->binary);
+    if (asprintf(&cmd, "mv -f %s %s/%s/raftkv", path, s->node_dir, name) < 0)
+        cmd = NULL;
+    return run_owned(s, node, cmd, 10000, err);
 }
 
 static int rk_start(void *st, size_t node, fl_error *err)

@@ -40,8 +40,9 @@ char *raftkv_start_cmd(const char *node_dir, size_t n,
                        const char *const *names, const char *const *addrs,
                        size_t i, const char *bug);
 
-/* kill -9 (sig "KILL"), SIGSTOP ("STOP") or SIGCONT ("CONT") to the
- * process in the pid file, if it is still a raftkv. New string. */
+/* kill -9 (sig "KILL"), SIGSTOP ("STOP") or SIGCONT ("CONT") to every
+ * raftkv running on the node's data directory (found in /proc; the pid
+ * file is informational). New string. */
 char *raftkv_signal_cmd(const char *node_dir, const char *name,
                         const char *sig);
 
