@@ -16,7 +16,10 @@
 #include "harness/runner.h"
 #include "harness/target.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <sys/file.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -227,6 +230,25 @@ typedef struct test_env {
     remote_auth auth;
 } test_env;
 
+/* Two tests on one local cluster would kill and wipe each other's nodes:
+ * hold an exclusive lock in the state directory for the whole run (the
+ * descriptor is left open on purpose; the kernel drops it at exit). */
+static int lock_cluster(const char *state, fl_error *err)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/test.lock", state);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return fl_error_set(err, FL_EIO, "cannot open %s: %s", path,
+                            strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return fl_error_set(err, FL_EIO, "another faultline test is running "
+                            "on this cluster (%s is locked)", path);
+    }
+    return FL_OK;
+}
+
 static int get_nodes(const test_args *a, test_env *env, test_log *l,
                      fl_error *err)
 {
@@ -238,7 +260,10 @@ static int get_nodes(const test_args *a, test_env *env, test_log *l,
     }
     const char *state = cluster_state_dir();
     cluster_status st;
-    int rc = cluster_status_get(state, &st, err);
+    int rc = lock_cluster(state, err);
+    if (rc != FL_OK)
+        return rc;
+    rc = cluster_status_get(state, &st, err);
     if (rc != FL_OK || !cluster_status_all_up(&st) || st.count != a->nodes) {
         tlog(l, "bringing up the local cluster: %d nodes (state %s)", a->nodes,
              state);
