@@ -138,12 +138,18 @@ static void *client_main(void *arg)
     }
     double interval = rn->opt->rate > 0 ? rn->opt->concurrency / rn->opt->rate : 0;
     double next = now_s();
+    /* Jepsen's stagger: waits uniform in [0, 2 * interval], so threads do
+     * not march in lockstep and operations arrive spread over time. */
+    fl_rng rng;
+    fl_rng_seed(&rng, rn->opt->seed + ct->index);
     while (!should_stop(rn)) {
         if (interval > 0) {
+            next += interval * 2.0 * (double)fl_rng_below(&rng, 1000) / 1000.0;
             nap(rn, next - now_s());
             if (should_stop(rn))
                 break;
-            next = (next + interval > now_s()) ? next + interval : now_s();
+            if (next < now_s())
+                next = now_s();
         }
         wl_op op;
         pthread_mutex_lock(&rn->lock);
