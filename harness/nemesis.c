@@ -244,7 +244,12 @@ static void plan_partition(nem_plan *p, fl_rng *rng, long leader,
                            nem_action *a)
 {
     a->kind = NEM_START_PARTITION;
-    a->partition = (nem_partition_kind)fl_rng_below(rng, NEM_PART_KIND_COUNT);
+    /* With a known leader, cut it off a third of the time: a deposed
+     * leader that does not know it yet is where consensus bugs show. */
+    if (leader >= 0 && fl_rng_below(rng, 3) == 0)
+        a->partition = NEM_PART_ISOLATE_LEADER;
+    else
+        a->partition = (nem_partition_kind)fl_rng_below(rng, NEM_PART_KIND_COUNT);
     switch (a->partition) {
     case NEM_PART_HALVES: nem_grudge_halves(&a->grudge, p->n, rng); break;
     case NEM_PART_ISOLATE_ONE:

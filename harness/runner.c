@@ -226,38 +226,74 @@ static void join_threads(run *rn, client_thread *cts)
 
 /* ---- nemesis ---------------------------------------------------------------------------- */
 
-/* Carry out one action on the nodes; the first failure is returned but
- * every node is attempted. */
+/* One node's part of an action. */
+typedef struct nem_job {
+    run *rn;
+    const nem_action *a;
+    size_t node;
+    int rc;
+    fl_error err;
+    pthread_t thread;
+    bool started;
+} nem_job;
+
+static int nem_apply_node(run *rn, const nem_action *a, size_t i, fl_error *e)
+{
+    char *cmd = NULL;
+    int rc = FL_OK;
+    switch (a->kind) {
+    case NEM_START_PARTITION:
+        if (nem_grudge_idle(&a->grudge, i))
+            return FL_OK;
+        rc = nem_iptables_apply_cmd(&a->grudge, i, remote_addresses(rn->r),
+                                    &cmd, e);
+        if (rc == FL_OK)
+            rc = remote_run(rn->r, i, cmd, 10000, e);
+        free(cmd);
+        return rc;
+    case NEM_STOP_PARTITION:
+        return remote_run(rn->r, i, nem_iptables_heal_cmd(), 10000, e);
+    case NEM_NOOP: return FL_OK;
+    default: break;
+    }
+    if (!a->nodes[i])
+        return FL_OK;
+    switch (a->kind) {
+    case NEM_KILL: return target_kill(rn->t, i, e);
+    case NEM_START: return target_start(rn->t, i, e);
+    case NEM_PAUSE: return target_pause(rn->t, i, e);
+    default: return target_resume(rn->t, i, e);
+    }
+}
+
+static void *nem_job_main(void *arg)
+{
+    nem_job *j = arg;
+    j->rc = nem_apply_node(j->rn, j->a, j->node, &j->err);
+    return NULL;
+}
+
+/* Carry out one action on every node at once (so that a partition begins
+ * at nearly the same moment everywhere); the first failure is returned
+ * but every node is attempted. */
 static int nem_apply(run *rn, const nem_action *a, fl_error *err)
 {
     size_t n = remote_count(rn->r);
+    nem_job jobs[NEM_MAX_NODES];
     int first = FL_OK;
     for (size_t i = 0; i < n; i++) {
-        fl_error e = {0};
-        int rc = FL_OK;
-        char *cmd = NULL;
-        switch (a->kind) {
-        case NEM_START_PARTITION:
-            if (nem_grudge_idle(&a->grudge, i))
-                continue;
-            rc = nem_iptables_apply_cmd(&a->grudge, i, remote_addresses(rn->r),
-                                        &cmd, &e);
-            if (rc == FL_OK)
-                rc = remote_run(rn->r, i, cmd, 10000, &e);
-            free(cmd);
-            break;
-        case NEM_STOP_PARTITION:
-            rc = remote_run(rn->r, i, nem_iptables_heal_cmd(), 10000, &e);
-            break;
-        case NEM_KILL: if (a->nodes[i]) rc = target_kill(rn->t, i, &e); break;
-        case NEM_START: if (a->nodes[i]) rc = target_start(rn->t, i, &e); break;
-        case NEM_PAUSE: if (a->nodes[i]) rc = target_pause(rn->t, i, &e); break;
-        case NEM_RESUME: if (a->nodes[i]) rc = target_resume(rn->t, i, &e); break;
-        case NEM_NOOP: break;
-        }
-        if (rc != FL_OK && first == FL_OK) {
-            first = rc;
-            *err = e;
+        jobs[i] = (nem_job){.rn = rn, .a = a, .node = i};
+        jobs[i].started = pthread_create(&jobs[i].thread, NULL, nem_job_main,
+                                         &jobs[i]) == 0;
+        if (!jobs[i].started)
+            nem_job_main(&jobs[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (jobs[i].started)
+            pthread_join(jobs[i].thread, NULL);
+        if (jobs[i].rc != FL_OK && first == FL_OK) {
+            first = jobs[i].rc;
+            *err = jobs[i].err;
         }
     }
     return first;
