@@ -124,7 +124,7 @@ else nok "no faultline iptables rules left ($rules)"; fi
 
 found=0
 for i in 1 2 3; do
-  run --time-limit 15 --concurrency 100 --rate 400 --nemesis partition \
+  run --time-limit 20 --concurrency 100 --rate 400 --nemesis partition \
     --nemesis-interval 1 --bug stale-read --test-name stale-read \
     >"$tmp/bug.out" 2>"$tmp/bug.err"
   rc=$?
