@@ -149,7 +149,8 @@ static int memo_insert(memo *m, const bits *b, uint64_t state)
             return 0;
     if (memo_reserve_words(m, len) != 0)
         return -1;
-    memcpy(m->words + m->nwords, b->w + lo, len * sizeof *b->w);
+    if (len) /* words may still be NULL; memcpy(NULL, .., 0) is UB */
+        memcpy(m->words + m->nwords, b->w + lo, len * sizeof *b->w);
     m->slots[s] = (memo_slot){hash, state, (uint32_t)lo, (uint32_t)len,
                               m->nwords};
     m->nwords += len;
