@@ -265,12 +265,14 @@ static size_t drop_unobserved_writes(const lin_model *m, prepared *p)
         free(s.v);
         return 0; /* the pass is an optimisation: skip it */
     }
-    qsort(s.v, s.n, sizeof *s.v, cmp_u64);
+    if (s.n) /* s.v is NULL when nothing was observed: no qsort(NULL) */
+        qsort(s.v, s.n, sizeof *s.v, cmp_u64);
     size_t kept = 0;
     for (size_t i = 0; i < p->n; i++) {
         uint64_t w = p->ops[i].ret == WGL_NEVER ? m->written(&p->ops[i].op)
                                                  : LIN_NO_STATE;
-        if (w != LIN_NO_STATE && !bsearch(&w, s.v, s.n, sizeof *s.v, cmp_u64))
+        if (w != LIN_NO_STATE &&
+            (s.n == 0 || !bsearch(&w, s.v, s.n, sizeof *s.v, cmp_u64)))
             continue;
         p->ops[kept] = p->ops[i];
         p->pos[kept++] = p->pos[i];
