@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -237,6 +238,10 @@ static int lock_cluster(const char *state, fl_error *err)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/test.lock", state);
+    /* Before the first `cluster up` the state directory does not exist. */
+    if (mkdir(state, 0700) != 0 && errno != EEXIST)
+        return fl_error_set(err, FL_EIO, "cannot create %s: %s", state,
+                            strerror(errno));
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return fl_error_set(err, FL_EIO, "cannot open %s: %s", path,

@@ -132,7 +132,7 @@ for i in 1 2 3; do
   if [[ $rc -eq 1 ]]; then found=1; break; fi
 done
 if [[ $found -eq 1 ]]; then ok "--bug stale-read is found invalid"
-else nok "--bug stale-read is found invalid (3 runs were valid)"; fi
+else nok "--bug stale-read is found invalid (no run of 3 exited 1)"; fi
 
 if pgrep -f "^[^ ]*raftkv --id .* --data-dir /var/lib/faultline-node/" >/dev/null; then
   nok "no raftkv left running"
