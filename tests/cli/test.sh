@@ -103,8 +103,11 @@ else nok "test.json has the seed"; fi
 check "analyze re-checks the stored run" 0 "$FL" analyze "$L"
 
 # SIGINT: the run must stop early, heal and still produce a verdict.
-run --time-limit 120 --nemesis partition --nemesis-interval 1 \
-  --test-name interrupted >"$tmp/int.out" 2>"$tmp/int.err" &
+# Not through the `run` function: a background subshell would get the
+# signal (and ignore it), not faultline.
+"$FL" test --raftkv "$RAFTKV" --results "$R" --time-limit 120 \
+  --nemesis partition --nemesis-interval 1 --test-name interrupted \
+  >"$tmp/int.out" 2>"$tmp/int.err" &
 pid=$!
 sleep 12
 kill -INT $pid
