@@ -440,6 +440,8 @@ static int run_test(const test_args *a, const char *raftkv)
         (tc.remote = r, target_new(target_find("raftkv"), &tc, &t, &err)) != FL_OK)
         goto out_ssh;
     if (setup_target(t, r, &l, &err) != FL_OK || atomic_load(&stop_flag)) {
+        if (err.code == FL_OK)
+            fl_error_set(&err, FL_EIO, "interrupted during set-up");
         teardown_target(t, r, dir, &l);
         goto out_ssh;
     }
