@@ -40,6 +40,7 @@ typedef struct test_args {
     int concurrency;
     uint64_t seed;
     bool seed_given;
+    bool keep_cluster;
     unsigned faults;
 } test_args;
 
@@ -54,6 +55,8 @@ static int usage(FILE *out, int code)
         "\n"
         "Nodes (default: the local netns cluster, brought up if needed):\n"
         "  --nodes N             local cluster size (default 5)\n"
+        "  --keep-cluster        leave a local cluster this run brought up\n"
+        "                        running afterwards (default: tear it down)\n"
         "  --nodes-file F        remote nodes, \"NAME ADDRESS\" per line\n"
         "  --ssh-user U          (default root)\n"
         "  --ssh-key K           private key (required with --nodes-file)\n"
@@ -103,7 +106,8 @@ static int parse_args(int argc, char **argv, test_args *a)
         {"nemesis-interval", 1, 0, 'i'}, {"time-limit", 1, 0, 't'},
         {"concurrency", 1, 0, 'c'}, {"rate", 1, 0, 'r'}, {"seed", 1, 0, 's'},
         {"test-name", 1, 0, 'N'}, {"bug", 1, 0, 'b'}, {"raftkv", 1, 0, 'R'},
-        {"results", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
+        {"results", 1, 0, 'o'}, {"keep-cluster", 0, 0, 'C'},
+        {"help", 0, 0, 'h'}, {0, 0, 0, 0},
     };
     double x;
     int c, rc = FL_OK;
@@ -128,6 +132,7 @@ static int parse_args(int argc, char **argv, test_args *a)
         case 'b': a->bug = optarg; break;
         case 'R': a->raftkv = optarg; break;
         case 'o': a->results = optarg; break;
+        case 'C': a->keep_cluster = true; break;
         case 'h': return -1;
         default: return FL_EUSAGE;
         }
@@ -227,6 +232,7 @@ static int find_raftkv(const test_args *a, char *out, size_t size)
 
 typedef struct test_env {
     fl_nodes nodes;
+    bool cluster_made;      /* this run brought the local cluster up */
     char key[PATH_MAX], known_hosts[PATH_MAX];
     remote_auth auth;
 } test_env;
@@ -272,6 +278,7 @@ static int get_nodes(const test_args *a, test_env *env, test_log *l,
     if (rc != FL_OK || !cluster_status_all_up(&st) || st.count != a->nodes) {
         tlog(l, "bringing up the local cluster: %d nodes (state %s)", a->nodes,
              state);
+        env->cluster_made = !st.bridge && st.count == 0;
         if ((rc = cluster_up(state, a->nodes, err)) != FL_OK)
             return fl_error_wrap(err, "local cluster");
     }
@@ -463,6 +470,12 @@ out:
     else
         tlog(&l, "verdict: %s (exit %d); run stored in %s",
              code == 0 ? "valid" : code == 1 ? "INVALID" : "unknown", code, dir);
+    if (env.cluster_made && !a->keep_cluster) {
+        tlog(&l, "tearing down the local cluster this run brought up "
+             "(--keep-cluster keeps it)");
+        if (cluster_down(cluster_state_dir(), &err) != FL_OK)
+            tlog(&l, "cluster down: %s", err.msg);
+    }
     if (l.file)
         fclose(l.file);
     fl_nodes_free(&env.nodes);

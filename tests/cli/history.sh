@@ -30,8 +30,7 @@ contains() { # NAME FILE TEXT
 check "no arguments is a usage error" 64 "$FL"
 check "unknown command is a usage error" 64 "$FL" frobnicate
 check "help succeeds" 0 "$FL" --help
-check "test says it cannot run yet" 3 "$FL" test
-contains "test explains why" "$tmp/err" "not yet available"
+check "test with a bad option is a usage error" 64 "$FL" test --frob
 
 printf '{"process":0,"type":"invoke","f":"read"}\n{"process":0,"type":"done","f":"read"}\n' >"$tmp/bad.jsonl"
 check "bad data exits 65" 65 "$FL" history stats "$tmp/bad.jsonl"
