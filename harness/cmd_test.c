@@ -270,7 +270,7 @@ static int get_nodes(const test_args *a, test_env *env, test_log *l,
         return fl_nodes_load(a->nodes_file, &env->nodes, err);
     }
     const char *state = cluster_state_dir();
-    cluster_status st;
+    cluster_status st = {0};
     int rc = lock_cluster(state, err);
     if (rc != FL_OK)
         return rc;
