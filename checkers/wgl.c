@@ -96,7 +96,8 @@ static bool slot_matches(const memo *m, const memo_slot *s, uint64_t hash,
 {
     return s->hash == hash && s->state == state && s->lo == lo &&
            s->len == len &&
-           memcmp(m->words + s->off, b->w + lo, len * sizeof *b->w) == 0;
+           (len == 0 || memcmp(m->words + s->off, b->w + lo,
+                               len * sizeof *b->w) == 0);
 }
 
 static int memo_grow(memo *m)
@@ -149,7 +150,8 @@ static int memo_insert(memo *m, const bits *b, uint64_t state)
             return 0;
     if (memo_reserve_words(m, len) != 0)
         return -1;
-    memcpy(m->words + m->nwords, b->w + lo, len * sizeof *b->w);
+    if (len > 0)
+        memcpy(m->words + m->nwords, b->w + lo, len * sizeof *b->w);
     m->slots[s] = (memo_slot){hash, state, (uint32_t)lo, (uint32_t)len,
                               m->nwords};
     m->nwords += len;
