@@ -30,11 +30,13 @@ int64_t wgl_now_ns(void)
 /* ---- Memo table ------------------------------------------------------------ */
 
 typedef struct memo_slot {
-    uint64_t hash;
     uint64_t state;
+    uint32_t tag;      /* high half of the hash; its low bits pick the slot */
     uint32_t lo, len;  /* window of bitset words */
-    uint64_t off;      /* into words; UINT64_MAX marks an empty slot */
-} memo_slot;
+    uint32_t off;      /* into words */
+} memo_slot;            /* 24 bytes: the table is most of the memory */
+
+#define MEMO_EMPTY UINT32_MAX /* in len */
 
 typedef struct memo {
     memo_slot *slots;
@@ -91,10 +93,10 @@ static uint64_t mix(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static bool slot_matches(const memo *m, const memo_slot *s, uint64_t hash,
+static bool slot_matches(const memo *m, const memo_slot *s, uint32_t tag,
                          uint64_t state, const bits *b, size_t lo, size_t len)
 {
-    return s->hash == hash && s->state == state && s->lo == lo &&
+    return s->tag == tag && s->state == state && s->lo == lo &&
            s->len == len &&
            (len == 0 || memcmp(m->words + s->off, b->w + lo,
                                len * sizeof *b->w) == 0);
@@ -107,12 +109,12 @@ static int memo_grow(memo *m)
     if (slots == NULL)
         return -1;
     for (size_t i = 0; i < n; i++)
-        slots[i].off = UINT64_MAX;
+        slots[i].len = MEMO_EMPTY;
     for (size_t i = 0; i < m->nslots; i++) {
-        if (m->slots[i].off == UINT64_MAX)
+        if (m->slots[i].len == MEMO_EMPTY)
             continue;
-        size_t s = m->slots[i].hash & (n - 1);
-        while (slots[s].off != UINT64_MAX)
+        size_t s = m->slots[i].tag & (n - 1);
+        while (slots[s].len != MEMO_EMPTY)
             s = (s + 1) & (n - 1);
         slots[s] = m->slots[i];
     }
@@ -126,9 +128,11 @@ static int memo_reserve_words(memo *m, size_t len)
 {
     if (m->nwords + len <= m->words_cap)
         return 0;
-    size_t cap = m->words_cap ? 2 * m->words_cap : 4096;
+    size_t cap = m->words_cap ? m->words_cap + m->words_cap / 2 : 4096;
     while (cap < m->nwords + len)
-        cap *= 2;
+        cap += cap / 2;
+    if (cap > UINT32_MAX)
+        return -1; /* offsets are 32-bit: 32 GB of windows is past any budget */
     uint64_t *words = realloc(m->words, cap * sizeof *words);
     if (words == NULL)
         return -1;
@@ -137,23 +141,25 @@ static int memo_reserve_words(memo *m, size_t len)
     return 0;
 }
 
-/* 1 if (b, state) was new and is now recorded, 0 if seen before, -1 OOM. */
+/* 1 if (b, state) was new and is now recorded, 0 if seen before, -1 OOM.
+ * The table grows at 3/4 full: linear probing stays short there and the
+ * table, the biggest allocation of a search, stays small. */
 static int memo_insert(memo *m, const bits *b, uint64_t state)
 {
-    if (2 * (m->count + 1) > m->nslots && memo_grow(m) != 0)
+    if (4 * (m->count + 1) > 3 * m->nslots && memo_grow(m) != 0)
         return -1;
     size_t lo = b->lo, len = b->hi > lo ? b->hi - lo : 0;
-    uint64_t hash = b->hash ^ mix(state);
-    size_t mask = m->nslots - 1, s = hash & mask;
-    for (; m->slots[s].off != UINT64_MAX; s = (s + 1) & mask)
-        if (slot_matches(m, &m->slots[s], hash, state, b, lo, len))
+    uint32_t tag = (uint32_t)((b->hash ^ mix(state)) >> 32);
+    size_t mask = m->nslots - 1, s = tag & mask;
+    for (; m->slots[s].len != MEMO_EMPTY; s = (s + 1) & mask)
+        if (slot_matches(m, &m->slots[s], tag, state, b, lo, len))
             return 0;
     if (memo_reserve_words(m, len) != 0)
         return -1;
     if (len > 0)
         memcpy(m->words + m->nwords, b->w + lo, len * sizeof *b->w);
-    m->slots[s] = (memo_slot){hash, state, (uint32_t)lo, (uint32_t)len,
-                              m->nwords};
+    m->slots[s] = (memo_slot){state, tag, (uint32_t)lo, (uint32_t)len,
+                              (uint32_t)m->nwords};
     m->nwords += len;
     m->count++;
     return 1;
