@@ -187,6 +187,7 @@ typedef struct search {
     memo memo;
     uint32_t *stack_entry;
     uint64_t *stack_state;
+    const lin_op **window; /* scratch for viable() */
     size_t sp;
     const wgl_limits *limits;
     size_t charged;
@@ -301,8 +302,10 @@ static int search_init(search *s, const wgl_op *ops, size_t n)
     s->set.w = charge_alloc(s, nw * sizeof *s->set.w);
     s->stack_entry = charge_alloc(s, (n + 1) * sizeof *s->stack_entry);
     s->stack_state = charge_alloc(s, (n + 1) * sizeof *s->stack_state);
+    s->window = charge_alloc(s, (n + 1) * sizeof *s->window);
     if (!s->next || !s->prev || !s->entry_op || !s->match || !s->bit ||
-        !s->zobrist || !s->set.w || !s->stack_entry || !s->stack_state)
+        !s->zobrist || !s->set.w || !s->stack_entry || !s->stack_state ||
+        !s->window)
         return -1;
     s->set.nw = nw;
     s->set.nbits = n;
@@ -332,6 +335,7 @@ static void search_free(search *s)
     free(s->set.w);
     free(s->stack_entry);
     free(s->stack_state);
+    free(s->window);
     free(s->memo.slots);
     free(s->memo.words);
 }
@@ -407,7 +411,32 @@ typedef enum step_outcome { STEP_ON, STEP_VALID, STEP_INVALID, STEP_STOP } step_
  * is in the window before the first completion). Such a step is pushed
  * FORCED, and backtracking past it backtracks its parent too.
  */
-static int try_linearize(search *s, int32_t e, uint64_t *state)
+/*
+ * Lookahead: the first completion in the list is the operation that must
+ * take effect soonest, and only the invocations before it can take effect
+ * first. If it is a read whose value the model says those can no longer
+ * produce, this configuration fails, however long the search would take to
+ * find that out by enumerating their orders.
+ */
+static bool viable(search *s, uint64_t state, int32_t *must_entry)
+{
+    if (s->model->viable == NULL)
+        return true;
+    size_t n = 0;
+    int32_t e = s->next[0];
+    for (; s->match[e] >= 0; e = s->next[e])
+        s->window[n++] = &s->ops[s->entry_op[e]].op;
+    if (e == 0)
+        return true; /* only unknown outcomes left */
+    const lin_op *must = &s->ops[s->entry_op[e]].op;
+    if (!must->known || !s->model->read_only(must))
+        return true;
+    *must_entry = e;
+    return s->model->viable(s->ctx, state, must, s->window, n);
+}
+
+static int try_linearize(search *s, int32_t e, uint64_t *state,
+                         wgl_result *r)
 {
     uint32_t op = s->entry_op[e];
     const lin_op *o = &s->ops[op].op;
@@ -423,10 +452,18 @@ static int try_linearize(search *s, int32_t e, uint64_t *state)
         bits_clear(&s->set, s->bit[op]);
         return fresh < 0 ? -2 : forced ? -1 : 0;
     }
+    lift(s, e);
     s->stack_entry[s->sp] = (uint32_t)e | (forced ? FORCED : 0);
     s->stack_state[s->sp++] = *state;
+    int32_t must = 0;
+    if (!viable(s, next, &must)) { /* memoized all the same: it fails */
+        int rc = record_best(s, r, must, next) != 0 ? -2 : forced ? -1 : 0;
+        s->sp--;
+        unlift(s, e);
+        bits_clear(&s->set, s->bit[op]);
+        return rc;
+    }
     *state = next;
-    lift(s, e);
     return 1;
 }
 
@@ -479,7 +516,7 @@ static step_outcome run(search *s, uint64_t state, size_t ok_left,
             return STEP_STOP;
         int got = 0;
         if (s->match[e] >= 0) { /* an invocation */
-            got = try_linearize(s, e, &state);
+            got = try_linearize(s, e, &state, r);
             if (got == -2)
                 return out_of_memory(r);
             if (got == 1) {
