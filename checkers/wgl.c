@@ -412,27 +412,29 @@ typedef enum step_outcome { STEP_ON, STEP_VALID, STEP_INVALID, STEP_STOP } step_
  * FORCED, and backtracking past it backtracks its parent too.
  */
 /*
- * Lookahead: the first completion in the list is the operation that must
- * take effect soonest, and only the invocations before it can take effect
- * first. If it is a read whose value the model says those can no longer
- * produce, this configuration fails, however long the search would take to
- * find that out by enumerating their orders.
+ * Lookahead: take the first completion in the list that is a read with a
+ * known output. Only the invocations listed before it can take effect
+ * before it. If the model says none of their orders can produce the value it
+ * read, this configuration fails, however long the search would take to
+ * find that out by enumerating those orders.
  */
 static bool viable(search *s, uint64_t state, int32_t *must_entry)
 {
     if (s->model->viable == NULL)
         return true;
     size_t n = 0;
-    int32_t e = s->next[0];
-    for (; s->match[e] >= 0; e = s->next[e])
-        s->window[n++] = &s->ops[s->entry_op[e]].op;
-    if (e == 0)
-        return true; /* only unknown outcomes left */
-    const lin_op *must = &s->ops[s->entry_op[e]].op;
-    if (!must->known || !s->model->read_only(must))
-        return true;
-    *must_entry = e;
-    return s->model->viable(s->ctx, state, must, s->window, n);
+    for (int32_t e = s->next[0]; e != 0; e = s->next[e]) {
+        const lin_op *o = &s->ops[s->entry_op[e]].op;
+        if (s->match[e] >= 0) {
+            s->window[n++] = o;
+            continue;
+        }
+        if (!o->known || !s->model->read_only(o))
+            continue;
+        *must_entry = e;
+        return s->model->viable(s->ctx, state, o, s->window, n);
+    }
+    return true;
 }
 
 static int try_linearize(search *s, int32_t e, uint64_t *state,

@@ -529,6 +529,178 @@ static void test_random_against_brute_force(void **state)
     assert_true(invalid > seeds / 20); /* the mutations do bite */
 }
 
+
+/* The same for kv-append on one key: get, put and append of one-letter
+ * strings, so that different orders of appends give different strings. */
+typedef struct kv_gen_op {
+    int kind; /* 0 get, 1 put, 2 append */
+    char arg, out[24];
+    int outcome, call, ret;
+    bool applied, abandoned, done;
+} kv_gen_op;
+
+typedef struct kv_gen {
+    kv_gen_op ops[MAX_GEN_OPS];
+    int nops, inflight[3], events;
+    char reg[24];
+    uint64_t rng;
+} kv_gen;
+
+static void kv_apply(kv_gen *g, kv_gen_op *o)
+{
+    o->applied = true;
+    size_t len = strlen(g->reg);
+    if (o->kind == 0)
+        strcpy(o->out, g->reg);
+    else if (o->kind == 1)
+        g->reg[0] = o->arg, g->reg[1] = '\0';
+    else if (len + 1 < sizeof g->reg)
+        g->reg[len] = o->arg, g->reg[len + 1] = '\0';
+}
+
+static void kv_generate(kv_gen *g, uint64_t seed, int target)
+{
+    memset(g, 0, sizeof *g);
+    gen r = {.rng = seed * 2654435761u + 88172645463325252ull};
+    g->inflight[0] = g->inflight[1] = g->inflight[2] = -1;
+    for (int steps = 0; steps < 200; steps++) {
+        int p = (int)rnd(&r, 3), i = g->inflight[p];
+        if (i < 0) {
+            if (g->nops == target)
+                continue;
+            g->ops[g->nops] = (kv_gen_op){.kind = (int)rnd(&r, 3),
+                                          .arg = (char)('a' + rnd(&r, 3)),
+                                          .call = g->events++,
+                                          .ret = INT32_MAX,
+                                          .outcome = OUT_PENDING};
+            g->inflight[p] = g->nops++;
+            continue;
+        }
+        kv_gen_op *o = &g->ops[i];
+        if (!o->applied && !o->abandoned) {
+            if (rnd(&r, 8) == 0)
+                o->abandoned = true;
+            else
+                kv_apply(g, o);
+            continue;
+        }
+        o->ret = g->events++;
+        o->done = true;
+        o->outcome = o->abandoned || rnd(&r, 6) == 0 ? OUT_INFO : OUT_OK;
+        g->inflight[p] = -1;
+    }
+    if (seed % 2 == 0) { /* mutate a get's output */
+        int i = (int)rnd(&r, (unsigned)g->nops);
+        if (g->ops[i].kind == 0) {
+            size_t len = strlen(g->ops[i].out);
+            if (len > 0 && rnd(&r, 2))
+                g->ops[i].out[len - 1] = (char)('a' + rnd(&r, 3));
+            else if (len + 1 < sizeof g->ops[i].out)
+                g->ops[i].out[len] = 'b', g->ops[i].out[len + 1] = '\0';
+        }
+    }
+}
+
+static history *kv_gen_history(const kv_gen *g)
+{
+    history *h = history_new();
+    static const char *names[] = {"get", "put", "append"};
+    json_t *key = json_string("k");
+    for (int pos = 0; pos < g->events; pos++) {
+        for (int i = 0; i < g->nops; i++) {
+            const kv_gen_op *o = &g->ops[i];
+            bool call = o->call == pos, ret = o->done && o->ret == pos;
+            if (!call && !ret)
+                continue;
+            char arg[2] = {o->arg, '\0'};
+            json_t *v = o->kind == 0 ? (ret && o->outcome == OUT_OK
+                                            ? json_string(o->out) : json_null())
+                                     : json_string(arg);
+            history_input in = {.index = HISTORY_AUTO_INDEX,
+                                .time = HISTORY_NO_TIME, .process = i,
+                                .type = call ? HISTORY_INVOKE
+                                             : o->outcome == OUT_OK ? HISTORY_OK
+                                                                    : HISTORY_INFO,
+                                .f = names[o->kind], .key = key, .value = v};
+            fl_error err = {0};
+            assert_int_equal(history_append(h, &in, &err), FL_OK);
+            json_decref(v);
+        }
+    }
+    json_decref(key);
+    return h;
+}
+
+static bool kv_brute(const kv_gen *g, bool *placed, const char *reg)
+{
+    bool all_ok_placed = true;
+    for (int i = 0; i < g->nops; i++)
+        if (!placed[i] && g->ops[i].outcome == OUT_OK)
+            all_ok_placed = false;
+    if (all_ok_placed)
+        return true;
+    for (int i = 0; i < g->nops; i++) {
+        const kv_gen_op *o = &g->ops[i];
+        if (placed[i])
+            continue;
+        bool ready = true;
+        for (int j = 0; j < g->nops; j++)
+            if (!placed[j] && j != i && g->ops[j].outcome == OUT_OK &&
+                g->ops[j].ret < o->call)
+                ready = false;
+        if (!ready)
+            continue;
+        char next[32];
+        strcpy(next, reg);
+        if (o->kind == 0 && o->outcome == OUT_OK && strcmp(reg, o->out) != 0)
+            continue;
+        if (o->kind == 1)
+            next[0] = o->arg, next[1] = '\0';
+        if (o->kind == 2 && strlen(next) + 1 < sizeof next)
+            next[strlen(next) + 1] = '\0', next[strlen(next)] = o->arg;
+        placed[i] = true;
+        bool found = kv_brute(g, placed, next);
+        placed[i] = false;
+        if (found)
+            return true;
+    }
+    return false;
+}
+
+static void test_kv_random_against_brute_force(void **state)
+{
+    (void)state;
+    const char *env = getenv("LIN_RANDOM_SEEDS");
+    int seeds = env ? atoi(env) : 3000, invalid = 0;
+    for (int seed = 1; seed <= seeds; seed++) {
+        kv_gen g;
+        kv_generate(&g, (uint64_t)seed, 3 + seed % (MAX_GEN_OPS - 2));
+        bool placed[MAX_GEN_OPS] = {0};
+        bool want = kv_brute(&g, placed, "");
+        if (seed % 2 == 1 && !want)
+            fail_msg("seed %d: the generator made an invalid history", seed);
+        history *h = kv_gen_history(&g);
+        lin_options opt;
+        lin_options_init(&opt);
+        opt.model = "kv-append";
+        opt.threads = 1;
+        lin_result *r = NULL;
+        fl_error err = {0};
+        assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
+        if (lin_result_verdict(r) != (want ? LIN_VALID : LIN_INVALID)) {
+            history_write_jsonl(h, stderr, &err);
+            fail_msg("seed %d: checker says %d, brute force says %s", seed,
+                     lin_result_verdict(r), want ? "valid" : "invalid");
+        }
+        invalid += !want;
+        lin_result_free(r);
+        history_free(h);
+    }
+    print_message("%d random kv histories, %d invalid, checker agrees on all\n",
+                  seeds, invalid);
+    assert_true(invalid > seeds / 20);
+}
+
 /* ---- counterexamples and shrinking ------------------------------------------------ */
 
 /* Knossos's "rethink-fail" shape: a long valid history hiding a 4-op
@@ -654,10 +826,13 @@ static void test_shrink_is_one_minimal(void **state)
 /* ---- budgets ---------------------------------------------------------------------- */
 
 /* Many concurrent appends with no read between them: every order is a
- * different string, so the search space is factorial. */
+ * different string, so the search space is factorial. A put that never
+ * completes could reset the string at any point, which keeps the lookahead
+ * from cutting the search short. */
 static history *hard_history(void)
 {
     char *text = malloc(1 << 16), *p = text;
+    p += sprintf(p, "30 invoke put \"zz\" @k\n");
     for (int i = 0; i < 12; i++)
         p += sprintf(p, "%d invoke append \"%c\" @k\n", i, 'a' + i);
     for (int i = 0; i < 12; i++)
@@ -716,6 +891,7 @@ int main(void)
         cmocka_unit_test(test_kv_append),
         cmocka_unit_test(test_corpus_verdicts),
         cmocka_unit_test(test_random_against_brute_force),
+        cmocka_unit_test(test_kv_random_against_brute_force),
         cmocka_unit_test(test_counterexample_and_shrink),
         cmocka_unit_test(test_shrink_is_one_minimal),
         cmocka_unit_test(test_budgets_give_unknown),

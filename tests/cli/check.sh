@@ -64,6 +64,7 @@ contains "bad data names the op and field" "$tmp/err" 'field "value"'
 
 # A search that cannot finish within its budget answers unknown (exit 2).
 {
+  printf '{"process":30,"type":"invoke","f":"put","key":"k","value":"zz"}\n'
   for i in $(seq 0 11); do printf '{"process":%d,"type":"invoke","f":"append","key":"k","value":"%d"}\n' $i $i; done
   for i in $(seq 0 11); do printf '{"process":%d,"type":"ok","f":"append","key":"k","value":"%d"}\n' $i $i; done
   printf '{"process":20,"type":"invoke","f":"get","key":"k","value":null}\n{"process":20,"type":"ok","f":"get","key":"k","value":"x"}\n'
