@@ -28,6 +28,8 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+static int cmp_double(const void *a, const void *b);
+
 /* Check once; returns ms and the verdict. */
 static double time_check(const history *h, const lin_options *opt,
                          lin_verdict *verdict)
@@ -58,57 +60,105 @@ static const char *verdict_name(lin_verdict v)
 
 /* ---- 1. corpus -------------------------------------------------------------- */
 
-typedef struct timing {
+typedef struct corpus_case {
+    char path[4096];
     char name[64];
-    double ms;
-} timing;
+    const char *model;
+    bool linearizable;
+    int threads;
+    double ms;      /* median of 3 */
+    double peak_mb; /* the child's maximum resident set */
+    bool wrong;
+} corpus_case;
 
-static int cmp_timing(const void *a, const void *b)
+/* In a child: read, check 3 times, send back the median and verdict. */
+static void corpus_child(int fd, const corpus_case *c)
 {
-    return cmp_double(&((const timing *)b)->ms, &((const timing *)a)->ms);
-}
-
-static double corpus_set(const char *shared, json_t *index, const char *set,
-                         int threads)
-{
-    timing t[200];
-    size_t n = 0, wrong = 0;
-    double total = 0;
-    const char *name;
-    json_t *meta;
-    json_object_foreach(index, name, meta) {
-        if (strncmp(name, set, strlen(set)) != 0 || n == 200)
-            continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/corpus/%s", shared, name);
-        history *h = NULL;
-        fl_error err = {0};
-        if (history_read_file(path, HISTORY_FORMAT_UNKNOWN, &h, &err) != FL_OK) {
-            fprintf(stderr, "bench_checker: %s\n", err.msg);
-            exit(1);
-        }
+    history *h = NULL;
+    fl_error err = {0};
+    double out[2] = {-1, 0};
+    if (history_read_file(c->path, HISTORY_FORMAT_UNKNOWN, &h, &err) == FL_OK) {
         lin_options opt;
         lin_options_init(&opt);
-        opt.model = json_string_value(json_object_get(meta, "model"));
-        opt.threads = threads;
+        opt.model = c->model;
+        opt.threads = c->threads;
         double runs[3];
         lin_verdict v = LIN_UNKNOWN;
         for (int i = 0; i < 3; i++)
             runs[i] = time_check(h, &opt, &v);
         qsort(runs, 3, sizeof *runs, cmp_double);
-        wrong += (v == LIN_VALID) != json_is_true(json_object_get(meta, "linearizable"));
-        snprintf(t[n].name, sizeof t[n].name, "%s", strchr(name, '/') + 1);
-        t[n++].ms = runs[1];
-        total += runs[1];
+        out[0] = runs[1];
+        out[1] = (v == LIN_VALID) != c->linearizable;
         history_free(h);
     }
-    qsort(t, n, sizeof *t, cmp_timing);
-    printf("  %-5s %3zu files, %d thread%s: total %8.1f ms   slowest:", set, n,
-           threads, threads == 1 ? " " : "s", total);
-    for (size_t i = 0; i < n && i < 4; i++)
-        printf(" %s %.1f", t[i].name, t[i].ms);
-    printf("   verdicts wrong: %zu\n", wrong);
-    return total;
+    ssize_t w = write(fd, out, sizeof out);
+    _exit(w == (ssize_t)sizeof out ? 0 : 1);
+}
+
+static int run_corpus_case(corpus_case *c)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        corpus_child(fds[1], c);
+    }
+    close(fds[1]);
+    double got[2];
+    ssize_t n = read(fds[0], got, sizeof got);
+    close(fds[0]);
+    int status;
+    struct rusage ru;
+    wait4(pid, &status, 0, &ru);
+    if (n != (ssize_t)sizeof got || got[0] < 0)
+        return -1;
+    c->ms = got[0];
+    c->wrong = got[1] != 0;
+    c->peak_mb = ru.ru_maxrss / 1024.0;
+    return 0;
+}
+
+static void corpus_set(const char *shared, json_t *index, const char *set,
+                       int threads, bool per_file, double *total_out)
+{
+    double total = 0, peak = 0;
+    size_t n = 0, wrong = 0, col = 0;
+    const char *name;
+    json_t *meta;
+    json_object_foreach(index, name, meta) {
+        if (strncmp(name, set, strlen(set)) != 0)
+            continue;
+        corpus_case c = {.threads = threads,
+                         .model = json_string_value(json_object_get(meta, "model")),
+                         .linearizable = json_is_true(json_object_get(meta, "linearizable"))};
+        snprintf(c.path, sizeof c.path, "%s/corpus/%s", shared, name);
+        snprintf(c.name, sizeof c.name, "%s", strchr(name, '/') + 1);
+        *strrchr(c.name, '.') = '\0';
+        if (run_corpus_case(&c) != 0) {
+            printf("  %s: failed\n", name);
+            continue;
+        }
+        if (per_file) {
+            printf("%s%-10s %6.2f ms %4.1f MB", col == 0 ? "    " : "   ",
+                   c.name, c.ms, c.peak_mb);
+            col = (col + 1) % 4;
+            if (col == 0)
+                printf("\n");
+        }
+        total += c.ms;
+        peak = c.peak_mb > peak ? c.peak_mb : peak;
+        wrong += c.wrong;
+        n++;
+    }
+    if (col != 0)
+        printf("\n");
+    printf("  %-5s %3zu files, %d thread%s: total %7.1f ms, peak %5.1f MB per "
+           "file, verdicts wrong: %zu\n",
+           set, n, threads, threads == 1 ? " " : "s", total, peak, wrong);
+    *total_out = total;
 }
 
 static void bench_corpus(const char *shared)
@@ -120,11 +170,14 @@ static void bench_corpus(const char *shared)
         printf("corpus: skipped, %s not found (set SHARED)\n", path);
         return;
     }
-    printf("1. corpus (check time, median of 3, parse excluded)\n");
-    double etcd = corpus_set(shared, index, "etcd/", 1);
-    double kv1 = corpus_set(shared, index, "kv/", 1);
-    double kv2 = corpus_set(shared, index, "kv/", 2);
-    printf("  Porcupine (same machine kind): etcd 405 ms, kv 188 ms (c50-ok 167 ms)\n");
+    printf("1. corpus: check time per file (median of 3, parse excluded) and "
+           "peak memory of the process checking it\n");
+    double etcd, kv1, kv2;
+    corpus_set(shared, index, "etcd/", 1, true, &etcd);
+    corpus_set(shared, index, "kv/", 1, true, &kv1);
+    corpus_set(shared, index, "kv/", 2, false, &kv2);
+    printf("  Porcupine (same machine kind): etcd 405 ms, kv 188 ms (c50-ok "
+           "167 ms), about 60 MB\n");
     printf("  ratio Porcupine/faultline: etcd %.1fx, kv %.1fx (1 thread), "
            "%.1fx (2 threads)\n", 405 / etcd, 188 / kv1, 188 / kv2);
     json_decref(index);
