@@ -116,6 +116,17 @@ done
   || { nok "the restarted node catches up"; tail -5 "$tmp/log$L"; }
 grep -q "snapshot at" "$tmp"/log* && ok "snapshots were taken" || nok "snapshots were taken"
 
+# A leader whose followers are frozen cannot commit: the write is answered
+# 504 indeterminate (or refused, if it already stepped down) — never 200.
+N=$(wait_leader)
+for i in 1 2 3; do [[ $i != "$N" ]] && kill -STOP "${pids[$i]}"; done
+r=$(http PUT "$(addr $N)/kv/frozen" '{"value":1}')
+case $r in
+  '504 {"error":"timeout","indeterminate":true}'|"503 "*|"421 "*) ok "no quorum: the write is not acknowledged ($r)";;
+  *) nok "no quorum: the write is not acknowledged (got $r)";;
+esac
+for i in 1 2 3; do kill -CONT "${pids[$i]}"; done
+
 # Clean shutdown: exit 0 (ASan's leak check runs at exit).
 for i in 1 2 3; do
   p=${pids[$i]}; kill -TERM "$p"; wait "$p"; rc=$?; pids[$i]=
