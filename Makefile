@@ -113,7 +113,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libraftkv.a $(BUILD)/libfaultl
 	$(CC) $(CFLAGS) -o $@ $^ $(RAFT_LDLIBS) $(LDLIBS)
 
 # ---- entry points -------------------------------------------------------------
-unit-tests: $(TESTS) $(BUILD)/asan/faultline all
+unit-tests: $(TESTS) $(BUILD)/asan/faultline all $(if $(wildcard targets/raftkv/main.c),$(BUILD)/asan/raftkv)
 	@scripts/run-tests.sh $(TESTS)
 
 fuzz-quick: $(FUZZERS)
@@ -127,7 +127,7 @@ test: check-deps
 	@$(MAKE) --no-print-directory fuzz-quick
 	@$(MAKE) --no-print-directory unit-tests
 
-bench: $(BENCHES) $(BUILD)/faultline
+bench: $(BENCHES) $(BUILD)/faultline $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
 	@scripts/run-bench.sh $(BENCHES)
 
 run: check-deps $(BUILD)/faultline

@@ -17,6 +17,7 @@ packages=(
   libmicrohttpd-dev                                     # raftkv's HTTP API
   valgrind                                              # leak checks
   zlib1g-dev                                            # crc32 (raftkv storage)
+  etcd-server                                           # comparison target (bench, later tests)
 )
 
 missing=()
@@ -42,9 +43,11 @@ export DEBIAN_FRONTEND=noninteractive
 # local cluster runs only sshds of its own, inside its namespaces, so a
 # fresh install must not leave one listening on the host: policy-rc.d
 # (exit 101 = "not allowed") stops the start, and the unit is disabled.
+# etcd-server likewise: the benchmark starts its own etcd on loopback.
 fresh_sshd=false
 policy=/usr/sbin/policy-rc.d
-if [[ " ${missing[*]} " == *" openssh-server "* && ! -e $policy ]]; then
+if [[ " ${missing[*]} " == *" openssh-server "* || " ${missing[*]} " == *" etcd-server "* ]] &&
+   [[ ! -e $policy ]]; then
   fresh_sshd=true
   printf '#!/bin/sh\nexit 101\n' >"$policy"
   chmod 755 "$policy"
@@ -53,5 +56,5 @@ fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
 if $fresh_sshd && command -v systemctl >/dev/null; then
-  systemctl disable --quiet ssh.service ssh.socket 2>/dev/null || true
+  systemctl disable --quiet ssh.service ssh.socket etcd.service 2>/dev/null || true
 fi
