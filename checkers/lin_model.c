@@ -72,7 +72,7 @@ typedef struct blob {
 typedef struct chunk {
     struct chunk *next;
     size_t used, cap;
-    unsigned char data[];
+    _Alignas(8) unsigned char data[];
 } chunk;
 
 struct lin_ctx {
@@ -180,10 +180,13 @@ static uint64_t hash_bytes(const unsigned char *p, size_t n)
     return XXH3_64bits(p, n);
 }
 
+/* Blobs are arrays of ids that models read in place: keep them 8-aligned. */
 static unsigned char *arena_copy(lin_ctx *ctx, const void *bytes, size_t len)
 {
     chunk *c = ctx->chunks;
-    if (c == NULL || c->cap - c->used < len) {
+    if (c != NULL)
+        c->used = (c->used + 7) & ~(size_t)7;
+    if (c == NULL || c->used > c->cap || c->cap - c->used < len) {
         size_t cap = len > 65536 ? len : 65536;
         c = malloc(sizeof *c + cap);
         if (c == NULL)

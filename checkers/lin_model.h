@@ -76,6 +76,13 @@ typedef struct lin_model {
      * or requires (read output, cas expectation). */
     void (*observed)(const lin_op *op, void (*see)(void *, uint64_t),
                      void *arg);
+    /* Optional, may be NULL: a quick, conservative lookahead. `read` is a
+     * read-only op with a known output that must take effect before any
+     * other op completes; only the ops in `window` can take effect before
+     * it. Return false only when no sequence of them can lead from state to
+     * a state the read accepts; true when unsure. */
+    bool (*viable)(lin_ctx *ctx, uint64_t state, const lin_op *read,
+                   const lin_op *const *window, size_t n);
 } lin_model;
 
 /* The registry. NULL when no model has that name. */

@@ -265,7 +265,7 @@ static size_t drop_unobserved_writes(const lin_model *m, prepared *p)
         free(s.v);
         return 0; /* the pass is an optimisation: skip it */
     }
-    if (s.n) /* s.v is NULL when nothing was observed: no qsort(NULL) */
+    if (s.n > 0)
         qsort(s.v, s.n, sizeof *s.v, cmp_u64);
     size_t kept = 0;
     for (size_t i = 0; i < p->n; i++) {
@@ -464,9 +464,14 @@ int lin_check(const history *h, const lin_options *opt, lin_result **out,
               fl_error *err)
 {
     const lin_model *model = lin_model_find(opt->model ? opt->model : "");
-    if (model == NULL)
-        return fl_error_set(err, FL_EUSAGE, "unknown model \"%s\"",
-                            opt->model ? opt->model : "");
+    if (model == NULL) {
+        char names[256] = "";
+        for (const char *const *m = lin_model_list(); *m; m++)
+            snprintf(names + strlen(names), sizeof names - strlen(names),
+                     "%s%s", m == lin_model_list() ? "" : ", ", *m);
+        return fl_error_set(err, FL_EUSAGE, "unknown model \"%s\" (models: %s)",
+                            opt->model ? opt->model : "", names);
+    }
     int64_t start = wgl_now_ns();
     lin_result *r = calloc(1, sizeof *r);
     if (r == NULL || split(h, opt->no_split, r) != 0) {

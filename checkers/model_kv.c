@@ -143,6 +143,32 @@ static bool kv_step(lin_ctx *ctx, uint64_t state, const lin_op *op,
     return true;
 }
 
+/* Between puts a key's string only grows: a get of g can still happen only
+ * if the string is g, or a prefix of g that appends may extend, or a put on
+ * the key may take effect first. */
+static bool kv_viable(lin_ctx *ctx, uint64_t state, const lin_op *get,
+                      const lin_op *const *window, size_t n)
+{
+    size_t len, clen, glen;
+    const kv_pair *pairs = lin_ctx_blob_bytes(ctx, state, &len);
+    size_t np = len / sizeof *pairs, at = find_key(pairs, np, get->key);
+    uint64_t current = at < np && pairs[at].key == get->key
+                           ? pairs[at].value : INITIAL_STRING(ctx);
+    if (current == get->out)
+        return true;
+    bool appends = false;
+    for (size_t i = 0; i < n; i++) {
+        if (window[i]->key != get->key)
+            continue;
+        if (window[i]->kind == KV_PUT)
+            return true;
+        appends |= window[i]->kind == KV_APPEND;
+    }
+    const char *c = lin_ctx_blob_bytes(ctx, current, &clen);
+    const char *g = lin_ctx_blob_bytes(ctx, get->out, &glen);
+    return appends && clen < glen && memcmp(c, g, clen) == 0;
+}
+
 static bool kv_read_only(const lin_op *op)
 {
     return op->kind == KV_GET;
@@ -174,4 +200,5 @@ const lin_model lin_model_kv_append = {
     .step = kv_step,
     .read_only = kv_read_only,
     .state_json = kv_state_json,
+    .viable = kv_viable,
 };

@@ -121,6 +121,20 @@ static void reg_observed(const lin_op *op, void (*see)(void *, uint64_t),
         see(arg, op->arg);
 }
 
+/* A read of v can still happen if the register holds v or an op that can
+ * take effect first writes v. */
+static bool reg_viable(lin_ctx *ctx, uint64_t state, const lin_op *read,
+                       const lin_op *const *window, size_t n)
+{
+    (void)ctx;
+    if (state == read->out)
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (reg_written(window[i]) == read->out)
+            return true;
+    return false;
+}
+
 const lin_model lin_model_register = {
     .name = "register",
     .ops = "read, write",
@@ -131,6 +145,7 @@ const lin_model lin_model_register = {
     .state_json = reg_state_json,
     .written = reg_written,
     .observed = reg_observed,
+    .viable = reg_viable,
 };
 
 const lin_model lin_model_cas_register = {
@@ -143,4 +158,5 @@ const lin_model lin_model_cas_register = {
     .state_json = reg_state_json,
     .written = reg_written,
     .observed = reg_observed,
+    .viable = reg_viable,
 };

@@ -30,11 +30,13 @@ int64_t wgl_now_ns(void)
 /* ---- Memo table ------------------------------------------------------------ */
 
 typedef struct memo_slot {
-    uint64_t hash;
     uint64_t state;
+    uint32_t tag;      /* high half of the hash; its low bits pick the slot */
     uint32_t lo, len;  /* window of bitset words */
-    uint64_t off;      /* into words; UINT64_MAX marks an empty slot */
-} memo_slot;
+    uint32_t off;      /* into words */
+} memo_slot;            /* 24 bytes: the table is most of the memory */
+
+#define MEMO_EMPTY UINT32_MAX /* in len */
 
 typedef struct memo {
     memo_slot *slots;
@@ -91,12 +93,13 @@ static uint64_t mix(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static bool slot_matches(const memo *m, const memo_slot *s, uint64_t hash,
+static bool slot_matches(const memo *m, const memo_slot *s, uint32_t tag,
                          uint64_t state, const bits *b, size_t lo, size_t len)
 {
-    return s->hash == hash && s->state == state && s->lo == lo &&
+    return s->tag == tag && s->state == state && s->lo == lo &&
            s->len == len &&
-           memcmp(m->words + s->off, b->w + lo, len * sizeof *b->w) == 0;
+           (len == 0 || memcmp(m->words + s->off, b->w + lo,
+                               len * sizeof *b->w) == 0);
 }
 
 static int memo_grow(memo *m)
@@ -106,12 +109,12 @@ static int memo_grow(memo *m)
     if (slots == NULL)
         return -1;
     for (size_t i = 0; i < n; i++)
-        slots[i].off = UINT64_MAX;
+        slots[i].len = MEMO_EMPTY;
     for (size_t i = 0; i < m->nslots; i++) {
-        if (m->slots[i].off == UINT64_MAX)
+        if (m->slots[i].len == MEMO_EMPTY)
             continue;
-        size_t s = m->slots[i].hash & (n - 1);
-        while (slots[s].off != UINT64_MAX)
+        size_t s = m->slots[i].tag & (n - 1);
+        while (slots[s].len != MEMO_EMPTY)
             s = (s + 1) & (n - 1);
         slots[s] = m->slots[i];
     }
@@ -125,9 +128,11 @@ static int memo_reserve_words(memo *m, size_t len)
 {
     if (m->nwords + len <= m->words_cap)
         return 0;
-    size_t cap = m->words_cap ? 2 * m->words_cap : 4096;
+    size_t cap = m->words_cap ? m->words_cap + m->words_cap / 2 : 4096;
     while (cap < m->nwords + len)
-        cap *= 2;
+        cap += cap / 2;
+    if (cap > UINT32_MAX)
+        return -1; /* offsets are 32-bit: 32 GB of windows is past any budget */
     uint64_t *words = realloc(m->words, cap * sizeof *words);
     if (words == NULL)
         return -1;
@@ -136,23 +141,25 @@ static int memo_reserve_words(memo *m, size_t len)
     return 0;
 }
 
-/* 1 if (b, state) was new and is now recorded, 0 if seen before, -1 OOM. */
+/* 1 if (b, state) was new and is now recorded, 0 if seen before, -1 OOM.
+ * The table grows at 3/4 full: linear probing stays short there and the
+ * table, the biggest allocation of a search, stays small. */
 static int memo_insert(memo *m, const bits *b, uint64_t state)
 {
-    if (2 * (m->count + 1) > m->nslots && memo_grow(m) != 0)
+    if (4 * (m->count + 1) > 3 * m->nslots && memo_grow(m) != 0)
         return -1;
     size_t lo = b->lo, len = b->hi > lo ? b->hi - lo : 0;
-    uint64_t hash = b->hash ^ mix(state);
-    size_t mask = m->nslots - 1, s = hash & mask;
-    for (; m->slots[s].off != UINT64_MAX; s = (s + 1) & mask)
-        if (slot_matches(m, &m->slots[s], hash, state, b, lo, len))
+    uint32_t tag = (uint32_t)((b->hash ^ mix(state)) >> 32);
+    size_t mask = m->nslots - 1, s = tag & mask;
+    for (; m->slots[s].len != MEMO_EMPTY; s = (s + 1) & mask)
+        if (slot_matches(m, &m->slots[s], tag, state, b, lo, len))
             return 0;
     if (memo_reserve_words(m, len) != 0)
         return -1;
-    if (len) /* words may still be NULL; memcpy(NULL, .., 0) is UB */
+    if (len > 0)
         memcpy(m->words + m->nwords, b->w + lo, len * sizeof *b->w);
-    m->slots[s] = (memo_slot){hash, state, (uint32_t)lo, (uint32_t)len,
-                              m->nwords};
+    m->slots[s] = (memo_slot){state, tag, (uint32_t)lo, (uint32_t)len,
+                              (uint32_t)m->nwords};
     m->nwords += len;
     m->count++;
     return 1;
@@ -180,6 +187,7 @@ typedef struct search {
     memo memo;
     uint32_t *stack_entry;
     uint64_t *stack_state;
+    const lin_op **window; /* scratch for viable() */
     size_t sp;
     const wgl_limits *limits;
     size_t charged;
@@ -294,8 +302,10 @@ static int search_init(search *s, const wgl_op *ops, size_t n)
     s->set.w = charge_alloc(s, nw * sizeof *s->set.w);
     s->stack_entry = charge_alloc(s, (n + 1) * sizeof *s->stack_entry);
     s->stack_state = charge_alloc(s, (n + 1) * sizeof *s->stack_state);
+    s->window = charge_alloc(s, (n + 1) * sizeof *s->window);
     if (!s->next || !s->prev || !s->entry_op || !s->match || !s->bit ||
-        !s->zobrist || !s->set.w || !s->stack_entry || !s->stack_state)
+        !s->zobrist || !s->set.w || !s->stack_entry || !s->stack_state ||
+        !s->window)
         return -1;
     s->set.nw = nw;
     s->set.nbits = n;
@@ -325,6 +335,7 @@ static void search_free(search *s)
     free(s->set.w);
     free(s->stack_entry);
     free(s->stack_state);
+    free(s->window);
     free(s->memo.slots);
     free(s->memo.words);
 }
@@ -400,7 +411,34 @@ typedef enum step_outcome { STEP_ON, STEP_VALID, STEP_INVALID, STEP_STOP } step_
  * is in the window before the first completion). Such a step is pushed
  * FORCED, and backtracking past it backtracks its parent too.
  */
-static int try_linearize(search *s, int32_t e, uint64_t *state)
+/*
+ * Lookahead: take the first completion in the list that is a read with a
+ * known output. Only the invocations listed before it can take effect
+ * before it. If the model says none of their orders can produce the value it
+ * read, this configuration fails, however long the search would take to
+ * find that out by enumerating those orders.
+ */
+static bool viable(search *s, uint64_t state, int32_t *must_entry)
+{
+    if (s->model->viable == NULL)
+        return true;
+    size_t n = 0;
+    for (int32_t e = s->next[0]; e != 0; e = s->next[e]) {
+        const lin_op *o = &s->ops[s->entry_op[e]].op;
+        if (s->match[e] >= 0) {
+            s->window[n++] = o;
+            continue;
+        }
+        if (!o->known || !s->model->read_only(o))
+            continue;
+        *must_entry = e;
+        return s->model->viable(s->ctx, state, o, s->window, n);
+    }
+    return true;
+}
+
+static int try_linearize(search *s, int32_t e, uint64_t *state,
+                         wgl_result *r)
 {
     uint32_t op = s->entry_op[e];
     const lin_op *o = &s->ops[op].op;
@@ -416,10 +454,18 @@ static int try_linearize(search *s, int32_t e, uint64_t *state)
         bits_clear(&s->set, s->bit[op]);
         return fresh < 0 ? -2 : forced ? -1 : 0;
     }
+    lift(s, e);
     s->stack_entry[s->sp] = (uint32_t)e | (forced ? FORCED : 0);
     s->stack_state[s->sp++] = *state;
+    int32_t must = 0;
+    if (!viable(s, next, &must)) { /* memoized all the same: it fails */
+        int rc = record_best(s, r, must, next) != 0 ? -2 : forced ? -1 : 0;
+        s->sp--;
+        unlift(s, e);
+        bits_clear(&s->set, s->bit[op]);
+        return rc;
+    }
     *state = next;
-    lift(s, e);
     return 1;
 }
 
@@ -472,7 +518,7 @@ static step_outcome run(search *s, uint64_t state, size_t ok_left,
             return STEP_STOP;
         int got = 0;
         if (s->match[e] >= 0) { /* an invocation */
-            got = try_linearize(s, e, &state);
+            got = try_linearize(s, e, &state, r);
             if (got == -2)
                 return out_of_memory(r);
             if (got == 1) {

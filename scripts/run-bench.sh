@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Runs each benchmark binary given as an argument (from the repo root) and
-# prints its output; exits non-zero if any benchmark failed.
+# Runs each benchmark binary given as an argument, from the repo root (so
+# they find ../shared), with a header per benchmark. Benchmarks print their
+# own figures and ratios; none of them asserts a time.
 set -u
-rc=0
+export SHARED=${SHARED:-$(cd "$(dirname "$0")/../.." && pwd)/shared}
+status=0
 for b in "$@"; do
-  echo "== $b"
-  "$b" || { echo "$b: exit $?"; rc=1; }
+  echo "== $(basename "$b")"
+  "$b" || status=1
+  echo
 done
-exit $rc
+exit $status

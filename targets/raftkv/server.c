@@ -359,12 +359,27 @@ static void send_msgs(server *s, const raft_msg *msgs, size_t n)
     }
 }
 
+/* Lost leadership: our uncommitted proposals may still be committed by the
+ * next leader, or overwritten. Answer them now as indeterminate rather than
+ * holding clients for the full timeout. */
+static void fail_pending_writes(server *s)
+{
+    while (s->pending_writes) {
+        server_req *r = s->pending_writes;
+        s->pending_writes = r->pnext;
+        server_complete(s, r, 504, server_fmt("{\"error\":\"timeout\","
+                                              "\"indeterminate\":true}"));
+    }
+}
+
 static void note_soft_state(server *s, const raft_soft_state *ss)
 {
     if (ss->role != s->soft.role || ss->term != s->soft.term ||
         ss->leader != s->soft.leader)
         server_log(s, "role %s term %" PRIu64 " leader %u",
                    raft_role_name(ss->role), ss->term, ss->leader);
+    if (s->soft.role == RAFT_LEADER && ss->role != RAFT_LEADER)
+        fail_pending_writes(s);
     s->soft = *ss;
 }
 
@@ -640,12 +655,7 @@ static void answer_leftovers(server *s)
         server_complete(s, q, 503, server_fmt("{\"error\":\"shutting down\"}"));
         q = next;
     }
-    while (s->pending_writes) {
-        server_req *r = s->pending_writes;
-        s->pending_writes = r->pnext;
-        server_complete(s, r, 504, server_fmt("{\"error\":\"timeout\","
-                                              "\"indeterminate\":true}"));
-    }
+    fail_pending_writes(s);
     while (s->pending_reads) {
         server_req *r = s->pending_reads;
         s->pending_reads = r->pnext;

@@ -30,8 +30,10 @@
  *         and 503 {"error":"shutting down"} before a proposal was made.
  *   Indeterminate (the write may or may not take effect; record as info):
  *     504 {"error":"timeout","indeterminate":true} — proposed (or possibly
- *         about to be) but no outcome within request_timeout_ms, or its
- *         outcome was hidden by an InstallSnapshot or by shutdown.
+ *         about to be) but no outcome within request_timeout_ms, or the
+ *         leader stepped down before the entry applied (a later leader may
+ *         still commit it), or its outcome was hidden by an InstallSnapshot
+ *         or by shutdown.
  *   A 504 on a GET is harmless (reads change nothing).
  *
  * Leader hints: node i's client address is taken to be its peer host and

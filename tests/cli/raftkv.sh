@@ -116,11 +116,46 @@ done
   || { nok "the restarted node catches up"; tail -5 "$tmp/log$L"; }
 grep -q "snapshot at" "$tmp"/log* && ok "snapshots were taken" || nok "snapshots were taken"
 
+# A leader whose followers are frozen cannot commit: the write is answered
+# 504 indeterminate (or refused, if it already stepped down) — never 200.
+N=$(wait_leader)
+for i in 1 2 3; do [[ $i != "$N" ]] && kill -STOP "${pids[$i]}"; done
+r=$(http PUT "$(addr $N)/kv/frozen" '{"value":1}')
+case $r in
+  '504 {"error":"timeout","indeterminate":true}'|"503 "*|"421 "*) ok "no quorum: the write is not acknowledged ($r)";;
+  *) nok "no quorum: the write is not acknowledged (got $r)";;
+esac
+for i in 1 2 3; do kill -CONT "${pids[$i]}"; done
+
 # Clean shutdown: exit 0 (ASan's leak check runs at exit).
 for i in 1 2 3; do
   p=${pids[$i]}; kill -TERM "$p"; wait "$p"; rc=$?; pids[$i]=
   expect "node $i exits 0 on SIGTERM" 0 "$rc"
 done
+
+# Seeded bug early-ack: a leader whose followers are frozen (SIGSTOP) still
+# acknowledges a write it cannot commit. Long elections (2-4 s) keep it
+# leader while we ask (check-quorum would demote it after 2 s).
+eport=$((port + 7)); ecport=$((eport + 1000))
+epeers="1=127.0.0.11:$eport,2=127.0.0.12:$eport,3=127.0.0.13:$eport"
+for i in 1 2 3; do
+  "$RAFTKV" --id "$i" --listen "127.0.0.1$i:$eport" --peers "$epeers" \
+    --data-dir "$tmp/e$i" --log "$tmp/elog$i" --election-ticks 200 --bug early-ack &
+  pids[$((i + 3))]=$!
+done
+EL=""
+for _ in $(seq 200); do
+  for i in 1 2 3; do
+    curl -s --max-time 1 "http://127.0.0.1$i:$ecport/status" | grep -q '"role":"leader"' && EL=$i
+  done
+  [[ -n $EL ]] && break; sleep 0.1
+done
+if [[ -z $EL ]]; then nok "early-ack cluster elects a leader"; else
+  for i in 1 2 3; do [[ $i != "$EL" ]] && kill -STOP "${pids[$((i + 3))]}"; done
+  expect "early-ack: a leader without a quorum acknowledges a write" '200 {"ok":true}' \
+    "$(http PUT "127.0.0.1$EL:$ecport/kv/lost" '{"value":1}')"
+fi
+for i in 4 5 6; do kill -9 "${pids[$i]}" 2>/dev/null; wait "${pids[$i]}" 2>/dev/null; pids[$i]=; done
 
 # Flag errors are usage errors with a message.
 "$RAFTKV" --id 1 >/dev/null 2>"$tmp/err"; expect "missing flags exit 64" 64 $?

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# CLI tests of `faultline check`: verdicts, exit codes, the JSON result,
+# EDN input, budgets and bad input.
+# Prints "ok - NAME" / "not ok - NAME" per case; exits non-zero on any failure.
+set -u
+FL=${FAULTLINE:-build/faultline}
+SHARED=${SHARED:-../shared}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+check() { # NAME EXPECTED_EXIT CMD...
+  local name=$1 want=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [[ $got -eq $want ]]; then echo "ok - $name"; else
+    echo "not ok - $name (exit $got, wanted $want)"; sed 's/^/  # /' "$tmp/err" | head -5
+    failures=$((failures + 1)); fi
+}
+
+contains() { # NAME FILE TEXT
+  if grep -qF -- "$3" "$2"; then echo "ok - $1"; else
+    echo "not ok - $1: \"$3\" not in $(basename "$2")"; sed 's/^/  # /' "$2" | head -5
+    failures=$((failures + 1)); fi
+}
+
+cat >"$tmp/valid.jsonl" <<'H'
+{"process":0,"type":"invoke","f":"write","value":1}
+{"process":1,"type":"invoke","f":"read","value":null}
+{"process":0,"type":"ok","f":"write","value":1}
+{"process":1,"type":"ok","f":"read","value":1}
+H
+cat >"$tmp/invalid.jsonl" <<'H'
+{"process":0,"type":"invoke","f":"write","value":1}
+{"process":0,"type":"ok","f":"write","value":1}
+{"process":0,"type":"invoke","f":"write","value":2}
+{"process":0,"type":"ok","f":"write","value":2}
+{"process":1,"type":"invoke","f":"read","value":null}
+{"process":1,"type":"ok","f":"read","value":1}
+H
+
+check "valid history exits 0" 0 "$FL" check --model register "$tmp/valid.jsonl"
+contains "result says valid" "$tmp/out" '"valid":true'
+contains "result names the model" "$tmp/out" '"model":"register"'
+check "invalid history exits 1" 1 "$FL" check --model register --explain "$tmp/invalid.jsonl"
+contains "result says invalid" "$tmp/out" '"valid":false'
+contains "result carries a counterexample" "$tmp/out" '"counterexample":{'
+contains "explain describes the stuck op" "$tmp/err" "cannot take effect"
+contains "explain shows the shrunk history" "$tmp/err" "Shrunk to"
+
+"$FL" history convert "$tmp/invalid.jsonl" "$tmp/invalid.edn" 2>/dev/null
+check "EDN input gives the same verdict" 1 "$FL" check --model register "$tmp/invalid.edn"
+
+check "--initial changes the verdict" 0 "$FL" check --model register --initial 1 "$tmp/valid.jsonl"
+check "unknown model is a usage error" 64 "$FL" check --model btree "$tmp/valid.jsonl"
+contains "usage lists the models" "$tmp/err" "kv-append"
+check "missing file exits 66" 66 "$FL" check --model register "$tmp/none.jsonl"
+check "bad --time-limit is a usage error" 64 "$FL" check --model register --time-limit soon "$tmp/valid.jsonl"
+check "sequential consistency is not claimed" 64 "$FL" check --model register --consistency sequential "$tmp/valid.jsonl"
+
+printf '{"process":0,"type":"invoke","f":"cas","value":3}\n{"process":0,"type":"ok","f":"cas","value":3}\n' >"$tmp/badcas.jsonl"
+check "a malformed cas is bad data" 65 "$FL" check --model cas-register "$tmp/badcas.jsonl"
+contains "bad data names the op and field" "$tmp/err" 'field "value"'
+
+# A search that cannot finish within its budget answers unknown (exit 2).
+{
+  printf '{"process":30,"type":"invoke","f":"put","key":"k","value":"zz"}\n'
+  for i in $(seq 0 11); do printf '{"process":%d,"type":"invoke","f":"append","key":"k","value":"%d"}\n' $i $i; done
+  for i in $(seq 0 11); do printf '{"process":%d,"type":"ok","f":"append","key":"k","value":"%d"}\n' $i $i; done
+  printf '{"process":20,"type":"invoke","f":"get","key":"k","value":null}\n{"process":20,"type":"ok","f":"get","key":"k","value":"x"}\n'
+} >"$tmp/hard.jsonl"
+check "exhausted memory budget exits 2" 2 "$FL" check --model kv-append --memory-limit 4 "$tmp/hard.jsonl"
+contains "unknown result says which budget" "$tmp/out" "memory limit reached"
+
+if [[ -f "$SHARED/corpus/kv/c10-ok.jsonl" ]]; then
+  check "corpus kv history, split by key" 0 "$FL" check --model kv-append "$SHARED/corpus/kv/c10-ok.jsonl"
+  contains "ten keys checked" "$tmp/out" '"keys":10'
+  check "corpus etcd history" 1 "$FL" check --model cas-register "$SHARED/corpus/etcd/etcd_000.jsonl"
+else
+  echo "ok - corpus cases skipped: $SHARED/corpus not found # SKIP"
+fi
+
+exit $((failures > 0))

@@ -1,0 +1,900 @@
+/*
+ * Tests of the linearizability checker: each model on small histories with
+ * known answers, Jepsen's info/fail semantics, the corpus verdicts, a
+ * randomized comparison against a brute-force checker written here,
+ * counterexamples and shrinking, and the budgets.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkers/linearizable.h"
+#include "checkers/shrink.h"
+#include "harness/history.h"
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+/* A history from JSONL text, with one event per line written compactly as
+ * "p type f value" for brevity: e.g. "0 invoke write 1". */
+static history *parse(const char *lines)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    const char *p = lines;
+    while (*p) {
+        long proc;
+        char type[16], f[32], value[256];
+        int used = 0;
+        if (sscanf(p, "%ld %15s %31s %255[^\n]%n", &proc, type, f, value,
+                   &used) < 4)
+            fail_msg("bad test line: %s", p);
+        char *key = NULL, *sep = strstr(value, " @");
+        if (sep != NULL) { /* "value @key" */
+            *sep = '\0';
+            key = sep + 2;
+        }
+        fprintf(out, "{\"process\":%ld,\"type\":\"%s\",\"f\":\"%s\",\"value\":%s%s%s%s}\n",
+                proc, type, f, value, key ? ",\"key\":\"" : "", key ? key : "",
+                key ? "\"" : "");
+        p += used;
+        while (*p == '\n')
+            p++;
+    }
+    fclose(out);
+    FILE *in = fmemopen(buf, len, "r");
+    history *h = NULL;
+    fl_error err = {0};
+    if (history_read_jsonl(in, "test", &h, &err) != FL_OK)
+        fail_msg("%s\n%s", err.msg, buf);
+    fclose(in);
+    free(buf);
+    return h;
+}
+
+static lin_verdict check_with(const char *model, const char *initial,
+                              const char *lines, bool nil_reads_unknown)
+{
+    history *h = parse(lines);
+    lin_options opt;
+    lin_options_init(&opt);
+    opt.model = model;
+    opt.threads = 1;
+    opt.nil_reads_unknown = nil_reads_unknown;
+    json_t *init = initial ? json_loads(initial, JSON_DECODE_ANY, NULL) : NULL;
+    opt.initial = init;
+    lin_result *r = NULL;
+    fl_error err = {0};
+    if (lin_check(h, &opt, &r, &err) != FL_OK)
+        fail_msg("lin_check: %s", err.msg);
+    lin_verdict v = lin_result_verdict(r);
+    lin_result_free(r);
+    history_free(h);
+    json_decref(init);
+    return v;
+}
+
+static lin_verdict check(const char *model, const char *lines)
+{
+    return check_with(model, NULL, lines, false);
+}
+
+/* ---- models ---------------------------------------------------------------------- */
+
+static void test_register(void **state)
+{
+    (void)state;
+    /* a read concurrent with a write may see either value */
+    assert_int_equal(check("register", "0 invoke write 1\n0 ok write 1\n"
+                                       "0 invoke write 2\n1 invoke read null\n"
+                                       "1 ok read 1\n0 ok write 2\n"),
+                     LIN_VALID);
+    /* but not after the write completed */
+    assert_int_equal(check("register", "0 invoke write 1\n0 ok write 1\n"
+                                       "0 invoke write 2\n0 ok write 2\n"
+                                       "1 invoke read null\n1 ok read 1\n"),
+                     LIN_INVALID);
+    /* a value never written */
+    assert_int_equal(check("register", "1 invoke read null\n1 ok read 7\n"),
+                     LIN_INVALID);
+    /* null is the default initial value; --initial changes it */
+    assert_int_equal(check("register", "1 invoke read null\n1 ok read null\n"),
+                     LIN_VALID);
+    assert_int_equal(check_with("register", "0", "1 invoke read null\n1 ok read 0\n", false),
+                     LIN_VALID);
+}
+
+static void test_cas_register(void **state)
+{
+    (void)state;
+    const char *ok = "0 invoke write 1\n0 ok write 1\n"
+                     "1 invoke cas [1,2]\n1 ok cas [1,2]\n"
+                     "0 invoke read null\n0 ok read 2\n";
+    assert_int_equal(check("cas-register", ok), LIN_VALID);
+    /* a successful cas whose expectation could not hold */
+    assert_int_equal(check("cas-register", "0 invoke write 1\n0 ok write 1\n"
+                                           "1 invoke cas [3,2]\n1 ok cas [3,2]\n"),
+                     LIN_INVALID);
+    /* a failed cas certainly did not happen: it is dropped */
+    assert_int_equal(check("cas-register", "0 invoke write 1\n0 ok write 1\n"
+                                           "1 invoke cas [1,2]\n1 fail cas [1,2]\n"
+                                           "0 invoke read null\n0 ok read 1\n"),
+                     LIN_VALID);
+    /* the register model has no cas */
+    history *h = parse("1 invoke cas [1,2]\n1 ok cas [1,2]\n");
+    lin_options opt;
+    lin_options_init(&opt);
+    opt.model = "register";
+    lin_result *r = NULL;
+    fl_error err = {0};
+    assert_int_equal(lin_check(h, &opt, &r, &err), FL_EUSAGE);
+    assert_non_null(strstr(err.msg, "no operation \"cas\""));
+    /* a cas value that is not a pair is bad data */
+    history_free(h);
+    h = parse("1 invoke cas 5\n1 ok cas 5\n");
+    opt.model = "cas-register";
+    assert_int_equal(lin_check(h, &opt, &r, &err), FL_EDATA);
+    assert_non_null(strstr(err.msg, "[old, new]"));
+    history_free(h);
+}
+
+static void test_info_semantics(void **state)
+{
+    (void)state;
+    /* an info write may take effect long after it was invoked... */
+    assert_int_equal(check("register", "0 invoke write 1\n0 info write 1\n"
+                                       "1 invoke read null\n1 ok read null\n"
+                                       "1 invoke read null\n1 ok read 1\n"),
+                     LIN_VALID);
+    /* ...or never */
+    assert_int_equal(check("register", "0 invoke write 1\n0 info write 1\n"
+                                       "1 invoke read null\n1 ok read null\n"),
+                     LIN_VALID);
+    /* but not before it was invoked */
+    assert_int_equal(check("register", "1 invoke read null\n1 ok read 1\n"
+                                       "0 invoke write 1\n0 info write 1\n"),
+                     LIN_INVALID);
+    /* an invocation that never completed is an info */
+    assert_int_equal(check("register", "0 invoke write 1\n"
+                                       "1 invoke read null\n1 ok read 1\n"),
+                     LIN_VALID);
+    /* once read back, an info write cannot then be undone */
+    assert_int_equal(check("register", "0 invoke write 1\n0 info write 1\n"
+                                       "1 invoke read null\n1 ok read 1\n"
+                                       "1 invoke read null\n1 ok read null\n"),
+                     LIN_INVALID);
+}
+
+static void test_nil_reads_unknown(void **state)
+{
+    (void)state;
+    const char *h = "0 invoke write 1\n0 ok write 1\n"
+                    "1 invoke read null\n1 ok read null\n";
+    assert_int_equal(check_with("register", NULL, h, false), LIN_INVALID);
+    assert_int_equal(check_with("register", NULL, h, true), LIN_VALID);
+}
+
+static void test_mutex(void **state)
+{
+    (void)state;
+    assert_int_equal(check("mutex", "0 invoke acquire null\n0 ok acquire null\n"
+                                    "1 invoke acquire null\n"
+                                    "0 invoke release null\n0 ok release null\n"
+                                    "1 ok acquire null\n"),
+                     LIN_VALID);
+    assert_int_equal(check("mutex", "0 invoke acquire null\n0 ok acquire null\n"
+                                    "1 invoke acquire null\n1 ok acquire null\n"),
+                     LIN_INVALID);
+    assert_int_equal(check("mutex", "0 invoke release null\n0 ok release null\n"),
+                     LIN_INVALID);
+}
+
+static void test_set(void **state)
+{
+    (void)state;
+    assert_int_equal(check("set", "0 invoke add 1\n0 ok add 1\n"
+                                  "1 invoke add 2\n"
+                                  "2 invoke read null\n2 ok read [2,1]\n"
+                                  "1 ok add 2\n"),
+                     LIN_VALID);
+    /* an element lost after it was acknowledged */
+    assert_int_equal(check("set", "0 invoke add 1\n0 ok add 1\n"
+                                  "2 invoke read null\n2 ok read []\n"),
+                     LIN_INVALID);
+    /* an element nobody added */
+    assert_int_equal(check("set", "2 invoke read null\n2 ok read [9]\n"),
+                     LIN_INVALID);
+}
+
+static void test_fifo_queue(void **state)
+{
+    (void)state;
+    assert_int_equal(check("fifo-queue", "0 invoke enqueue 1\n0 ok enqueue 1\n"
+                                         "0 invoke enqueue 2\n0 ok enqueue 2\n"
+                                         "1 invoke dequeue null\n1 ok dequeue 1\n"
+                                         "1 invoke dequeue null\n1 ok dequeue 2\n"),
+                     LIN_VALID);
+    /* out of order */
+    assert_int_equal(check("fifo-queue", "0 invoke enqueue 1\n0 ok enqueue 1\n"
+                                         "0 invoke enqueue 2\n0 ok enqueue 2\n"
+                                         "1 invoke dequeue null\n1 ok dequeue 2\n"),
+                     LIN_INVALID);
+    /* concurrent enqueues may land in either order */
+    assert_int_equal(check("fifo-queue", "0 invoke enqueue 1\n2 invoke enqueue 2\n"
+                                         "0 ok enqueue 1\n2 ok enqueue 2\n"
+                                         "1 invoke dequeue null\n1 ok dequeue 2\n"),
+                     LIN_VALID);
+}
+
+static void test_counter(void **state)
+{
+    (void)state;
+    assert_int_equal(check("counter", "0 invoke add 2\n1 invoke read null\n"
+                                      "0 ok add 2\n1 ok read 2\n"
+                                      "0 invoke add 3\n0 info add 3\n"
+                                      "1 invoke read null\n1 ok read 5\n"),
+                     LIN_VALID);
+    assert_int_equal(check("counter", "0 invoke add 2\n0 ok add 2\n"
+                                      "1 invoke read null\n1 ok read 3\n"),
+                     LIN_INVALID);
+    assert_int_equal(check_with("counter", "10", "1 invoke read null\n1 ok read 10\n",
+                                false),
+                     LIN_VALID);
+}
+
+static void test_kv_append(void **state)
+{
+    (void)state;
+    const char *ok = "0 invoke append \"a\" @k\n1 invoke append \"b\" @k\n"
+                     "0 ok append \"a\" @k\n1 ok append \"b\" @k\n"
+                     "2 invoke get null @k\n2 ok get \"ba\" @k\n"
+                     "2 invoke get null @j\n2 ok get \"\" @j\n";
+    assert_int_equal(check("kv-append", ok), LIN_VALID);
+    /* keys are independent: j never saw an append */
+    assert_int_equal(check("kv-append", "0 invoke append \"a\" @k\n0 ok append \"a\" @k\n"
+                                        "2 invoke get null @j\n2 ok get \"a\" @j\n"),
+                     LIN_INVALID);
+    assert_int_equal(check("kv-append", "0 invoke put \"x\" @k\n0 ok put \"x\" @k\n"
+                                        "0 invoke append \"y\" @k\n0 ok append \"y\" @k\n"
+                                        "2 invoke get null @k\n2 ok get \"yx\" @k\n"),
+                     LIN_INVALID);
+}
+
+/* ---- the corpus --------------------------------------------------------------------- */
+
+static const char *shared_dir(void)
+{
+    const char *s = getenv("SHARED");
+    return s ? s : "../shared";
+}
+
+static void test_corpus_verdicts(void **state)
+{
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/corpus/index.json", shared_dir());
+    json_t *index = json_load_file(path, 0, NULL);
+    if (index == NULL) {
+        print_message("skipped: %s not found (set SHARED)\n", path);
+        skip();
+    }
+    const char *name;
+    json_t *meta;
+    size_t checked = 0, invalid = 0;
+    json_object_foreach(index, name, meta) {
+        snprintf(path, sizeof path, "%s/corpus/%s", shared_dir(), name);
+        history *h = NULL;
+        fl_error err = {0};
+        if (history_read_file(path, HISTORY_FORMAT_UNKNOWN, &h, &err) != FL_OK)
+            fail_msg("%s", err.msg);
+        lin_options opt;
+        lin_options_init(&opt);
+        opt.model = json_string_value(json_object_get(meta, "model"));
+        opt.threads = 2;
+        lin_result *r = NULL;
+        assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
+        lin_verdict want = json_is_true(json_object_get(meta, "linearizable"))
+                               ? LIN_VALID : LIN_INVALID;
+        if (lin_result_verdict(r) != want)
+            fail_msg("%s: got verdict %d, want %d", name, lin_result_verdict(r), want);
+        invalid += want == LIN_INVALID;
+        checked++;
+        lin_result_free(r);
+        history_free(h);
+    }
+    print_message("%zu corpus histories, %zu invalid, every verdict matches\n",
+                  checked, invalid);
+    assert_true(checked >= 100);
+    json_decref(index);
+}
+
+/* ---- randomized: the checker against a brute-force one ------------------------------ */
+
+enum { R_READ, R_WRITE, R_CAS };
+enum { OUT_OK, OUT_INFO, OUT_FAIL, OUT_PENDING };
+
+typedef struct gen_op {
+    int kind, a, b, out;
+    int outcome;
+    int call, ret;     /* event positions; ret = INT32_MAX if none */
+    bool applied, abandoned, done, cas_failed;
+} gen_op;
+
+#define MAX_GEN_OPS 8
+
+typedef struct gen {
+    gen_op ops[MAX_GEN_OPS];
+    int nops;
+    int inflight[3];   /* op index per process, -1 idle */
+    int events;
+    uint64_t rng;
+} gen;
+
+static unsigned rnd(gen *g, unsigned n)
+{
+    g->rng ^= g->rng << 13;
+    g->rng ^= g->rng >> 7;
+    g->rng ^= g->rng << 17;
+    return (unsigned)(g->rng % n);
+}
+
+static void gen_apply(gen_op *o, int *reg)
+{
+    o->applied = true;
+    if (o->kind == R_READ)
+        o->out = *reg;
+    else if (o->kind == R_WRITE)
+        *reg = o->a;
+    else if (*reg == o->a)
+        *reg = o->b;
+    else
+        o->cas_failed = true; /* no effect; the client will see a failure */
+}
+
+/* One step of the simulated register: invoke, take effect, or complete. */
+static void gen_step(gen *g, int *reg, int target)
+{
+    int p = (int)rnd(g, 3), i = g->inflight[p];
+    if (i < 0) {
+        if (g->nops == target)
+            return;
+        gen_op *o = &g->ops[g->nops];
+        *o = (gen_op){.kind = (int)rnd(g, 3), .a = (int)rnd(g, 3),
+                      .b = (int)rnd(g, 3), .call = g->events++,
+                      .ret = INT32_MAX, .outcome = OUT_PENDING};
+        g->inflight[p] = g->nops++;
+        return;
+    }
+    gen_op *o = &g->ops[i];
+    if (!o->applied && !o->abandoned) {
+        if (rnd(g, 8) == 0)
+            o->abandoned = true; /* will never take effect */
+        else
+            gen_apply(o, reg);
+        return;
+    }
+    o->ret = g->events++;
+    o->done = true;
+    if (o->cas_failed)
+        o->outcome = OUT_FAIL;
+    else
+        o->outcome = o->abandoned || rnd(g, 6) == 0 ? OUT_INFO : OUT_OK;
+    g->inflight[p] = -1;
+}
+
+static void generate(gen *g, uint64_t seed, int target)
+{
+    memset(g, 0, sizeof *g);
+    g->rng = seed * 2654435761u + 88172645463325252ull;
+    g->inflight[0] = g->inflight[1] = g->inflight[2] = -1;
+    int reg = 0;
+    for (int steps = 0; steps < 200; steps++)
+        gen_step(g, &reg, target);
+}
+
+/* A read's output changed, or a completed op's value: maybe no longer
+ * linearizable. */
+static void mutate(gen *g)
+{
+    int i = (int)rnd(g, (unsigned)g->nops);
+    if (g->ops[i].kind == R_READ)
+        g->ops[i].out = (int)rnd(g, 4);
+    else
+        g->ops[i].a = (int)rnd(g, 4);
+}
+
+static json_t *gen_value(const gen_op *o, bool completion)
+{
+    if (o->kind == R_READ)
+        return completion ? json_integer(o->out) : json_null();
+    if (o->kind == R_WRITE)
+        return json_integer(o->a);
+    return json_pack("[ii]", o->a, o->b);
+}
+
+static history *gen_history(const gen *g)
+{
+    history *h = history_new();
+    static const char *names[] = {"read", "write", "cas"};
+    static const history_type types[] = {HISTORY_OK, HISTORY_INFO, HISTORY_FAIL};
+    int process_of[MAX_GEN_OPS];
+    for (int i = 0; i < g->nops; i++)
+        process_of[i] = i; /* a fresh process per op: always well formed */
+    for (int pos = 0; pos < g->events; pos++) {
+        for (int i = 0; i < g->nops; i++) {
+            const gen_op *o = &g->ops[i];
+            bool call = o->call == pos, ret = o->done && o->ret == pos;
+            if (!call && !ret)
+                continue;
+            json_t *v = gen_value(o, ret && o->outcome == OUT_OK);
+            history_input in = {.index = HISTORY_AUTO_INDEX,
+                                .time = HISTORY_NO_TIME,
+                                .process = process_of[i],
+                                .type = call ? HISTORY_INVOKE : types[o->outcome],
+                                .f = names[o->kind], .value = v};
+            fl_error err = {0};
+            assert_int_equal(history_append(h, &in, &err), FL_OK);
+            json_decref(v);
+        }
+    }
+    return h;
+}
+
+/* Is there an order of the ok ops (plus any subset of the info ones), each
+ * placed after every op that completed before it was invoked, that the
+ * register accepts? Plain enumeration, no cleverness. */
+static bool brute(const gen *g, bool *placed, int reg)
+{
+    bool all_ok_placed = true;
+    for (int i = 0; i < g->nops; i++)
+        if (!placed[i] && g->ops[i].outcome == OUT_OK)
+            all_ok_placed = false;
+    if (all_ok_placed)
+        return true;
+    for (int i = 0; i < g->nops; i++) {
+        const gen_op *o = &g->ops[i];
+        if (placed[i] || o->outcome == OUT_FAIL)
+            continue;
+        bool ready = true; /* nothing unplaced completed before o began */
+        for (int j = 0; j < g->nops; j++)
+            if (!placed[j] && j != i && g->ops[j].outcome == OUT_OK &&
+                g->ops[j].ret < o->call)
+                ready = false;
+        if (!ready)
+            continue;
+        int next = reg;
+        bool known = o->outcome == OUT_OK;
+        if (o->kind == R_READ && known && reg != o->out)
+            continue;
+        if (o->kind == R_WRITE)
+            next = o->a;
+        if (o->kind == R_CAS) {
+            if (reg != o->a)
+                continue;
+            next = o->b;
+        }
+        placed[i] = true;
+        bool found = brute(g, placed, next);
+        placed[i] = false;
+        if (found)
+            return true;
+    }
+    return false;
+}
+
+static void test_random_against_brute_force(void **state)
+{
+    (void)state;
+    const char *env = getenv("LIN_RANDOM_SEEDS");
+    int seeds = env ? atoi(env) : 3000, invalid = 0;
+    json_t *zero = json_integer(0);
+    for (int seed = 1; seed <= seeds; seed++) {
+        gen g;
+        generate(&g, (uint64_t)seed, 3 + seed % (MAX_GEN_OPS - 2));
+        bool mutated = seed % 2 == 0;
+        if (mutated)
+            mutate(&g);
+        bool placed[MAX_GEN_OPS] = {0};
+        bool want = brute(&g, placed, 0);
+        if (!mutated && !want)
+            fail_msg("seed %d: the generator made an invalid history", seed);
+        history *h = gen_history(&g);
+        lin_options opt;
+        lin_options_init(&opt);
+        opt.model = "cas-register";
+        opt.initial = zero;
+        opt.threads = 1;
+        lin_result *r = NULL;
+        fl_error err = {0};
+        assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
+        lin_verdict got = lin_result_verdict(r);
+        if (got != (want ? LIN_VALID : LIN_INVALID)) {
+            history_write_jsonl(h, stderr, &err);
+            fail_msg("seed %d: checker says %d, brute force says %s", seed,
+                     got, want ? "valid" : "invalid");
+        }
+        invalid += !want;
+        lin_result_free(r);
+        history_free(h);
+    }
+    json_decref(zero);
+    print_message("%d random histories, %d invalid, checker agrees on all\n",
+                  seeds, invalid);
+    assert_true(invalid > seeds / 20); /* the mutations do bite */
+}
+
+
+/* The same for kv-append on one key: get, put and append of one-letter
+ * strings, so that different orders of appends give different strings. */
+typedef struct kv_gen_op {
+    int kind; /* 0 get, 1 put, 2 append */
+    char arg, out[24];
+    int outcome, call, ret;
+    bool applied, abandoned, done;
+} kv_gen_op;
+
+typedef struct kv_gen {
+    kv_gen_op ops[MAX_GEN_OPS];
+    int nops, inflight[3], events;
+    char reg[24];
+    uint64_t rng;
+} kv_gen;
+
+static void kv_apply(kv_gen *g, kv_gen_op *o)
+{
+    o->applied = true;
+    size_t len = strlen(g->reg);
+    if (o->kind == 0)
+        strcpy(o->out, g->reg);
+    else if (o->kind == 1)
+        g->reg[0] = o->arg, g->reg[1] = '\0';
+    else if (len + 1 < sizeof g->reg)
+        g->reg[len] = o->arg, g->reg[len + 1] = '\0';
+}
+
+static void kv_generate(kv_gen *g, uint64_t seed, int target)
+{
+    memset(g, 0, sizeof *g);
+    gen r = {.rng = seed * 2654435761u + 88172645463325252ull};
+    g->inflight[0] = g->inflight[1] = g->inflight[2] = -1;
+    for (int steps = 0; steps < 200; steps++) {
+        int p = (int)rnd(&r, 3), i = g->inflight[p];
+        if (i < 0) {
+            if (g->nops == target)
+                continue;
+            g->ops[g->nops] = (kv_gen_op){.kind = (int)rnd(&r, 3),
+                                          .arg = (char)('a' + rnd(&r, 3)),
+                                          .call = g->events++,
+                                          .ret = INT32_MAX,
+                                          .outcome = OUT_PENDING};
+            g->inflight[p] = g->nops++;
+            continue;
+        }
+        kv_gen_op *o = &g->ops[i];
+        if (!o->applied && !o->abandoned) {
+            if (rnd(&r, 8) == 0)
+                o->abandoned = true;
+            else
+                kv_apply(g, o);
+            continue;
+        }
+        o->ret = g->events++;
+        o->done = true;
+        o->outcome = o->abandoned || rnd(&r, 6) == 0 ? OUT_INFO : OUT_OK;
+        g->inflight[p] = -1;
+    }
+    if (seed % 2 == 0) { /* mutate a get's output */
+        int i = (int)rnd(&r, (unsigned)g->nops);
+        if (g->ops[i].kind == 0) {
+            size_t len = strlen(g->ops[i].out);
+            if (len > 0 && rnd(&r, 2))
+                g->ops[i].out[len - 1] = (char)('a' + rnd(&r, 3));
+            else if (len + 1 < sizeof g->ops[i].out)
+                g->ops[i].out[len] = 'b', g->ops[i].out[len + 1] = '\0';
+        }
+    }
+}
+
+static history *kv_gen_history(const kv_gen *g)
+{
+    history *h = history_new();
+    static const char *names[] = {"get", "put", "append"};
+    json_t *key = json_string("k");
+    for (int pos = 0; pos < g->events; pos++) {
+        for (int i = 0; i < g->nops; i++) {
+            const kv_gen_op *o = &g->ops[i];
+            bool call = o->call == pos, ret = o->done && o->ret == pos;
+            if (!call && !ret)
+                continue;
+            char arg[2] = {o->arg, '\0'};
+            json_t *v = o->kind == 0 ? (ret && o->outcome == OUT_OK
+                                            ? json_string(o->out) : json_null())
+                                     : json_string(arg);
+            history_input in = {.index = HISTORY_AUTO_INDEX,
+                                .time = HISTORY_NO_TIME, .process = i,
+                                .type = call ? HISTORY_INVOKE
+                                             : o->outcome == OUT_OK ? HISTORY_OK
+                                                                    : HISTORY_INFO,
+                                .f = names[o->kind], .key = key, .value = v};
+            fl_error err = {0};
+            assert_int_equal(history_append(h, &in, &err), FL_OK);
+            json_decref(v);
+        }
+    }
+    json_decref(key);
+    return h;
+}
+
+static bool kv_brute(const kv_gen *g, bool *placed, const char *reg)
+{
+    bool all_ok_placed = true;
+    for (int i = 0; i < g->nops; i++)
+        if (!placed[i] && g->ops[i].outcome == OUT_OK)
+            all_ok_placed = false;
+    if (all_ok_placed)
+        return true;
+    for (int i = 0; i < g->nops; i++) {
+        const kv_gen_op *o = &g->ops[i];
+        if (placed[i])
+            continue;
+        bool ready = true;
+        for (int j = 0; j < g->nops; j++)
+            if (!placed[j] && j != i && g->ops[j].outcome == OUT_OK &&
+                g->ops[j].ret < o->call)
+                ready = false;
+        if (!ready)
+            continue;
+        char next[32];
+        strcpy(next, reg);
+        if (o->kind == 0 && o->outcome == OUT_OK && strcmp(reg, o->out) != 0)
+            continue;
+        if (o->kind == 1)
+            next[0] = o->arg, next[1] = '\0';
+        if (o->kind == 2 && strlen(next) + 1 < sizeof next)
+            next[strlen(next) + 1] = '\0', next[strlen(next)] = o->arg;
+        placed[i] = true;
+        bool found = kv_brute(g, placed, next);
+        placed[i] = false;
+        if (found)
+            return true;
+    }
+    return false;
+}
+
+static void test_kv_random_against_brute_force(void **state)
+{
+    (void)state;
+    const char *env = getenv("LIN_RANDOM_SEEDS");
+    int seeds = env ? atoi(env) : 3000, invalid = 0;
+    for (int seed = 1; seed <= seeds; seed++) {
+        kv_gen g;
+        kv_generate(&g, (uint64_t)seed, 3 + seed % (MAX_GEN_OPS - 2));
+        bool placed[MAX_GEN_OPS] = {0};
+        bool want = kv_brute(&g, placed, "");
+        if (seed % 2 == 1 && !want)
+            fail_msg("seed %d: the generator made an invalid history", seed);
+        history *h = kv_gen_history(&g);
+        lin_options opt;
+        lin_options_init(&opt);
+        opt.model = "kv-append";
+        opt.threads = 1;
+        lin_result *r = NULL;
+        fl_error err = {0};
+        assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
+        if (lin_result_verdict(r) != (want ? LIN_VALID : LIN_INVALID)) {
+            history_write_jsonl(h, stderr, &err);
+            fail_msg("seed %d: checker says %d, brute force says %s", seed,
+                     lin_result_verdict(r), want ? "valid" : "invalid");
+        }
+        invalid += !want;
+        lin_result_free(r);
+        history_free(h);
+    }
+    print_message("%d random kv histories, %d invalid, checker agrees on all\n",
+                  seeds, invalid);
+    assert_true(invalid > seeds / 20);
+}
+
+/* ---- counterexamples and shrinking ------------------------------------------------ */
+
+/* Knossos's "rethink-fail" shape: a long valid history hiding a 4-op
+ * violation: two writes, then reads that see them in both orders. */
+static const char *hidden_violation(void)
+{
+    static char text[16384];
+    char *p = text;
+    for (int i = 0; i < 40; i++)
+        p += sprintf(p, "%d invoke write %d\n%d ok write %d\n"
+                        "%d invoke read null\n%d ok read %d\n",
+                     i % 5, 100 + i, i % 5, 100 + i, 5 + i % 5, 5 + i % 5,
+                     100 + i);
+    p += sprintf(p, "0 invoke write 1\n0 ok write 1\n"
+                    "1 invoke write 2\n1 ok write 2\n"
+                    "2 invoke read null\n2 ok read 1\n");
+    for (int i = 0; i < 20; i++)
+        p += sprintf(p, "3 invoke read null\n3 ok read 1\n");
+    return text;
+}
+
+static void test_counterexample_and_shrink(void **state)
+{
+    (void)state;
+    history *h = parse(hidden_violation());
+    lin_options opt;
+    lin_options_init(&opt);
+    opt.model = "register";
+    opt.shrink = true;
+    opt.threads = 1;
+    lin_result *r = NULL;
+    fl_error err = {0};
+    assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
+    assert_int_equal(lin_result_verdict(r), LIN_INVALID);
+    json_t *res = lin_result_to_json(r, h);
+    json_t *ce = json_object_get(res, "counterexample");
+    assert_non_null(ce);
+    /* the search gets stuck at the first read of 1 after write 2 completed */
+    json_t *op = json_object_get(ce, "op");
+    assert_string_equal(json_string_value(json_object_get(op, "f")), "read");
+    assert_int_equal(json_integer_value(json_object_get(op, "output")), 1);
+    assert_int_equal(json_integer_value(json_object_get(op, "process")), 2);
+    json_t *states = json_object_get(ce, "states");
+    assert_int_equal(json_array_size(states), 1);
+    assert_int_equal(json_integer_value(json_array_get(states, 0)), 2);
+    assert_true(json_integer_value(json_object_get(ce, "prefix_length")) >= 81);
+    /* Shrunk to its core: the read of 1 alone (1 was written, but by an op
+     * that shrinking removed, and a read of a value never written is
+     * already a violation). Two events: invoke and ok. */
+    json_t *events = json_object_get(json_object_get(ce, "shrunk"), "events");
+    assert_int_equal(json_array_size(events), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(events, 1),
+                                                        "value")), 1);
+    assert_true(json_is_true(json_object_get(json_object_get(ce, "shrunk"), "minimal")));
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_int_equal(lin_result_explain(r, h, out), FL_OK);
+    fclose(out);
+    assert_non_null(strstr(text, "cannot take effect"));
+    assert_non_null(strstr(text, "Shrunk to 2 events"));
+    free(text);
+    json_decref(res);
+    lin_result_free(r);
+    history_free(h);
+}
+
+/* Shrinking any invalid random history gives one that is still invalid and
+ * from which no single operation can be removed. */
+static void test_shrink_is_one_minimal(void **state)
+{
+    (void)state;
+    int shrunk = 0;
+    json_t *zero = json_integer(0);
+    for (int seed = 2; seed <= 400 && shrunk < 40; seed += 2) {
+        gen g;
+        generate(&g, (uint64_t)seed, MAX_GEN_OPS);
+        mutate(&g);
+        history *h = gen_history(&g);
+        lin_options opt;
+        lin_options_init(&opt);
+        opt.model = "cas-register";
+        opt.initial = zero;
+        opt.threads = 1;
+        history *small = NULL;
+        bool minimal = false;
+        fl_error err = {0};
+        int rc = shrink_history(h, &opt, &small, &minimal, &err);
+        if (rc == FL_EUSAGE) { /* valid: nothing to shrink */
+            history_free(h);
+            continue;
+        }
+        assert_int_equal(rc, FL_OK);
+        assert_true(minimal);
+        lin_result *r = NULL;
+        assert_int_equal(lin_check(small, &opt, &r, &err), FL_OK);
+        assert_int_equal(lin_result_verdict(r), LIN_INVALID);
+        lin_result_free(r);
+        /* drop each invocation in turn: each must make it linearizable */
+        size_t n = history_len(small);
+        const history_event *ev = history_events(small);
+        for (size_t i = 0; i < n; i++) {
+            if (ev[i].type != HISTORY_INVOKE)
+                continue;
+            bool keep[2 * MAX_GEN_OPS + 2];
+            for (size_t j = 0; j < n; j++)
+                keep[j] = j != i && ev[j].type == HISTORY_INVOKE;
+            history *less = NULL;
+            assert_int_equal(history_subset(small, keep, &less, &err), FL_OK);
+            assert_int_equal(lin_check(less, &opt, &r, &err), FL_OK);
+            assert_int_not_equal(lin_result_verdict(r), LIN_INVALID);
+            lin_result_free(r);
+            history_free(less);
+        }
+        shrunk++;
+        history_free(small);
+        history_free(h);
+    }
+    json_decref(zero);
+    assert_true(shrunk >= 10);
+}
+
+/* ---- budgets ---------------------------------------------------------------------- */
+
+/* Many concurrent appends with no read between them: every order is a
+ * different string, so the search space is factorial. A put that never
+ * completes could reset the string at any point, which keeps the lookahead
+ * from cutting the search short. */
+static history *hard_history(void)
+{
+    char *text = malloc(1 << 16), *p = text;
+    p += sprintf(p, "30 invoke put \"zz\" @k\n");
+    for (int i = 0; i < 12; i++)
+        p += sprintf(p, "%d invoke append \"%c\" @k\n", i, 'a' + i);
+    for (int i = 0; i < 12; i++)
+        p += sprintf(p, "%d ok append \"%c\" @k\n", i, 'a' + i);
+    p += sprintf(p, "20 invoke get null @k\n20 ok get \"impossible\" @k\n");
+    history *h = parse(text);
+    free(text);
+    return h;
+}
+
+static void test_budgets_give_unknown(void **state)
+{
+    (void)state;
+    history *h = hard_history();
+    lin_options opt;
+    lin_options_init(&opt);
+    opt.model = "kv-append";
+    opt.threads = 1;
+    opt.memory_limit_mb = 4;
+    lin_result *r = NULL;
+    fl_error err = {0};
+    assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
+    assert_int_equal(lin_result_verdict(r), LIN_UNKNOWN);
+    json_t *res = lin_result_to_json(r, h);
+    json_t *k = json_object_get(json_object_get(res, "per_key"), "k");
+    assert_string_equal(json_string_value(json_object_get(k, "valid")), "unknown");
+    assert_non_null(strstr(json_string_value(json_object_get(k, "reason")),
+                           "memory limit"));
+    json_decref(res);
+    lin_result_free(r);
+
+    opt.memory_limit_mb = 0;
+    opt.time_limit_s = 0.05;
+    assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
+    assert_int_equal(lin_result_verdict(r), LIN_UNKNOWN);
+    res = lin_result_to_json(r, h);
+    k = json_object_get(json_object_get(res, "per_key"), "k");
+    assert_non_null(strstr(json_string_value(json_object_get(k, "reason")),
+                           "time limit"));
+    json_decref(res);
+    lin_result_free(r);
+    history_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_register),
+        cmocka_unit_test(test_cas_register),
+        cmocka_unit_test(test_info_semantics),
+        cmocka_unit_test(test_nil_reads_unknown),
+        cmocka_unit_test(test_mutex),
+        cmocka_unit_test(test_set),
+        cmocka_unit_test(test_fifo_queue),
+        cmocka_unit_test(test_counter),
+        cmocka_unit_test(test_kv_append),
+        cmocka_unit_test(test_corpus_verdicts),
+        cmocka_unit_test(test_random_against_brute_force),
+        cmocka_unit_test(test_kv_random_against_brute_force),
+        cmocka_unit_test(test_counterexample_and_shrink),
+        cmocka_unit_test(test_shrink_is_one_minimal),
+        cmocka_unit_test(test_budgets_give_unknown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
