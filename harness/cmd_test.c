@@ -38,6 +38,7 @@ typedef struct test_args {
     const char *workload, *nemesis, *test_name, *bug, *raftkv, *results;
     double nemesis_interval, time_limit, rate;
     int concurrency;
+    int keys;               /* active keys; 0: the workload's default */
     uint64_t seed;
     bool seed_given;
     bool keep_cluster;
@@ -69,6 +70,8 @@ static int usage(FILE *out, int code)
         "  --nemesis-interval S  seconds between fault changes (default 5)\n"
         "  --time-limit S        seconds of client operations (default 60)\n"
         "  --concurrency N       client threads (default 10)\n"
+        "  --keys N              keys in use at a time (default: one per\n"
+        "                        three client threads)\n"
         "  --rate R              operations per second, all clients (default\n"
         "                        100; 0 = as fast as possible)\n"
         "  --seed S              replay a run's choices (default: from time)\n"
@@ -107,6 +110,7 @@ static int parse_args(int argc, char **argv, test_args *a)
         {"concurrency", 1, 0, 'c'}, {"rate", 1, 0, 'r'}, {"seed", 1, 0, 's'},
         {"test-name", 1, 0, 'N'}, {"bug", 1, 0, 'b'}, {"raftkv", 1, 0, 'R'},
         {"results", 1, 0, 'o'}, {"keep-cluster", 0, 0, 'C'},
+        {"keys", 1, 0, 'y'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0},
     };
     double x;
@@ -133,6 +137,7 @@ static int parse_args(int argc, char **argv, test_args *a)
         case 'R': a->raftkv = optarg; break;
         case 'o': a->results = optarg; break;
         case 'C': a->keep_cluster = true; break;
+        case 'y': rc = parse_num("--keys", optarg, 1, 10000, &x); a->keys = (int)x; break;
         case 'h': return -1;
         default: return FL_EUSAGE;
         }
@@ -300,13 +305,14 @@ static json_t *test_json(const test_args *a, const char *raftkv,
         json_array_append_new(ns, json_pack("{s:s,s:s}", "name",
                               nodes->nodes[i].name, "address",
                               nodes->nodes[i].address));
-    return json_pack("{s:s,s:s,s:s,s:s*,s:f,s:f,s:i,s:f,s:I,s:s,s:s*,s:s*,"
+    return json_pack("{s:s,s:s,s:s,s:s*,s:f,s:f,s:i,s:f,s:i,s:I,s:s,s:s*,s:s*,"
                      "s:s*,s:i,s:o,s:s}",
                      "name", a->test_name, "target", "raftkv",
                      "workload", a->workload, "nemesis", a->nemesis,
                      "nemesis_interval", a->nemesis_interval,
                      "time_limit", a->time_limit,
                      "concurrency", a->concurrency, "rate", a->rate,
+                     "keys", a->keys,
                      "seed", (json_int_t)a->seed, "raftkv", raftkv,
                      "bug", a->bug, "nodes_file", a->nodes_file,
                      "ssh_user", a->ssh_user, "ssh_port", a->ssh_port,
@@ -373,7 +379,7 @@ static int run_timeline(const test_args *a, target *t, remote *r,
     wl_register_options wo;
     wl_register_options_init(&wo);
     wo.seed = a->seed;
-    wo.active_keys = wl_register_keys_for(a->concurrency);
+    wo.active_keys = a->keys > 0 ? a->keys : wl_register_keys_for(a->concurrency);
     if (snprintf(path, sizeof path, "%s/history.jsonl", dir) >= (int)sizeof path)
         return fl_error_set(err, FL_EUSAGE, "results path too long");
     int rc = wl_register_new(&wo, &gen, err);
