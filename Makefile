@@ -63,14 +63,14 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/libfaultline.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/faultline: $(BUILD)/obj/harness/main.o $(BUILD)/libfaultline.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libraftkv.a: $(RAFT_OBJS)
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/raftkv: $(BUILD)/obj/targets/raftkv/main.o $(BUILD)/libraftkv.a $(BUILD)/libfaultline.a
 	$(CC) $(CFLAGS) -o $@ $^ $(RAFT_LDLIBS) $(LDLIBS)
@@ -81,14 +81,14 @@ $(BUILD)/asan/%.o: %.c
 	$(CC) $(BASE_FLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(BUILD)/asan/libfaultline.a: $(ASAN_LIB_OBJS)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/asan/faultline: $(BUILD)/asan/harness/main.o $(BUILD)/asan/libfaultline.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/asan/libraftkv.a: $(ASAN_RAFT_OBJS)
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/asan/raftkv: $(BUILD)/asan/targets/raftkv/main.o $(BUILD)/asan/libraftkv.a $(BUILD)/asan/libfaultline.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(RAFT_LDLIBS) $(LDLIBS)

@@ -575,6 +575,12 @@ static int open_state(server *s, fl_error *err)
     rc.heartbeat_ticks = s->cfg.heartbeat_ticks;
     rc.seed = ((uint64_t)getpid() << 20) ^ (uint64_t)time(NULL) ^ s->cfg.id;
     rc.bug_stale_read = (s->cfg.bugs & SERVER_BUG_STALE_READ) != 0;
+    /* The bug is a leader trusting its own leadership: like etcd before
+     * its read fixes, it neither confirms reads with a quorum nor notices
+     * that it lost its quorum, so a partitioned leader serves stale values
+     * until it hears of a newer term. */
+    if (rc.bug_stale_read)
+        rc.check_quorum = false;
     rc.bug_volatile_vote = (s->cfg.bugs & SERVER_BUG_VOLATILE_VOTE) != 0;
     if ((e = raft_new(&rc, &rs, &s->raft, err)))
         return e;
