@@ -5,22 +5,124 @@
  * the result 1-minimal.
  */
 #include "checkers/shrink.h"
+#include "checkers/lin_model.h"
 #include "checkers/wgl.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * A smaller history is only a better explanation if it is the same kind of
+ * violation. Left to itself, ddmin reduces "read 1 after write 2 completed"
+ * to a lone "read 1": invalid, minimal, and useless, because it blames a
+ * missing write rather than an ordering. So for models that can say which
+ * values an op writes and observes, a candidate must stay closed: every
+ * value an op observes is the initial value or written by a kept op —
+ * provided the whole history was closed to begin with.
+ */
+typedef struct closure {
+    bool enforce;
+    const lin_model *model;
+    lin_op *op_at;       /* by event position; valid where has_op */
+    bool *has_op;
+    uint64_t initial;
+    uint64_t *written;   /* scratch */
+} closure;
 
 typedef struct trial {
     const history *h;
     lin_options opt;
     int64_t deadline_ns;
     bool *keep;
+    closure c;
 } trial;
+
+typedef struct observed_check {
+    const uint64_t *written;
+    size_t n;
+    uint64_t initial;
+    bool ok;
+} observed_check;
+
+static void check_observed(void *arg, uint64_t v)
+{
+    observed_check *oc = arg;
+    if (v == oc->initial)
+        return;
+    for (size_t i = 0; i < oc->n; i++)
+        if (oc->written[i] == v)
+            return;
+    oc->ok = false;
+}
+
+static bool closed(const closure *c, const size_t *ops, size_t n)
+{
+    if (!c->enforce)
+        return true;
+    size_t nw = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!c->has_op[ops[i]])
+            continue;
+        uint64_t w = c->model->written(&c->op_at[ops[i]]);
+        if (w != LIN_NO_STATE)
+            c->written[nw++] = w;
+    }
+    observed_check oc = {c->written, nw, c->initial, true};
+    for (size_t i = 0; i < n && oc.ok; i++)
+        if (c->has_op[ops[i]])
+            c->model->observed(&c->op_at[ops[i]], check_observed, &oc);
+    return oc.ok;
+}
+
+/* Prepare every operation once, in a context of its own. Failing that, or
+ * for a model without the hooks, the closure is simply not enforced. */
+static void closure_init(closure *c, const history *h, const lin_options *opt,
+                         lin_ctx *ctx)
+{
+    const lin_model *m = lin_model_find(opt->model ? opt->model : "");
+    size_t len = history_len(h);
+    memset(c, 0, sizeof *c);
+    if (m == NULL || m->written == NULL || m->observed == NULL || ctx == NULL)
+        return;
+    c->model = m;
+    c->op_at = calloc(len + 1, sizeof *c->op_at);
+    c->has_op = calloc(len + 1, sizeof *c->has_op);
+    c->written = calloc(len + 1, sizeof *c->written);
+    fl_error err;
+    if (!c->op_at || !c->has_op || !c->written ||
+        m->init(ctx, opt->initial, &c->initial, &err) != FL_OK)
+        return;
+    const history_event *ev = history_events(h);
+    for (size_t i = 0; i < len; i++) {
+        if (ev[i].process == HISTORY_NEMESIS || ev[i].type != HISTORY_INVOKE)
+            continue;
+        const history_event *done = ev[i].pair != HISTORY_NONE ? &ev[ev[i].pair] : NULL;
+        bool ok = done != NULL && done->type == HISTORY_OK;
+        if (m->prepare(ctx, history_name(h, ev[i].f),
+                       ev[i].key != HISTORY_NONE ? history_value(h, ev[i].key) : NULL,
+                       history_value(h, ev[i].value),
+                       ok ? history_value(h, done->value) : NULL, &c->op_at[i],
+                       &err) != FL_OK)
+            return;
+        c->op_at[i].known = ok;
+        c->has_op[i] = true;
+    }
+    c->enforce = true;
+}
+
+static void closure_free(closure *c)
+{
+    free(c->op_at);
+    free(c->has_op);
+    free(c->written);
+}
 
 /* 1 if the history restricted to ops[0..n) is invalid, 0 if not (or
  * unknown), -1 on error or when the shrink's time is up. */
 static int still_invalid(trial *t, const size_t *ops, size_t n, fl_error *err)
 {
+    if (!closed(&t->c, ops, n))
+        return 0;
     if (t->deadline_ns > 0) {
         int64_t left = t->deadline_ns - wgl_now_ns();
         if (left <= 0)
@@ -95,6 +197,7 @@ int shrink_history(const history *h, const lin_options *opt, history **out,
     t.opt.threads = 1;
     if (opt->time_limit_s > 0)
         t.deadline_ns = wgl_now_ns() + (int64_t)(opt->time_limit_s * 1e9);
+    lin_ctx *ctx = lin_ctx_new(NULL);
     size_t *ops = calloc(len + 1, sizeof *ops);
     size_t *scratch = malloc((len + 1) * sizeof *scratch);
     t.keep = calloc(len + 1, sizeof *t.keep);
@@ -107,6 +210,8 @@ int shrink_history(const history *h, const lin_options *opt, history **out,
         if (ev[i].process != HISTORY_NEMESIS && ev[i].type == HISTORY_INVOKE &&
             (ev[i].pair == HISTORY_NONE || ev[ev[i].pair].type != HISTORY_FAIL))
             ops[n++] = i;
+    closure_init(&t.c, h, opt, ctx);
+    t.c.enforce = t.c.enforce && closed(&t.c, ops, n);
     int got = still_invalid(&t, ops, n, err);
     if (got != 1) {
         if (got == 0)
@@ -124,6 +229,8 @@ int shrink_history(const history *h, const lin_options *opt, history **out,
         t.keep[ops[i]] = true;
     rc = history_subset(h, t.keep, out, err);
 done:
+    closure_free(&t.c);
+    lin_ctx_free(ctx);
     free(ops);
     free(scratch);
     free(t.keep);
