@@ -1,8 +1,9 @@
 /*
  * bench_raftkv: throughput and latency of a 3-node raftkv cluster on
  * loopback (127.0.0.11-13), and of etcd in the same shape when `etcd` is
- * installed. BENCH_THREADS client threads (default 8) each keep one HTTP
- * connection to the leader and issue, for BENCH_SECONDS (default 5), a 50/50
+ * installed, at each client concurrency in BENCH_THREADS (a list, default
+ * 1,8,32). Each client thread keeps one HTTP connection to the leader and
+ * issues, for BENCH_SECONDS (default 4), a 50/50
  * mix of writes and linearizable reads over 100 keys. Prints ops/s and
  * p50/p99 latency per kind, and the raftkv/etcd throughput ratio.
  * RAFTKV names the binary (default build/raftkv).
@@ -14,6 +15,7 @@
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -318,30 +320,53 @@ static bool have_etcd(void)
     return system("command -v etcd >/dev/null 2>&1") == 0;
 }
 
+/* One concurrency: raftkv, then etcd, each on fresh data directories. */
+static int bench_at(const char *dir, int port, int threads, double secs)
+{
+    char sub[256];
+    snprintf(sub, sizeof sub, "%s/c%d", dir, threads);
+    if (mkdir(sub, 0755) != 0)
+        return 1;
+    printf("== 3-node cluster on loopback, %d client thread%s, %.0f s, 50%% "
+           "writes / 50%% linearizable reads, 100 keys\n", threads,
+           threads == 1 ? "" : "s", secs);
+    double r = bench_raftkv(sub, port, threads, secs);
+    if (have_etcd()) {
+        double e = bench_etcd(sub, port + 1, threads, secs);
+        if (r > 0 && e > 0)
+            printf("raftkv/etcd throughput ratio at %d threads: %.2f\n",
+                   threads, r / e);
+    } else {
+        printf("etcd: skipped (no `etcd` in PATH; Debian package etcd-server)\n");
+    }
+    return r > 0 ? 0 : 1;
+}
+
 int main(void)
 {
-    int threads = getenv("BENCH_THREADS") ? atoi(getenv("BENCH_THREADS")) : 8;
-    double secs = getenv("BENCH_SECONDS") ? atof(getenv("BENCH_SECONDS")) : 5;
+    /* BENCH_THREADS: a comma-separated list of client concurrencies */
+    const char *list = getenv("BENCH_THREADS") ? getenv("BENCH_THREADS") : "1,8,32";
+    double secs = getenv("BENCH_SECONDS") ? atof(getenv("BENCH_SECONDS")) : 4;
     char dir[] = "/tmp/bench_raftkv_XXXXXX", cmd[64];
-    if (threads < 1 || secs <= 0 || !mkdtemp(dir)) {
-        fprintf(stderr, "bench_raftkv: bad BENCH_THREADS/BENCH_SECONDS or no tmp dir\n");
+    if (secs <= 0 || !mkdtemp(dir)) {
+        fprintf(stderr, "bench_raftkv: bad BENCH_SECONDS or no tmp dir\n");
         return 1;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    int port = 20000 + (int)(getpid() % 20000);
-    printf("== 3-node cluster on loopback, %d client threads, %.0f s, 50%% "
-           "writes / 50%% linearizable reads, 100 keys\n", threads, secs);
-    double r = bench_raftkv(dir, port, threads, secs);
-    if (have_etcd()) {
-        double e = bench_etcd(dir, port + 1, threads, secs);
-        if (r > 0 && e > 0)
-            printf("raftkv/etcd throughput ratio: %.2f\n", r / e);
-    } else {
-        printf("etcd: skipped (no `etcd` in PATH; Debian package etcd-server)\n");
+    int port = 20000 + (int)(getpid() % 20000), rc = 0, round = 0;
+    for (const char *p = list; *p; round++) {
+        int threads = atoi(p);
+        if (threads < 1) {
+            fprintf(stderr, "bench_raftkv: bad BENCH_THREADS \"%s\"\n", list);
+            rc = 1;
+            break;
+        }
+        rc |= bench_at(dir, port + 10 * round, threads, secs);
+        p = strchr(p, ',') ? strchr(p, ',') + 1 : p + strlen(p);
     }
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "bench_raftkv: could not remove %s\n", dir);
     curl_global_cleanup();
-    return r > 0 ? 0 : 1;
+    return rc;
 }
