@@ -55,6 +55,16 @@ const char *lin_json_kind(const json_t *v)
     return "?";
 }
 
+json_t *lin_ids_json(lin_ctx *ctx, uint64_t state)
+{
+    size_t len;
+    const uint32_t *ids = lin_ctx_blob_bytes(ctx, state, &len);
+    json_t *a = json_array();
+    for (size_t i = 0; i < len / sizeof *ids; i++)
+        json_array_append_new(a, json_deep_copy(lin_ctx_value_json(ctx, ids[i])));
+    return a;
+}
+
 /* ---- Context ---------------------------------------------------------------- */
 
 typedef struct value_entry {

@@ -124,5 +124,7 @@ void lin_ctx_charge(lin_ctx *ctx, ptrdiff_t bytes);
 
 /* Helpers shared by models. */
 const char *lin_json_kind(const json_t *v);
+/* A state that is a blob of value ids (a set, a queue) as a JSON array. */
+json_t *lin_ids_json(lin_ctx *ctx, uint64_t state);
 
 #endif

@@ -89,16 +89,6 @@ static bool queue_read_only(const lin_op *op)
     return false;
 }
 
-static json_t *queue_state_json(lin_ctx *ctx, uint64_t state)
-{
-    size_t len;
-    const uint32_t *ids = lin_ctx_blob_bytes(ctx, state, &len);
-    json_t *a = json_array();
-    for (size_t i = 0; i < len / sizeof *ids; i++)
-        json_array_append_new(a, json_deep_copy(lin_ctx_value_json(ctx, ids[i])));
-    return a;
-}
-
 const lin_model lin_model_fifo_queue = {
     .name = "fifo-queue",
     .ops = "enqueue, dequeue",
@@ -106,5 +96,5 @@ const lin_model lin_model_fifo_queue = {
     .prepare = queue_prepare,
     .step = queue_step,
     .read_only = queue_read_only,
-    .state_json = queue_state_json,
+    .state_json = lin_ids_json,
 };

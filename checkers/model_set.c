@@ -109,16 +109,6 @@ static bool set_read_only(const lin_op *op)
     return op->kind == SET_READ;
 }
 
-static json_t *set_state_json(lin_ctx *ctx, uint64_t state)
-{
-    size_t len;
-    const uint32_t *ids = lin_ctx_blob_bytes(ctx, state, &len);
-    json_t *a = json_array();
-    for (size_t i = 0; i < len / sizeof *ids; i++)
-        json_array_append_new(a, json_deep_copy(lin_ctx_value_json(ctx, ids[i])));
-    return a;
-}
-
 const lin_model lin_model_set = {
     .name = "set",
     .ops = "add, read",
@@ -126,5 +116,5 @@ const lin_model lin_model_set = {
     .prepare = set_prepare,
     .step = set_step,
     .read_only = set_read_only,
-    .state_json = set_state_json,
+    .state_json = lin_ids_json,
 };
