@@ -106,16 +106,18 @@ static void count(run *rn, history_type type)
 
 /* Invoke one operation as process ct->process and record both ends. */
 static history_type perform(client_thread *ct, target_client *c,
-                            const char *f, json_t *key, json_t *value)
+                            const char *f, json_t *key, json_t *value,
+                            bool *refused)
 {
     run *rn = ct->run;
     target_op op = {.f = f, .key = key, .value = value};
-    target_result res;
+    target_result res = {0};
     record(rn, ct->process, HISTORY_INVOKE, f, key, value, NULL);
     target_client_invoke(c, &op, &res);
     record(rn, ct->process, res.type, f, key,
            res.type == HISTORY_OK ? res.value : value, res.error);
     history_type type = res.type;
+    *refused = res.refused;
     target_result_clear(&res);
     count(rn, type);
     if (type == HISTORY_INFO)
@@ -158,13 +160,14 @@ static void *client_main(void *arg)
         json_t *key = json_integer(op.key);
         json_t *value = wl_op_invoke_value(&op);
         history_type type = HISTORY_FAIL;
+        bool refused = false;
         if (key && value)
-            type = perform(ct, c, wl_f_name(op.f), key, value);
+            type = perform(ct, c, wl_f_name(op.f), key, value, &refused);
         json_decref(key);
         json_decref(value);
         /* A node without a leader fails requests in microseconds; retrying
          * at once would fill the history with identical failures. */
-        if (type != HISTORY_OK)
+        if (type != HISTORY_OK && !refused)
             nap(rn, FAIL_BACKOFF_S);
     }
     target_client_close(c);
@@ -191,7 +194,9 @@ static void *final_main(void *arg)
             if (target_client_open(rn->t, (ct->index + (size_t)a) % n, &c,
                                    &e) != FL_OK)
                 break;
-            done = perform(ct, c, "read", key, json_null()) == HISTORY_OK;
+            bool refused;
+            done = perform(ct, c, "read", key, json_null(), &refused) ==
+                   HISTORY_OK;
             if (!done)
                 sleep_s(0.3);
         }

@@ -43,6 +43,9 @@ typedef struct target_result {
     history_type type;
     json_t *value;
     json_t *error;
+    bool refused;   /* a fail that is the database's own answer (a cas
+                       whose expectation did not hold), not an outage: the
+                       client need not pause before its next op */
 } target_result;
 
 void target_result_clear(target_result *r);

@@ -116,7 +116,10 @@ void raftkv_classify(const char *f, const json_t *written,
         }
         set_error(out, HISTORY_FAIL, "not found", a->status);
         return;
-    case 412: set_error(out, HISTORY_FAIL, "precondition failed", a->status); return;
+    case 412:
+        set_error(out, HISTORY_FAIL, "precondition failed", a->status);
+        out->refused = true;
+        return;
     case 421: set_error(out, HISTORY_FAIL, "not leader", a->status); return;
     case 503: set_error(out, HISTORY_FAIL, "no leader", a->status); return;
     case 504:
