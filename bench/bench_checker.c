@@ -28,7 +28,11 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int cmp_double(const void *a, const void *b);
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
 
 /* Check once; returns ms and the verdict. */
 static double time_check(const history *h, const lin_options *opt,
@@ -47,11 +51,6 @@ static double time_check(const history *h, const lin_options *opt,
     return ms;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static const char *verdict_name(lin_verdict v)
 {

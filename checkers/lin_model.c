@@ -40,21 +40,6 @@ const char *const *lin_model_list(void)
     return names;
 }
 
-const char *lin_json_kind(const json_t *v)
-{
-    switch (v ? json_typeof(v) : JSON_NULL) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a real number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "?";
-}
-
 json_t *lin_ids_json(lin_ctx *ctx, uint64_t state)
 {
     size_t len;

@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "harness/fl_error.h"
+#include "harness/history.h"
 
 typedef struct lin_ctx lin_ctx;
 
@@ -123,7 +124,6 @@ uint64_t *lin_ctx_params(lin_ctx *ctx);
 void lin_ctx_charge(lin_ctx *ctx, ptrdiff_t bytes);
 
 /* Helpers shared by models. */
-const char *lin_json_kind(const json_t *v);
 /* A state that is a blob of value ids (a set, a queue) as a JSON array. */
 json_t *lin_ids_json(lin_ctx *ctx, uint64_t state);
 

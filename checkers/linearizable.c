@@ -488,8 +488,6 @@ int lin_check(const history *h, const lin_options *opt, lin_result **out,
     int rc = run_pool(&j, opt->threads) != 0
                  ? fl_error_set(err, FL_ENOMEM, "out of memory")
                  : first_error(r, err);
-    /* a key cancelled by another's violation got a verdict it never
-     * reached: say unknown for it, invalid overall */
     if (rc != FL_OK) {
         lin_result_free(r);
         return rc;

@@ -19,7 +19,7 @@ static int counter_init(lin_ctx *ctx, const json_t *initial, uint64_t *state,
     if (!json_is_integer(initial))
         return fl_error_set(err, FL_EUSAGE,
                             "--initial: the counter model takes an integer, "
-                            "got %s", lin_json_kind(initial));
+                            "got %s", history_json_kind(initial));
     *state = (uint64_t)json_integer_value(initial);
     return FL_OK;
 }
@@ -33,7 +33,7 @@ static int counter_prepare(lin_ctx *ctx, const char *f, const json_t *key,
         if (!json_is_integer(in))
             return fl_error_set(err, FL_EDATA,
                                 "field \"value\": add needs an integer, got %s",
-                                lin_json_kind(in));
+                                history_json_kind(in));
         op->kind = COUNTER_ADD;
         op->known = out != NULL;
         op->arg = (uint64_t)json_integer_value(in);
@@ -47,7 +47,7 @@ static int counter_prepare(lin_ctx *ctx, const char *f, const json_t *key,
         if (!json_is_integer(out))
             return fl_error_set(err, FL_EDATA,
                                 "field \"value\": a counter read returns an "
-                                "integer, got %s", lin_json_kind(out));
+                                "integer, got %s", history_json_kind(out));
         op->out = (uint64_t)json_integer_value(out);
         return FL_OK;
     }

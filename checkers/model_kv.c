@@ -38,7 +38,7 @@ static int kv_init(lin_ctx *ctx, const json_t *initial, uint64_t *state,
         return fl_error_set(err, FL_EUSAGE,
                             "--initial: the kv-append model takes a string "
                             "(each key's initial value), got %s",
-                            lin_json_kind(initial));
+                            history_json_kind(initial));
     }
     INITIAL_STRING(ctx) = intern_string(ctx, initial);
     json_decref(empty);
@@ -54,7 +54,7 @@ static int string_field(lin_ctx *ctx, const char *f, const json_t *v,
     if (!json_is_string(v))
         return fl_error_set(err, FL_EDATA,
                             "field \"value\": %s takes and returns a string, "
-                            "got %s", f, lin_json_kind(v));
+                            "got %s", f, history_json_kind(v));
     *id = intern_string(ctx, v);
     return *id == LIN_NO_STATE ? fl_error_set(err, FL_ENOMEM, "out of memory")
                                : FL_OK;

@@ -22,7 +22,7 @@ static int mutex_init(lin_ctx *ctx, const json_t *initial, uint64_t *state,
     }
     return fl_error_set(err, FL_EUSAGE,
                         "--initial: the mutex model takes true (held) or "
-                        "false (free), got %s", lin_json_kind(initial));
+                        "false (free), got %s", history_json_kind(initial));
 }
 
 static int mutex_prepare(lin_ctx *ctx, const char *f, const json_t *key,

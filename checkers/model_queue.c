@@ -16,7 +16,7 @@ static int queue_init(lin_ctx *ctx, const json_t *initial, uint64_t *state,
     if (initial != NULL && !json_is_null(initial) && !json_is_array(initial))
         return fl_error_set(err, FL_EUSAGE,
                             "--initial: the fifo-queue model takes an array "
-                            "(oldest first), got %s", lin_json_kind(initial));
+                            "(oldest first), got %s", history_json_kind(initial));
     size_t n = json_array_size(initial);
     uint32_t *ids = lin_ctx_scratch(ctx, (n + 1) * sizeof *ids);
     if (ids == NULL)

@@ -68,7 +68,7 @@ static int cas_prepare(lin_ctx *ctx, const char *f, const json_t *key,
     if (!json_is_array(in) || json_array_size(in) != 2)
         return fl_error_set(err, FL_EDATA,
                             "field \"value\": a cas needs [old, new], got %s",
-                            lin_json_kind(in));
+                            history_json_kind(in));
     op->kind = REG_CAS;
     op->known = out != NULL;
     if ((rc = intern(ctx, json_array_get(in, 0), &op->arg, err)) != FL_OK)

@@ -45,7 +45,7 @@ static int set_init(lin_ctx *ctx, const json_t *initial, uint64_t *state,
     if (initial != NULL && !json_is_null(initial) && !json_is_array(initial))
         return fl_error_set(err, FL_EUSAGE,
                             "--initial: the set model takes an array, got %s",
-                            lin_json_kind(initial));
+                            history_json_kind(initial));
     json_t *empty = json_array();
     int rc = intern_set(ctx, initial && json_is_array(initial) ? initial : empty,
                         state, err);
@@ -75,7 +75,7 @@ static int set_prepare(lin_ctx *ctx, const char *f, const json_t *key,
     if (!json_is_array(out))
         return fl_error_set(err, FL_EDATA,
                             "field \"value\": a set read returns an array, "
-                            "got %s", lin_json_kind(out));
+                            "got %s", history_json_kind(out));
     return intern_set(ctx, out, &op->out, err);
 }
 

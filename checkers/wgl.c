@@ -417,20 +417,29 @@ typedef enum step_outcome { STEP_ON, STEP_VALID, STEP_INVALID, STEP_STOP } step_
  * before it. If the model says none of their orders can produce the value it
  * read, this configuration fails, however long the search would take to
  * find that out by enumerating those orders.
+ *
+ * It runs after every step, so it gives up (saying "viable") after passing
+ * a few completions that are not reads: in a history of long runs of
+ * writes the walk would otherwise cross the rest of the list each time.
  */
+#define LOOKAHEAD_MAX_SKIPPED 16
+
 static bool viable(search *s, uint64_t state, int32_t *must_entry)
 {
     if (s->model->viable == NULL)
         return true;
-    size_t n = 0;
+    size_t n = 0, skipped = 0;
     for (int32_t e = s->next[0]; e != 0; e = s->next[e]) {
         const lin_op *o = &s->ops[s->entry_op[e]].op;
         if (s->match[e] >= 0) {
             s->window[n++] = o;
             continue;
         }
-        if (!o->known || !s->model->read_only(o))
+        if (!o->known || !s->model->read_only(o)) {
+            if (++skipped > LOOKAHEAD_MAX_SKIPPED)
+                return true;
             continue;
+        }
         *must_entry = e;
         return s->model->viable(s->ctx, state, o, s->window, n);
     }

@@ -9,7 +9,16 @@
 #ifndef FL_CLI_H
 #define FL_CLI_H
 
+#include "harness/history.h"
+
 #define CLI_EXIT_CANNOT_RUN 3
+
+/* Shared by the commands that read a history: the format from the
+ * extension, `keys` for EDN's [k v] tuples; and the reader's warnings
+ * (a dropped cut-off last line) on stderr. */
+int cli_read_history(const char *path, history_edn_keys keys, history **out,
+                     fl_error *err);
+void cli_print_warnings(const history *h);
 
 int cmd_history(int argc, char **argv);
 int cmd_check(int argc, char **argv);

@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static int usage(FILE *out, int code)
 {
@@ -155,27 +154,6 @@ static int parse_args(int argc, char **argv, check_args *a)
     return FL_OK;
 }
 
-static int read_history(const check_args *a, history **h, fl_error *err)
-{
-    history_format fmt = history_format_of_path(a->path);
-    if (fmt != HISTORY_FORMAT_EDN)
-        return history_read_file(a->path, fmt, h, err);
-    FILE *f = fopen(a->path, "r");
-    if (f == NULL)
-        return fl_error_set(err, FL_ENOINPUT, "%s: cannot open", a->path);
-    int rc = history_read_edn(f, a->path, a->keys, h, err);
-    fclose(f);
-    return rc;
-}
-
-static double ms_since(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
-           (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 static int judge(const check_args *a, history *h)
 {
     fl_error err = {0};
@@ -208,16 +186,11 @@ int cmd_check(int argc, char **argv)
     }
     fl_error err = {0};
     history *h = NULL;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    rc = read_history(&a, &h, &err);
+    rc = cli_read_history(a.path, a.keys, &h, &err);
     if (rc != FL_OK) {
         fprintf(stderr, "faultline check: %s\n", err.msg);
     } else {
-        for (size_t i = 0; i < history_warning_count(h); i++)
-            fprintf(stderr, "faultline: warning: %s\n", history_warning(h, i));
-        if (getenv("FAULTLINE_TIMING"))
-            fprintf(stderr, "faultline check: read in %.1f ms\n", ms_since(&t0));
+        cli_print_warnings(h);
         rc = judge(&a, h);
     }
     history_free(h);

@@ -5,6 +5,7 @@
 #include "harness/cli.h"
 #include "harness/history.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,21 +33,22 @@ static int report(const fl_error *err)
     return err->code;
 }
 
-static int read_any(const char *path, history_edn_keys keys, history **out,
-                    fl_error *err)
+int cli_read_history(const char *path, history_edn_keys keys, history **out,
+                     fl_error *err)
 {
     history_format fmt = history_format_of_path(path);
     if (fmt != HISTORY_FORMAT_EDN)
         return history_read_file(path, fmt, out, err);
     FILE *f = fopen(path, "r");
     if (f == NULL)
-        return fl_error_set(err, FL_ENOINPUT, "%s: cannot open", path);
+        return fl_error_set(err, FL_ENOINPUT, "%s: cannot open: %s", path,
+                            strerror(errno));
     int rc = history_read_edn(f, path, keys, out, err);
     fclose(f);
     return rc;
 }
 
-static void print_warnings(const history *h)
+void cli_print_warnings(const history *h)
 {
     for (size_t i = 0; i < history_warning_count(h); i++)
         fprintf(stderr, "faultline: warning: %s\n", history_warning(h, i));
@@ -86,9 +88,9 @@ static int convert(int argc, char **argv)
         return FL_EUSAGE;
     }
     history *h = NULL;
-    if (read_any(in, keys, &h, &err) != FL_OK)
+    if (cli_read_history(in, keys, &h, &err) != FL_OK)
         return report(&err);
-    print_warnings(h);
+    cli_print_warnings(h);
     int rc = history_write_file(h, out, HISTORY_FORMAT_UNKNOWN, &err);
     history_free(h);
     return rc == FL_OK ? 0 : report(&err);
@@ -219,7 +221,7 @@ static int stats(int argc, char **argv)
     history *h = NULL;
     if (history_read_file(argv[optind], HISTORY_FORMAT_UNKNOWN, &h, &err) != FL_OK)
         return report(&err);
-    print_warnings(h);
+    cli_print_warnings(h);
     json_t *s = stats_json(h);
     if (as_json) {
         json_dumpf(s, stdout, JSON_INDENT(2));

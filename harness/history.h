@@ -185,6 +185,9 @@ int history_read_edn(FILE *in, const char *name, history_edn_keys keys,
 int history_read_file(const char *path, history_format fmt, history **out,
                       fl_error *err);
 
+/* "an integer", "a string", ...: a JSON value's kind, for error messages. */
+const char *history_json_kind(const json_t *v);
+
 /* One event as a JSON object (new reference), as written to JSONL. */
 json_t *history_event_to_json(const history *h, const history_event *e);
 

@@ -15,9 +15,9 @@
 
 /* ---- Reading -------------------------------------------------------------- */
 
-static const char *json_kind(const json_t *v)
+const char *history_json_kind(const json_t *v)
 {
-    switch (json_typeof(v)) {
+    switch (v ? json_typeof(v) : JSON_NULL) {
     case JSON_OBJECT: return "an object";
     case JSON_ARRAY: return "an array";
     case JSON_STRING: return "a string";
@@ -40,7 +40,7 @@ static int int_field(const json_t *o, const char *name, int64_t *out,
     if (!json_is_integer(v))
         return fl_error_set(err, FL_EDATA,
                             "field \"%s\": expected an integer, got %s", name,
-                            json_kind(v));
+                            history_json_kind(v));
     *out = json_integer_value(v);
     return FL_OK;
 }
@@ -59,7 +59,7 @@ static int process_field(const json_t *o, int64_t *out, fl_error *err)
                             "field \"process\": expected an integer >= 0 or "
                             "\"nemesis\", got %s",
                             json_is_integer(v) ? "a negative integer"
-                                               : json_kind(v));
+                                               : history_json_kind(v));
     *out = json_integer_value(v);
     return FL_OK;
 }
@@ -72,7 +72,7 @@ static int type_field(const json_t *o, history_type *out, fl_error *err)
     if (!json_is_string(v))
         return fl_error_set(err, FL_EDATA,
                             "field \"type\": expected a string, got %s",
-                            json_kind(v));
+                            history_json_kind(v));
     if (history_type_parse(json_string_value(v), out) != 0)
         return fl_error_set(err, FL_EDATA,
                             "field \"type\": unknown type \"%s\" (expected "
@@ -89,7 +89,7 @@ static int f_field(const json_t *o, const char **out, fl_error *err)
     if (!json_is_string(v))
         return fl_error_set(err, FL_EDATA,
                             "field \"f\": expected a string, got %s",
-                            json_kind(v));
+                            history_json_kind(v));
     *out = json_string_value(v);
     return FL_OK;
 }
@@ -100,7 +100,7 @@ static int append_object(history *h, const json_t *o, fl_error *err)
     if (!json_is_object(o))
         return fl_error_set(err, FL_EDATA,
                             "expected a JSON object per line, got %s",
-                            json_kind(o));
+                            history_json_kind(o));
     history_input in = {
         .index = HISTORY_AUTO_INDEX,
         .time = HISTORY_NO_TIME,
@@ -119,7 +119,7 @@ static int append_object(history *h, const json_t *o, fl_error *err)
         return fl_error_set(err, FL_EDATA,
                             "field \"key\": expected a string or an integer, "
                             "got %s",
-                            json_kind(in.key));
+                            history_json_kind(in.key));
     return history_append_shared(h, &in, err);
 }
 
