@@ -36,7 +36,7 @@ static int cmp_double(const void *a, const void *b)
 
 /* Check once; returns ms and the verdict. */
 static double time_check(const history *h, const lin_options *opt,
-                         lin_verdict *verdict)
+                         checker_verdict *verdict)
 {
     lin_result *r = NULL;
     fl_error err = {0};
@@ -52,9 +52,9 @@ static double time_check(const history *h, const lin_options *opt,
 }
 
 
-static const char *verdict_name(lin_verdict v)
+static const char *verdict_name(checker_verdict v)
 {
-    return v == LIN_VALID ? "valid" : v == LIN_INVALID ? "invalid" : "unknown";
+    return v == CHECKER_VALID ? "valid" : v == CHECKER_INVALID ? "invalid" : "unknown";
 }
 
 /* ---- 1. corpus -------------------------------------------------------------- */
@@ -82,12 +82,12 @@ static void corpus_child(int fd, const corpus_case *c)
         opt.model = c->model;
         opt.threads = c->threads;
         double runs[3];
-        lin_verdict v = LIN_UNKNOWN;
+        checker_verdict v = CHECKER_UNKNOWN;
         for (int i = 0; i < 3; i++)
             runs[i] = time_check(h, &opt, &v);
         qsort(runs, 3, sizeof *runs, cmp_double);
         out[0] = runs[1];
-        out[1] = (v == LIN_VALID) != c->linearizable;
+        out[1] = (v == CHECKER_VALID) != c->linearizable;
         history_free(h);
     }
     ssize_t w = write(fd, out, sizeof out);
@@ -187,7 +187,7 @@ static void bench_corpus(const char *shared)
 typedef struct child_report {
     double gen_ms, check_ms;
     size_t ops;
-    lin_verdict verdict;
+    checker_verdict verdict;
 } child_report;
 
 /* Run fn in a child; print its report with the child's peak RSS. */

@@ -131,15 +131,13 @@ static int run_once(remote *r, int concurrency, double seconds, const char *dir)
     fl_error err = {0};
     target_config tc = {.remote = r};
     target *t = NULL;
-    wl_register *gen = NULL;
+    workload *gen = NULL;
     history_writer *w = NULL;
     char path[512];
     snprintf(path, sizeof path, "%s/history-%d.jsonl", dir, concurrency);
-    wl_register_options wo;
-    wl_register_options_init(&wo);
-    wo.active_keys = wl_register_keys_for(concurrency);
+    workload_options wo = {.concurrency = concurrency};
     if (target_new(&null_target, &tc, &t, &err) != FL_OK ||
-        wl_register_new(&wo, &gen, &err) != FL_OK ||
+        workload_new("register", &wo, &gen, &err) != FL_OK ||
         history_writer_open(path, &w, &err) != FL_OK) {
         fprintf(stderr, "bench_harness: %s\n", err.msg);
         return 1;
@@ -152,7 +150,7 @@ static int run_once(remote *r, int concurrency, double seconds, const char *dir)
     int rc = runner_run(t, r, gen, w, &ro, &stop, &st, &err);
     double elapsed = now_s() - t0;
     history_writer_close(w, &err);
-    wl_register_free(gen);
+    workload_free(gen);
     target_free(t);
     if (rc != FL_OK) {
         fprintf(stderr, "bench_harness: %s\n", err.msg);
@@ -165,7 +163,7 @@ static int run_once(remote *r, int concurrency, double seconds, const char *dir)
     const char *verdict = "unchecked";
     if (history_read_file(path, HISTORY_FORMAT_JSONL, &h, &err) == FL_OK &&
         lin_check(h, &lo, &res, &err) == FL_OK)
-        verdict = lin_result_verdict(res) == LIN_VALID ? "valid" : "NOT VALID";
+        verdict = lin_result_verdict(res) == CHECKER_VALID ? "valid" : "NOT VALID";
     long ops = st.ok + st.fail + st.info;
     printf("  %3d clients: %7ld ops, %6.0f ops/s over the %.0f s client phase "
            "(whole run %.1f s with heal and final reads; %zu events), "

@@ -24,7 +24,7 @@ typedef struct key_check {
     /* results */
     size_t ops;          /* operations searched, after the pre-passes */
     size_t dropped;      /* info/unfinished ops that could not matter */
-    lin_verdict verdict;
+    checker_verdict verdict;
     wgl_stop stop;
     uint64_t explored;
     size_t depth, ok_ops;
@@ -34,7 +34,7 @@ typedef struct key_check {
 } key_check;
 
 struct lin_result {
-    lin_verdict verdict;
+    checker_verdict verdict;
     const lin_model *model;
     size_t ops;
     key_check *keys;
@@ -53,7 +53,7 @@ const char *const *lin_model_names(void)
     return lin_model_list();
 }
 
-lin_verdict lin_result_verdict(const lin_result *r)
+checker_verdict lin_result_verdict(const lin_result *r)
 {
     return r->verdict;
 }
@@ -329,9 +329,9 @@ static void check_key(job *j, key_check *k)
     k->explored = w.explored;
     k->depth = w.depth;
     k->ok_ops = w.ok_ops;
-    if (w.verdict == LIN_INVALID && !j->opt->all_keys)
+    if (w.verdict == CHECKER_INVALID && !j->opt->all_keys)
         atomic_store(&j->invalid_found, true);
-    if (w.verdict == LIN_INVALID && w.stuck != SIZE_MAX)
+    if (w.verdict == CHECKER_INVALID && w.stuck != SIZE_MAX)
         k->counterexample = counterexample_json(
             j->h, j->model, ctx, p.ops, p.pos, p.n, &w,
             k->key == ALL_KEYS ? NULL : history_value(j->h, k->key));
@@ -438,14 +438,14 @@ static void shrink_first_invalid(const history *h, const lin_options *opt,
 
 /* Jepsen's combination: any false makes the whole false, else any unknown
  * makes it unknown. */
-static lin_verdict combine(const lin_result *r)
+static checker_verdict combine(const lin_result *r)
 {
-    lin_verdict v = LIN_VALID;
+    checker_verdict v = CHECKER_VALID;
     for (size_t i = 0; i < r->nkeys; i++) {
-        if (r->keys[i].verdict == LIN_INVALID)
-            return LIN_INVALID;
-        if (r->keys[i].verdict == LIN_UNKNOWN)
-            v = LIN_UNKNOWN;
+        if (r->keys[i].verdict == CHECKER_INVALID)
+            return CHECKER_INVALID;
+        if (r->keys[i].verdict == CHECKER_UNKNOWN)
+            v = CHECKER_UNKNOWN;
     }
     return v;
 }
@@ -494,7 +494,7 @@ int lin_check(const history *h, const lin_options *opt, lin_result **out,
     }
     r->verdict = combine(r);
     r->elapsed_ms = (double)(wgl_now_ns() - start) / 1e6;
-    if (opt->shrink && r->verdict == LIN_INVALID)
+    if (opt->shrink && r->verdict == CHECKER_INVALID)
         shrink_first_invalid(h, opt, r);
     *out = r;
     return FL_OK;
@@ -514,13 +514,6 @@ void lin_result_free(lin_result *r)
 
 /* ---- The result as JSON ------------------------------------------------------------------ */
 
-static json_t *verdict_json(lin_verdict v)
-{
-    return v == LIN_VALID     ? json_true()
-           : v == LIN_INVALID ? json_false()
-                              : json_string("unknown");
-}
-
 static char *key_name(const history *h, uint32_t key)
 {
     if (key == ALL_KEYS)
@@ -533,12 +526,12 @@ static char *key_name(const history *h, uint32_t key)
 static json_t *key_json(const key_check *k)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "valid", verdict_json(k->verdict));
+    json_object_set_new(o, "valid", checker_verdict_json(k->verdict));
     json_object_set_new(o, "ops", json_integer((json_int_t)k->ops));
     if (k->dropped > 0)
         json_object_set_new(o, "dropped", json_integer((json_int_t)k->dropped));
     json_object_set_new(o, "explored", json_integer((json_int_t)k->explored));
-    if (k->verdict == LIN_UNKNOWN) {
+    if (k->verdict == CHECKER_UNKNOWN) {
         char why[256];
         if (k->stop == WGL_STOP_CANCELLED)
             snprintf(why, sizeof why,
@@ -560,7 +553,7 @@ json_t *lin_result_to_json(const lin_result *r, const history *h)
 {
     json_t *o = json_object(), *per_key = json_object();
     json_t *ce = json_null();
-    json_object_set_new(o, "valid", verdict_json(r->verdict));
+    json_object_set_new(o, "valid", checker_verdict_json(r->verdict));
     json_object_set_new(o, "model", json_string(r->model->name));
     json_object_set_new(o, "ops", json_integer((json_int_t)r->ops));
     json_object_set_new(o, "keys", json_integer((json_int_t)r->nkeys));

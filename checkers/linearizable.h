@@ -27,12 +27,7 @@
 
 #include "harness/fl_error.h"
 #include "harness/history.h"
-
-typedef enum lin_verdict {
-    LIN_VALID = 0,    /* exit code 0 */
-    LIN_INVALID = 1,  /* exit code 1 */
-    LIN_UNKNOWN = 2,  /* a time or memory budget ran out: exit code 2 */
-} lin_verdict;
+#include "checkers/verdict.h"   /* unknown: a time or memory budget ran out */
 
 typedef struct lin_options {
     const char *model;        /* "register", "cas-register", ... */
@@ -63,7 +58,7 @@ typedef struct lin_result lin_result;
 int lin_check(const history *h, const lin_options *opt, lin_result **out,
               fl_error *err);
 
-lin_verdict lin_result_verdict(const lin_result *r);
+checker_verdict lin_result_verdict(const lin_result *r);
 
 /*
  * The JSON result documented in the README: valid, model, ops, keys,

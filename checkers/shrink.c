@@ -140,7 +140,7 @@ static int still_invalid(trial *t, const size_t *ops, size_t n, fl_error *err)
     history_free(sub);
     if (rc != FL_OK)
         return -1;
-    int invalid = lin_result_verdict(r) == LIN_INVALID;
+    int invalid = lin_result_verdict(r) == CHECKER_INVALID;
     lin_result_free(r);
     return invalid;
 }

@@ -572,9 +572,9 @@ int wgl_search(const lin_model *model, lin_ctx *ctx, const wgl_op *ops,
     out->ok_ops = ok_left;
     step_outcome how = run(&s, initial, ok_left, out);
     out->explored = s.memo.count;
-    out->verdict = how == STEP_VALID     ? LIN_VALID
-                   : how == STEP_INVALID ? LIN_INVALID
-                                         : LIN_UNKNOWN;
+    out->verdict = how == STEP_VALID     ? CHECKER_VALID
+                   : how == STEP_INVALID ? CHECKER_INVALID
+                                         : CHECKER_UNKNOWN;
     if (limits->memory_used != NULL)
         atomic_fetch_sub(limits->memory_used, s.memo.charged);
     search_free(&s);

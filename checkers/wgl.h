@@ -55,7 +55,7 @@ typedef enum wgl_stop {
 #define WGL_MAX_STUCK_STATES 8
 
 typedef struct wgl_result {
-    lin_verdict verdict;
+    checker_verdict verdict;
     wgl_stop stop;          /* why the verdict is unknown */
     uint64_t explored;      /* configurations memoized */
     size_t ok_ops;          /* operations that must be linearized */

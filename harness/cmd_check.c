@@ -3,6 +3,7 @@
  * verdict as one JSON object (and, with --explain, in words on stderr).
  */
 #include "checkers/linearizable.h"
+#include "checkers/set.h"
 #include "harness/cli.h"
 #include "harness/history.h"
 
@@ -14,11 +15,16 @@ static int usage(FILE *out, int code)
 {
     fprintf(out,
             "usage: faultline check --model MODEL [options] HISTORY\n"
+            "       faultline check --checker set HISTORY\n"
             "\n"
             "Decides whether HISTORY (.jsonl, or Jepsen .edn) is linearizable\n"
-            "and prints one JSON result. Exit: 0 valid, 1 invalid, 2 unknown\n"
-            "(a budget ran out), 64 usage, 65 bad input, 66 cannot open.\n"
+            "(or, with --checker set, whether a set workload lost or invented\n"
+            "elements) and prints one JSON result. Exit: 0 valid, 1 invalid,\n"
+            "2 unknown (a budget ran out, or a set was never read), 64 usage,\n"
+            "65 bad input, 66 cannot open.\n"
             "\n"
+            "  --checker C          linearizable (default) or set (Jepsen's\n"
+            "                       set checker: adds, then a final read)\n"
             "  --model M            one of:");
     for (const char *const *m = lin_model_names(); *m; m++)
         fprintf(out, " %s", *m);
@@ -46,6 +52,7 @@ typedef struct check_args {
     lin_options opt;
     json_t *initial;
     bool explain;
+    bool set_checker;
     history_edn_keys keys;
     const char *path;
 } check_args;
@@ -68,6 +75,14 @@ static int parse_option(check_args *a, int c, const char *arg)
     json_error_t jerr;
     switch (c) {
     case 'm': a->opt.model = arg; return FL_OK;
+    case 'C':
+        if (strcmp(arg, "linearizable") == 0 || strcmp(arg, "set") == 0) {
+            a->set_checker = strcmp(arg, "set") == 0;
+            return FL_OK;
+        }
+        fprintf(stderr, "faultline check: --checker %s: linearizable or "
+                        "set\n", arg);
+        return FL_EUSAGE;
     case 'c':
         if (strcmp(arg, "linearizable") == 0)
             return FL_OK;
@@ -123,6 +138,7 @@ static int parse_args(int argc, char **argv, check_args *a)
 {
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'},
+        {"checker", required_argument, NULL, 'C'},
         {"consistency", required_argument, NULL, 'c'},
         {"initial", required_argument, NULL, 'i'},
         {"nil-reads-unknown", no_argument, NULL, 'n'},
@@ -154,8 +170,35 @@ static int parse_args(int argc, char **argv, check_args *a)
     return FL_OK;
 }
 
+static int print_json(json_t *res)
+{
+    json_dumpf(res, stdout, JSON_COMPACT);
+    fputc('\n', stdout);
+    json_decref(res);
+    return ferror(stdout) ? FL_EIO : FL_OK;
+}
+
+static int judge_set(const check_args *a, history *h)
+{
+    fl_error err = {0};
+    set_result *r;
+    int rc = set_check(h, &r, &err);
+    if (rc != FL_OK) {
+        fprintf(stderr, "faultline check: %s: %s\n", a->path, err.msg);
+        return rc;
+    }
+    print_json(set_result_to_json(r));
+    if (a->explain)
+        set_result_explain(r, stderr);
+    rc = (int)set_result_verdict(r);
+    set_result_free(r);
+    return rc;
+}
+
 static int judge(const check_args *a, history *h)
 {
+    if (a->set_checker)
+        return judge_set(a, h);
     fl_error err = {0};
     lin_result *r;
     int rc = lin_check(h, &a->opt, &r, &err);
@@ -163,10 +206,7 @@ static int judge(const check_args *a, history *h)
         fprintf(stderr, "faultline check: %s: %s\n", a->path, err.msg);
         return rc;
     }
-    json_t *res = lin_result_to_json(r, h);
-    json_dumpf(res, stdout, JSON_COMPACT);
-    fputc('\n', stdout);
-    json_decref(res);
+    print_json(lin_result_to_json(r, h));
     if (a->explain)
         lin_result_explain(r, h, stderr);
     rc = (int)lin_result_verdict(r);

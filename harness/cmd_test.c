@@ -43,6 +43,7 @@ typedef struct test_args {
     bool seed_given;
     bool keep_cluster;
     unsigned faults;
+    char default_name[64];
 } test_args;
 
 static int usage(FILE *out, int code)
@@ -50,7 +51,7 @@ static int usage(FILE *out, int code)
     fprintf(out,
         "usage: faultline test [options]\n"
         "\n"
-        "Runs the register workload against raftkv while the nemesis\n"
+        "Runs a workload against raftkv while the nemesis\n"
         "injects faults, stores the run under results/ and checks it.\n"
         "Exit: 0 valid, 1 invalid, 2 unknown, 3 could not run, 64 usage.\n"
         "\n"
@@ -64,7 +65,9 @@ static int usage(FILE *out, int code)
         "  --ssh-port P          (default 22)\n"
         "  --known-hosts F       check host keys (default: accept any)\n"
         "Test:\n"
-        "  --workload W          register (default)\n"
+        "  --workload W          register (default: read/write/cas, checked\n"
+        "                        linearizable) or set (unique adds, final\n"
+        "                        reads, checked for lost elements)\n"
         "  --nemesis LIST        partition,kill,pause or none (default\n"
         "                        partition,kill)\n"
         "  --nemesis-interval S  seconds between fault changes (default 5)\n"
@@ -75,7 +78,7 @@ static int usage(FILE *out, int code)
         "  --rate R              operations per second, all clients (default\n"
         "                        100; 0 = as fast as possible)\n"
         "  --seed S              replay a run's choices (default: from time)\n"
-        "  --test-name NAME      results/NAME/... (default raftkv-register)\n"
+        "  --test-name NAME      results/NAME/... (default raftkv-WORKLOAD)\n"
         "  --results DIR         where runs are stored (default results)\n"
         "  --bug X               passed to raftkv: stale-read, early-ack,\n"
         "                        volatile-vote\n"
@@ -148,10 +151,16 @@ static int parse_args(int argc, char **argv, test_args *a)
         fprintf(stderr, "faultline test: unexpected argument \"%s\"\n", argv[optind]);
         return FL_EUSAGE;
     }
-    if (strcmp(a->workload, "register") != 0) {
-        fprintf(stderr, "faultline test: --workload %s: only \"register\" is "
-                        "available\n", a->workload);
+    if (strcmp(a->workload, "register") != 0 &&
+        strcmp(a->workload, "set") != 0) {
+        fprintf(stderr, "faultline test: --workload %s: known workloads are "
+                        "register and set\n", a->workload);
         return FL_EUSAGE;
+    }
+    if (!a->test_name) {
+        snprintf(a->default_name, sizeof a->default_name, "raftkv-%s",
+                 a->workload);
+        a->test_name = a->default_name;
     }
     if (a->nodes_file && !a->ssh_key) {
         fprintf(stderr, "faultline test: --nodes-file needs --ssh-key\n");
@@ -306,7 +315,7 @@ static json_t *test_json(const test_args *a, const char *raftkv,
                               nodes->nodes[i].name, "address",
                               nodes->nodes[i].address));
     return json_pack("{s:s,s:s,s:s,s:s*,s:f,s:f,s:i,s:f,s:i,s:I,s:s,s:s*,s:s*,"
-                     "s:s*,s:i,s:o,s:s}",
+                     "s:s*,s:i,s:o}",
                      "name", a->test_name, "target", "raftkv",
                      "workload", a->workload, "nemesis", a->nemesis,
                      "nemesis_interval", a->nemesis_interval,
@@ -316,7 +325,7 @@ static json_t *test_json(const test_args *a, const char *raftkv,
                      "seed", (json_int_t)a->seed, "raftkv", raftkv,
                      "bug", a->bug, "nodes_file", a->nodes_file,
                      "ssh_user", a->ssh_user, "ssh_port", a->ssh_port,
-                     "nodes", ns, "model", "cas-register");
+                     "nodes", ns);
 }
 
 /* Stop (kill -9), wipe, install and start every node; wait for a leader. */
@@ -365,9 +374,9 @@ static void teardown_target(target *t, remote *r, const char *dir, test_log *l)
 
 /* ---- the run --------------------------------------------------------------------------------------- */
 
-static int exit_for(lin_verdict v)
+static int exit_for(checker_verdict v)
 {
-    return v == LIN_VALID ? 0 : v == LIN_INVALID ? 1 : 2;
+    return v == CHECKER_VALID ? 0 : v == CHECKER_INVALID ? 1 : 2;
 }
 
 static int run_timeline(const test_args *a, target *t, remote *r,
@@ -375,18 +384,16 @@ static int run_timeline(const test_args *a, target *t, remote *r,
 {
     char path[PATH_MAX];
     history_writer *w = NULL;
-    wl_register *gen = NULL;
-    wl_register_options wo;
-    wl_register_options_init(&wo);
-    wo.seed = a->seed;
-    wo.active_keys = a->keys > 0 ? a->keys : wl_register_keys_for(a->concurrency);
+    workload *gen = NULL;
+    workload_options wo = {.seed = a->seed, .active_keys = a->keys,
+                           .concurrency = a->concurrency};
     if (snprintf(path, sizeof path, "%s/history.jsonl", dir) >= (int)sizeof path)
         return fl_error_set(err, FL_EUSAGE, "results path too long");
-    int rc = wl_register_new(&wo, &gen, err);
+    int rc = workload_new(a->workload, &wo, &gen, err);
     if (rc == FL_OK)
         rc = history_writer_open(path, &w, err);
     if (rc != FL_OK) {
-        wl_register_free(gen);
+        workload_free(gen);
         return rc;
     }
     runner_options ro = {
@@ -405,7 +412,7 @@ static int run_timeline(const test_args *a, target *t, remote *r,
         rc = e2.code;
         *err = e2;
     }
-    wl_register_free(gen);
+    workload_free(gen);
     return rc;
 }
 
@@ -462,7 +469,7 @@ static int run_test(const test_args *a, const char *raftkv)
     if (rc != FL_OK)
         tlog(&l, "warning: %s (checking the history recorded so far)", err.msg);
     teardown_target(t, r, dir, &l);
-    lin_verdict v;
+    checker_verdict v;
     fl_error_clear(&err);
     if (run_store_analyze(dir, CHECK_TIME_LIMIT_S, stderr, &v, &err) == FL_OK)
         code = exit_for(v);
@@ -493,7 +500,7 @@ int cmd_test(int argc, char **argv)
     test_args a = {
         .nodes = CLUSTER_DEFAULT_NODES, .workload = "register",
         .nemesis = "partition,kill", .nemesis_interval = 5, .time_limit = 60,
-        .concurrency = 10, .rate = 100, .test_name = "raftkv-register",
+        .concurrency = 10, .rate = 100,
         .results = "results",
     };
     int rc = parse_args(argc, argv, &a);
@@ -537,7 +544,7 @@ int cmd_analyze(int argc, char **argv)
         return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : FL_EUSAGE;
     }
     fl_error err = {0};
-    lin_verdict v;
+    checker_verdict v;
     int rc = run_store_analyze(argv[1], CHECK_TIME_LIMIT_S, stdout, &v, &err);
     if (rc != FL_OK) {
         fprintf(stderr, "faultline analyze: %s\n", err.msg);

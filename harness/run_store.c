@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkers/set.h"
 #include "harness/history.h"
 
 static int mkdir_p(const char *path, fl_error *err)
@@ -78,60 +79,124 @@ int run_store_write_json(const char *dir, const char *file, const json_t *v,
     return FL_OK;
 }
 
-static const char *verdict_word(lin_verdict v)
+/* The run's workload, from test.json; runs stored before the set workload
+ * existed (or made by hand) have none: register. */
+static int run_workload(const char *dir, char *out, size_t size, fl_error *err)
 {
-    return v == LIN_VALID ? "valid" : v == LIN_INVALID ? "invalid" : "unknown";
+    char path[4096];
+    snprintf(path, sizeof path, "%s/test.json", dir);
+    snprintf(out, size, "register");
+    if (access(path, F_OK) != 0)
+        return FL_OK;
+    json_error_t je;
+    json_t *t = json_load_file(path, 0, &je);
+    if (!t)
+        return fl_error_set(err, FL_EDATA, "%s:%d: %s", path, je.line, je.text);
+    const json_t *w = json_object_get(t, "workload");
+    int rc = FL_OK;
+    if (w && !json_is_string(w))
+        rc = fl_error_set(err, FL_EDATA, "%s: field \"workload\": expected a "
+                          "string, got %s", path, history_json_kind(w));
+    else if (w)
+        snprintf(out, size, "%s", json_string_value(w));
+    json_decref(t);
+    return rc;
 }
 
-static json_t *verdict_json(lin_verdict v)
+/* register: each key linearizable as a cas-register. */
+static int check_register(const history *h, double time_limit_s,
+                          FILE *summary, checker_verdict *v, json_t *checkers,
+                          fl_error *err)
 {
-    return v == LIN_VALID ? json_true() : v == LIN_INVALID ? json_false()
-                                                          : json_string("unknown");
+    lin_result *res = NULL;
+    lin_options opt;
+    lin_options_init(&opt);
+    opt.model = "cas-register";
+    opt.time_limit_s = time_limit_s;
+    opt.shrink = true;
+    int rc = lin_check(h, &opt, &res, err);
+    if (rc != FL_OK)
+        return rc;
+    *v = lin_result_verdict(res);
+    json_object_set_new(checkers, "linearizable", lin_result_to_json(res, h));
+    if (summary) {
+        fprintf(summary, "register (cas-register, linearizable): %s\n",
+                checker_verdict_word(*v));
+        if (*v == CHECKER_INVALID)
+            lin_result_explain(res, h, summary);
+    }
+    lin_result_free(res);
+    return FL_OK;
+}
+
+/* set: no acknowledged add lost, nothing read that was never added. */
+static int check_set(const history *h, FILE *summary, checker_verdict *v,
+                     json_t *checkers, fl_error *err)
+{
+    set_result *res = NULL;
+    int rc = set_check(h, &res, err);
+    if (rc != FL_OK)
+        return rc;
+    *v = set_result_verdict(res);
+    json_t *j = set_result_to_json(res);
+    if (summary) {
+        fprintf(summary, "set: %s — %lld adds, %lld acknowledged, %lld lost, "
+                "%lld unexpected\n", checker_verdict_word(*v),
+                json_integer_value(json_object_get(j, "attempt_count")),
+                json_integer_value(json_object_get(j, "acknowledged_count")),
+                json_integer_value(json_object_get(j, "lost_count")),
+                json_integer_value(json_object_get(j, "unexpected_count")));
+        if (*v != CHECKER_VALID)
+            set_result_explain(res, summary);
+    }
+    json_object_set_new(checkers, "set", j);
+    set_result_free(res);
+    return FL_OK;
 }
 
 int run_store_analyze(const char *dir, double check_time_limit_s,
-                      FILE *summary, lin_verdict *verdict, fl_error *err)
+                      FILE *summary, checker_verdict *verdict, fl_error *err)
 {
-    char path[4096];
+    char path[4096], wl[64];
     history *h = NULL;
-    lin_result *res = NULL;
-    snprintf(path, sizeof path, "%s/history.jsonl", dir);
-    int rc = history_read_file(path, HISTORY_FORMAT_JSONL, &h, err);
+    int rc = run_workload(dir, wl, sizeof wl, err);
     if (rc != FL_OK)
+        return rc;
+    if (strcmp(wl, "register") != 0 && strcmp(wl, "set") != 0)
+        return fl_error_set(err, FL_EDATA, "%s/test.json: field \"workload\": "
+                            "no checker for workload \"%s\"", dir, wl);
+    snprintf(path, sizeof path, "%s/history.jsonl", dir);
+    if ((rc = history_read_file(path, HISTORY_FORMAT_JSONL, &h, err)) != FL_OK)
         return rc;
     for (size_t i = 0; summary && i < history_warning_count(h); i++)
         fprintf(summary, "warning: %s\n", history_warning(h, i));
     snprintf(path, sizeof path, "%s/history.edn", dir);
+    json_t *checkers = json_object();
     if ((rc = history_write_file(h, path, HISTORY_FORMAT_EDN, err)) != FL_OK)
         goto out;
-    lin_options opt;
-    lin_options_init(&opt);
-    opt.model = "cas-register";
-    opt.time_limit_s = check_time_limit_s;
-    opt.shrink = true;
-    if ((rc = lin_check(h, &opt, &res, err)) != FL_OK)
+    if (!checkers) {
+        rc = fl_error_set(err, FL_ENOMEM, "results: out of memory");
         goto out;
-    *verdict = lin_result_verdict(res);
-    json_t *reg = lin_result_to_json(res, h);
-    json_t *top = json_pack("{s:o,s:{s:o},s:I,s:I}",
-                            "valid", verdict_json(*verdict),
-                            "workloads", "register", reg,
+    }
+    rc = strcmp(wl, "set") == 0
+             ? check_set(h, summary, verdict, checkers, err)
+             : check_register(h, check_time_limit_s, summary, verdict,
+                              checkers, err);
+    if (rc != FL_OK)
+        goto out;
+    json_t *top = json_pack("{s:o,s:s,s:O,s:I,s:I}",
+                            "valid", checker_verdict_json(*verdict),
+                            "workload", wl, "checkers", checkers,
                             "events", (json_int_t)history_len(h),
                             "pending", (json_int_t)history_pending(h));
-    if (!top)
-        rc = fl_error_set(err, FL_ENOMEM, "results: out of memory");
-    else
-        rc = run_store_write_json(dir, "results.json", top, err);
+    rc = top ? run_store_write_json(dir, "results.json", top, err)
+             : fl_error_set(err, FL_ENOMEM, "results: out of memory");
     json_decref(top);
-    if (rc == FL_OK && summary) {
-        fprintf(summary, "register (cas-register, linearizable): %s — %zu "
-                "events; details in %s/results.json\n",
-                verdict_word(*verdict), history_len(h), dir);
-        if (*verdict == LIN_INVALID)
-            lin_result_explain(res, h, summary);
-    }
+    if (rc == FL_OK && summary)
+        fprintf(summary, "%zu events; details in %s/results.json\n",
+                history_len(h), dir);
 out:
-    lin_result_free(res);
+    json_decref(checkers);
     history_free(h);
     return rc;
 }

@@ -36,12 +36,15 @@ int run_store_write_json(const char *dir, const char *file, const json_t *v,
                          fl_error *err);
 
 /*
- * Check dir/history.jsonl (workload register: cas-register model) and write
- * history.edn and results.json. *verdict is the combined verdict (invalid
- * beats unknown beats valid). A one-line summary goes to `summary` (may be
+ * Check dir/history.jsonl with the checkers of the run's workload (from
+ * dir/test.json; none: register) — register: linearizable, cas-register
+ * model, key by key; set: checkers/set.h — and write history.edn and
+ * results.json: {"valid", "workload", "checkers": {NAME: RESULT}, "events",
+ * "pending"}. *verdict is the checkers' combined verdict (invalid beats
+ * unknown beats valid). A one-line summary goes to `summary` (may be
  * NULL). Errors: reading the history (FL_ENOINPUT, FL_EDATA) or writing.
  */
 int run_store_analyze(const char *dir, double check_time_limit_s,
-                      FILE *summary, lin_verdict *verdict, fl_error *err);
+                      FILE *summary, checker_verdict *verdict, fl_error *err);
 
 #endif

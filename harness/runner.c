@@ -28,7 +28,7 @@ typedef struct client_thread {
 struct run {
     target *t;
     remote *r;
-    wl_register *gen;
+    workload *gen;
     history_writer *w;
     const runner_options *opt;
     atomic_int *stop;
@@ -106,8 +106,8 @@ static void count(run *rn, history_type type)
 
 /* Invoke one operation as process ct->process and record both ends. */
 static history_type perform(client_thread *ct, target_client *c,
-                            const char *f, json_t *key, json_t *value,
-                            bool *refused)
+                            const char *f, const json_t *key,
+                            const json_t *value, bool *refused)
 {
     run *rn = ct->run;
     target_op op = {.f = f, .key = key, .value = value};
@@ -153,18 +153,15 @@ static void *client_main(void *arg)
             if (next < now_s())
                 next = now_s();
         }
-        wl_op op;
+        workload_op op = {0};
         pthread_mutex_lock(&rn->lock);
-        wl_register_next(rn->gen, &op);
+        int rc = workload_next(rn->gen, &op, &e);
         pthread_mutex_unlock(&rn->lock);
-        json_t *key = json_integer(op.key);
-        json_t *value = wl_op_invoke_value(&op);
         history_type type = HISTORY_FAIL;
         bool refused = false;
-        if (key && value)
-            type = perform(ct, c, wl_f_name(op.f), key, value, &refused);
-        json_decref(key);
-        json_decref(value);
+        if (rc == FL_OK)
+            type = perform(ct, c, op.f, op.key, op.value, &refused);
+        workload_op_clear(&op);
         /* A node without a leader fails requests in microseconds; retrying
          * at once would fill the history with identical failures. */
         if (type != HISTORY_OK && !refused)
@@ -390,7 +387,7 @@ static void wait_recovered(run *rn)
 
 /* ---- the timeline ---------------------------------------------------------------------------- */
 
-int runner_run(target *t, remote *r, wl_register *gen, history_writer *w,
+int runner_run(target *t, remote *r, workload *gen, history_writer *w,
                const runner_options *opt, atomic_int *stop,
                runner_stats *stats, fl_error *err)
 {
@@ -423,7 +420,7 @@ int runner_run(target *t, remote *r, wl_register *gen, history_writer *w,
 
     fl_error heal_err = {0};
     int heal_rc = final_heal(&rn, &heal_err);
-    rn.stats.keys = wl_register_keys_used(gen);
+    rn.stats.keys = workload_keys_used(gen);
     if (!atomic_load(stop) || rn.rc == FL_OK) {
         wait_recovered(&rn);
         LOG(&rn, "final reads of %lld keys", (long long)rn.stats.keys);

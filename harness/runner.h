@@ -4,7 +4,7 @@
  *
  *   1. `concurrency` client threads, each a Jepsen process with one
  *      operation in flight, talking to node (thread % nodes). Each takes the
- *      next operation from the generator, records the invocation, invokes
+ *      next operation from the workload, records the invocation, invokes
  *      it through the target's client and records the completion. After an
  *      `info` the thread carries on as process + concurrency (the old
  *      process may still be "executing" forever).
@@ -13,8 +13,9 @@
  *      action as process "nemesis", type info, before and after.
  *   3. At the time limit (or when *stop becomes non-zero, e.g. on SIGINT):
  *      clients stop, every fault is ended (heal, resume, restart), the
- *      cluster is given time to recover, and every key the generator used
- *      is read until a read succeeds (or attempts run out).
+ *      cluster is given time to recover, and every key the workload used
+ *      is read until a read succeeds (or attempts run out): the register
+ *      workload's last word on each key, the set workload's only read.
  *
  * The runner borrows everything it is given.
  */
@@ -29,7 +30,7 @@
 #include "harness/history.h"
 #include "harness/target.h"
 #include "harness/remote.h"
-#include "workloads/register.h"
+#include "workloads/workload.h"
 
 typedef void (*runner_log_fn)(void *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -59,7 +60,7 @@ typedef struct runner_stats {
  * failed or the final heal could not be done (the history is still
  * usable: every event it holds was written before the call returned).
  */
-int runner_run(target *t, remote *r, wl_register *gen, history_writer *w,
+int runner_run(target *t, remote *r, workload *gen, history_writer *w,
                const runner_options *opt, atomic_int *stop,
                runner_stats *stats, fl_error *err);
 

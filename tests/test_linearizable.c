@@ -58,7 +58,7 @@ static history *parse(const char *lines)
     return h;
 }
 
-static lin_verdict check_with(const char *model, const char *initial,
+static checker_verdict check_with(const char *model, const char *initial,
                               const char *lines, bool nil_reads_unknown)
 {
     history *h = parse(lines);
@@ -73,14 +73,14 @@ static lin_verdict check_with(const char *model, const char *initial,
     fl_error err = {0};
     if (lin_check(h, &opt, &r, &err) != FL_OK)
         fail_msg("lin_check: %s", err.msg);
-    lin_verdict v = lin_result_verdict(r);
+    checker_verdict v = lin_result_verdict(r);
     lin_result_free(r);
     history_free(h);
     json_decref(init);
     return v;
 }
 
-static lin_verdict check(const char *model, const char *lines)
+static checker_verdict check(const char *model, const char *lines)
 {
     return check_with(model, NULL, lines, false);
 }
@@ -94,20 +94,20 @@ static void test_register(void **state)
     assert_int_equal(check("register", "0 invoke write 1\n0 ok write 1\n"
                                        "0 invoke write 2\n1 invoke read null\n"
                                        "1 ok read 1\n0 ok write 2\n"),
-                     LIN_VALID);
+                     CHECKER_VALID);
     /* but not after the write completed */
     assert_int_equal(check("register", "0 invoke write 1\n0 ok write 1\n"
                                        "0 invoke write 2\n0 ok write 2\n"
                                        "1 invoke read null\n1 ok read 1\n"),
-                     LIN_INVALID);
+                     CHECKER_INVALID);
     /* a value never written */
     assert_int_equal(check("register", "1 invoke read null\n1 ok read 7\n"),
-                     LIN_INVALID);
+                     CHECKER_INVALID);
     /* null is the default initial value; --initial changes it */
     assert_int_equal(check("register", "1 invoke read null\n1 ok read null\n"),
-                     LIN_VALID);
+                     CHECKER_VALID);
     assert_int_equal(check_with("register", "0", "1 invoke read null\n1 ok read 0\n", false),
-                     LIN_VALID);
+                     CHECKER_VALID);
 }
 
 static void test_cas_register(void **state)
@@ -116,16 +116,16 @@ static void test_cas_register(void **state)
     const char *ok = "0 invoke write 1\n0 ok write 1\n"
                      "1 invoke cas [1,2]\n1 ok cas [1,2]\n"
                      "0 invoke read null\n0 ok read 2\n";
-    assert_int_equal(check("cas-register", ok), LIN_VALID);
+    assert_int_equal(check("cas-register", ok), CHECKER_VALID);
     /* a successful cas whose expectation could not hold */
     assert_int_equal(check("cas-register", "0 invoke write 1\n0 ok write 1\n"
                                            "1 invoke cas [3,2]\n1 ok cas [3,2]\n"),
-                     LIN_INVALID);
+                     CHECKER_INVALID);
     /* a failed cas certainly did not happen: it is dropped */
     assert_int_equal(check("cas-register", "0 invoke write 1\n0 ok write 1\n"
                                            "1 invoke cas [1,2]\n1 fail cas [1,2]\n"
                                            "0 invoke read null\n0 ok read 1\n"),
-                     LIN_VALID);
+                     CHECKER_VALID);
     /* the register model has no cas */
     history *h = parse("1 invoke cas [1,2]\n1 ok cas [1,2]\n");
     lin_options opt;
@@ -151,24 +151,24 @@ static void test_info_semantics(void **state)
     assert_int_equal(check("register", "0 invoke write 1\n0 info write 1\n"
                                        "1 invoke read null\n1 ok read null\n"
                                        "1 invoke read null\n1 ok read 1\n"),
-                     LIN_VALID);
+                     CHECKER_VALID);
     /* ...or never */
     assert_int_equal(check("register", "0 invoke write 1\n0 info write 1\n"
                                        "1 invoke read null\n1 ok read null\n"),
-                     LIN_VALID);
+                     CHECKER_VALID);
     /* but not before it was invoked */
     assert_int_equal(check("register", "1 invoke read null\n1 ok read 1\n"
                                        "0 invoke write 1\n0 info write 1\n"),
-                     LIN_INVALID);
+                     CHECKER_INVALID);
     /* an invocation that never completed is an info */
     assert_int_equal(check("register", "0 invoke write 1\n"
                                        "1 invoke read null\n1 ok read 1\n"),
-                     LIN_VALID);
+                     CHECKER_VALID);
     /* once read back, an info write cannot then be undone */
     assert_int_equal(check("register", "0 invoke write 1\n0 info write 1\n"
                                        "1 invoke read null\n1 ok read 1\n"
                                        "1 invoke read null\n1 ok read null\n"),
-                     LIN_INVALID);
+                     CHECKER_INVALID);
 }
 
 static void test_nil_reads_unknown(void **state)
@@ -176,8 +176,8 @@ static void test_nil_reads_unknown(void **state)
     (void)state;
     const char *h = "0 invoke write 1\n0 ok write 1\n"
                     "1 invoke read null\n1 ok read null\n";
-    assert_int_equal(check_with("register", NULL, h, false), LIN_INVALID);
-    assert_int_equal(check_with("register", NULL, h, true), LIN_VALID);
+    assert_int_equal(check_with("register", NULL, h, false), CHECKER_INVALID);
+    assert_int_equal(check_with("register", NULL, h, true), CHECKER_VALID);
 }
 
 static void test_mutex(void **state)
@@ -187,12 +187,12 @@ static void test_mutex(void **state)
                                     "1 invoke acquire null\n"
                                     "0 invoke release null\n0 ok release null\n"
                                     "1 ok acquire null\n"),
-                     LIN_VALID);
+                     CHECKER_VALID);
     assert_int_equal(check("mutex", "0 invoke acquire null\n0 ok acquire null\n"
                                     "1 invoke acquire null\n1 ok acquire null\n"),
-                     LIN_INVALID);
+                     CHECKER_INVALID);
     assert_int_equal(check("mutex", "0 invoke release null\n0 ok release null\n"),
-                     LIN_INVALID);
+                     CHECKER_INVALID);
 }
 
 static void test_set(void **state)
@@ -202,14 +202,14 @@ static void test_set(void **state)
                                   "1 invoke add 2\n"
                                   "2 invoke read null\n2 ok read [2,1]\n"
                                   "1 ok add 2\n"),
-                     LIN_VALID);
+                     CHECKER_VALID);
     /* an element lost after it was acknowledged */
     assert_int_equal(check("set", "0 invoke add 1\n0 ok add 1\n"
                                   "2 invoke read null\n2 ok read []\n"),
-                     LIN_INVALID);
+                     CHECKER_INVALID);
     /* an element nobody added */
     assert_int_equal(check("set", "2 invoke read null\n2 ok read [9]\n"),
-                     LIN_INVALID);
+                     CHECKER_INVALID);
 }
 
 static void test_fifo_queue(void **state)
@@ -219,17 +219,17 @@ static void test_fifo_queue(void **state)
                                          "0 invoke enqueue 2\n0 ok enqueue 2\n"
                                          "1 invoke dequeue null\n1 ok dequeue 1\n"
                                          "1 invoke dequeue null\n1 ok dequeue 2\n"),
-                     LIN_VALID);
+                     CHECKER_VALID);
     /* out of order */
     assert_int_equal(check("fifo-queue", "0 invoke enqueue 1\n0 ok enqueue 1\n"
                                          "0 invoke enqueue 2\n0 ok enqueue 2\n"
                                          "1 invoke dequeue null\n1 ok dequeue 2\n"),
-                     LIN_INVALID);
+                     CHECKER_INVALID);
     /* concurrent enqueues may land in either order */
     assert_int_equal(check("fifo-queue", "0 invoke enqueue 1\n2 invoke enqueue 2\n"
                                          "0 ok enqueue 1\n2 ok enqueue 2\n"
                                          "1 invoke dequeue null\n1 ok dequeue 2\n"),
-                     LIN_VALID);
+                     CHECKER_VALID);
 }
 
 static void test_counter(void **state)
@@ -239,13 +239,13 @@ static void test_counter(void **state)
                                       "0 ok add 2\n1 ok read 2\n"
                                       "0 invoke add 3\n0 info add 3\n"
                                       "1 invoke read null\n1 ok read 5\n"),
-                     LIN_VALID);
+                     CHECKER_VALID);
     assert_int_equal(check("counter", "0 invoke add 2\n0 ok add 2\n"
                                       "1 invoke read null\n1 ok read 3\n"),
-                     LIN_INVALID);
+                     CHECKER_INVALID);
     assert_int_equal(check_with("counter", "10", "1 invoke read null\n1 ok read 10\n",
                                 false),
-                     LIN_VALID);
+                     CHECKER_VALID);
 }
 
 static void test_kv_append(void **state)
@@ -255,15 +255,15 @@ static void test_kv_append(void **state)
                      "0 ok append \"a\" @k\n1 ok append \"b\" @k\n"
                      "2 invoke get null @k\n2 ok get \"ba\" @k\n"
                      "2 invoke get null @j\n2 ok get \"\" @j\n";
-    assert_int_equal(check("kv-append", ok), LIN_VALID);
+    assert_int_equal(check("kv-append", ok), CHECKER_VALID);
     /* keys are independent: j never saw an append */
     assert_int_equal(check("kv-append", "0 invoke append \"a\" @k\n0 ok append \"a\" @k\n"
                                         "2 invoke get null @j\n2 ok get \"a\" @j\n"),
-                     LIN_INVALID);
+                     CHECKER_INVALID);
     assert_int_equal(check("kv-append", "0 invoke put \"x\" @k\n0 ok put \"x\" @k\n"
                                         "0 invoke append \"y\" @k\n0 ok append \"y\" @k\n"
                                         "2 invoke get null @k\n2 ok get \"yx\" @k\n"),
-                     LIN_INVALID);
+                     CHECKER_INVALID);
 }
 
 /* ---- the corpus --------------------------------------------------------------------- */
@@ -299,11 +299,11 @@ static void test_corpus_verdicts(void **state)
         opt.threads = 2;
         lin_result *r = NULL;
         assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
-        lin_verdict want = json_is_true(json_object_get(meta, "linearizable"))
-                               ? LIN_VALID : LIN_INVALID;
+        checker_verdict want = json_is_true(json_object_get(meta, "linearizable"))
+                               ? CHECKER_VALID : CHECKER_INVALID;
         if (lin_result_verdict(r) != want)
             fail_msg("%s: got verdict %d, want %d", name, lin_result_verdict(r), want);
-        invalid += want == LIN_INVALID;
+        invalid += want == CHECKER_INVALID;
         checked++;
         lin_result_free(r);
         history_free(h);
@@ -513,8 +513,8 @@ static void test_random_against_brute_force(void **state)
         lin_result *r = NULL;
         fl_error err = {0};
         assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
-        lin_verdict got = lin_result_verdict(r);
-        if (got != (want ? LIN_VALID : LIN_INVALID)) {
+        checker_verdict got = lin_result_verdict(r);
+        if (got != (want ? CHECKER_VALID : CHECKER_INVALID)) {
             history_write_jsonl(h, stderr, &err);
             fail_msg("seed %d: checker says %d, brute force says %s", seed,
                      got, want ? "valid" : "invalid");
@@ -687,7 +687,7 @@ static void test_kv_random_against_brute_force(void **state)
         lin_result *r = NULL;
         fl_error err = {0};
         assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
-        if (lin_result_verdict(r) != (want ? LIN_VALID : LIN_INVALID)) {
+        if (lin_result_verdict(r) != (want ? CHECKER_VALID : CHECKER_INVALID)) {
             history_write_jsonl(h, stderr, &err);
             fail_msg("seed %d: checker says %d, brute force says %s", seed,
                      lin_result_verdict(r), want ? "valid" : "invalid");
@@ -734,7 +734,7 @@ static void test_counterexample_and_shrink(void **state)
     lin_result *r = NULL;
     fl_error err = {0};
     assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
-    assert_int_equal(lin_result_verdict(r), LIN_INVALID);
+    assert_int_equal(lin_result_verdict(r), CHECKER_INVALID);
     json_t *res = lin_result_to_json(r, h);
     json_t *ce = json_object_get(res, "counterexample");
     assert_non_null(ce);
@@ -836,7 +836,7 @@ static void test_shrink_is_one_minimal(void **state)
         assert_true(minimal);
         lin_result *r = NULL;
         assert_int_equal(lin_check(small, &opt, &r, &err), FL_OK);
-        assert_int_equal(lin_result_verdict(r), LIN_INVALID);
+        assert_int_equal(lin_result_verdict(r), CHECKER_INVALID);
         lin_result_free(r);
         /* drop each invocation in turn: each must make it linearizable,
          * unless it is the only writer of a value another op observes
@@ -852,7 +852,7 @@ static void test_shrink_is_one_minimal(void **state)
             history *less = NULL;
             assert_int_equal(history_subset(small, keep, &less, &err), FL_OK);
             assert_int_equal(lin_check(less, &opt, &r, &err), FL_OK);
-            assert_int_not_equal(lin_result_verdict(r), LIN_INVALID);
+            assert_int_not_equal(lin_result_verdict(r), CHECKER_INVALID);
             lin_result_free(r);
             history_free(less);
         }
@@ -896,7 +896,7 @@ static void test_budgets_give_unknown(void **state)
     lin_result *r = NULL;
     fl_error err = {0};
     assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
-    assert_int_equal(lin_result_verdict(r), LIN_UNKNOWN);
+    assert_int_equal(lin_result_verdict(r), CHECKER_UNKNOWN);
     json_t *res = lin_result_to_json(r, h);
     json_t *k = json_object_get(json_object_get(res, "per_key"), "k");
     assert_string_equal(json_string_value(json_object_get(k, "valid")), "unknown");
@@ -908,7 +908,7 @@ static void test_budgets_give_unknown(void **state)
     opt.memory_limit_mb = 0;
     opt.time_limit_s = 0.05;
     assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
-    assert_int_equal(lin_result_verdict(r), LIN_UNKNOWN);
+    assert_int_equal(lin_result_verdict(r), CHECKER_UNKNOWN);
     res = lin_result_to_json(r, h);
     k = json_object_get(json_object_get(res, "per_key"), "k");
     assert_non_null(strstr(json_string_value(json_object_get(k, "reason")),

@@ -1,0 +1,57 @@
+/*
+ * workload: the runner's view of a workload — a named generator of client
+ * operations over integer keys 0, 1, 2, ... that the runner reads back at
+ * the end. The runner does not know which workload it drives; the run's
+ * analysis (harness/run_store.h) picks the checkers by the workload's name.
+ *
+ *   register  read / write / cas on independent keys; checked linearizable
+ *             (cas-register model) key by key.  workloads/register.h
+ *   set       unique adds, one set per key; the final reads are checked
+ *             for lost and unexpected elements.  workloads/set.h
+ *
+ * Not thread safe: the runner serialises workload_next(). Owned by the
+ * caller (workload_free).
+ */
+#ifndef FL_WORKLOAD_H
+#define FL_WORKLOAD_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "harness/fl_error.h"
+
+typedef struct workload_options {
+    uint64_t seed;
+    int active_keys;   /* keys in use at a time; 0: the workload's default
+                          for `concurrency` client threads */
+    int concurrency;
+} workload_options;
+
+/* One operation to invoke: f is a static string; key and value are owned
+ * by the op (workload_op_clear). */
+typedef struct workload_op {
+    const char *f;
+    json_t *key;
+    json_t *value;
+} workload_op;
+
+typedef struct workload workload;
+
+/* Names of the workloads, NULL-terminated. */
+const char *const *workload_names(void);
+
+/* FL_EUSAGE (unknown name, bad options), FL_ENOMEM. */
+int workload_new(const char *name, const workload_options *opt,
+                 workload **out, fl_error *err);
+void workload_free(workload *w);
+const char *workload_name(const workload *w);
+
+/* The next operation; FL_ENOMEM only. */
+int workload_next(workload *w, workload_op *out, fl_error *err);
+void workload_op_clear(workload_op *op);
+
+/* Keys handed out so far are 0 .. workload_keys_used() - 1: the runner's
+ * final phase reads each ("read", value null). */
+int64_t workload_keys_used(const workload *w);
+
+#endif
