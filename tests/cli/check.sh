@@ -72,6 +72,40 @@ contains "bad data names the op and field" "$tmp/err" 'field "value"'
 check "exhausted memory budget exits 2" 2 "$FL" check --model kv-append --memory-limit 4 "$tmp/hard.jsonl"
 contains "unknown result says which budget" "$tmp/out" "memory limit reached"
 
+# ---- the set checker ---------------------------------------------------------
+cat >"$tmp/set-ok.jsonl" <<'H'
+{"process":0,"type":"invoke","f":"add","key":1,"value":1}
+{"process":1,"type":"invoke","f":"add","key":1,"value":2}
+{"process":0,"type":"ok","f":"add","key":1,"value":1}
+{"process":1,"type":"info","f":"add","key":1,"value":2}
+{"process":0,"type":"invoke","f":"read","key":1,"value":null}
+{"process":0,"type":"ok","f":"read","key":1,"value":[1]}
+H
+cat >"$tmp/set-lost.jsonl" <<'H'
+{"process":0,"type":"invoke","f":"add","key":1,"value":1}
+{"process":0,"type":"ok","f":"add","key":1,"value":1}
+{"process":0,"type":"invoke","f":"add","key":1,"value":2}
+{"process":0,"type":"ok","f":"add","key":1,"value":2}
+{"process":0,"type":"invoke","f":"read","key":1,"value":null}
+{"process":0,"type":"ok","f":"read","key":1,"value":[2]}
+H
+cat >"$tmp/set-bad.jsonl" <<'H'
+{"process":0,"type":"invoke","f":"add","key":1,"value":1}
+{"process":0,"type":"ok","f":"add","key":1,"value":1}
+{"process":0,"type":"invoke","f":"read","key":1,"value":null}
+{"process":0,"type":"ok","f":"read","key":1,"value":"1"}
+H
+head -2 "$tmp/set-ok.jsonl" | sed 's/"key":1/"key":2/' >"$tmp/set-unread.jsonl"
+check "set: acknowledged adds all read is valid" 0 "$FL" check --checker set "$tmp/set-ok.jsonl"
+contains "set: the indeterminate add is pending, not lost" "$tmp/out" '"lost_count":0'
+check "set: a lost add is invalid" 1 "$FL" check --checker set --explain "$tmp/set-lost.jsonl"
+contains "set: the lost element is named" "$tmp/out" '"lost":[1]'
+contains "set: --explain says what was lost" "$tmp/err" "acknowledged adds lost"
+check "set: a set never read is unknown" 2 "$FL" check --checker set "$tmp/set-unread.jsonl"
+check "set: a read that is not an array is bad data" 65 "$FL" check --checker set "$tmp/set-bad.jsonl"
+contains "set: the bad event is named" "$tmp/err" "event index 3"
+check "unknown checker is a usage error" 64 "$FL" check --checker bank "$tmp/set-ok.jsonl"
+
 if [[ -f "$SHARED/corpus/kv/c10-ok.jsonl" ]]; then
   check "corpus kv history, split by key" 0 "$FL" check --model kv-append "$SHARED/corpus/kv/c10-ok.jsonl"
   contains "ten keys checked" "$tmp/out" '"keys":10'
@@ -81,3 +115,4 @@ else
 fi
 
 exit $((failures > 0))
+
