@@ -31,7 +31,10 @@ typedef struct target_config {
 
 /* An operation as the generator describes it (borrowed values). */
 typedef struct target_op {
-    const char *f;           /* "read", "write", "cas" */
+    const char *f;           /* "read", "write", "cas", "add" (set
+                                workload: value is the element; its ok
+                                value too; a read of a set key returns
+                                the array) */
     const json_t *key;
     const json_t *value;     /* write: V; cas: [old, new]; read: null */
 } target_op;

@@ -307,6 +307,36 @@ static void test_raftkv_classify(void **state)
     assert_int_equal(classify("read", false, true, true, 0, NULL), HISTORY_FAIL);
     assert_int_equal(classify("write", true, true, false, 500, NULL), HISTORY_INFO);
     assert_int_equal(classify("write", true, true, false, 400, NULL), HISTORY_FAIL);
+    /* A 200 read whose body is not raftkv's answer tells nothing. */
+    assert_int_equal(classify("read", true, true, false, 200, "{\"x\":1}"), HISTORY_FAIL);
+    assert_int_equal(classify("read", true, true, false, 200, NULL), HISTORY_FAIL);
+}
+
+/* The set workload's read-modify-write: the next set and the PUT body. */
+static void test_raftkv_add_steps(void **state)
+{
+    (void)state;
+    json_t *next = NULL;
+    assert_int_equal(raftkv_set_with(NULL, 4, &next), 0);
+    char *p = raftkv_add_payload(NULL, next);
+    assert_string_equal(p, "{\"value\":[4],\"create\":true}");
+    free(p);
+    json_t *cur = next;
+    assert_int_equal(raftkv_set_with(cur, 9, &next), 0);
+    p = raftkv_add_payload(cur, next);
+    assert_string_equal(p, "{\"value\":[4,9],\"prev\":[4]}");
+    free(p);
+    json_decref(cur);
+    assert_int_equal(raftkv_set_with(next, 4, &cur), 1);   /* already in */
+    assert_null(cur);
+    json_decref(next);
+    json_t *odd = json_loads("[1,\"x\"]", 0, NULL);
+    assert_int_equal(raftkv_set_with(odd, 2, &next), -1);
+    json_decref(odd);
+    odd = json_integer(3);
+    assert_int_equal(raftkv_set_with(odd, 2, &next), -1);
+    assert_null(next);
+    json_decref(odd);
 }
 
 int main(void)
@@ -324,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_raftkv_start_cmd),
         cmocka_unit_test(test_raftkv_signal_cmd),
         cmocka_unit_test(test_raftkv_classify),
+        cmocka_unit_test(test_raftkv_add_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,6 +68,13 @@ static void test_cmd_roundtrip(void **state)
     assert_int_equal(kvsm_cmd_decode(longer, len + 1, &c, &err), FL_EDATA);
     free(longer);
     free(buf);
+    buf = enc(KVSM_CREATE, "k", "[1]", NULL, &len);
+    assert_int_equal(kvsm_cmd_decode(buf, len, &c, &err), FL_OK);
+    assert_int_equal(c.op, KVSM_CREATE);
+    assert_int_equal(c.value_len, 3);
+    buf[1] = KVSM_CREATE + 1;   /* an op from the future is malformed */
+    assert_int_equal(kvsm_cmd_decode(buf, len, &c, &err), FL_EDATA);
+    free(buf);
     /* DELETE carries no value; PUT carries no prev. */
     buf = enc(KVSM_DELETE, "k", "ignored", "ignored", &len);
     assert_int_equal(kvsm_cmd_decode(buf, len, &c, &err), FL_OK);
@@ -118,6 +125,16 @@ static void test_apply_put_cas_delete(void **state)
     assert_null(kvsm_get(sm, "a", 1));
     apply(sm, KVSM_DELETE, "a", NULL, NULL, NULL); /* idempotent */
     assert_int_equal(kvsm_count(sm), 0);
+    /* CREATE writes only a missing key; otherwise it reports the value. */
+    apply(sm, KVSM_CREATE, "c", "[1]", NULL, &res);
+    assert_int_equal(res.outcome, KVSM_APPLIED);
+    assert_string_equal(kvsm_get(sm, "c", 1), "[1]");
+    apply(sm, KVSM_CREATE, "c", "[2]", NULL, &res);
+    assert_int_equal(res.outcome, KVSM_PRECONDITION_FAILED);
+    assert_string_equal(res.current, "[1]");
+    free(res.current);
+    assert_string_equal(kvsm_get(sm, "c", 1), "[1]");
+    apply(sm, KVSM_DELETE, "c", NULL, NULL, NULL);
     /* Garbage changes nothing. */
     fl_error err;
     assert_int_equal(kvsm_apply(sm, (const uint8_t *)"xx", 2, &res, &err),
@@ -354,6 +371,15 @@ static void test_single_node_server(void **state)
     assert_int_equal(http("PUT", url, "[]", &b), 400);
     assert_int_equal(http("DELETE", url, NULL, &b), 200);
     assert_int_equal(http("GET", url, NULL, &b), 404);
+    /* create: only while the key is absent; never together with prev. */
+    assert_int_equal(http("PUT", url, "{\"value\":[5],\"create\":true}", &b), 200);
+    assert_int_equal(http("PUT", url, "{\"value\":[6],\"create\":true}", &b), 412);
+    assert_string_equal(b.data, "{\"error\":\"precondition failed\",\"value\":[5]}");
+    assert_int_equal(http("PUT", url, "{\"value\":1,\"create\":true,\"prev\":[5]}", &b), 400);
+    assert_int_equal(http("PUT", url, "{\"value\":1,\"create\":1}", &b), 400);
+    assert_int_equal(http("GET", url, NULL, &b), 200);
+    assert_string_equal(b.data, "{\"value\":[5]}");
+    assert_int_equal(http("DELETE", url, NULL, &b), 200);
     snprintf(url, sizeof url, "%s/status", base);
     assert_int_equal(http("GET", url, NULL, &b), 200);
     assert_non_null(strstr(b.data, "\"role\":\"leader\""));

@@ -100,11 +100,16 @@ void raftkv_classify(const char *f, const json_t *written,
     }
     switch (a->status) {
     case 200:
-        out->type = HISTORY_OK;
         if (is_read) {
             json_t *v = a->body ? json_object_get(a->body, "value") : NULL;
-            out->value = v ? json_incref(v) : json_null();
+            if (!v) {   /* not raftkv's answer: the read tells nothing */
+                set_error(out, HISTORY_FAIL, "malformed answer", a->status);
+                return;
+            }
+            out->type = HISTORY_OK;
+            out->value = json_incref(v);
         } else {
+            out->type = HISTORY_OK;
             out->value = json_deep_copy(written);
         }
         return;
@@ -286,13 +291,18 @@ typedef struct http_body {
     size_t len;
 } http_body;
 
+/* A body larger than the buffer aborts the transfer (curl then reports a
+ * write error): a cut body must never pass for a complete answer — a read
+ * of a large set would come back as some other value. The workloads keep
+ * values far below this (a set key is retired after at most 400 adds). */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
     http_body *b = arg;
     size_t n = size * nmemb;
-    size_t room = sizeof b->buf - 1 - b->len;
-    memcpy(b->buf + b->len, data, n < room ? n : room);
-    b->len += n < room ? n : room;
+    if (n > sizeof b->buf - 1 - b->len)
+        return 0;
+    memcpy(b->buf + b->len, data, n);
+    b->len += n;
     b->buf[b->len] = '\0';
     return n;
 }
@@ -398,35 +408,222 @@ static char *payload_for(const target_op *op)
     return s;
 }
 
+/* One request to the client's node, following a follower's 421 leader
+ * hint once. *body is the parsed answer (caller frees). */
+static void request(rk_client *c, const char *method, const char *key,
+                    const char *payload, raftkv_answer *a, json_t **body)
+{
+    char url[512], hostport[300];
+    snprintf(hostport, sizeof hostport, "%s:%d",
+             remote_address(c->s->remote, c->node), RAFTKV_CLIENT_PORT);
+    *body = NULL;
+    for (int hop = 0; hop < 2; hop++) {
+        json_decref(*body);
+        snprintf(url, sizeof url, "http://%s/kv/%s", hostport, key);
+        http_do(c->h, method, url, payload, RAFTKV_REQUEST_TIMEOUT_MS, a, body);
+        if (!(a->answered && a->status == 421 && hop == 0 &&
+              leader_hint(c, *body, hostport, sizeof hostport)))
+            break;
+    }
+}
+
+static void key_text(const json_t *key, char *out, size_t size)
+{
+    if (json_is_integer(key))
+        snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(key));
+    else
+        snprintf(out, size, "%s", json_string_value(key));
+}
+
+/* ---- add: the set workload's read-modify-write (pure parts) ------------------------ */
+
+int raftkv_set_with(const json_t *current, json_int_t element, json_t **next)
+{
+    *next = NULL;
+    if (current && !json_is_array(current))
+        return -1;
+    size_t n = current ? json_array_size(current) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *x = json_array_get(current, i);
+        if (!json_is_integer(x))
+            return -1;
+        if (json_integer_value(x) == element)
+            return 1;
+    }
+    *next = current ? json_deep_copy(current) : json_array();
+    if (!*next || json_array_append_new(*next, json_integer(element)) != 0) {
+        json_decref(*next);
+        *next = NULL;
+        return -2;
+    }
+    return 0;
+}
+
+char *raftkv_add_payload(const json_t *current, const json_t *next)
+{
+    json_t *o = current ? json_pack("{s:O,s:O}", "value", next, "prev", current)
+                        : json_pack("{s:O,s:b}", "value", next, "create", 1);
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return s;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- add: the loop ---------------------------------------------------------------------- */
+
+typedef struct add_loop {
+    rk_client *c;
+    const char *key;
+    json_int_t element;
+    json_t *current;     /* the set as last seen (owned); NULL: absent */
+    bool known;          /* current reflects an answer, not a guess */
+    bool uncertain;      /* an attempt may have taken effect unseen */
+} add_loop;
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void set_current(add_loop *l, const json_t *v)
+{
+    json_decref(l->current);
+    l->current = v && !json_is_null(v) ? json_incref((json_t *)v) : NULL;
+    l->known = true;
+}
+
+/* Read the set. Returns false (and fills out) when the add must end. */
+static bool add_read(add_loop *l, target_result *out)
+{
+    raftkv_answer a;
+    json_t *body;
+    request(l->c, "GET", l->key, NULL, &a, &body);
+    target_result r;
+    raftkv_classify("read", NULL, &a, &r);
+    bool go_on = true;
+    if (r.type == HISTORY_OK)
+        set_current(l, r.value);
+    else if (!l->uncertain) {
+        /* Nothing of this add was sent yet: it certainly did not happen. */
+        *out = r;
+        memset(&r, 0, sizeof r);
+        go_on = false;
+    }
+    target_result_clear(&r);
+    json_decref(body);
+    return go_on;
+}
+
+/* One conditional write of current + element. Returns false (and fills
+ * out) when the add is decided. */
+static bool add_write(add_loop *l, target_result *out)
+{
+    json_t *next = NULL;
+    int has = raftkv_set_with(l->current, l->element, &next);
+    if (has != 0) {
+        if (has == 1) {   /* one of our earlier attempts took effect */
+            *out = (target_result){.type = HISTORY_OK,
+                                   .value = json_integer(l->element)};
+        } else {
+            set_error(out, HISTORY_FAIL, has == -1 ? "the key holds something "
+                      "other than an array of integers" : "out of memory", 0);
+        }
+        return false;
+    }
+    char *payload = raftkv_add_payload(l->current, next);
+    json_decref(next);
+    if (!payload) {
+        set_error(out, HISTORY_FAIL, "out of memory", 0);
+        return false;
+    }
+    raftkv_answer a;
+    json_t *body;
+    request(l->c, "PUT", l->key, payload, &a, &body);
+    free(payload);
+    bool go_on = true;
+    if (a.answered && a.status == 412) {
+        /* Someone else's add came first; the answer carries the set now. */
+        set_current(l, body ? json_object_get(body, "value") : NULL);
+    } else {
+        target_result r;
+        raftkv_classify("add", NULL, &a, &r);
+        if (r.type == HISTORY_OK) {
+            target_result_clear(&r);
+            r.type = HISTORY_OK;
+            r.value = json_integer(l->element);
+        }
+        if (r.type == HISTORY_OK || (r.type == HISTORY_FAIL && !l->uncertain)) {
+            *out = r;
+            go_on = false;
+        } else {
+            l->uncertain |= r.type == HISTORY_INFO;
+            l->known = false;
+            target_result_clear(&r);
+        }
+    }
+    json_decref(body);
+    return go_on;
+}
+
+/*
+ * add: read the set, write it back with the element by compare-and-set
+ * (create-if-absent for the first), and on a lost race take the set from
+ * the 412 and try again. Sets only grow, so a set seen twice is the same
+ * set (no ABA), and an element found in the set was added by one of our
+ * own attempts. The add is ok once a write is acknowledged or the element
+ * is seen; fail on a definite refusal while nothing of ours can have taken
+ * effect; info when it gives up after an attempt with an unknown outcome.
+ */
+static void rk_add(rk_client *c, const char *key, const json_t *element,
+                   target_result *out)
+{
+    add_loop l = {.c = c, .key = key, .element = json_integer_value(element)};
+    double deadline = mono_s() + 2.0 * RAFTKV_REQUEST_TIMEOUT_MS / 1000.0;
+    bool go_on = json_is_integer(element);
+    memset(out, 0, sizeof *out);
+    if (!go_on)
+        set_error(out, HISTORY_FAIL, "an add's element must be an integer", 0);
+    for (int i = 0; go_on && i < RAFTKV_ADD_ATTEMPTS; i++) {
+        if (mono_s() > deadline)
+            break;
+        if (!l.known)
+            go_on = add_read(&l, out);
+        if (go_on && l.known)
+            go_on = add_write(&l, out);
+        else if (go_on)
+            sleep_ms(50);   /* the read failed: let an election finish */
+    }
+    if (go_on)
+        set_error(out, l.uncertain ? HISTORY_INFO : HISTORY_FAIL,
+                  "gave up: contention or no leader", 0);
+    json_decref(l.current);
+}
+
 static void rk_client_invoke(void *cl, const target_op *op, target_result *out)
 {
     rk_client *c = cl;
+    char key[64];
+    key_text(op->key, key, sizeof key);
+    if (strcmp(op->f, "add") == 0) {
+        rk_add(c, key, op->value, out);
+        return;
+    }
     bool is_read = strcmp(op->f, "read") == 0;
     char *payload = is_read ? NULL : payload_for(op);
-    char key[64], url[512], hostport[300];
     json_t *body = NULL;
     raftkv_answer a;
     if (!is_read && !payload) {
         set_error(out, HISTORY_FAIL, "out of memory", 0);
         return;
     }
-    if (json_is_integer(op->key))
-        snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
-                 json_integer_value(op->key));
-    else
-        snprintf(key, sizeof key, "%s", json_string_value(op->key));
-    snprintf(hostport, sizeof hostport, "%s:%d",
-             remote_address(c->s->remote, c->node), RAFTKV_CLIENT_PORT);
-    /* At most one redirect: a follower's 421 names the leader. */
-    for (int hop = 0; hop < 2; hop++) {
-        json_decref(body);
-        snprintf(url, sizeof url, "http://%s/kv/%s", hostport, key);
-        http_do(c->h, is_read ? "GET" : "PUT", url, payload,
-                RAFTKV_REQUEST_TIMEOUT_MS, &a, &body);
-        if (!(a.answered && a.status == 421 && hop == 0 &&
-              leader_hint(c, body, hostport, sizeof hostport)))
-            break;
-    }
+    request(c, is_read ? "GET" : "PUT", key, payload, &a, &body);
     raftkv_classify(op->f, op->value, &a, out);
     json_decref(body);
     free(payload);
@@ -443,12 +640,6 @@ static int status_of(raftkv_state *s, size_t node, CURL *h, int timeout_ms,
              remote_address(s->remote, node), RAFTKV_CLIENT_PORT);
     http_do(h, "GET", url, NULL, timeout_ms, &a, body);
     return a.answered && a.status == 200 && *body ? 0 : -1;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 static int rk_await_ready(void *st, size_t node, int timeout_ms, fl_error *err)

@@ -62,4 +62,26 @@ typedef struct raftkv_answer {
 void raftkv_classify(const char *f, const json_t *written,
                      const raftkv_answer *a, target_result *out);
 
+/*
+ * The set workload's "add" (value: an integer element) is a read-modify-
+ * write loop of at most RAFTKV_ADD_ATTEMPTS requests within twice the
+ * request time-out: GET the set (a JSON array), then PUT it back with the
+ * element appended, {"value": NEXT, "prev": CURRENT} — or, while the key is
+ * absent, {"value": [E], "create": true} — retrying with the set a 412
+ * returns. ok: a write was acknowledged or the element is already in the
+ * set; fail: a definite refusal before anything could have taken effect,
+ * or a key holding something other than a set; info: gave up after an
+ * attempt whose outcome is unknown. A read of a set key returns the array.
+ */
+#define RAFTKV_ADD_ATTEMPTS 20
+
+/* The set `current` (NULL: absent) with `element` appended, in *next (new
+ * reference). Returns 0 (next built), 1 (already there: next NULL), -1
+ * (current is not an array of integers), -2 (out of memory). */
+int raftkv_set_with(const json_t *current, json_int_t element, json_t **next);
+
+/* The PUT body for the write of next over current (NULL: create). New
+ * string, NULL when out of memory. */
+char *raftkv_add_payload(const json_t *current, const json_t *next);
+
 #endif

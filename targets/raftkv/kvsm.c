@@ -93,7 +93,7 @@ static int rb_blob(rbuf *r, const char **p, size_t *n)
 int kvsm_cmd_encode(const kvsm_cmd *cmd, uint8_t **out, size_t *out_len,
                     fl_error *err)
 {
-    if (cmd->op < KVSM_PUT || cmd->op > KVSM_DELETE)
+    if (cmd->op < KVSM_PUT || cmd->op > KVSM_CREATE)
         return fl_error_set(err, FL_EUSAGE, "kvsm: unknown op %u", cmd->op);
     if (cmd->key_len == 0 || cmd->key_len > KVSM_MAX_KEY)
         return fl_error_set(err, FL_EUSAGE,
@@ -125,7 +125,7 @@ int kvsm_cmd_decode(const uint8_t *buf, size_t len, kvsm_cmd *cmd,
     memset(cmd, 0, sizeof *cmd);
     if (rb_be(&r, 1, &ver) || ver != KVSM_CMD_VERSION)
         return fl_error_set(err, FL_EDATA, "kvsm: bad command version");
-    if (rb_be(&r, 1, &op) || op < KVSM_PUT || op > KVSM_DELETE)
+    if (rb_be(&r, 1, &op) || op < KVSM_PUT || op > KVSM_CREATE)
         return fl_error_set(err, FL_EDATA, "kvsm: bad command op");
     cmd->op = (uint8_t)op;
     if (rb_be(&r, 8, &cmd->req_id) || rb_blob(&r, &cmd->key, &cmd->key_len) ||
@@ -214,12 +214,15 @@ static int put(kv_item **items, const char *key, size_t key_len,
     return 0;
 }
 
-static int apply_cas(kvsm *sm, const kvsm_cmd *c, kvsm_result *res,
-                     fl_error *err)
+/* CAS (the key holds prev) and CREATE (the key is absent). */
+static int apply_conditional(kvsm *sm, const kvsm_cmd *c, kvsm_result *res,
+                             fl_error *err)
 {
     kv_item *it = find(sm->items, c->key, c->key_len);
-    int match = it && strlen(it->value) == c->prev_len &&
-                memcmp(it->value, c->prev, c->prev_len) == 0;
+    int match = c->op == KVSM_CREATE
+                    ? !it
+                    : it && strlen(it->value) == c->prev_len &&
+                          memcmp(it->value, c->prev, c->prev_len) == 0;
     if (!match) {
         if (res) {
             res->outcome = KVSM_PRECONDITION_FAILED;
@@ -250,7 +253,8 @@ int kvsm_apply(kvsm *sm, const uint8_t *data, size_t len, kvsm_result *res,
             return fl_error_set(err, FL_ENOMEM, "kvsm: out of memory");
         return FL_OK;
     case KVSM_CAS:
-        return apply_cas(sm, &c, res, err);
+    case KVSM_CREATE:
+        return apply_conditional(sm, &c, res, err);
     default: {
         kv_item *it = find(sm->items, c.key, c.key_len);
         if (it) {

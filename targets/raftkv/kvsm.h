@@ -9,10 +9,14 @@
  * Command (the data of one Raft entry), big-endian:
  *   u8 version (KVSM_CMD_VERSION) | u8 op | u64 req_id
  *   | u32 key_len | key | u32 value_len | value | u32 prev_len | prev
- * value is empty for DELETE; prev is empty except for CAS.
+ * value is empty for DELETE; prev is empty except for CAS. (Op 4, CREATE,
+ * came after version 1 was fixed; an older node rejects it as malformed.)
  *
  * CAS semantics: the write happens iff the key exists and its current value
  * equals prev. A missing key never equals any prev (not even null).
+ * CREATE writes iff the key does not exist: with CAS it lets a client
+ * read-modify-write a key that may not exist yet without racing another
+ * client's first write (the set workload needs both).
  *
  * Snapshot: "KVS1" | u64 count | count x (u32 klen | key | u32 vlen | value).
  *
@@ -35,6 +39,7 @@ typedef enum kvsm_op {
     KVSM_PUT = 1,
     KVSM_CAS = 2,
     KVSM_DELETE = 3,
+    KVSM_CREATE = 4,
 } kvsm_op;
 
 /* A decoded command. The pointers borrow from the encoded buffer (decode)
@@ -62,8 +67,10 @@ int kvsm_cmd_decode(const uint8_t *buf, size_t len, kvsm_cmd *cmd,
 typedef struct kvsm kvsm;
 
 typedef enum kvsm_outcome {
-    KVSM_APPLIED = 0,             /* put/delete done, or CAS matched */
-    KVSM_PRECONDITION_FAILED = 1, /* CAS did not match; nothing changed */
+    KVSM_APPLIED = 0,             /* put/delete done, CAS matched, or the
+                                     created key was absent */
+    KVSM_PRECONDITION_FAILED = 1, /* CAS did not match, or CREATE found the
+                                     key; nothing changed */
 } kvsm_outcome;
 
 typedef struct kvsm_result {

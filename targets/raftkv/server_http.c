@@ -72,9 +72,11 @@ static enum MHD_Result handle_status(server *s, struct MHD_Connection *c)
     return respond(c, 200, body);
 }
 
-/* Parse {"value": V[, "prev": P]} into canonical texts (malloc'd). Returns
- * NULL on success or an error message (malloc'd) for a 400. */
-static char *parse_put(const conn_body *b, char **value, char **prev)
+/* Parse {"value": V[, "prev": P | , "create": true]} into canonical texts
+ * (malloc'd) and the op. Returns NULL on success or an error message
+ * (malloc'd) for a 400. */
+static char *parse_put(const conn_body *b, char **value, char **prev,
+                       uint8_t *op)
 {
     json_error_t je;
     *value = *prev = NULL;
@@ -84,10 +86,20 @@ static char *parse_put(const conn_body *b, char **value, char **prev)
                           je.line, je.column);
     json_t *v = json_is_object(root) ? json_object_get(root, "value") : NULL;
     json_t *p = json_is_object(root) ? json_object_get(root, "prev") : NULL;
-    if (!v) {
+    json_t *create = json_is_object(root) ? json_object_get(root, "create")
+                                          : NULL;
+    char *msg = NULL;
+    if (!v)
+        msg = server_fmt("body must be an object with a \"value\" field");
+    else if (create && !json_is_boolean(create))
+        msg = server_fmt("\"create\" must be true or false");
+    else if (json_is_true(create) && p)
+        msg = server_fmt("\"create\" and \"prev\" exclude each other");
+    if (msg) {
         json_decref(root);
-        return server_fmt("body must be an object with a \"value\" field");
+        return msg;
     }
+    *op = json_is_true(create) ? KVSM_CREATE : p ? KVSM_CAS : KVSM_PUT;
     *value = json_dumps(v, KVSM_JSON_FLAGS);
     if (p)
         *prev = json_dumps(p, KVSM_JSON_FLAGS);
@@ -109,13 +121,12 @@ static server_req *write_request(server *s, const char *key, const char *method,
     char *value = NULL, *prev = NULL, *msg = NULL;
     kvsm_cmd cmd = {.op = KVSM_DELETE, .key = key, .key_len = strlen(key)};
     if (!strcmp(method, "PUT")) {
-        if ((msg = parse_put(b, &value, &prev))) {
+        if ((msg = parse_put(b, &value, &prev, &cmd.op))) {
             *status = 400;
             *body = error_body(msg);
             free(msg);
             return NULL;
         }
-        cmd.op = prev ? KVSM_CAS : KVSM_PUT;
         cmd.value = value;
         cmd.value_len = strlen(value);
         cmd.prev = prev;

@@ -75,6 +75,11 @@ expect "cas with a wrong prev is 412 with the current value" \
 expect "cas on a missing key is 412" \
   '412 {"error":"precondition failed","value":null}' \
   "$(http PUT "$(addr $L)/kv/nope" '{"value":1,"prev":null}')"
+expect "create on a missing key succeeds" '200 {"ok":true}' \
+  "$(http PUT "$(addr $L)/kv/s1" '{"value":[1],"create":true}')"
+expect "create on an existing key is 412 with the current value" \
+  '412 {"error":"precondition failed","value":[1]}' \
+  "$(http PUT "$(addr $L)/kv/s1" '{"value":[2],"create":true}')"
 expect "get from the leader" '200 {"value":"x"}' "$(http GET "$(addr $L)/kv/k1")"
 expect "get a missing key is 404" '404 {"error":"not found"}' "$(http GET "$(addr $L)/kv/nope")"
 expect "delete" '200 {"ok":true}' "$(http DELETE "$(addr $L)/kv/k7")"
