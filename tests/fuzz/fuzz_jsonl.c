@@ -1,13 +1,16 @@
 /*
  * libFuzzer target: arbitrary bytes as a JSONL history. Reading must return
- * FL_OK or an error, never crash or leak; and whatever it accepts must
- * survive a write/read round trip unchanged.
+ * FL_OK or an error, never crash or leak; whatever it accepts must survive
+ * a write/read round trip unchanged, and the set checker (which reads
+ * values no parser has vetted: elements, read arrays) must judge it or
+ * reject it with a message.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkers/set.h"
 #include "harness/history.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -47,6 +50,22 @@ static void roundtrip(const history *h)
     free(buf);
 }
 
+static void judge_as_set(const history *h)
+{
+    set_result *r = NULL;
+    fl_error err = {0};
+    if (set_check(h, &r, &err) != FL_OK) {
+        if (r != NULL || err.msg[0] == '\0')
+            abort();
+        return;
+    }
+    json_t *j = set_result_to_json(r);
+    if (j == NULL)
+        abort();
+    json_decref(j);
+    set_result_free(r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
@@ -60,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fclose(in);
     if (rc == FL_OK) {
         roundtrip(h);
+        judge_as_set(h);
         history_free(h);
     } else if (h != NULL || err.msg[0] == '\0') {
         abort(); /* an error must leave no history and say why */
