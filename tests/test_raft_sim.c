@@ -59,7 +59,17 @@ typedef struct sim_msg {
     raft_id to;
     uint8_t *buf;
     size_t len;
+    uint64_t sent;
+    raft_id from;
+    uint64_t seq;
+    bool held;      /* real: waiting in a transport queue or TCP buffer */
 } sim_msg;
+
+typedef struct sim_link {
+    bool broken;      /* transport noticed the peer gone */
+    uint64_t retry_at;
+    uint32_t backoff;
+} sim_link;
 
 typedef struct sim_read {
     raft_id node;
@@ -85,6 +95,21 @@ typedef struct sim_opts {
     bool stop_on_violation_only; /* bug hunting: skip the progress check */
     bool vary; /* derive fault rates and timeouts from the seed too */
     bool storage; /* also persist through raft_storage in temp dirs */
+    /* Experiment knobs (test_vv_hunt): what a real nemesis can do. */
+    bool real;           /* per-link FIFO, no dup; messages never survive a
+                            receiver restart except via the transport's
+                            backoff queue; cut messages are held (TCP
+                            retransmits) and released after the heal */
+    bool survive;        /* real: in-flight messages survive a restart */
+    bool count_double;   /* count two-leader terms instead of stopping */
+    uint32_t min_down;   /* crash..restart at least this many ticks */
+    uint32_t delay, jitter; /* real: extra latency (netem), ticks */
+    uint32_t election_ticks, heartbeat_ticks; /* 0: defaults */
+    uint64_t chaos_ticks; /* 0: CHAOS_TICKS */
+    /* A targeted schedule: every `period` ticks kill the leader, then at a
+     * uniform offset in [1, win] kill a follower; each restarts `down`
+     * ticks after its kill. */
+    uint32_t period, win, down;
 } sim_opts;
 
 typedef struct sim {
@@ -98,6 +123,13 @@ typedef struct sim {
     uint32_t max_delay;
     sim_msg *msgs;
     size_t n_msgs, cap_msgs;
+    uint64_t seq;
+    sim_link link[MAXN + 1][MAXN + 1];
+    uint64_t crashed_at[MAXN + 1], started_at[MAXN + 1];
+    uint64_t last_at[MAXN + 1][MAXN + 1];
+    uint64_t n_double, n_double_simul, n_vote_requeued, last_double_term;
+    uint64_t restart_at[MAXN + 1];
+    uint64_t second_kill_at;
     raft_id *leader_of; /* by term */
     size_t cap_terms;
     sim_commit *commits; /* by index */
@@ -135,6 +167,22 @@ static void *xrealloc(void *p, size_t n)
     assert_non_null(q);
     return q;
 }
+
+static int g_trace = -1;
+static bool tracing(void)
+{
+    if (g_trace < 0)
+        g_trace = getenv("RAFT_SIM_TRACE") != NULL;
+    return g_trace;
+}
+#define TR(s, ...)                                                          \
+    do {                                                                    \
+        if (tracing()) {                                                    \
+            fprintf(stderr, "t%4llu ", (unsigned long long)(s)->tick);      \
+            fprintf(stderr, __VA_ARGS__);                                   \
+            fputc('\n', stderr);                                           \
+        }                                                                   \
+    } while (0)
 
 /* Grow an array indexed by i (elements of sz, zero-filled). */
 static void ensure(void **arr, size_t *cap, size_t i, size_t sz)
@@ -285,6 +333,25 @@ static void persist_storage(sim *s, raft_id id, const raft_ready *rd)
 
 static void net_send(sim *s, const raft_msg *m)
 {
+    if (s->o.real) {
+        uint8_t *buf;
+        size_t len;
+        fl_error err = {0};
+        assert_int_equal(raft_msg_encode(m, &buf, &len, &err), FL_OK);
+        sim_link *l = &s->link[m->from][m->to];
+        bool held = l->broken || s->cut[m->from][m->to];
+        uint64_t at = s->tick + 1 + s->o.delay + below(s, s->o.jitter + 1);
+        if (at < s->last_at[m->from][m->to])
+            at = s->last_at[m->from][m->to]; /* TCP keeps order */
+        if (!held)
+            s->last_at[m->from][m->to] = at;
+        ensure((void **)&s->msgs, &s->cap_msgs, s->n_msgs, sizeof *s->msgs);
+        s->msgs[s->n_msgs++] = (sim_msg){
+            .at = held ? UINT64_MAX : at, .to = m->to, .buf = buf,
+            .len = len, .sent = s->tick, .from = m->from, .seq = ++s->seq,
+            .held = held};
+        return;
+    }
     if (s->cut[m->from][m->to] || chance(s, s->loss))
         return;
     int copies = chance(s, s->dup) ? 2 : 1;
@@ -296,7 +363,7 @@ static void net_send(sim *s, const raft_msg *m)
         ensure((void **)&s->msgs, &s->cap_msgs, s->n_msgs, sizeof *s->msgs);
         s->msgs[s->n_msgs++] = (sim_msg){
             .at = s->tick + 1 + below(s, s->max_delay + 1), .to = m->to,
-            .buf = buf, .len = len};
+            .buf = buf, .len = len, .sent = s->tick};
     }
 }
 
@@ -305,10 +372,21 @@ static void deliver(sim *s, const sim_msg *sm)
     sim_node *nd = &s->nodes[sm->to];
     if (!nd->r)
         return;
+    if (s->o.real && !s->o.survive && sm->sent < s->started_at[sm->to] &&
+        !sm->held)
+        return; /* its TCP connection died with the old process */
     raft_msg m;
     fl_error err = {0};
     assert_int_equal(raft_msg_decode(sm->buf, sm->len, &m, &err), FL_OK);
-    if (!s->cut[m.from][m.to]) {
+    if (s->o.real || !s->cut[m.from][m.to]) {
+        if (tracing() && m.type <= RAFT_MSG_VOTE_RESP) {
+            raft_status b;
+            raft_get_status(nd->r, &b);
+            TR(s, "deliver %s %u->%u term %llu%s (recv term %llu) sent@%llu",
+               raft_msg_type_name(m.type), m.from, m.to,
+               (unsigned long long)m.term, m.reject ? " REJECT" : "",
+               (unsigned long long)b.term, (unsigned long long)sm->sent);
+        }
         int rc = raft_step(nd->r, &m, &err);
         if (rc != FL_OK)
             violate(s, "node %u rejected a message: %s", sm->to, err.msg);
@@ -317,8 +395,99 @@ static void deliver(sim *s, const sim_msg *sm)
 }
 
 /* Deliver every message due, in a random order among those due. */
+static void net_deliver_due_fifo(sim *s)
+{
+    for (;;) {
+        size_t best = SIZE_MAX;
+        for (size_t k = 0; k < s->n_msgs; k++)
+            if (s->msgs[k].at <= s->tick &&
+                (best == SIZE_MAX || s->msgs[k].seq < s->msgs[best].seq))
+                best = k;
+        if (best == SIZE_MAX)
+            return;
+        sim_msg sm = s->msgs[best];
+        s->msgs[best] = s->msgs[--s->n_msgs];
+        deliver(s, &sm);
+        free(sm.buf);
+    }
+}
+
+static void drop_msgs_if(sim *s, raft_id from, raft_id to, bool held_only)
+{
+    for (size_t k = 0; k < s->n_msgs;) {
+        sim_msg *m = &s->msgs[k];
+        if ((!from || m->from == from) && (!to || m->to == to) &&
+            (!held_only || m->held)) {
+            free(m->buf);
+            *m = s->msgs[--s->n_msgs];
+        } else {
+            k++;
+        }
+    }
+}
+
+/* Release held messages on a link: they go out in order, now. */
+static void release(sim *s, raft_id from, raft_id to, uint64_t extra)
+{
+    uint64_t at = s->tick + 1 + s->o.delay + extra;
+    if (at < s->last_at[from][to])
+        at = s->last_at[from][to];
+    for (size_t k = 0; k < s->n_msgs; k++) {
+        sim_msg *m = &s->msgs[k];
+        if (m->held && m->from == from && m->to == to) {
+            if (s->started_at[to] > m->sent) {
+                raft_msg dm;
+                fl_error err = {0};
+                if (raft_msg_decode(m->buf, m->len, &dm, &err) == FL_OK) {
+                    if (dm.type == RAFT_MSG_VOTE) {
+                        s->n_vote_requeued++; /* across a restart */
+                        TR(s, "REQUEUED vote %u->%u term %llu sent@%llu", from,
+                           to, (unsigned long long)dm.term,
+                           (unsigned long long)m->sent);
+                    }
+                    raft_msg_free(&dm);
+                }
+            }
+            m->held = false;
+            m->at = at;
+            m->sent = s->tick; /* on the new connection */
+        }
+    }
+    s->last_at[from][to] = at;
+}
+
+/* The transport's reconnect loop (transport.c): a broken link keeps queuing;
+ * each retry either finds the peer up (queue flushed to it) or not (queue
+ * dropped, backoff doubled 5..100 ticks = 50 ms..1 s). */
+static void links_tick(sim *s)
+{
+    for (raft_id f = 1; f <= s->o.n; f++)
+        for (raft_id t = 1; t <= s->o.n; t++) {
+            sim_link *l = &s->link[f][t];
+            if (f == t || !l->broken || s->tick < l->retry_at)
+                continue;
+            if (s->cut[f][t])
+                continue; /* connect stalls; simplification: wait */
+            if (s->nodes[t].r) {
+                l->broken = false;
+                l->backoff = 0;
+                release(s, f, t, 0);
+            } else {
+                drop_msgs_if(s, f, t, true);
+                l->backoff = l->backoff ? l->backoff * 2 : 5;
+                if (l->backoff > 100)
+                    l->backoff = 100;
+                l->retry_at = s->tick + l->backoff;
+            }
+        }
+}
+
 static void net_deliver_due(sim *s)
 {
+    if (s->o.real) {
+        net_deliver_due_fifo(s);
+        return;
+    }
     size_t i = 0;
     while (i < s->n_msgs) {
         size_t j = i + below(s, (uint32_t)(s->n_msgs - i));
@@ -355,9 +524,28 @@ static void note_leader(sim *s, raft_id id, uint64_t term)
     ensure((void **)&s->leader_of, &s->cap_terms, (size_t)term,
            sizeof *s->leader_of);
     raft_id *l = &s->leader_of[term];
+    if (*l != id)
+        TR(s, "LEADER node %u term %llu", id, (unsigned long long)term);
     if (*l == RAFT_NONE) {
         *l = id;
         s->n_leaders++;
+    } else if (*l != id && s->o.count_double) {
+        *l = id;
+        if (term == s->last_double_term)
+            return; /* count each term once */
+        s->last_double_term = term;
+        s->n_double++;
+        TR(s, "DOUBLE term %llu", (unsigned long long)term);
+        for (raft_id o = 1; o <= s->o.n; o++) {
+            raft_status b;
+            if (o == id || !s->nodes[o].r)
+                continue;
+            raft_get_status(s->nodes[o].r, &b);
+            if (b.role == RAFT_LEADER && b.term == term) {
+                s->n_double_simul++;
+                break;
+            }
+        }
     } else if (*l != id) {
         violate(s, "election safety: nodes %u and %u both leader in term %llu",
                 *l, id, (unsigned long long)term);
@@ -512,9 +700,32 @@ static void check_world(sim *s)
 
 static void crash(sim *s, raft_id id)
 {
+    if (tracing()) {
+        raft_status b;
+        raft_get_status(s->nodes[id].r, &b);
+        TR(s, "CRASH node %u (term %llu role %d) disk term %llu vote %u", id,
+           (unsigned long long)b.term, b.role,
+           (unsigned long long)s->nodes[id].disk.hs.term,
+           s->nodes[id].disk.hs.vote);
+    }
     raft_free(s->nodes[id].r);
     s->nodes[id].r = NULL;
     s->n_crashes++;
+    s->crashed_at[id] = s->tick;
+    if (s->o.real) {
+        /* its own outgoing queues die with it; peers see EOF now (unless
+         * cut, when they only notice on the next stall: simplified) */
+        drop_msgs_if(s, id, 0, false);
+        for (raft_id p = 1; p <= s->o.n; p++) {
+            memset(&s->link[id][p], 0, sizeof s->link[id][p]);
+            if (p == id || s->link[p][id].broken)
+                continue;
+            s->link[p][id] = (sim_link){.broken = true,
+                                        .retry_at = s->tick + 5,
+                                        .backoff = 5};
+        }
+        drop_msgs_if(s, 0, id, true); /* held in dead TCP buffers */
+    }
 }
 
 /* The files must hold exactly what the model disk holds. */
@@ -593,6 +804,10 @@ static void start(sim *s, raft_id id)
     if (rc != FL_OK)
         fail_msg("seed %llu: restart of node %u failed: %s",
                  (unsigned long long)s->seed, id, err.msg);
+    s->started_at[id] = s->tick;
+    TR(s, "START node %u term %llu vote %u last %llu", id,
+       (unsigned long long)nd->disk.hs.term, nd->disk.hs.vote,
+       (unsigned long long)disk_last(&nd->disk));
     nd->app_index = 0;
     nd->app_hash = 0;
     if (nd->disk.snap.index)
@@ -689,9 +904,41 @@ static void read_index(sim *s, raft_id id)
 }
 
 /* Grudges: random halves, or one node isolated, or healed. */
+static uint64_t g_cut_since;
+static void release_uncut(sim *s, bool old[MAXN + 1][MAXN + 1])
+{
+    /* TCP retransmits what iptables dropped; RTO backs off 200 ms, 400 ms,
+     * ... so the burst lands up to about the cut's length after the heal. */
+    uint64_t dur = s->tick - g_cut_since;
+    uint64_t rto = dur < 20 ? 20 : dur > 300 ? 300 : dur;
+    for (raft_id f = 1; f <= s->o.n; f++)
+        for (raft_id t = 1; t <= s->o.n; t++)
+            if (old[f][t] && !s->cut[f][t] && !s->link[f][t].broken)
+                release(s, f, t, below(s, (uint32_t)rto));
+}
+
 static void repartition(sim *s)
 {
+    bool old[MAXN + 1][MAXN + 1];
+    memcpy(old, s->cut, sizeof old);
+    g_cut_since = s->tick;
     memset(s->cut, 0, sizeof s->cut);
+    if (s->o.real) {
+        uint32_t kind = below(s, 3);
+        if (kind != 0) {
+            bool side[MAXN + 1] = {0};
+            if (kind == 1)
+                side[1 + below(s, s->o.n)] = true;
+            else
+                for (raft_id i = 1; i <= s->o.n; i++)
+                    side[i] = chance(s, 0.5);
+            for (raft_id i = 1; i <= s->o.n; i++)
+                for (raft_id j = 1; j <= s->o.n; j++)
+                    s->cut[i][j] = side[i] != side[j];
+        }
+        release_uncut(s, old);
+        return;
+    }
     uint32_t kind = below(s, 3);
     if (kind == 0)
         return;
@@ -727,22 +974,69 @@ static void tick_all(sim *s)
     }
     for (raft_id i = 1; i <= s->o.n; i++)
         handle_ready(s, i);
+    if (s->o.real)
+        links_tick(s);
     net_deliver_due(s);
     for (raft_id i = 1; i <= s->o.n; i++)
         handle_ready(s, i);
     check_world(s);
 }
 
+static raft_id current_leader(sim *s)
+{
+    raft_id best = RAFT_NONE;
+    uint64_t bt = 0;
+    for (raft_id i = 1; i <= s->o.n; i++) {
+        raft_status st;
+        if (!s->nodes[i].r)
+            continue;
+        raft_get_status(s->nodes[i].r, &st);
+        if (st.role == RAFT_LEADER && st.term >= bt) {
+            best = i;
+            bt = st.term;
+        }
+    }
+    return best;
+}
+
+static void sched_tick(sim *s)
+{
+    for (raft_id i = 1; i <= s->o.n; i++)
+        if (!s->nodes[i].r && s->restart_at[i] && s->tick >= s->restart_at[i]) {
+            s->restart_at[i] = 0;
+            start(s, i);
+        }
+    raft_id id;
+    if (s->tick % s->o.period == 0) {
+        id = current_leader(s);
+        if (!id)
+            id = random_node(s, true);
+        if (id) {
+            crash(s, id);
+            s->restart_at[id] = s->tick + s->o.down;
+        }
+        s->second_kill_at = s->o.win ? s->tick + 1 + below(s, s->o.win) : 0;
+    }
+    if (s->second_kill_at && s->tick == s->second_kill_at &&
+        (id = random_node(s, true))) {
+        crash(s, id);
+        s->restart_at[id] = s->tick + s->o.down;
+    }
+}
+
 static void chaos_tick(sim *s)
 {
     raft_id id;
+    if (s->o.period)
+        sched_tick(s);
     if (chance(s, 0.3) && (id = random_node(s, true)))
         propose(s, redirect(s, id));
     if (chance(s, 0.15) && (id = random_node(s, true)))
         read_index(s, redirect(s, id));
     if (chance(s, s->o.crash) && (id = random_node(s, true)))
         crash(s, id);
-    if (chance(s, s->o.restart) && (id = random_node(s, false)))
+    if (chance(s, s->o.restart) && (id = random_node(s, false)) &&
+        s->tick - s->crashed_at[id] >= s->o.min_down)
         start(s, id);
     if (chance(s, s->o.partition))
         repartition(s);
@@ -804,6 +1098,9 @@ static void sim_free(sim *s)
     free(s->reads);
 }
 
+static uint64_t g_last_double, g_last_simul, g_last_crashes, g_last_leaders,
+    g_last_requeued;
+
 /* Run one seed. Returns true if it passed; *why gets the violation. */
 static bool run_seed(const sim_opts *o, uint64_t seed, char *why, size_t wlen)
 {
@@ -836,9 +1133,14 @@ static bool run_seed(const sim_opts *o, uint64_t seed, char *why, size_t wlen)
             s->max_entries = 1 + below(s, 8);
         }
     }
+    if (o->election_ticks)
+        s->election_ticks = o->election_ticks;
+    if (o->heartbeat_ticks)
+        s->heartbeat_ticks = o->heartbeat_ticks;
+    uint64_t chaos_ticks = o->chaos_ticks ? o->chaos_ticks : CHAOS_TICKS;
     for (raft_id i = 1; i <= o->n; i++)
         start(s, i);
-    while (s->tick < CHAOS_TICKS && !s->violation[0])
+    while (s->tick < chaos_ticks && !s->violation[0])
         chaos_tick(s);
     bool progress = s->violation[0] || o->stop_on_violation_only ||
                     heal_and_progress(s);
@@ -848,17 +1150,26 @@ static bool run_seed(const sim_opts *o, uint64_t seed, char *why, size_t wlen)
     if (getenv("RAFT_SIM_VERBOSE"))
         fprintf(stderr,
                 "seed %llu n=%u: %llu leaders, %llu applied, %llu reads, "
-                "%llu crashes, %llu snapshots installed, %llu truncations%s%s\n",
+                "%llu crashes, %llu snapshots installed, %llu truncations, "
+                "%llu double (%llu simultaneous)%s%s\n",
                 (unsigned long long)seed, o->n,
                 (unsigned long long)s->n_leaders,
                 (unsigned long long)s->n_applied,
                 (unsigned long long)s->n_reads_ok,
                 (unsigned long long)s->n_crashes,
                 (unsigned long long)s->n_snap_installs,
-                (unsigned long long)s->n_truncations, s->violation[0] ? ": " : "",
+                (unsigned long long)s->n_truncations,
+                (unsigned long long)s->n_double,
+                (unsigned long long)s->n_double_simul,
+                s->violation[0] ? ": " : "",
                 s->violation);
     bool ok = !s->violation[0];
     snprintf(why, wlen, "%s", s->violation);
+    g_last_double = s->n_double;
+    g_last_simul = s->n_double_simul;
+    g_last_crashes = s->n_crashes;
+    g_last_leaders = s->n_leaders;
+    g_last_requeued = s->n_vote_requeued;
     sim_free(s);
     free(s);
     return ok;
@@ -988,6 +1299,86 @@ static void test_sim_finds_stale_read(void **state)
     fail_msg("no seed in 2000 found a stale read");
 }
 
+static double env_d(const char *name, double dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? strtod(v, NULL) : dflt;
+}
+
+/* Experiment, off unless RAFT_SIM_VV=seeds: how often does volatile-vote
+ * give two leaders in one term under a given fault model? Knobs (ticks are
+ * 10 ms): VV_REAL=1 (what a real nemesis can do, see sim_opts.real),
+ * VV_ET/VV_HB election/heartbeat ticks, VV_TICKS chaos length, VV_CRASH and
+ * VV_RESTART per-tick chances, VV_MINDOWN, VV_PART, VV_DELAY/VV_JITTER
+ * (netem), VV_LOSS/VV_DUP/VV_MAXDELAY/VV_MIDREADY (unreal mode),
+ * VV_BUG=0 (control: vote persisted). Continues past a double leader and
+ * reports any later safety violation. */
+static void test_vv_hunt(void **state)
+{
+    (void)state;
+    uint64_t seeds = env_u64("RAFT_SIM_VV", 0);
+    if (!seeds)
+        skip();
+    sim_opts o = CHAOS;
+    o.n = (uint32_t)env_u64("VV_N", 3);
+    o.volatile_vote = env_u64("VV_BUG", 1) != 0;
+    o.vary = false;
+    o.stop_on_violation_only = true;
+    o.count_double = true;
+    o.real = env_u64("VV_REAL", 0) != 0;
+    o.period = (uint32_t)env_u64("VV_PERIOD", 0);
+    o.win = (uint32_t)env_u64("VV_WIN", 0);
+    o.down = (uint32_t)env_u64("VV_DOWN", 3);
+    o.survive = env_u64("VV_SURVIVE", 0) != 0;
+    o.crash = env_d("VV_CRASH", 0.05);
+    o.restart = env_d("VV_RESTART", 0.3);
+    o.partition = env_d("VV_PART", 0.02);
+    o.min_down = (uint32_t)env_u64("VV_MINDOWN", 0);
+    o.delay = (uint32_t)env_u64("VV_DELAY", 0);
+    o.jitter = (uint32_t)env_u64("VV_JITTER", 0);
+    o.election_ticks = (uint32_t)env_u64("VV_ET", 0);
+    o.heartbeat_ticks = (uint32_t)env_u64("VV_HB", 0);
+    o.chaos_ticks = env_u64("VV_TICKS", CHAOS_TICKS);
+    o.loss = env_d("VV_LOSS", o.real ? 0 : 0.05);
+    o.dup = env_d("VV_DUP", o.real ? 0 : 0.03);
+    o.max_delay = (uint32_t)env_u64("VV_MAXDELAY", 3);
+    o.crash_mid_ready = env_d("VV_MIDREADY", o.real ? 0 : 0.05);
+    uint64_t first = env_u64("RAFT_SIM_SEED", 1);
+    if (getenv("RAFT_SIM_SEED"))
+        seeds = 1;
+    uint64_t hit = 0, doubles = 0, simul = 0, crashes = 0, leaders = 0,
+             other = 0, requeued = 0;
+    char why[512];
+    for (uint64_t seed = first; seed < first + seeds; seed++) {
+        bool ok = run_seed(&o, seed, why, sizeof why);
+        hit += g_last_double > 0;
+        doubles += g_last_double;
+        simul += g_last_simul;
+        crashes += g_last_crashes;
+        leaders += g_last_leaders;
+        requeued += g_last_requeued;
+        if (getenv("VV_LIST") && g_last_double)
+            printf("double leader at seed %llu\n", (unsigned long long)seed);
+        if (!ok) {
+            other++;
+            if (other <= 5)
+                printf("seed %llu: %s\n", (unsigned long long)seed, why);
+        }
+    }
+    double minutes = (double)seeds * (double)o.chaos_ticks / 6000.0;
+    printf("vv: %llu seeds x %llu ticks (%.1f sim-min): %llu seeds with a "
+           "double leader, %llu double-leader terms (%llu with both leaders "
+           "alive at once), %.3f per sim-minute; %llu leaders, %llu crashes "
+           "(%.1f/min); %llu vote requests delivered across a restart; "
+           "%llu other violations\n",
+           (unsigned long long)seeds, (unsigned long long)o.chaos_ticks,
+           minutes, (unsigned long long)hit, (unsigned long long)doubles,
+           (unsigned long long)simul, (double)doubles / minutes,
+           (unsigned long long)leaders, (unsigned long long)crashes,
+           (double)crashes / minutes, (unsigned long long)requeued,
+           (unsigned long long)other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -996,6 +1387,7 @@ int main(void)
         cmocka_unit_test(test_sim_with_storage),
         cmocka_unit_test(test_sim_finds_volatile_vote),
         cmocka_unit_test(test_sim_finds_stale_read),
+        cmocka_unit_test(test_vv_hunt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
