@@ -14,6 +14,10 @@
  *   RAFT_SIM_SEED=S    replay only seed S (printed on failure)
  *   RAFT_SIM_STORAGE_SEEDS=N  seeds run through raft_storage files
  *   RAFT_SIM_VERBOSE=1 print per-seed statistics
+ *   RAFT_SIM_TRACE=1   print elections, crashes and restarts as they happen
+ *   RAFT_SIM_VV=N      run the volatile-vote experiment over N seeds
+ *                      (test_vv_hunt: a measurement, not a test; its knobs,
+ *                      VV_*, are described above it)
  */
 #include <setjmp.h>
 #include <stdarg.h>
