@@ -339,6 +339,105 @@ static void test_raftkv_add_steps(void **state)
     json_decref(odd);
 }
 
+/* ---- the add's decisions, driven by made-up answers ---------------------------- */
+
+/* Feed st the answer (status, body JSON text) to what it asked for, after
+ * checking that it asked for `want` (and, for a PUT, the payload). */
+static void step(raftkv_add *st, raftkv_add_action want, const char *payload,
+                 long status, const char *body)
+{
+    char *p;
+    raftkv_add_action act = raftkv_add_next(st, &p);
+    assert_int_equal(act, want);
+    if (payload)
+        assert_string_equal(p, payload);
+    free(p);
+    if (act == RAFTKV_ADD_DONE)
+        return;
+    json_t *b = body ? json_loads(body, JSON_DECODE_ANY, NULL) : NULL;
+    raftkv_answer a = {.answered = status != 0, .sent = true,
+                       .timed_out = status == 0, .status = status, .body = b};
+    raftkv_add_answer(st, act, &a);
+    json_decref(b);
+}
+
+static void expect_result(raftkv_add *st, history_type type)
+{
+    char *p;
+    assert_int_equal(raftkv_add_next(st, &p), RAFTKV_ADD_DONE);
+    assert_null(p);
+    assert_int_equal(st->result.type, type);
+    if (type == HISTORY_OK)
+        assert_int_equal(json_integer_value(st->result.value), st->element);
+    else
+        assert_non_null(st->result.error);
+    raftkv_add_clear(st);
+}
+
+static void test_raftkv_add_decisions(void **state)
+{
+    (void)state;
+    raftkv_add st;
+    /* First add to a missing key: create. */
+    raftkv_add_init(&st, 9);
+    step(&st, RAFTKV_ADD_GET, NULL, 404, "{\"error\":\"not found\"}");
+    step(&st, RAFTKV_ADD_PUT, "{\"value\":[9],\"create\":true}", 200, "{\"ok\":true}");
+    expect_result(&st, HISTORY_OK);
+
+    /* Lost a race: retry with the set the 412 carries. */
+    raftkv_add_init(&st, 9);
+    step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
+    step(&st, RAFTKV_ADD_PUT, "{\"value\":[1,9],\"prev\":[1]}", 412,
+         "{\"error\":\"precondition failed\",\"value\":[1,2]}");
+    step(&st, RAFTKV_ADD_PUT, "{\"value\":[1,2,9],\"prev\":[1,2]}", 200, NULL);
+    expect_result(&st, HISTORY_OK);
+
+    /* A definite refusal before anything could land: fail. */
+    raftkv_add_init(&st, 9);
+    step(&st, RAFTKV_ADD_GET, NULL, 503, NULL);
+    expect_result(&st, HISTORY_FAIL);
+    raftkv_add_init(&st, 9);
+    step(&st, RAFTKV_ADD_GET, NULL, 404, NULL);
+    step(&st, RAFTKV_ADD_PUT, NULL, 421, NULL);
+    expect_result(&st, HISTORY_FAIL);
+
+    /* A write timed out; a later read shows our element: it landed: ok. */
+    raftkv_add_init(&st, 9);
+    step(&st, RAFTKV_ADD_GET, NULL, 404, NULL);
+    step(&st, RAFTKV_ADD_PUT, NULL, 0, NULL);          /* timeout */
+    assert_true(st.uncertain);
+    step(&st, RAFTKV_ADD_GET, NULL, 503, NULL);        /* no leader: retry */
+    assert_true(st.wait);
+    step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[4,9]}");
+    expect_result(&st, HISTORY_OK);
+
+    /* After an unknown outcome, a definite refusal decides nothing, and
+     * giving up (or finding a non-set) is info, never fail. */
+    raftkv_add_init(&st, 9);
+    step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
+    step(&st, RAFTKV_ADD_PUT, NULL, 504, "{\"error\":\"timeout\"}");
+    step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
+    step(&st, RAFTKV_ADD_PUT, NULL, 503, NULL);
+    assert_false(st.done);
+    raftkv_add_give_up(&st);
+    expect_result(&st, HISTORY_INFO);
+    raftkv_add_init(&st, 9);
+    step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
+    step(&st, RAFTKV_ADD_PUT, NULL, 0, NULL);
+    step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":\"oops\"}");
+    expect_result(&st, HISTORY_INFO);
+
+    /* Without one, the same endings are fail. */
+    raftkv_add_init(&st, 9);
+    step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":{\"a\":1}}");
+    expect_result(&st, HISTORY_FAIL);
+    raftkv_add_init(&st, 9);
+    step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
+    step(&st, RAFTKV_ADD_PUT, NULL, 412, "{\"value\":[1,2]}");
+    raftkv_add_give_up(&st);
+    expect_result(&st, HISTORY_FAIL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_raftkv_signal_cmd),
         cmocka_unit_test(test_raftkv_classify),
         cmocka_unit_test(test_raftkv_add_steps),
+        cmocka_unit_test(test_raftkv_add_decisions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

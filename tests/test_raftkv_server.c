@@ -72,8 +72,12 @@ static void test_cmd_roundtrip(void **state)
     assert_int_equal(kvsm_cmd_decode(buf, len, &c, &err), FL_OK);
     assert_int_equal(c.op, KVSM_CREATE);
     assert_int_equal(c.value_len, 3);
-    buf[1] = KVSM_CREATE + 1;   /* an op from the future is malformed */
-    assert_int_equal(kvsm_cmd_decode(buf, len, &c, &err), FL_EDATA);
+    /* Ops outside 1..CREATE (0, the next one, 255) are malformed. */
+    const uint8_t bad_ops[] = {0, KVSM_CREATE + 1, 255};
+    for (size_t i = 0; i < sizeof bad_ops; i++) {
+        buf[1] = bad_ops[i];
+        assert_int_equal(kvsm_cmd_decode(buf, len, &c, &err), FL_EDATA);
+    }
     free(buf);
     /* DELETE carries no value; PUT carries no prev. */
     buf = enc(KVSM_DELETE, "k", "ignored", "ignored", &len);
@@ -133,6 +137,8 @@ static void test_apply_put_cas_delete(void **state)
     assert_int_equal(res.outcome, KVSM_PRECONDITION_FAILED);
     assert_string_equal(res.current, "[1]");
     free(res.current);
+    assert_string_equal(kvsm_get(sm, "c", 1), "[1]");
+    apply(sm, KVSM_CREATE, "c", "[3]", NULL, NULL);   /* refused, unasked */
     assert_string_equal(kvsm_get(sm, "c", 1), "[1]");
     apply(sm, KVSM_DELETE, "c", NULL, NULL, NULL);
     /* Garbage changes nothing. */
@@ -377,6 +383,14 @@ static void test_single_node_server(void **state)
     assert_string_equal(b.data, "{\"error\":\"precondition failed\",\"value\":[5]}");
     assert_int_equal(http("PUT", url, "{\"value\":1,\"create\":true,\"prev\":[5]}", &b), 400);
     assert_int_equal(http("PUT", url, "{\"value\":1,\"create\":1}", &b), 400);
+    /* "create": false is a plain write. */
+    snprintf(url, sizeof url, "%s/kv/plain", base);
+    assert_int_equal(http("PUT", url, "{\"value\":1,\"create\":false}", &b), 200);
+    assert_int_equal(http("PUT", url, "{\"value\":2,\"create\":false}", &b), 200);
+    assert_int_equal(http("GET", url, NULL, &b), 200);
+    assert_string_equal(b.data, "{\"value\":2}");
+    assert_int_equal(http("DELETE", url, NULL, &b), 200);
+    snprintf(url, sizeof url, "%s/kv/x", base);
     assert_int_equal(http("GET", url, NULL, &b), 200);
     assert_string_equal(b.data, "{\"value\":[5]}");
     assert_int_equal(http("DELETE", url, NULL, &b), 200);

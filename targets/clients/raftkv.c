@@ -92,10 +92,10 @@ void raftkv_classify(const char *f, const json_t *written,
          * both certainly did not happen. */
         if (is_read || !a->sent)
             set_error(out, HISTORY_FAIL, a->timed_out ? "timeout" :
-                      "no connection", 0);
+                      a->too_large ? "answer too large" : "no connection", 0);
         else
             set_error(out, HISTORY_INFO, a->timed_out ? "timeout" :
-                      "connection lost", 0);
+                      a->too_large ? "answer too large" : "connection lost", 0);
         return;
     }
     switch (a->status) {
@@ -289,6 +289,7 @@ static int rk_collect_logs(void *st, size_t node, const char *local_dir,
 typedef struct http_body {
     char buf[65536];
     size_t len;
+    bool too_large;
 } http_body;
 
 /* A body larger than the buffer aborts the transfer (curl then reports a
@@ -299,8 +300,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
     http_body *b = arg;
     size_t n = size * nmemb;
-    if (n > sizeof b->buf - 1 - b->len)
+    if (n > sizeof b->buf - 1 - b->len) {
+        b->too_large = true;
         return 0;
+    }
     memcpy(b->buf + b->len, data, n);
     b->len += n;
     b->buf[b->len] = '\0';
@@ -342,6 +345,7 @@ static void http_do(CURL *h, const char *method, const char *url,
     curl_off_t connect_us = 0;
     curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connect_us);
     a->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+    a->too_large = body.too_large;
     /* Without a TCP connection nothing was sent. */
     a->sent = rc != CURLE_COULDNT_CONNECT && rc != CURLE_COULDNT_RESOLVE_HOST &&
               connect_us > 0;
@@ -411,7 +415,8 @@ static char *payload_for(const target_op *op)
 /* One request to the client's node, following a follower's 421 leader
  * hint once. *body is the parsed answer (caller frees). */
 static void request(rk_client *c, const char *method, const char *key,
-                    const char *payload, raftkv_answer *a, json_t **body)
+                    const char *payload, int timeout_ms, raftkv_answer *a,
+                    json_t **body)
 {
     char url[512], hostport[300];
     snprintf(hostport, sizeof hostport, "%s:%d",
@@ -420,7 +425,7 @@ static void request(rk_client *c, const char *method, const char *key,
     for (int hop = 0; hop < 2; hop++) {
         json_decref(*body);
         snprintf(url, sizeof url, "http://%s/kv/%s", hostport, key);
-        http_do(c->h, method, url, payload, RAFTKV_REQUEST_TIMEOUT_MS, a, body);
+        http_do(c->h, method, url, payload, timeout_ms, a, body);
         if (!(a->answered && a->status == 421 && hop == 0 &&
               leader_hint(c, *body, hostport, sizeof hostport)))
             break;
@@ -474,16 +479,131 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* ---- add: the loop ---------------------------------------------------------------------- */
+/* ---- add: the decisions (pure) ---------------------------------------------------------- */
 
-typedef struct add_loop {
-    rk_client *c;
-    const char *key;
-    json_int_t element;
-    json_t *current;     /* the set as last seen (owned); NULL: absent */
-    bool known;          /* current reflects an answer, not a guess */
-    bool uncertain;      /* an attempt may have taken effect unseen */
-} add_loop;
+void raftkv_add_init(raftkv_add *st, json_int_t element)
+{
+    memset(st, 0, sizeof *st);
+    st->element = element;
+}
+
+void raftkv_add_clear(raftkv_add *st)
+{
+    json_decref(st->current);
+    st->current = NULL;
+    target_result_clear(&st->result);
+}
+
+static void add_decide(raftkv_add *st, history_type type, const char *why)
+{
+    st->done = true;
+    if (type == HISTORY_OK) {
+        st->result = (target_result){.type = HISTORY_OK,
+                                     .value = json_integer(st->element)};
+        return;
+    }
+    set_error(&st->result, type, why, 0);
+}
+
+/* A local problem (not a set, out of memory) ends the add; whether it is a
+ * fail depends on whether an earlier attempt may have landed. */
+static void add_abandon(raftkv_add *st, const char *why)
+{
+    add_decide(st, st->uncertain ? HISTORY_INFO : HISTORY_FAIL, why);
+}
+
+raftkv_add_action raftkv_add_next(raftkv_add *st, char **payload)
+{
+    *payload = NULL;
+    if (st->done)
+        return RAFTKV_ADD_DONE;
+    if (!st->known)
+        return RAFTKV_ADD_GET;
+    json_t *next = NULL;
+    switch (raftkv_set_with(st->current, st->element, &next)) {
+    case 1:     /* an earlier attempt of ours took effect */
+        add_decide(st, HISTORY_OK, NULL);
+        return RAFTKV_ADD_DONE;
+    case -1:
+        add_abandon(st, "the key holds something other than an array of "
+                        "integers");
+        return RAFTKV_ADD_DONE;
+    case 0:
+        *payload = raftkv_add_payload(st->current, next);
+        json_decref(next);
+        if (*payload)
+            return RAFTKV_ADD_PUT;
+        /* fall through */
+    default:
+        add_abandon(st, "out of memory");
+        return RAFTKV_ADD_DONE;
+    }
+}
+
+static void set_current(raftkv_add *st, const json_t *v)
+{
+    json_decref(st->current);
+    st->current = v && !json_is_null(v) ? json_incref((json_t *)v) : NULL;
+    st->known = true;
+}
+
+static void add_read_answer(raftkv_add *st, const raftkv_answer *a)
+{
+    target_result r;
+    raftkv_classify("read", NULL, a, &r);
+    if (r.type == HISTORY_OK) {
+        set_current(st, r.value);
+    } else if (!st->uncertain) {
+        /* Nothing of this add was sent yet: it certainly did not happen. */
+        st->done = true;
+        st->result = r;
+        return;
+    } else {
+        st->wait = true;
+    }
+    target_result_clear(&r);
+}
+
+static void add_write_answer(raftkv_add *st, const raftkv_answer *a)
+{
+    if (a->answered && a->status == 412) {
+        /* Another add came first; the 412 carries the set as it is now. */
+        set_current(st, a->body ? json_object_get(a->body, "value") : NULL);
+        return;
+    }
+    target_result r;
+    raftkv_classify("add", NULL, a, &r);
+    if (r.type == HISTORY_OK) {
+        add_decide(st, HISTORY_OK, NULL);
+    } else if (r.type == HISTORY_FAIL && !st->uncertain) {
+        st->done = true;
+        st->result = r;
+        return;
+    } else {
+        st->uncertain |= r.type == HISTORY_INFO;
+        st->wait = r.type == HISTORY_FAIL;
+        st->known = false;
+    }
+    target_result_clear(&r);
+}
+
+void raftkv_add_answer(raftkv_add *st, raftkv_add_action sent,
+                       const raftkv_answer *a)
+{
+    st->wait = false;
+    if (sent == RAFTKV_ADD_GET)
+        add_read_answer(st, a);
+    else if (sent == RAFTKV_ADD_PUT)
+        add_write_answer(st, a);
+}
+
+void raftkv_add_give_up(raftkv_add *st)
+{
+    if (!st->done)
+        add_abandon(st, "gave up: contention or no leader");
+}
+
+/* ---- add: the loop ---------------------------------------------------------------------- */
 
 static double mono_s(void)
 {
@@ -492,118 +612,44 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void set_current(add_loop *l, const json_t *v)
-{
-    json_decref(l->current);
-    l->current = v && !json_is_null(v) ? json_incref((json_t *)v) : NULL;
-    l->known = true;
-}
-
-/* Read the set. Returns false (and fills out) when the add must end. */
-static bool add_read(add_loop *l, target_result *out)
-{
-    raftkv_answer a;
-    json_t *body;
-    request(l->c, "GET", l->key, NULL, &a, &body);
-    target_result r;
-    raftkv_classify("read", NULL, &a, &r);
-    bool go_on = true;
-    if (r.type == HISTORY_OK)
-        set_current(l, r.value);
-    else if (!l->uncertain) {
-        /* Nothing of this add was sent yet: it certainly did not happen. */
-        *out = r;
-        memset(&r, 0, sizeof r);
-        go_on = false;
-    }
-    target_result_clear(&r);
-    json_decref(body);
-    return go_on;
-}
-
-/* One conditional write of current + element. Returns false (and fills
- * out) when the add is decided. */
-static bool add_write(add_loop *l, target_result *out)
-{
-    json_t *next = NULL;
-    int has = raftkv_set_with(l->current, l->element, &next);
-    if (has != 0) {
-        if (has == 1) {   /* one of our earlier attempts took effect */
-            *out = (target_result){.type = HISTORY_OK,
-                                   .value = json_integer(l->element)};
-        } else {
-            set_error(out, HISTORY_FAIL, has == -1 ? "the key holds something "
-                      "other than an array of integers" : "out of memory", 0);
-        }
-        return false;
-    }
-    char *payload = raftkv_add_payload(l->current, next);
-    json_decref(next);
-    if (!payload) {
-        set_error(out, HISTORY_FAIL, "out of memory", 0);
-        return false;
-    }
-    raftkv_answer a;
-    json_t *body;
-    request(l->c, "PUT", l->key, payload, &a, &body);
-    free(payload);
-    bool go_on = true;
-    if (a.answered && a.status == 412) {
-        /* Someone else's add came first; the answer carries the set now. */
-        set_current(l, body ? json_object_get(body, "value") : NULL);
-    } else {
-        target_result r;
-        raftkv_classify("add", NULL, &a, &r);
-        if (r.type == HISTORY_OK) {
-            target_result_clear(&r);
-            r.type = HISTORY_OK;
-            r.value = json_integer(l->element);
-        }
-        if (r.type == HISTORY_OK || (r.type == HISTORY_FAIL && !l->uncertain)) {
-            *out = r;
-            go_on = false;
-        } else {
-            l->uncertain |= r.type == HISTORY_INFO;
-            l->known = false;
-            target_result_clear(&r);
-        }
-    }
-    json_decref(body);
-    return go_on;
-}
-
-/*
- * add: read the set, write it back with the element by compare-and-set
- * (create-if-absent for the first), and on a lost race take the set from
- * the 412 and try again. Sets only grow, so a set seen twice is the same
- * set (no ABA), and an element found in the set was added by one of our
- * own attempts. The add is ok once a write is acknowledged or the element
- * is seen; fail on a definite refusal while nothing of ours can have taken
- * effect; info when it gives up after an attempt with an unknown outcome.
- */
+/* Run the add's decisions over HTTP within RAFTKV_ADD_ATTEMPTS requests
+ * and twice the request time-out: each request gets only the time left,
+ * so the bound holds however the requests end. */
 static void rk_add(rk_client *c, const char *key, const json_t *element,
                    target_result *out)
 {
-    add_loop l = {.c = c, .key = key, .element = json_integer_value(element)};
-    double deadline = mono_s() + 2.0 * RAFTKV_REQUEST_TIMEOUT_MS / 1000.0;
-    bool go_on = json_is_integer(element);
-    memset(out, 0, sizeof *out);
-    if (!go_on)
+    if (!json_is_integer(element)) {
+        memset(out, 0, sizeof *out);
         set_error(out, HISTORY_FAIL, "an add's element must be an integer", 0);
-    for (int i = 0; go_on && i < RAFTKV_ADD_ATTEMPTS; i++) {
-        if (mono_s() > deadline)
-            break;
-        if (!l.known)
-            go_on = add_read(&l, out);
-        if (go_on && l.known)
-            go_on = add_write(&l, out);
-        else if (go_on)
-            sleep_ms(50);   /* the read failed: let an election finish */
+        return;
     }
-    if (go_on)
-        set_error(out, l.uncertain ? HISTORY_INFO : HISTORY_FAIL,
-                  "gave up: contention or no leader", 0);
-    json_decref(l.current);
+    raftkv_add st;
+    raftkv_add_init(&st, json_integer_value(element));
+    double deadline = mono_s() + 2.0 * RAFTKV_REQUEST_TIMEOUT_MS / 1000.0;
+    for (int i = 0; i < RAFTKV_ADD_ATTEMPTS; i++) {
+        if (st.wait)
+            sleep_ms(50);   /* no leader yet: let an election finish */
+        int left_ms = (int)((deadline - mono_s()) * 1000);
+        char *payload;
+        raftkv_add_action act = raftkv_add_next(&st, &payload);
+        if (act == RAFTKV_ADD_DONE || left_ms < 50) {
+            free(payload);
+            break;
+        }
+        raftkv_answer a;
+        json_t *body;
+        request(c, act == RAFTKV_ADD_GET ? "GET" : "PUT", key, payload,
+                left_ms < RAFTKV_REQUEST_TIMEOUT_MS ? left_ms
+                                                    : RAFTKV_REQUEST_TIMEOUT_MS,
+                &a, &body);
+        raftkv_add_answer(&st, act, &a);
+        json_decref(body);
+        free(payload);
+    }
+    raftkv_add_give_up(&st);
+    *out = st.result;
+    memset(&st.result, 0, sizeof st.result);
+    raftkv_add_clear(&st);
 }
 
 static void rk_client_invoke(void *cl, const target_op *op, target_result *out)
@@ -623,7 +669,8 @@ static void rk_client_invoke(void *cl, const target_op *op, target_result *out)
         set_error(out, HISTORY_FAIL, "out of memory", 0);
         return;
     }
-    request(c, is_read ? "GET" : "PUT", key, payload, &a, &body);
+    request(c, is_read ? "GET" : "PUT", key, payload,
+            RAFTKV_REQUEST_TIMEOUT_MS, &a, &body);
     raftkv_classify(op->f, op->value, &a, out);
     json_decref(body);
     free(payload);

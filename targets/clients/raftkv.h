@@ -53,6 +53,7 @@ typedef struct raftkv_answer {
     bool answered;
     bool timed_out;
     bool sent;
+    bool too_large;       /* the answer did not fit the client's buffer */
     long status;
     const json_t *body;   /* parsed body or NULL */
 } raftkv_answer;
@@ -65,13 +66,14 @@ void raftkv_classify(const char *f, const json_t *written,
 /*
  * The set workload's "add" (value: an integer element) is a read-modify-
  * write loop of at most RAFTKV_ADD_ATTEMPTS requests within twice the
- * request time-out: GET the set (a JSON array), then PUT it back with the
+ * request time-out (each request gets only the time left): GET the set (a JSON array), then PUT it back with the
  * element appended, {"value": NEXT, "prev": CURRENT} — or, while the key is
  * absent, {"value": [E], "create": true} — retrying with the set a 412
  * returns. ok: a write was acknowledged or the element is already in the
- * set; fail: a definite refusal before anything could have taken effect,
- * or a key holding something other than a set; info: gave up after an
- * attempt whose outcome is unknown. A read of a set key returns the array.
+ * set; fail: a definite refusal, a key holding something other than a
+ * set, or giving up, while nothing of ours can have taken effect; info:
+ * the same after an attempt whose outcome is unknown. A read of a set key
+ * returns the array.
  */
 #define RAFTKV_ADD_ATTEMPTS 20
 
@@ -83,5 +85,37 @@ int raftkv_set_with(const json_t *current, json_int_t element, json_t **next);
 /* The PUT body for the write of next over current (NULL: create). New
  * string, NULL when out of memory. */
 char *raftkv_add_payload(const json_t *current, const json_t *next);
+
+/*
+ * The add's decisions, apart from the network, so tests can drive them
+ * with made-up answers: init; then repeatedly next() says what to send
+ * (GET the set, PUT *payload — a new string the caller frees — or DONE)
+ * and answer() takes the answer to it; when the caller's bound runs out,
+ * give_up(). result is then set (owned by the state until moved out;
+ * clear() frees what is left). `wait`: the last request failed without
+ * deciding anything (no leader yet): pause before the next.
+ */
+typedef enum raftkv_add_action {
+    RAFTKV_ADD_GET,
+    RAFTKV_ADD_PUT,
+    RAFTKV_ADD_DONE,
+} raftkv_add_action;
+
+typedef struct raftkv_add {
+    json_int_t element;
+    json_t *current;     /* the set as last seen (owned); NULL: absent */
+    bool known;          /* current reflects an answer, not a guess */
+    bool uncertain;      /* an attempt may have taken effect unseen */
+    bool wait;
+    bool done;
+    target_result result;
+} raftkv_add;
+
+void raftkv_add_init(raftkv_add *st, json_int_t element);
+raftkv_add_action raftkv_add_next(raftkv_add *st, char **payload);
+void raftkv_add_answer(raftkv_add *st, raftkv_add_action sent,
+                       const raftkv_answer *a);
+void raftkv_add_give_up(raftkv_add *st);
+void raftkv_add_clear(raftkv_add *st);
 
 #endif

@@ -17,6 +17,9 @@
  *                             compare-and-set: 200, or 412 {"error":
  *                             "precondition failed","value":CURRENT|null}.
  *                             A missing key never equals any prev.
+ *   PUT    /kv/K {"value":V,"create":true}
+ *                             create-if-absent: 200, or 412 as above when
+ *                             K exists. With "prev": 400.
  *   DELETE /kv/K              200 {"ok":true}
  *   GET    /status            {"id","role","term","leader","commit","applied"}
  *
