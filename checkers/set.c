@@ -371,35 +371,57 @@ static json_t *key_json(const set_key *k)
     return o;
 }
 
+/* The counts over every key, for the result's top level and summary. */
+typedef struct set_totals {
+    size_t attempts, acked, ok, unread, lists[N_LISTS];
+} set_totals;
+
+static set_totals totals_of(const set_result *r)
+{
+    set_totals t = {0};
+    for (size_t i = 0; i < r->n_keys; i++) {
+        const set_key *k = &r->keys[i];
+        t.attempts += k->n_adds;
+        t.acked += k->acknowledged;
+        t.ok += k->ok;
+        t.unread += !k->read && k->n_adds;
+        for (int l = 0; l < N_LISTS; l++)
+            t.lists[l] += k->lists[l].n;
+    }
+    return t;
+}
+
 json_t *set_result_to_json(const set_result *r)
 {
-    size_t totals[N_LISTS] = {0}, attempts = 0, acked = 0, ok = 0, unread = 0;
+    set_totals t = totals_of(r);
     json_t *per_key = json_object();
-    for (size_t i = 0; per_key && i < r->n_keys; i++) {
-        const set_key *k = &r->keys[i];
-        attempts += k->n_adds;
-        acked += k->acknowledged;
-        ok += k->ok;
-        unread += !k->read && k->n_adds;
-        for (int l = 0; l < N_LISTS; l++)
-            totals[l] += k->lists[l].n;
-        json_object_set_new(per_key, k->name, key_json(k));
-    }
+    for (size_t i = 0; per_key && i < r->n_keys; i++)
+        json_object_set_new(per_key, r->keys[i].name, key_json(&r->keys[i]));
     json_t *o = json_pack("{s:o,s:s,s:I,s:I,s:I,s:I,s:I,s:o}",
                           "valid", checker_verdict_json(r->verdict),
                           "checker", "set",
                           "keys", (json_int_t)r->n_keys,
-                          "attempt_count", (json_int_t)attempts,
-                          "acknowledged_count", (json_int_t)acked,
-                          "ok_count", (json_int_t)ok,
-                          "never_read_keys", (json_int_t)unread,
+                          "attempt_count", (json_int_t)t.attempts,
+                          "acknowledged_count", (json_int_t)t.acked,
+                          "ok_count", (json_int_t)t.ok,
+                          "never_read_keys", (json_int_t)t.unread,
                           "per_key", per_key);
     for (int l = 0; o && l < N_LISTS; l++) {
         char name[32];
         snprintf(name, sizeof name, "%s_count", list_names[l]);
-        json_object_set_new(o, name, json_integer((json_int_t)totals[l]));
+        json_object_set_new(o, name, json_integer((json_int_t)t.lists[l]));
     }
     return o;
+}
+
+int set_result_summary(const set_result *r, FILE *out)
+{
+    set_totals t = totals_of(r);
+    fprintf(out, "set: %s — %zu adds, %zu acknowledged, %zu lost, %zu "
+            "unexpected, %zu failed but read, %zu keys never read\n",
+            checker_verdict_word(r->verdict), t.attempts, t.acked,
+            t.lists[LOST], t.lists[UNEXPECTED], t.lists[FAILED], t.unread);
+    return ferror(out) ? FL_EIO : FL_OK;
 }
 
 static void explain_list(FILE *out, const char *what, const elem_list *l)

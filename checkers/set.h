@@ -59,6 +59,9 @@ checker_verdict set_result_verdict(const set_result *r);
  */
 json_t *set_result_to_json(const set_result *r);
 
+/* One line: the verdict and the totals. */
+int set_result_summary(const set_result *r, FILE *out);
+
 /* A readable account of each invalid or unknown key. */
 int set_result_explain(const set_result *r, FILE *out);
 

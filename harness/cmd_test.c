@@ -151,8 +151,7 @@ static int parse_args(int argc, char **argv, test_args *a)
         fprintf(stderr, "faultline test: unexpected argument \"%s\"\n", argv[optind]);
         return FL_EUSAGE;
     }
-    if (strcmp(a->workload, "register") != 0 &&
-        strcmp(a->workload, "set") != 0) {
+    if (!workload_known(a->workload)) {
         fprintf(stderr, "faultline test: --workload %s: known workloads are "
                         "register and set\n", a->workload);
         return FL_EUSAGE;
@@ -374,11 +373,6 @@ static void teardown_target(target *t, remote *r, const char *dir, test_log *l)
 
 /* ---- the run --------------------------------------------------------------------------------------- */
 
-static int exit_for(checker_verdict v)
-{
-    return v == CHECKER_VALID ? 0 : v == CHECKER_INVALID ? 1 : 2;
-}
-
 static int run_timeline(const test_args *a, target *t, remote *r,
                         const char *dir, test_log *l, fl_error *err)
 {
@@ -472,7 +466,7 @@ static int run_test(const test_args *a, const char *raftkv)
     checker_verdict v;
     fl_error_clear(&err);
     if (run_store_analyze(dir, CHECK_TIME_LIMIT_S, stderr, &v, &err) == FL_OK)
-        code = exit_for(v);
+        code = (int)v;   /* verdicts are the exit codes */
 out_ssh:
     target_free(t);
     remote_close(r);
@@ -550,5 +544,5 @@ int cmd_analyze(int argc, char **argv)
         fprintf(stderr, "faultline analyze: %s\n", err.msg);
         return rc;
     }
-    return exit_for(v);
+    return (int)v;
 }

@@ -12,6 +12,7 @@
 
 #include "checkers/set.h"
 #include "harness/history.h"
+#include "workloads/workload.h"
 
 static int mkdir_p(const char *path, fl_error *err)
 {
@@ -138,18 +139,12 @@ static int check_set(const history *h, FILE *summary, checker_verdict *v,
     if (rc != FL_OK)
         return rc;
     *v = set_result_verdict(res);
-    json_t *j = set_result_to_json(res);
     if (summary) {
-        fprintf(summary, "set: %s — %lld adds, %lld acknowledged, %lld lost, "
-                "%lld unexpected\n", checker_verdict_word(*v),
-                json_integer_value(json_object_get(j, "attempt_count")),
-                json_integer_value(json_object_get(j, "acknowledged_count")),
-                json_integer_value(json_object_get(j, "lost_count")),
-                json_integer_value(json_object_get(j, "unexpected_count")));
+        set_result_summary(res, summary);
         if (*v != CHECKER_VALID)
             set_result_explain(res, summary);
     }
-    json_object_set_new(checkers, "set", j);
+    json_object_set_new(checkers, "set", set_result_to_json(res));
     set_result_free(res);
     return FL_OK;
 }
@@ -162,7 +157,7 @@ int run_store_analyze(const char *dir, double check_time_limit_s,
     int rc = run_workload(dir, wl, sizeof wl, err);
     if (rc != FL_OK)
         return rc;
-    if (strcmp(wl, "register") != 0 && strcmp(wl, "set") != 0)
+    if (!workload_known(wl))
         return fl_error_set(err, FL_EDATA, "%s/test.json: field \"workload\": "
                             "no checker for workload \"%s\"", dir, wl);
     snprintf(path, sizeof path, "%s/history.jsonl", dir);
@@ -170,8 +165,8 @@ int run_store_analyze(const char *dir, double check_time_limit_s,
         return rc;
     for (size_t i = 0; summary && i < history_warning_count(h); i++)
         fprintf(summary, "warning: %s\n", history_warning(h, i));
-    snprintf(path, sizeof path, "%s/history.edn", dir);
     json_t *checkers = json_object();
+    snprintf(path, sizeof path, "%s/history.edn", dir);
     if ((rc = history_write_file(h, path, HISTORY_FORMAT_EDN, err)) != FL_OK)
         goto out;
     if (!checkers) {

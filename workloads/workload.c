@@ -22,6 +22,14 @@ const char *const *workload_names(void)
     return names;
 }
 
+bool workload_known(const char *name)
+{
+    for (const char *const *n = names; *n; n++)
+        if (strcmp(*n, name) == 0)
+            return true;
+    return false;
+}
+
 int workload_new(const char *name, const workload_options *opt,
                  workload **out, fl_error *err)
 {

@@ -15,6 +15,7 @@
 #ifndef FL_WORKLOAD_H
 #define FL_WORKLOAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -39,6 +40,9 @@ typedef struct workload workload;
 
 /* Names of the workloads, NULL-terminated. */
 const char *const *workload_names(void);
+
+/* Whether name is one of them. */
+bool workload_known(const char *name);
 
 /* FL_EUSAGE (unknown name, bad options), FL_ENOMEM. */
 int workload_new(const char *name, const workload_options *opt,
