@@ -6,7 +6,8 @@
 #                   a short fuzz of each parser, and the CLI tests
 #   make fuzz       longer libFuzzer runs (FUZZ_SECONDS each, default 300)
 #   make bench      benchmarks (optimised build); prints figures and ratios
-#   make run        deps, build, then the default test (`faultline test`)
+#   make run        deps, build, then the default test (`faultline test`;
+#                   RUN_ARGS="..." adds options)
 #
 # Objects never mix: build/obj (release), build/asan (sanitized tests),
 # build/fuzz (clang + libFuzzer), build/bench.
@@ -44,6 +45,10 @@ BENCH_LIB_OBJS := $(LIB_OBJS)
 TESTS   := $(TEST_SRCS:tests/%.c=$(BUILD)/asan/tests/%)
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+# Test objects are kept: otherwise make deletes them as intermediates after
+# the suite, and its `rm` would be the last line instead of the totals.
+.SECONDARY:
 
 .PHONY: all deps test unit-tests fuzz fuzz-quick bench run clean check-deps
 .DEFAULT_GOAL := all
@@ -130,8 +135,10 @@ test: check-deps
 bench: $(BENCHES) $(BUILD)/faultline $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
 	@scripts/run-bench.sh $(BENCHES)
 
-run: check-deps $(BUILD)/faultline
-	$(BUILD)/faultline test
+# Everything the default test runs: faultline and the raftkv it installs.
+# RUN_ARGS passes options through (CI: RUN_ARGS="--time-limit 10").
+run: check-deps all
+	$(BUILD)/faultline test $(RUN_ARGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -39,22 +39,47 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# openssh-server's scripts would start and enable the host's own sshd. The
-# local cluster runs only sshds of its own, inside its namespaces, so a
-# fresh install must not leave one listening on the host: policy-rc.d
-# (exit 101 = "not allowed") stops the start, and the unit is disabled.
-# etcd-server likewise: the benchmark starts its own etcd on loopback.
-fresh_sshd=false
-policy=/usr/sbin/policy-rc.d
-if [[ " ${missing[*]} " == *" openssh-server "* || " ${missing[*]} " == *" etcd-server "* ]] &&
-   [[ ! -e $policy ]]; then
-  fresh_sshd=true
-  printf '#!/bin/sh\nexit 101\n' >"$policy"
-  chmod 755 "$policy"
-  trap 'rm -f "$policy"' EXIT
+# Packages whose install would start and enable a service on the host. The
+# local cluster runs only sshds of its own, inside its namespaces, and the
+# tests start their own databases: a fresh install must leave none of these
+# enabled or running on the host. policy-rc.d exit 101 ("not allowed")
+# stops invoke-rc.d from starting them, whatever policy the machine had
+# (it is put back afterwards); the units are then disabled and stopped.
+# Only freshly installed packages are touched: a host's own sshd that was
+# there before is none of our business.
+services_of() {
+  case $1 in
+    openssh-server) echo ssh.service ssh.socket ;;
+    etcd-server) echo etcd.service ;;
+  esac
+}
+fresh_services=()
+for p in "${missing[@]}"; do
+  for u in $(services_of "$p"); do fresh_services+=("$u"); done
+done
+# (Both paths can be moved, for tests/cli/deps.sh.)
+policy=${POLICY_RC_D:-/usr/sbin/policy-rc.d}
+initd=${INIT_D:-/etc/init.d}
+saved=
+if [[ -e $policy ]]; then
+  saved=$(mktemp)
+  cp -p "$policy" "$saved"
 fi
+restore_policy() {
+  if [[ -n $saved ]]; then mv -f "$saved" "$policy"; else rm -f "$policy"; fi
+}
+trap restore_policy EXIT
+printf '#!/bin/sh\nexit 101\n' >"$policy"
+chmod 755 "$policy"
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
-if $fresh_sshd && command -v systemctl >/dev/null; then
-  systemctl disable --quiet ssh.service ssh.socket etcd.service 2>/dev/null || true
-fi
+for u in "${fresh_services[@]}"; do
+  if command -v systemctl >/dev/null; then
+    systemctl disable --now --quiet "$u" 2>/dev/null || true
+  fi
+  name=${u%.*}
+  if [[ -x $initd/$name ]]; then
+    update-rc.d "$name" disable >/dev/null 2>&1 || true
+    "$initd/$name" stop >/dev/null 2>&1 || true
+  fi
+done
