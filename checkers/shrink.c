@@ -16,17 +16,43 @@
  * violation. Left to itself, ddmin reduces "read 1 after write 2 completed"
  * to a lone "read 1": invalid, minimal, and useless, because it blames a
  * missing write rather than an ordering. So for models that can say which
- * values an op writes and observes, a candidate must stay closed: every
- * value an op observes is the initial value or written by a kept op —
- * provided the whole history was closed to begin with.
+ * values an op writes and observes, a candidate must be a witness: every
+ * value a kept op observes (a read's output, a cas's expected value) is the
+ * initial value or is written by another kept op (a write, a cas: ok or
+ * info) invoked before the observer completed. Another op, because a cas
+ * [1 1] cannot supply its own 1; invoked in time, because a write that
+ * began after the read returned cannot explain the read.
+ *
+ * The rule is checked per observation, never switched off for a whole
+ * history. Some observations no op of the history could meet (a read of a
+ * value never written, an ok cas expecting one: early-acked, or an info
+ * cas with a guessed expectation), and one such op anywhere must not turn
+ * the rule off for the rest. So the shrink starts from the largest
+ * sub-history that meets the rule; only when that one is linearizable,
+ * the violation needs an unmeetable observation, and those (alone) are
+ * exempt: an ok read or cas that nothing invoked before its completion
+ * could have set up is by itself proof that the whole history is not
+ * linearizable, so shown alone it is an honest witness.
  */
+typedef struct observation {
+    size_t op;        /* the observer's invocation position */
+    size_t deadline;  /* its completion's position; SIZE_MAX: info/never */
+    uint64_t value;
+    bool exempt;      /* no op of the whole history writes it in time */
+} observation;
+
 typedef struct closure {
     bool enforce;
-    const lin_model *model;
-    lin_op *op_at;       /* by event position; valid where has_op */
-    bool *has_op;
     uint64_t initial;
-    uint64_t *written;   /* scratch */
+    uint64_t *writes;    /* by invocation position: value or LIN_NO_STATE */
+    size_t *obs_from;    /* by position: its first observation in obs */
+    observation *obs;    /* in position order */
+    size_t nobs, cap;
+    bool oom;
+    size_t nvalues;      /* value ids are below this */
+    size_t *first, *second; /* by value: earliest two kept writers, else
+                               SIZE_MAX (scratch, all SIZE_MAX between
+                               trials) */
 } closure;
 
 typedef struct trial {
@@ -37,85 +63,211 @@ typedef struct trial {
     closure c;
 } trial;
 
-typedef struct observed_check {
-    const uint64_t *written;
-    size_t n;
-    uint64_t initial;
-    bool ok;
-} observed_check;
+/* ---- The witness rule --------------------------------------------------------- */
 
-static void check_observed(void *arg, uint64_t v)
+static void note_writers(closure *c, const size_t *ops, size_t n)
 {
-    observed_check *oc = arg;
-    if (v == oc->initial)
-        return;
-    for (size_t i = 0; i < oc->n; i++)
-        if (oc->written[i] == v)
-            return;
-    oc->ok = false;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t w = c->writes[ops[i]];
+        if (w == LIN_NO_STATE)
+            continue;
+        if (ops[i] < c->first[w]) {
+            c->second[w] = c->first[w];
+            c->first[w] = ops[i];
+        } else if (ops[i] < c->second[w]) {
+            c->second[w] = ops[i];
+        }
+    }
 }
 
-static bool closed(const closure *c, const size_t *ops, size_t n)
+static void forget_writers(closure *c, const size_t *ops, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (c->writes[ops[i]] != LIN_NO_STATE)
+            c->first[c->writes[ops[i]]] = c->second[c->writes[ops[i]]] =
+                SIZE_MAX;
+}
+
+/* With the writers noted: is o's value written by another op in time? */
+static bool written_in_time(const closure *c, const observation *o)
+{
+    size_t w = c->first[o->value];
+    if (w == o->op)
+        w = c->second[o->value];
+    return w < o->deadline;
+}
+
+static bool met(const closure *c, const observation *o)
+{
+    return o->value == c->initial || o->exempt || written_in_time(c, o);
+}
+
+static bool op_met(const closure *c, size_t op);
+
+static bool closed(closure *c, const size_t *ops, size_t n)
 {
     if (!c->enforce)
         return true;
-    size_t nw = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!c->has_op[ops[i]])
-            continue;
-        uint64_t w = c->model->written(&c->op_at[ops[i]]);
-        if (w != LIN_NO_STATE)
-            c->written[nw++] = w;
-    }
-    observed_check oc = {c->written, nw, c->initial, true};
-    for (size_t i = 0; i < n && oc.ok; i++)
-        if (c->has_op[ops[i]])
-            c->model->observed(&c->op_at[ops[i]], check_observed, &oc);
-    return oc.ok;
+    note_writers(c, ops, n);
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++)
+        ok = op_met(c, ops[i]);
+    forget_writers(c, ops, n);
+    return ok;
 }
 
-/* Prepare every operation once, in a context of its own. Failing that, or
- * for a model without the hooks, the closure is simply not enforced. */
+/* ---- Setting it up ------------------------------------------------------------ */
+
+typedef struct observer {
+    closure *c;
+    size_t op, deadline;
+} observer;
+
+static void add_observation(void *arg, uint64_t v)
+{
+    observer *w = arg;
+    closure *c = w->c;
+    if (c->nobs == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        observation *grown = realloc(c->obs, cap * sizeof *grown);
+        if (grown == NULL) {
+            c->oom = true;
+            return;
+        }
+        c->obs = grown;
+        c->cap = cap;
+    }
+    c->obs[c->nobs++] = (observation){w->op, w->deadline, v, false};
+    if (v >= c->nvalues)
+        c->nvalues = v + 1;
+}
+
+/* Prepare the op invoked at i, as the check will see it, and record what
+ * it writes and observes. */
+static int note_op(closure *c, const lin_model *m, const history *h,
+                   const lin_options *opt, lin_ctx *ctx, size_t i)
+{
+    const history_event *ev = history_events(h);
+    const history_event *done = ev[i].pair != HISTORY_NONE ? &ev[ev[i].pair] : NULL;
+    bool ok = done != NULL && done->type == HISTORY_OK;
+    const json_t *out = ok ? history_value(h, done->value) : NULL;
+    lin_op op;
+    fl_error err;
+    if (m->prepare(ctx, history_name(h, ev[i].f),
+                   ev[i].key != HISTORY_NONE ? history_value(h, ev[i].key) : NULL,
+                   history_value(h, ev[i].value), out, &op, &err) != FL_OK)
+        return -1;
+    /* as the check does: a read with no known output observes nothing */
+    op.known = ok && !(opt->nil_reads_unknown && json_is_null(out) &&
+                       m->read_only(&op));
+    c->writes[i] = m->written(&op);
+    if (c->writes[i] != LIN_NO_STATE && c->writes[i] >= c->nvalues)
+        c->nvalues = c->writes[i] + 1;
+    c->obs_from[i] = c->nobs;
+    observer w = {c, i, ok ? ev[i].pair : SIZE_MAX};
+    m->observed(&op, add_observation, &w);
+    return c->oom ? -1 : 0;
+}
+
+/* The exemptions: observations the whole candidate set cannot meet. */
+static void mark_exempt(closure *c, const size_t *ops, size_t n)
+{
+    note_writers(c, ops, n);
+    for (size_t j = 0; j < c->nobs; j++)
+        c->obs[j].exempt = !met(c, &c->obs[j]);
+    forget_writers(c, ops, n);
+}
+
+static bool op_met(const closure *c, size_t op)
+{
+    for (size_t j = c->obs_from[op]; j < c->nobs && c->obs[j].op == op; j++)
+        if (!met(c, &c->obs[j]))
+            return false;
+    return true;
+}
+
+/* One pass: keep, in place, the ops whose observations are met (flag is
+ * scratch by position); returns how many are left. */
+static size_t drop_unmet(closure *c, size_t *ops, size_t n, bool *flag)
+{
+    note_writers(c, ops, n);
+    for (size_t i = 0; i < n; i++)
+        flag[ops[i]] = op_met(c, ops[i]);
+    forget_writers(c, ops, n);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (flag[ops[i]])
+            ops[m++] = ops[i];
+    return m;
+}
+
+/* The largest sub-history of ops[0..n) that meets the rule, in place: the
+ * rule is monotone (more writers meet more), so dropping unmet ops until
+ * none is left reaches it. A dropped cas takes its write away, hence the
+ * passes. Returns its length. */
+static size_t largest_closed(closure *c, size_t *ops, size_t n, bool *flag)
+{
+    if (!c->enforce)
+        return n;
+    for (size_t m; (m = drop_unmet(c, ops, n, flag)) < n;)
+        n = m;
+    return n;
+}
+
+static int closure_alloc(closure *c, size_t len)
+{
+    c->writes = malloc((len + 1) * sizeof *c->writes);
+    c->obs_from = calloc(len + 1, sizeof *c->obs_from);
+    if (c->writes == NULL || c->obs_from == NULL)
+        return -1;
+    for (size_t i = 0; i <= len; i++)
+        c->writes[i] = LIN_NO_STATE;
+    return 0;
+}
+
+static int writer_tables(closure *c)
+{
+    c->first = malloc((c->nvalues + 1) * sizeof *c->first);
+    c->second = malloc((c->nvalues + 1) * sizeof *c->second);
+    if (c->first == NULL || c->second == NULL)
+        return -1;
+    for (size_t v = 0; v <= c->nvalues; v++)
+        c->first[v] = c->second[v] = SIZE_MAX;
+    return 0;
+}
+
+/* Prepare the candidate ops once, in a context of its own. Failing that, or
+ * for a model without the hooks, the rule is simply not enforced. */
 static void closure_init(closure *c, const history *h, const lin_options *opt,
-                         lin_ctx *ctx)
+                         lin_ctx *ctx, const size_t *ops, size_t n)
 {
     const lin_model *m = lin_model_find(opt->model ? opt->model : "");
-    size_t len = history_len(h);
-    memset(c, 0, sizeof *c);
-    if (m == NULL || m->written == NULL || m->observed == NULL || ctx == NULL)
-        return;
-    c->model = m;
-    c->op_at = calloc(len + 1, sizeof *c->op_at);
-    c->has_op = calloc(len + 1, sizeof *c->has_op);
-    c->written = calloc(len + 1, sizeof *c->written);
     fl_error err;
-    if (!c->op_at || !c->has_op || !c->written ||
+    memset(c, 0, sizeof *c);
+    if (m == NULL || m->written == NULL || m->observed == NULL || ctx == NULL ||
+        closure_alloc(c, history_len(h)) != 0 ||
         m->init(ctx, opt->initial, &c->initial, &err) != FL_OK)
         return;
-    const history_event *ev = history_events(h);
-    for (size_t i = 0; i < len; i++) {
-        if (ev[i].process == HISTORY_NEMESIS || ev[i].type != HISTORY_INVOKE)
-            continue;
-        const history_event *done = ev[i].pair != HISTORY_NONE ? &ev[ev[i].pair] : NULL;
-        bool ok = done != NULL && done->type == HISTORY_OK;
-        if (m->prepare(ctx, history_name(h, ev[i].f),
-                       ev[i].key != HISTORY_NONE ? history_value(h, ev[i].key) : NULL,
-                       history_value(h, ev[i].value),
-                       ok ? history_value(h, done->value) : NULL, &c->op_at[i],
-                       &err) != FL_OK)
+    for (size_t i = 0; i < n; i++)
+        if (note_op(c, m, h, opt, ctx, ops[i]) != 0)
             return;
-        c->op_at[i].known = ok;
-        c->has_op[i] = true;
-    }
+    if (c->initial >= c->nvalues)
+        c->nvalues = c->initial + 1;
+    if (writer_tables(c) != 0)
+        return;
     c->enforce = true;
 }
 
 static void closure_free(closure *c)
 {
-    free(c->op_at);
-    free(c->has_op);
-    free(c->written);
+    free(c->writes);
+    free(c->obs_from);
+    free(c->obs);
+    free(c->first);
+    free(c->second);
 }
+
+/* ---- Delta debugging ---------------------------------------------------------- */
 
 /* 1 if the history restricted to ops[0..n) is invalid, 0 if not (or
  * unknown), -1 on error or when the shrink's time is up. */
@@ -187,6 +339,24 @@ static size_t ddmin(trial *t, size_t *ops, size_t n, size_t *scratch,
     return n;
 }
 
+/* Where ddmin starts (see the top): the largest sub-history meeting the
+ * rule if that is invalid, else all of ops with the unmeetable observations
+ * exempt. Returns still_invalid's answer for the start; *n is its length. */
+static int start_set(trial *t, size_t *ops, size_t *n, size_t *scratch,
+                     fl_error *err)
+{
+    memcpy(scratch, ops, *n * sizeof *ops);
+    size_t m = largest_closed(&t->c, scratch, *n, t->keep);
+    int got = still_invalid(t, scratch, m, err);
+    if (got != 0 || m == *n) {
+        memcpy(ops, scratch, m * sizeof *ops);
+        *n = m;
+        return got;
+    }
+    mark_exempt(&t->c, ops, *n);
+    return still_invalid(t, ops, *n, err);
+}
+
 int shrink_history(const history *h, const lin_options *opt, history **out,
                    bool *minimal, fl_error *err)
 {
@@ -210,9 +380,8 @@ int shrink_history(const history *h, const lin_options *opt, history **out,
         if (ev[i].process != HISTORY_NEMESIS && ev[i].type == HISTORY_INVOKE &&
             (ev[i].pair == HISTORY_NONE || ev[ev[i].pair].type != HISTORY_FAIL))
             ops[n++] = i;
-    closure_init(&t.c, h, opt, ctx);
-    t.c.enforce = t.c.enforce && closed(&t.c, ops, n);
-    int got = still_invalid(&t, ops, n, err);
+    closure_init(&t.c, h, opt, ctx, ops, n);
+    int got = start_set(&t, ops, &n, scratch, err);
     if (got != 1) {
         if (got == 0)
             rc = fl_error_set(err, FL_EUSAGE,
