@@ -435,6 +435,12 @@ char *cluster_sshd_config(const char *state_dir, const cluster_node *n)
         "X11Forwarding no\n"
         "MaxSessions 64\n"
         "MaxStartups 64\n"
+        "# The nodes share the host's home directory. bash sources\n"
+        "# ~/.bashrc for commands sshd runs, unless it is not the top-level\n"
+        "# shell: a host .bashrc that hangs or stalls (pyenv's rehash lock\n"
+        "# left by a killed session made every command time out) would\n"
+        "# stall the controller's every command.\n"
+        "SetEnv SHLVL=1\n"
         "Subsystem sftp internal-sftp\n",
         n->address, CLUSTER_SSH_PORT, state_dir, n->name, state_dir, n->name,
         state_dir);
@@ -797,6 +803,59 @@ int cluster_down(const char *state, fl_error *err)
     return rc;
 }
 
+static int count_tagged_rules(const char *netns)
+{
+    char *out = NULL;
+    int n = 0;
+    if (run((const char *const[]){"ip", "netns", "exec", netns, "iptables",
+                                  "-w", "-S", NULL}, &out, NULL) != FL_OK)
+        return 0;
+    for (const char *p = out; p && (p = strstr(p, "--comment faultline")); p++)
+        n++;
+    free(out);
+    return n;
+}
+
+static void add_name(char *names, size_t size, const char *name)
+{
+    char padded[80], haystack[160];
+    snprintf(padded, sizeof padded, " %.64s ", name);
+    snprintf(haystack, sizeof haystack, " %.150s ", names);
+    if (strstr(haystack, padded))
+        return;
+    size_t len = strlen(names);
+    snprintf(names + len, size - len, "%s%s", len ? " " : "", name);
+}
+
+/* The namespace's processes other than sshd (the daemon and the sessions
+ * it forks are all called sshd). */
+static void count_processes(cluster_node_status *s)
+{
+    char *out = NULL, *save = NULL;
+    if (run((const char *const[]){"ip", "netns", "pids", s->node.netns, NULL},
+            &out, NULL) != FL_OK)
+        return;
+    for (char *t = out ? strtok_r(out, "\n", &save) : NULL; t;
+         t = strtok_r(NULL, "\n", &save)) {
+        char path[64], comm[64] = "", state = '?', *line;
+        snprintf(path, sizeof path, "/proc/%ld/stat", strtol(t, NULL, 10));
+        if (!(line = read_small_file(path)))
+            continue;
+        char *open = strchr(line, '('), *close = strrchr(line, ')');
+        if (open && close && close > open && close[1] == ' ') {
+            snprintf(comm, sizeof comm, "%.*s", (int)(close - open - 1), open + 1);
+            state = close[2];
+        }
+        free(line);
+        if (strcmp(comm, "sshd") == 0 || !comm[0])
+            continue;
+        s->processes++;
+        s->paused += state == 'T';
+        add_name(s->process_names, sizeof s->process_names, comm);
+    }
+    free(out);
+}
+
 static void node_status(const char *state, cluster_node_status *s)
 {
     node_paths p;
@@ -804,6 +863,18 @@ static void node_status(const char *state, cluster_node_status *s)
     s->sshd = node_paths_of(state, &s->node, &p, NULL) == FL_OK &&
               pidfile_process(p.pidfile, p.config) != 0;
     s->answers = s->netns && ssh_answers(s->node.address, 1000);
+    if (s->netns) {
+        s->rules = count_tagged_rules(s->node.netns);
+        count_processes(s);
+    }
+}
+
+bool cluster_status_leftovers(const cluster_status *st)
+{
+    for (int i = 0; i < st->count; i++)
+        if (st->nodes[i].rules || st->nodes[i].processes)
+            return true;
+    return false;
 }
 
 /* Nodes of a cluster without a nodes file: whatever namespaces exist. */
@@ -861,6 +932,24 @@ int cluster_status_get(const char *state, cluster_status *st, fl_error *err)
     for (int i = 0; i < st->count; i++)
         node_status(state, &st->nodes[i]);
     return FL_OK;
+}
+
+bool cluster_network_present(int count, char *why, size_t size)
+{
+    if (!link_exists(CLUSTER_BRIDGE)) {
+        snprintf(why, size, "lost the cluster: the bridge %s is gone",
+                 CLUSTER_BRIDGE);
+        return false;
+    }
+    for (int i = 1; i <= count; i++) {
+        cluster_node n;
+        if (cluster_node_at(i, &n, NULL) == FL_OK && !netns_exists(n.netns)) {
+            snprintf(why, size, "lost the cluster: the namespace %s of node "
+                     "%s is gone", n.netns, n.name);
+            return false;
+        }
+    }
+    return true;
 }
 
 bool cluster_status_all_up(const cluster_status *st)

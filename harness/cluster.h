@@ -92,6 +92,11 @@ typedef struct cluster_node_status {
     bool netns;        /* the namespace exists */
     bool sshd;         /* the pid file names a live sshd of ours */
     bool answers;      /* an SSH banner came back on port 22 */
+    /* Left behind in the namespace (a test running, or one that died):
+     * faultline-tagged iptables rules, processes other than sshd (the
+     * target, a dead man's watcher) and how many of those are paused. */
+    int rules, processes, paused;
+    char process_names[96];  /* "raftkv sh", distinct, cut to fit */
 } cluster_node_status;
 
 typedef struct cluster_status {
@@ -105,6 +110,13 @@ typedef struct cluster_status {
  * malformed nodes file. */
 int cluster_status_get(const char *state_dir, cluster_status *out,
                        fl_error *err);
+
+/* Whether the bridge and the namespaces of nodes n1..n<count> exist; when
+ * not, why (in why, size bytes). Cheap: for polling during a run. */
+bool cluster_network_present(int count, char *why, size_t size);
+
+/* Whether any node has leftover rules or processes. */
+bool cluster_status_leftovers(const cluster_status *st);
 
 /* Configured, bridge present and every node answering. */
 bool cluster_status_all_up(const cluster_status *st);

@@ -22,7 +22,9 @@ static int usage(FILE *out, int code)
             "        10.231.0.<10+i>, each with its own sshd. Needs root.\n"
             "down    remove every node, the bridge and the sshds; safe to\n"
             "        run when nothing or only part exists.\n"
-            "status  list the nodes; exit 0 when all are up, 3 when not.\n"
+            "status  list the nodes and what is left on them (faultline iptables\n"
+            "        rules, processes other than sshd); exit 0 when all are up\n"
+            "        and at rest, 3 when not.\n"
             "\n"
             "State (keys, known_hosts, nodes, ssh.conf) lives in $%s,\n"
             "default %s. Exit 3 when the cluster cannot be made.\n",
@@ -113,17 +115,29 @@ static int status(int argc, char **argv)
     printf("state %s; bridge %s %s\n", state, CLUSTER_BRIDGE,
            st.bridge ? "present" : "missing");
     if (st.count > 0)
-        printf("%-5s %-13s %-6s %s\n", "NODE", "ADDRESS", "NETNS", "SSHD");
+        printf("%-5s %-13s %-6s %-22s %s\n", "NODE", "ADDRESS", "NETNS",
+               "SSHD", "LEFT BEHIND");
     int up_count = 0;
     for (int i = 0; i < st.count; i++) {
         const cluster_node_status *n = &st.nodes[i];
+        char left[200] = "nothing";
+        if (n->rules || n->processes)
+            snprintf(left, sizeof left, "%d faultline rules, %d processes "
+                     "(%d paused)%s%s", n->rules, n->processes, n->paused,
+                     n->processes ? ": " : "", n->process_names);
         up_count += n->netns && n->sshd && n->answers;
-        printf("%-5s %-13s %-6s %s\n", n->node.name, n->node.address,
-               n->netns ? "yes" : "no", sshd_word(n));
+        printf("%-5s %-13s %-6s %-22s %s\n", n->node.name, n->node.address,
+               n->netns ? "yes" : "no", sshd_word(n), left);
     }
+    bool left = cluster_status_leftovers(&st);
+    if (left)
+        fprintf(stderr, "faultline: cluster status: faults or processes are "
+                        "left on the nodes (a test is running, or one died "
+                        "without cleaning up; the next `faultline test` "
+                        "removes them)\n");
     if (cluster_status_all_up(&st)) {
-        printf("all %d nodes up\n", st.count);
-        return 0;
+        printf("all %d nodes up%s\n", st.count, left ? ", not at rest" : "");
+        return left ? CLI_EXIT_CANNOT_RUN : 0;
     }
     if (!st.configured)
         fprintf(stderr, "faultline: cluster status: no cluster is up (%s/%s "

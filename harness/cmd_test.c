@@ -10,11 +10,13 @@
  */
 #include "harness/cli.h"
 #include "harness/cluster.h"
+#include "harness/deadman.h"
 #include "harness/nemesis.h"
 #include "harness/remote.h"
 #include "harness/run_store.h"
 #include "harness/runner.h"
 #include "harness/target.h"
+#include "workloads/register.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -212,10 +215,11 @@ static void tlog(void *ctx, const char *fmt, ...)
 /* ---- SIGINT --------------------------------------------------------------------------------------- */
 
 static atomic_int stop_flag;
+static volatile sig_atomic_t stop_signal;
 
 static void on_sigint(int sig)
 {
-    (void)sig;
+    stop_signal = sig;
     atomic_store(&stop_flag, 1);
 }
 
@@ -305,9 +309,15 @@ static int get_nodes(const test_args *a, test_env *env, test_log *l,
     return fl_nodes_load(path, &env->nodes, err);
 }
 
+/* Every value as used, defaults resolved. */
 static json_t *test_json(const test_args *a, const char *raftkv,
                          const fl_nodes *nodes)
 {
+    int keys = a->keys ? a->keys : wl_register_keys_for(a->concurrency);
+    const char *user = a->nodes_file ? (a->ssh_user ? a->ssh_user
+                                                    : FL_SSH_DEFAULT_USER)
+                                     : CLUSTER_USER;
+    int port = a->nodes_file && a->ssh_port ? a->ssh_port : FL_SSH_DEFAULT_PORT;
     json_t *ns = json_array();
     for (size_t i = 0; ns && i < nodes->count; i++)
         json_array_append_new(ns, json_pack("{s:s,s:s}", "name",
@@ -320,27 +330,150 @@ static json_t *test_json(const test_args *a, const char *raftkv,
                      "nemesis_interval", a->nemesis_interval,
                      "time_limit", a->time_limit,
                      "concurrency", a->concurrency, "rate", a->rate,
-                     "keys", a->keys,
+                     "keys", keys,
                      "seed", (json_int_t)a->seed, "raftkv", raftkv,
                      "bug", a->bug, "nodes_file", a->nodes_file,
-                     "ssh_user", a->ssh_user, "ssh_port", a->ssh_port,
+                     "ssh_user", user, "ssh_port", port,
                      "nodes", ns);
 }
 
-/* Stop (kill -9), wipe, install and start every node; wait for a leader. */
+/* ---- nodes at rest ------------------------------------------------------------------------ */
+
+/* Per node: the target's rest command and the partition heal, whose output
+ * says what an earlier run left behind. */
+typedef struct rest_job {
+    target *t;
+    remote *r;
+    json_t *found;           /* {NODE: {"target_processes", "paused",
+                                "rules"}} for nodes not at rest */
+    pthread_mutex_t lock;
+} rest_job;
+
+static char *rest_cmd_of(target *t, size_t node, bool count_rules)
+{
+    char *target_rest = target_rest_cmd(t, node), *s = NULL;
+    if (!target_rest)
+        return NULL;
+    /* The heal's own exit status is 1 when rules remain after it. */
+    if (asprintf(&s, "%s%s; %s", count_rules ?
+                 "echo rules=$(iptables -w -S | grep -c -e '--comment "
+                 NEM_IPTABLES_TAG "\\( \\|$\\)'); " : "",
+                 target_rest, nem_iptables_heal_cmd()) < 0)
+        s = NULL;
+    free(target_rest);
+    return s;
+}
+
+static long count_in(const char *out, const char *field)
+{
+    const char *p = out ? strstr(out, field) : NULL;
+    return p ? strtol(p + strlen(field), NULL, 10) : 0;
+}
+
+static int rest_node(void *ctx, size_t node, fl_error *err)
+{
+    rest_job *j = ctx;
+    char *cmd = rest_cmd_of(j->t, node, true);
+    fl_ssh_result res = {0};
+    if (!cmd)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    int rc = remote_exec(j->r, node, cmd, 20000, &res, err);
+    free(cmd);
+    if (rc != FL_OK)
+        return fl_error_wrap(err, "bringing node %s to rest",
+                             remote_name(j->r, node));
+    long procs = count_in(res.out, "running="), paused = count_in(res.out,
+                                                                  "stopped=");
+    long rules = count_in(res.out, "rules=");
+    if (res.exit_status != 0)
+        rc = fl_error_set(err, FL_EIO, "node %s: could not bring it to rest "
+                          "(exit %d): %.300s", remote_name(j->r, node),
+                          res.exit_status, res.err ? res.err : "");
+    fl_ssh_result_free(&res);
+    if (procs || paused || rules) {
+        pthread_mutex_lock(&j->lock);
+        json_object_set_new(j->found, remote_name(j->r, node),
+                            json_pack("{s:I,s:I,s:I}", "target_processes",
+                                      (json_int_t)procs, "paused",
+                                      (json_int_t)paused, "rules",
+                                      (json_int_t)rules));
+        pthread_mutex_unlock(&j->lock);
+    }
+    return rc;
+}
+
+/* Every run begins from nodes at rest, whatever an earlier one left: no
+ * faultline rules, no paused or running target. What was found is logged
+ * and returned as test.json's "found_at_start" ({} when nothing). */
+static int rest_all(target *t, remote *r, test_log *l, json_t **found,
+                    fl_error *err)
+{
+    rest_job j = {.t = t, .r = r, .found = json_object()};
+    if (!j.found)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    pthread_mutex_init(&j.lock, NULL);
+    tlog(l, "bringing every node to rest (no faultline rules, no %s "
+         "running)", target_name(t));
+    int rc = remote_each(r, rest_node, &j, err);
+    pthread_mutex_destroy(&j.lock);
+    const char *node;
+    json_t *v;
+    json_object_foreach(j.found, node, v)
+        tlog(l, "node %s: an earlier run left %lld iptables rules, %lld "
+             "target processes (%lld paused): removed", node,
+             (long long)json_integer_value(json_object_get(v, "rules")),
+             (long long)json_integer_value(json_object_get(v, "target_processes")),
+             (long long)json_integer_value(json_object_get(v, "paused")));
+    *found = j.found;
+    return rc;
+}
+
+static int arm_deadman(target *t, remote *dr, deadman **out, fl_error *err)
+{
+    size_t n = remote_count(dr);
+    char **cmds = calloc(n, sizeof *cmds);
+    int rc = cmds ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == FL_OK && i < n; i++)
+        if (!(cmds[i] = rest_cmd_of(t, i, false)))
+            rc = fl_error_set(err, FL_ENOMEM, "out of memory");
+    if (rc == FL_OK)
+        rc = deadman_arm(dr, TARGET_DEFAULT_NODE_DIR, (const char *const *)cmds,
+                         out, err);
+    for (size_t i = 0; cmds && i < n; i++)
+        free(cmds[i]);
+    free(cmds);
+    return rc;
+}
+
+typedef struct node_job {
+    target *t;
+    remote *r;
+    test_log *l;
+    const char *dir;
+} node_job;
+
+static int setup_node(void *ctx, size_t i, fl_error *err)
+{
+    node_job *j = ctx;
+    int rc;
+    if ((rc = target_kill(j->t, i, err)) == FL_OK &&
+        (rc = target_wipe(j->t, i, err)) == FL_OK &&
+        (rc = target_install(j->t, i, err)) == FL_OK &&
+        (rc = target_start(j->t, i, err)) == FL_OK)
+        rc = target_await_ready(j->t, i, 15000, err);
+    if (rc == FL_OK)
+        tlog(j->l, "node %s: installed and serving", remote_name(j->r, i));
+    return rc;
+}
+
+/* Stop (kill -9), wipe, install and start every node, all at once; wait
+ * for a leader. */
 static int setup_target(target *t, remote *r, test_log *l, fl_error *err)
 {
-    size_t n = remote_count(r);
-    int rc = FL_OK;
-    for (size_t i = 0; i < n && rc == FL_OK; i++) {
-        tlog(l, "node %s: install and start", remote_name(r, i));
-        if ((rc = target_kill(t, i, err)) == FL_OK &&
-            (rc = target_wipe(t, i, err)) == FL_OK &&
-            (rc = target_install(t, i, err)) == FL_OK)
-            rc = target_start(t, i, err);
-    }
-    for (size_t i = 0; i < n && rc == FL_OK; i++)
-        rc = target_await_ready(t, i, 15000, err);
+    node_job j = {.t = t, .r = r, .l = l};
+    tlog(l, "installing and starting %s on %zu nodes", target_name(t),
+         remote_count(r));
+    int rc = remote_each(r, setup_node, &j, err);
     if (rc != FL_OK)
         return rc;
     for (int waited = 0; waited < 150 && !atomic_load(&stop_flag); waited++) {
@@ -356,25 +489,51 @@ static int setup_target(target *t, remote *r, test_log *l, fl_error *err)
                         "(see nodes/*/raftkv.log)");
 }
 
+static int teardown_node(void *ctx, size_t i, fl_error *err)
+{
+    node_job *j = ctx;
+    char ndir[PATH_MAX];
+    fl_error e = {0};
+    if (target_kill(j->t, i, &e) != FL_OK)
+        tlog(j->l, "stopping %s: %s", remote_name(j->r, i), e.msg);
+    if (run_store_node_dir(j->dir, remote_name(j->r, i), ndir, sizeof ndir,
+                           &e) != FL_OK ||
+        target_collect_logs(j->t, i, ndir, &e) != FL_OK)
+        tlog(j->l, "logs of %s: %s", remote_name(j->r, i), e.msg);
+    (void)err;
+    return FL_OK;
+}
+
 static void teardown_target(target *t, remote *r, const char *dir, test_log *l)
 {
-    size_t n = remote_count(r);
-    for (size_t i = 0; i < n; i++) {
-        char ndir[PATH_MAX];
-        fl_error e = {0};
-        if (target_kill(t, i, &e) != FL_OK)
-            tlog(l, "stopping %s: %s", remote_name(r, i), e.msg);
-        if (run_store_node_dir(dir, remote_name(r, i), ndir, sizeof ndir,
-                               &e) != FL_OK ||
-            target_collect_logs(t, i, ndir, &e) != FL_OK)
-            tlog(l, "logs of %s: %s", remote_name(r, i), e.msg);
-    }
+    node_job j = {.t = t, .r = r, .l = l, .dir = dir};
+    fl_error e = {0};
+    tlog(l, "stopping %s and downloading its logs", target_name(t));
+    remote_each(r, teardown_node, &j, &e);
 }
 
 /* ---- the run --------------------------------------------------------------------------------------- */
 
+/* Why the run can no longer be trusted: a dead man's switch fired or went
+ * unrenewed, or (a local cluster) its bridge or namespaces vanished. */
+typedef struct trust {
+    deadman *dm;
+    int local_nodes;        /* 0: not a local cluster */
+    char why[512];
+} trust;
+
+static const char *untrusted(void *ctx)
+{
+    trust *tr = ctx;
+    if (tr->local_nodes &&
+        !cluster_network_present(tr->local_nodes, tr->why, sizeof tr->why))
+        return tr->why;
+    return tr->dm ? deadman_broken(tr->dm) : NULL;
+}
+
 static int run_timeline(const test_args *a, target *t, remote *r,
-                        const char *dir, test_log *l, fl_error *err)
+                        const char *dir, test_log *l, trust *tr,
+                        runner_stats *st, fl_error *err)
 {
     char path[PATH_MAX];
     history_writer *w = NULL;
@@ -395,12 +554,12 @@ static int run_timeline(const test_args *a, target *t, remote *r,
         .time_limit_s = a->time_limit, .faults = a->faults,
         .nemesis_interval_s = a->nemesis_interval, .seed = a->seed,
         .recover_s = 1.0, .log = tlog, .log_ctx = l,
+        .broken = untrusted, .broken_ctx = tr,
     };
-    runner_stats st = {0};
-    rc = runner_run(t, r, gen, w, &ro, &stop_flag, &st, err);
+    rc = runner_run(t, r, gen, w, &ro, &stop_flag, st, err);
     tlog(l, "clients: %ld ok, %ld fail, %ld info; %ld nemesis actions; "
-         "%lld keys, %ld without a final read", st.ok, st.fail, st.info,
-         st.nemesis_actions, (long long)st.keys, st.final_reads_missing);
+         "%lld keys, %ld without a final read", st->ok, st->fail, st->info,
+         st->nemesis_actions, (long long)st->keys, st->final_reads_missing);
     fl_error e2 = {0};
     if (history_writer_close(w, &e2) != FL_OK && rc == FL_OK) {
         rc = e2.code;
@@ -410,82 +569,176 @@ static int run_timeline(const test_args *a, target *t, remote *r,
     return rc;
 }
 
+/* test.json's "ended" for a run whose timeline returned rc. */
+static void ended_text(const test_args *a, int rc, const fl_error *err,
+                       const runner_stats *st, char *out, size_t size)
+{
+    if (rc == RUNNER_EBROKEN)
+        snprintf(out, size, "%s", st->broken);
+    else if (rc != FL_OK)
+        snprintf(out, size, "recording failed: %s", err->msg);
+    else if (st->stopped_early)
+        snprintf(out, size, "interrupted (%s at %.1f s of %.0f)",
+                 stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", st->client_s,
+                 a->time_limit);
+    else
+        snprintf(out, size, "completed");
+}
+
 static int cannot_run(test_log *l, const fl_error *err)
 {
     tlog(l, "cannot run the test: %s", err->msg);
     return CLI_EXIT_CANNOT_RUN;
 }
 
+/* Everything a run holds open; released by release(). */
+typedef struct run_ctx {
+    const test_args *a;
+    test_log l;
+    test_env env;
+    char dir[PATH_MAX / 2];
+    int rec_fd;
+    remote *r, *dr;         /* the test's connections, the switch's */
+    target *t;
+    deadman *dm;
+    bool ssh;
+} run_ctx;
+
+static int open_run(run_ctx *c, const char *raftkv, fl_error *err)
+{
+    const test_args *a = c->a;
+    char path[PATH_MAX];
+    int rc = get_nodes(a, &c->env, &c->l, err);
+    if (rc == FL_OK && c->env.nodes.count > NEM_MAX_NODES)
+        rc = fl_error_set(err, FL_EUSAGE, "at most %d nodes", NEM_MAX_NODES);
+    if (rc == FL_OK)
+        rc = run_store_create(a->results, a->test_name, c->dir, sizeof c->dir,
+                              err);
+    if (rc != FL_OK) {
+        c->dir[0] = '\0';
+        return rc;
+    }
+    snprintf(path, sizeof path, "%s/faultline.log", c->dir);
+    c->l.file = fopen(path, "w");
+    tlog(&c->l, "run %s, seed %llu", c->dir, (unsigned long long)a->seed);
+    json_t *tj = test_json(a, raftkv, &c->env.nodes);
+    rc = tj ? run_store_write_json(c->dir, "test.json", tj, err)
+            : fl_error_set(err, FL_ENOMEM, "out of memory");
+    json_decref(tj);
+    if (rc == FL_OK)
+        rc = run_store_lock_recording(c->dir, &c->rec_fd, err);
+    if (rc == FL_OK && (rc = fl_ssh_init(err)) == FL_OK)
+        c->ssh = true;
+    target_config tc = {.binary = raftkv, .bug = a->bug};
+    if (rc == FL_OK)
+        rc = remote_open(&c->env.nodes, &c->env.auth, &c->r, err);
+    if (rc == FL_OK)
+        rc = remote_open(&c->env.nodes, &c->env.auth, &c->dr, err);
+    if (rc == FL_OK) {
+        tc.remote = c->r;
+        rc = target_new(target_find("raftkv"), &tc, &c->t, err);
+    }
+    return rc;
+}
+
+/* Nodes at rest, what was found recorded, the switch armed, the target
+ * installed and serving. */
+static int prepare_nodes(run_ctx *c, fl_error *err)
+{
+    json_t *found = NULL;
+    int rc = rest_all(c->t, c->r, &c->l, &found, err);
+    if (found) {
+        run_store_set_test_field(c->dir, "found_at_start", found, NULL);
+        json_decref(found);
+    }
+    if (rc == FL_OK) {
+        tlog(&c->l, "arming the dead man's switch on every node (heals "
+             "within %d s if this controller stops)", DEADMAN_EXPIRE_S + 2);
+        rc = arm_deadman(c->t, c->dr, &c->dm, err);
+    }
+    if (rc == FL_OK)
+        rc = setup_target(c->t, c->r, &c->l, err);
+    if (rc == FL_OK && atomic_load(&stop_flag))
+        rc = fl_error_set(err, FL_EIO, "interrupted during set-up");
+    return rc;
+}
+
+static void release(run_ctx *c)
+{
+    deadman_disarm(c->dm);
+    target_free(c->t);
+    remote_close(c->r);
+    remote_close(c->dr);
+    if (c->ssh)
+        fl_ssh_exit();
+    run_store_unlock(c->rec_fd);
+}
+
+/* Judge the stored run; the verdict is the exit code. */
+static int judge(run_ctx *c, const char *ended, fl_error *err)
+{
+    checker_verdict v;
+    tlog(&c->l, "checking the history");
+    if (run_store_analyze(c->dir, CHECK_TIME_LIMIT_S, true, stderr, &v, err)
+        != FL_OK)
+        return CLI_EXIT_CANNOT_RUN;
+    tlog(&c->l, "verdict: %s (exit %d); run ended: %s; stored in %s",
+         v == CHECKER_VALID ? "valid" : v == CHECKER_INVALID ? "INVALID"
+                                                             : "unknown",
+         (int)v, ended, c->dir);
+    return (int)v;
+}
+
 static int run_test(const test_args *a, const char *raftkv)
 {
-    test_log l = {0};
-    clock_gettime(CLOCK_MONOTONIC, &l.start);
+    run_ctx c = {.a = a, .rec_fd = -1};
+    clock_gettime(CLOCK_MONOTONIC, &c.l.start);
     fl_error err = {0};
-    test_env env = {0};
-    char dir[PATH_MAX / 2], path[PATH_MAX];
-    remote *r = NULL;
-    target *t = NULL;
+    char ended[1100];
     int code = CLI_EXIT_CANNOT_RUN;
-
-    if (get_nodes(a, &env, &l, &err) != FL_OK)
-        return cannot_run(&l, &err);
-    if (env.nodes.count > NEM_MAX_NODES) {
-        fl_error_set(&err, FL_EUSAGE, "at most %d nodes", NEM_MAX_NODES);
-        fl_nodes_free(&env.nodes);
-        return cannot_run(&l, &err);
+    int rc = open_run(&c, raftkv, &err);
+    if (rc == FL_OK && (rc = prepare_nodes(&c, &err)) != FL_OK && c.t)
+        teardown_target(c.t, c.r, c.dir, &c.l);
+    if (rc != FL_OK) {
+        snprintf(ended, sizeof ended, "could not start: %s", err.msg);
+        cannot_run(&c.l, &err);
+    } else {
+        trust tr = {.dm = c.dm,
+                    .local_nodes = a->nodes_file ? 0 : (int)c.env.nodes.count};
+        runner_stats st = {0};
+        run_store_point_latest(a->results, c.dir, NULL);
+        rc = run_timeline(a, c.t, c.r, c.dir, &c.l, &tr, &st, &err);
+        ended_text(a, rc, &err, &st, ended, sizeof ended);
+        if (rc != FL_OK)
+            tlog(&c.l, "warning: %s", ended);
+        if (rc != RUNNER_EBROKEN)
+            teardown_target(c.t, c.r, c.dir, &c.l);
+        tlog(&c.l, "disarming the dead man's switch");
+        deadman_disarm(c.dm);
+        c.dm = NULL;
+        run_store_set_ended(c.dir, ended, NULL);
+        run_store_unlock(c.rec_fd);
+        c.rec_fd = -1;
+        fl_error_clear(&err);
+        code = rc == RUNNER_EBROKEN ? CLI_EXIT_CANNOT_RUN : judge(&c, ended, &err);
+        if (rc == RUNNER_EBROKEN)
+            tlog(&c.l, "not judged: %s (history kept in %s)", ended, c.dir);
+        else if (code == CLI_EXIT_CANNOT_RUN)
+            cannot_run(&c.l, &err);
     }
-    if (run_store_create(a->results, a->test_name, dir, sizeof dir, &err) != FL_OK) {
-        fl_nodes_free(&env.nodes);
-        return cannot_run(&l, &err);
-    }
-    snprintf(path, sizeof path, "%s/faultline.log", dir);
-    l.file = fopen(path, "w");
-    tlog(&l, "run %s, seed %llu", dir, (unsigned long long)a->seed);
-    json_t *tj = test_json(a, raftkv, &env.nodes);
-    if (!tj || run_store_write_json(dir, "test.json", tj, &err) != FL_OK) {
-        json_decref(tj);
-        goto out;
-    }
-    json_decref(tj);
-    if (fl_ssh_init(&err) != FL_OK)
-        goto out;
-    target_config tc = {.binary = raftkv, .bug = a->bug};
-    if (remote_open(&env.nodes, &env.auth, &r, &err) != FL_OK ||
-        (tc.remote = r, target_new(target_find("raftkv"), &tc, &t, &err)) != FL_OK)
-        goto out_ssh;
-    if (setup_target(t, r, &l, &err) != FL_OK || atomic_load(&stop_flag)) {
-        if (err.code == FL_OK)
-            fl_error_set(&err, FL_EIO, "interrupted during set-up");
-        teardown_target(t, r, dir, &l);
-        goto out_ssh;
-    }
-    int rc = run_timeline(a, t, r, dir, &l, &err);
-    if (rc != FL_OK)
-        tlog(&l, "warning: %s (checking the history recorded so far)", err.msg);
-    teardown_target(t, r, dir, &l);
-    checker_verdict v;
-    fl_error_clear(&err);
-    if (run_store_analyze(dir, CHECK_TIME_LIMIT_S, stderr, &v, &err) == FL_OK)
-        code = (int)v;   /* verdicts are the exit codes */
-out_ssh:
-    target_free(t);
-    remote_close(r);
-    fl_ssh_exit();
-out:
-    if (code == CLI_EXIT_CANNOT_RUN)
-        cannot_run(&l, &err);
-    else
-        tlog(&l, "verdict: %s (exit %d); run stored in %s",
-             code == 0 ? "valid" : code == 1 ? "INVALID" : "unknown", code, dir);
-    if (env.cluster_made && !a->keep_cluster) {
-        tlog(&l, "tearing down the local cluster this run brought up "
+    if (c.dir[0] && code == CLI_EXIT_CANNOT_RUN && rc != FL_OK &&
+        strncmp(ended, "could not start", 15) == 0)
+        run_store_set_ended(c.dir, ended, NULL);
+    release(&c);
+    if (c.env.cluster_made && !a->keep_cluster) {
+        tlog(&c.l, "tearing down the local cluster this run brought up "
              "(--keep-cluster keeps it)");
         if (cluster_down(cluster_state_dir(), &err) != FL_OK)
-            tlog(&l, "cluster down: %s", err.msg);
+            tlog(&c.l, "cluster down: %s", err.msg);
     }
-    if (l.file)
-        fclose(l.file);
-    fl_nodes_free(&env.nodes);
+    if (c.l.file)
+        fclose(c.l.file);
+    fl_nodes_free(&c.env.nodes);
     return code;
 }
 
@@ -529,20 +782,26 @@ int cmd_test(int argc, char **argv)
 
 int cmd_analyze(int argc, char **argv)
 {
-    if (argc != 2 || argv[1][0] == '-') {
-        fprintf(argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
-                "usage: faultline analyze RUN_DIR\n"
+    bool force = argc == 3 && strcmp(argv[1], "--force") == 0;
+    const char *dir = argv[argc - 1];
+    if ((argc != 2 && !force) || dir[0] == '-') {
+        bool help = argc == 2 && strcmp(argv[1], "--help") == 0;
+        fprintf(help ? stdout : stderr,
+                "usage: faultline analyze [--force] RUN_DIR\n"
                 "Re-checks RUN_DIR/history.jsonl and rewrites results.json and "
-                "history.edn.\nExit: 0 valid, 1 invalid, 2 unknown, 65 bad "
-                "history, 66 no history.\n");
-        return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : FL_EUSAGE;
+                "history.edn.\nA run still being recorded is refused unless "
+                "--force (then what it has\nrecorded so far is checked).\n"
+                "Exit: 0 valid, 1 invalid, 2 unknown, 3 the run is still "
+                "recording or never\nstarted, 65 bad history, 66 no history.\n");
+        return help ? 0 : FL_EUSAGE;
     }
     fl_error err = {0};
     checker_verdict v;
-    int rc = run_store_analyze(argv[1], CHECK_TIME_LIMIT_S, stdout, &v, &err);
+    int rc = run_store_analyze(dir, CHECK_TIME_LIMIT_S, force, stdout, &v, &err);
     if (rc != FL_OK) {
         fprintf(stderr, "faultline analyze: %s\n", err.msg);
-        return rc;
+        return rc == RUN_STORE_EBUSY || rc == RUN_STORE_ENEVER_RAN
+                   ? CLI_EXIT_CANNOT_RUN : rc;
     }
     return (int)v;
 }

@@ -5,6 +5,7 @@
 #include "harness/remote.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,47 +36,15 @@ static int conn_connect(remote *r, remote_conn *c, fl_error *err)
     return rc;
 }
 
-typedef struct connect_job {
-    remote *r;
-    remote_conn *c;
-    fl_error err;
-    int rc;
-    pthread_t thread;
-} connect_job;
-
-static void *connect_thread(void *arg)
-{
-    connect_job *j = arg;
-    j->rc = conn_connect(j->r, j->c, &j->err);
-    return NULL;
-}
-
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
 }
 
-static int connect_all(remote *r, fl_error *err)
+static int connect_node(void *ctx, size_t node, fl_error *err)
 {
-    connect_job *jobs = calloc(r->n, sizeof *jobs);
-    if (!jobs)
-        return fl_error_set(err, FL_ENOMEM, "remote: out of memory");
-    for (size_t i = 0; i < r->n; i++) {
-        jobs[i] = (connect_job){.r = r, .c = &r->conns[i]};
-        if (pthread_create(&jobs[i].thread, NULL, connect_thread, &jobs[i]))
-            connect_thread(&jobs[i]), jobs[i].thread = 0;
-    }
-    int rc = FL_OK;
-    for (size_t i = 0; i < r->n; i++) {
-        if (jobs[i].thread)
-            pthread_join(jobs[i].thread, NULL);
-        if (jobs[i].rc != FL_OK && rc == FL_OK) {
-            rc = jobs[i].rc;
-            *err = jobs[i].err;
-        }
-    }
-    free(jobs);
-    return rc;
+    remote *r = ctx;
+    return conn_connect(r, &r->conns[node], err);
 }
 
 int remote_open(const fl_nodes *nodes, const remote_auth *auth, remote **out,
@@ -107,7 +76,7 @@ int remote_open(const fl_nodes *nodes, const remote_auth *auth, remote **out,
         remote_close(r);
         return fl_error_set(err, FL_ENOMEM, "remote: out of memory");
     }
-    int rc = connect_all(r, err);
+    int rc = remote_each(r, connect_node, r, err);
     if (rc != FL_OK) {
         remote_close(r);
         return rc;
@@ -233,4 +202,46 @@ int remote_download(remote *r, size_t node, const char *remote_path,
     remote_req q = {.verb = REMOTE_DOWNLOAD, .a = remote_path, .b = local,
                     .timeout_ms = timeout_ms};
     return remote_call(r, node, &q, err);
+}
+
+typedef struct each_job {
+    remote_node_fn fn;
+    void *ctx;
+    size_t node;
+    int rc;
+    fl_error err;
+    pthread_t thread;
+    bool started;
+} each_job;
+
+static void *each_main(void *arg)
+{
+    each_job *j = arg;
+    j->rc = j->fn(j->ctx, j->node, &j->err);
+    return NULL;
+}
+
+int remote_each(remote *r, remote_node_fn fn, void *ctx, fl_error *err)
+{
+    each_job *jobs = calloc(r->n, sizeof *jobs);
+    if (!jobs)
+        return fl_error_set(err, FL_ENOMEM, "remote: out of memory");
+    for (size_t i = 0; i < r->n; i++) {
+        jobs[i] = (each_job){.fn = fn, .ctx = ctx, .node = i};
+        jobs[i].started = pthread_create(&jobs[i].thread, NULL, each_main,
+                                         &jobs[i]) == 0;
+        if (!jobs[i].started)
+            each_main(&jobs[i]);
+    }
+    int first = FL_OK;
+    for (size_t i = 0; i < r->n; i++) {
+        if (jobs[i].started)
+            pthread_join(jobs[i].thread, NULL);
+        if (jobs[i].rc != FL_OK && first == FL_OK) {
+            first = jobs[i].rc;
+            *err = jobs[i].err;
+        }
+    }
+    free(jobs);
+    return first;
 }

@@ -47,6 +47,13 @@ int remote_exec(remote *r, size_t node, const char *cmd, int timeout_ms,
 int remote_run(remote *r, size_t node, const char *cmd, int timeout_ms,
                fl_error *err);
 
+/* Call fn(ctx, node, err) for every node at once, one thread each, and
+ * wait for all; the first failure (lowest node) is returned in err, but
+ * every node is attempted. fn must be safe to run concurrently for
+ * different nodes. */
+typedef int (*remote_node_fn)(void *ctx, size_t node, fl_error *err);
+int remote_each(remote *r, remote_node_fn fn, void *ctx, fl_error *err);
+
 int remote_upload(remote *r, size_t node, const char *local,
                   const char *remote_path, int mode, int timeout_ms,
                   fl_error *err);

@@ -5,7 +5,9 @@
 #include "harness/run_store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,7 +39,7 @@ static int mkdir_p(const char *path, fl_error *err)
 int run_store_create(const char *root, const char *name, char *dir,
                      size_t size, fl_error *err)
 {
-    char stamp[32], rel[512], link[4096], tmp[4096];
+    char stamp[32], rel[512];
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
@@ -50,9 +52,16 @@ int run_store_create(const char *root, const char *name, char *dir,
         snprintf(rel, sizeof rel, "%s/%s-%d", name, stamp, i);
         snprintf(dir, size, "%s/%s", root, rel);
     }
-    int rc = mkdir_p(dir, err);
-    if (rc != FL_OK)
-        return rc;
+    return mkdir_p(dir, err);
+}
+
+int run_store_point_latest(const char *root, const char *dir, fl_error *err)
+{
+    char link[4096], tmp[4096];
+    size_t n = strlen(root);
+    /* The link is relative to root, so the tree can be moved. */
+    const char *rel = strncmp(dir, root, n) == 0 && dir[n] == '/' ? dir + n + 1
+                                                                  : dir;
     snprintf(link, sizeof link, "%s/latest", root);
     snprintf(tmp, sizeof tmp, "%s/.latest.%ld", root, (long)getpid());
     unlink(tmp);
@@ -60,6 +69,83 @@ int run_store_create(const char *root, const char *name, char *dir,
         return fl_error_set(err, FL_EIO, "cannot point %s at %s: %s", link,
                             rel, strerror(errno));
     return FL_OK;
+}
+
+int run_store_lock_recording(const char *dir, int *fd, fl_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.recording", dir);
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0)
+        return fl_error_set(err, FL_EIO, "cannot open %s: %s", path,
+                            strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        close(*fd);
+        *fd = -1;
+        return fl_error_set(err, RUN_STORE_EBUSY, "%s is locked", path);
+    }
+    return FL_OK;
+}
+
+void run_store_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Whether another process is recording into dir now. */
+static bool being_recorded(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.recording", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return busy;
+}
+
+static json_t *load_test_json(const char *dir, fl_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/test.json", dir);
+    if (access(path, F_OK) != 0)
+        return json_object();   /* a run made by hand: no record */
+    json_error_t je;
+    json_t *t = json_load_file(path, 0, &je);
+    if (!t)
+        fl_error_set(err, FL_EDATA, "%s:%d: %s", path, je.line, je.text);
+    else if (!json_is_object(t)) {
+        json_decref(t);
+        t = NULL;
+        fl_error_set(err, FL_EDATA, "%s: expected a JSON object", path);
+    }
+    return t;
+}
+
+int run_store_set_test_field(const char *dir, const char *key,
+                             json_t *value, fl_error *err)
+{
+    fl_error local = {0};
+    if (!err)
+        err = &local;
+    json_t *t = load_test_json(dir, err);
+    if (!t)
+        return err->code;
+    int rc = value && json_object_set(t, key, value) == 0
+                 ? run_store_write_json(dir, "test.json", t, err)
+                 : fl_error_set(err, FL_ENOMEM, "test.json: out of memory");
+    json_decref(t);
+    return rc;
+}
+
+int run_store_set_ended(const char *dir, const char *ended, fl_error *err)
+{
+    json_t *v = json_string(ended);
+    int rc = run_store_set_test_field(dir, "ended", v, err);
+    json_decref(v);
+    return rc;
 }
 
 int run_store_node_dir(const char *dir, const char *node, char *out,
@@ -80,26 +166,36 @@ int run_store_write_json(const char *dir, const char *file, const json_t *v,
     return FL_OK;
 }
 
-/* The run's workload, from test.json; runs stored before the set workload
- * existed (or made by hand) have none: register. */
-static int run_workload(const char *dir, char *out, size_t size, fl_error *err)
+/* What test.json says of the run: its workload (runs stored before the
+ * set workload existed, or made by hand, have none: register) and how it
+ * ended (NULL: not recorded). */
+typedef struct run_record {
+    char workload[64];
+    char ended[1024];
+    bool has_ended;
+} run_record;
+
+static int read_record(const char *dir, run_record *rec, fl_error *err)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/test.json", dir);
-    snprintf(out, size, "register");
-    if (access(path, F_OK) != 0)
-        return FL_OK;
-    json_error_t je;
-    json_t *t = json_load_file(path, 0, &je);
+    json_t *t = load_test_json(dir, err);
     if (!t)
-        return fl_error_set(err, FL_EDATA, "%s:%d: %s", path, je.line, je.text);
+        return err->code;
+    snprintf(rec->workload, sizeof rec->workload, "register");
     const json_t *w = json_object_get(t, "workload");
+    const json_t *e = json_object_get(t, "ended");
     int rc = FL_OK;
-    if (w && !json_is_string(w))
-        rc = fl_error_set(err, FL_EDATA, "%s: field \"workload\": expected a "
-                          "string, got %s", path, history_json_kind(w));
-    else if (w)
-        snprintf(out, size, "%s", json_string_value(w));
+    if ((w && !json_is_string(w)) || (e && !json_is_string(e)))
+        rc = fl_error_set(err, FL_EDATA, "%s/test.json: field \"%s\": "
+                          "expected a string, got %s", dir,
+                          w && !json_is_string(w) ? "workload" : "ended",
+                          history_json_kind(w && !json_is_string(w) ? w : e));
+    if (rc == FL_OK && w)
+        snprintf(rec->workload, sizeof rec->workload, "%s",
+                 json_string_value(w));
+    if (rc == FL_OK && e) {
+        snprintf(rec->ended, sizeof rec->ended, "%s", json_string_value(e));
+        rec->has_ended = true;
+    }
     json_decref(t);
     return rc;
 }
@@ -149,14 +245,28 @@ static int check_set(const history *h, FILE *summary, checker_verdict *v,
     return FL_OK;
 }
 
-int run_store_analyze(const char *dir, double check_time_limit_s,
+#define NOT_RECORDED "not recorded (the controller died mid-run, or the " \
+                     "run predates this record)"
+
+int run_store_analyze(const char *dir, double check_time_limit_s, bool force,
                       FILE *summary, checker_verdict *verdict, fl_error *err)
 {
-    char path[4096], wl[64];
+    char path[4096];
     history *h = NULL;
-    int rc = run_workload(dir, wl, sizeof wl, err);
+    run_record rec = {0};
+    if (!force && being_recorded(dir))
+        return fl_error_set(err, RUN_STORE_EBUSY, "%s is still being "
+                            "recorded by a running `faultline test`; wait "
+                            "for it, or give --force to check what it has "
+                            "recorded so far", dir);
+    int rc = read_record(dir, &rec, err);
     if (rc != FL_OK)
         return rc;
+    if (strncmp(rec.ended, "could not start", 15) == 0)
+        return fl_error_set(err, RUN_STORE_ENEVER_RAN, "%s: the run %s; there "
+                            "is no history to judge", dir, rec.ended);
+    const char *ended = rec.has_ended ? rec.ended : NOT_RECORDED;
+    const char *wl = rec.workload;
     if (!workload_known(wl))
         return fl_error_set(err, FL_EDATA, "%s/test.json: field \"workload\": "
                             "no checker for workload \"%s\"", dir, wl);
@@ -179,17 +289,18 @@ int run_store_analyze(const char *dir, double check_time_limit_s,
                               checkers, err);
     if (rc != FL_OK)
         goto out;
-    json_t *top = json_pack("{s:o,s:s,s:O,s:I,s:I}",
+    json_t *top = json_pack("{s:o,s:s,s:s,s:O,s:I,s:I}",
                             "valid", checker_verdict_json(*verdict),
-                            "workload", wl, "checkers", checkers,
+                            "workload", wl, "ended", ended,
+                            "checkers", checkers,
                             "events", (json_int_t)history_len(h),
                             "pending", (json_int_t)history_pending(h));
     rc = top ? run_store_write_json(dir, "results.json", top, err)
              : fl_error_set(err, FL_ENOMEM, "results: out of memory");
     json_decref(top);
     if (rc == FL_OK && summary)
-        fprintf(summary, "%zu events; details in %s/results.json\n",
-                history_len(h), dir);
+        fprintf(summary, "run ended: %s\n%zu events; details in "
+                "%s/results.json\n", ended, history_len(h), dir);
 out:
     json_decref(checkers);
     history_free(h);

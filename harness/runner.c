@@ -39,6 +39,9 @@ struct run {
     int rc;
     nem_plan plan;
     fl_rng nem_rng;
+    unsigned failed_faults;    /* NEM_FAULT_* of actions that failed */
+    char faults_now[256];      /* what is in force, for progress lines */
+    char broken[512];          /* opt->broken's reason, once it gave one */
 };
 
 /* ---- time ---------------------------------------------------------------------------- */
@@ -61,6 +64,18 @@ static void sleep_s(double s)
 static bool should_stop(run *rn)
 {
     return atomic_load(rn->stop) || atomic_load(&rn->phase_over);
+}
+
+/* Whether the run has become untrusted; remembers the first reason. */
+static bool is_broken(run *rn)
+{
+    if (rn->broken[0])
+        return true;
+    const char *why = rn->opt->broken ? rn->opt->broken(rn->opt->broken_ctx)
+                                      : NULL;
+    if (why)
+        snprintf(rn->broken, sizeof rn->broken, "%s", why);
+    return why != NULL;
 }
 
 /* Sleep up to s seconds, waking early when the phase ends. */
@@ -228,17 +243,6 @@ static void join_threads(run *rn, client_thread *cts)
 
 /* ---- nemesis ---------------------------------------------------------------------------- */
 
-/* One node's part of an action. */
-typedef struct nem_job {
-    run *rn;
-    const nem_action *a;
-    size_t node;
-    int rc;
-    fl_error err;
-    pthread_t thread;
-    bool started;
-} nem_job;
-
 static int nem_apply_node(run *rn, const nem_action *a, size_t i, fl_error *e)
 {
     char *cmd = NULL;
@@ -268,11 +272,15 @@ static int nem_apply_node(run *rn, const nem_action *a, size_t i, fl_error *e)
     }
 }
 
-static void *nem_job_main(void *arg)
+typedef struct nem_job {
+    run *rn;
+    const nem_action *a;
+} nem_job;
+
+static int nem_job_node(void *ctx, size_t node, fl_error *err)
 {
-    nem_job *j = arg;
-    j->rc = nem_apply_node(j->rn, j->a, j->node, &j->err);
-    return NULL;
+    nem_job *j = ctx;
+    return nem_apply_node(j->rn, j->a, node, err);
 }
 
 /* Carry out one action on every node at once (so that a partition begins
@@ -280,25 +288,19 @@ static void *nem_job_main(void *arg)
  * but every node is attempted. */
 static int nem_apply(run *rn, const nem_action *a, fl_error *err)
 {
-    size_t n = remote_count(rn->r);
-    nem_job jobs[NEM_MAX_NODES];
-    int first = FL_OK;
-    for (size_t i = 0; i < n; i++) {
-        jobs[i] = (nem_job){.rn = rn, .a = a, .node = i};
-        jobs[i].started = pthread_create(&jobs[i].thread, NULL, nem_job_main,
-                                         &jobs[i]) == 0;
-        if (!jobs[i].started)
-            nem_job_main(&jobs[i]);
+    nem_job j = {.rn = rn, .a = a};
+    return remote_each(rn->r, nem_job_node, &j, err);
+}
+
+/* The fault kind an action begins or ends. */
+static unsigned fault_of(nem_action_kind k)
+{
+    switch (k) {
+    case NEM_START_PARTITION: case NEM_STOP_PARTITION: return NEM_FAULT_PARTITION;
+    case NEM_KILL: case NEM_START: return NEM_FAULT_KILL;
+    case NEM_PAUSE: case NEM_RESUME: return NEM_FAULT_PAUSE;
+    default: return 0;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (jobs[i].started)
-            pthread_join(jobs[i].thread, NULL);
-        if (jobs[i].rc != FL_OK && first == FL_OK) {
-            first = jobs[i].rc;
-            *err = jobs[i].err;
-        }
-    }
-    return first;
 }
 
 /* Record, apply, record: the fault took effect between the two events. */
@@ -317,12 +319,18 @@ static int nem_do(run *rn, const nem_action *a)
     char *desc = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     LOG(rn, "nemesis %s %s%s%s", f, desc ? desc : "", rc ? ": " : "",
         rc ? e.msg : "");
+    pthread_mutex_lock(&rn->lock);
+    rn->stats.nemesis_actions++;
+    if (rc != FL_OK)
+        rn->failed_faults |= fault_of(a->kind);
+    bool begins = a->kind == NEM_START_PARTITION || a->kind == NEM_KILL ||
+                  a->kind == NEM_PAUSE;
+    snprintf(rn->faults_now, sizeof rn->faults_now, "%s%s%s",
+             begins ? f : "none", begins ? " " : "", begins && desc ? desc : "");
+    pthread_mutex_unlock(&rn->lock);
     free(desc);
     json_decref(v);
     json_decref(error);
-    pthread_mutex_lock(&rn->lock);
-    rn->stats.nemesis_actions++;
-    pthread_mutex_unlock(&rn->lock);
     return rc;
 }
 
@@ -344,9 +352,11 @@ static void *nemesis_main(void *arg)
 
 /* ---- the final phase ---------------------------------------------------------------------- */
 
-/* End every fault: what the plan says is in effect, and then, because a
- * failed action may have left anything behind, heal, resume and start
- * every node regardless. */
+/* End every fault: what the plan says is in effect, and then, for each
+ * kind of fault whose actions failed at some point (a node left killed,
+ * rules left behind), heal, resume or start every node regardless. A kind
+ * that never failed needs no sweep, so a clean run ends with exactly one
+ * heal event per fault in force, and a run without faults with none. */
 static int final_heal(run *rn, fl_error *err)
 {
     size_t n = remote_count(rn->r);
@@ -354,10 +364,12 @@ static int final_heal(run *rn, fl_error *err)
     nem_plan_heal(&rn->plan, &a);
     nem_do(rn, &a);
     int rc = FL_OK;
-    nem_action_kind all[] = {NEM_STOP_PARTITION, NEM_RESUME, NEM_START};
-    for (size_t k = 0; k < 3; k++) {
+    const nem_action_kind sweep[] = {NEM_STOP_PARTITION, NEM_RESUME, NEM_START};
+    for (size_t k = 0; k < sizeof sweep / sizeof *sweep; k++) {
+        if (!(rn->failed_faults & fault_of(sweep[k])))
+            continue;
         memset(&a, 0, sizeof a);
-        a.kind = all[k];
+        a.kind = sweep[k];
         for (size_t i = 0; i < n; i++)
             a.nodes[i] = true;
         int rc2 = nem_do(rn, &a);
@@ -387,6 +399,38 @@ static void wait_recovered(run *rn)
 
 /* ---- the timeline ---------------------------------------------------------------------------- */
 
+static void log_progress(run *rn, double elapsed)
+{
+    pthread_mutex_lock(&rn->lock);
+    runner_stats st = rn->stats;
+    char faults[sizeof rn->faults_now];
+    snprintf(faults, sizeof faults, "%s", rn->faults_now[0] ? rn->faults_now
+                                                              : "none");
+    pthread_mutex_unlock(&rn->lock);
+    LOG(rn, "%.0f s of %.0f: %ld ok, %ld fail, %ld info; in force: %s",
+        elapsed, rn->opt->time_limit_s, st.ok, st.fail, st.info, faults);
+}
+
+/* Until the time limit, *stop, or the run turns untrusted; a progress line
+ * every progress_s. */
+static void client_phase(run *rn)
+{
+    double begin = now_s(), end = begin + rn->opt->time_limit_s;
+    double every = rn->opt->progress_s > 0 ? rn->opt->progress_s : 10;
+    double next_progress = begin + every;
+    while (!atomic_load(rn->stop) && now_s() < end) {
+        if (is_broken(rn)) {
+            atomic_store(rn->stop, 1);
+            break;
+        }
+        if (now_s() >= next_progress) {
+            log_progress(rn, now_s() - begin);
+            next_progress += every;
+        }
+        sleep_s(0.1);
+    }
+}
+
 int runner_run(target *t, remote *r, workload *gen, history_writer *w,
                const runner_options *opt, atomic_int *stop,
                runner_stats *stats, fl_error *err)
@@ -408,29 +452,42 @@ int runner_run(target *t, remote *r, workload *gen, history_writer *w,
     pthread_t nem;
     bool nem_started = opt->faults &&
                        pthread_create(&nem, NULL, nemesis_main, &rn) == 0;
-    double end = now_s() + opt->time_limit_s;
-    while (!atomic_load(stop) && now_s() < end)
-        sleep_s(0.05);
+    double begin = now_s();
+    client_phase(&rn);
+    rn.stats.client_s = now_s() - begin;
     atomic_store(&rn.phase_over, 1);
-    if (atomic_load(stop))
-        LOG(&rn, "stopping early (interrupted or recording failed)");
+    rn.stats.stopped_early = atomic_load(stop) != 0;
+    if (rn.broken[0])
+        LOG(&rn, "stopping: %s", rn.broken);
+    else if (rn.rc != FL_OK)
+        LOG(&rn, "stopping early: recording failed: %s", rn.err.msg);
+    else if (rn.stats.stopped_early)
+        LOG(&rn, "stopping early: interrupted at %.1f s of %.0f",
+            rn.stats.client_s, opt->time_limit_s);
     join_threads(&rn, cts);
     if (nem_started)
         pthread_join(nem, NULL);
 
     fl_error heal_err = {0};
-    int heal_rc = final_heal(&rn, &heal_err);
+    int heal_rc = FL_OK;
     rn.stats.keys = workload_keys_used(gen);
-    if (!atomic_load(stop) || rn.rc == FL_OK) {
+    if (!is_broken(&rn)) {
+        LOG(&rn, "healing every fault");
+        heal_rc = final_heal(&rn, &heal_err);
+    }
+    if (!is_broken(&rn) && rn.rc == FL_OK) {
         wait_recovered(&rn);
         LOG(&rn, "final reads of %lld keys", (long long)rn.stats.keys);
         start_threads(&rn, cts, final_main);
         join_threads(&rn, cts);
     }
+    snprintf(rn.stats.broken, sizeof rn.stats.broken, "%s", rn.broken);
     *stats = rn.stats;
     int rc = rn.rc;
     if (rc != FL_OK)
         *err = rn.err;
+    else if (rn.broken[0])
+        rc = fl_error_set(err, RUNNER_EBROKEN, "%s", rn.broken);
     else if (heal_rc != FL_OK) {
         rc = heal_rc;
         *err = heal_err;

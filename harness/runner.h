@@ -23,6 +23,7 @@
 #define FL_RUNNER_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -45,6 +46,11 @@ typedef struct runner_options {
     double recover_s;           /* after the final heal, before final reads */
     runner_log_fn log;          /* progress; may be NULL */
     void *log_ctx;
+    double progress_s;          /* a progress line this often; 0: 10 s */
+    /* Why the run can no longer be trusted (the cluster vanished, a dead
+     * man's switch fired), or NULL; polled every 0.1 s. May be NULL. */
+    const char *(*broken)(void *ctx);
+    void *broken_ctx;
 } runner_options;
 
 typedef struct runner_stats {
@@ -52,13 +58,23 @@ typedef struct runner_stats {
     long nemesis_actions;
     int64_t keys;               /* keys used (final reads made for each) */
     long final_reads_missing;   /* keys whose final read never succeeded */
+    double client_s;            /* how long the client phase ran */
+    bool stopped_early;         /* *stop was set before the time limit */
+    char broken[512];           /* why the run stopped untrusted, or "" */
 } runner_stats;
+
+enum {
+    RUNNER_EBROKEN = 76,        /* opt->broken said stop: stats->broken */
+};
 
 /*
  * Run the timeline. The cluster must be up. Returns FL_OK when the history
  * was recorded (whatever the database did); an error when recording
  * failed or the final heal could not be done (the history is still
- * usable: every event it holds was written before the call returned).
+ * usable: every event it holds was written before the call returned);
+ * RUNNER_EBROKEN when opt->broken stopped the run — then nothing more was
+ * sent to the nodes (no heal, no final reads), and the history must not
+ * be judged as a whole.
  */
 int runner_run(target *t, remote *r, workload *gen, history_writer *w,
                const runner_options *opt, atomic_int *stop,

@@ -80,6 +80,11 @@ int target_collect_logs(target *t, size_t n, const char *dir, fl_error *e)
     return t->vt->collect_logs(t->state, n, dir, e);
 }
 
+char *target_rest_cmd(target *t, size_t node)
+{
+    return t->vt->rest_cmd(t->state, node);
+}
+
 long target_leader(target *t)
 {
     return t->vt->leader ? t->vt->leader(t->state) : -1;

@@ -71,6 +71,14 @@ typedef struct target_vtable {
                         fl_error *err);
     /* The node the cluster currently calls leader, or -1; may be NULL. */
     long (*leader)(void *state);
+    /* The shell command that brings the node's target to rest, whatever
+     * state an earlier run left it in: every process of it continued
+     * (SIGCONT) and killed. It prints "running=N stopped=M" (how many
+     * processes it found, how many of them paused). Run at the start of
+     * every test and by the dead man's switch (harness/deadman.h), so it
+     * must need nothing but the node's shell. New string (caller frees),
+     * NULL when out of memory. */
+    char *(*rest_cmd)(void *state, size_t node);
     /* client */
     int (*client_open)(void *state, size_t node, void **client, fl_error *err);
     void (*client_invoke)(void *client, const target_op *op,
@@ -99,6 +107,8 @@ int target_await_ready(target *t, size_t node, int timeout_ms, fl_error *err);
 int target_collect_logs(target *t, size_t node, const char *local_dir,
                         fl_error *err);
 long target_leader(target *t);
+/* See target_vtable.rest_cmd. */
+char *target_rest_cmd(target *t, size_t node);
 
 int target_client_open(target *t, size_t node, target_client **out,
                        fl_error *err);

@@ -10,4 +10,11 @@ for b in "$@"; do
   "$b" || status=1
   echo
 done
+# Benchmarks of whole commands (shell).
+for b in bench/*.sh; do
+  [[ -e $b ]] || continue
+  echo "== $(basename "$b")"
+  bash "$b" || status=1
+  echo
+done
 exit $status

@@ -235,7 +235,7 @@ static void test_cluster_sshd_config(void **state)
         "PidFile /var/lib/fl/n4/sshd.pid\n",
         "AuthorizedKeysFile /var/lib/fl/authorized_keys\n",
         "PasswordAuthentication no\n", "PermitRootLogin prohibit-password\n",
-        "UsePAM no\n"};
+        "UsePAM no\n", "SetEnv SHLVL=1\n"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         if (!strstr(c, want[i]))
             fail_msg("missing \"%s\" in:\n%s", want[i], c);

@@ -43,30 +43,49 @@ char *raftkv_start_cmd(const char *node_dir, size_t n,
     return buf;
 }
 
+/* Shell that sets $d to the node's directory and $ps to every raftkv
+ * running on its data directory — found in /proc rather than trusted to
+ * the pid file, which may be stale (pids get reused) or lost (a controller
+ * that died mid-run). The command line must start with the raftkv binary,
+ * so the grep never matches itself; the exact per-node data dir never
+ * matches other nodes' processes, which share this host in a local
+ * cluster. */
+#define FIND_RAFTKVS "d=%s/%s; ps=; " \
+    "for q in /proc/[0-9]*; do " \
+    "tr '\\0' ' ' < $q/cmdline 2>/dev/null | " \
+    "grep -q -- \"^[^ ]*raftkv --id .* --data-dir $d/data \" && " \
+    "ps=\"$ps ${q#/proc/}\"; done; "
+
+/* After SIGKILL wait (bounded) until they are gone or zombies, so that a
+ * restart never races the old process for its ports. */
+#define WAIT_GONE "for p in $ps; do for i in $(seq 100); do [ -d /proc/$p ] && " \
+    "! grep -q '^State:.*Z' /proc/$p/status 2>/dev/null || break; " \
+    "sleep 0.05; done; done; rm -f $d/raftkv.pid"
+
 char *raftkv_signal_cmd(const char *node_dir, const char *name,
                         const char *sig)
 {
     char *s = NULL;
-    /* The targets: every raftkv whose command line names this node's data
-     * directory — found in /proc rather than trusted to the pid file, which
-     * may be stale (pids get reused) or lost (a controller that died
-     * mid-run). The command line must start with the raftkv binary, so the
-     * grep never matches itself; the exact per-node data dir never matches
-     * other nodes' processes, which share this host in a local cluster. After
-     * SIGKILL wait (bounded) until they are gone or zombies, so that a
-     * restart never races the old process for its ports. */
-    const char *wait_gone = strcmp(sig, "KILL") == 0
-        ? "; for p in $ps; do for i in $(seq 100); do [ -d /proc/$p ] && "
-          "! grep -q '^State:.*Z' /proc/$p/status 2>/dev/null || break; "
-          "sleep 0.05; done; done; rm -f $d/raftkv.pid"
-        : "";
-    if (asprintf(&s, "d=%s/%s; ps=; "
-                     "for q in /proc/[0-9]*; do "
-                     "tr '\\0' ' ' < $q/cmdline 2>/dev/null | "
-                     "grep -q -- \"^[^ ]*raftkv --id .* --data-dir $d/data \" && "
-                     "ps=\"$ps ${q#/proc/}\"; done; "
-                     "[ -n \"$ps\" ] || exit 0; kill -%s $ps%s",
-                 node_dir, name, sig, wait_gone) < 0)
+    bool kill = strcmp(sig, "KILL") == 0;
+    if (asprintf(&s, FIND_RAFTKVS "[ -n \"$ps\" ] || exit 0; kill -%s $ps%s%s",
+                 node_dir, name, sig, kill ? "; " : "",
+                 kill ? WAIT_GONE : "") < 0)
+        return NULL;
+    return s;
+}
+
+char *raftkv_rest_cmd(const char *node_dir, const char *name)
+{
+    char *s = NULL;
+    /* A stopped process must be continued before SIGKILL can reap it
+     * promptly, and counted first: it is a fault an earlier run left. */
+    if (asprintf(&s, FIND_RAFTKVS "stopped=0; for p in $ps; do "
+                 "grep -q '^State:.*T' /proc/$p/status 2>/dev/null && "
+                 "stopped=$((stopped + 1)); done; "
+                 "if [ -n \"$ps\" ]; then kill -CONT $ps; kill -KILL $ps; "
+                 WAIT_GONE "; fi 2>/dev/null; "
+                 "echo \"running=$(echo $ps | wc -w) stopped=$stopped\"",
+                 node_dir, name) < 0)
         return NULL;
     return s;
 }
@@ -252,6 +271,12 @@ static int rk_signal(raftkv_state *s, size_t node, const char *sig,
 static int rk_kill(void *st, size_t n, fl_error *e) { return rk_signal(st, n, "KILL", e); }
 static int rk_pause(void *st, size_t n, fl_error *e) { return rk_signal(st, n, "STOP", e); }
 static int rk_resume(void *st, size_t n, fl_error *e) { return rk_signal(st, n, "CONT", e); }
+
+static char *rk_rest_cmd(void *st, size_t node)
+{
+    raftkv_state *s = st;
+    return raftkv_rest_cmd(s->node_dir, remote_name(s->remote, node));
+}
 
 static int rk_wipe(void *st, size_t node, fl_error *err)
 {
@@ -750,6 +775,7 @@ const target_vtable raftkv_target = {
     .await_ready = rk_await_ready,
     .collect_logs = rk_collect_logs,
     .leader = rk_leader,
+    .rest_cmd = rk_rest_cmd,
     .client_open = rk_client_open,
     .client_invoke = rk_client_invoke,
     .client_close = rk_client_close,

@@ -46,6 +46,11 @@ char *raftkv_start_cmd(const char *node_dir, size_t n,
 char *raftkv_signal_cmd(const char *node_dir, const char *name,
                         const char *sig);
 
+/* SIGCONT then kill -9 to every raftkv running on the node's data
+ * directory; prints "running=N stopped=M" (target_vtable.rest_cmd). New
+ * string. */
+char *raftkv_rest_cmd(const char *node_dir, const char *name);
+
 /* Outcome of an HTTP exchange for an operation f ("read", "write", "cas"):
  * curl_ok false means no answer came (timed_out: it ran out of time;
  * otherwise sent: the request may have reached the server). */

@@ -75,6 +75,21 @@ contains "status lists n2" "$tmp/out" "n2    10.231.0.12   yes    answers"
 contains "nodes file written" "$FAULTLINE_STATE/nodes" "n2 10.231.0.12"
 check "ssh with the written config" 0 ssh -F "$FAULTLINE_STATE/ssh.conf" -o BatchMode=yes n2 hostname
 contains "n2 is called n2" "$tmp/out" "n2"
+# Commands must not run as a top-level bash, which would source the host's
+# ~/.bashrc (shared by the namespaces) and stall on whatever it does.
+check "ssh command runs below a top-level shell" 0 ssh -F "$FAULTLINE_STATE/ssh.conf" \
+  -o BatchMode=yes n2 'test "$SHLVL" -ge 2'
+
+# What an earlier run left behind shows, and makes status exit 3.
+ip netns exec fl-n2 iptables -w -A INPUT -s 10.231.0.11 -j DROP -m comment --comment faultline
+ip netns exec fl-n1 sleep 300 &
+sleeper=$!
+check "status with leftovers exits 3" 3 "$FL" cluster status
+contains "status names the leftover rule" "$tmp/out" "1 faultline rules"
+contains "status names the leftover process" "$tmp/out" "sleep"
+ip netns exec fl-n2 iptables -w -D INPUT -s 10.231.0.11 -j DROP -m comment --comment faultline
+kill $sleeper; wait $sleeper 2>/dev/null
+check "status at rest exits 0" 0 "$FL" cluster status
 
 kill "$(cat "$FAULTLINE_STATE/n1/sshd.pid")"
 sleep 0.5
