@@ -7,6 +7,7 @@
  * `down` safe after a crash.
  */
 #include "harness/cluster.h"
+#include "harness/netbind.h"
 #include "harness/ssh.h"
 
 #include <errno.h>
@@ -527,17 +528,21 @@ static int ensure_sshd(const char *state, const cluster_node *n, fl_error *err)
                                        n->name, p.log);
 }
 
-/* Whether an SSH server answers at address:22 within timeout_ms: a TCP
- * connection and a banner beginning "SSH-". */
-static bool ssh_answers(const char *address, int timeout_ms)
+bool cluster_probe(const char *address, int port, const char *source,
+                   int timeout_ms)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons(CLUSTER_SSH_PORT)};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
     if (inet_pton(AF_INET, address, &sa.sin_addr) != 1)
         return false;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return false;
+    /* Without the bridge there is no cluster to probe: never let the SYN
+     * look for another way out. */
+    if (fl_net_bind(fd, source, NULL) != FL_OK) {
+        close(fd);
+        return false;
+    }
     int64_t deadline = now_ms() + timeout_ms;
     bool ok = false;
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 ||
@@ -556,6 +561,12 @@ static bool ssh_answers(const char *address, int timeout_ms)
     }
     close(fd);
     return ok;
+}
+
+static bool ssh_answers(const char *address, int timeout_ms)
+{
+    return cluster_probe(address, CLUSTER_SSH_PORT, CLUSTER_BRIDGE_ADDRESS,
+                         timeout_ms);
 }
 
 static int wait_answering(const cluster_node *nodes, int count, fl_error *err)

@@ -112,6 +112,16 @@ bool cluster_status_all_up(const cluster_status *st);
 /* ---- Exposed for tests ----------------------------------------------------- */
 
 /*
+ * The status probe: whether an SSH server answers at address:port within
+ * timeout_ms (a TCP connection and a banner beginning "SSH-"), from a
+ * socket bound to `source` (harness/netbind.h; NULL: unbound) before it
+ * connects. The cluster's own probes use CLUSTER_BRIDGE_ADDRESS, so with
+ * the bridge gone they fail without sending anything.
+ */
+bool cluster_probe(const char *address, int port, const char *source,
+                   int timeout_ms);
+
+/*
  * The argument vector that starts node n's sshd in its namespace (with its
  * own hostname). Fills argv (room for at least 16 entries, NULL-terminated)
  * with pointers to string literals, n's fields and the given paths, which
