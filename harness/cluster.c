@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -124,6 +125,38 @@ static int check_state_dir(const char *dir, fl_error *err)
                             "contain spaces, quotes, # or backslashes", dir);
     if (strlen(dir) > PATH_MAX / 2)
         return fl_error_set(err, FL_EUSAGE, "state directory path too long");
+    return FL_OK;
+}
+
+int cluster_lock(const char *state, bool create, int *fd_out, fl_error *err)
+{
+    *fd_out = -1;
+    int rc = check_state_dir(state, err);
+    if (rc != FL_OK)
+        return rc;
+    /* Before the first `cluster up` the state directory does not exist. */
+    if (create && mkdir(state, 0700) != 0 && errno != EEXIST)
+        return fl_error_set(err, FL_EIO, "cannot create %s: %s", state,
+                            strerror(errno));
+    if (!create && access(state, F_OK) != 0 && errno == ENOENT)
+        return FL_OK;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/" CLUSTER_LOCK_FILE, state);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return fl_error_set(err, FL_EIO, "cannot open %s: %s", path,
+                            strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return fl_error_set(err, CLUSTER_EBUSY, "a faultline test is "
+                                "running on this cluster (%s is locked)",
+                                path);
+        return fl_error_set(err, FL_EIO, "cannot lock %s: %s", path,
+                            strerror(e));
+    }
+    *fd_out = fd;
     return FL_OK;
 }
 

@@ -48,10 +48,12 @@
 #define CLUSTER_KNOWN_HOSTS_FILE "known_hosts"
 #define CLUSTER_NODES_FILE "nodes"
 #define CLUSTER_SSH_CONFIG_FILE "ssh.conf"
+#define CLUSTER_LOCK_FILE "test.lock"
 
 enum {
     CLUSTER_EFAILED = 69, /* a command failed, or a node never answered */
     CLUSTER_ENOPERM = 77, /* not root */
+    CLUSTER_EBUSY = 75,   /* a test holds the cluster's lock */
 };
 
 /* The fixed names and address of node i (1-based). */
@@ -108,6 +110,18 @@ int cluster_status_get(const char *state_dir, cluster_status *out,
 
 /* Configured, bridge present and every node answering. */
 bool cluster_status_all_up(const cluster_status *st);
+
+/*
+ * The cluster's lock: an exclusive flock(2) on STATE/CLUSTER_LOCK_FILE,
+ * held by `faultline test` for its whole run and by `cluster up`/`down`
+ * while they work, so that neither tears the cluster away from a running
+ * test. Never waits: CLUSTER_EBUSY (naming the lock file) when someone
+ * holds it. create: make the state directory if missing (else a missing
+ * directory means no test can hold it: FL_OK with *fd -1). On FL_OK *fd
+ * is the descriptor owned by the caller (close it to release; it is
+ * close-on-exec, so no child keeps the cluster locked).
+ */
+int cluster_lock(const char *state_dir, bool create, int *fd, fl_error *err);
 
 /* ---- Exposed for tests ----------------------------------------------------- */
 

@@ -270,27 +270,14 @@ typedef struct test_env {
     remote_auth auth;
 } test_env;
 
-/* Two tests on one local cluster would kill and wipe each other's nodes:
- * hold an exclusive lock in the state directory for the whole run (the
- * descriptor is left open on purpose; the kernel drops it at exit). */
+/* Two tests on one local cluster would kill and wipe each other's nodes,
+ * and `cluster up`/`down` would pull it away: hold the cluster's lock for
+ * the whole run (the descriptor is left open on purpose; the kernel drops
+ * it at exit). */
 static int lock_cluster(const char *state, fl_error *err)
 {
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/test.lock", state);
-    /* Before the first `cluster up` the state directory does not exist. */
-    if (mkdir(state, 0700) != 0 && errno != EEXIST)
-        return fl_error_set(err, FL_EIO, "cannot create %s: %s", state,
-                            strerror(errno));
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return fl_error_set(err, FL_EIO, "cannot open %s: %s", path,
-                            strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        close(fd);
-        return fl_error_set(err, FL_EIO, "another faultline test is running "
-                            "on this cluster (%s is locked)", path);
-    }
-    return FL_OK;
+    int fd;
+    return cluster_lock(state, true, &fd, err);
 }
 
 static int get_nodes(const test_args *a, test_env *env, test_log *l,
