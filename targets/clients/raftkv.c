@@ -775,6 +775,8 @@ static void rk_client_invoke(void *cl, const target_op *op, target_result *out)
 
 /* ---- readiness and leader ----------------------------------------------------------------- */
 
+/* 0: the node answered /status (body in *body); -2: the connection could
+ * not be bound to the test network; -1: any other failure. */
 static int status_of(raftkv_state *s, size_t node, CURL *h, int timeout_ms,
                      json_t **body)
 {
@@ -784,6 +786,8 @@ static int status_of(raftkv_state *s, size_t node, CURL *h, int timeout_ms,
              remote_address(s->remote, node), RAFTKV_CLIENT_PORT);
     http_do(h, remote_bind_address(s->remote), "GET", url, NULL, timeout_ms,
             &a, body);
+    if (a.unbound)
+        return -2;
     return a.answered && a.status == 200 && *body ? 0 : -1;
 }
 
@@ -794,14 +798,20 @@ static int rk_await_ready(void *st, size_t node, int timeout_ms, fl_error *err)
     if (!h)
         return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
     int rc = -1;
-    for (int waited = 0; waited <= timeout_ms && rc != 0; waited += 100) {
+    for (int waited = 0; waited <= timeout_ms && rc == -1; waited += 100) {
         json_t *body = NULL;
         rc = status_of(s, node, h, 500, &body);
         json_decref(body);
-        if (rc != 0)
+        if (rc == -1)
             sleep_ms(100);
     }
     curl_easy_cleanup(h);
+    if (rc == -2)   /* waiting longer would not bring the network back */
+        return fl_error_set(err, FL_EIO, "node %s: " RAFTKV_ERROR_UNBOUND
+                            ": source address %s is not on this machine (is "
+                            "the local cluster's bridge gone?)",
+                            remote_name(s->remote, node),
+                            remote_bind_address(s->remote));
     if (rc != 0)
         return fl_error_set(err, FL_EIO, "node %s: raftkv did not answer GET "
                             "/status on %s:%d within %d ms (see its "

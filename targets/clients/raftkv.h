@@ -82,7 +82,7 @@ typedef struct raftkv_answer {
  * answer", or raftkv's own refusals ("precondition failed", "not leader",
  * "no leader", "unexpected status").
  */
-#define RAFTKV_ERROR_UNBOUND "cannot bind to the test network"
+#define RAFTKV_ERROR_UNBOUND TARGET_ERROR_UNBOUND
 void raftkv_classify(const char *f, const json_t *written,
                      const raftkv_answer *a, target_result *out);
 
