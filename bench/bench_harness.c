@@ -191,10 +191,13 @@ int main(void)
         cluster_down(state, &err);
         return 1;
     }
-    char nodes_path[512], key[512];
+    char nodes_path[512], key[512], kh[512];
     snprintf(nodes_path, sizeof nodes_path, "%s/%s", state, CLUSTER_NODES_FILE);
     snprintf(key, sizeof key, "%s/%s", state, CLUSTER_KEY_FILE);
-    remote_auth auth = {.user = CLUSTER_USER, .private_key = key};
+    snprintf(kh, sizeof kh, "%s/%s", state, CLUSTER_KNOWN_HOSTS_FILE);
+    remote_auth auth = {.user = CLUSTER_USER, .private_key = key,
+                        .known_hosts = kh,
+                        .bind_address = CLUSTER_BRIDGE_ADDRESS};
     fl_nodes nodes = {0};
     remote *r = NULL;
     int rc = 1;

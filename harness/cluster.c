@@ -7,6 +7,7 @@
  * `down` safe after a crash.
  */
 #include "harness/cluster.h"
+#include "harness/netbind.h"
 #include "harness/ssh.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -123,6 +125,38 @@ static int check_state_dir(const char *dir, fl_error *err)
                             "contain spaces, quotes, # or backslashes", dir);
     if (strlen(dir) > PATH_MAX / 2)
         return fl_error_set(err, FL_EUSAGE, "state directory path too long");
+    return FL_OK;
+}
+
+int cluster_lock(const char *state, bool create, int *fd_out, fl_error *err)
+{
+    *fd_out = -1;
+    int rc = check_state_dir(state, err);
+    if (rc != FL_OK)
+        return rc;
+    /* Before the first `cluster up` the state directory does not exist. */
+    if (create && mkdir(state, 0700) != 0 && errno != EEXIST)
+        return fl_error_set(err, FL_EIO, "cannot create %s: %s", state,
+                            strerror(errno));
+    const char *path = CLUSTER_LOCK_PATH;
+    if (mkdir("/run/lock", 0755) != 0 && errno != EEXIST)
+        return fl_error_set(err, FL_EIO, "cannot create /run/lock: %s",
+                            strerror(errno));
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return fl_error_set(err, FL_EIO, "cannot open %s: %s", path,
+                            strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return fl_error_set(err, CLUSTER_EBUSY, "a faultline test is "
+                                "running on this cluster (%s is locked)",
+                                path);
+        return fl_error_set(err, FL_EIO, "cannot lock %s: %s", path,
+                            strerror(e));
+    }
+    *fd_out = fd;
     return FL_OK;
 }
 
@@ -533,17 +567,21 @@ static int ensure_sshd(const char *state, const cluster_node *n, fl_error *err)
                                        n->name, p.log);
 }
 
-/* Whether an SSH server answers at address:22 within timeout_ms: a TCP
- * connection and a banner beginning "SSH-". */
-static bool ssh_answers(const char *address, int timeout_ms)
+bool cluster_probe(const char *address, int port, const char *source,
+                   int timeout_ms)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons(CLUSTER_SSH_PORT)};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
     if (inet_pton(AF_INET, address, &sa.sin_addr) != 1)
         return false;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return false;
+    /* Without the bridge there is no cluster to probe: never let the SYN
+     * look for another way out. */
+    if (fl_net_bind(fd, source, NULL) != FL_OK) {
+        close(fd);
+        return false;
+    }
     int64_t deadline = now_ms() + timeout_ms;
     bool ok = false;
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 ||
@@ -562,6 +600,12 @@ static bool ssh_answers(const char *address, int timeout_ms)
     }
     close(fd);
     return ok;
+}
+
+static bool ssh_answers(const char *address, int timeout_ms)
+{
+    return cluster_probe(address, CLUSTER_SSH_PORT, CLUSTER_BRIDGE_ADDRESS,
+                         timeout_ms);
 }
 
 static int wait_answering(const cluster_node *nodes, int count, fl_error *err)

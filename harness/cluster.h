@@ -48,10 +48,15 @@
 #define CLUSTER_KNOWN_HOSTS_FILE "known_hosts"
 #define CLUSTER_NODES_FILE "nodes"
 #define CLUSTER_SSH_CONFIG_FILE "ssh.conf"
+/* One lock per machine, not per state directory: the bridge and the
+ * namespaces have fixed names, so two state directories still share one
+ * cluster. */
+#define CLUSTER_LOCK_PATH "/run/lock/faultline-cluster.lock"
 
 enum {
     CLUSTER_EFAILED = 69, /* a command failed, or a node never answered */
     CLUSTER_ENOPERM = 77, /* not root */
+    CLUSTER_EBUSY = 75,   /* a test holds the cluster's lock */
 };
 
 /* The fixed names and address of node i (1-based). */
@@ -121,7 +126,28 @@ bool cluster_status_leftovers(const cluster_status *st);
 /* Configured, bridge present and every node answering. */
 bool cluster_status_all_up(const cluster_status *st);
 
+/*
+ * The cluster's lock: an exclusive flock(2) on CLUSTER_LOCK_PATH,
+ * held by `faultline test` for its whole run and by `cluster up`/`down`
+ * while they work, so that neither tears the cluster away from a running
+ * test. Never waits: CLUSTER_EBUSY (naming the lock file) when someone
+ * holds it. create: make the state directory if missing. On FL_OK *fd
+ * is the descriptor owned by the caller (close it to release; it is
+ * close-on-exec, so no child keeps the cluster locked).
+ */
+int cluster_lock(const char *state_dir, bool create, int *fd, fl_error *err);
+
 /* ---- Exposed for tests ----------------------------------------------------- */
+
+/*
+ * The status probe: whether an SSH server answers at address:port within
+ * timeout_ms (a TCP connection and a banner beginning "SSH-"), from a
+ * socket bound to `source` (harness/netbind.h; NULL: unbound) before it
+ * connects. The cluster's own probes use CLUSTER_BRIDGE_ADDRESS, so with
+ * the bridge gone they fail without sending anything.
+ */
+bool cluster_probe(const char *address, int port, const char *source,
+                   int timeout_ms);
 
 /*
  * The argument vector that starts node n's sshd in its namespace (with its

@@ -6,15 +6,17 @@
 #include "harness/cluster.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int usage(FILE *out, int code)
 {
     fprintf(out,
-            "usage: faultline cluster up [--nodes N]\n"
-            "       faultline cluster down\n"
+            "usage: faultline cluster up [--nodes N] [--force]\n"
+            "       faultline cluster down [--force]\n"
             "       faultline cluster status\n"
             "\n"
             "up      create or repair nodes n1..nN (default %d, at most %d):\n"
@@ -26,10 +28,16 @@ static int usage(FILE *out, int code)
             "        rules, processes other than sshd); exit 0 when all are up\n"
             "        and at rest, 3 when not.\n"
             "\n"
+            "up and down refuse (exit 3) while a `faultline test` holds the\n"
+            "cluster's lock (%s). --force: go ahead anyway, which\n"
+            "takes the cluster away from the running test, whose verdict is\n"
+            "then worthless.\n"
+            "\n"
             "State (keys, known_hosts, nodes, ssh.conf) lives in $%s,\n"
             "default %s. Exit 3 when the cluster cannot be made.\n",
             CLUSTER_DEFAULT_NODES, CLUSTER_MAX_NODES, CLUSTER_BRIDGE,
-            CLUSTER_STATE_ENV, CLUSTER_DEFAULT_STATE_DIR);
+            CLUSTER_LOCK_PATH, CLUSTER_STATE_ENV,
+            CLUSTER_DEFAULT_STATE_DIR);
     return code;
 }
 
@@ -39,6 +47,33 @@ static int report(const char *what, const fl_error *err)
 {
     fprintf(stderr, "faultline: cluster %s: %s\n", what, err->msg);
     return err->code == FL_EUSAGE ? FL_EUSAGE : CLI_EXIT_CANNOT_RUN;
+}
+
+#define FORCE_WARNING "takes the cluster away from the running test, whose " \
+                      "verdict is then worthless"
+
+/* Take the cluster's lock for the length of this command (released at
+ * exit), or refuse because a test holds it — unless forced. */
+static int lock_or_refuse(const char *what, const char *state, bool force,
+                          bool create)
+{
+    int fd;
+    fl_error err = {0};
+    int rc = cluster_lock(state, create, &fd, &err);
+    if (rc == FL_OK)
+        return 0;
+    if (rc == CLUSTER_EBUSY && force) {
+        fprintf(stderr, "faultline: cluster %s --force: %s; this %s\n", what,
+                err.msg, FORCE_WARNING);
+        return 0;
+    }
+    if (rc == CLUSTER_EBUSY)
+        fprintf(stderr, "faultline: cluster %s: refused: %s. Wait for it to "
+                        "finish, or stop it; --force %s\n",
+                what, err.msg, FORCE_WARNING);
+    else
+        fprintf(stderr, "faultline: cluster %s: %s\n", what, err.msg);
+    return rc == FL_EUSAGE ? FL_EUSAGE : CLI_EXIT_CANNOT_RUN;
 }
 
 static int parse_nodes(const char *s, int *out)
@@ -58,13 +93,19 @@ static int up(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"nodes", required_argument, NULL, 'n'},
+        {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int nodes = CLUSTER_DEFAULT_NODES, c;
+    bool force = false;
     while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
         if (c == 'h')
             return usage(stdout, 0);
+        if (c == 'f') {
+            force = true;
+            continue;
+        }
         if (c != 'n')
             return usage(stderr, FL_EUSAGE);
         if (parse_nodes(optarg, &nodes) != 0)
@@ -73,6 +114,11 @@ static int up(int argc, char **argv)
     if (optind != argc)
         return usage(stderr, FL_EUSAGE);
     const char *state = cluster_state_dir();
+    /* `up` removes nodes above N and restarts dead sshds: as disruptive to
+     * a running test as `down`. Only root can make the state directory. */
+    int lrc = geteuid() == 0 ? lock_or_refuse("up", state, force, true) : 0;
+    if (lrc != 0)
+        return lrc;
     fl_error err = {0};
     if (cluster_up(state, nodes, &err) != FL_OK)
         return report("up", &err);
@@ -85,11 +131,15 @@ static int up(int argc, char **argv)
 
 static int down(int argc, char **argv)
 {
-    (void)argv;
-    if (argc != 1)
+    bool force = argc == 2 && strcmp(argv[1], "--force") == 0;
+    if (argc != 1 && !force)
         return usage(stderr, FL_EUSAGE);
+    const char *state = cluster_state_dir();
+    int lrc = geteuid() == 0 ? lock_or_refuse("down", state, force, false) : 0;
+    if (lrc != 0)
+        return lrc;
     fl_error err = {0};
-    if (cluster_down(cluster_state_dir(), &err) != FL_OK)
+    if (cluster_down(state, &err) != FL_OK)
         return report("down", &err);
     printf("cluster down\n");
     return 0;

@@ -45,6 +45,7 @@ typedef struct test_args {
     uint64_t seed;
     bool seed_given;
     bool keep_cluster;
+    bool insecure_host_keys;   /* --insecure-accept-any-host-key */
     unsigned faults;
     char default_name[64];
 } test_args;
@@ -66,7 +67,12 @@ static int usage(FILE *out, int code)
         "  --ssh-user U          (default root)\n"
         "  --ssh-key K           private key (required with --nodes-file)\n"
         "  --ssh-port P          (default 22)\n"
-        "  --known-hosts F       check host keys (default: accept any)\n"
+        "  --known-hosts F       host keys to check against (default\n"
+        "                        ~/.ssh/known_hosts); an unknown or changed\n"
+        "                        key stops the run (exit 3)\n"
+        "  --insecure-accept-any-host-key\n"
+        "                        skip the host key check (anyone on the path\n"
+        "                        can pose as a node); recorded in test.json\n"
         "Test:\n"
         "  --workload W          register (default: read/write/cas, checked\n"
         "                        linearizable) or set (unique adds, final\n"
@@ -117,6 +123,7 @@ static int parse_args(int argc, char **argv, test_args *a)
         {"test-name", 1, 0, 'N'}, {"bug", 1, 0, 'b'}, {"raftkv", 1, 0, 'R'},
         {"results", 1, 0, 'o'}, {"keep-cluster", 0, 0, 'C'},
         {"keys", 1, 0, 'y'},
+        {"insecure-accept-any-host-key", 0, 0, 'I'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0},
     };
     double x;
@@ -143,6 +150,7 @@ static int parse_args(int argc, char **argv, test_args *a)
         case 'R': a->raftkv = optarg; break;
         case 'o': a->results = optarg; break;
         case 'C': a->keep_cluster = true; break;
+        case 'I': a->insecure_host_keys = true; break;
         case 'y': rc = parse_num("--keys", optarg, 1, 10000, &x); a->keys = (int)x; break;
         case 'h': return -1;
         default: return FL_EUSAGE;
@@ -166,6 +174,18 @@ static int parse_args(int argc, char **argv, test_args *a)
     }
     if (a->nodes_file && !a->ssh_key) {
         fprintf(stderr, "faultline test: --nodes-file needs --ssh-key\n");
+        return FL_EUSAGE;
+    }
+    if (!a->nodes_file && (a->insecure_host_keys || a->known_hosts)) {
+        fprintf(stderr, "faultline test: --known-hosts and "
+                        "--insecure-accept-any-host-key are for --nodes-file "
+                        "(the local cluster checks its own known_hosts)\n");
+        return FL_EUSAGE;
+    }
+    if (a->insecure_host_keys && a->known_hosts) {
+        fprintf(stderr, "faultline test: --known-hosts and "
+                        "--insecure-accept-any-host-key contradict each "
+                        "other\n");
         return FL_EUSAGE;
     }
     if (strspn(a->test_name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -254,35 +274,38 @@ typedef struct test_env {
     remote_auth auth;
 } test_env;
 
-/* Two tests on one local cluster would kill and wipe each other's nodes:
- * hold an exclusive lock in the state directory for the whole run (the
- * descriptor is left open on purpose; the kernel drops it at exit). */
+/* Two tests on one local cluster would kill and wipe each other's nodes,
+ * and `cluster up`/`down` would pull it away: hold the cluster's lock for
+ * the whole run (the descriptor is left open on purpose; the kernel drops
+ * it at exit). */
 static int lock_cluster(const char *state, fl_error *err)
 {
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/test.lock", state);
-    /* Before the first `cluster up` the state directory does not exist. */
-    if (mkdir(state, 0700) != 0 && errno != EEXIST)
-        return fl_error_set(err, FL_EIO, "cannot create %s: %s", state,
-                            strerror(errno));
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return fl_error_set(err, FL_EIO, "cannot open %s: %s", path,
-                            strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        close(fd);
-        return fl_error_set(err, FL_EIO, "another faultline test is running "
-                            "on this cluster (%s is locked)", path);
-    }
-    return FL_OK;
+    int fd;
+    return cluster_lock(state, true, &fd, err);
 }
 
 static int get_nodes(const test_args *a, test_env *env, test_log *l,
                      fl_error *err)
 {
     if (a->nodes_file) {
+        const char *home = getenv("HOME");
+        if (a->known_hosts)
+            snprintf(env->known_hosts, sizeof env->known_hosts, "%s",
+                     a->known_hosts);
+        else if (!a->insecure_host_keys && (!home || !*home))
+            return fl_error_set(err, FL_EUSAGE, "$HOME is not set: give "
+                                "--known-hosts F to check the nodes' host "
+                                "keys against");
+        else if (!a->insecure_host_keys)
+            snprintf(env->known_hosts, sizeof env->known_hosts,
+                     "%s/.ssh/known_hosts", home);
+        /* Remote nodes are reached by the machine's own routing: no
+         * bind address. */
         env->auth = (remote_auth){.user = a->ssh_user, .private_key = a->ssh_key,
-                                  .known_hosts = a->known_hosts,
+                                  .known_hosts = a->insecure_host_keys
+                                                     ? NULL : env->known_hosts,
+                                  .insecure_accept_any_host_key =
+                                      a->insecure_host_keys,
                                   .port = a->ssh_port};
         return fl_nodes_load(a->nodes_file, &env->nodes, err);
     }
@@ -304,8 +327,11 @@ static int get_nodes(const test_args *a, test_env *env, test_log *l,
     snprintf(env->key, sizeof env->key, "%s/%s", state, CLUSTER_KEY_FILE);
     snprintf(env->known_hosts, sizeof env->known_hosts, "%s/%s", state,
              CLUSTER_KNOWN_HOSTS_FILE);
+    /* Bound to the bridge: if the cluster vanishes mid-run, connecting
+     * fails here instead of going out through another interface. */
     env->auth = (remote_auth){.user = CLUSTER_USER, .private_key = env->key,
-                              .known_hosts = env->known_hosts};
+                              .known_hosts = env->known_hosts,
+                              .bind_address = CLUSTER_BRIDGE_ADDRESS};
     return fl_nodes_load(path, &env->nodes, err);
 }
 
@@ -324,7 +350,7 @@ static json_t *test_json(const test_args *a, const char *raftkv,
                               nodes->nodes[i].name, "address",
                               nodes->nodes[i].address));
     return json_pack("{s:s,s:s,s:s,s:s*,s:f,s:f,s:i,s:f,s:i,s:I,s:s,s:s*,s:s*,"
-                     "s:s*,s:i,s:o}",
+                     "s:s*,s:i,s:b,s:o}",
                      "name", a->test_name, "target", "raftkv",
                      "workload", a->workload, "nemesis", a->nemesis,
                      "nemesis_interval", a->nemesis_interval,
@@ -334,6 +360,7 @@ static json_t *test_json(const test_args *a, const char *raftkv,
                      "seed", (json_int_t)a->seed, "raftkv", raftkv,
                      "bug", a->bug, "nodes_file", a->nodes_file,
                      "ssh_user", user, "ssh_port", port,
+                     "insecure_accept_any_host_key", a->insecure_host_keys,
                      "nodes", ns);
 }
 
@@ -621,6 +648,15 @@ static int open_run(run_ctx *c, const char *raftkv, fl_error *err)
     snprintf(path, sizeof path, "%s/faultline.log", c->dir);
     c->l.file = fopen(path, "w");
     tlog(&c->l, "run %s, seed %llu", c->dir, (unsigned long long)a->seed);
+    if (a->insecure_host_keys)
+        tlog(&c->l, "WARNING: --insecure-accept-any-host-key: the nodes' host "
+             "keys are not checked; anyone on the path can pose as a node "
+             "and the run proves nothing about the real ones");
+    else
+        tlog(&c->l, "checking host keys against %s", c->env.known_hosts);
+    if (c->env.auth.bind_address)
+        tlog(&c->l, "connections to the nodes are bound to %s (bridge %s)",
+             c->env.auth.bind_address, CLUSTER_BRIDGE);
     json_t *tj = test_json(a, raftkv, &c->env.nodes);
     rc = tj ? run_store_write_json(c->dir, "test.json", tj, err)
             : fl_error_set(err, FL_ENOMEM, "out of memory");

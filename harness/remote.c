@@ -19,7 +19,8 @@ struct remote {
     size_t n;
     remote_conn *conns;
     const char **names, **addresses;
-    char *user, *key, *known_hosts;
+    char *user, *key, *known_hosts, *bind_address;
+    bool insecure;
     int port;
 };
 
@@ -28,7 +29,8 @@ static int conn_connect(remote *r, remote_conn *c, fl_error *err)
     fl_ssh_options o = {
         .host = c->address, .port = r->port, .user = r->user,
         .private_key = r->key, .known_hosts = r->known_hosts,
-        .insecure_ignore_host_key = r->known_hosts == NULL,
+        .insecure_ignore_host_key = r->insecure,
+        .bind_address = r->bind_address,
     };
     int rc = fl_ssh_connect(&o, &c->ssh, err);
     if (rc != FL_OK)
@@ -61,9 +63,13 @@ int remote_open(const fl_nodes *nodes, const remote_auth *auth, remote **out,
     r->user = dup_or_null(auth->user);
     r->key = dup_or_null(auth->private_key);
     r->known_hosts = dup_or_null(auth->known_hosts);
+    r->bind_address = dup_or_null(auth->bind_address);
+    r->insecure = auth->insecure_accept_any_host_key;
     r->port = auth->port;
     bool ok = r->conns && r->names && r->addresses && r->key &&
-              (!auth->user || r->user) && (!auth->known_hosts || r->known_hosts);
+              (!auth->user || r->user) &&
+              (!auth->known_hosts || r->known_hosts) &&
+              (!auth->bind_address || r->bind_address);
     for (size_t i = 0; ok && i < r->n; i++) {
         pthread_mutex_init(&r->conns[i].lock, NULL);
         r->conns[i].name = strdup(nodes->nodes[i].name);
@@ -101,6 +107,7 @@ void remote_close(remote *r)
     free(r->user);
     free(r->key);
     free(r->known_hosts);
+    free(r->bind_address);
     free(r);
 }
 
@@ -109,6 +116,7 @@ const char *remote_name(const remote *r, size_t i) { return r->names[i]; }
 const char *remote_address(const remote *r, size_t i) { return r->addresses[i]; }
 const char *const *remote_names(const remote *r) { return r->names; }
 const char *const *remote_addresses(const remote *r) { return r->addresses; }
+const char *remote_bind_address(const remote *r) { return r->bind_address; }
 
 /* The operations remote_call can run on a locked connection. */
 typedef enum remote_verb { REMOTE_EXEC, REMOTE_UPLOAD, REMOTE_DOWNLOAD } remote_verb;

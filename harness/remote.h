@@ -12,6 +12,7 @@
 #ifndef FL_REMOTE_H
 #define FL_REMOTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "harness/fl_error.h"
@@ -20,7 +21,12 @@
 typedef struct remote_auth {
     const char *user;         /* NULL: root */
     const char *private_key;  /* required */
-    const char *known_hosts;  /* NULL: accept any host key (test hosts) */
+    const char *known_hosts;  /* host keys to check against; required
+                                 unless the opt-out below */
+    bool insecure_accept_any_host_key; /* skip the host key check */
+    const char *bind_address; /* source IP every connection to a node is
+                                 bound to before connecting (the local
+                                 cluster's bridge address); NULL: none */
     int port;                 /* 0: 22 */
 } remote_auth;
 
@@ -37,6 +43,9 @@ const char *remote_address(const remote *r, size_t node);
 /* All names / addresses, as arrays of remote_count() borrowed strings. */
 const char *const *remote_names(const remote *r);
 const char *const *remote_addresses(const remote *r);
+/* The source address connections to the nodes must be bound to (the
+ * auth's bind_address), or NULL. Clients of a target use it too. */
+const char *remote_bind_address(const remote *r);
 
 /* Run a command on a node; *res as for fl_ssh_exec (free it). */
 int remote_exec(remote *r, size_t node, const char *cmd, int timeout_ms,

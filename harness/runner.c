@@ -42,6 +42,7 @@ struct run {
     unsigned failed_faults;    /* NEM_FAULT_* of actions that failed */
     char faults_now[256];      /* what is in force, for progress lines */
     char broken[512];          /* opt->broken's reason, once it gave one */
+    bool unbound;              /* a client could not bind (lock) */
 };
 
 /* ---- time ---------------------------------------------------------------------------- */
@@ -71,8 +72,13 @@ static bool is_broken(run *rn)
 {
     if (rn->broken[0])
         return true;
-    const char *why = rn->opt->broken ? rn->opt->broken(rn->opt->broken_ctx)
-                                      : NULL;
+    pthread_mutex_lock(&rn->lock);
+    bool unbound = rn->unbound;
+    pthread_mutex_unlock(&rn->lock);
+    const char *why = unbound ? "lost the test network: a client could not "
+                                "bind to it (" TARGET_ERROR_UNBOUND ")"
+                      : rn->opt->broken ? rn->opt->broken(rn->opt->broken_ctx)
+                                        : NULL;
     if (why)
         snprintf(rn->broken, sizeof rn->broken, "%s", why);
     return why != NULL;
@@ -119,6 +125,15 @@ static void count(run *rn, history_type type)
     pthread_mutex_unlock(&rn->lock);
 }
 
+/* A client could not bind to the test network: it is gone, and every
+ * answer from here on would be from nowhere. */
+static void note_unbound(run *rn)
+{
+    pthread_mutex_lock(&rn->lock);
+    rn->unbound = true;
+    pthread_mutex_unlock(&rn->lock);
+}
+
 /* Invoke one operation as process ct->process and record both ends. */
 static history_type perform(client_thread *ct, target_client *c,
                             const char *f, const json_t *key,
@@ -131,6 +146,9 @@ static history_type perform(client_thread *ct, target_client *c,
     target_client_invoke(c, &op, &res);
     record(rn, ct->process, res.type, f, key,
            res.type == HISTORY_OK ? res.value : value, res.error);
+    const char *why = json_string_value(json_object_get(res.error, "error"));
+    if (why && strcmp(why, TARGET_ERROR_UNBOUND) == 0)
+        note_unbound(rn);
     history_type type = res.type;
     *refused = res.refused;
     target_result_clear(&res);

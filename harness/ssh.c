@@ -8,6 +8,7 @@
  * transfers against a host that went silent.
  */
 #include "harness/ssh.h"
+#include "harness/netbind.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -144,8 +145,8 @@ static int connect_wait(int fd, const struct addrinfo *ai, int64_t deadline)
     }
 }
 
-static int tcp_connect(const char *host, int port, int64_t deadline, int *out,
-                       fl_error *err)
+static int tcp_connect(const char *host, int port, const char *bind_address,
+                       int64_t deadline, int *out, fl_error *err)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV};
@@ -156,7 +157,7 @@ static int tcp_connect(const char *host, int port, int64_t deadline, int *out,
     if (g != 0)
         return fl_error_set(err, FL_SSH_EUNAVAILABLE, "%s: cannot resolve: %s",
                             host, gai_strerror(g));
-    int fd = -1, e = 0;
+    int fd = -1, e = 0, bind_rc = FL_OK;
     for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                     ai->ai_protocol);
@@ -164,12 +165,26 @@ static int tcp_connect(const char *host, int port, int64_t deadline, int *out,
             e = errno;
             continue;
         }
+        /* Bound before connect: if the source address is gone, not even a
+         * SYN leaves. An address of the other family is skipped. */
+        if ((bind_rc = fl_net_bind(fd, bind_address, err)) != FL_OK) {
+            close(fd);
+            fd = -1;
+            if (bind_rc == FL_EUSAGE)
+                continue;
+            freeaddrinfo(res);
+            return fl_error_wrap(err, "%s port %d", host, port);
+        }
         if ((e = connect_wait(fd, ai, deadline)) != 0) {
             close(fd);
             fd = -1;
         }
     }
     freeaddrinfo(res);
+    if (fd < 0 && bind_rc != FL_OK)
+        return fl_error_set(err, FL_SSH_EUNAVAILABLE, "%s port %d: no address "
+                            "of the family of source address %s", host, port,
+                            bind_address);
     if (fd < 0)
         return fl_error_set(err, e == ETIMEDOUT ? FL_SSH_ETIMEOUT
                                                 : FL_SSH_EUNAVAILABLE,
@@ -197,6 +212,93 @@ static int knownhost_key_type(int hostkey_type)
     }
 }
 
+/* ssh-keyscan's -t name of a host key type. */
+static const char *key_type_name(int hostkey_type)
+{
+    switch (hostkey_type) {
+    case LIBSSH2_HOSTKEY_TYPE_RSA: return "rsa";
+    case LIBSSH2_HOSTKEY_TYPE_DSS: return "dsa";
+    case LIBSSH2_HOSTKEY_TYPE_ED25519: return "ed25519";
+    default: return "ecdsa";
+    }
+}
+
+void fl_ssh_fingerprint(const unsigned char sha256[32], char *out)
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *d = out + sprintf(out, "SHA256:");
+    unsigned v = 0;
+    int bits = 0;
+    for (int i = 0; i < 32; i++) {
+        v = (v << 8) | sha256[i];
+        for (bits += 8; bits >= 6; bits -= 6)
+            *d++ = b64[(v >> (bits - 6)) & 63];
+    }
+    if (bits > 0)
+        *d++ = b64[(v << (6 - bits)) & 63];
+    *d = '\0';   /* OpenSSH leaves out the '=' padding */
+}
+
+char *fl_ssh_accept_key_command(const char *host, int port, const char *type,
+                                const char *known_hosts, bool changed)
+{
+    char ports[16], entry[300];
+    snprintf(ports, sizeof ports, "%d", port);
+    /* known_hosts names a host on another port as [host]:port. */
+    if (port == FL_SSH_DEFAULT_PORT)
+        snprintf(entry, sizeof entry, "%s", host);
+    else
+        snprintf(entry, sizeof entry, "[%s]:%d", host, port);
+    const char *rm[] = {"ssh-keygen", "-R", entry, "-f", known_hosts, NULL};
+    const char *scan[] = {"ssh-keyscan", "-p", ports, "-t", type, host, NULL};
+    const char *file[] = {known_hosts, NULL};
+    char *r = changed ? fl_ssh_quote_argv(rm) : NULL;
+    char *k = fl_ssh_quote_argv(scan), *f = fl_ssh_quote_argv(file), *out = NULL;
+    if (k && f && (!changed || r) &&
+        asprintf(&out, "%s%s%s >> %s", r ? r : "", r ? " && " : "", k, f) < 0)
+        out = NULL;
+    free(r);
+    free(k);
+    free(f);
+    return out;
+}
+
+/* The host key could not be accepted: say which key it is and how to
+ * accept it, so that the user can compare the fingerprint with the
+ * host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub there). */
+static int host_key_refused(fl_ssh *s, int port, int type,
+                            const char *known_hosts, bool changed,
+                            bool missing, fl_error *err)
+{
+    char fp[FL_SSH_FINGERPRINT_MAX] = "an unknown fingerprint";
+    const char *hash = libssh2_hostkey_hash(s->session,
+                                            LIBSSH2_HOSTKEY_HASH_SHA256);
+    if (hash)
+        fl_ssh_fingerprint((const unsigned char *)hash, fp);
+    const char *tname = key_type_name(type);
+    char *cmd = fl_ssh_accept_key_command(s->host, port, tname, known_hosts,
+                                          changed);
+    int rc;
+    if (changed)
+        rc = fl_error_set(err, FL_SSH_EDENIED,
+                          "%s: host key does not match the one in %s: its %s "
+                          "key is now %s. Either the host was re-created or "
+                          "something is impersonating it; if you trust it, "
+                          "replace the old key: %s",
+                          s->host, known_hosts, tname, fp,
+                          cmd ? cmd : "(out of memory)");
+    else
+        rc = fl_error_set(err, FL_SSH_EDENIED,
+                          "%s: host key not in %s%s: its %s key is %s; if "
+                          "that is the host's, add it: %s",
+                          s->host, known_hosts,
+                          missing ? " (the file does not exist)" : "", tname,
+                          fp, cmd ? cmd : "(out of memory)");
+    free(cmd);
+    return rc;
+}
+
 static int check_host_key(fl_ssh *s, const char *known_hosts, int port,
                           fl_error *err)
 {
@@ -209,6 +311,10 @@ static int check_host_key(fl_ssh *s, const char *known_hosts, int port,
     if (kt < 0)
         return fl_error_set(err, FL_SSH_EDENIED,
                             "%s: unsupported host key type %d", s->host, type);
+    /* A missing file holds no keys: the advice creates it. */
+    bool missing = access(known_hosts, F_OK) != 0 && errno == ENOENT;
+    if (missing)
+        return host_key_refused(s, port, type, known_hosts, false, true, err);
     LIBSSH2_KNOWNHOSTS *kh = libssh2_knownhost_init(s->session);
     if (kh == NULL)
         return fl_error_set(err, FL_ENOMEM, "%s: out of memory", s->host);
@@ -226,17 +332,11 @@ static int check_host_key(fl_ssh *s, const char *known_hosts, int port,
     libssh2_knownhost_free(kh);
     if (rc == LIBSSH2_KNOWNHOST_CHECK_MATCH)
         return FL_OK;
-    if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
-        return fl_error_set(err, FL_SSH_EDENIED,
-                            "%s: host key does not match the one in %s: the "
-                            "host was re-created (update that file) or "
-                            "something is impersonating it",
-                            s->host, known_hosts);
-    if (rc == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND)
-        return fl_error_set(err, FL_SSH_EDENIED,
-                            "%s: host key not in %s: add it (ssh-keyscan) "
-                            "before connecting",
-                            s->host, known_hosts);
+    if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH ||
+        rc == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND)
+        return host_key_refused(s, port, type, known_hosts,
+                                rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH, false,
+                                err);
     return ssh_fail(s, FL_SSH_EDENIED, err, "checking the host key");
 }
 
@@ -303,7 +403,7 @@ int fl_ssh_connect(const fl_ssh_options *o, fl_ssh **out, fl_error *err)
     int64_t deadline = deadline_after(o->connect_timeout_ms > 0
                                           ? o->connect_timeout_ms
                                           : FL_SSH_DEFAULT_CONNECT_TIMEOUT_MS);
-    rc = tcp_connect(o->host, port, deadline, &s->fd, err);
+    rc = tcp_connect(o->host, port, o->bind_address, deadline, &s->fd, err);
     if (rc != FL_OK)
         goto fail;
     s->session = libssh2_session_init();

@@ -61,6 +61,8 @@ typedef struct fl_ssh_options {
     bool insecure_ignore_host_key; /* accept any host key: only for
                                       throwaway test hosts */
     int connect_timeout_ms;    /* connect + handshake + auth; 0: default */
+    const char *bind_address;  /* source IP to bind before connecting
+                                  (harness/netbind.h); NULL: none */
 } fl_ssh_options;
 
 typedef struct fl_ssh fl_ssh;
@@ -69,8 +71,15 @@ typedef struct fl_ssh fl_ssh;
  * Connect, handshake, verify the host key and authenticate. On success *out
  * is a new connection owned by the caller (free with fl_ssh_close). Errors:
  * FL_EUSAGE (bad options), FL_SSH_EUNAVAILABLE (no TCP connection or
- * handshake), FL_SSH_ETIMEOUT, FL_SSH_EDENIED (host key unknown or changed,
+ * handshake, or bind_address is not on this machine: then nothing was
+ * sent), FL_SSH_ETIMEOUT, FL_SSH_EDENIED (host key unknown or changed,
  * key refused), FL_ENOINPUT (known_hosts unreadable), FL_ENOMEM.
+ *
+ * An unknown or changed host key's message gives the key's fingerprint
+ * as OpenSSH prints it (SHA256:...) and the commands that would accept
+ * it: `ssh-keyscan -p PORT -t TYPE HOST >> FILE`, preceded for a changed
+ * key by `ssh-keygen -R HOST -f FILE`. A known_hosts file that does not
+ * exist is an empty one (the ssh-keyscan command creates it).
  */
 int fl_ssh_connect(const fl_ssh_options *opts, fl_ssh **out, fl_error *err);
 
@@ -79,6 +88,18 @@ void fl_ssh_close(fl_ssh *s);
 
 /* The host this connection was opened to. Borrowed from s. */
 const char *fl_ssh_host(const fl_ssh *s);
+
+/* "SHA256:" + the unpadded base64 of a SHA-256 digest (32 bytes), as
+ * OpenSSH prints fingerprints, into out (at least FL_SSH_FINGERPRINT_MAX). */
+#define FL_SSH_FINGERPRINT_MAX 52
+void fl_ssh_fingerprint(const unsigned char sha256[32], char *out);
+
+/* The shell command that would add host's key of the given type
+ * ("ed25519", "rsa", "ecdsa", "dsa") to known_hosts — for a changed key
+ * (changed true) after removing the old entry. New string owned by the
+ * caller, or NULL when out of memory. */
+char *fl_ssh_accept_key_command(const char *host, int port, const char *type,
+                                const char *known_hosts, bool changed);
 
 /* ---- Commands --------------------------------------------------------------- */
 

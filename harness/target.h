@@ -51,6 +51,13 @@ typedef struct target_result {
                        client need not pause before its next op */
 } target_result;
 
+/* Clients bind every connection to remote_bind_address() (the local
+ * cluster's bridge) before connecting. When that bind fails the test
+ * network is gone: the op is a fail (nothing was sent) whose error is
+ * {"error": TARGET_ERROR_UNBOUND}, and every later op will fail the same
+ * way until the network is back — a runner may stop the run on it. */
+#define TARGET_ERROR_UNBOUND "cannot bind to the test network"
+
 void target_result_clear(target_result *r);
 
 typedef struct target_vtable {

@@ -288,15 +288,43 @@ static void test_host_key_checks(void **state)
     write_text(bad, n2key);
     write_text(empty, "");
 
+    /* n1's real fingerprint, as OpenSSH prints it. */
+    char cmd[600], fp[128] = "";
+    snprintf(cmd, sizeof cmd, "ssh-keygen -lf %s/n1/ssh_host_ed25519_key.pub",
+             state_dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_int_equal(fscanf(p, "%*d %127s", fp), 1);
+    pclose(p);
+    assert_non_null(strstr(fp, "SHA256:"));
+
     fl_ssh *s = NULL;
     fl_error err = {0};
+    char want[512];
     assert_int_equal(connect_node(1, bad, false, NULL, &s, &err),
                      FL_SSH_EDENIED);
     assert_non_null(strstr(err.msg, "does not match"));
+    assert_non_null(strstr(err.msg, fp));
+    snprintf(want, sizeof want, "ssh-keygen -R 10.231.0.11 -f %s && "
+             "ssh-keyscan -p 22 -t ed25519 10.231.0.11 >> %s", bad, bad);
+    if (!strstr(err.msg, want))
+        fail_msg("\"%s\" not in \"%s\"", want, err.msg);
     assert_int_equal(connect_node(1, empty, false, NULL, &s, &err),
                      FL_SSH_EDENIED);
     assert_non_null(strstr(err.msg, "not in"));
+    assert_non_null(strstr(err.msg, fp));
+    snprintf(want, sizeof want, "ssh-keyscan -p 22 -t ed25519 10.231.0.11 "
+             ">> %s", empty);
+    if (!strstr(err.msg, want))
+        fail_msg("\"%s\" not in \"%s\"", want, err.msg);
+    assert_null(strstr(err.msg, "ssh-keygen -R"));
     assert_null(s);
+    /* The advice works: running it makes the key known. */
+    snprintf(cmd, sizeof cmd, "%s 2>/dev/null", want);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(connect_node(1, empty, false, NULL, &s, &err), FL_OK);
+    fl_ssh_close(s);
+    s = NULL;
     /* The explicit opt-out accepts it. */
     assert_int_equal(connect_node(1, bad, true, NULL, &s, &err), FL_OK);
     fl_ssh_close(s);
@@ -304,6 +332,34 @@ static void test_host_key_checks(void **state)
     assert_int_equal(connect_node(1, NULL, false, hostkey2, &s, &err),
                      FL_SSH_EDENIED);
     assert_non_null(strstr(err.msg, "authentication"));
+}
+
+/* A connection bound to the bridge's address arrives from it. */
+static void test_bound_to_the_bridge(void **state)
+{
+    (void)state;
+    cluster_node n;
+    cluster_node_at(2, &n, NULL);
+    char kh[128], k[128];
+    state_path(kh, sizeof kh, CLUSTER_KNOWN_HOSTS_FILE);
+    state_path(k, sizeof k, CLUSTER_KEY_FILE);
+    fl_ssh_options o = {.host = n.address, .user = CLUSTER_USER,
+                        .private_key = k, .known_hosts = kh,
+                        .connect_timeout_ms = 5000,
+                        .bind_address = CLUSTER_BRIDGE_ADDRESS};
+    fl_ssh *s = NULL;
+    fl_error err = {0};
+    if (fl_ssh_connect(&o, &s, &err) != FL_OK)
+        fail_msg("%s", err.msg);
+    fl_ssh_result r;
+    if (fl_ssh_exec(s, "echo $SSH_CLIENT", 10000, &r, &err) != FL_OK)
+        fail_msg("%s", err.msg);
+    assert_true(strncmp(r.out, CLUSTER_BRIDGE_ADDRESS " ",
+                        strlen(CLUSTER_BRIDGE_ADDRESS) + 1) == 0);
+    fl_ssh_result_free(&r);
+    fl_ssh_close(s);
+    assert_true(cluster_probe(n.address, CLUSTER_SSH_PORT,
+                              CLUSTER_BRIDGE_ADDRESS, 2000));
 }
 
 typedef struct worker {
@@ -535,6 +591,7 @@ int main(void)
             cmocka_unit_test(test_upload_download),
             cmocka_unit_test(test_iptables_partition),
             cmocka_unit_test(test_host_key_checks),
+            cmocka_unit_test(test_bound_to_the_bridge),
             cmocka_unit_test(test_sessions_in_threads),
             cmocka_unit_test(test_status_and_repair),
             cmocka_unit_test(test_down_leaves_nothing),

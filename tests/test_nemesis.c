@@ -294,11 +294,13 @@ static void test_raftkv_classify(void **state)
 {
     (void)state;
     assert_int_equal(classify("read", true, true, false, 200, "{\"value\":7}"), HISTORY_OK);
-    assert_int_equal(classify("read", true, true, false, 404, NULL), HISTORY_OK);
+    assert_int_equal(classify("read", true, true, false, 404, "{\"error\":\"not found\"}"), HISTORY_OK);
     assert_int_equal(classify("write", true, true, false, 200, "{\"ok\":true}"), HISTORY_OK);
-    assert_int_equal(classify("cas", true, true, false, 412, NULL), HISTORY_FAIL);
-    assert_int_equal(classify("write", true, true, false, 421, NULL), HISTORY_FAIL);
-    assert_int_equal(classify("write", true, true, false, 503, NULL), HISTORY_FAIL);
+    assert_int_equal(classify("cas", true, true, false, 412,
+                              "{\"error\":\"precondition failed\",\"value\":1}"), HISTORY_FAIL);
+    assert_int_equal(classify("write", true, true, false, 421,
+                              "{\"error\":\"not leader\",\"leader\":null}"), HISTORY_FAIL);
+    assert_int_equal(classify("write", true, true, false, 503, "{\"error\":\"no leader\"}"), HISTORY_FAIL);
     assert_int_equal(classify("write", true, true, false, 504, NULL), HISTORY_INFO);
     assert_int_equal(classify("read", true, true, false, 504, NULL), HISTORY_FAIL);
     assert_int_equal(classify("cas", false, true, true, 0, NULL), HISTORY_INFO);
@@ -306,10 +308,57 @@ static void test_raftkv_classify(void **state)
     assert_int_equal(classify("write", false, false, false, 0, NULL), HISTORY_FAIL);
     assert_int_equal(classify("read", false, true, true, 0, NULL), HISTORY_FAIL);
     assert_int_equal(classify("write", true, true, false, 500, NULL), HISTORY_INFO);
-    assert_int_equal(classify("write", true, true, false, 400, NULL), HISTORY_FAIL);
+    assert_int_equal(classify("write", true, true, false, 400, "{\"error\":\"key must be 1..1024 bytes\"}"), HISTORY_FAIL);
     /* A 200 read whose body is not raftkv's answer tells nothing. */
     assert_int_equal(classify("read", true, true, false, 200, "{\"x\":1}"), HISTORY_FAIL);
     assert_int_equal(classify("read", true, true, false, 200, NULL), HISTORY_FAIL);
+}
+
+/* An answer that is not recognisably raftkv's — another server on the
+ * port, a proxy's error page — is never what raftkv said: a read learns
+ * nothing (fail), a write may have landed (info). Above all a foreign 404
+ * is never a read of the null value. */
+static void test_raftkv_classify_foreign_answers(void **state)
+{
+    (void)state;
+    const char *html = NULL;   /* an HTML page does not parse as JSON */
+    assert_int_equal(classify("read", true, true, false, 404, html), HISTORY_FAIL);
+    assert_int_equal(classify("read", true, true, false, 404, "{\"error\":\"Not Found\"}"), HISTORY_FAIL);
+    assert_int_equal(classify("read", true, true, false, 404,
+                              "{\"error\":\"not found\",\"path\":\"/kv/1\"}"), HISTORY_FAIL);
+    assert_int_equal(classify("read", true, true, false, 404, "[\"not found\"]"), HISTORY_FAIL);
+    /* raftkv's own 404 for an unknown endpoint is not a missing key either. */
+    assert_int_equal(classify("read", true, true, false, 404,
+                              "{\"error\":\"no such endpoint (try /kv/KEY or /status)\"}"), HISTORY_FAIL);
+    assert_int_equal(classify("write", true, true, false, 404, "{\"error\":\"not found\"}"), HISTORY_INFO);
+    assert_int_equal(classify("write", true, true, false, 404, html), HISTORY_INFO);
+    assert_int_equal(classify("cas", true, true, false, 404, html), HISTORY_INFO);
+    /* A 200 to a write without raftkv's {"ok":true}: unknown. */
+    assert_int_equal(classify("write", true, true, false, 200, html), HISTORY_INFO);
+    assert_int_equal(classify("write", true, true, false, 200, "{\"ok\":false}"), HISTORY_INFO);
+    /* Refusals count only with raftkv's error body. */
+    assert_int_equal(classify("cas", true, true, false, 412, "{\"value\":1}"), HISTORY_INFO);
+    assert_int_equal(classify("write", true, true, false, 421, html), HISTORY_INFO);
+    assert_int_equal(classify("write", true, true, false, 503, html), HISTORY_INFO);
+    assert_int_equal(classify("write", true, true, false, 400, html), HISTORY_INFO);
+    assert_int_equal(classify("read", true, true, false, 503, html), HISTORY_FAIL);
+}
+
+/* A bind to the test network that failed sent nothing: fail, for writes
+ * too, with the error string the runner can recognise. */
+static void test_raftkv_classify_unbound(void **state)
+{
+    (void)state;
+    const char *fs[] = {"read", "write", "cas", "add"};
+    for (size_t i = 0; i < 4; i++) {
+        raftkv_answer a = {.unbound = true};
+        target_result r;
+        raftkv_classify(fs[i], NULL, &a, &r);
+        assert_int_equal(r.type, HISTORY_FAIL);
+        assert_string_equal(json_string_value(json_object_get(r.error, "error")),
+                            RAFTKV_ERROR_UNBOUND);
+        target_result_clear(&r);
+    }
 }
 
 /* The set workload's read-modify-write: the next set and the PUT body. */
@@ -340,6 +389,9 @@ static void test_raftkv_add_steps(void **state)
 }
 
 /* ---- the add's decisions, driven by made-up answers ---------------------------- */
+
+#define NOT_FOUND "{\"error\":\"not found\"}"
+#define NO_LEADER "{\"error\":\"no leader\"}"
 
 /* Feed st the answer (status, body JSON text) to what it asked for, after
  * checking that it asked for `want` (and, for a PUT, the payload). */
@@ -380,7 +432,7 @@ static void test_raftkv_add_decisions(void **state)
     raftkv_add st;
     /* First add to a missing key: create. */
     raftkv_add_init(&st, 9);
-    step(&st, RAFTKV_ADD_GET, NULL, 404, "{\"error\":\"not found\"}");
+    step(&st, RAFTKV_ADD_GET, NULL, 404, NOT_FOUND);
     step(&st, RAFTKV_ADD_PUT, "{\"value\":[9],\"create\":true}", 200, "{\"ok\":true}");
     expect_result(&st, HISTORY_OK);
 
@@ -389,24 +441,24 @@ static void test_raftkv_add_decisions(void **state)
     step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
     step(&st, RAFTKV_ADD_PUT, "{\"value\":[1,9],\"prev\":[1]}", 412,
          "{\"error\":\"precondition failed\",\"value\":[1,2]}");
-    step(&st, RAFTKV_ADD_PUT, "{\"value\":[1,2,9],\"prev\":[1,2]}", 200, NULL);
+    step(&st, RAFTKV_ADD_PUT, "{\"value\":[1,2,9],\"prev\":[1,2]}", 200, "{\"ok\":true}");
     expect_result(&st, HISTORY_OK);
 
     /* A definite refusal before anything could land: fail. */
     raftkv_add_init(&st, 9);
-    step(&st, RAFTKV_ADD_GET, NULL, 503, NULL);
+    step(&st, RAFTKV_ADD_GET, NULL, 503, NO_LEADER);
     expect_result(&st, HISTORY_FAIL);
     raftkv_add_init(&st, 9);
-    step(&st, RAFTKV_ADD_GET, NULL, 404, NULL);
-    step(&st, RAFTKV_ADD_PUT, NULL, 421, NULL);
+    step(&st, RAFTKV_ADD_GET, NULL, 404, NOT_FOUND);
+    step(&st, RAFTKV_ADD_PUT, NULL, 421, "{\"error\":\"not leader\",\"leader\":null}");
     expect_result(&st, HISTORY_FAIL);
 
     /* A write timed out; a later read shows our element: it landed: ok. */
     raftkv_add_init(&st, 9);
-    step(&st, RAFTKV_ADD_GET, NULL, 404, NULL);
+    step(&st, RAFTKV_ADD_GET, NULL, 404, NOT_FOUND);
     step(&st, RAFTKV_ADD_PUT, NULL, 0, NULL);          /* timeout */
     assert_true(st.uncertain);
-    step(&st, RAFTKV_ADD_GET, NULL, 503, NULL);        /* no leader: retry */
+    step(&st, RAFTKV_ADD_GET, NULL, 503, NO_LEADER);   /* no leader: retry */
     assert_true(st.wait);
     step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[4,9]}");
     expect_result(&st, HISTORY_OK);
@@ -417,7 +469,7 @@ static void test_raftkv_add_decisions(void **state)
     step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
     step(&st, RAFTKV_ADD_PUT, NULL, 504, "{\"error\":\"timeout\"}");
     step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
-    step(&st, RAFTKV_ADD_PUT, NULL, 503, NULL);
+    step(&st, RAFTKV_ADD_PUT, NULL, 503, NO_LEADER);
     assert_false(st.done);
     raftkv_add_give_up(&st);
     expect_result(&st, HISTORY_INFO);
@@ -433,9 +485,23 @@ static void test_raftkv_add_decisions(void **state)
     expect_result(&st, HISTORY_FAIL);
     raftkv_add_init(&st, 9);
     step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
-    step(&st, RAFTKV_ADD_PUT, NULL, 412, "{\"value\":[1,2]}");
+    step(&st, RAFTKV_ADD_PUT, NULL, 412,
+         "{\"error\":\"precondition failed\",\"value\":[1,2]}");
     raftkv_add_give_up(&st);
     expect_result(&st, HISTORY_FAIL);
+
+    /* A 404 page that is not raftkv's: the add learnt nothing and sent
+     * nothing yet: fail; a 412 without raftkv's body after a PUT: the PUT
+     * may have landed: info. */
+    raftkv_add_init(&st, 9);
+    step(&st, RAFTKV_ADD_GET, NULL, 404, "{\"error\":\"Not Found\"}");
+    expect_result(&st, HISTORY_FAIL);
+    raftkv_add_init(&st, 9);
+    step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
+    step(&st, RAFTKV_ADD_PUT, NULL, 412, "{\"value\":[1,2]}");
+    assert_true(st.uncertain);
+    raftkv_add_give_up(&st);
+    expect_result(&st, HISTORY_INFO);
 }
 
 int main(void)
@@ -453,6 +519,8 @@ int main(void)
         cmocka_unit_test(test_raftkv_start_cmd),
         cmocka_unit_test(test_raftkv_signal_cmd),
         cmocka_unit_test(test_raftkv_classify),
+        cmocka_unit_test(test_raftkv_classify_foreign_answers),
+        cmocka_unit_test(test_raftkv_classify_unbound),
         cmocka_unit_test(test_raftkv_add_steps),
         cmocka_unit_test(test_raftkv_add_decisions),
     };

@@ -3,7 +3,8 @@
  * network: the nodes file (good input, comments, every class of bad line
  * with its line number), shell quoting of remote commands (checked by
  * running the quoted line through /bin/sh), option checking, connecting
- * to a closed loopback port, and the names, sshd argv and sshd_config of
+ * to a closed loopback port, host key fingerprints (OpenSSH's SHA256
+ * form) and the command that accepts a key, and the names, sshd argv and sshd_config of
  * cluster nodes.
  */
 #include <setjmp.h>
@@ -185,6 +186,40 @@ static void test_connect_refused(void **state)
     assert_non_null(strstr(err.msg, "127.0.0.1 port 1: connect"));
 }
 
+/* ---- host key advice ------------------------------------------------------------ */
+
+/* The SHA-256 of the empty string, as OpenSSH would print it: the known
+ * base64 without the trailing '='. */
+static void test_fingerprint_format(void **state)
+{
+    (void)state;
+    static const unsigned char empty_sha256[32] = {
+        0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
+        0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
+        0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+    char fp[FL_SSH_FINGERPRINT_MAX];
+    fl_ssh_fingerprint(empty_sha256, fp);
+    assert_string_equal(fp, "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU");
+    unsigned char ones[32];
+    memset(ones, 0xff, sizeof ones);
+    fl_ssh_fingerprint(ones, fp);
+    assert_string_equal(fp, "SHA256://////////////////////////////////////////8");
+}
+
+static void test_accept_key_command(void **state)
+{
+    (void)state;
+    char *c = fl_ssh_accept_key_command("10.0.0.5", 22, "ed25519",
+                                        "/home/u/.ssh/known_hosts", false);
+    assert_string_equal(c, "ssh-keyscan -p 22 -t ed25519 10.0.0.5 >> "
+                           "/home/u/.ssh/known_hosts");
+    free(c);
+    c = fl_ssh_accept_key_command("db1", 2222, "rsa", "/tmp/my hosts", true);
+    assert_string_equal(c, "ssh-keygen -R '[db1]:2222' -f '/tmp/my hosts' && "
+                           "ssh-keyscan -p 2222 -t rsa db1 >> '/tmp/my hosts'");
+    free(c);
+}
+
 /* ---- cluster helpers ---------------------------------------------------------------- */
 
 static void test_cluster_node_names(void **state)
@@ -278,6 +313,8 @@ int main(void)
         cmocka_unit_test(test_quote_survives_the_shell),
         cmocka_unit_test(test_connect_needs_known_hosts),
         cmocka_unit_test(test_connect_refused),
+        cmocka_unit_test(test_fingerprint_format),
+        cmocka_unit_test(test_accept_key_command),
         cmocka_unit_test(test_cluster_node_names),
         cmocka_unit_test(test_cluster_sshd_argv),
         cmocka_unit_test(test_cluster_sshd_config),

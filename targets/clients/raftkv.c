@@ -4,6 +4,7 @@
  * libcurl. See raftkv.h for the layout on a node and the outcomes.
  */
 #include "targets/clients/raftkv.h"
+#include "harness/netbind.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -101,11 +102,47 @@ static void set_error(target_result *out, history_type type, const char *msg,
                         : json_pack("{s:s}", "error", msg);
 }
 
+/* Whether body is raftkv's error answer: an object whose "error" is a
+ * string (equal to msg, unless msg is NULL). */
+static bool raftkv_error(const json_t *body, const char *msg)
+{
+    const char *e = json_is_object(body)
+                        ? json_string_value(json_object_get(body, "error"))
+                        : NULL;
+    return e && (!msg || strcmp(e, msg) == 0);
+}
+
+/* Whether the answer is recognisably raftkv's for this status. */
+static bool recognised(bool is_read, const raftkv_answer *a)
+{
+    const json_t *b = a->body;
+    switch (a->status) {
+    case 200:
+        return is_read ? json_is_object(b) && json_object_get(b, "value")
+                       : json_is_object(b) &&
+                             json_is_true(json_object_get(b, "ok"));
+    case 404:
+        /* Exactly raftkv's body: another server's 404 page is not a
+         * missing key. */
+        return is_read && json_is_object(b) && json_object_size(b) == 1 &&
+               raftkv_error(b, "not found");
+    case 412: return raftkv_error(b, "precondition failed");
+    case 421: return raftkv_error(b, "not leader");
+    case 504: return true;   /* decided the same either way */
+    default: return raftkv_error(b, NULL);
+    }
+}
+
 void raftkv_classify(const char *f, const json_t *written,
                      const raftkv_answer *a, target_result *out)
 {
     bool is_read = strcmp(f, "read") == 0;
     memset(out, 0, sizeof *out);
+    if (a->unbound) {
+        /* The bind failed before connect: certainly not sent. */
+        set_error(out, HISTORY_FAIL, RAFTKV_ERROR_UNBOUND, 0);
+        return;
+    }
     if (!a->answered) {
         /* Reads change nothing, and a request never sent changes nothing:
          * both certainly did not happen. */
@@ -117,28 +154,22 @@ void raftkv_classify(const char *f, const json_t *written,
                       a->too_large ? "answer too large" : "connection lost", 0);
         return;
     }
+    if (!recognised(is_read, a)) {
+        /* Someone answered, but not raftkv as we know it: a read learnt
+         * nothing; a write may still have reached raftkv. */
+        set_error(out, is_read ? HISTORY_FAIL : HISTORY_INFO,
+                  "not raftkv's answer", a->status);
+        return;
+    }
     switch (a->status) {
     case 200:
-        if (is_read) {
-            json_t *v = a->body ? json_object_get(a->body, "value") : NULL;
-            if (!v) {   /* not raftkv's answer: the read tells nothing */
-                set_error(out, HISTORY_FAIL, "malformed answer", a->status);
-                return;
-            }
-            out->type = HISTORY_OK;
-            out->value = json_incref(v);
-        } else {
-            out->type = HISTORY_OK;
-            out->value = json_deep_copy(written);
-        }
+        out->type = HISTORY_OK;
+        out->value = is_read ? json_incref(json_object_get(a->body, "value"))
+                             : json_deep_copy(written);
         return;
-    case 404:
-        if (is_read) {
-            out->type = HISTORY_OK;     /* never written: the null value */
-            out->value = json_null();
-            return;
-        }
-        set_error(out, HISTORY_FAIL, "not found", a->status);
+    case 404:   /* a read (recognised() refuses writes): never written */
+        out->type = HISTORY_OK;
+        out->value = json_null();
         return;
     case 412:
         set_error(out, HISTORY_FAIL, "precondition failed", a->status);
@@ -335,12 +366,36 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-/* One request; fills *a (body parsed into *body_json, owned by caller). */
-static void http_do(CURL *h, const char *method, const char *url,
-                    const char *payload, int timeout_ms, raftkv_answer *a,
-                    json_t **body_json)
+/* What the socket callback was asked to bind, and how it went. */
+typedef struct bind_ctx {
+    const char *source;
+    bool failed;
+    fl_error err;
+} bind_ctx;
+
+/* Called by curl for every socket after it is created and before it
+ * connects: the bind happens here, through the same helper as SSH and the
+ * probes, so a vanished bridge fails the request before any packet. */
+static int on_socket(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+    bind_ctx *b = arg;
+    if (purpose != CURLSOCKTYPE_IPCXN)
+        return CURL_SOCKOPT_OK;
+    if (fl_net_bind(fd, b->source, &b->err) != FL_OK) {
+        b->failed = true;
+        return CURL_SOCKOPT_ERROR;
+    }
+    return CURL_SOCKOPT_OK;
+}
+
+/* One request; fills *a (body parsed into *body_json, owned by caller).
+ * bind: the source address every connection is bound to, or NULL. */
+static void http_do(CURL *h, const char *bind, const char *method,
+                    const char *url, const char *payload, int timeout_ms,
+                    raftkv_answer *a, json_t **body_json)
 {
     http_body body = {.len = 0};
+    bind_ctx bc = {.source = bind};
     struct curl_slist *hdr = NULL;
     memset(a, 0, sizeof *a);
     *body_json = NULL;
@@ -352,6 +407,10 @@ static void http_do(CURL *h, const char *method, const char *url,
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(h, CURLOPT_PROXY, "");   /* never via a proxy */
+    if (bind) {
+        curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_socket);
+        curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, &bc);
+    }
     if (payload) {
         hdr = curl_slist_append(hdr, "Content-Type: application/json");
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
@@ -367,6 +426,12 @@ static void http_do(CURL *h, const char *method, const char *url,
         a->body = *body_json;
         return;
     }
+    /* Our bind refused, or curl's own interface binding failed: the test
+     * network is gone and nothing was sent. */
+    if (bc.failed || rc == CURLE_INTERFACE_FAILED) {
+        a->unbound = true;
+        return;
+    }
     curl_off_t connect_us = 0;
     curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connect_us);
     a->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
@@ -376,23 +441,56 @@ static void http_do(CURL *h, const char *method, const char *url,
               connect_us > 0;
 }
 
+/* A client speaks to one node; a 421's leader hint may redirect it to
+ * any of `addrs`. Everything is borrowed from the remote (or, for
+ * raftkv_client_open_at, from the caller). */
 typedef struct rk_client {
-    raftkv_state *s;
-    size_t node;
     CURL *h;
+    size_t node, n;
+    const char *const *addrs;
+    const char *one_addr[1];
+    const char *bind;
+    int port;
 } rk_client;
 
-static int rk_client_open(void *st, size_t node, void **out, fl_error *err)
+static int client_new(size_t node, size_t n, const char *const *addrs,
+                      const char *bind, int port, rk_client **out,
+                      fl_error *err)
 {
     rk_client *c = calloc(1, sizeof *c);
     if (!c || !(c->h = curl_easy_init())) {
         free(c);
         return fl_error_set(err, FL_ENOMEM, "raftkv client: out of memory");
     }
-    c->s = st;
-    c->node = node;
+    *c = (rk_client){.h = c->h, .node = node, .n = n, .addrs = addrs,
+                     .bind = bind, .port = port};
     *out = c;
     return FL_OK;
+}
+
+static int rk_client_open(void *st, size_t node, void **out, fl_error *err)
+{
+    raftkv_state *s = st;
+    rk_client *c = NULL;
+    int rc = client_new(node, remote_count(s->remote),
+                        remote_addresses(s->remote),
+                        remote_bind_address(s->remote), RAFTKV_CLIENT_PORT,
+                        &c, err);
+    *out = c;
+    return rc;
+}
+
+int raftkv_client_open_at(const char *address, int port,
+                          const char *bind_address, void **out, fl_error *err)
+{
+    rk_client *c = NULL;
+    int rc = client_new(0, 1, NULL, bind_address, port, &c, err);
+    if (rc == FL_OK) {
+        c->one_addr[0] = address;
+        c->addrs = c->one_addr;
+    }
+    *out = c;
+    return rc;
 }
 
 static void rk_client_close(void *cl)
@@ -412,10 +510,9 @@ static bool leader_hint(const rk_client *c, const json_t *body, char *hostport,
                             : NULL;
     if (!hint)
         return false;
-    for (size_t i = 0; i < remote_count(c->s->remote); i++) {
+    for (size_t i = 0; i < c->n; i++) {
         char want[300];
-        snprintf(want, sizeof want, "%s:%d", remote_address(c->s->remote, i),
-                 RAFTKV_CLIENT_PORT);
+        snprintf(want, sizeof want, "%s:%d", c->addrs[i], c->port);
         if (i != c->node && strcmp(hint, want) == 0) {
             snprintf(hostport, size, "%s", want);
             return true;
@@ -444,13 +541,12 @@ static void request(rk_client *c, const char *method, const char *key,
                     json_t **body)
 {
     char url[512], hostport[300];
-    snprintf(hostport, sizeof hostport, "%s:%d",
-             remote_address(c->s->remote, c->node), RAFTKV_CLIENT_PORT);
+    snprintf(hostport, sizeof hostport, "%s:%d", c->addrs[c->node], c->port);
     *body = NULL;
     for (int hop = 0; hop < 2; hop++) {
         json_decref(*body);
         snprintf(url, sizeof url, "http://%s/kv/%s", hostport, key);
-        http_do(c->h, method, url, payload, timeout_ms, a, body);
+        http_do(c->h, c->bind, method, url, payload, timeout_ms, a, body);
         if (!(a->answered && a->status == 421 && hop == 0 &&
               leader_hint(c, *body, hostport, sizeof hostport)))
             break;
@@ -591,7 +687,8 @@ static void add_read_answer(raftkv_add *st, const raftkv_answer *a)
 
 static void add_write_answer(raftkv_add *st, const raftkv_answer *a)
 {
-    if (a->answered && a->status == 412) {
+    if (a->answered && a->status == 412 &&
+        raftkv_error(a->body, "precondition failed")) {
         /* Another add came first; the 412 carries the set as it is now. */
         set_current(st, a->body ? json_object_get(a->body, "value") : NULL);
         return;
@@ -703,6 +800,8 @@ static void rk_client_invoke(void *cl, const target_op *op, target_result *out)
 
 /* ---- readiness and leader ----------------------------------------------------------------- */
 
+/* 0: the node answered /status (body in *body); -2: the connection could
+ * not be bound to the test network; -1: any other failure. */
 static int status_of(raftkv_state *s, size_t node, CURL *h, int timeout_ms,
                      json_t **body)
 {
@@ -710,7 +809,10 @@ static int status_of(raftkv_state *s, size_t node, CURL *h, int timeout_ms,
     raftkv_answer a;
     snprintf(url, sizeof url, "http://%s:%d/status",
              remote_address(s->remote, node), RAFTKV_CLIENT_PORT);
-    http_do(h, "GET", url, NULL, timeout_ms, &a, body);
+    http_do(h, remote_bind_address(s->remote), "GET", url, NULL, timeout_ms,
+            &a, body);
+    if (a.unbound)
+        return -2;
     return a.answered && a.status == 200 && *body ? 0 : -1;
 }
 
@@ -721,14 +823,20 @@ static int rk_await_ready(void *st, size_t node, int timeout_ms, fl_error *err)
     if (!h)
         return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
     int rc = -1;
-    for (int waited = 0; waited <= timeout_ms && rc != 0; waited += 100) {
+    for (int waited = 0; waited <= timeout_ms && rc == -1; waited += 100) {
         json_t *body = NULL;
         rc = status_of(s, node, h, 500, &body);
         json_decref(body);
-        if (rc != 0)
+        if (rc == -1)
             sleep_ms(100);
     }
     curl_easy_cleanup(h);
+    if (rc == -2)   /* waiting longer would not bring the network back */
+        return fl_error_set(err, FL_EIO, "node %s: " RAFTKV_ERROR_UNBOUND
+                            ": source address %s is not on this machine (is "
+                            "the local cluster's bridge gone?)",
+                            remote_name(s->remote, node),
+                            remote_bind_address(s->remote));
     if (rc != 0)
         return fl_error_set(err, FL_EIO, "node %s: raftkv did not answer GET "
                             "/status on %s:%d within %d ms (see its "

@@ -52,21 +52,54 @@ char *raftkv_signal_cmd(const char *node_dir, const char *name,
 char *raftkv_rest_cmd(const char *node_dir, const char *name);
 
 /* Outcome of an HTTP exchange for an operation f ("read", "write", "cas"):
- * curl_ok false means no answer came (timed_out: it ran out of time;
+ * answered false means no answer came (timed_out: it ran out of time;
  * otherwise sent: the request may have reached the server). */
 typedef struct raftkv_answer {
     bool answered;
     bool timed_out;
     bool sent;
     bool too_large;       /* the answer did not fit the client's buffer */
+    bool unbound;         /* the connection could not be bound to the test
+                             network's source address (remote_bind_address:
+                             the local cluster's bridge is gone): nothing
+                             was sent */
     long status;
     const json_t *body;   /* parsed body or NULL */
 } raftkv_answer;
 
-/* Map an answer to ok/fail/info, filling out->value and out->error.
- * `written` is the value a write or cas installs (for the ok value). */
+/*
+ * Map an answer to ok/fail/info, filling out->value and out->error.
+ * `written` is the value a write or cas installs (for the ok value).
+ *
+ * An answer counts as raftkv's only when its body is raftkv's: a 200
+ * read {"value":V}, a 200 write {"ok":true}, a 404 read exactly
+ * {"error":"not found"} (the null value), an error status an object with
+ * a string "error" (412's "precondition failed", 421's "not leader").
+ * Anything else — a proxy's or another server's page on that port — says
+ * nothing about the database: fail for a read, info for a write. A 404 to
+ * a write is info too.
+ *
+ * What the runner can tell from out->error (its "error" string):
+ * "cannot bind to the test network" (answer.unbound: the local cluster's
+ * bridge is gone; the op is a fail, nothing was sent, and every later op
+ * will fail the same way until the cluster is back), "no connection",
+ * "connection lost", "timeout", "answer too large", "not raftkv's
+ * answer", or raftkv's own refusals ("precondition failed", "not leader",
+ * "no leader", "unexpected status").
+ */
+#define RAFTKV_ERROR_UNBOUND TARGET_ERROR_UNBOUND
 void raftkv_classify(const char *f, const json_t *written,
                      const raftkv_answer *a, target_result *out);
+
+/*
+ * A client of the raftkv at address:port, as the target's client_open
+ * makes for a node (same requests, same outcomes), for tests against a
+ * fake server. bind_address: the source address its connections are
+ * bound to (NULL: none). Strings are borrowed and must outlive the
+ * client; free it with raftkv_target.client_close.
+ */
+int raftkv_client_open_at(const char *address, int port,
+                          const char *bind_address, void **out, fl_error *err);
 
 /*
  * The set workload's "add" (value: an integer element) is a read-modify-

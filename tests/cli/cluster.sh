@@ -9,6 +9,7 @@ FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
 tmp=$(mktemp -d /tmp/fl-cluster-cli.XXXXXX)
 export FAULTLINE_STATE=$tmp/state
 cleanup() {
+  exec 9>&-   # a lock the cases below hold must not stop the clean-up
   if [[ -e $FAULTLINE_STATE ]]; then "$FL" cluster down >/dev/null 2>&1; fi
   rm -rf "$tmp"
 }
@@ -40,6 +41,12 @@ check "--nodes 0 is a usage error" 64 "$FL" cluster up --nodes 0
 check "--nodes 21 is a usage error" 64 "$FL" cluster up --nodes 21
 check "--nodes x is a usage error" 64 "$FL" cluster up --nodes x
 check "down takes no arguments" 64 "$FL" cluster down extra
+check "down takes only --force" 64 "$FL" cluster down --frob
+
+# Run without the shell's lock descriptor (fd 9), as an independent
+# process would: the shell itself stands in for a running test.
+nofd() { "$@" 9>&-; }
+hold_lock() { exec 9>"/run/lock/faultline-cluster.lock" && flock -n 9; }
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "ok - cluster cycle # SKIP needs root"
@@ -72,6 +79,21 @@ check "up --nodes 2" 0 "$FL" cluster up --nodes 2
 check "up again is fine" 0 "$FL" cluster up --nodes 2
 check "status after up exits 0" 0 "$FL" cluster status
 contains "status lists n2" "$tmp/out" "n2    10.231.0.12   yes    answers"
+
+# A test holds the cluster's lock (as `faultline test` does for its whole
+# run): up and down must refuse, leaving the cluster as it is.
+if hold_lock; then
+  check "down while a test holds the lock exits 3" 3 nofd "$FL" cluster down
+  contains "the refusal names the lock" "$tmp/err" "/run/lock/faultline-cluster.lock is locked"
+  contains "the refusal says what --force breaks" "$tmp/err" \
+    "--force takes the cluster away from the running test, whose verdict is then worthless"
+  check "up while a test holds the lock exits 3" 3 nofd "$FL" cluster up --nodes 1
+  check "status is not refused, and nothing was removed" 0 nofd "$FL" cluster status
+  contains "n2 still answers" "$tmp/out" "n2    10.231.0.12   yes    answers"
+  exec 9>&-
+else
+  echo "not ok - could not take /run/lock/faultline-cluster.lock"; failures=$((failures + 1))
+fi
 contains "nodes file written" "$FAULTLINE_STATE/nodes" "n2 10.231.0.12"
 check "ssh with the written config" 0 ssh -F "$FAULTLINE_STATE/ssh.conf" -o BatchMode=yes n2 hostname
 contains "n2 is called n2" "$tmp/out" "n2"
@@ -98,7 +120,14 @@ contains "status names the dead sshd" "$tmp/out" "not running"
 check "up repairs it" 0 "$FL" cluster up --nodes 2
 check "status after repair exits 0" 0 "$FL" cluster status
 
-check "down" 0 "$FL" cluster down
+if hold_lock; then
+  check "down --force while a test holds the lock" 0 nofd "$FL" cluster down --force
+  contains "--force says what it breaks" "$tmp/err" "whose verdict is then worthless"
+  exec 9>&-
+else
+  echo "not ok - could not take /run/lock/faultline-cluster.lock"; failures=$((failures + 1))
+fi
+check "status after down --force exits 3" 3 "$FL" cluster status
 check "down again is fine" 0 "$FL" cluster down
 check "status after down exits 3" 3 "$FL" cluster status
 left=$(ip netns list | grep -c '^fl-n' || true)

@@ -11,8 +11,14 @@
 #     window of at most a few hundred ms after a partition, and only to a
 #     read of a key the new leader has just written: hence many clients,
 #     few keys, a partition every second);
+#   * `cluster up`/`down` refused while a run holds the cluster's lock;
 #   * the set workload through --nodes-file (the cluster as if remote):
 #     valid with correct raftkv, lost adds with raftkv --bug early-ack;
+#   * host keys through --nodes-file: unknown (an empty known_hosts),
+#     changed (another node's key for n1's address) and the default
+#     ~/.ssh/known_hosts stop the run with exit 3, the node, the
+#     fingerprint and the command; --insecure-accept-any-host-key runs,
+#     recorded in test.json and warned in the log;
 # then the cluster is torn down and nothing may be left behind.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
 set -u
@@ -44,6 +50,11 @@ has() { # NAME FILE
   if [[ -e $2 ]]; then ok "$1"; else nok "$1: $2 missing"; fi
 }
 
+contains() { # NAME FILE TEXT
+  if grep -qF -- "$3" "$2"; then ok "$1"; else
+    nok "$1: \"$3\" not in $(basename "$2")"; sed 's/^/  # /' "$2" | tail -4; fi
+}
+
 # ---- usage -------------------------------------------------------------------
 check "unknown fault is a usage error" 64 "$FL" test --nemesis partition,flood
 check "unknown workload is a usage error" 64 "$FL" test --workload bank
@@ -54,6 +65,12 @@ check "test --help succeeds" 0 "$FL" test --help
 check "analyze without a directory is a usage error" 64 "$FL" analyze
 check "analyze of a missing run exits 66" 66 "$FL" analyze "$tmp/none"
 check "missing raftkv build exits 3" 3 "$FL" test --raftkv "$tmp/no-raftkv"
+check "--known-hosts is for --nodes-file" 64 "$FL" test --known-hosts /dev/null
+check "--insecure-accept-any-host-key is for --nodes-file" 64 "$FL" test \
+  --insecure-accept-any-host-key
+check "--known-hosts and --insecure-accept-any-host-key contradict" 64 "$FL" \
+  test --nodes-file /dev/null --ssh-key /dev/null --known-hosts /dev/null \
+  --insecure-accept-any-host-key
 
 # ---- analyze on hand-made runs -------------------------------------------------
 mkdir -p "$tmp/good" "$tmp/bad"
@@ -130,6 +147,10 @@ check "analyze re-checks the stored run" 0 "$FL" analyze "$L"
   >"$tmp/int.out" 2>"$tmp/int.err" &
 pid=$!
 sleep 12
+# The run holds the cluster's lock: nobody may pull the cluster away.
+check "cluster down during a run is refused" 3 "$FL" cluster down
+contains "the refusal names the lock" "$tmp/err" "/run/lock/faultline-cluster.lock is locked"
+check "cluster up during a run is refused" 3 "$FL" cluster up
 kill -INT $pid
 start=$SECONDS
 wait $pid
@@ -180,6 +201,48 @@ if grep -q '"f":"add"' "$R/latest/history.jsonl" &&
    grep -q '"type":"ok","f":"read","key":0,"value":\[' "$R/latest/history.jsonl"
 then ok "set run recorded adds and a final read of key 0"
 else nok "set run recorded adds and a final read of key 0"; fi
+
+if grep -q '"insecure_accept_any_host_key": false' "$R/latest/test.json"
+then ok "test.json records that host keys were checked"
+else nok "test.json records that host keys were checked"; fi
+
+# Host keys of --nodes-file nodes are checked by default: an unknown or a
+# changed key stops the run (exit 3) before anything is installed, naming
+# the node, the key's fingerprint and the command that would accept it.
+n1_fp=$(ssh-keygen -lf "$S/n1/ssh_host_ed25519_key.pub" | awk '{print $2}')
+: > "$tmp/kh.empty"
+check "an unknown host key stops the run" 3 remote_run --known-hosts \
+  "$tmp/kh.empty" --time-limit 2 --nemesis none --test-name unknown-key
+contains "unknown key: names the node" "$tmp/err" "node n1 (10.231.0.11)"
+contains "unknown key: gives the fingerprint" "$tmp/err" "its ed25519 key is $n1_fp"
+contains "unknown key: gives the command" "$tmp/err" \
+  "add it: ssh-keyscan -p 22 -t ed25519 10.231.0.11 >> $tmp/kh.empty"
+# n2's key filed under n1's address: n1's key has changed.
+sed -n 's/^10\.231\.0\.12 /10.231.0.11 /p' "$S/known_hosts" > "$tmp/kh.changed"
+grep -v '^10\.231\.0\.11 ' "$S/known_hosts" >> "$tmp/kh.changed"
+check "a changed host key stops the run" 3 remote_run --known-hosts \
+  "$tmp/kh.changed" --time-limit 2 --nemesis none --test-name changed-key
+contains "changed key: names the node" "$tmp/err" "node n1 (10.231.0.11)"
+contains "changed key: says it changed" "$tmp/err" "host key does not match the one in $tmp/kh.changed"
+contains "changed key: gives the fingerprint" "$tmp/err" "key is now $n1_fp"
+contains "changed key: gives the commands" "$tmp/err" \
+  "ssh-keygen -R 10.231.0.11 -f $tmp/kh.changed && ssh-keyscan -p 22 -t ed25519 10.231.0.11 >> $tmp/kh.changed"
+# Without --known-hosts: the user's own known_hosts (here: none yet).
+mkdir -p "$tmp/home"
+insecure_run() {
+  HOME=$tmp/home "$FL" test --raftkv "$RAFTKV" --results "$R" --nodes-file "$S/nodes" \
+    --ssh-key "$S/id_ed25519" "$@"
+}
+check "default: ~/.ssh/known_hosts is checked" 3 insecure_run --time-limit 2 \
+  --nemesis none --test-name default-known-hosts
+contains "default: names ~/.ssh/known_hosts" "$tmp/err" \
+  "host key not in $tmp/home/.ssh/known_hosts (the file does not exist)"
+check "--insecure-accept-any-host-key runs anyway" 0 insecure_run \
+  --insecure-accept-any-host-key --time-limit 3 --nemesis none --test-name insecure
+contains "the opt-out is recorded in test.json" "$R/latest/test.json" \
+  '"insecure_accept_any_host_key": true'
+contains "the opt-out is a warning in the log" "$R/latest/faultline.log" \
+  "WARNING: --insecure-accept-any-host-key"
 
 # raftkv --bug early-ack acknowledges writes before a quorum has them; a
 # leader killed right after loses them. Attempts until one is invalid, for
