@@ -63,9 +63,12 @@ char *deadman_script(const char *dir, int expire_s, const char *rest_cmd)
     return s;
 }
 
-/* Stops a watcher an earlier run left, if its pid is still a watcher. */
+/* Stops a watcher an earlier run left, if its pid is still a watcher:
+ * its whole process group (setsid made it the leader), so that its
+ * `sleep` goes too and the node is at rest the moment this returns. */
 #define STOP_OLD "if [ -f $d/deadman.pid ]; then p=$(cat $d/deadman.pid); " \
-    "grep -qa deadman.sh /proc/$p/cmdline 2>/dev/null && kill $p; fi; "
+    "grep -qa deadman.sh /proc/$p/cmdline 2>/dev/null && " \
+    "{ kill -- -$p 2>/dev/null || kill $p; }; fi; "
 
 char *deadman_arm_cmd(const char *dir, int expire_s, const char *rest_cmd)
 {

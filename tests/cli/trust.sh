@@ -115,7 +115,9 @@ expect "SIGINT: results.json ended too" \
 read -r rules procs < <(leftovers)
 expect "SIGINT: no rules and no raftkv left ($rules, $procs)" test "$rules $procs" = "0 0"
 "$FL" cluster status >"$tmp/st.out" 2>"$tmp/st.err"
-expect "cluster status exits 0 once the nodes are at rest" test $? -eq 0
+rc=$?
+expect "cluster status exits 0 once the nodes are at rest" test $rc -eq 0
+[[ $rc -eq 0 ]] || sed 's/^/  # /' "$tmp/st.out"
 
 # ---- SIGKILL: the dead man's switch -----------------------------------------------
 "$FL" test --raftkv "$RAFTKV" --results "$R" --keep-cluster --time-limit 120 \
