@@ -25,19 +25,28 @@ CFLAGS     ?= -O2 -g
 LDLIBS     := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -ljansson -lxxhash -lssh2 -lcurl) -lpthread -lm
 SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-# The library: everything but the command-line entry point.
-LIB_SRCS  := $(filter-out harness/main.c,$(wildcard harness/*.c checkers/*.c workloads/*.c targets/clients/*.c))
-MAIN_SRC  := harness/main.c
+# The layers (ARCHITECTURE.md): base (errors, clock, rng, allocation) ->
+# history -> checkers, workloads -> harness (the controller) and the
+# targets' clients -> cli. libfl_base.a is all that raftkv links.
+BASE_SRCS := $(wildcard base/*.c)
+LIB_SRCS  := $(wildcard history/*.c harness/*.c checkers/*.c workloads/*.c targets/clients/*.c targets/*.c)
+CLI_SRCS  := $(wildcard cli/*.c)
 # raftkv: its own library (consensus core, storage, server) and entry point.
 RAFT_SRCS := $(filter-out targets/raftkv/main.c,$(wildcard targets/raftkv/*.c))
 RAFT_LDLIBS := $(shell pkg-config --libs libmicrohttpd libcurl 2>/dev/null || echo -lmicrohttpd -lcurl) -lz
+# The server itself: HTTP, JSON bodies, crc32; nothing of the harness.
+RAFT_BIN_LIBS := $(shell pkg-config --libs libmicrohttpd jansson 2>/dev/null || echo -lmicrohttpd -ljansson) -lz -lpthread
 TEST_SRCS := $(wildcard tests/test_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 
+BASE_OBJS      := $(BASE_SRCS:%.c=$(BUILD)/obj/%.o)
+ASAN_BASE_OBJS := $(BASE_SRCS:%.c=$(BUILD)/asan/%.o)
 LIB_OBJS      := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 ASAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
-FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o) $(BASE_SRCS:%.c=$(BUILD)/fuzz/%.o)
+CLI_OBJS      := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+ASAN_CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/asan/%.o)
 RAFT_OBJS      := $(RAFT_SRCS:%.c=$(BUILD)/obj/%.o)
 ASAN_RAFT_OBJS := $(RAFT_SRCS:%.c=$(BUILD)/asan/%.o)
 BENCH_LIB_OBJS := $(LIB_OBJS)
@@ -66,40 +75,47 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_FLAGS) $(CFLAGS) -c $< -o $@
 
+$(BUILD)/libfl_base.a: $(BASE_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/libfaultline.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/faultline: $(BUILD)/obj/harness/main.o $(BUILD)/libfaultline.a
+$(BUILD)/faultline: $(CLI_OBJS) $(BUILD)/libfaultline.a $(BUILD)/libfl_base.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libraftkv.a: $(RAFT_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/raftkv: $(BUILD)/obj/targets/raftkv/main.o $(BUILD)/libraftkv.a $(BUILD)/libfaultline.a
-	$(CC) $(CFLAGS) -o $@ $^ $(RAFT_LDLIBS) $(LDLIBS)
+$(BUILD)/raftkv: $(BUILD)/obj/targets/raftkv/main.o $(BUILD)/libraftkv.a $(BUILD)/libfl_base.a
+	$(CC) $(CFLAGS) -o $@ $^ $(RAFT_BIN_LIBS)
 
 # ---- sanitized build for tests ---------------------------------------------
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_FLAGS) $(SAN_FLAGS) -c $< -o $@
 
+$(BUILD)/asan/libfl_base.a: $(ASAN_BASE_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/asan/libfaultline.a: $(ASAN_LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/asan/faultline: $(BUILD)/asan/harness/main.o $(BUILD)/asan/libfaultline.a
+$(BUILD)/asan/faultline: $(ASAN_CLI_OBJS) $(BUILD)/asan/libfaultline.a $(BUILD)/asan/libfl_base.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/asan/libraftkv.a: $(ASAN_RAFT_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/asan/raftkv: $(BUILD)/asan/targets/raftkv/main.o $(BUILD)/asan/libraftkv.a $(BUILD)/asan/libfaultline.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(RAFT_LDLIBS) $(LDLIBS)
+$(BUILD)/asan/raftkv: $(BUILD)/asan/targets/raftkv/main.o $(BUILD)/asan/libraftkv.a $(BUILD)/asan/libfl_base.a
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(RAFT_BIN_LIBS)
 
 # Every test links both libraries; the linker takes only what it uses.
-$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/%.o $(BUILD)/asan/libraftkv.a $(BUILD)/asan/libfaultline.a
+$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/%.o $(BUILD)/asan/libraftkv.a $(BUILD)/asan/libfaultline.a $(BUILD)/asan/libfl_base.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(RAFT_LDLIBS) $(LDLIBS)
 
 # ---- fuzzers (clang + libFuzzer) ---------------------------------------------
@@ -113,7 +129,7 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 # ---- benchmarks (release flags) ------------------------------------------------
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libraftkv.a $(BUILD)/libfaultline.a
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libraftkv.a $(BUILD)/libfaultline.a $(BUILD)/libfl_base.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(RAFT_LDLIBS) $(LDLIBS)
 

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/history.h"
+#include "history/history.h"
 
 static double now_s(void)
 {

@@ -26,8 +26,8 @@
 #include <stdatomic.h>
 #include <jansson.h>
 
-#include "harness/fl_error.h"
-#include "harness/history.h"
+#include "base/fl_error.h"
+#include "history/history.h"
 
 typedef struct lin_ctx lin_ctx;
 

@@ -25,8 +25,8 @@
 #include <stdio.h>
 #include <jansson.h>
 
-#include "harness/fl_error.h"
-#include "harness/history.h"
+#include "base/fl_error.h"
+#include "history/history.h"
 #include "checkers/verdict.h"   /* unknown: a time or memory budget ran out */
 
 typedef struct lin_options {

@@ -34,8 +34,8 @@
 #include <jansson.h>
 
 #include "checkers/verdict.h"
-#include "harness/fl_error.h"
-#include "harness/history.h"
+#include "base/fl_error.h"
+#include "history/history.h"
 
 typedef struct set_result set_result;
 

@@ -32,7 +32,7 @@
 
 #include <stdbool.h>
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 
 #define CLUSTER_MAX_NODES 20
 #define CLUSTER_DEFAULT_NODES 5

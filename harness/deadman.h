@@ -24,7 +24,7 @@
 #ifndef FL_DEADMAN_H
 #define FL_DEADMAN_H
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 #include "harness/remote.h"
 
 #define DEADMAN_EXPIRE_S 10

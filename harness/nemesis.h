@@ -22,8 +22,8 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "harness/fl_error.h"
-#include "harness/rng.h"
+#include "base/fl_error.h"
+#include "base/rng.h"
 
 #define NEM_MAX_NODES 32
 #define NEM_IPTABLES_TAG "faultline"

@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 
 enum {
     /* The source address is not on this machine (or the bind failed):

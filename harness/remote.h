@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 #include "harness/ssh.h"
 
 typedef struct remote_auth {

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "checkers/set.h"
-#include "harness/history.h"
+#include "history/history.h"
 #include "workloads/workload.h"
 
 static int mkdir_p(const char *path, fl_error *err)

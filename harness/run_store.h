@@ -28,7 +28,7 @@
 #include <stdio.h>
 
 #include "checkers/linearizable.h"
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 
 enum {
     RUN_STORE_EBUSY = 75,      /* the run is still being recorded */

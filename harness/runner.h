@@ -27,8 +27,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "harness/fl_error.h"
-#include "harness/history.h"
+#include "base/fl_error.h"
+#include "history/history.h"
 #include "harness/target.h"
 #include "harness/remote.h"
 #include "workloads/workload.h"

@@ -15,7 +15,7 @@
  * not thread safe). A connection may be used by one thread at a time;
  * different connections may be used concurrently from different threads.
  *
- * Errors follow harness/fl_error.h; the codes particular to this module are
+ * Errors follow base/fl_error.h; the codes particular to this module are
  * below. After FL_SSH_EUNAVAILABLE, or FL_SSH_ETIMEOUT from a transfer,
  * the connection is unusable (every later call fails fast with
  * FL_SSH_EUNAVAILABLE): close it and connect again.
@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 
 enum {
     FL_SSH_EUNAVAILABLE = 69, /* cannot connect, or the connection broke */

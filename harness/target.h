@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "harness/fl_error.h"
-#include "harness/history.h"
+#include "base/fl_error.h"
+#include "history/history.h"
 #include "harness/remote.h"
 
 typedef struct target_config {

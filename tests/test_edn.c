@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/edn.h"
-#include "harness/history.h"
+#include "history/edn.h"
+#include "history/history.h"
 
 /* ---- helpers -------------------------------------------------------------- */
 

@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/history.h"
+#include "history/history.h"
 
 /* ---- helpers -------------------------------------------------------------- */
 

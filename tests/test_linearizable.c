@@ -16,7 +16,7 @@
 
 #include "checkers/linearizable.h"
 #include "checkers/shrink.h"
-#include "harness/history.h"
+#include "history/history.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "checkers/set.h"
-#include "harness/rng.h"
+#include "base/rng.h"
 #include "workloads/set.h"
 #include "workloads/workload.h"
 

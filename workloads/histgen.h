@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "harness/history.h"
+#include "history/history.h"
 
 typedef struct histgen_options {
     size_t ops;          /* operations to invoke */

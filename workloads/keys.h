@@ -16,8 +16,8 @@
 
 #include <stdint.h>
 
-#include "harness/fl_error.h"
-#include "harness/rng.h"
+#include "base/fl_error.h"
+#include "base/rng.h"
 
 typedef struct wl_key_slot {
     int64_t key;

@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 
 typedef enum wl_f {
     WL_READ,

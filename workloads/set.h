@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 
 typedef struct wl_set_options {
     uint64_t seed;

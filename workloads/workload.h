@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 
 typedef struct workload_options {
     uint64_t seed;

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 #include "harness/target.h"
 
 #define RAFTKV_PEER_PORT 7000

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 
 #define KVSM_CMD_VERSION 1
 #define KVSM_MAX_KEY 1024

@@ -22,7 +22,7 @@
  *
  * Threading: a raft_node is not thread safe; one thread drives it.
  *
- * Errors follow harness/fl_error.h: functions return FL_OK or an FL_E* code
+ * Errors follow base/fl_error.h: functions return FL_OK or an FL_E* code
  * and fill a caller-owned fl_error. RAFT_ENOTLEADER is the one expected,
  * non-error outcome (a proposal or read sent to a follower).
  */
@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 
 /* Returned by raft_propose / raft_read_index on a node that is not leader.
  * Distinct from every FL_E* code. */

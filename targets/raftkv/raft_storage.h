@@ -35,7 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 #include "targets/raftkv/raft.h"
 
 typedef struct raft_storage raft_storage;

@@ -51,7 +51,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 #include "targets/raftkv/raft.h"
 #include "targets/raftkv/transport.h"
 

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 #include "targets/raftkv/raft.h"
 
 #define TRANSPORT_QUEUE_MAX 1024   /* frames per peer */

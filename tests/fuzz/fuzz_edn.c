@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/edn.h"
-#include "harness/history.h"
+#include "history/edn.h"
+#include "history/history.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "checkers/set.h"
-#include "harness/history.h"
+#include "history/history.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,8 +4,8 @@
  */
 #include "checkers/linearizable.h"
 #include "checkers/set.h"
-#include "harness/cli.h"
-#include "harness/history.h"
+#include "cli/cli.h"
+#include "history/history.h"
 
 #include <getopt.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 #ifndef FL_CLI_H
 #define FL_CLI_H
 
-#include "harness/history.h"
+#include "history/history.h"
 
 #define CLI_EXIT_CANNOT_RUN 3
 

@@ -2,8 +2,8 @@
  * faultline history convert|stats — move histories between faultline's
  * JSON Lines and Jepsen's EDN, and summarise them.
  */
-#include "harness/cli.h"
-#include "harness/history.h"
+#include "cli/cli.h"
+#include "history/history.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -5,7 +5,7 @@
 #ifndef FL_HISTORY_INTERNAL_H
 #define FL_HISTORY_INTERNAL_H
 
-#include "harness/history.h"
+#include "history/history.h"
 
 /* Record a non-fatal remark (copied). -1 when out of memory. */
 int history_add_warning(history *h, const char *msg);

@@ -1,4 +1,4 @@
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * edn.c — the EDN reader (recursive descent over a FILE, depth-capped) and
  * writer. See edn.h for how EDN maps onto JSON.
  */
-#include "harness/edn.h"
+#include "history/edn.h"
 
 #include <errno.h>
 #include <math.h>

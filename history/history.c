@@ -4,8 +4,8 @@
  * history_jsonl.c and history_edn.c; both build histories through
  * history_append(), so every input path gets the same validation.
  */
-#include "harness/history.h"
-#include "harness/history_internal.h"
+#include "history/history.h"
+#include "history/history_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

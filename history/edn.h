@@ -38,7 +38,7 @@
 #include <stdio.h>
 #include <jansson.h>
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 
 #define EDN_MAX_DEPTH 256
 

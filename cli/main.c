@@ -1,9 +1,9 @@
 /*
  * faultline — a Jepsen-style consistency testing harness.
- * The entry point only dispatches to the subcommands in harness/cmd_*.c.
+ * The entry point only dispatches to the subcommands in cli/cmd_*.c.
  */
-#include "harness/cli.h"
-#include "harness/fl_error.h"
+#include "cli/cli.h"
+#include "base/fl_error.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -43,7 +43,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "harness/fl_error.h"
+#include "base/fl_error.h"
 
 typedef enum history_type {
     HISTORY_INVOKE,

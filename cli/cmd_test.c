@@ -8,7 +8,7 @@
  * target stopped -> analysis. Exit 0 valid, 1 invalid, 2 unknown, 3 could
  * not run (with the reason), 64 usage.
  */
-#include "harness/cli.h"
+#include "cli/cli.h"
 #include "harness/cluster.h"
 #include "harness/deadman.h"
 #include "harness/nemesis.h"

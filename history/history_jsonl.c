@@ -2,8 +2,8 @@
  * history_jsonl.c — histories as JSON Lines: the reader, the writers, and
  * the streaming recorder the controller uses while a test runs.
  */
-#include "harness/history.h"
-#include "harness/history_internal.h"
+#include "history/history.h"
+#include "history/history_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

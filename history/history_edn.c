@@ -7,9 +7,9 @@
  * are independent tuples (HISTORY_EDN_KEYS_AUTO) is decided over the whole
  * file.
  */
-#include "harness/edn.h"
-#include "harness/history.h"
-#include "harness/history_internal.h"
+#include "history/edn.h"
+#include "history/history.h"
+#include "history/history_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

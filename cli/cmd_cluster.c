@@ -2,7 +2,7 @@
  * faultline cluster up|down|status — the local test cluster of network
  * namespaces with their own sshd (harness/cluster.h).
  */
-#include "harness/cli.h"
+#include "cli/cli.h"
 #include "harness/cluster.h"
 
 #include <getopt.h>
