@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "harness/cluster.h"
 #include "harness/deadman.h"
+#include "harness/fault.h"
 #include "harness/nemesis.h"
 #include "harness/remote.h"
 #include "harness/run_store.h"
@@ -196,7 +197,7 @@ static int parse_args(int argc, char **argv, test_args *a)
         return FL_EUSAGE;
     }
     fl_error err = {0};
-    if (nem_faults_parse(a->nemesis, &a->faults, &err) != FL_OK) {
+    if (fault_parse(fault_builtin(), a->nemesis, &a->faults, &err) != FL_OK) {
         fprintf(stderr, "faultline test: %s\n", err.msg);
         return FL_EUSAGE;
     }

@@ -1,9 +1,9 @@
 /*
- * nemesis: the faults faultline injects, as pure descriptions — partitions
- * as grudges, and a scheduler that decides which fault to begin or end
- * next — plus the iptables command lines that apply and heal a grudge.
- * Nothing here touches the network; harness/runner.c carries the actions
- * out over SSH (harness/remote.h) and through the target (harness/target.h).
+ * nemesis: partitions as pure descriptions — grudges — and the iptables
+ * command lines that apply and heal a grudge. Nothing here touches the
+ * network: the partition fault kind (harness/fault_partition.c) carries
+ * them out over SSH, and the scheduler that decides which fault to begin
+ * or end next is harness/fault.h's.
  *
  * A grudge says, for each node, which nodes it refuses to hear: drop[i][j]
  * means node i drops every packet to and from node j. The grudges built
@@ -57,6 +57,9 @@ void nem_grudge_isolate(nem_grudge *g, size_t n, size_t node);
 void nem_grudge_ring(nem_grudge *g, size_t n, fl_rng *rng);
 void nem_grudge_bridge(nem_grudge *g, size_t n, fl_rng *rng);
 
+/* A random permutation of 0..n-1 into perm (Fisher-Yates). */
+void nem_shuffle(size_t *perm, size_t n, fl_rng *rng);
+
 /* Whether node i's grudge is empty. */
 bool nem_grudge_idle(const nem_grudge *g, size_t i);
 
@@ -78,62 +81,5 @@ int nem_iptables_apply_cmd(const nem_grudge *g, size_t i,
 /* The shell command that deletes every rule tagged NEM_IPTABLES_TAG from
  * INPUT and OUTPUT and nothing else. Static string. */
 const char *nem_iptables_heal_cmd(void);
-
-/* ---- the scheduler ---------------------------------------------------------------- */
-
-enum {
-    NEM_FAULT_PARTITION = 1u << 0,
-    NEM_FAULT_KILL = 1u << 1,
-    NEM_FAULT_PAUSE = 1u << 2,
-};
-
-/* Parse "partition,kill,pause" (or "none" / "") into a NEM_FAULT_* mask;
- * FL_EUSAGE naming the unknown fault. */
-int nem_faults_parse(const char *s, unsigned *mask, fl_error *err);
-
-typedef enum nem_action_kind {
-    NEM_NOOP,              /* nothing enabled */
-    NEM_START_PARTITION,
-    NEM_STOP_PARTITION,
-    NEM_KILL,
-    NEM_START,             /* restart killed nodes */
-    NEM_PAUSE,
-    NEM_RESUME,
-} nem_action_kind;
-
-/* The history's f for an action ("start-partition", "kill", ...). */
-const char *nem_action_name(nem_action_kind k);
-
-typedef struct nem_action {
-    nem_action_kind kind;
-    nem_partition_kind partition; /* START_PARTITION */
-    nem_grudge grudge;            /* START_PARTITION */
-    bool nodes[NEM_MAX_NODES];    /* KILL/START/PAUSE/RESUME: which nodes */
-} nem_action;
-
-/*
- * The scheduler alternates: begin a fault, end it, begin another. It
- * remembers what is in effect so that every fault it began is ended by
- * the matching action (restart what it killed, resume what it paused).
- */
-typedef struct nem_plan {
-    unsigned faults;   /* NEM_FAULT_* enabled */
-    size_t n;          /* nodes */
-    nem_action active; /* kind NEM_NOOP when nothing is in effect */
-} nem_plan;
-
-void nem_plan_init(nem_plan *p, unsigned faults, size_t n);
-
-/* The next action. leader is the leader's index, or -1 if unknown (then
- * "isolate the leader" and "kill the leader" pick a random node). */
-void nem_plan_next(nem_plan *p, fl_rng *rng, long leader, nem_action *out);
-
-/* The action that ends whatever is in effect (NEM_NOOP if nothing). */
-void nem_plan_heal(nem_plan *p, nem_action *out);
-
-/* Describe an action for the history's value: the grudge map for a
- * partition, the node names otherwise. New reference; NULL on OOM. */
-json_t *nem_action_to_json(const nem_action *a, size_t n,
-                           const char *const *names);
 
 #endif

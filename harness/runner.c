@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "harness/nemesis.h"
+#include "harness/fault.h"
 
 #define FINAL_READ_ATTEMPTS 10
 #define FAIL_BACKOFF_S 0.05
@@ -37,9 +37,8 @@ struct run {
     runner_stats stats;
     fl_error err;              /* the first recording error */
     int rc;
-    nem_plan plan;
-    fl_rng nem_rng;
-    unsigned failed_faults;    /* NEM_FAULT_* of actions that failed */
+    fault_env fault_env;       /* what the nemesis acts on */
+    fault_driver nem;          /* the scheduler and the faults' failures */
     char faults_now[256];      /* what is in force, for progress lines */
     char broken[512];          /* opt->broken's reason, once it gave one */
     bool unbound;              /* a client could not bind (lock) */
@@ -261,95 +260,28 @@ static void join_threads(run *rn, client_thread *cts)
 
 /* ---- nemesis ---------------------------------------------------------------------------- */
 
-static int nem_apply_node(run *rn, const nem_action *a, size_t i, fl_error *e)
+/* The driver's report of an action: the history event before and after
+ * it, and once done the log line, the count and what is in force. */
+static void nem_note(void *ctx, const fault_event *ev)
 {
-    char *cmd = NULL;
-    int rc = FL_OK;
-    switch (a->kind) {
-    case NEM_START_PARTITION:
-        if (nem_grudge_idle(&a->grudge, i))
-            return FL_OK;
-        rc = nem_iptables_apply_cmd(&a->grudge, i, remote_addresses(rn->r),
-                                    &cmd, e);
-        if (rc == FL_OK)
-            rc = remote_run(rn->r, i, cmd, 10000, e);
-        free(cmd);
-        return rc;
-    case NEM_STOP_PARTITION:
-        return remote_run(rn->r, i, nem_iptables_heal_cmd(), 10000, e);
-    case NEM_NOOP: return FL_OK;
-    default: break;
-    }
-    if (!a->nodes[i])
-        return FL_OK;
-    switch (a->kind) {
-    case NEM_KILL: return target_kill(rn->t, i, e);
-    case NEM_START: return target_start(rn->t, i, e);
-    case NEM_PAUSE: return target_pause(rn->t, i, e);
-    default: return target_resume(rn->t, i, e);
-    }
-}
-
-typedef struct nem_job {
-    run *rn;
-    const nem_action *a;
-} nem_job;
-
-static int nem_job_node(void *ctx, size_t node, fl_error *err)
-{
-    nem_job *j = ctx;
-    return nem_apply_node(j->rn, j->a, node, err);
-}
-
-/* Carry out one action on every node at once (so that a partition begins
- * at nearly the same moment everywhere); the first failure is returned
- * but every node is attempted. */
-static int nem_apply(run *rn, const nem_action *a, fl_error *err)
-{
-    nem_job j = {.rn = rn, .a = a};
-    return remote_each(rn->r, nem_job_node, &j, err);
-}
-
-/* The fault kind an action begins or ends. */
-static unsigned fault_of(nem_action_kind k)
-{
-    switch (k) {
-    case NEM_START_PARTITION: case NEM_STOP_PARTITION: return NEM_FAULT_PARTITION;
-    case NEM_KILL: case NEM_START: return NEM_FAULT_KILL;
-    case NEM_PAUSE: case NEM_RESUME: return NEM_FAULT_PAUSE;
-    default: return 0;
-    }
-}
-
-/* Record, apply, record: the fault took effect between the two events. */
-static int nem_do(run *rn, const nem_action *a)
-{
-    if (a->kind == NEM_NOOP)
-        return FL_OK;
-    const char *f = nem_action_name(a->kind);
-    size_t n = remote_count(rn->r);
-    json_t *v = nem_action_to_json(a, n, remote_names(rn->r));
-    fl_error e = {0};
-    record(rn, HISTORY_NEMESIS, HISTORY_INFO, f, NULL, v, NULL);
-    int rc = nem_apply(rn, a, &e);
-    json_t *error = rc != FL_OK ? json_string(e.msg) : NULL;
-    record(rn, HISTORY_NEMESIS, HISTORY_INFO, f, NULL, v, error);
-    char *desc = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    LOG(rn, "nemesis %s %s%s%s", f, desc ? desc : "", rc ? ": " : "",
-        rc ? e.msg : "");
+    run *rn = ctx;
+    json_t *error = ev->error ? json_string(ev->error) : NULL;
+    record(rn, HISTORY_NEMESIS, HISTORY_INFO, ev->f, NULL, ev->value, error);
+    json_decref(error);
+    if (!ev->done)
+        return;
+    char *desc = ev->value ? json_dumps(ev->value, JSON_COMPACT |
+                                        JSON_ENCODE_ANY) : NULL;
+    LOG(rn, "nemesis %s %s%s%s", ev->f, desc ? desc : "",
+        ev->error ? ": " : "", ev->error ? ev->error : "");
+    bool begins = ev->action->begin;
     pthread_mutex_lock(&rn->lock);
     rn->stats.nemesis_actions++;
-    if (rc != FL_OK)
-        rn->failed_faults |= fault_of(a->kind);
-    bool begins = a->kind == NEM_START_PARTITION || a->kind == NEM_KILL ||
-                  a->kind == NEM_PAUSE;
     snprintf(rn->faults_now, sizeof rn->faults_now, "%s%s%s",
-             begins ? f : "none", begins ? " " : "", begins && desc ? desc : "");
+             begins ? ev->f : "none", begins ? " " : "",
+             begins && desc ? desc : "");
     pthread_mutex_unlock(&rn->lock);
     free(desc);
-    json_decref(v);
-    json_decref(error);
-    return rc;
 }
 
 static void *nemesis_main(void *arg)
@@ -359,44 +291,15 @@ static void *nemesis_main(void *arg)
         nap(rn, rn->opt->nemesis_interval_s);
         if (should_stop(rn))
             break;
-        nem_action a;
-        bool begins = rn->plan.active.kind == NEM_NOOP;
-        long leader = begins ? target_leader(rn->t) : -1;
-        nem_plan_next(&rn->plan, &rn->nem_rng, leader, &a);
-        nem_do(rn, &a);
+        long leader = fault_plan_idle(&rn->nem.plan) ? target_leader(rn->t)
+                                                     : -1;
+        fl_error e = {0};
+        fault_driver_step(&rn->nem, leader, &e);   /* noted, logged */
     }
     return NULL;
 }
 
 /* ---- the final phase ---------------------------------------------------------------------- */
-
-/* End every fault: what the plan says is in effect, and then, for each
- * kind of fault whose actions failed at some point (a node left killed,
- * rules left behind), heal, resume or start every node regardless. A kind
- * that never failed needs no sweep, so a clean run ends with exactly one
- * heal event per fault in force, and a run without faults with none. */
-static int final_heal(run *rn, fl_error *err)
-{
-    size_t n = remote_count(rn->r);
-    nem_action a;
-    nem_plan_heal(&rn->plan, &a);
-    nem_do(rn, &a);
-    int rc = FL_OK;
-    const nem_action_kind sweep[] = {NEM_STOP_PARTITION, NEM_RESUME, NEM_START};
-    for (size_t k = 0; k < sizeof sweep / sizeof *sweep; k++) {
-        if (!(rn->failed_faults & fault_of(sweep[k])))
-            continue;
-        memset(&a, 0, sizeof a);
-        a.kind = sweep[k];
-        for (size_t i = 0; i < n; i++)
-            a.nodes[i] = true;
-        int rc2 = nem_do(rn, &a);
-        if (rc2 != FL_OK && rc == FL_OK)
-            rc = fl_error_set(err, rc2, "final heal (%s) failed; see "
-                              "faultline.log", nem_action_name(a.kind));
-    }
-    return rc;
-}
 
 static void wait_recovered(run *rn)
 {
@@ -459,8 +362,11 @@ int runner_run(target *t, remote *r, workload *gen, history_writer *w,
         return fl_error_set(err, FL_ENOMEM, "runner: out of memory");
     pthread_mutex_init(&rn.lock, NULL);
     atomic_init(&rn.phase_over, 0);
-    nem_plan_init(&rn.plan, opt->faults, remote_count(r));
-    fl_rng_seed(&rn.nem_rng, opt->seed ^ UINT64_C(0x6e656d65736973));
+    rn.fault_env = (fault_env){.t = t, .r = r, .n = remote_count(r),
+                               .names = remote_names(r)};
+    fault_driver_init(&rn.nem, fault_builtin(), opt->faults,
+                      opt->seed ^ UINT64_C(0x6e656d65736973), &rn.fault_env,
+                      nem_note, &rn);
     for (int i = 0; i < opt->concurrency; i++)
         cts[i].process = i;
 
@@ -491,7 +397,7 @@ int runner_run(target *t, remote *r, workload *gen, history_writer *w,
     rn.stats.keys = workload_keys_used(gen);
     if (!is_broken(&rn)) {
         LOG(&rn, "healing every fault");
-        heal_rc = final_heal(&rn, &heal_err);
+        heal_rc = fault_driver_heal_all(&rn.nem, &heal_err);
     }
     if (!is_broken(&rn) && rn.rc == FL_OK) {
         wait_recovered(&rn);

@@ -9,7 +9,8 @@
  *      `info` the thread carries on as process + concurrency (the old
  *      process may still be "executing" forever).
  *   2. A nemesis thread that, every `nemesis_interval_s`, begins or ends a
- *      fault chosen by the scheduler (harness/nemesis.h), recording each
+ *      fault chosen by the scheduler from the table of fault kinds
+ *      (harness/fault.h), recording each
  *      action as process "nemesis", type info, before and after.
  *   3. At the time limit (or when *stop becomes non-zero, e.g. on SIGINT):
  *      clients stop, every fault is ended (heal, resume, restart), the
@@ -40,7 +41,7 @@ typedef struct runner_options {
     int concurrency;            /* client threads, >= 1 */
     double rate;                /* total invocations per second; 0: no limit */
     double time_limit_s;        /* of the client phase */
-    unsigned faults;            /* NEM_FAULT_* */
+    unsigned faults;            /* mask over fault_builtin(): fault.h */
     double nemesis_interval_s;  /* between nemesis actions */
     uint64_t seed;              /* the nemesis's choices */
     double recover_s;           /* after the final heal, before final reads */

@@ -1,8 +1,9 @@
 /*
  * Tests of the nemesis's pure parts and the raftkv target's command lines
  * and outcome mapping — no network: grudge shapes (halves, isolate, ring,
- * bridge; symmetric, never self), the iptables command lines, the fault
- * list parser, the scheduler's alternation and its healing, and how HTTP
+ * bridge; symmetric, never self), the iptables command lines, the table
+ * of fault kinds (names, f names, values), the fault list parser, the
+ * scheduler's alternation and its healing, and how HTTP
  * answers become ok / fail / info.
  */
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/fault.h"
 #include "harness/nemesis.h"
 #include "targets/clients/raftkv.h"
 
@@ -149,19 +151,46 @@ static void test_iptables_cmds(void **state)
     assert_non_null(strstr(heal, "-D "));
 }
 
+/* Kind k of the built-in table. */
+static const fault_kind *kind(size_t k)
+{
+    return fault_builtin()->kinds[k];
+}
+
+enum { PARTITION = 1u << 0, KILL = 1u << 1, PAUSE = 1u << 2 };
+
 static void test_faults_parse(void **state)
 {
     (void)state;
     unsigned m;
     fl_error err = {0};
-    assert_int_equal(nem_faults_parse("partition,kill", &m, &err), FL_OK);
-    assert_int_equal(m, NEM_FAULT_PARTITION | NEM_FAULT_KILL);
-    assert_int_equal(nem_faults_parse("pause", &m, &err), FL_OK);
-    assert_int_equal(m, NEM_FAULT_PAUSE);
-    assert_int_equal(nem_faults_parse("none", &m, &err), FL_OK);
+    const fault_table *t = fault_builtin();
+    assert_string_equal(kind(0)->name, "partition");
+    assert_string_equal(kind(1)->name, "kill");
+    assert_string_equal(kind(2)->name, "pause");
+    assert_int_equal(fault_parse(t, "partition,kill", &m, &err), FL_OK);
+    assert_int_equal(m, PARTITION | KILL);
+    assert_int_equal(fault_parse(t, "pause", &m, &err), FL_OK);
+    assert_int_equal(m, PAUSE);
+    assert_int_equal(fault_parse(t, "none", &m, &err), FL_OK);
     assert_int_equal(m, 0);
-    assert_int_equal(nem_faults_parse("kill,clock", &m, &err), FL_EUSAGE);
+    assert_int_equal(fault_parse(t, "kill,clock", &m, &err), FL_EUSAGE);
     assert_non_null(strstr(err.msg, "\"clock\""));
+    assert_non_null(strstr(err.msg, "known: partition, kill, pause, none"));
+}
+
+/* The history's f of each built-in kind's beginning and end. */
+static void test_fault_names(void **state)
+{
+    (void)state;
+    const char *const want[][2] = {{"start-partition", "stop-partition"},
+                                   {"kill", "start"}, {"pause", "resume"}};
+    for (size_t k = 0; k < 3; k++) {
+        fault_action a = {.kind = kind(k), .begin = true};
+        assert_string_equal(fault_action_f(&a), want[k][0]);
+        a.begin = false;
+        assert_string_equal(fault_action_f(&a), want[k][1]);
+    }
 }
 
 /* Begin, end, begin, end...; kills and pauses touch a minority, and each
@@ -169,62 +198,91 @@ static void test_faults_parse(void **state)
 static void test_scheduler(void **state)
 {
     (void)state;
-    nem_plan p;
+    fault_plan p;
     fl_rng rng;
     fl_rng_seed(&rng, 1);
-    nem_plan_init(&p, NEM_FAULT_PARTITION | NEM_FAULT_KILL | NEM_FAULT_PAUSE, 5);
-    int seen[7] = {0};
-    nem_action prev = {0};
+    fault_plan_init(&p, fault_builtin(), PARTITION | KILL | PAUSE, 5);
+    int seen[3] = {0};
+    fault_action prev = {0};
     for (int i = 0; i < 300; i++) {
-        nem_action a;
-        nem_plan_next(&p, &rng, i % 3 == 0 ? 1 : -1, &a);
-        seen[a.kind]++;
+        fault_action a;
+        fault_plan_next(&p, &rng, i % 3 == 0 ? 1 : -1, &a);
+        assert_non_null(a.kind);
         if (i % 2 == 0) {
-            assert_true(a.kind == NEM_START_PARTITION || a.kind == NEM_KILL ||
-                        a.kind == NEM_PAUSE);
-            if (a.kind != NEM_START_PARTITION) {
+            assert_true(a.begin);
+            assert_false(fault_plan_idle(&p));
+            seen[a.kind == kind(0) ? 0 : a.kind == kind(1) ? 1 : 2]++;
+            if (a.kind != kind(0)) {
                 size_t c = 0;
                 for (size_t j = 0; j < 5; j++)
                     c += a.nodes[j];
                 assert_true(c >= 1 && c <= 2);
             }
         } else {
-            nem_action_kind want = prev.kind == NEM_START_PARTITION
-                ? NEM_STOP_PARTITION : prev.kind == NEM_KILL ? NEM_START
-                : NEM_RESUME;
-            assert_int_equal(a.kind, want);
+            assert_false(a.begin);
+            assert_true(fault_plan_idle(&p));
+            assert_ptr_equal(a.kind, prev.kind);
             assert_memory_equal(a.nodes, prev.nodes, sizeof a.nodes);
         }
         prev = a;
     }
-    assert_true(seen[NEM_START_PARTITION] > 20 && seen[NEM_KILL] > 20 &&
-                seen[NEM_PAUSE] > 20);
+    assert_true(seen[0] > 20 && seen[1] > 20 && seen[2] > 20);
     /* Healing when a fault is in effect ends it; then nothing is left. */
-    nem_action a;
-    nem_plan_next(&p, &rng, -1, &a);
-    nem_plan_heal(&p, &a);
-    assert_int_not_equal(a.kind, NEM_NOOP);
-    nem_plan_heal(&p, &a);
-    assert_int_equal(a.kind, NEM_NOOP);
-    nem_plan_init(&p, 0, 5);
-    nem_plan_next(&p, &rng, -1, &a);
-    assert_int_equal(a.kind, NEM_NOOP);
+    fault_action a;
+    fault_plan_next(&p, &rng, -1, &a);
+    fault_plan_heal(&p, &a);
+    assert_non_null(a.kind);
+    assert_false(a.begin);
+    fault_plan_heal(&p, &a);
+    assert_null(a.kind);
+    fault_plan_init(&p, fault_builtin(), 0, 5);
+    fault_plan_next(&p, &rng, -1, &a);
+    assert_null(a.kind);
+}
+
+/* A partition's value is its shape and grudge; its end, the healed
+ * network; a kill's and its restart's, the nodes. */
+static void test_fault_values(void **state)
+{
+    (void)state;
+    fault_action a = {.kind = kind(0), .begin = true,
+                      .shape = NEM_PART_ISOLATE_ONE};
+    nem_grudge_isolate(&a.grudge, 3, 0);
+    json_t *v = a.kind->describe(&a, 3, names);
+    char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(s, "{\"grudge\":{\"n1\":[\"n2\",\"n3\"],\"n2\":"
+                           "[\"n1\"],\"n3\":[\"n1\"]},\"partition\":"
+                           "\"isolate-one\"}");
+    free(s);
+    json_decref(v);
+    a.begin = false;
+    v = a.kind->describe(&a, 3, names);
+    assert_string_equal(json_string_value(v), "network healed");
+    json_decref(v);
+    fault_action k = {.kind = kind(1), .begin = false, .nodes = {true, false, true}};
+    v = k.kind->describe(&k, 3, names);
+    s = json_dumps(v, JSON_COMPACT);
+    assert_string_equal(s, "[\"n1\",\"n3\"]");
+    free(s);
+    json_decref(v);
 }
 
 static void test_scheduler_deterministic(void **state)
 {
     (void)state;
-    nem_plan p1, p2;
+    fault_plan p1, p2;
     fl_rng r1, r2;
     fl_rng_seed(&r1, 77);
     fl_rng_seed(&r2, 77);
-    nem_plan_init(&p1, NEM_FAULT_PARTITION | NEM_FAULT_KILL, 5);
-    nem_plan_init(&p2, NEM_FAULT_PARTITION | NEM_FAULT_KILL, 5);
+    fault_plan_init(&p1, fault_builtin(), PARTITION | KILL, 5);
+    fault_plan_init(&p2, fault_builtin(), PARTITION | KILL, 5);
     for (int i = 0; i < 100; i++) {
-        nem_action a, b;
-        nem_plan_next(&p1, &r1, -1, &a);
-        nem_plan_next(&p2, &r2, -1, &b);
-        assert_int_equal(a.kind, b.kind);
+        fault_action a, b;
+        fault_plan_next(&p1, &r1, -1, &a);
+        fault_plan_next(&p2, &r2, -1, &b);
+        assert_ptr_equal(a.kind, b.kind);
+        assert_int_equal(a.begin, b.begin);
+        assert_int_equal(a.shape, b.shape);
         assert_memory_equal(&a.grudge, &b.grudge, sizeof a.grudge);
         assert_memory_equal(a.nodes, b.nodes, sizeof a.nodes);
     }
@@ -514,7 +572,9 @@ int main(void)
         cmocka_unit_test(test_grudge_json),
         cmocka_unit_test(test_iptables_cmds),
         cmocka_unit_test(test_faults_parse),
+        cmocka_unit_test(test_fault_names),
         cmocka_unit_test(test_scheduler),
+        cmocka_unit_test(test_fault_values),
         cmocka_unit_test(test_scheduler_deterministic),
         cmocka_unit_test(test_raftkv_start_cmd),
         cmocka_unit_test(test_raftkv_signal_cmd),

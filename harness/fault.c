@@ -1,0 +1,263 @@
+/*
+ * fault: the table of kinds, --nemesis parsing, the scheduler and the
+ * driver. See fault.h. Nothing here names a kind but the table.
+ */
+#include "harness/fault.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the table -------------------------------------------------------------------- */
+
+/*
+ * The built-in kinds, one line each. The order is the scheduler's (a
+ * seed draws the same faults as it always has) and the reverse of the
+ * final sweep's (a node both paused and to be restarted is resumed
+ * first).
+ */
+#define FAULT_BUILTIN(X) \
+    X(fault_partition)   /* fault_partition.c */ \
+    X(fault_kill)        /* fault_kill.c */ \
+    X(fault_pause)       /* fault_pause.c */
+
+#define FAULT_DECLARE(k) extern const fault_kind k;
+#define FAULT_ENTRY(k) &k,
+FAULT_BUILTIN(FAULT_DECLARE)
+static const fault_kind *const builtin_kinds[] = {FAULT_BUILTIN(FAULT_ENTRY)};
+
+const fault_table *fault_builtin(void)
+{
+    static const fault_table t = {
+        builtin_kinds, sizeof builtin_kinds / sizeof *builtin_kinds,
+    };
+    return &t;
+}
+
+unsigned fault_bit(const fault_table *t, const fault_kind *kind)
+{
+    for (size_t k = 0; k < t->count; k++)
+        if (t->kinds[k] == kind)
+            return 1u << k;
+    return 0;
+}
+
+/* "partition, kill, pause, none": for the error message. */
+static void known_names(const fault_table *t, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; k < t->count && len < size; k++)
+        len += (size_t)snprintf(buf + len, size - len, "%s, ",
+                                t->kinds[k]->name);
+    if (len < size)
+        snprintf(buf + len, size - len, "none");
+}
+
+int fault_parse(const fault_table *t, const char *list, unsigned *mask,
+                fl_error *err)
+{
+    *mask = 0;
+    if (!list || !*list || strcmp(list, "none") == 0)
+        return FL_OK;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ","), k = 0;
+        while (k < t->count && !(strlen(t->kinds[k]->name) == len &&
+                                 strncmp(p, t->kinds[k]->name, len) == 0))
+            k++;
+        if (k == t->count) {
+            char known[256];
+            known_names(t, known, sizeof known);
+            return fl_error_set(err, FL_EUSAGE, "--nemesis: unknown fault "
+                                "\"%.*s\" (known: %s)", (int)len, p, known);
+        }
+        *mask |= 1u << k;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return FL_OK;
+}
+
+const char *fault_action_f(const fault_action *a)
+{
+    if (!a->kind)
+        return "noop";
+    return a->begin ? a->kind->begin_f : a->kind->end_f;
+}
+
+/* ---- helpers for kinds ------------------------------------------------------------------ */
+
+void fault_plan_minority(fl_rng *rng, size_t n, long leader,
+                         const fault_action *in_force, fault_action *out)
+{
+    (void)in_force;
+    size_t perm[FAULT_MAX_NODES];
+    size_t max = n > 2 ? (n - 1) / 2 : 1;
+    if (leader >= 0 && fl_rng_below(rng, 2) == 0) {
+        out->nodes[(size_t)leader < n ? (size_t)leader
+                                      : (size_t)fl_rng_below(rng, n)] = true;
+        return;
+    }
+    size_t count = (size_t)fl_rng_range(rng, 1, (int64_t)max);
+    nem_shuffle(perm, n, rng);
+    for (size_t i = 0; i < count; i++)
+        out->nodes[perm[i]] = true;
+}
+
+json_t *fault_nodes_json(const fault_action *a, size_t n,
+                         const char *const *names)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        if (a->nodes[i] && json_array_append_new(arr, json_string(names[i]))) {
+            json_decref(arr);
+            return NULL;
+        }
+    return arr;
+}
+
+/* ---- the scheduler ------------------------------------------------------------------------ */
+
+void fault_plan_init(fault_plan *p, const fault_table *t, unsigned enabled,
+                     size_t n)
+{
+    memset(p, 0, sizeof *p);
+    p->table = t;
+    p->enabled = enabled;
+    p->n = n;
+}
+
+bool fault_plan_idle(const fault_plan *p)
+{
+    return p->in_force.kind == NULL;
+}
+
+void fault_plan_heal(fault_plan *p, fault_action *out)
+{
+    *out = p->in_force;
+    out->begin = false;
+    memset(&p->in_force, 0, sizeof p->in_force);
+}
+
+void fault_plan_next(fault_plan *p, fl_rng *rng, long leader,
+                     fault_action *out)
+{
+    if (!fault_plan_idle(p)) {
+        fault_plan_heal(p, out);
+        return;
+    }
+    memset(out, 0, sizeof *out);
+    size_t choices[FAULT_MAX_KINDS], nc = 0;
+    for (size_t k = 0; k < p->table->count; k++)
+        if (p->enabled & (1u << k))
+            choices[nc++] = k;
+    if (nc == 0 || p->n == 0)
+        return;
+    out->kind = p->table->kinds[choices[fl_rng_below(rng, nc)]];
+    out->begin = true;
+    out->kind->plan(rng, p->n, leader, &p->in_force, out);
+    p->in_force = *out;
+}
+
+void fault_plan_sweep(const fault_plan *p, size_t k, fault_action *out)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = p->table->kinds[k];
+    for (size_t i = 0; i < p->n; i++)
+        out->nodes[i] = true;
+}
+
+/* ---- carrying actions out ------------------------------------------------------------------ */
+
+typedef struct apply_job {
+    const fault_env *env;
+    const fault_action *a;
+} apply_job;
+
+static int apply_node(void *ctx, size_t node, fl_error *err)
+{
+    apply_job *j = ctx;
+    if (!j->a->nodes[node])
+        return FL_OK;
+    return (j->a->begin ? j->a->kind->apply
+                        : j->a->kind->heal)(j->env, j->a, node, err);
+}
+
+int fault_apply(const fault_env *env, const fault_action *a, fl_error *err)
+{
+    if (!a->kind)
+        return FL_OK;
+    apply_job j = {.env = env, .a = a};
+    if (env->r)
+        return remote_each(env->r, apply_node, &j, err);
+    int first = FL_OK;
+    for (size_t i = 0; i < env->n; i++) {
+        fl_error e = {0};
+        int rc = apply_node(&j, i, &e);
+        if (rc != FL_OK && first == FL_OK) {
+            first = rc;
+            *err = e;
+        }
+    }
+    return first;
+}
+
+void fault_driver_init(fault_driver *d, const fault_table *t,
+                       unsigned enabled, uint64_t seed, const fault_env *env,
+                       fault_note_fn note, void *note_ctx)
+{
+    memset(d, 0, sizeof *d);
+    fault_plan_init(&d->plan, t, enabled, env->n);
+    fl_rng_seed(&d->rng, seed);
+    d->env = env;
+    d->note = note;
+    d->note_ctx = note_ctx;
+}
+
+int fault_driver_do(fault_driver *d, const fault_action *a, fl_error *err)
+{
+    if (!a->kind)
+        return FL_OK;
+    json_t *v = a->kind->describe(a, d->env->n, d->env->names);
+    fault_event ev = {.action = a, .f = fault_action_f(a), .value = v};
+    d->note(d->note_ctx, &ev);
+    fl_error e = {0};
+    int rc = fault_apply(d->env, a, &e);
+    ev.done = true;
+    ev.rc = rc;
+    ev.error = rc != FL_OK ? e.msg : NULL;
+    d->note(d->note_ctx, &ev);
+    json_decref(v);
+    if (rc != FL_OK) {
+        d->failed |= fault_bit(d->plan.table, a->kind);
+        *err = e;
+    }
+    return rc;
+}
+
+int fault_driver_step(fault_driver *d, long leader, fl_error *err)
+{
+    fault_action a;
+    fault_plan_next(&d->plan, &d->rng, leader, &a);
+    return fault_driver_do(d, &a, err);
+}
+
+int fault_driver_heal_all(fault_driver *d, fl_error *err)
+{
+    fault_action a;
+    fl_error e = {0};
+    fault_plan_heal(&d->plan, &a);
+    fault_driver_do(d, &a, &e);   /* a failure shows in d->failed */
+    int rc = FL_OK;
+    for (size_t k = d->plan.table->count; k-- > 0;) {
+        if (!(d->failed & (1u << k)))
+            continue;
+        fault_plan_sweep(&d->plan, k, &a);
+        int rc2 = fault_driver_do(d, &a, &e);
+        if (rc2 != FL_OK && rc == FL_OK)
+            rc = fl_error_set(err, rc2, "final heal (%s) failed; see "
+                              "faultline.log", fault_action_f(&a));
+    }
+    return rc;
+}

@@ -1,0 +1,214 @@
+/*
+ * fault: the nemesis's kinds of fault behind one interface (Jepsen's
+ * nemesis protocol: invoke a fault, heal it), the table of them, the one
+ * scheduler that draws from the table, and the driver that carries the
+ * scheduler's actions out. The runner (harness/runner.c) knows no kind: it
+ * steps the driver and records what the driver reports.
+ *
+ * A kind is a fault_kind: its name in --nemesis, the history's f for its
+ * beginning and its end, a pure seeded plan (how the next fault of this
+ * kind begins), a description of an action for the history's value, and
+ * apply / heal of one node. The built-in kinds, each in its own file:
+ *
+ *   partition   fault_partition.c  grudges (harness/nemesis.h) as iptables
+ *                                  rules, through the remote's SSH
+ *   kill        fault_kill.c       kill -9, then start again, through the
+ *                                  target
+ *   pause       fault_pause.c      SIGSTOP, then SIGCONT, through the target
+ *
+ * and the table that lists them is in fault.c (FAULT_BUILTIN). Adding a
+ * kind is one new file defining a `const fault_kind` and one line there.
+ *
+ * A set of kinds is an unsigned mask over a table: bit k is table kind k.
+ * Everything but fault_apply (and the driver, which calls it) is pure.
+ */
+#ifndef FL_FAULT_H
+#define FL_FAULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "base/fl_error.h"
+#include "base/rng.h"
+#include "harness/nemesis.h"
+#include "harness/remote.h"
+#include "harness/target.h"
+
+#define FAULT_MAX_NODES NEM_MAX_NODES
+#define FAULT_MAX_KINDS 16
+
+typedef struct fault_kind fault_kind;
+
+/*
+ * One action: the beginning or the end of one fault. A plain value (copy
+ * it freely); kind points into a table that outlives it.
+ */
+typedef struct fault_action {
+    const fault_kind *kind;       /* NULL: nothing to do */
+    bool begin;                   /* begins the fault; else ends it */
+    bool nodes[FAULT_MAX_NODES];  /* the nodes apply / heal is called for */
+    /* What a kind needs to remember of a beginning; zero in a sweep. */
+    int shape;                    /* partition: the nem_partition_kind */
+    nem_grudge grudge;            /* partition: who drops whom */
+} fault_action;
+
+/* What apply and heal act on. Borrowed; outlives every call. */
+typedef struct fault_env {
+    target *t;                    /* the db: kill, start, pause, resume */
+    remote *r;                    /* SSH to the nodes; NULL only in tests
+                                     (then nodes are driven in turn) */
+    size_t n;                     /* nodes, <= FAULT_MAX_NODES */
+    const char *const *names;     /* n node names, for descriptions */
+    void *state;                  /* a kind of a test's own */
+} fault_env;
+
+struct fault_kind {
+    const char *name;             /* in --nemesis: "partition" */
+    const char *begin_f, *end_f;  /* the history's f: "start-partition",
+                                     "stop-partition" */
+    /*
+     * How the next fault of this kind begins: out->nodes and the kind's
+     * own fields (out is zeroed, kind and begin set, before the call).
+     * Pure: every choice from rng. leader is the leader's index or -1 if
+     * unknown; in_force is what is in force (kind NULL: nothing). n >= 1.
+     */
+    void (*plan)(fl_rng *rng, size_t n, long leader,
+                 const fault_action *in_force, fault_action *out);
+    /* The history's value for a, beginning or end. New reference; NULL on
+     * OOM. */
+    json_t *(*describe)(const fault_action *a, size_t n,
+                        const char *const *names);
+    /* Begin (apply) or end (heal) a's fault on one node of a->nodes. May
+     * run concurrently for different nodes; must leave a clear error. */
+    int (*apply)(const fault_env *env, const fault_action *a, size_t node,
+                 fl_error *err);
+    int (*heal)(const fault_env *env, const fault_action *a, size_t node,
+                fl_error *err);
+};
+
+/* A table of kinds: the order --nemesis masks and the scheduler use. */
+typedef struct fault_table {
+    const fault_kind *const *kinds;
+    size_t count;                 /* <= FAULT_MAX_KINDS */
+} fault_table;
+
+/* partition, kill, pause. Static. */
+const fault_table *fault_builtin(void);
+
+/* Kind k's bit in a mask over t, or 0 if kind is not in t. */
+unsigned fault_bit(const fault_table *t, const fault_kind *kind);
+
+/* Parse "partition,kill" (or "none" / "" / NULL: no kind) into a mask
+ * over t; FL_EUSAGE naming the unknown fault and the known ones. */
+int fault_parse(const fault_table *t, const char *list, unsigned *mask,
+                fl_error *err);
+
+/* The history's f for a: its kind's begin_f or end_f. */
+const char *fault_action_f(const fault_action *a);
+
+/* ---- helpers for kinds ------------------------------------------------------ */
+
+/* A fault_kind.plan: mark a minority of the n nodes in out->nodes — the
+ * leader (when known) half the time, else 1..(n-1)/2 random nodes; never
+ * a majority, so progress stays possible. */
+void fault_plan_minority(fl_rng *rng, size_t n, long leader,
+                         const fault_action *in_force, fault_action *out);
+
+/* The names of a's nodes, as a JSON array. New reference; NULL on OOM. */
+json_t *fault_nodes_json(const fault_action *a, size_t n,
+                         const char *const *names);
+
+/* ---- the scheduler ----------------------------------------------------------- */
+
+/*
+ * The scheduler alternates: begin a fault of a kind drawn from the
+ * enabled ones, end it, begin another. It remembers what is in force so
+ * that every fault it began is ended by the matching action on the same
+ * nodes (restart what it killed, resume what it paused).
+ */
+typedef struct fault_plan {
+    const fault_table *table;     /* borrowed */
+    unsigned enabled;             /* mask over table */
+    size_t n;                     /* nodes */
+    fault_action in_force;        /* kind NULL when nothing is */
+} fault_plan;
+
+void fault_plan_init(fault_plan *p, const fault_table *t, unsigned enabled,
+                     size_t n);
+
+/* Whether nothing is in force (the next action begins a fault). */
+bool fault_plan_idle(const fault_plan *p);
+
+/* The next action (kind NULL when no kind is enabled or there are no
+ * nodes). leader as for fault_kind.plan. */
+void fault_plan_next(fault_plan *p, fl_rng *rng, long leader,
+                     fault_action *out);
+
+/* The action that ends what is in force (kind NULL if nothing). */
+void fault_plan_heal(fault_plan *p, fault_action *out);
+
+/* The end of table kind k on every node, whatever is in force: the final
+ * sweep after an action of that kind failed. */
+void fault_plan_sweep(const fault_plan *p, size_t k, fault_action *out);
+
+/* ---- carrying actions out ------------------------------------------------------- */
+
+/* Apply (a->begin) or heal a on each of a->nodes, all at once (so that a
+ * partition begins at nearly the same moment everywhere); every node is
+ * attempted and the first failure (lowest node) is returned. A kind NULL
+ * does nothing. */
+int fault_apply(const fault_env *env, const fault_action *a, fl_error *err);
+
+/* What the driver reports of an action: once before it is applied (done
+ * false), once after (done true, with rc and, on failure, error). */
+typedef struct fault_event {
+    const fault_action *action;
+    const char *f;                /* the history's f */
+    const json_t *value;          /* the description; NULL on OOM */
+    bool done;
+    int rc;
+    const char *error;            /* done and rc != FL_OK: why */
+} fault_event;
+
+typedef void (*fault_note_fn)(void *ctx, const fault_event *ev);
+
+/*
+ * The driver: the scheduler, its rng and the faults' failures, carried out
+ * in env. The runner steps it from its nemesis thread and heals through it
+ * at the end; note (called on the stepping thread) records each event.
+ * A plain value; borrows table, env and ctx.
+ */
+typedef struct fault_driver {
+    fault_plan plan;
+    fl_rng rng;
+    const fault_env *env;
+    unsigned failed;              /* mask: kinds an action of which failed */
+    fault_note_fn note;
+    void *note_ctx;
+} fault_driver;
+
+void fault_driver_init(fault_driver *d, const fault_table *t,
+                       unsigned enabled, uint64_t seed, const fault_env *env,
+                       fault_note_fn note, void *note_ctx);
+
+/* Report, apply, report: the fault took effect between the two events.
+ * Nothing at all for a kind NULL. Returns the apply's result. */
+int fault_driver_do(fault_driver *d, const fault_action *a, fl_error *err);
+
+/* The scheduler's next action, carried out. leader as for
+ * fault_kind.plan (only used when the action begins a fault). */
+int fault_driver_step(fault_driver *d, long leader, fl_error *err);
+
+/*
+ * End every fault: what is in force, and then, for each kind an action of
+ * which failed at some point (a node left killed, rules left behind), its
+ * end on every node regardless, in reverse table order (resume before
+ * restart). A kind that never failed needs no sweep, so a clean run ends
+ * with exactly one end event per fault in force, and a run without faults
+ * with none. FL_OK, or the first sweep that failed.
+ */
+int fault_driver_heal_all(fault_driver *d, fl_error *err);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * The partition fault: a grudge (harness/nemesis.h) drawn from Jepsen's
+ * shapes, applied as iptables rules inside each node over the remote's
+ * SSH, healed by deleting exactly faultline's rules. See fault.h.
+ */
+#include "harness/fault.h"
+
+#include <stdlib.h>
+
+/* The leader when known, else a random node. */
+static size_t leader_or_any(fl_rng *rng, size_t n, long leader)
+{
+    if (leader >= 0 && (size_t)leader < n)
+        return (size_t)leader;
+    return (size_t)fl_rng_below(rng, n);
+}
+
+static void partition_plan(fl_rng *rng, size_t n, long leader,
+                           const fault_action *in_force, fault_action *a)
+{
+    (void)in_force;
+    nem_partition_kind shape;
+    /* With a known leader, cut it off a third of the time: a deposed
+     * leader that does not know it yet is where consensus bugs show. */
+    if (leader >= 0 && fl_rng_below(rng, 3) == 0)
+        shape = NEM_PART_ISOLATE_LEADER;
+    else
+        shape = (nem_partition_kind)fl_rng_below(rng, NEM_PART_KIND_COUNT);
+    switch (shape) {
+    case NEM_PART_HALVES: nem_grudge_halves(&a->grudge, n, rng); break;
+    case NEM_PART_ISOLATE_ONE:
+        nem_grudge_isolate(&a->grudge, n, leader_or_any(rng, n, -1));
+        break;
+    case NEM_PART_ISOLATE_LEADER:
+        nem_grudge_isolate(&a->grudge, n, leader_or_any(rng, n, leader));
+        break;
+    case NEM_PART_RING: nem_grudge_ring(&a->grudge, n, rng); break;
+    default: nem_grudge_bridge(&a->grudge, n, rng); break;
+    }
+    a->shape = (int)shape;
+    /* Every node takes part (its rules may be none), and every node is
+     * healed: rules can only be where a heal looks. */
+    for (size_t i = 0; i < n; i++)
+        a->nodes[i] = true;
+}
+
+static json_t *partition_describe(const fault_action *a, size_t n,
+                                  const char *const *names)
+{
+    (void)n;
+    if (!a->begin)
+        return json_string("network healed");
+    json_t *g = nem_grudge_to_json(&a->grudge, names);
+    return g ? json_pack("{s:s,s:o}", "partition",
+                         nem_partition_kind_name((nem_partition_kind)a->shape),
+                         "grudge", g) : NULL;
+}
+
+static int partition_apply(const fault_env *env, const fault_action *a,
+                           size_t node, fl_error *err)
+{
+    if (nem_grudge_idle(&a->grudge, node))
+        return FL_OK;
+    char *cmd = NULL;
+    int rc = nem_iptables_apply_cmd(&a->grudge, node,
+                                    remote_addresses(env->r), &cmd, err);
+    if (rc == FL_OK)
+        rc = remote_run(env->r, node, cmd, 10000, err);
+    free(cmd);
+    return rc;
+}
+
+static int partition_heal(const fault_env *env, const fault_action *a,
+                          size_t node, fl_error *err)
+{
+    (void)a;
+    return remote_run(env->r, node, nem_iptables_heal_cmd(), 10000, err);
+}
+
+const fault_kind fault_partition = {
+    .name = "partition",
+    .begin_f = "start-partition",
+    .end_f = "stop-partition",
+    .plan = partition_plan,
+    .describe = partition_describe,
+    .apply = partition_apply,
+    .heal = partition_heal,
+};
