@@ -37,7 +37,7 @@ struct run {
     runner_stats stats;
     fl_error err;              /* the first recording error */
     int rc;
-    fault_env fault_env;       /* what the nemesis acts on */
+    fault_env nem_env;         /* what the nemesis acts on */
     fault_driver nem;          /* the scheduler and the faults' failures */
     char faults_now[256];      /* what is in force, for progress lines */
     char broken[512];          /* opt->broken's reason, once it gave one */
@@ -362,10 +362,10 @@ int runner_run(target *t, remote *r, workload *gen, history_writer *w,
         return fl_error_set(err, FL_ENOMEM, "runner: out of memory");
     pthread_mutex_init(&rn.lock, NULL);
     atomic_init(&rn.phase_over, 0);
-    rn.fault_env = (fault_env){.t = t, .r = r, .n = remote_count(r),
-                               .names = remote_names(r)};
+    rn.nem_env = (fault_env){.t = t, .r = r, .n = remote_count(r),
+                             .names = remote_names(r)};
     fault_driver_init(&rn.nem, fault_builtin(), opt->faults,
-                      opt->seed ^ UINT64_C(0x6e656d65736973), &rn.fault_env,
+                      opt->seed ^ UINT64_C(0x6e656d65736973), &rn.nem_env,
                       nem_note, &rn);
     for (int i = 0; i < opt->concurrency; i++)
         cts[i].process = i;
