@@ -1,14 +1,18 @@
 /*
  * bench_harness: how many operations per second the controller itself can
  * issue and record, so that it is never the bottleneck of a test. The
- * target is trivial and in-process (a map of registers behind one mutex,
- * linearizable by construction); everything else is the real path: the
+ * target is the registry's fake one (targets/clients/fake.h: in-process,
+ * linearizable by construction), looked up by name as `--target fake`
+ * would; everything else is the real path: the
  * register workload, client threads as Jepsen processes, the streaming
  * recorder, the final heal over SSH to a 1-node local cluster, the final
  * reads, and then the checker on the recorded history.
  *
  * Needs root and network namespaces (the local cluster); skips otherwise,
- * or when a faultline cluster is already up.
+ * or when a faultline cluster is already up. Not root-free: the runner
+ * needs a remote (harness/remote.h), which is SSH to real nodes only; a
+ * remote that ran its commands locally would run the nemesis's iptables
+ * heals on the host itself.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -22,100 +26,7 @@
 #include "harness/remote.h"
 #include "harness/runner.h"
 #include "harness/target.h"
-
-/* ---- the trivial target ---------------------------------------------------- */
-
-#define NULL_KEYS 4096
-
-typedef struct null_db {
-    pthread_mutex_t lock;
-    json_t *regs[NULL_KEYS];
-} null_db;
-
-static int null_create(const target_config *cfg, void **state, fl_error *err)
-{
-    (void)cfg;
-    null_db *db = calloc(1, sizeof *db);
-    if (db == NULL)
-        return fl_error_set(err, FL_ENOMEM, "out of memory");
-    pthread_mutex_init(&db->lock, NULL);
-    *state = db;
-    return FL_OK;
-}
-
-static void null_destroy(void *state)
-{
-    null_db *db = state;
-    for (size_t i = 0; i < NULL_KEYS; i++)
-        json_decref(db->regs[i]);
-    pthread_mutex_destroy(&db->lock);
-    free(db);
-}
-
-static int null_node(void *state, size_t node, fl_error *err)
-{
-    (void)state, (void)node, (void)err;
-    return FL_OK;
-}
-
-static int null_ready(void *state, size_t node, int timeout_ms, fl_error *err)
-{
-    (void)timeout_ms;
-    return null_node(state, node, err);
-}
-
-static int null_open(void *state, size_t node, void **client, fl_error *err)
-{
-    (void)node, (void)err;
-    *client = state;
-    return FL_OK;
-}
-
-static void null_invoke(void *client, const target_op *op, target_result *out)
-{
-    null_db *db = client;
-    size_t k = (size_t)json_integer_value(op->key) % NULL_KEYS;
-    pthread_mutex_lock(&db->lock);
-    json_t *cur = db->regs[k] ? db->regs[k] : json_null();
-    out->type = HISTORY_OK;
-    if (strcmp(op->f, "read") == 0) {
-        out->value = json_incref(cur);
-    } else if (strcmp(op->f, "write") == 0) {
-        json_decref(db->regs[k]);
-        db->regs[k] = json_incref((json_t *)op->value);
-        out->value = json_incref((json_t *)op->value);
-    } else if (json_equal(cur, json_array_get(op->value, 0))) {
-        json_decref(db->regs[k]);
-        db->regs[k] = json_incref(json_array_get(op->value, 1));
-        out->value = json_incref((json_t *)op->value);
-    } else {
-        out->type = HISTORY_FAIL;
-        out->refused = true;
-        out->value = json_incref((json_t *)op->value);
-    }
-    pthread_mutex_unlock(&db->lock);
-}
-
-static void null_close(void *client)
-{
-    (void)client;
-}
-
-static const target_vtable null_target = {
-    .name = "null",
-    .create = null_create,
-    .destroy = null_destroy,
-    .install = null_node,
-    .start = null_node,
-    .kill = null_node,
-    .pause = null_node,
-    .resume = null_node,
-    .wipe = null_node,
-    .await_ready = null_ready,
-    .client_open = null_open,
-    .client_invoke = null_invoke,
-    .client_close = null_close,
-};
+#include "targets/registry.h"
 
 /* ---- the run ------------------------------------------------------------------ */
 
@@ -136,7 +47,7 @@ static int run_once(remote *r, int concurrency, double seconds, const char *dir)
     char path[512];
     snprintf(path, sizeof path, "%s/history-%d.jsonl", dir, concurrency);
     workload_options wo = {.concurrency = concurrency};
-    if (target_new(&null_target, &tc, &t, &err) != FL_OK ||
+    if (target_new(targets_find("fake"), &tc, &t, &err) != FL_OK ||
         workload_new("register", &wo, &gen, &err) != FL_OK ||
         history_writer_open(path, &w, &err) != FL_OK) {
         fprintf(stderr, "bench_harness: %s\n", err.msg);

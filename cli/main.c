@@ -17,7 +17,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"test", cmd_test, "run a test against a cluster (default: raftkv)"},
+    {"test", cmd_test, "run a test against a target on a cluster"},
     {"analyze", cmd_analyze, "re-check a stored run: analyze RUN_DIR"},
     {"check", cmd_check, "decide whether a history is linearizable"},
     {"history", cmd_history, "convert (jsonl <-> edn) and summarise histories"},

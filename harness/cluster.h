@@ -101,7 +101,7 @@ typedef struct cluster_node_status {
      * faultline-tagged iptables rules, processes other than sshd (the
      * target, a dead man's watcher) and how many of those are paused. */
     int rules, processes, paused;
-    char process_names[96];  /* "raftkv sh", distinct, cut to fit */
+    char process_names[96];  /* e.g. the target and "sh", distinct, cut to fit */
 } cluster_node_status;
 
 typedef struct cluster_status {

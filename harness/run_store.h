@@ -7,7 +7,7 @@
  *     history.edn      the same history in Jepsen's format
  *     results.json     the checkers' verdicts, combined in "valid"
  *     faultline.log    the controller's log
- *     nodes/<node>/    each node's logs (raftkv.log, stdout.log)
+ *     nodes/<node>/    each node's logs, as its target collects them
  *   results/latest -> <test-name>/<yyyymmddThhmmss>
  *
  * run_store_analyze() is what both `faultline test` (after the run) and

@@ -4,12 +4,10 @@
  */
 #include "harness/target.h"
 
+#include "workloads/workload.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-extern const target_vtable raftkv_target;
-
-static const target_vtable *const targets[] = {&raftkv_target};
 
 struct target {
     const target_vtable *vt;
@@ -28,12 +26,127 @@ void target_result_clear(target_result *r)
     r->value = r->error = NULL;
 }
 
-const target_vtable *target_find(const char *name)
+/* ---- declarations ---------------------------------------------------------------- */
+
+const target_option *target_option_find(const target_vtable *vt,
+                                        const char *name)
 {
-    for (size_t i = 0; i < sizeof targets / sizeof *targets; i++)
-        if (strcmp(targets[i]->name, name) == 0)
-            return targets[i];
+    for (const target_option *o = vt->options; o && o->name; o++)
+        if (strcmp(o->name, name) == 0)
+            return o;
     return NULL;
+}
+
+int target_options_set(const target_vtable *vt, json_t **opts,
+                       const char *name, const char *value, fl_error *err)
+{
+    const target_option *o = target_option_find(vt, name);
+    if (o && o->alias_of)
+        o = target_option_find(vt, o->alias_of);
+    if (!o)
+        return fl_error_set(err, FL_EUSAGE, "target %s takes no option --%s "
+                            "(`faultline test --target %s --help` lists "
+                            "its options)", vt->name, name, vt->name);
+    if (!o->arg != !value)
+        return fl_error_set(err, FL_EUSAGE, "--%s (target %s) %s", name,
+                            vt->name, o->arg ? "needs an argument"
+                                             : "takes no argument");
+    if (!*opts && !(*opts = json_object()))
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    json_t *v = value ? json_string(value) : json_true();
+    json_t *list = json_object_get(*opts, o->name);
+    int bad;
+    if (o->repeatable && json_is_array(list)) {
+        bad = json_array_append_new(list, v);
+    } else if (o->repeatable) {
+        json_t *a = json_array();
+        bad = json_array_append_new(a, v) ||
+              json_object_set_new(*opts, o->name, a);
+    } else {
+        bad = json_object_set_new(*opts, o->name, v);
+    }
+    return bad ? fl_error_set(err, FL_ENOMEM, "out of memory") : FL_OK;
+}
+
+/* Each declared default not given, into opts. */
+static int fill_defaults(const target_vtable *vt, json_t *opts)
+{
+    for (const target_option *o = vt->options; o && o->name; o++) {
+        if (o->alias_of || !o->default_value || json_object_get(opts, o->name))
+            continue;
+        json_t *v = json_string(o->default_value);
+        if (o->repeatable) {
+            json_t *a = json_array();
+            if (json_array_append_new(a, v) != 0)
+                return FL_ENOMEM;
+            v = a;
+        }
+        if (json_object_set_new(opts, o->name, v) != 0)
+            return FL_ENOMEM;
+    }
+    return FL_OK;
+}
+
+int target_options_resolve(const target_vtable *vt, const json_t *opts,
+                           json_t **out, fl_error *err)
+{
+    json_t *o = opts ? json_deep_copy(opts) : json_object();
+    int rc = o && fill_defaults(vt, o) == FL_OK
+                 ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
+    if (rc == FL_OK && vt->resolve_options)
+        rc = vt->resolve_options(o, err);
+    if (rc != FL_OK) {
+        json_decref(o);
+        o = NULL;
+    }
+    *out = o;
+    return rc;
+}
+
+void target_options_help(const target_vtable *vt, FILE *out)
+{
+    for (const target_option *o = vt->options; o && o->name; o++) {
+        char head[128];
+        snprintf(head, sizeof head, "--%s%s%s", o->name, o->arg ? " " : "",
+                 o->arg ? o->arg : "");
+        fprintf(out, "  %-21s %s", head, o->help);
+        if (o->alias_of)
+            fprintf(out, " (the same as --%s)", o->alias_of);
+        if (o->default_value)
+            fprintf(out, " (default %s)", o->default_value);
+        if (o->repeatable)
+            fprintf(out, " (repeatable)");
+        fputc('\n', out);
+    }
+}
+
+static bool listed(const char *const *list, const char *s)
+{
+    for (; list && *list; list++)
+        if (strcmp(*list, s) == 0)
+            return true;
+    return false;
+}
+
+bool target_supports_workload(const target_vtable *vt, const char *wl_name,
+                              const char **missing)
+{
+    const char *const *ops = workload_operations(wl_name);
+    *missing = NULL;
+    for (; ops && *ops; ops++)
+        if (!listed(vt->operations, *ops)) {
+            *missing = *ops;
+            return false;
+        }
+    return true;
+}
+
+bool target_error_definite(const target_vtable *vt, const char *error)
+{
+    for (const target_error *e = vt->errors; e && e->error; e++)
+        if (strcmp(e->error, error) == 0)
+            return e->definite;
+    return false;
 }
 
 int target_new(const target_vtable *vt, const target_config *cfg,

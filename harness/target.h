@@ -2,8 +2,20 @@
  * target: a database under test, as Jepsen splits it — the *db* (install,
  * start, kill, pause, wipe, logs, per node, over SSH only) and the
  * *client* (open a connection to one node, invoke one operation, close).
- * A new database (etcd, Consul) is a new target_vtable and nothing else:
- * the runner, nemesis and checkers only see this interface.
+ * A new database (etcd, Consul) is a new target_vtable, listed in the
+ * targets' registry (targets/registry.h), and nothing else: the runner,
+ * nemesis and checkers only see this interface, and the harness names no
+ * target.
+ *
+ * A target declares, besides its db and client:
+ *   - its options (target_option): the command line offers them, test.json
+ *     records them, and create() receives them, with nobody in between
+ *     knowing what they mean;
+ *   - the operations its client supports (target_supports_workload: a
+ *     workload that needs one it lacks is refused before anything runs);
+ *   - which of its errors are definite (target_error_definite): a fail
+ *     with such an error certainly did not happen. Each target's header
+ *     documents its own table.
  *
  * Nodes are numbered 0..remote_count()-1 as in the remote (harness/remote.h).
  * Threads: db calls for different nodes may run concurrently; a client is
@@ -14,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <jansson.h>
 
 #include "base/fl_error.h"
@@ -22,10 +35,34 @@
 
 typedef struct target_config {
     remote *remote;          /* borrowed; outlives the target */
-    const char *binary;      /* local build to install on each node */
-    const char *bug;         /* a deliberate bug to enable, or NULL */
+    /* The target's own options, resolved (target_options_resolve):
+     * {NAME: "value"}, true for a flag, an array of strings for a
+     * repeatable option. Borrowed, valid during create() only. NULL:
+     * none given. */
+    const json_t *options;
     const char *node_dir;    /* base of per-node dirs on the nodes */
 } target_config;
+
+/* One option a target takes on the command line, as --NAME [ARG]. */
+typedef struct target_option {
+    const char *name;        /* NULL ends a table */
+    const char *arg;         /* the argument's name in help ("PATH"); NULL:
+                                a flag, stored as true */
+    const char *help;        /* one line */
+    const char *default_value; /* stored when not given; NULL: none (or one
+                                  that resolve_options computes) */
+    bool repeatable;         /* stored as an array of every value given;
+                                otherwise the last one given counts */
+    const char *alias_of;    /* another option's name: stored under it */
+} target_option;
+
+/* An error string a target's client puts in a result's {"error": ...},
+ * and whether a fail with it is definite (certainly did not happen: a
+ * refusal, or nothing was sent) or only the target's best guess. */
+typedef struct target_error {
+    const char *error;       /* NULL ends a table */
+    bool definite;
+} target_error;
 
 #define TARGET_DEFAULT_NODE_DIR "/var/lib/faultline-node"
 
@@ -62,6 +99,18 @@ void target_result_clear(target_result *r);
 
 typedef struct target_vtable {
     const char *name;
+    /* Its options (NULL-name terminated; NULL: none). */
+    const target_option *options;
+    /* Fill in defaults that must be computed (a build's path) and check
+     * what was given, in opts (the resolved object, modified in place).
+     * FL_EUSAGE: a bad value; any other code: the target cannot run here
+     * (its message says why). May be NULL. */
+    int (*resolve_options)(json_t *opts, fl_error *err);
+    /* The operations (target_op.f) its client implements, natively or
+     * emulated (NULL terminated). */
+    const char *const *operations;
+    /* Its client's error strings (see target_error). */
+    const target_error *errors;
     int (*create)(const target_config *cfg, void **state, fl_error *err);
     void (*destroy)(void *state);
     /* db: each takes the node and must leave a clear error on failure. */
@@ -93,8 +142,38 @@ typedef struct target_vtable {
     void (*client_close)(void *client);
 } target_vtable;
 
-/* The target called name ("raftkv"), or NULL. */
-const target_vtable *target_find(const char *name);
+/* ---- a target's declarations ---------------------------------------------- */
+
+/* The option called name (an alias's own entry), or NULL. */
+const target_option *target_option_find(const target_vtable *vt,
+                                        const char *name);
+
+/*
+ * Store one option as given on the command line into *opts (a JSON object
+ * the caller owns; created when NULL): value is its argument, NULL for a
+ * flag. FL_EUSAGE, naming the target, when it takes no such option, or
+ * when an argument is missing or given to a flag.
+ */
+int target_options_set(const target_vtable *vt, json_t **opts,
+                       const char *name, const char *value, fl_error *err);
+
+/* A new object (the caller's; NULL on failure): opts (may be NULL) with
+ * every declared default filled in, then the target's resolve_options run
+ * on it. */
+int target_options_resolve(const target_vtable *vt, const json_t *opts,
+                           json_t **out, fl_error *err);
+
+/* Print the target's options, one help entry each, to out. */
+void target_options_help(const target_vtable *vt, FILE *out);
+
+/* Whether the target's client implements every operation the workload
+ * issues; if not, *missing names the first one it lacks. */
+bool target_supports_workload(const target_vtable *vt, const char *wl_name,
+                              const char **missing);
+
+/* Whether a fail with this error string is definite for the target
+ * (false for one it does not list). */
+bool target_error_definite(const target_vtable *vt, const char *error);
 
 typedef struct target target;
 typedef struct target_client target_client;

@@ -424,24 +424,24 @@ static void test_raftkv_add_steps(void **state)
 {
     (void)state;
     json_t *next = NULL;
-    assert_int_equal(raftkv_set_with(NULL, 4, &next), 0);
+    assert_int_equal(rmw_set_with(NULL, 4, &next), 0);
     char *p = raftkv_add_payload(NULL, next);
     assert_string_equal(p, "{\"value\":[4],\"create\":true}");
     free(p);
     json_t *cur = next;
-    assert_int_equal(raftkv_set_with(cur, 9, &next), 0);
+    assert_int_equal(rmw_set_with(cur, 9, &next), 0);
     p = raftkv_add_payload(cur, next);
     assert_string_equal(p, "{\"value\":[4,9],\"prev\":[4]}");
     free(p);
     json_decref(cur);
-    assert_int_equal(raftkv_set_with(next, 4, &cur), 1);   /* already in */
+    assert_int_equal(rmw_set_with(next, 4, &cur), 1);   /* already in */
     assert_null(cur);
     json_decref(next);
     json_t *odd = json_loads("[1,\"x\"]", 0, NULL);
-    assert_int_equal(raftkv_set_with(odd, 2, &next), -1);
+    assert_int_equal(rmw_set_with(odd, 2, &next), -1);
     json_decref(odd);
     odd = json_integer(3);
-    assert_int_equal(raftkv_set_with(odd, 2, &next), -1);
+    assert_int_equal(rmw_set_with(odd, 2, &next), -1);
     assert_null(next);
     json_decref(odd);
 }
@@ -453,7 +453,7 @@ static void test_raftkv_add_steps(void **state)
 
 /* Feed st the answer (status, body JSON text) to what it asked for, after
  * checking that it asked for `want` (and, for a PUT, the payload). */
-static void step(raftkv_add *st, raftkv_add_action want, const char *payload,
+static void step(rmw_add *st, raftkv_add_action want, const char *payload,
                  long status, const char *body)
 {
     char *p;
@@ -471,7 +471,7 @@ static void step(raftkv_add *st, raftkv_add_action want, const char *payload,
     json_decref(b);
 }
 
-static void expect_result(raftkv_add *st, history_type type)
+static void expect_result(rmw_add *st, history_type type)
 {
     char *p;
     assert_int_equal(raftkv_add_next(st, &p), RAFTKV_ADD_DONE);
@@ -481,21 +481,21 @@ static void expect_result(raftkv_add *st, history_type type)
         assert_int_equal(json_integer_value(st->result.value), st->element);
     else
         assert_non_null(st->result.error);
-    raftkv_add_clear(st);
+    rmw_add_clear(st);
 }
 
 static void test_raftkv_add_decisions(void **state)
 {
     (void)state;
-    raftkv_add st;
+    rmw_add st;
     /* First add to a missing key: create. */
-    raftkv_add_init(&st, 9);
+    rmw_add_init(&st, 9);
     step(&st, RAFTKV_ADD_GET, NULL, 404, NOT_FOUND);
     step(&st, RAFTKV_ADD_PUT, "{\"value\":[9],\"create\":true}", 200, "{\"ok\":true}");
     expect_result(&st, HISTORY_OK);
 
     /* Lost a race: retry with the set the 412 carries. */
-    raftkv_add_init(&st, 9);
+    rmw_add_init(&st, 9);
     step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
     step(&st, RAFTKV_ADD_PUT, "{\"value\":[1,9],\"prev\":[1]}", 412,
          "{\"error\":\"precondition failed\",\"value\":[1,2]}");
@@ -503,16 +503,16 @@ static void test_raftkv_add_decisions(void **state)
     expect_result(&st, HISTORY_OK);
 
     /* A definite refusal before anything could land: fail. */
-    raftkv_add_init(&st, 9);
+    rmw_add_init(&st, 9);
     step(&st, RAFTKV_ADD_GET, NULL, 503, NO_LEADER);
     expect_result(&st, HISTORY_FAIL);
-    raftkv_add_init(&st, 9);
+    rmw_add_init(&st, 9);
     step(&st, RAFTKV_ADD_GET, NULL, 404, NOT_FOUND);
     step(&st, RAFTKV_ADD_PUT, NULL, 421, "{\"error\":\"not leader\",\"leader\":null}");
     expect_result(&st, HISTORY_FAIL);
 
     /* A write timed out; a later read shows our element: it landed: ok. */
-    raftkv_add_init(&st, 9);
+    rmw_add_init(&st, 9);
     step(&st, RAFTKV_ADD_GET, NULL, 404, NOT_FOUND);
     step(&st, RAFTKV_ADD_PUT, NULL, 0, NULL);          /* timeout */
     assert_true(st.uncertain);
@@ -523,42 +523,42 @@ static void test_raftkv_add_decisions(void **state)
 
     /* After an unknown outcome, a definite refusal decides nothing, and
      * giving up (or finding a non-set) is info, never fail. */
-    raftkv_add_init(&st, 9);
+    rmw_add_init(&st, 9);
     step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
     step(&st, RAFTKV_ADD_PUT, NULL, 504, "{\"error\":\"timeout\"}");
     step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
     step(&st, RAFTKV_ADD_PUT, NULL, 503, NO_LEADER);
     assert_false(st.done);
-    raftkv_add_give_up(&st);
+    rmw_add_give_up(&st);
     expect_result(&st, HISTORY_INFO);
-    raftkv_add_init(&st, 9);
+    rmw_add_init(&st, 9);
     step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
     step(&st, RAFTKV_ADD_PUT, NULL, 0, NULL);
     step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":\"oops\"}");
     expect_result(&st, HISTORY_INFO);
 
     /* Without one, the same endings are fail. */
-    raftkv_add_init(&st, 9);
+    rmw_add_init(&st, 9);
     step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":{\"a\":1}}");
     expect_result(&st, HISTORY_FAIL);
-    raftkv_add_init(&st, 9);
+    rmw_add_init(&st, 9);
     step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
     step(&st, RAFTKV_ADD_PUT, NULL, 412,
          "{\"error\":\"precondition failed\",\"value\":[1,2]}");
-    raftkv_add_give_up(&st);
+    rmw_add_give_up(&st);
     expect_result(&st, HISTORY_FAIL);
 
     /* A 404 page that is not raftkv's: the add learnt nothing and sent
      * nothing yet: fail; a 412 without raftkv's body after a PUT: the PUT
      * may have landed: info. */
-    raftkv_add_init(&st, 9);
+    rmw_add_init(&st, 9);
     step(&st, RAFTKV_ADD_GET, NULL, 404, "{\"error\":\"Not Found\"}");
     expect_result(&st, HISTORY_FAIL);
-    raftkv_add_init(&st, 9);
+    rmw_add_init(&st, 9);
     step(&st, RAFTKV_ADD_GET, NULL, 200, "{\"value\":[1]}");
     step(&st, RAFTKV_ADD_PUT, NULL, 412, "{\"value\":[1,2]}");
     assert_true(st.uncertain);
-    raftkv_add_give_up(&st);
+    rmw_add_give_up(&st);
     expect_result(&st, HISTORY_INFO);
 }
 

@@ -7,7 +7,7 @@
  * Like the register generator it is pure (a seed fixes every operation)
  * and spreads the adds over `active_keys` keys, retiring a key after
  * min_adds..max_adds adds: each set stays small enough that the client's
- * read-modify-write of it (a whole-set compare-and-set on raftkv) stays
+ * read-modify-write of it (a whole-set compare-and-set, targets/clients/rmw.h) stays
  * cheap, and contention is spread over several keys.
  *
  * Not thread safe: the runner serialises calls. Owned by the caller

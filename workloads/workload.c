@@ -30,6 +30,15 @@ bool workload_known(const char *name)
     return false;
 }
 
+const char *const *workload_operations(const char *name)
+{
+    static const char *const reg[] = {"read", "write", "cas", NULL};
+    static const char *const set[] = {"add", "read", NULL};
+    if (strcmp(name, "register") == 0)
+        return reg;
+    return strcmp(name, "set") == 0 ? set : NULL;
+}
+
 int workload_new(const char *name, const workload_options *opt,
                  workload **out, fl_error *err)
 {

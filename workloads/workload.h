@@ -44,6 +44,11 @@ const char *const *workload_names(void);
 /* Whether name is one of them. */
 bool workload_known(const char *name);
 
+/* The operations (workload_op.f) the workload named issues, final reads
+ * included (NULL terminated, static), or NULL for an unknown name: what a
+ * target must support to run it. */
+const char *const *workload_operations(const char *name);
+
 /* FL_EUSAGE (unknown name, bad options), FL_ENOMEM. */
 int workload_new(const char *name, const workload_options *opt,
                  workload **out, fl_error *err);

@@ -7,10 +7,12 @@
 #include "harness/netbind.h"
 
 #include <curl/curl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- command lines (pure) ----------------------------------------------------- */
 
@@ -220,11 +222,64 @@ static void rk_destroy(void *st)
     curl_global_cleanup();
 }
 
+/* ---- options --------------------------------------------------------------------------- */
+
+static const target_option rk_options[] = {
+    {.name = "binary", .arg = "PATH",
+     .help = "the raftkv build to install (default: raftkv next to this "
+             "faultline binary, or one level up)"},
+    {.name = "raftkv", .arg = "PATH", .help = "the raftkv build",
+     .alias_of = "binary"},
+    {.name = "bug", .arg = "X",
+     .help = "a deliberate bug: stale-read, early-ack, volatile-vote"},
+    {0},
+};
+
+/* The default build: next to this binary (build/), or one level up (a
+ * sanitizer build in build/asan/ uses build/raftkv). */
+static int default_binary(char *out, size_t size)
+{
+    char self[PATH_MAX / 2];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return -1;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(out, size, "%s/raftkv", self);
+    if (access(out, X_OK) == 0)
+        return 0;
+    snprintf(out, size, "%s/../raftkv", self);
+    return access(out, X_OK) == 0 ? 0 : -1;
+}
+
+static int rk_resolve_options(json_t *opts, fl_error *err)
+{
+    const char *given = json_string_value(json_object_get(opts, "binary"));
+    char path[PATH_MAX];
+    int found = given ? access(given, X_OK) : default_binary(path, sizeof path);
+    if (found != 0)
+        return fl_error_set(err, FL_EIO, "no raftkv build at %s (run `make`, "
+                            "or give --raftkv PATH)",
+                            given ? given : "build/raftkv");
+    if (!given &&
+        json_object_set_new(opts, "binary", json_string(path)) != 0)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    return FL_OK;
+}
+
 static int rk_create(const target_config *cfg, void **out, fl_error *err)
 {
     const char *dir = cfg->node_dir ? cfg->node_dir : TARGET_DEFAULT_NODE_DIR;
     size_t n = remote_count(cfg->remote);
-    if (!plain(dir, "/._-") || (cfg->bug && !plain(cfg->bug, "-")))
+    const char *binary = json_string_value(json_object_get(cfg->options,
+                                                           "binary"));
+    const char *bug = json_string_value(json_object_get(cfg->options, "bug"));
+    if (!binary)
+        return fl_error_set(err, FL_EUSAGE, "raftkv: no build to install "
+                            "(options not resolved)");
+    if (!plain(dir, "/._-") || (bug && !plain(bug, "-")))
         return fl_error_set(err, FL_EUSAGE, "raftkv: node directory and "
                             "--bug must be plain words");
     for (size_t i = 0; i < n; i++)
@@ -238,11 +293,11 @@ static int rk_create(const target_config *cfg, void **out, fl_error *err)
     raftkv_state *s = calloc(1, sizeof *s);
     if (s) {
         s->remote = cfg->remote;
-        s->binary = strdup(cfg->binary);
-        s->bug = cfg->bug ? strdup(cfg->bug) : NULL;
+        s->binary = strdup(binary);
+        s->bug = bug ? strdup(bug) : NULL;
         s->node_dir = strdup(dir);
     }
-    if (!s || !s->binary || !s->node_dir || (cfg->bug && !s->bug)) {
+    if (!s || !s->binary || !s->node_dir || (bug && !s->bug)) {
         rk_destroy(s);
         return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
     }
@@ -561,29 +616,7 @@ static void key_text(const json_t *key, char *out, size_t size)
         snprintf(out, size, "%s", json_string_value(key));
 }
 
-/* ---- add: the set workload's read-modify-write (pure parts) ------------------------ */
-
-int raftkv_set_with(const json_t *current, json_int_t element, json_t **next)
-{
-    *next = NULL;
-    if (current && !json_is_array(current))
-        return -1;
-    size_t n = current ? json_array_size(current) : 0;
-    for (size_t i = 0; i < n; i++) {
-        const json_t *x = json_array_get(current, i);
-        if (!json_is_integer(x))
-            return -1;
-        if (json_integer_value(x) == element)
-            return 1;
-    }
-    *next = current ? json_deep_copy(current) : json_array();
-    if (!*next || json_array_append_new(*next, json_integer(element)) != 0) {
-        json_decref(*next);
-        *next = NULL;
-        return -2;
-    }
-    return 0;
-}
+/* ---- add: raftkv's side of the read-modify-write (pure) ---------------------------- */
 
 char *raftkv_add_payload(const json_t *current, const json_t *next)
 {
@@ -594,135 +627,50 @@ char *raftkv_add_payload(const json_t *current, const json_t *next)
     return s;
 }
 
-static void sleep_ms(long ms)
+raftkv_add_action raftkv_add_next(rmw_add *st, char **payload)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* ---- add: the decisions (pure) ---------------------------------------------------------- */
-
-void raftkv_add_init(raftkv_add *st, json_int_t element)
-{
-    memset(st, 0, sizeof *st);
-    st->element = element;
-}
-
-void raftkv_add_clear(raftkv_add *st)
-{
-    json_decref(st->current);
-    st->current = NULL;
-    target_result_clear(&st->result);
-}
-
-static void add_decide(raftkv_add *st, history_type type, const char *why)
-{
-    st->done = true;
-    if (type == HISTORY_OK) {
-        st->result = (target_result){.type = HISTORY_OK,
-                                     .value = json_integer(st->element)};
-        return;
-    }
-    set_error(&st->result, type, why, 0);
-}
-
-/* A local problem (not a set, out of memory) ends the add; whether it is a
- * fail depends on whether an earlier attempt may have landed. */
-static void add_abandon(raftkv_add *st, const char *why)
-{
-    add_decide(st, st->uncertain ? HISTORY_INFO : HISTORY_FAIL, why);
-}
-
-raftkv_add_action raftkv_add_next(raftkv_add *st, char **payload)
-{
-    *payload = NULL;
-    if (st->done)
-        return RAFTKV_ADD_DONE;
-    if (!st->known)
-        return RAFTKV_ADD_GET;
     json_t *next = NULL;
-    switch (raftkv_set_with(st->current, st->element, &next)) {
-    case 1:     /* an earlier attempt of ours took effect */
-        add_decide(st, HISTORY_OK, NULL);
-        return RAFTKV_ADD_DONE;
-    case -1:
-        add_abandon(st, "the key holds something other than an array of "
-                        "integers");
-        return RAFTKV_ADD_DONE;
-    case 0:
+    *payload = NULL;
+    switch (rmw_add_next(st, &next)) {
+    case RMW_READ:
+        return RAFTKV_ADD_GET;
+    case RMW_CAS:
         *payload = raftkv_add_payload(st->current, next);
         json_decref(next);
         if (*payload)
             return RAFTKV_ADD_PUT;
-        /* fall through */
+        rmw_add_abandon(st, "out of memory");
+        return RAFTKV_ADD_DONE;
     default:
-        add_abandon(st, "out of memory");
         return RAFTKV_ADD_DONE;
     }
 }
 
-static void set_current(raftkv_add *st, const json_t *v)
-{
-    json_decref(st->current);
-    st->current = v && !json_is_null(v) ? json_incref((json_t *)v) : NULL;
-    st->known = true;
-}
-
-static void add_read_answer(raftkv_add *st, const raftkv_answer *a)
-{
-    target_result r;
-    raftkv_classify("read", NULL, a, &r);
-    if (r.type == HISTORY_OK) {
-        set_current(st, r.value);
-    } else if (!st->uncertain) {
-        /* Nothing of this add was sent yet: it certainly did not happen. */
-        st->done = true;
-        st->result = r;
-        return;
-    } else {
-        st->wait = true;
-    }
-    target_result_clear(&r);
-}
-
-static void add_write_answer(raftkv_add *st, const raftkv_answer *a)
-{
-    if (a->answered && a->status == 412 &&
-        raftkv_error(a->body, "precondition failed")) {
-        /* Another add came first; the 412 carries the set as it is now. */
-        set_current(st, a->body ? json_object_get(a->body, "value") : NULL);
-        return;
-    }
-    target_result r;
-    raftkv_classify("add", NULL, a, &r);
-    if (r.type == HISTORY_OK) {
-        add_decide(st, HISTORY_OK, NULL);
-    } else if (r.type == HISTORY_FAIL && !st->uncertain) {
-        st->done = true;
-        st->result = r;
-        return;
-    } else {
-        st->uncertain |= r.type == HISTORY_INFO;
-        st->wait = r.type == HISTORY_FAIL;
-        st->known = false;
-    }
-    target_result_clear(&r);
-}
-
-void raftkv_add_answer(raftkv_add *st, raftkv_add_action sent,
+void raftkv_add_answer(rmw_add *st, raftkv_add_action sent,
                        const raftkv_answer *a)
 {
-    st->wait = false;
-    if (sent == RAFTKV_ADD_GET)
-        add_read_answer(st, a);
-    else if (sent == RAFTKV_ADD_PUT)
-        add_write_answer(st, a);
+    target_result r;
+    if (sent == RAFTKV_ADD_GET) {
+        raftkv_classify("read", NULL, a, &r);
+        rmw_add_read_answer(st, &r);
+    } else if (sent == RAFTKV_ADD_PUT) {
+        if (a->answered && a->status == 412 &&
+            raftkv_error(a->body, "precondition failed")) {
+            /* The 412 carries the set as it is now (no "value": absent). */
+            rmw_add_cas_refused(st, true, a->body ? json_object_get(a->body,
+                                                                    "value")
+                                                  : NULL);
+            return;
+        }
+        raftkv_classify("add", NULL, a, &r);
+        rmw_add_cas_answer(st, &r);
+    }
 }
 
-void raftkv_add_give_up(raftkv_add *st)
+static void sleep_ms(long ms)
 {
-    if (!st->done)
-        add_abandon(st, "gave up: contention or no leader");
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
 }
 
 /* ---- add: the loop ---------------------------------------------------------------------- */
@@ -745,8 +693,8 @@ static void rk_add(rk_client *c, const char *key, const json_t *element,
         set_error(out, HISTORY_FAIL, "an add's element must be an integer", 0);
         return;
     }
-    raftkv_add st;
-    raftkv_add_init(&st, json_integer_value(element));
+    rmw_add st;
+    rmw_add_init(&st, json_integer_value(element));
     double deadline = mono_s() + 2.0 * RAFTKV_REQUEST_TIMEOUT_MS / 1000.0;
     for (int i = 0; i < RAFTKV_ADD_ATTEMPTS; i++) {
         if (st.wait)
@@ -768,10 +716,10 @@ static void rk_add(rk_client *c, const char *key, const json_t *element,
         json_decref(body);
         free(payload);
     }
-    raftkv_add_give_up(&st);
+    rmw_add_give_up(&st);
     *out = st.result;
     memset(&st.result, 0, sizeof st.result);
-    raftkv_add_clear(&st);
+    rmw_add_clear(&st);
 }
 
 static void rk_client_invoke(void *cl, const target_op *op, target_result *out)
@@ -870,8 +818,30 @@ static long rk_leader(void *st)
     return best;
 }
 
+static const char *const rk_operations[] = {"read", "write", "cas", "add",
+                                            NULL};
+
+/* See raftkv.h for what each means. */
+static const target_error rk_errors[] = {
+    {RAFTKV_ERROR_UNBOUND, true},
+    {"no connection", true},
+    {"precondition failed", true},
+    {"not leader", true},
+    {"no leader", true},
+    {"connection lost", false},
+    {"timeout", false},
+    {"answer too large", false},
+    {"not raftkv's answer", false},
+    {"unexpected status", false},
+    {0},
+};
+
 const target_vtable raftkv_target = {
     .name = "raftkv",
+    .options = rk_options,
+    .resolve_options = rk_resolve_options,
+    .operations = rk_operations,
+    .errors = rk_errors,
     .create = rk_create,
     .destroy = rk_destroy,
     .install = rk_install,

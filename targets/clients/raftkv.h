@@ -10,6 +10,26 @@
  * directory): raftkv (the uploaded binary), data/, raftkv.log,
  * stdout.log, raftkv.pid. Peers listen on port RAFTKV_PEER_PORT, clients
  * on RAFTKV_CLIENT_PORT.
+ *
+ * Options (target_option; `faultline test --target raftkv --help`):
+ *   --binary PATH (also --raftkv PATH)  the build to install; default:
+ *                                       raftkv next to the running
+ *                                       faultline binary, or one level up
+ *   --bug X                             passed to every raftkv: stale-read,
+ *                                       early-ack, volatile-vote
+ * Operations: read, write, cas, and add (emulated, see below).
+ *
+ * Errors (the "error" string of a result) and whether a fail with it is
+ * definite (target_error_definite):
+ *   cannot bind to the test network   definite: nothing was sent
+ *   no connection                     definite: nothing was sent
+ *   precondition failed, not leader,
+ *   no leader                         definite: raftkv refused it
+ *   connection lost, timeout,
+ *   answer too large, not raftkv's
+ *   answer, unexpected status         not definite: a write with it is
+ *                                     info; a read fails only because
+ *                                     reads change nothing
  */
 #ifndef FL_TARGET_RAFTKV_H
 #define FL_TARGET_RAFTKV_H
@@ -20,6 +40,7 @@
 
 #include "base/fl_error.h"
 #include "harness/target.h"
+#include "targets/clients/rmw.h"
 
 #define RAFTKV_PEER_PORT 7000
 #define RAFTKV_CLIENT_PORT 8000
@@ -103,35 +124,26 @@ int raftkv_client_open_at(const char *address, int port,
 
 /*
  * The set workload's "add" (value: an integer element) is a read-modify-
- * write loop of at most RAFTKV_ADD_ATTEMPTS requests within twice the
- * request time-out (each request gets only the time left): GET the set (a JSON array), then PUT it back with the
- * element appended, {"value": NEXT, "prev": CURRENT} — or, while the key is
- * absent, {"value": [E], "create": true} — retrying with the set a 412
- * returns. ok: a write was acknowledged or the element is already in the
- * set; fail: a definite refusal, a key holding something other than a
- * set, or giving up, while nothing of ours can have taken effect; info:
- * the same after an attempt whose outcome is unknown. A read of a set key
- * returns the array.
+ * write (targets/clients/rmw.h decides) of at most RAFTKV_ADD_ATTEMPTS
+ * requests within twice the request time-out (each request gets only the
+ * time left): READ is GET the set (a JSON array); CAS is PUT it back with
+ * the element appended, {"value": NEXT, "prev": CURRENT} — or, while the
+ * key is absent, {"value": [E], "create": true}; a 412 is the refusal
+ * that carries the set as it is now. A read of a set key returns the
+ * array.
  */
 #define RAFTKV_ADD_ATTEMPTS 20
-
-/* The set `current` (NULL: absent) with `element` appended, in *next (new
- * reference). Returns 0 (next built), 1 (already there: next NULL), -1
- * (current is not an array of integers), -2 (out of memory). */
-int raftkv_set_with(const json_t *current, json_int_t element, json_t **next);
 
 /* The PUT body for the write of next over current (NULL: create). New
  * string, NULL when out of memory. */
 char *raftkv_add_payload(const json_t *current, const json_t *next);
 
 /*
- * The add's decisions, apart from the network, so tests can drive them
- * with made-up answers: init; then repeatedly next() says what to send
- * (GET the set, PUT *payload — a new string the caller frees — or DONE)
- * and answer() takes the answer to it; when the caller's bound runs out,
- * give_up(). result is then set (owned by the state until moved out;
- * clear() frees what is left). `wait`: the last request failed without
- * deciding anything (no leader yet): pause before the next.
+ * raftkv's side of the add, apart from the network, so tests can drive it
+ * with made-up answers: after rmw_add_init, raftkv_add_next() says what to
+ * send (GET the set, PUT *payload — a new string the caller frees — or
+ * DONE) and raftkv_add_answer() takes raftkv's answer to it;
+ * rmw_add_give_up / rmw_add_clear as in rmw.h.
  */
 typedef enum raftkv_add_action {
     RAFTKV_ADD_GET,
@@ -139,21 +151,8 @@ typedef enum raftkv_add_action {
     RAFTKV_ADD_DONE,
 } raftkv_add_action;
 
-typedef struct raftkv_add {
-    json_int_t element;
-    json_t *current;     /* the set as last seen (owned); NULL: absent */
-    bool known;          /* current reflects an answer, not a guess */
-    bool uncertain;      /* an attempt may have taken effect unseen */
-    bool wait;
-    bool done;
-    target_result result;
-} raftkv_add;
-
-void raftkv_add_init(raftkv_add *st, json_int_t element);
-raftkv_add_action raftkv_add_next(raftkv_add *st, char **payload);
-void raftkv_add_answer(raftkv_add *st, raftkv_add_action sent,
+raftkv_add_action raftkv_add_next(rmw_add *st, char **payload);
+void raftkv_add_answer(rmw_add *st, raftkv_add_action sent,
                        const raftkv_answer *a);
-void raftkv_add_give_up(raftkv_add *st);
-void raftkv_add_clear(raftkv_add *st);
 
 #endif

@@ -65,6 +65,20 @@ check "test --help succeeds" 0 "$FL" test --help
 check "analyze without a directory is a usage error" 64 "$FL" analyze
 check "analyze of a missing run exits 66" 66 "$FL" analyze "$tmp/none"
 check "missing raftkv build exits 3" 3 "$FL" test --raftkv "$tmp/no-raftkv"
+check "missing raftkv build (--binary) exits 3" 3 "$FL" test --binary "$tmp/no-raftkv"
+contains "the missing build is named" "$tmp/err" "no raftkv build at $tmp/no-raftkv"
+check "--target raftkv --help succeeds" 0 "$FL" test --target raftkv --help
+contains "--help lists raftkv's --bug" "$tmp/out" "--bug X"
+contains "--help lists raftkv's --raftkv" "$tmp/out" "--raftkv PATH"
+contains "--help lists the targets" "$tmp/out" "for tests and benchmarks only"
+check "--target nope is a usage error" 64 "$FL" test --target nope
+contains "--target nope: says so" "$tmp/err" "--target nope: no such target"
+check "an unknown raftkv option is a usage error" 64 "$FL" test --target raftkv \
+  --read-mode lease
+contains "the unknown option names the target" "$tmp/err" "target raftkv"
+check "raftkv options are not the fake target's" 64 "$FL" test --target fake \
+  --bug stale-read
+check "a target option without its argument is a usage error" 64 "$FL" test --bug
 check "--known-hosts is for --nodes-file" 64 "$FL" test --known-hosts /dev/null
 check "--insecure-accept-any-host-key is for --nodes-file" 64 "$FL" test \
   --insecure-accept-any-host-key
@@ -137,6 +151,9 @@ if grep -q '"process":"nemesis"' "$L/history.jsonl" &&
 else nok "nemesis events recorded"; fi
 if grep -q '"seed": 1' "$L/test.json"; then ok "test.json has the seed"
 else nok "test.json has the seed"; fi
+if python3 -c "import json,sys; t=json.load(open('$L/test.json')); sys.exit(0 if t['target'] == 'raftkv' and t['target_options'] == {'binary': '$RAFTKV'} else 1)"
+then ok "test.json records the target and its options"
+else nok "test.json records the target and its options"; fi
 check "analyze re-checks the stored run" 0 "$FL" analyze "$L"
 
 # SIGINT: the run must stop early, heal and still produce a verdict.
@@ -177,6 +194,8 @@ while [[ $found -eq 0 && $((SECONDS - began)) -lt 90 ]]; do
     --test-name stale-read --keep-cluster >"$tmp/bug.out" 2>"$tmp/bug.err"
   rc=$?
   echo "# stale-read attempt $i: exit $rc"
+  contains "test.json records --bug as a raftkv option" "$R/latest/test.json" \
+    '"bug": "stale-read"' >/dev/null
   if [[ $rc -eq 1 ]]; then found=1; fi
 done
 if [[ $found -eq 1 ]]; then ok "--bug stale-read is found invalid"

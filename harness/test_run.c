@@ -1,0 +1,619 @@
+/*
+ * test_run: one test from nodes to verdict. See test_run.h. Moved out of
+ * the command line (cli/cmd_test.c) so that every front end and every
+ * target share one orchestration.
+ */
+#include "harness/test_run.h"
+#include "harness/cluster.h"
+#include "harness/deadman.h"
+#include "harness/nemesis.h"
+#include "harness/remote.h"
+#include "harness/run_store.h"
+#include "harness/runner.h"
+#include "workloads/register.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHECK_TIME_LIMIT_S 300.0
+#define NOT_JUDGED (-1)
+
+/* ---- the log: faultline.log and the caller's callback -------------------------------- */
+
+typedef struct test_log {
+    FILE *file;
+    struct timespec start;
+    test_run_log_fn fn;
+    void *ctx;
+} test_log;
+
+static void tlog(void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void tlog(void *ctx, const char *fmt, ...)
+{
+    test_log *l = ctx;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double t = (double)(now.tv_sec - l->start.tv_sec) +
+               (double)(now.tv_nsec - l->start.tv_nsec) / 1e9;
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    char stamped[sizeof line + 16];
+    snprintf(stamped, sizeof stamped, "[%7.2f] %s", t, line);
+    if (l->fn)
+        l->fn(l->ctx, stamped);
+    if (l->file) {
+        fprintf(l->file, "%s\n", stamped);
+        fflush(l->file);
+    }
+}
+
+/* ---- nodes ----------------------------------------------------------------------------------- */
+
+typedef struct test_env {
+    fl_nodes nodes;
+    bool cluster_made;      /* this run brought the local cluster up */
+    char key[PATH_MAX], known_hosts[PATH_MAX];
+    remote_auth auth;
+    int lock_fd;            /* the local cluster's lock, or -1 */
+} test_env;
+
+
+static int get_nodes(const test_run_config *a, test_env *env, test_log *l,
+                     fl_error *err)
+{
+    if (a->nodes_file) {
+        const char *home = getenv("HOME");
+        if (a->known_hosts)
+            snprintf(env->known_hosts, sizeof env->known_hosts, "%s",
+                     a->known_hosts);
+        else if (!a->insecure_host_keys && (!home || !*home))
+            return fl_error_set(err, FL_EUSAGE, "$HOME is not set: give "
+                                "--known-hosts F to check the nodes' host "
+                                "keys against");
+        else if (!a->insecure_host_keys)
+            snprintf(env->known_hosts, sizeof env->known_hosts,
+                     "%s/.ssh/known_hosts", home);
+        /* Remote nodes are reached by the machine's own routing: no
+         * bind address. */
+        env->auth = (remote_auth){.user = a->ssh_user, .private_key = a->ssh_key,
+                                  .known_hosts = a->insecure_host_keys
+                                                     ? NULL : env->known_hosts,
+                                  .insecure_accept_any_host_key =
+                                      a->insecure_host_keys,
+                                  .port = a->ssh_port};
+        return fl_nodes_load(a->nodes_file, &env->nodes, err);
+    }
+    const char *state = cluster_state_dir();
+    cluster_status st = {0};
+    /* Two tests on one local cluster would kill and wipe each other's
+     * nodes, and `cluster up`/`down` would pull it away: the cluster's
+     * lock is held for the whole run, teardown included. */
+    int rc = cluster_lock(state, true, &env->lock_fd, err);
+    if (rc != FL_OK)
+        return rc;
+    rc = cluster_status_get(state, &st, err);
+    if (rc != FL_OK || !cluster_status_all_up(&st) || st.count != a->nodes) {
+        tlog(l, "bringing up the local cluster: %d nodes (state %s)", a->nodes,
+             state);
+        env->cluster_made = !st.bridge && st.count == 0;
+        if ((rc = cluster_up(state, a->nodes, err)) != FL_OK)
+            return fl_error_wrap(err, "local cluster");
+    }
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", state, CLUSTER_NODES_FILE);
+    snprintf(env->key, sizeof env->key, "%s/%s", state, CLUSTER_KEY_FILE);
+    snprintf(env->known_hosts, sizeof env->known_hosts, "%s/%s", state,
+             CLUSTER_KNOWN_HOSTS_FILE);
+    /* Bound to the bridge: if the cluster vanishes mid-run, connecting
+     * fails here instead of going out through another interface. */
+    env->auth = (remote_auth){.user = CLUSTER_USER, .private_key = env->key,
+                              .known_hosts = env->known_hosts,
+                              .bind_address = CLUSTER_BRIDGE_ADDRESS};
+    return fl_nodes_load(path, &env->nodes, err);
+}
+
+/* Every value as used, defaults resolved. */
+static json_t *test_json(const test_run_config *a, const json_t *target_opts,
+                         const fl_nodes *nodes)
+{
+    int keys = a->keys ? a->keys : wl_register_keys_for(a->concurrency);
+    const char *user = a->nodes_file ? (a->ssh_user ? a->ssh_user
+                                                    : FL_SSH_DEFAULT_USER)
+                                     : CLUSTER_USER;
+    int port = a->nodes_file && a->ssh_port ? a->ssh_port : FL_SSH_DEFAULT_PORT;
+    json_t *ns = json_array();
+    for (size_t i = 0; ns && i < nodes->count; i++)
+        json_array_append_new(ns, json_pack("{s:s,s:s}", "name",
+                              nodes->nodes[i].name, "address",
+                              nodes->nodes[i].address));
+    return json_pack("{s:s,s:s,s:O,s:s,s:s*,s:f,s:f,s:i,s:f,s:i,s:I,s:s*,"
+                     "s:s*,s:i,s:b,s:o}",
+                     "name", a->test_name, "target", a->target->name,
+                     "target_options", target_opts,
+                     "workload", a->workload, "nemesis", a->nemesis,
+                     "nemesis_interval", a->nemesis_interval,
+                     "time_limit", a->time_limit,
+                     "concurrency", a->concurrency, "rate", a->rate,
+                     "keys", keys,
+                     "seed", (json_int_t)a->seed,
+                     "nodes_file", a->nodes_file,
+                     "ssh_user", user, "ssh_port", port,
+                     "insecure_accept_any_host_key", a->insecure_host_keys,
+                     "nodes", ns);
+}
+
+/* ---- nodes at rest ------------------------------------------------------------------------ */
+
+/* Per node: the target's rest command and the partition heal, whose output
+ * says what an earlier run left behind. */
+typedef struct rest_job {
+    target *t;
+    remote *r;
+    json_t *found;           /* {NODE: {"target_processes", "paused",
+                                "rules"}} for nodes not at rest */
+    pthread_mutex_t lock;
+} rest_job;
+
+static char *rest_cmd_of(target *t, size_t node, bool count_rules)
+{
+    char *target_rest = target_rest_cmd(t, node), *s = NULL;
+    if (!target_rest)
+        return NULL;
+    /* The heal's own exit status is 1 when rules remain after it. */
+    if (asprintf(&s, "%s%s; %s", count_rules ?
+                 "echo rules=$(iptables -w -S | grep -c -e '--comment "
+                 NEM_IPTABLES_TAG "\\( \\|$\\)'); " : "",
+                 target_rest, nem_iptables_heal_cmd()) < 0)
+        s = NULL;
+    free(target_rest);
+    return s;
+}
+
+static long count_in(const char *out, const char *field)
+{
+    const char *p = out ? strstr(out, field) : NULL;
+    return p ? strtol(p + strlen(field), NULL, 10) : 0;
+}
+
+static int rest_node(void *ctx, size_t node, fl_error *err)
+{
+    rest_job *j = ctx;
+    char *cmd = rest_cmd_of(j->t, node, true);
+    fl_ssh_result res = {0};
+    if (!cmd)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    int rc = remote_exec(j->r, node, cmd, 20000, &res, err);
+    free(cmd);
+    if (rc != FL_OK)
+        return fl_error_wrap(err, "bringing node %s to rest",
+                             remote_name(j->r, node));
+    long procs = count_in(res.out, "running="), paused = count_in(res.out,
+                                                                  "stopped=");
+    long rules = count_in(res.out, "rules=");
+    if (res.exit_status != 0)
+        rc = fl_error_set(err, FL_EIO, "node %s: could not bring it to rest "
+                          "(exit %d): %.300s", remote_name(j->r, node),
+                          res.exit_status, res.err ? res.err : "");
+    fl_ssh_result_free(&res);
+    if (procs || paused || rules) {
+        pthread_mutex_lock(&j->lock);
+        json_object_set_new(j->found, remote_name(j->r, node),
+                            json_pack("{s:I,s:I,s:I}", "target_processes",
+                                      (json_int_t)procs, "paused",
+                                      (json_int_t)paused, "rules",
+                                      (json_int_t)rules));
+        pthread_mutex_unlock(&j->lock);
+    }
+    return rc;
+}
+
+/* Every run begins from nodes at rest, whatever an earlier one left: no
+ * faultline rules, no paused or running target. What was found is logged
+ * and returned as test.json's "found_at_start" ({} when nothing). */
+static int rest_all(target *t, remote *r, test_log *l, json_t **found,
+                    fl_error *err)
+{
+    rest_job j = {.t = t, .r = r, .found = json_object()};
+    if (!j.found)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    pthread_mutex_init(&j.lock, NULL);
+    tlog(l, "bringing every node to rest (no faultline rules, no %s "
+         "running)", target_name(t));
+    int rc = remote_each(r, rest_node, &j, err);
+    pthread_mutex_destroy(&j.lock);
+    const char *node;
+    json_t *v;
+    json_object_foreach(j.found, node, v)
+        tlog(l, "node %s: an earlier run left %lld iptables rules, %lld "
+             "target processes (%lld paused): removed", node,
+             (long long)json_integer_value(json_object_get(v, "rules")),
+             (long long)json_integer_value(json_object_get(v, "target_processes")),
+             (long long)json_integer_value(json_object_get(v, "paused")));
+    *found = j.found;
+    return rc;
+}
+
+static int arm_deadman(target *t, remote *dr, deadman **out, fl_error *err)
+{
+    size_t n = remote_count(dr);
+    char **cmds = calloc(n, sizeof *cmds);
+    int rc = cmds ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == FL_OK && i < n; i++)
+        if (!(cmds[i] = rest_cmd_of(t, i, false)))
+            rc = fl_error_set(err, FL_ENOMEM, "out of memory");
+    if (rc == FL_OK)
+        rc = deadman_arm(dr, TARGET_DEFAULT_NODE_DIR, (const char *const *)cmds,
+                         out, err);
+    for (size_t i = 0; cmds && i < n; i++)
+        free(cmds[i]);
+    free(cmds);
+    return rc;
+}
+
+typedef struct node_job {
+    target *t;
+    remote *r;
+    test_log *l;
+    const char *dir;
+} node_job;
+
+static int setup_node(void *ctx, size_t i, fl_error *err)
+{
+    node_job *j = ctx;
+    int rc;
+    if ((rc = target_kill(j->t, i, err)) == FL_OK &&
+        (rc = target_wipe(j->t, i, err)) == FL_OK &&
+        (rc = target_install(j->t, i, err)) == FL_OK &&
+        (rc = target_start(j->t, i, err)) == FL_OK)
+        rc = target_await_ready(j->t, i, 15000, err);
+    if (rc == FL_OK)
+        tlog(j->l, "node %s: installed and serving", remote_name(j->r, i));
+    return rc;
+}
+
+/* Stop (kill -9), wipe, install and start every node, all at once; wait
+ * for a leader. */
+static int setup_target(target *t, remote *r, test_log *l, atomic_int *stop,
+                        fl_error *err)
+{
+    node_job j = {.t = t, .r = r, .l = l};
+    tlog(l, "installing and starting %s on %zu nodes", target_name(t),
+         remote_count(r));
+    int rc = remote_each(r, setup_node, &j, err);
+    if (rc != FL_OK)
+        return rc;
+    for (int waited = 0; waited < 150 && !atomic_load(stop); waited++) {
+        long leader = target_leader(t);
+        if (leader >= 0) {
+            tlog(l, "leader: %s", remote_name(r, (size_t)leader));
+            return FL_OK;
+        }
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+    }
+    return fl_error_set(err, FL_EIO, "no leader was elected within 15 s "
+                        "(see the nodes' logs under nodes/)");
+}
+
+static int teardown_node(void *ctx, size_t i, fl_error *err)
+{
+    node_job *j = ctx;
+    char ndir[PATH_MAX];
+    fl_error e = {0};
+    if (target_kill(j->t, i, &e) != FL_OK)
+        tlog(j->l, "stopping %s: %s", remote_name(j->r, i), e.msg);
+    if (run_store_node_dir(j->dir, remote_name(j->r, i), ndir, sizeof ndir,
+                           &e) != FL_OK ||
+        target_collect_logs(j->t, i, ndir, &e) != FL_OK)
+        tlog(j->l, "logs of %s: %s", remote_name(j->r, i), e.msg);
+    (void)err;
+    return FL_OK;
+}
+
+static void teardown_target(target *t, remote *r, const char *dir, test_log *l)
+{
+    node_job j = {.t = t, .r = r, .l = l, .dir = dir};
+    fl_error e = {0};
+    tlog(l, "stopping %s and downloading its logs", target_name(t));
+    remote_each(r, teardown_node, &j, &e);
+}
+
+/* ---- the run --------------------------------------------------------------------------------------- */
+
+/* Why the run can no longer be trusted: a dead man's switch fired or went
+ * unrenewed, or (a local cluster) its bridge or namespaces vanished. */
+typedef struct trust {
+    deadman *dm;
+    int local_nodes;        /* 0: not a local cluster */
+    char why[512];
+} trust;
+
+static const char *untrusted(void *ctx)
+{
+    trust *tr = ctx;
+    if (tr->local_nodes &&
+        !cluster_network_present(tr->local_nodes, tr->why, sizeof tr->why))
+        return tr->why;
+    return tr->dm ? deadman_broken(tr->dm) : NULL;
+}
+
+static int run_timeline(const test_run_config *a, target *t, remote *r,
+                        const char *dir, test_log *l, trust *tr,
+                        runner_stats *st, fl_error *err)
+{
+    char path[PATH_MAX];
+    history_writer *w = NULL;
+    workload *gen = NULL;
+    workload_options wo = {.seed = a->seed, .active_keys = a->keys,
+                           .concurrency = a->concurrency};
+    if (snprintf(path, sizeof path, "%s/history.jsonl", dir) >= (int)sizeof path)
+        return fl_error_set(err, FL_EUSAGE, "results path too long");
+    int rc = workload_new(a->workload, &wo, &gen, err);
+    if (rc == FL_OK)
+        rc = history_writer_open(path, &w, err);
+    if (rc != FL_OK) {
+        workload_free(gen);
+        return rc;
+    }
+    runner_options ro = {
+        .concurrency = a->concurrency, .rate = a->rate,
+        .time_limit_s = a->time_limit, .faults = a->faults,
+        .nemesis_interval_s = a->nemesis_interval, .seed = a->seed,
+        .recover_s = 1.0, .log = tlog, .log_ctx = l,
+        .broken = untrusted, .broken_ctx = tr,
+    };
+    rc = runner_run(t, r, gen, w, &ro, a->stop, st, err);
+    tlog(l, "clients: %ld ok, %ld fail, %ld info; %ld nemesis actions; "
+         "%lld keys, %ld without a final read", st->ok, st->fail, st->info,
+         st->nemesis_actions, (long long)st->keys, st->final_reads_missing);
+    fl_error e2 = {0};
+    if (history_writer_close(w, &e2) != FL_OK && rc == FL_OK) {
+        rc = e2.code;
+        *err = e2;
+    }
+    workload_free(gen);
+    return rc;
+}
+
+/* test.json's "ended" for a run whose timeline returned rc. */
+static void ended_text(const test_run_config *a, int rc, const fl_error *err,
+                       const runner_stats *st, char *out, size_t size)
+{
+    if (rc == RUNNER_EBROKEN)
+        snprintf(out, size, "%s", st->broken);
+    else if (rc != FL_OK)
+        snprintf(out, size, "recording failed: %s", err->msg);
+    else if (st->stopped_early)
+        snprintf(out, size, "interrupted (%s at %.1f s of %.0f)",
+                 atomic_load(a->stop) == SIGTERM ? "SIGTERM" : "SIGINT",
+                 st->client_s,
+                 a->time_limit);
+    else
+        snprintf(out, size, "completed");
+}
+
+static void cannot_run(test_log *l, const fl_error *err)
+{
+    tlog(l, "cannot run the test: %s", err->msg);
+}
+
+/* Everything a run holds open; released by release(). */
+typedef struct run_ctx {
+    const test_run_config *a;
+    test_log l;
+    test_env env;
+    char dir[PATH_MAX / 2];
+    int rec_fd;
+    remote *r, *dr;         /* the test's connections, the switch's */
+    target *t;
+    deadman *dm;
+    bool ssh;
+    json_t *target_opts;    /* resolved (target_options_resolve) */
+} run_ctx;
+
+static int open_run(run_ctx *c, fl_error *err)
+{
+    const test_run_config *a = c->a;
+    char path[PATH_MAX];
+    int rc = get_nodes(a, &c->env, &c->l, err);
+    if (rc == FL_OK && c->env.nodes.count > NEM_MAX_NODES)
+        rc = fl_error_set(err, FL_EUSAGE, "at most %d nodes", NEM_MAX_NODES);
+    if (rc == FL_OK)
+        rc = run_store_create(a->results, a->test_name, c->dir, sizeof c->dir,
+                              err);
+    if (rc != FL_OK) {
+        c->dir[0] = '\0';
+        return rc;
+    }
+    snprintf(path, sizeof path, "%s/faultline.log", c->dir);
+    c->l.file = fopen(path, "w");
+    tlog(&c->l, "run %s, seed %llu", c->dir, (unsigned long long)a->seed);
+    if (a->insecure_host_keys)
+        tlog(&c->l, "WARNING: --insecure-accept-any-host-key: the nodes' host "
+             "keys are not checked; anyone on the path can pose as a node "
+             "and the run proves nothing about the real ones");
+    else
+        tlog(&c->l, "checking host keys against %s", c->env.known_hosts);
+    if (c->env.auth.bind_address)
+        tlog(&c->l, "connections to the nodes are bound to %s (bridge %s)",
+             c->env.auth.bind_address, CLUSTER_BRIDGE);
+    json_t *tj = test_json(a, c->target_opts, &c->env.nodes);
+    rc = tj ? run_store_write_json(c->dir, "test.json", tj, err)
+            : fl_error_set(err, FL_ENOMEM, "out of memory");
+    json_decref(tj);
+    if (rc == FL_OK)
+        rc = run_store_lock_recording(c->dir, &c->rec_fd, err);
+    if (rc == FL_OK && (rc = fl_ssh_init(err)) == FL_OK)
+        c->ssh = true;
+    target_config tc = {.options = c->target_opts};
+    if (rc == FL_OK)
+        rc = remote_open(&c->env.nodes, &c->env.auth, &c->r, err);
+    if (rc == FL_OK)
+        rc = remote_open(&c->env.nodes, &c->env.auth, &c->dr, err);
+    if (rc == FL_OK) {
+        tc.remote = c->r;
+        rc = target_new(a->target, &tc, &c->t, err);
+    }
+    return rc;
+}
+
+/* Nodes at rest, what was found recorded, the switch armed, the target
+ * installed and serving. */
+static int prepare_nodes(run_ctx *c, fl_error *err)
+{
+    json_t *found = NULL;
+    int rc = rest_all(c->t, c->r, &c->l, &found, err);
+    if (found) {
+        run_store_set_test_field(c->dir, "found_at_start", found, NULL);
+        json_decref(found);
+    }
+    if (rc == FL_OK) {
+        tlog(&c->l, "arming the dead man's switch on every node (heals "
+             "within %d s if this controller stops)", DEADMAN_EXPIRE_S + 2);
+        rc = arm_deadman(c->t, c->dr, &c->dm, err);
+    }
+    if (rc == FL_OK)
+        rc = setup_target(c->t, c->r, &c->l, c->a->stop, err);
+    if (rc == FL_OK && atomic_load(c->a->stop))
+        rc = fl_error_set(err, FL_EIO, "interrupted during set-up");
+    return rc;
+}
+
+static void release(run_ctx *c)
+{
+    deadman_disarm(c->dm);
+    target_free(c->t);
+    remote_close(c->r);
+    remote_close(c->dr);
+    if (c->ssh)
+        fl_ssh_exit();
+    run_store_unlock(c->rec_fd);
+}
+
+/* Judge the stored run: the verdict, or NOT_JUDGED (the reason in err). */
+static int judge(run_ctx *c, const char *ended, fl_error *err)
+{
+    checker_verdict v;
+    tlog(&c->l, "checking the history");
+    if (run_store_analyze(c->dir, CHECK_TIME_LIMIT_S, true, c->a->report, &v,
+                          err) != FL_OK)
+        return NOT_JUDGED;
+    tlog(&c->l, "verdict: %s (exit %d); run ended: %s; stored in %s",
+         v == CHECKER_VALID ? "valid" : v == CHECKER_INVALID ? "INVALID"
+                                                             : "unknown",
+         (int)v, ended, c->dir);
+    return (int)v;
+}
+
+/* The timeline of a run whose nodes are ready, then teardown and the
+ * verdict (NOT_JUDGED: the reason is logged, in *err). */
+static int record_and_judge(run_ctx *c, char *ended, size_t size,
+                            fl_error *err)
+{
+    const test_run_config *a = c->a;
+    trust tr = {.dm = c->dm,
+                .local_nodes = a->nodes_file ? 0 : (int)c->env.nodes.count};
+    runner_stats st = {0};
+    run_store_point_latest(a->results, c->dir, NULL);
+    int rc = run_timeline(a, c->t, c->r, c->dir, &c->l, &tr, &st, err);
+    ended_text(a, rc, err, &st, ended, size);
+    if (rc != FL_OK)
+        tlog(&c->l, "warning: %s", ended);
+    if (rc != RUNNER_EBROKEN)
+        teardown_target(c->t, c->r, c->dir, &c->l);
+    tlog(&c->l, "disarming the dead man's switch");
+    deadman_disarm(c->dm);
+    c->dm = NULL;
+    run_store_set_ended(c->dir, ended, NULL);
+    run_store_unlock(c->rec_fd);
+    c->rec_fd = -1;
+    fl_error_clear(err);
+    if (rc == RUNNER_EBROKEN) {
+        fl_error_set(err, FL_EIO, "%s", ended);
+        tlog(&c->l, "not judged: %s (history kept in %s)", ended, c->dir);
+        return NOT_JUDGED;
+    }
+    int v = judge(c, ended, err);
+    if (v == NOT_JUDGED)
+        cannot_run(&c->l, err);
+    return v;
+}
+
+/* What can be refused before anything starts: the target's options, the
+ * workload's operations, root for a local cluster. */
+static int preflight(const test_run_config *a, json_t **opts, fl_error *err)
+{
+    const char *missing;
+    *opts = NULL;
+    if (!a->target)
+        return fl_error_set(err, FL_EUSAGE, "no target given");
+    if (!target_supports_workload(a->target, a->workload, &missing))
+        return fl_error_set(err, FL_EUSAGE, "target %s cannot run the %s "
+                            "workload: its client has no \"%s\" operation",
+                            a->target->name, a->workload,
+                            missing ? missing : "?");
+    int rc = target_options_resolve(a->target, a->target_options, opts, err);
+    if (rc == FL_OK && !a->nodes_file && geteuid() != 0)
+        rc = fl_error_set(err, FL_EIO, "the local cluster needs root (or give "
+                          "--nodes-file with real nodes)");
+    return rc;
+}
+
+int test_run(const test_run_config *a, test_run_outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    run_ctx c = {.a = a, .rec_fd = -1, .env = {.lock_fd = -1},
+                 .l = {.fn = a->log, .ctx = a->log_ctx}};
+    if (preflight(a, &c.target_opts, &out->err) != FL_OK) {
+        out->status = TEST_RUN_REFUSED;
+        return out->err.code;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &c.l.start);
+    fl_error err = {0};
+    char ended[sizeof out->ended];
+    int v = NOT_JUDGED;
+    int rc = open_run(&c, &err);
+    if (rc == FL_OK && (rc = prepare_nodes(&c, &err)) != FL_OK && c.t)
+        teardown_target(c.t, c.r, c.dir, &c.l);
+    if (rc != FL_OK) {
+        snprintf(ended, sizeof ended, "could not start: %s", err.msg);
+        cannot_run(&c.l, &err);
+        if (c.dir[0])
+            run_store_set_ended(c.dir, ended, NULL);
+    } else {
+        v = record_and_judge(&c, ended, sizeof ended, &err);
+    }
+    release(&c);
+    out->err = err;
+    if (c.env.cluster_made && !a->keep_cluster) {
+        tlog(&c.l, "tearing down the local cluster this run brought up "
+             "(--keep-cluster keeps it)");
+        if (cluster_down(cluster_state_dir(), &err) != FL_OK)
+            tlog(&c.l, "cluster down: %s", err.msg);
+    }
+    if (c.env.lock_fd >= 0)
+        close(c.env.lock_fd);
+    if (c.l.file)
+        fclose(c.l.file);
+    fl_nodes_free(&c.env.nodes);
+    json_decref(c.target_opts);
+    snprintf(out->dir, sizeof out->dir, "%s", c.dir);
+    snprintf(out->ended, sizeof out->ended, "%s", ended);
+    out->status = v == NOT_JUDGED ? TEST_RUN_NOT_JUDGED : TEST_RUN_JUDGED;
+    out->verdict = v == NOT_JUDGED ? CHECKER_UNKNOWN : (checker_verdict)v;
+    return v == NOT_JUDGED ? (out->err.code ? out->err.code : FL_EIO) : FL_OK;
+}

@@ -1,0 +1,103 @@
+/*
+ * test_run: one whole test, as `faultline test` runs it, for any target.
+ *
+ *   refuse early   the target cannot run the workload, its options do not
+ *                  resolve (its build is missing), a local cluster without
+ *                  root: TEST_RUN_REFUSED, nothing created, nothing logged;
+ *   nodes          a nodes file, or the local netns cluster (brought up if
+ *                  needed, its lock held for the whole run, and taken down
+ *                  at the end if this run brought it up, unless
+ *                  keep_cluster); host keys checked unless the opt-out;
+ *                  connections to a local cluster bound to its bridge;
+ *   run dir        results/NAME/<time>/ with faultline.log and test.json
+ *                  (every option as used, the target's options resolved),
+ *                  locked while recording;
+ *   rest           every node brought to rest (found_at_start recorded);
+ *   switch         a dead man's switch armed on every node;
+ *   set-up         kill, wipe, install, start and await every node in
+ *                  parallel, then a leader;
+ *   timeline       the runner (harness/runner.h), recorded live; results/
+ *                  latest moves to the run only now that recording began;
+ *                  the run stops untrusted when the switch or the local
+ *                  cluster's network fails;
+ *   teardown       every node stopped and its logs downloaded, in parallel;
+ *                  the switch disarmed; "ended" recorded;
+ *   judge          the run's checkers (run_store_analyze), their
+ *                  explanation printed on `report`.
+ *
+ * The harness names no target: the caller passes the vtable (from the
+ * targets' registry) and its options as given, unresolved.
+ */
+#ifndef FL_TEST_RUN_H
+#define FL_TEST_RUN_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <limits.h>
+#include <jansson.h>
+
+#include "base/fl_error.h"
+#include "checkers/verdict.h"
+#include "harness/target.h"
+
+/* One log line, already stamped "[  12.34] ..." (no newline); the same
+ * line goes to the run's faultline.log. */
+typedef void (*test_run_log_fn)(void *ctx, const char *line);
+
+/* Everything is borrowed for the duration of test_run(). */
+typedef struct test_run_config {
+    /* Nodes: nodes_file (remote machines, "NAME ADDRESS" per line), or
+     * NULL for the local cluster of `nodes` nodes. */
+    const char *nodes_file;
+    int nodes;
+    bool keep_cluster;
+    const char *ssh_user;     /* NULL: root */
+    const char *ssh_key;      /* required with nodes_file */
+    const char *known_hosts;  /* NULL: ~/.ssh/known_hosts */
+    int ssh_port;             /* 0: 22 */
+    bool insecure_host_keys;  /* skip the host key check (nodes_file) */
+    /* The test. */
+    const char *test_name, *results;
+    const char *workload;     /* workload_names() */
+    const char *nemesis;      /* as given, for test.json */
+    unsigned faults;          /* fault kinds (harness/fault.h), parsed from it */
+    double nemesis_interval, time_limit, rate;
+    int concurrency;
+    int keys;                 /* 0: the workload's default */
+    uint64_t seed;
+    /* The target and its options as given ({NAME: value}, see
+     * target_options_set; NULL: none). */
+    const target_vtable *target;
+    const json_t *target_options;
+    /* Set non-zero to stop early (clients stop, faults are healed, the
+     * history is still judged); SIGINT or SIGTERM as its value names the
+     * signal in "ended". */
+    atomic_int *stop;
+    test_run_log_fn log;      /* may be NULL */
+    void *log_ctx;
+    FILE *report;             /* the checkers' explanation; NULL: none */
+} test_run_config;
+
+typedef enum test_run_status {
+    TEST_RUN_JUDGED,          /* verdict holds */
+    TEST_RUN_REFUSED,         /* nothing was started: err says why
+                                 (FL_EUSAGE: a bad configuration) */
+    TEST_RUN_NOT_JUDGED,      /* it began but could not run, or could not
+                                 be trusted: err, logged */
+} test_run_status;
+
+typedef struct test_run_outcome {
+    test_run_status status;
+    checker_verdict verdict;  /* TEST_RUN_JUDGED only */
+    char dir[PATH_MAX / 2];   /* the run's directory, "" if none */
+    char ended[1100];         /* test.json's "ended" ("" if refused) */
+    fl_error err;
+} test_run_outcome;
+
+/* Run the test. FL_OK when judged (whatever the verdict); otherwise the
+ * error's code, with out->status saying how far it got. */
+int test_run(const test_run_config *cfg, test_run_outcome *out);
+
+#endif

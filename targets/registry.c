@@ -1,0 +1,40 @@
+/*
+ * registry: see registry.h. One line per target.
+ */
+#include "targets/registry.h"
+
+#include <string.h>
+
+#include "targets/clients/fake.h"
+#include "targets/clients/raftkv.h"
+
+static const targets_entry entries[] = {
+    {&raftkv_target, "faultline's bundled Raft key-value store (default)", false},
+    {&fake_target, "in-process, does nothing on the nodes: for tests and "
+                   "benchmarks only", true},
+};
+
+#define N_ENTRIES (sizeof entries / sizeof *entries)
+
+const target_vtable *targets_find(const char *name)
+{
+    for (size_t i = 0; i < N_ENTRIES; i++)
+        if (strcmp(entries[i].vt->name, name) == 0)
+            return entries[i].vt;
+    return NULL;
+}
+
+const char *targets_default(void)
+{
+    return entries[0].vt->name;
+}
+
+size_t targets_count(void)
+{
+    return N_ENTRIES;
+}
+
+const targets_entry *targets_at(size_t i)
+{
+    return i < N_ENTRIES ? &entries[i] : NULL;
+}
