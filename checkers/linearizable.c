@@ -197,23 +197,14 @@ typedef struct prepared {
 static int prepare_one(const job *j, lin_ctx *ctx, size_t p, wgl_op *out,
                        fl_error *err)
 {
-    const history *h = j->h;
-    const history_event *e = &history_events(h)[p];
-    const history_event *done =
-        e->pair != HISTORY_NONE ? &history_events(h)[e->pair] : NULL;
-    bool ok = done != NULL && done->type == HISTORY_OK;
-    const json_t *output = ok ? history_value(h, done->value) : NULL;
+    const history_event *e = &history_events(j->h)[p];
+    bool ok;
     memset(out, 0, sizeof *out);
-    int rc = j->model->prepare(
-        ctx, history_name(h, e->f),
-        e->key != HISTORY_NONE ? history_value(h, e->key) : NULL,
-        history_value(h, e->value), output, &out->op, err);
-    if (rc != FL_OK)
+    if (lin_model_prepare_event(j->model, ctx, j->h, p,
+                                j->opt->nil_reads_unknown, &out->op, &ok,
+                                err) != FL_OK)
         return fl_error_wrap(err, "the operation invoked at index %lld",
                              (long long)e->index);
-    if (j->opt->nil_reads_unknown && ok && json_is_null(output) &&
-        j->model->read_only(&out->op))
-        out->op.known = false;
     out->call = (int64_t)p;
     out->ret = ok ? (int64_t)e->pair : WGL_NEVER;
     return FL_OK;
@@ -296,8 +287,6 @@ static int prepare_key(const job *j, key_check *k, lin_ctx *ctx, prepared *p)
             return rc;
         /* an op that changes nothing and whose output is unknown says
          * nothing at all */
-        if (p->ops[p->n].ret == WGL_NEVER)
-            p->ops[p->n].op.known = false;
         if (!p->ops[p->n].op.known && j->model->read_only(&p->ops[p->n].op)) {
             k->dropped++;
             continue;

@@ -147,24 +147,18 @@ static void add_observation(void *arg, uint64_t v)
 static int note_op(closure *c, const lin_model *m, const history *h,
                    const shrink_options *opt, lin_ctx *ctx, size_t i)
 {
-    const history_event *ev = history_events(h);
-    const history_event *done = ev[i].pair != HISTORY_NONE ? &ev[ev[i].pair] : NULL;
-    bool ok = done != NULL && done->type == HISTORY_OK;
-    const json_t *out = ok ? history_value(h, done->value) : NULL;
     lin_op op;
+    bool ok;
     fl_error err;
-    if (m->prepare(ctx, history_name(h, ev[i].f),
-                   ev[i].key != HISTORY_NONE ? history_value(h, ev[i].key) : NULL,
-                   history_value(h, ev[i].value), out, &op, &err) != FL_OK)
-        return -1;
     /* as the check does: a read with no known output observes nothing */
-    op.known = ok && !(opt->nil_reads_unknown && json_is_null(out) &&
-                       m->read_only(&op));
+    if (lin_model_prepare_event(m, ctx, h, i, opt->nil_reads_unknown, &op,
+                                &ok, &err) != FL_OK)
+        return -1;
     c->writes[i] = m->written(&op);
     if (c->writes[i] != LIN_NO_STATE && c->writes[i] >= c->nvalues)
         c->nvalues = c->writes[i] + 1;
     c->obs_from[i] = c->nobs;
-    observer w = {c, i, ok ? ev[i].pair : SIZE_MAX};
+    observer w = {c, i, ok ? history_events(h)[i].pair : SIZE_MAX};
     m->observed(&op, add_observation, &w);
     return c->oom ? -1 : 0;
 }
@@ -365,7 +359,7 @@ int shrink_history(const history *h, const shrink_options *opt,
             fl_clock_mono_ns() + (int64_t)(opt->time_limit_s * 1e9);
     lin_ctx *ctx = lin_ctx_new(NULL);
     size_t *ops = calloc(len + 1, sizeof *ops);
-    size_t *scratch = malloc((len + 1) * sizeof *scratch);
+    size_t *scratch = calloc(len + 1, sizeof *scratch);
     t.keep = calloc(len + 1, sizeof *t.keep);
     int rc = FL_OK;
     if (ops == NULL || scratch == NULL || t.keep == NULL) {
