@@ -75,16 +75,13 @@ int checker_check(const checker *c, const history *h,
         .summary = open_memstream(&r->summary, &r->summary_len),
         .explain = open_memstream(&r->explanation, &r->explanation_len),
     };
-    int rc = rep.summary && rep.explain
-                 ? c->check(h, opt, &rep, err)
-                 : fl_error_set(err, FL_ENOMEM, "%s: out of memory", c->name);
-    if (rep.summary && fclose(rep.summary) != 0 && rc == FL_OK)
-        rc = fl_error_set(err, FL_ENOMEM, "%s: out of memory", c->name);
-    if (rep.explain && fclose(rep.explain) != 0 && rc == FL_OK)
-        rc = fl_error_set(err, FL_ENOMEM, "%s: out of memory", c->name);
+    int rc = rep.summary && rep.explain ? c->check(h, opt, &rep, err) : FL_OK;
+    /* the streams' buffers are only final once closed */
+    bool words = rep.summary && fclose(rep.summary) == 0;
+    words = rep.explain && fclose(rep.explain) == 0 && words;
     r->verdict = rep.verdict;
     r->json = rep.json;
-    if (rc == FL_OK && r->json == NULL)
+    if (rc == FL_OK && (!words || r->json == NULL))
         rc = fl_error_set(err, FL_ENOMEM, "%s: out of memory", c->name);
     if (rc != FL_OK) {
         checker_result_free(r);
