@@ -18,12 +18,17 @@ static inline void fl_rng_seed(fl_rng *r, uint64_t seed)
     r->state = seed;
 }
 
-static inline uint64_t fl_rng_next(fl_rng *r)
+/* splitmix64's finaliser on its own: a good 64-bit hash of one word. */
+static inline uint64_t fl_rng_mix(uint64_t z)
 {
-    uint64_t z = (r->state += UINT64_C(0x9E3779B97F4A7C15));
     z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
     z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
     return z ^ (z >> 31);
+}
+
+static inline uint64_t fl_rng_next(fl_rng *r)
+{
+    return fl_rng_mix(r->state += UINT64_C(0x9E3779B97F4A7C15));
 }
 
 /* Uniform in [0, n); n > 0. The modulo bias is negligible for small n. */

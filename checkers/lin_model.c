@@ -40,6 +40,28 @@ const char *const *lin_model_list(void)
     return names;
 }
 
+int lin_model_prepare_event(const lin_model *m, lin_ctx *ctx,
+                            const history *h, size_t invoke,
+                            bool nil_reads_unknown, lin_op *op, bool *ok,
+                            fl_error *err)
+{
+    const history_event *e = &history_events(h)[invoke];
+    const history_event *done =
+        e->pair != HISTORY_NONE ? &history_events(h)[e->pair] : NULL;
+    *ok = done != NULL && done->type == HISTORY_OK;
+    const json_t *output = *ok ? history_value(h, done->value) : NULL;
+    memset(op, 0, sizeof *op);
+    int rc = m->prepare(ctx, history_name(h, e->f),
+                        e->key != HISTORY_NONE ? history_value(h, e->key)
+                                               : NULL,
+                        history_value(h, e->value), output, op, err);
+    if (rc != FL_OK)
+        return rc;
+    if (!*ok || (nil_reads_unknown && json_is_null(output) && m->read_only(op)))
+        op->known = false;
+    return FL_OK;
+}
+
 json_t *lin_ids_json(lin_ctx *ctx, uint64_t state)
 {
     size_t len;

@@ -91,6 +91,19 @@ const lin_model *lin_model_find(const char *name);
 /* NULL-terminated names, for usage messages. */
 const char *const *lin_model_list(void);
 
+/*
+ * The operation invoked at position `invoke` of h, as the checker judges
+ * it (one rule for the search and for the shrinker's witness rule): the
+ * output is the completion's value when it completed ok, else unknown;
+ * with nil_reads_unknown, a read-only op that returned null has an unknown
+ * output too. *ok: whether it completed ok. Errors are the model's
+ * prepare's, unwrapped.
+ */
+int lin_model_prepare_event(const lin_model *m, lin_ctx *ctx,
+                            const history *h, size_t invoke,
+                            bool nil_reads_unknown, lin_op *op, bool *ok,
+                            fl_error *err);
+
 /* ---- Context -------------------------------------------------------------- */
 
 /*

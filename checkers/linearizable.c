@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+
 #define ALL_KEYS HISTORY_NONE
 
 /* One independent object: its operations and what the search found. */
@@ -44,8 +46,7 @@ struct lin_result {
 
 void lin_options_init(lin_options *opt)
 {
-    memset(opt, 0, sizeof *opt);
-    opt->model = "cas-register";
+    checker_options_init(opt);
 }
 
 const char *const *lin_model_names(void)
@@ -196,23 +197,14 @@ typedef struct prepared {
 static int prepare_one(const job *j, lin_ctx *ctx, size_t p, wgl_op *out,
                        fl_error *err)
 {
-    const history *h = j->h;
-    const history_event *e = &history_events(h)[p];
-    const history_event *done =
-        e->pair != HISTORY_NONE ? &history_events(h)[e->pair] : NULL;
-    bool ok = done != NULL && done->type == HISTORY_OK;
-    const json_t *output = ok ? history_value(h, done->value) : NULL;
+    const history_event *e = &history_events(j->h)[p];
+    bool ok;
     memset(out, 0, sizeof *out);
-    int rc = j->model->prepare(
-        ctx, history_name(h, e->f),
-        e->key != HISTORY_NONE ? history_value(h, e->key) : NULL,
-        history_value(h, e->value), output, &out->op, err);
-    if (rc != FL_OK)
+    if (lin_model_prepare_event(j->model, ctx, j->h, p,
+                                j->opt->nil_reads_unknown, &out->op, &ok,
+                                err) != FL_OK)
         return fl_error_wrap(err, "the operation invoked at index %lld",
                              (long long)e->index);
-    if (j->opt->nil_reads_unknown && ok && json_is_null(output) &&
-        j->model->read_only(&out->op))
-        out->op.known = false;
     out->call = (int64_t)p;
     out->ret = ok ? (int64_t)e->pair : WGL_NEVER;
     return FL_OK;
@@ -295,8 +287,6 @@ static int prepare_key(const job *j, key_check *k, lin_ctx *ctx, prepared *p)
             return rc;
         /* an op that changes nothing and whose output is unknown says
          * nothing at all */
-        if (p->ops[p->n].ret == WGL_NEVER)
-            p->ops[p->n].op.known = false;
         if (!p->ops[p->n].op.known && j->model->read_only(&p->ops[p->n].op)) {
             k->dropped++;
             continue;
@@ -309,7 +299,7 @@ static int prepare_key(const job *j, key_check *k, lin_ctx *ctx, prepared *p)
 
 static void check_key(job *j, key_check *k)
 {
-    int64_t start = wgl_now_ns();
+    int64_t start = fl_clock_mono_ns();
     lin_ctx *ctx = lin_ctx_new(&j->memory_used);
     prepared p = {0};
     uint64_t initial;
@@ -336,7 +326,7 @@ static void check_key(job *j, key_check *k)
             j->h, j->model, ctx, p.ops, p.pos, p.n, &w,
             k->key == ALL_KEYS ? NULL : history_value(j->h, k->key));
 done:
-    k->ms = (double)(wgl_now_ns() - start) / 1e6;
+    k->ms = (double)(fl_clock_mono_ns() - start) / 1e6;
     wgl_result_free(&w);
     free(p.ops);
     free(p.pos);
@@ -395,6 +385,39 @@ static int run_pool(job *j, int threads)
     return 0;
 }
 
+/* ---- Shrinking ------------------------------------------------------------------------ */
+
+/* The shrinker's judge: the same check, on one thread, never shrinking
+ * recursively, within what is left of the shrink's budget. */
+static int still_invalid(void *arg, const history *sub, double time_left_s,
+                         fl_error *err)
+{
+    lin_options trial = *(const lin_options *)arg;
+    trial.shrink = false;
+    trial.threads = 1;
+    trial.time_limit_s = time_left_s;
+    lin_result *r;
+    if (lin_check(sub, &trial, &r, err) != FL_OK)
+        return -1;
+    int invalid = r->verdict == CHECKER_INVALID;
+    lin_result_free(r);
+    return invalid;
+}
+
+int lin_shrink(const history *h, const lin_options *opt, history **out,
+               bool *minimal, fl_error *err)
+{
+    shrink_options so = {
+        .judge = still_invalid,
+        .judge_arg = (void *)opt,
+        .time_limit_s = opt->time_limit_s,
+        .model = lin_model_find(opt->model ? opt->model : ""),
+        .initial = opt->initial,
+        .nil_reads_unknown = opt->nil_reads_unknown,
+    };
+    return shrink_history(h, &so, out, minimal, err);
+}
+
 /* Attach a delta-debugged version of the first invalid key's history to
  * its counterexample. A failure to shrink costs only the shrunk view. */
 static void shrink_first_invalid(const history *h, const lin_options *opt,
@@ -419,7 +442,7 @@ static void shrink_first_invalid(const history *h, const lin_options *opt,
     if (budget.time_limit_s <= 0)
         budget.time_limit_s = 10;
     if (history_subset(h, keep, &sub, &err) == FL_OK &&
-        shrink_history(sub, &budget, &small, &minimal, &err) == FL_OK) {
+        lin_shrink(sub, &budget, &small, &minimal, &err) == FL_OK) {
         json_t *events = json_array();
         const history_event *ev = history_events(small);
         for (size_t i = 0; i < history_len(small); i++)
@@ -435,20 +458,6 @@ static void shrink_first_invalid(const history *h, const lin_options *opt,
 }
 
 /* ---- The check ------------------------------------------------------------------------ */
-
-/* Jepsen's combination: any false makes the whole false, else any unknown
- * makes it unknown. */
-static checker_verdict combine(const lin_result *r)
-{
-    checker_verdict v = CHECKER_VALID;
-    for (size_t i = 0; i < r->nkeys; i++) {
-        if (r->keys[i].verdict == CHECKER_INVALID)
-            return CHECKER_INVALID;
-        if (r->keys[i].verdict == CHECKER_UNKNOWN)
-            v = CHECKER_UNKNOWN;
-    }
-    return v;
-}
 
 static int first_error(const lin_result *r, fl_error *err)
 {
@@ -472,7 +481,7 @@ int lin_check(const history *h, const lin_options *opt, lin_result **out,
         return fl_error_set(err, FL_EUSAGE, "unknown model \"%s\" (models: %s)",
                             opt->model ? opt->model : "", names);
     }
-    int64_t start = wgl_now_ns();
+    int64_t start = fl_clock_mono_ns();
     lin_result *r = calloc(1, sizeof *r);
     if (r == NULL || split(h, opt->no_split, r) != 0) {
         lin_result_free(r);
@@ -492,8 +501,10 @@ int lin_check(const history *h, const lin_options *opt, lin_result **out,
         lin_result_free(r);
         return rc;
     }
-    r->verdict = combine(r);
-    r->elapsed_ms = (double)(wgl_now_ns() - start) / 1e6;
+    r->verdict = CHECKER_VALID;
+    for (size_t i = 0; i < r->nkeys; i++)
+        r->verdict = checker_verdict_combine(r->verdict, r->keys[i].verdict);
+    r->elapsed_ms = (double)(fl_clock_mono_ns() - start) / 1e6;
     if (opt->shrink && r->verdict == CHECKER_INVALID)
         shrink_first_invalid(h, opt, r);
     *out = r;
@@ -570,3 +581,27 @@ json_t *lin_result_to_json(const lin_result *r, const history *h)
     json_object_set_new(o, "elapsed_ms", json_real(r->elapsed_ms));
     return o;
 }
+
+/* ---- In the checker registry -------------------------------------------------------------- */
+
+static int registry_check(const history *h, const checker_options *opt,
+                          checker_report *out, fl_error *err)
+{
+    lin_result *r;
+    int rc = lin_check(h, opt, &r, err);
+    if (rc != FL_OK)
+        return rc;
+    out->verdict = r->verdict;
+    out->json = lin_result_to_json(r, h);
+    fprintf(out->summary, "linearizable (%s): %s\n", r->model->name,
+            checker_verdict_word(r->verdict));
+    rc = lin_result_explain(r, h, out->explain);
+    lin_result_free(r);
+    return rc;
+}
+
+const checker checker_linearizable = {
+    .name = "linearizable",
+    .about = "each key against --model (Wing & Gong, Lowe)",
+    .check = registry_check,
+};

@@ -13,6 +13,9 @@
  * invocations that never completed may take effect at any point after
  * their invocation, or never.
  *
+ * In the checker registry (checkers/checker.h) this is "linearizable",
+ * taking opt->model.
+ *
  * Ownership: lin_check() returns a result owned by the caller
  * (lin_result_free); the result borrows nothing from the history, except
  * that positions it reports index into that history's events.
@@ -27,25 +30,14 @@
 
 #include "base/fl_error.h"
 #include "history/history.h"
+#include "checkers/checker.h"
 #include "checkers/verdict.h"   /* unknown: a time or memory budget ran out */
 
-typedef struct lin_options {
-    const char *model;        /* "register", "cas-register", ... */
-    const json_t *initial;    /* model's initial value; NULL = JSON null */
-    bool nil_reads_unknown;   /* Knossos: a read returning null constrains
-                                 nothing */
-    double time_limit_s;      /* <= 0: none */
-    size_t memory_limit_mb;   /* 0: none */
-    int threads;              /* <= 0: number of online cores */
-    bool no_split;            /* check all keys as one object (a key-aware
-                                 model then sees every key) */
-    bool shrink;              /* minimise counterexamples (delta debugging) */
-    bool all_keys;            /* keep checking other keys after one is found
-                                 invalid (default: stop them; the verdict
-                                 is decided) */
-} lin_options;
+/* The checker's options are the registry's (checkers/checker.h): model,
+ * initial, nil_reads_unknown, budgets, threads, no_split, shrink, all_keys. */
+typedef checker_options lin_options;
 
-/* Sets every field to its default (model "cas-register", no limits...). */
+/* Sets every field to its default (checker_options_init). */
 void lin_options_init(lin_options *opt);
 
 typedef struct lin_result lin_result;
@@ -71,6 +63,17 @@ json_t *lin_result_to_json(const lin_result *r, const history *h);
 int lin_result_explain(const lin_result *r, const history *h, FILE *out);
 
 void lin_result_free(lin_result *r);
+
+/*
+ * Shrink h, one key's history (or one object's) that opt's model judges
+ * invalid, to a witness (checkers/shrink.h): a sub-history still invalid,
+ * each trial checked single-threaded without shrinking. opt->time_limit_s
+ * bounds the whole shrink (<= 0: none); when it runs out, *out is the
+ * smallest invalid history found and *minimal is false. FL_EUSAGE if h is
+ * not invalid. *out is the caller's.
+ */
+int lin_shrink(const history *h, const lin_options *opt, history **out,
+               bool *minimal, fl_error *err);
 
 /* Names of the models, NULL-terminated, for usage messages. */
 const char *const *lin_model_names(void);

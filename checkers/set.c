@@ -8,6 +8,7 @@
  * "was this element ever added before the read ended?") is a binary search.
  */
 #include "checkers/set.h"
+#include "checkers/checker.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -456,3 +457,28 @@ int set_result_explain(const set_result *r, FILE *out)
     }
     return ferror(out) ? FL_EIO : FL_OK;
 }
+
+/* ---- In the checker registry -------------------------------------------------------------- */
+
+static int registry_check(const history *h, const checker_options *opt,
+                          checker_report *out, fl_error *err)
+{
+    (void)opt; /* nothing to choose: adds and reads are judged as they are */
+    set_result *r;
+    int rc = set_check(h, &r, err);
+    if (rc != FL_OK)
+        return rc;
+    out->verdict = r->verdict;
+    out->json = set_result_to_json(r);
+    rc = set_result_summary(r, out->summary);
+    if (rc == FL_OK)
+        rc = set_result_explain(r, out->explain);
+    set_result_free(r);
+    return rc;
+}
+
+const checker checker_set = {
+    .name = "set",
+    .about = "Jepsen's checker/set: adds, then final reads",
+    .check = registry_check,
+};

@@ -5,11 +5,11 @@
  * the result 1-minimal.
  */
 #include "checkers/shrink.h"
-#include "checkers/lin_model.h"
-#include "checkers/wgl.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/clock.h"
 
 /*
  * A smaller history is only a better explanation if it is the same kind of
@@ -57,7 +57,7 @@ typedef struct closure {
 
 typedef struct trial {
     const history *h;
-    lin_options opt;
+    const shrink_options *opt;
     int64_t deadline_ns;
     bool *keep;
     closure c;
@@ -145,26 +145,20 @@ static void add_observation(void *arg, uint64_t v)
 /* Prepare the op invoked at i, as the check will see it, and record what
  * it writes and observes. */
 static int note_op(closure *c, const lin_model *m, const history *h,
-                   const lin_options *opt, lin_ctx *ctx, size_t i)
+                   const shrink_options *opt, lin_ctx *ctx, size_t i)
 {
-    const history_event *ev = history_events(h);
-    const history_event *done = ev[i].pair != HISTORY_NONE ? &ev[ev[i].pair] : NULL;
-    bool ok = done != NULL && done->type == HISTORY_OK;
-    const json_t *out = ok ? history_value(h, done->value) : NULL;
     lin_op op;
+    bool ok;
     fl_error err;
-    if (m->prepare(ctx, history_name(h, ev[i].f),
-                   ev[i].key != HISTORY_NONE ? history_value(h, ev[i].key) : NULL,
-                   history_value(h, ev[i].value), out, &op, &err) != FL_OK)
-        return -1;
     /* as the check does: a read with no known output observes nothing */
-    op.known = ok && !(opt->nil_reads_unknown && json_is_null(out) &&
-                       m->read_only(&op));
+    if (lin_model_prepare_event(m, ctx, h, i, opt->nil_reads_unknown, &op,
+                                &ok, &err) != FL_OK)
+        return -1;
     c->writes[i] = m->written(&op);
     if (c->writes[i] != LIN_NO_STATE && c->writes[i] >= c->nvalues)
         c->nvalues = c->writes[i] + 1;
     c->obs_from[i] = c->nobs;
-    observer w = {c, i, ok ? ev[i].pair : SIZE_MAX};
+    observer w = {c, i, ok ? history_events(h)[i].pair : SIZE_MAX};
     m->observed(&op, add_observation, &w);
     return c->oom ? -1 : 0;
 }
@@ -238,10 +232,11 @@ static int writer_tables(closure *c)
 
 /* Prepare the candidate ops once, in a context of its own. Failing that, or
  * for a model without the hooks, the rule is simply not enforced. */
-static void closure_init(closure *c, const history *h, const lin_options *opt,
-                         lin_ctx *ctx, const size_t *ops, size_t n)
+static void closure_init(closure *c, const history *h,
+                         const shrink_options *opt, lin_ctx *ctx,
+                         const size_t *ops, size_t n)
 {
-    const lin_model *m = lin_model_find(opt->model ? opt->model : "");
+    const lin_model *m = opt->model;
     fl_error err;
     memset(c, 0, sizeof *c);
     if (m == NULL || m->written == NULL || m->observed == NULL || ctx == NULL ||
@@ -275,11 +270,12 @@ static int still_invalid(trial *t, const size_t *ops, size_t n, fl_error *err)
 {
     if (!closed(&t->c, ops, n))
         return 0;
+    double left_s = 0;
     if (t->deadline_ns > 0) {
-        int64_t left = t->deadline_ns - wgl_now_ns();
+        int64_t left = t->deadline_ns - fl_clock_mono_ns();
         if (left <= 0)
             return -1;
-        t->opt.time_limit_s = (double)left / 1e9;
+        left_s = (double)left / 1e9;
     }
     memset(t->keep, 0, history_len(t->h) * sizeof *t->keep);
     for (size_t i = 0; i < n; i++)
@@ -287,13 +283,8 @@ static int still_invalid(trial *t, const size_t *ops, size_t n, fl_error *err)
     history *sub;
     if (history_subset(t->h, t->keep, &sub, err) != FL_OK)
         return -1;
-    lin_result *r;
-    int rc = lin_check(sub, &t->opt, &r, err);
+    int invalid = t->opt->judge(t->opt->judge_arg, sub, left_s, err);
     history_free(sub);
-    if (rc != FL_OK)
-        return -1;
-    int invalid = lin_result_verdict(r) == CHECKER_INVALID;
-    lin_result_free(r);
     return invalid;
 }
 
@@ -357,19 +348,18 @@ static int start_set(trial *t, size_t *ops, size_t *n, size_t *scratch,
     return still_invalid(t, ops, *n, err);
 }
 
-int shrink_history(const history *h, const lin_options *opt, history **out,
-                   bool *minimal, fl_error *err)
+int shrink_history(const history *h, const shrink_options *opt,
+                   history **out, bool *minimal, fl_error *err)
 {
     size_t len = history_len(h), n = 0;
     const history_event *ev = history_events(h);
-    trial t = {.h = h, .opt = *opt};
-    t.opt.shrink = false;
-    t.opt.threads = 1;
+    trial t = {.h = h, .opt = opt};
     if (opt->time_limit_s > 0)
-        t.deadline_ns = wgl_now_ns() + (int64_t)(opt->time_limit_s * 1e9);
+        t.deadline_ns =
+            fl_clock_mono_ns() + (int64_t)(opt->time_limit_s * 1e9);
     lin_ctx *ctx = lin_ctx_new(NULL);
     size_t *ops = calloc(len + 1, sizeof *ops);
-    size_t *scratch = malloc((len + 1) * sizeof *scratch);
+    size_t *scratch = calloc(len + 1, sizeof *scratch);
     t.keep = calloc(len + 1, sizeof *t.keep);
     int rc = FL_OK;
     if (ops == NULL || scratch == NULL || t.keep == NULL) {

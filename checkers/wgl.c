@@ -18,14 +18,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-int64_t wgl_now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
+#include "base/clock.h"
+#include "base/rng.h"
 
 /* ---- Memo table ------------------------------------------------------------ */
 
@@ -84,15 +79,6 @@ static void bits_clear(bits *b, size_t i)
         b->hi--;
 }
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 static bool slot_matches(const memo *m, const memo_slot *s, uint32_t tag,
                          uint64_t state, const bits *b, size_t lo, size_t len)
 {
@@ -149,7 +135,7 @@ static int memo_insert(memo *m, const bits *b, uint64_t state)
     if (4 * (m->count + 1) > 3 * m->nslots && memo_grow(m) != 0)
         return -1;
     size_t lo = b->lo, len = b->hi > lo ? b->hi - lo : 0;
-    uint32_t tag = (uint32_t)((b->hash ^ mix(state)) >> 32);
+    uint32_t tag = (uint32_t)((b->hash ^ fl_rng_mix(state)) >> 32);
     size_t mask = m->nslots - 1, s = tag & mask;
     for (; m->slots[s].len != MEMO_EMPTY; s = (s + 1) & mask)
         if (slot_matches(m, &m->slots[s], tag, state, b, lo, len))
@@ -283,11 +269,6 @@ static void *charge_alloc(search *s, size_t bytes)
     return calloc(1, bytes ? bytes : 1);
 }
 
-static uint64_t splitmix(uint64_t *x)
-{
-    return mix(*x += 0x9e3779b97f4a7c15ULL);
-}
-
 static int search_init(search *s, const wgl_op *ops, size_t n)
 {
     size_t entries = 2 * n + 1, nw = (n + 63) / 64 + 1;
@@ -318,9 +299,10 @@ static int search_init(search *s, const wgl_op *ops, size_t n)
     for (size_t i = 0; i < n; i++)
         if (ops[i].ret == WGL_NEVER)
             s->bit[i] = b++;
-    uint64_t seed = 0x5eed;
+    fl_rng rng; /* fixed seed: the same hashes every run */
+    fl_rng_seed(&rng, 0x5eed);
     for (size_t i = 0; i < n; i++)
-        s->zobrist[i] = splitmix(&seed);
+        s->zobrist[i] = fl_rng_next(&rng);
     return build_list(s);
 }
 
@@ -499,7 +481,7 @@ static bool out_of_budget(search *s, wgl_result *r)
         r->stop = WGL_STOP_CANCELLED;
         return true;
     }
-    if (s->limits->deadline_ns > 0 && wgl_now_ns() > s->limits->deadline_ns) {
+    if (s->limits->deadline_ns > 0 && fl_clock_mono_ns() > s->limits->deadline_ns) {
         r->stop = WGL_STOP_TIME;
         return true;
     }

@@ -27,8 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/fl_error.h"
 #include "checkers/lin_model.h"
-#include "checkers/linearizable.h"
+#include "checkers/verdict.h"
 
 #define WGL_NEVER INT64_MAX /* completion position of an unknown outcome */
 
@@ -39,7 +40,7 @@ typedef struct wgl_op {
 } wgl_op;
 
 typedef struct wgl_limits {
-    int64_t deadline_ns;          /* CLOCK_MONOTONIC; 0: none */
+    int64_t deadline_ns;          /* fl_clock_mono_ns(); 0: none */
     size_t memory_limit;          /* bytes over all searches; 0: none */
     _Atomic size_t *memory_used;  /* shared counter, may be NULL */
     _Atomic bool *cancel;         /* set by another search; may be NULL */
@@ -82,8 +83,5 @@ int wgl_search(const lin_model *model, lin_ctx *ctx, const wgl_op *ops,
                wgl_result *out, fl_error *err);
 
 void wgl_result_free(wgl_result *r);
-
-/* CLOCK_MONOTONIC in nanoseconds. */
-int64_t wgl_now_ns(void);
 
 #endif

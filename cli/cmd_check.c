@@ -1,9 +1,10 @@
 /*
- * faultline check — judge a recorded history against a model and print the
- * verdict as one JSON object (and, with --explain, in words on stderr).
+ * faultline check — judge a recorded history with one checker of the
+ * registry (checkers/checker.h; default linearizable) and print the verdict
+ * as one JSON object (and, with --explain, in words on stderr).
  */
+#include "checkers/checker.h"
 #include "checkers/linearizable.h"
-#include "checkers/set.h"
 #include "cli/cli.h"
 #include "history/history.h"
 
@@ -14,8 +15,8 @@
 static int usage(FILE *out, int code)
 {
     fprintf(out,
-            "usage: faultline check --model MODEL [options] HISTORY\n"
-            "       faultline check --checker set HISTORY\n"
+            "usage: faultline check [--checker C] [--model MODEL] [options] "
+            "HISTORY\n"
             "\n"
             "Decides whether HISTORY (.jsonl, or Jepsen .edn) is linearizable\n"
             "(or, with --checker set, whether a set workload lost or invented\n"
@@ -23,9 +24,15 @@ static int usage(FILE *out, int code)
             "2 unknown (a budget ran out, or a set was never read), 64 usage,\n"
             "65 bad input, 66 cannot open.\n"
             "\n"
-            "  --checker C          linearizable (default) or set (Jepsen's\n"
-            "                       set checker: adds, then a final read)\n"
-            "  --model M            one of:");
+            "  --checker C          one of (default linearizable):\n");
+    for (const char *const *c = checker_names(); *c; c++) {
+        const checker *ck;
+        if (checker_find(*c, &ck, NULL) == FL_OK)
+            fprintf(out, "                         %-13s %s\n", ck->name,
+                    ck->about);
+    }
+    fprintf(out,
+            "  --model M            (linearizable) one of:");
     for (const char *const *m = lin_model_names(); *m; m++)
         fprintf(out, " %s", *m);
     fprintf(out,
@@ -49,10 +56,10 @@ static int usage(FILE *out, int code)
 }
 
 typedef struct check_args {
-    lin_options opt;
+    checker_options opt;
     json_t *initial;
     bool explain;
-    bool set_checker;
+    const checker *checker;
     history_edn_keys keys;
     const char *path;
 } check_args;
@@ -73,15 +80,13 @@ static int parse_option(check_args *a, int c, const char *arg)
 {
     double x;
     json_error_t jerr;
+    fl_error err = {0};
     switch (c) {
     case 'm': a->opt.model = arg; return FL_OK;
     case 'C':
-        if (strcmp(arg, "linearizable") == 0 || strcmp(arg, "set") == 0) {
-            a->set_checker = strcmp(arg, "set") == 0;
+        if (checker_find(arg, &a->checker, &err) == FL_OK)
             return FL_OK;
-        }
-        fprintf(stderr, "faultline check: --checker %s: linearizable or "
-                        "set\n", arg);
+        fprintf(stderr, "faultline check: --checker: %s\n", err.msg);
         return FL_EUSAGE;
     case 'c':
         if (strcmp(arg, "linearizable") == 0)
@@ -178,47 +183,30 @@ static int print_json(json_t *res)
     return ferror(stdout) ? FL_EIO : FL_OK;
 }
 
-static int judge_set(const check_args *a, history *h)
-{
-    fl_error err = {0};
-    set_result *r;
-    int rc = set_check(h, &r, &err);
-    if (rc != FL_OK) {
-        fprintf(stderr, "faultline check: %s: %s\n", a->path, err.msg);
-        return rc;
-    }
-    print_json(set_result_to_json(r));
-    if (a->explain)
-        set_result_explain(r, stderr);
-    rc = (int)set_result_verdict(r);
-    set_result_free(r);
-    return rc;
-}
-
 static int judge(const check_args *a, history *h)
 {
-    if (a->set_checker)
-        return judge_set(a, h);
     fl_error err = {0};
-    lin_result *r;
-    int rc = lin_check(h, &a->opt, &r, &err);
+    checker_result *r;
+    int rc = checker_check(a->checker, h, &a->opt, &r, &err);
     if (rc != FL_OK) {
         fprintf(stderr, "faultline check: %s: %s\n", a->path, err.msg);
         return rc;
     }
-    print_json(lin_result_to_json(r, h));
+    print_json(json_incref(checker_result_json(r)));
     if (a->explain)
-        lin_result_explain(r, h, stderr);
-    rc = (int)lin_result_verdict(r);
-    lin_result_free(r);
+        checker_result_explain(r, stderr);
+    rc = (int)checker_result_verdict(r);
+    checker_result_free(r);
     return rc;
 }
 
 int cmd_check(int argc, char **argv)
 {
     check_args a = {.keys = HISTORY_EDN_KEYS_AUTO};
-    lin_options_init(&a.opt);
+    checker_options_init(&a.opt);
     a.opt.shrink = true;
+    if (checker_find("linearizable", &a.checker, NULL) != FL_OK)
+        return FL_EUSAGE; /* cannot happen: it is in the registry */
     int rc = parse_args(argc, argv, &a);
     if (rc != FL_OK) {
         json_decref(a.initial);

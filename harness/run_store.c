@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "checkers/set.h"
+#include "checkers/checker.h"
 #include "history/history.h"
 #include "workloads/workload.h"
 
@@ -200,48 +200,35 @@ static int read_record(const char *dir, run_record *rec, fl_error *err)
     return rc;
 }
 
-/* register: each key linearizable as a cas-register. */
-static int check_register(const history *h, double time_limit_s,
-                          FILE *summary, checker_verdict *v, json_t *checkers,
-                          fl_error *err)
+/* Run the workload's checkers through the registry, each result under its
+ * name in `checkers`; *v combines their verdicts. The budgets are ours:
+ * the time limit, and a shrunk counterexample for whoever reads it. */
+static int run_checkers(const history *h, const workload_checker *wc,
+                        size_t n, double time_limit_s, FILE *summary,
+                        checker_verdict *v, json_t *checkers, fl_error *err)
 {
-    lin_result *res = NULL;
-    lin_options opt;
-    lin_options_init(&opt);
-    opt.model = "cas-register";
-    opt.time_limit_s = time_limit_s;
-    opt.shrink = true;
-    int rc = lin_check(h, &opt, &res, err);
-    if (rc != FL_OK)
-        return rc;
-    *v = lin_result_verdict(res);
-    json_object_set_new(checkers, "linearizable", lin_result_to_json(res, h));
-    if (summary) {
-        fprintf(summary, "register (cas-register, linearizable): %s\n",
-                checker_verdict_word(*v));
-        if (*v == CHECKER_INVALID)
-            lin_result_explain(res, h, summary);
+    *v = CHECKER_VALID;
+    for (size_t i = 0; i < n; i++) {
+        const checker *c;
+        checker_result *res;
+        checker_options opt = wc[i].options;
+        opt.time_limit_s = time_limit_s;
+        opt.shrink = true;
+        int rc = checker_find(wc[i].checker, &c, err);
+        if (rc == FL_OK)
+            rc = checker_check(c, h, &opt, &res, err);
+        if (rc != FL_OK)
+            return rc;
+        checker_verdict cv = checker_result_verdict(res);
+        *v = checker_verdict_combine(*v, cv);
+        json_object_set(checkers, c->name, checker_result_json(res));
+        if (summary) {
+            checker_result_summary(res, summary);
+            if (cv != CHECKER_VALID)
+                checker_result_explain(res, summary);
+        }
+        checker_result_free(res);
     }
-    lin_result_free(res);
-    return FL_OK;
-}
-
-/* set: no acknowledged add lost, nothing read that was never added. */
-static int check_set(const history *h, FILE *summary, checker_verdict *v,
-                     json_t *checkers, fl_error *err)
-{
-    set_result *res = NULL;
-    int rc = set_check(h, &res, err);
-    if (rc != FL_OK)
-        return rc;
-    *v = set_result_verdict(res);
-    if (summary) {
-        set_result_summary(res, summary);
-        if (*v != CHECKER_VALID)
-            set_result_explain(res, summary);
-    }
-    json_object_set_new(checkers, "set", set_result_to_json(res));
-    set_result_free(res);
     return FL_OK;
 }
 
@@ -267,7 +254,9 @@ int run_store_analyze(const char *dir, double check_time_limit_s, bool force,
                             "is no history to judge", dir, rec.ended);
     const char *ended = rec.has_ended ? rec.ended : NOT_RECORDED;
     const char *wl = rec.workload;
-    if (!workload_known(wl))
+    const workload_checker *wc;
+    size_t nwc;
+    if (workload_checkers(wl, &wc, &nwc, NULL) != FL_OK)
         return fl_error_set(err, FL_EDATA, "%s/test.json: field \"workload\": "
                             "no checker for workload \"%s\"", dir, wl);
     snprintf(path, sizeof path, "%s/history.jsonl", dir);
@@ -283,10 +272,8 @@ int run_store_analyze(const char *dir, double check_time_limit_s, bool force,
         rc = fl_error_set(err, FL_ENOMEM, "results: out of memory");
         goto out;
     }
-    rc = strcmp(wl, "set") == 0
-             ? check_set(h, summary, verdict, checkers, err)
-             : check_register(h, check_time_limit_s, summary, verdict,
-                              checkers, err);
+    rc = run_checkers(h, wc, nwc, check_time_limit_s, summary, verdict,
+                      checkers, err);
     if (rc != FL_OK)
         goto out;
     json_t *top = json_pack("{s:o,s:s,s:s,s:O,s:I,s:I}",

@@ -27,8 +27,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "checkers/linearizable.h"
+#include <jansson.h>
+
 #include "base/fl_error.h"
+#include "checkers/verdict.h"
 
 enum {
     RUN_STORE_EBUSY = 75,      /* the run is still being recorded */
@@ -68,11 +70,13 @@ int run_store_write_json(const char *dir, const char *file, const json_t *v,
 /*
  * Refuses a run that is still being recorded (RUN_STORE_EBUSY, unless
  * `force`) and one that never began (RUN_STORE_ENEVER_RAN, with the reason
- * it could not start). Otherwise: check dir/history.jsonl with the checkers of the run's workload (from
- * dir/test.json; none: register) — register: linearizable, cas-register
- * model, key by key; set: checkers/set.h — and write history.edn and
- * results.json: {"valid", "workload", "checkers": {NAME: RESULT}, "events",
- * "pending"}. *verdict is the checkers' combined verdict (invalid beats
+ * it could not start). Otherwise: check dir/history.jsonl with the checkers
+ * of the run's workload (from dir/test.json; none: register), as the
+ * workload names them (workloads/workload.h: register -> linearizable,
+ * cas-register model; set -> set), each run through the checker registry
+ * (checkers/checker.h) and shrinking its counterexample; and write
+ * history.edn and results.json: {"valid", "workload", "ended", "checkers":
+ * {NAME: RESULT}, "events", "pending"}. *verdict is the checkers' combined verdict (invalid beats
  * unknown beats valid). A one-line summary goes to `summary` (may be
  * NULL). Errors: reading the history (FL_ENOINPUT, FL_EDATA) or writing.
  */

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "checkers/linearizable.h"
-#include "checkers/shrink.h"
 #include "history/history.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -929,7 +928,7 @@ static void test_shrink_gives_witnesses(void **state)
         history *h = gen_history(&g), *small = NULL;
         bool minimal = false;
         fl_error err = {0};
-        int rc = shrink_history(h, &opt, &small, &minimal, &err);
+        int rc = lin_shrink(h, &opt, &small, &minimal, &err);
         if (rc == FL_EUSAGE) { /* valid: nothing to shrink */
             history_free(h);
             continue;
@@ -973,7 +972,7 @@ static void test_shrink_real_runs(void **state)
         fl_error err = {0};
         if (history_read_file(runs[i], HISTORY_FORMAT_UNKNOWN, &h, &err) != FL_OK)
             fail_msg("%s", err.msg);
-        assert_int_equal(shrink_history(h, &opt, &small, &minimal, &err), FL_OK);
+        assert_int_equal(lin_shrink(h, &opt, &small, &minimal, &err), FL_OK);
         assert_true(minimal);
         assert_witness(h, small, &opt, true);
         print_message("%s: %zu events shrunk to %zu\n", runs[i], history_len(h),

@@ -1,5 +1,6 @@
 /*
- * workload: dispatch to the register and set generators. See workload.h.
+ * workload: the registry of workloads — each one's generator and the
+ * checkers that judge it. See workload.h.
  */
 #include "workloads/workload.h"
 
@@ -9,64 +10,172 @@
 #include "workloads/register.h"
 #include "workloads/set.h"
 
-struct workload {
+#define WORKLOAD_MAX_CHECKERS 4
+
+/* One workload: how to make its generator, how to drive it, and what
+ * judges it. `gen` is the generator the kind's own functions made. */
+typedef struct workload_kind {
     const char *name;
-    wl_register *reg;   /* exactly one of these is set */
-    wl_set *set;
+    int (*make)(uint64_t seed, int active_keys, void **gen, fl_error *err);
+    /* Fill f, key and value; a NULL key or value means out of memory. */
+    void (*next)(void *gen, workload_op *out);
+    int64_t (*keys_used)(const void *gen);
+    void (*free)(void *gen);
+    workload_checker checkers[WORKLOAD_MAX_CHECKERS]; /* to the first NULL */
+    const char *const *operations;   /* final reads included */
+} workload_kind;
+
+struct workload {
+    const workload_kind *kind;
+    void *gen;
 };
 
-static const char *const names[] = {"register", "set", NULL};
+/* ---- register: read / write / cas, judged linearizable ------------------------------ */
+
+static int register_make(uint64_t seed, int active_keys, void **gen,
+                         fl_error *err)
+{
+    wl_register_options ro;
+    wl_register_options_init(&ro);
+    ro.seed = seed;
+    ro.active_keys = active_keys;
+    wl_register *g = NULL;
+    int rc = wl_register_new(&ro, &g, err);
+    *gen = g;
+    return rc;
+}
+
+static void register_next(void *gen, workload_op *out)
+{
+    wl_op op;
+    wl_register_next(gen, &op);
+    out->f = wl_f_name(op.f);
+    out->key = json_integer(op.key);
+    out->value = wl_op_invoke_value(&op);
+}
+
+static int64_t register_keys_used(const void *gen)
+{
+    return wl_register_keys_used(gen);
+}
+
+static void register_free(void *gen)
+{
+    wl_register_free(gen);
+}
+
+/* ---- set: unique adds, judged by the set checker -------------------------------------- */
+
+static int set_make(uint64_t seed, int active_keys, void **gen, fl_error *err)
+{
+    wl_set_options so;
+    wl_set_options_init(&so);
+    so.seed = seed;
+    so.active_keys = active_keys;
+    wl_set *g = NULL;
+    int rc = wl_set_new(&so, &g, err);
+    *gen = g;
+    return rc;
+}
+
+static void set_next(void *gen, workload_op *out)
+{
+    int64_t key, element;
+    wl_set_next(gen, &key, &element);
+    out->f = "add";
+    out->key = json_integer(key);
+    out->value = json_integer(element);
+}
+
+static int64_t set_keys_used(const void *gen)
+{
+    return wl_set_keys_used(gen);
+}
+
+static void set_free(void *gen)
+{
+    wl_set_free(gen);
+}
+
+/* ---- The registry ----------------------------------------------------------------- */
+
+static const char *const register_ops[] = {"read", "write", "cas", NULL};
+static const char *const set_ops[] = {"add", "read", NULL};
+
+static const workload_kind kinds[] = {
+    {"register", register_make, register_next, register_keys_used,
+     register_free, {{"linearizable", {.model = "cas-register"}}},
+     register_ops},
+    {"set", set_make, set_next, set_keys_used, set_free, {{"set", {0}}},
+     set_ops},
+};
+#define NKINDS (sizeof kinds / sizeof *kinds)
+
+static const workload_kind *find(const char *name)
+{
+    for (size_t i = 0; i < NKINDS; i++)
+        if (strcmp(kinds[i].name, name) == 0)
+            return &kinds[i];
+    return NULL;
+}
+
+static int unknown(const char *name, fl_error *err)
+{
+    char known[256] = "";
+    for (size_t i = 0; i < NKINDS; i++)
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
+                 i ? ", " : "", kinds[i].name);
+    return fl_error_set(err, FL_EUSAGE, "unknown workload \"%s\" (known: %s)",
+                        name, known);
+}
 
 const char *const *workload_names(void)
 {
+    static const char *names[NKINDS + 1];
+    for (size_t i = 0; i < NKINDS; i++)
+        names[i] = kinds[i].name;
     return names;
 }
 
 bool workload_known(const char *name)
 {
-    for (const char *const *n = names; *n; n++)
-        if (strcmp(*n, name) == 0)
-            return true;
-    return false;
+    return find(name) != NULL;
+}
+
+int workload_checkers(const char *name, const workload_checker **out,
+                      size_t *n, fl_error *err)
+{
+    const workload_kind *k = find(name);
+    *out = NULL;
+    *n = 0;
+    if (k == NULL)
+        return unknown(name, err);
+    while (*n < WORKLOAD_MAX_CHECKERS && k->checkers[*n].checker != NULL)
+        (*n)++;
+    *out = k->checkers;
+    return FL_OK;
 }
 
 const char *const *workload_operations(const char *name)
 {
-    static const char *const reg[] = {"read", "write", "cas", NULL};
-    static const char *const set[] = {"add", "read", NULL};
-    if (strcmp(name, "register") == 0)
-        return reg;
-    return strcmp(name, "set") == 0 ? set : NULL;
+    const workload_kind *k = find(name);
+    return k ? k->operations : NULL;
 }
 
 int workload_new(const char *name, const workload_options *opt,
                  workload **out, fl_error *err)
 {
     *out = NULL;
+    const workload_kind *k = find(name);
+    if (k == NULL)
+        return unknown(name, err);
     workload *w = calloc(1, sizeof *w);
     if (!w)
         return fl_error_set(err, FL_ENOMEM, "workload: out of memory");
     int keys = opt->active_keys > 0 ? opt->active_keys
                                     : wl_register_keys_for(opt->concurrency);
-    int rc;
-    if (strcmp(name, "register") == 0) {
-        wl_register_options ro;
-        wl_register_options_init(&ro);
-        ro.seed = opt->seed;
-        ro.active_keys = keys;
-        w->name = names[0];
-        rc = wl_register_new(&ro, &w->reg, err);
-    } else if (strcmp(name, "set") == 0) {
-        wl_set_options so;
-        wl_set_options_init(&so);
-        so.seed = opt->seed;
-        so.active_keys = keys;
-        w->name = names[1];
-        rc = wl_set_new(&so, &w->set, err);
-    } else {
-        rc = fl_error_set(err, FL_EUSAGE, "unknown workload \"%s\" (known: "
-                          "register, set)", name);
-    }
+    w->kind = k;
+    int rc = k->make(opt->seed, keys, &w->gen, err);
     if (rc != FL_OK) {
         free(w);
         return rc;
@@ -79,31 +188,18 @@ void workload_free(workload *w)
 {
     if (!w)
         return;
-    wl_register_free(w->reg);
-    wl_set_free(w->set);
+    w->kind->free(w->gen);
     free(w);
 }
 
 const char *workload_name(const workload *w)
 {
-    return w->name;
+    return w->kind->name;
 }
 
 int workload_next(workload *w, workload_op *out, fl_error *err)
 {
-    if (w->reg) {
-        wl_op op;
-        wl_register_next(w->reg, &op);
-        out->f = wl_f_name(op.f);
-        out->key = json_integer(op.key);
-        out->value = wl_op_invoke_value(&op);
-    } else {
-        int64_t key, element;
-        wl_set_next(w->set, &key, &element);
-        out->f = "add";
-        out->key = json_integer(key);
-        out->value = json_integer(element);
-    }
+    w->kind->next(w->gen, out);
     if (!out->key || !out->value) {
         workload_op_clear(out);
         return fl_error_set(err, FL_ENOMEM, "workload: out of memory");
@@ -120,5 +216,5 @@ void workload_op_clear(workload_op *op)
 
 int64_t workload_keys_used(const workload *w)
 {
-    return w->reg ? wl_register_keys_used(w->reg) : wl_set_keys_used(w->set);
+    return w->kind->keys_used(w->gen);
 }

@@ -1,13 +1,17 @@
 /*
  * workload: the runner's view of a workload — a named generator of client
  * operations over integer keys 0, 1, 2, ... that the runner reads back at
- * the end. The runner does not know which workload it drives; the run's
- * analysis (harness/run_store.h) picks the checkers by the workload's name.
+ * the end — and the checkers that judge its histories. The runner does
+ * not know which workload it drives; the run's analysis
+ * (harness/run_store.h) asks the workload, by name, which checkers to run.
+ * The registry is workload.c, one entry per workload:
  *
- *   register  read / write / cas on independent keys; checked linearizable
- *             (cas-register model) key by key.  workloads/register.h
- *   set       unique adds, one set per key; the final reads are checked
- *             for lost and unexpected elements.  workloads/set.h
+ *   register  read / write / cas on independent keys; checker
+ *             "linearizable", model cas-register, key by key.
+ *             workloads/register.h
+ *   set       unique adds, one set per key; checker "set": the final reads
+ *             are checked for lost and unexpected elements.
+ *             workloads/set.h
  *
  * Not thread safe: the runner serialises workload_next(). Owned by the
  * caller (workload_free).
@@ -20,6 +24,7 @@
 #include <jansson.h>
 
 #include "base/fl_error.h"
+#include "checkers/checker.h"
 
 typedef struct workload_options {
     uint64_t seed;
@@ -48,6 +53,20 @@ bool workload_known(const char *name);
  * included (NULL terminated, static), or NULL for an unknown name: what a
  * target must support to run it. */
 const char *const *workload_operations(const char *name);
+
+/* A checker that judges a workload's histories: its name in the checker
+ * registry, and the options the workload fixes (the model); the one who
+ * runs it adds the budgets (time limit, shrinking). */
+typedef struct workload_checker {
+    const char *checker;
+    checker_options options;
+} workload_checker;
+
+/* The checkers of workload `name`, in the order to run them: *out (static)
+ * has *n entries. FL_EUSAGE naming the known workloads if none is called
+ * name. */
+int workload_checkers(const char *name, const workload_checker **out,
+                      size_t *n, fl_error *err);
 
 /* FL_EUSAGE (unknown name, bad options), FL_ENOMEM. */
 int workload_new(const char *name, const workload_options *opt,

@@ -72,6 +72,28 @@ contains "bad data names the op and field" "$tmp/err" 'field "value"'
 check "exhausted memory budget exits 2" 2 "$FL" check --model kv-append --memory-limit 4 "$tmp/hard.jsonl"
 contains "unknown result says which budget" "$tmp/out" "memory limit reached"
 
+# ---- the checker registry: --checker NAME is the same path as the default ----
+same_json() { # NAME FILE FILE: equal but for elapsed_ms (a measurement)
+  if cmp -s <(sed -E 's/"elapsed_ms":[-0-9.e+]+//' "$2") <(sed -E 's/"elapsed_ms":[-0-9.e+]+//' "$3"); then
+    echo "ok - $1"; else echo "not ok - $1"; diff "$2" "$3" | head -5 | sed 's/^/  # /'
+    failures=$((failures + 1)); fi
+}
+for h in "$tmp/valid.jsonl" "$tmp/invalid.jsonl" tests/data/runs/stale-read-1.jsonl; do
+  "$FL" check --explain "$h" >"$tmp/default.json" 2>"$tmp/default.err"
+  want=$?
+  check "--checker linearizable --model cas-register: exit of the default ($(basename "$h"))" \
+    $want "$FL" check --checker linearizable --model cas-register --explain "$h"
+  same_json "--checker linearizable --model cas-register: JSON of the default ($(basename "$h"))" \
+    "$tmp/default.json" "$tmp/out"
+  same_json "--checker linearizable: explanation of the default ($(basename "$h"))" \
+    "$tmp/default.err" "$tmp/err"
+done
+contains "the default checks cas-register" "$tmp/default.json" '"model":"cas-register"'
+check "an unknown checker is a usage error" 64 "$FL" check --checker sequential "$tmp/valid.jsonl"
+contains "an unknown checker names the known ones" "$tmp/err" 'unknown checker "sequential" (checkers: linearizable, set)'
+check "check --help lists the registry's checkers" 0 "$FL" check --help
+contains "--help names the set checker" "$tmp/out" "checker/set"
+
 # ---- the set checker ---------------------------------------------------------
 cat >"$tmp/set-ok.jsonl" <<'H'
 {"process":0,"type":"invoke","f":"add","key":1,"value":1}

@@ -1,0 +1,103 @@
+/*
+ * checker: the one interface every checker has, and the registry of them.
+ *
+ * A checker is a name and a check: history and options in, a result out.
+ * The result carries a verdict (checkers/verdict.h), the JSON that
+ * `faultline check` prints and results.json stores under the checker's
+ * name, a one-line summary and an explanation in words. Everything that
+ * judges histories (`faultline check --checker NAME`, the analysis of a
+ * stored run, a workload's list of checkers) finds checkers here by name,
+ * so a new checker is one file that defines a `const checker` plus its
+ * line in checkers/registry.c.
+ *
+ * Ownership: checker_check() returns a result owned by the caller
+ * (checker_result_free); it copies what it needs from the history. The
+ * registry's checkers are static.
+ */
+#ifndef FL_CHECKER_H
+#define FL_CHECKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "base/fl_error.h"
+#include "checkers/verdict.h"
+#include "history/history.h"
+
+/* What `faultline check` can ask of a checker. A checker reads the fields
+ * that mean something to it and ignores the rest (set reads none). */
+typedef struct checker_options {
+    const char *model;        /* "register", "cas-register", ... */
+    const json_t *initial;    /* model's initial value; NULL = JSON null */
+    bool nil_reads_unknown;   /* Knossos: a read returning null constrains
+                                 nothing */
+    double time_limit_s;      /* <= 0: none */
+    size_t memory_limit_mb;   /* 0: none */
+    int threads;              /* <= 0: number of online cores */
+    bool no_split;            /* check all keys as one object (a key-aware
+                                 model then sees every key) */
+    bool shrink;              /* minimise counterexamples (delta debugging) */
+    bool all_keys;            /* keep checking other keys after one is found
+                                 invalid (default: stop them; the verdict
+                                 is decided) */
+} checker_options;
+
+/* Sets every field to its default: model "cas-register", no limits, no
+ * shrinking, all cores. */
+void checker_options_init(checker_options *opt);
+
+/* ---- Writing a checker ---------------------------------------------------- */
+
+/* What a check fills in: the verdict, the JSON result (a new reference,
+ * given to the result), and words on the two streams (the registry owns
+ * them; write nothing else there). */
+typedef struct checker_report {
+    checker_verdict verdict;
+    json_t *json;
+    FILE *summary;  /* one line: the checker's name, verdict and figures */
+    FILE *explain;  /* why, for a person (`faultline check --explain`) */
+} checker_report;
+
+typedef struct checker {
+    const char *name;   /* the key in results.json's "checkers" */
+    const char *about;  /* one line, for usage messages */
+    /*
+     * FL_OK with the report filled whatever the verdict; an error (with a
+     * message naming the event or the option) only when the check could
+     * not be run: FL_EUSAGE (bad options), FL_EDATA (an op of the wrong
+     * shape), FL_ENOMEM.
+     */
+    int (*check)(const history *h, const checker_options *opt,
+                 checker_report *out, fl_error *err);
+} checker;
+
+/* ---- The registry ----------------------------------------------------------- */
+
+/* The checker called name; FL_EUSAGE naming the known ones if none is. */
+int checker_find(const char *name, const checker **out, fl_error *err);
+
+/* Names of the checkers, NULL-terminated, in registry order. */
+const char *const *checker_names(void);
+
+/* ---- Running one ------------------------------------------------------------- */
+
+typedef struct checker_result checker_result;
+
+/* Run c on h. FL_OK with *out set whatever the verdict; otherwise c's
+ * error, or FL_ENOMEM. */
+int checker_check(const checker *c, const history *h,
+                  const checker_options *opt, checker_result **out,
+                  fl_error *err);
+
+const char *checker_result_name(const checker_result *r);
+checker_verdict checker_result_verdict(const checker_result *r);
+/* The JSON result, borrowed: valid until checker_result_free(). */
+json_t *checker_result_json(const checker_result *r);
+/* The one-line summary, and the explanation in words, written to out. */
+int checker_result_summary(const checker_result *r, FILE *out);
+int checker_result_explain(const checker_result *r, FILE *out);
+void checker_result_free(checker_result *r);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * registry.c — the checkers by name, and running one. See checker.h.
+ */
+#include "checkers/checker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * One line per checker: X(the `const checker` its file defines). The
+ * order is the order of usage messages and of results.json's checkers.
+ */
+#define FL_CHECKERS(X)                                                        \
+    X(checker_linearizable) /* checkers/linearizable.c, takes a model */     \
+    X(checker_set)          /* checkers/set.c */
+
+#define FL_CHECKER_DECLARE(c) extern const checker c;
+#define FL_CHECKER_ENTRY(c) &c,
+FL_CHECKERS(FL_CHECKER_DECLARE)
+static const checker *const registry[] = {FL_CHECKERS(FL_CHECKER_ENTRY)};
+#define NCHECKERS (sizeof registry / sizeof *registry)
+
+void checker_options_init(checker_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->model = "cas-register";
+}
+
+const char *const *checker_names(void)
+{
+    static const char *names[NCHECKERS + 1];
+    for (size_t i = 0; i < NCHECKERS; i++)
+        names[i] = registry[i]->name;
+    return names;
+}
+
+int checker_find(const char *name, const checker **out, fl_error *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < NCHECKERS; i++)
+        if (strcmp(registry[i]->name, name) == 0) {
+            *out = registry[i];
+            return FL_OK;
+        }
+    char known[256] = "";
+    for (size_t i = 0; i < NCHECKERS; i++)
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
+                 i ? ", " : "", registry[i]->name);
+    return fl_error_set(err, FL_EUSAGE, "unknown checker \"%s\" (checkers: "
+                        "%s)", name, known);
+}
+
+/* ---- Results -------------------------------------------------------------------- */
+
+/* The words are written while the checker's own result is at hand, so a
+ * result is plain data: no checker-specific state outlives the check. */
+struct checker_result {
+    const checker *by;
+    checker_verdict verdict;
+    json_t *json;
+    char *summary, *explanation;
+    size_t summary_len, explanation_len;
+};
+
+int checker_check(const checker *c, const history *h,
+                  const checker_options *opt, checker_result **out,
+                  fl_error *err)
+{
+    *out = NULL;
+    checker_result *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return fl_error_set(err, FL_ENOMEM, "%s: out of memory", c->name);
+    r->by = c;
+    checker_report rep = {
+        .summary = open_memstream(&r->summary, &r->summary_len),
+        .explain = open_memstream(&r->explanation, &r->explanation_len),
+    };
+    int rc = rep.summary && rep.explain ? c->check(h, opt, &rep, err) : FL_OK;
+    /* the streams' buffers are only final once closed */
+    bool words = rep.summary && fclose(rep.summary) == 0;
+    words = rep.explain && fclose(rep.explain) == 0 && words;
+    r->verdict = rep.verdict;
+    r->json = rep.json;
+    if (rc == FL_OK && (!words || r->json == NULL))
+        rc = fl_error_set(err, FL_ENOMEM, "%s: out of memory", c->name);
+    if (rc != FL_OK) {
+        checker_result_free(r);
+        return rc;
+    }
+    *out = r;
+    return FL_OK;
+}
+
+const char *checker_result_name(const checker_result *r)
+{
+    return r->by->name;
+}
+
+checker_verdict checker_result_verdict(const checker_result *r)
+{
+    return r->verdict;
+}
+
+json_t *checker_result_json(const checker_result *r)
+{
+    return r->json;
+}
+
+static int put(const char *text, size_t len, FILE *out)
+{
+    if (len > 0)
+        fwrite(text, 1, len, out);
+    return ferror(out) ? FL_EIO : FL_OK;
+}
+
+int checker_result_summary(const checker_result *r, FILE *out)
+{
+    return put(r->summary, r->summary_len, out);
+}
+
+int checker_result_explain(const checker_result *r, FILE *out)
+{
+    return put(r->explanation, r->explanation_len, out);
+}
+
+void checker_result_free(checker_result *r)
+{
+    if (r == NULL)
+        return;
+    json_decref(r->json);
+    free(r->summary);
+    free(r->explanation);
+    free(r);
+}
