@@ -2,6 +2,7 @@
  * sketch in raft.h: tick / step / propose / read_index, then drain Ready in
  * order persist -> send -> apply -> reads -> advance). */
 #include "targets/raftkv/server_internal.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -12,13 +13,6 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void poke(int fd)
 {
@@ -479,7 +473,7 @@ static void step_frames(server *s)
 /* Returns the number of ticks due, advancing *next. */
 static int ticks_due(server *s, uint64_t *next)
 {
-    uint64_t now = mono_ms();
+    uint64_t now = (uint64_t)(fl_clock_mono_ns() / 1000000);
     int n = 0;
     if (now > *next + 10ull * s->cfg.tick_ms) /* stalled: don't burst */
         *next = now;
@@ -492,7 +486,7 @@ static int ticks_due(server *s, uint64_t *next)
 
 static int loop_once(server *s, uint64_t *next_tick, fl_error *err)
 {
-    uint64_t now = mono_ms();
+    uint64_t now = (uint64_t)(fl_clock_mono_ns() / 1000000);
     struct pollfd pfd = {.fd = s->wake_fd, .events = POLLIN};
     int timeout = *next_tick > now ? (int)(*next_tick - now) : 0;
     if (poll(&pfd, 1, timeout) > 0) {
@@ -528,7 +522,7 @@ static int loop_once(server *s, uint64_t *next_tick, fl_error *err)
 static void *raft_main(void *arg)
 {
     server *s = arg;
-    uint64_t next_tick = mono_ms() + s->cfg.tick_ms;
+    uint64_t next_tick = (uint64_t)(fl_clock_mono_ns() / 1000000) + s->cfg.tick_ms;
     fl_error err;
     for (;;) {
         pthread_mutex_lock(&s->mu);

@@ -1,6 +1,7 @@
 /* transport: see transport.h. One thread polls the listening socket, the
  * inbound connections, the outbound links and a wake-up eventfd. */
 #include "targets/raftkv/transport.h"
+#include "base/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,13 +58,6 @@ struct transport {
     transport_frame *rx_head, *rx_tail;
     size_t rx_n;
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void poke(int fd)
 {
@@ -407,11 +401,11 @@ static void *transport_main(void *arg)
             pthread_mutex_unlock(&t->mu);
             break;
         }
-        build_poll_set(t, &ps, now_ms());
+        build_poll_set(t, &ps, (uint64_t)(fl_clock_mono_ns() / 1000000));
         pthread_mutex_unlock(&t->mu);
         if (poll(ps.pfd, (nfds_t)ps.n, POLL_MS) < 0 && errno != EINTR)
             break;
-        uint64_t now = now_ms();
+        uint64_t now = (uint64_t)(fl_clock_mono_ns() / 1000000);
         for (int i = 0; i < ps.n; i++) {
             short re = ps.pfd[i].revents;
             if (!re)
