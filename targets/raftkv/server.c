@@ -2,6 +2,7 @@
  * sketch in raft.h: tick / step / propose / read_index, then drain Ready in
  * order persist -> send -> apply -> reads -> advance). */
 #include "targets/raftkv/server_internal.h"
+#include "base/alloc.h"
 #include "base/clock.h"
 
 #include <errno.h>
@@ -68,7 +69,7 @@ void server_client_addr(const server *s, raft_id id, char *buf, size_t n)
 
 server_req *server_req_new(req_kind kind)
 {
-    server_req *r = calloc(1, sizeof *r);
+    server_req *r = fl_calloc(1, sizeof *r);
     pthread_condattr_t ca;
     if (!r)
         return NULL;
@@ -82,11 +83,11 @@ server_req *server_req_new(req_kind kind)
 
 static void req_free(server_req *r)
 {
-    free(r->cmd);
-    free(r->key);
-    free(r->body);
+    fl_free(r->cmd);
+    fl_free(r->key);
+    fl_free(r->body);
     pthread_cond_destroy(&r->cv);
-    free(r);
+    fl_free(r);
 }
 
 /* Caller holds s->mu. */
@@ -108,7 +109,7 @@ void server_complete(server *s, server_req *r, unsigned status, char *body)
     }
     req_release_locked(r);
     pthread_mutex_unlock(&s->mu);
-    free(body);
+    fl_free(body);
 }
 
 void server_call(server *s, server_req *r, unsigned *status, char **body)
@@ -276,7 +277,7 @@ static void apply_entry(server *s, const raft_entry *e)
         else /* our entry was overwritten: it can never commit */
             server_complete(s, r, 503, server_fmt("{\"error\":\"leadership lost\"}"));
     }
-    free(res.current);
+    fl_free(res.current);
 }
 
 /* An InstallSnapshot replaces the state: writes it covers have an outcome
@@ -446,7 +447,7 @@ static int maybe_compact(server *s, fl_error *err)
     }
     if (rc)
         return fl_error_wrap(err, "snapshot at %" PRIu64, s->applied);
-    free(data);
+    fl_free(data);
     s->snap_index = s->applied;
     server_log(s, "snapshot at %" PRIu64 " (%zu keys, %zu bytes)",
                s->applied, kvsm_count(s->sm), len);
@@ -465,7 +466,7 @@ static void step_frames(server *s)
                 server_log(s, "step: %s", err.msg);
             raft_msg_free(&m);
         }
-        free(f);
+        fl_free(f);
         f = next;
     }
 }
@@ -604,7 +605,7 @@ static int start_threads(server *s, fl_error *err)
 
 int server_start(const server_config *cfg, server **out, fl_error *err)
 {
-    server *s = calloc(1, sizeof *s);
+    server *s = fl_calloc(1, sizeof *s);
     if (!s)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     s->cfg = *cfg;
@@ -685,5 +686,5 @@ void server_stop(server *s)
     server_log(s, "stopped");
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->log_mu);
-    free(s);
+    fl_free(s);
 }
