@@ -1,8 +1,8 @@
 /*
  * Unit tests of the Raft core, each a short timeline on the simulation
  * fixture (targets/raftkv/raft_fixture.h), whose safety invariants are
- * asserted after every step: election, pre-vote against a disruptive rejoin, check-quorum,
- * conflicting logs and fast backtracking, the Figure 8 commit rule, ReadIndex
+ * asserted after every step: election, pre-vote against a disruptive
+ * rejoin, check-quorum, conflicting logs and fast backtracking, the Figure 8 commit rule, ReadIndex
  * (and the stale_read bug), snapshots, the volatile_vote bug's hard state,
  * and the wire codec against valid and hostile input.
  */
