@@ -72,6 +72,7 @@ typedef struct sim_commit {
 
 typedef raft_sim_opts sim_opts;
 
+/* The chaos run's name for the fixture: one world, driven by two clocks. */
 typedef struct raft_fixture sim;
 
 struct raft_fixture {
