@@ -32,7 +32,9 @@ BASE_SRCS := $(wildcard base/*.c)
 LIB_SRCS  := $(wildcard history/*.c harness/*.c checkers/*.c workloads/*.c targets/clients/*.c targets/*.c)
 CLI_SRCS  := $(wildcard cli/*.c)
 # raftkv: its own library (consensus core, storage, server) and entry point.
-RAFT_SRCS := $(filter-out targets/raftkv/main.c,$(wildcard targets/raftkv/*.c))
+# The simulation fixture is for tests and benches only, never the server.
+RAFT_FIXTURE_SRCS := targets/raftkv/raft_fixture.c
+RAFT_SRCS := $(filter-out targets/raftkv/main.c $(RAFT_FIXTURE_SRCS),$(wildcard targets/raftkv/*.c))
 RAFT_LDLIBS := $(shell pkg-config --libs libmicrohttpd libcurl 2>/dev/null || echo -lmicrohttpd -lcurl) -lz
 # The server itself: HTTP, JSON bodies, crc32; nothing of the harness.
 RAFT_BIN_LIBS := $(shell pkg-config --libs libmicrohttpd jansson 2>/dev/null || echo -lmicrohttpd -ljansson) -lz -lpthread
@@ -49,6 +51,8 @@ CLI_OBJS      := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 ASAN_CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/asan/%.o)
 RAFT_OBJS      := $(RAFT_SRCS:%.c=$(BUILD)/obj/%.o)
 ASAN_RAFT_OBJS := $(RAFT_SRCS:%.c=$(BUILD)/asan/%.o)
+RAFT_FIXTURE_OBJS      := $(RAFT_FIXTURE_SRCS:%.c=$(BUILD)/obj/%.o)
+ASAN_RAFT_FIXTURE_OBJS := $(RAFT_FIXTURE_SRCS:%.c=$(BUILD)/asan/%.o)
 BENCH_LIB_OBJS := $(LIB_OBJS)
 
 TESTS   := $(TEST_SRCS:tests/%.c=$(BUILD)/asan/tests/%)
@@ -115,7 +119,7 @@ $(BUILD)/asan/raftkv: $(BUILD)/asan/targets/raftkv/main.o $(BUILD)/asan/libraftk
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(RAFT_BIN_LIBS)
 
 # Every test links both libraries; the linker takes only what it uses.
-$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/%.o $(BUILD)/asan/libraftkv.a $(BUILD)/asan/libfaultline.a $(BUILD)/asan/libfl_base.a
+$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/%.o $(ASAN_RAFT_FIXTURE_OBJS) $(BUILD)/asan/libraftkv.a $(BUILD)/asan/libfaultline.a $(BUILD)/asan/libfl_base.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(RAFT_LDLIBS) $(LDLIBS)
 
 # ---- fuzzers (clang + libFuzzer) ---------------------------------------------
@@ -129,7 +133,7 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 # ---- benchmarks (release flags) ------------------------------------------------
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libraftkv.a $(BUILD)/libfaultline.a $(BUILD)/libfl_base.a
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(RAFT_FIXTURE_OBJS) $(BUILD)/libraftkv.a $(BUILD)/libfaultline.a $(BUILD)/libfl_base.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(RAFT_LDLIBS) $(LDLIBS)
 

@@ -4,6 +4,7 @@
  * report draws come from the same evidence.
  */
 #include "checkers/linearizable.h"
+#include "base/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@ static void print_json(FILE *out, const json_t *v)
 {
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     fputs(s ? s : "?", out);
-    free(s);
+    fl_free(s);
 }
 
 /* "p3 cas [1,2] -> ok" and the event indices. */

@@ -6,6 +6,7 @@
  * pointers stay valid as it grows).
  */
 #include "checkers/lin_model.h"
+#include "base/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -122,7 +123,7 @@ void lin_ctx_charge(lin_ctx *ctx, ptrdiff_t bytes)
 
 lin_ctx *lin_ctx_new(_Atomic size_t *memory_used)
 {
-    lin_ctx *ctx = calloc(1, sizeof *ctx);
+    lin_ctx *ctx = fl_calloc(1, sizeof *ctx);
     if (ctx != NULL)
         ctx->memory_used = memory_used;
     return ctx;
@@ -135,22 +136,22 @@ void lin_ctx_free(lin_ctx *ctx)
     value_entry *e, *tmp;
     HASH_ITER(hh, ctx->values_by_text, e, tmp) {
         HASH_DEL(ctx->values_by_text, e);
-        free(e->text);
-        free(e);
+        fl_free(e->text);
+        fl_free(e);
     }
     for (size_t i = 0; i < ctx->nvalues; i++)
         json_decref(ctx->values[i]);
-    free(ctx->values);
-    free(ctx->blobs);
-    free(ctx->slots);
+    fl_free(ctx->values);
+    fl_free(ctx->blobs);
+    fl_free(ctx->slots);
     for (chunk *c = ctx->chunks, *next; c != NULL; c = next) {
         next = c->next;
-        free(c);
+        fl_free(c);
     }
-    free(ctx->scratch);
+    fl_free(ctx->scratch);
     if (ctx->memory_used != NULL)
         atomic_fetch_sub(ctx->memory_used, ctx->charged);
-    free(ctx);
+    fl_free(ctx);
 }
 
 uint32_t lin_ctx_value(lin_ctx *ctx, const json_t *value)
@@ -162,18 +163,18 @@ uint32_t lin_ctx_value(lin_ctx *ctx, const json_t *value)
     value_entry *e;
     HASH_FIND_STR(ctx->values_by_text, text, e);
     if (e != NULL) {
-        free(text);
+        fl_free(text);
         return e->id;
     }
     if (ctx->nvalues == ctx->values_cap) {
         size_t cap = ctx->values_cap ? 2 * ctx->values_cap : 16;
-        json_t **grown = realloc(ctx->values, cap * sizeof *grown);
+        json_t **grown = fl_realloc(ctx->values, cap * sizeof *grown);
         if (grown == NULL)
             goto oom;
         ctx->values = grown;
         ctx->values_cap = cap;
     }
-    e = malloc(sizeof *e);
+    e = fl_malloc(sizeof *e);
     if (e == NULL)
         goto oom;
     e->text = text;
@@ -183,7 +184,7 @@ uint32_t lin_ctx_value(lin_ctx *ctx, const json_t *value)
     lin_ctx_charge(ctx, (ptrdiff_t)(sizeof *e + strlen(text) + 64));
     return e->id;
 oom:
-    free(text);
+    fl_free(text);
     return UINT32_MAX;
 }
 
@@ -205,7 +206,7 @@ static unsigned char *arena_copy(lin_ctx *ctx, const void *bytes, size_t len)
         c->used = (c->used + 7) & ~(size_t)7;
     if (c == NULL || c->used > c->cap || c->cap - c->used < len) {
         size_t cap = len > 65536 ? len : 65536;
-        c = malloc(sizeof *c + cap);
+        c = fl_malloc(sizeof *c + cap);
         if (c == NULL)
             return NULL;
         c->used = 0;
@@ -224,7 +225,7 @@ static unsigned char *arena_copy(lin_ctx *ctx, const void *bytes, size_t len)
 static int grow_slots(lin_ctx *ctx)
 {
     size_t n = ctx->nslots ? 2 * ctx->nslots : 1024;
-    uint32_t *slots = calloc(n, sizeof *slots);
+    uint32_t *slots = fl_calloc(n, sizeof *slots);
     if (slots == NULL)
         return -1;
     for (size_t i = 0; i < ctx->nblobs; i++) {
@@ -234,7 +235,7 @@ static int grow_slots(lin_ctx *ctx)
         slots[s] = (uint32_t)i + 1;
     }
     lin_ctx_charge(ctx, (ptrdiff_t)((n - ctx->nslots) * sizeof *slots));
-    free(ctx->slots);
+    fl_free(ctx->slots);
     ctx->slots = slots;
     ctx->nslots = n;
     return 0;
@@ -244,7 +245,7 @@ static int add_blob(lin_ctx *ctx, const void *bytes, size_t len, uint64_t hash)
 {
     if (ctx->nblobs == ctx->blobs_cap) {
         size_t cap = ctx->blobs_cap ? 2 * ctx->blobs_cap : 256;
-        blob *grown = realloc(ctx->blobs, cap * sizeof *grown);
+        blob *grown = fl_realloc(ctx->blobs, cap * sizeof *grown);
         if (grown == NULL)
             return -1;
         lin_ctx_charge(ctx, (ptrdiff_t)((cap - ctx->blobs_cap) * sizeof *grown));
@@ -287,7 +288,7 @@ void *lin_ctx_scratch(lin_ctx *ctx, size_t n)
 {
     if (n > ctx->scratch_cap) {
         size_t cap = n < 256 ? 256 : n * 2;
-        void *grown = realloc(ctx->scratch, cap);
+        void *grown = fl_realloc(ctx->scratch, cap);
         if (grown == NULL)
             return NULL;
         lin_ctx_charge(ctx, (ptrdiff_t)(cap - ctx->scratch_cap));

@@ -5,6 +5,7 @@
  * evidence.
  */
 #include "checkers/linearizable.h"
+#include "base/alloc.h"
 #include "checkers/lin_model.h"
 #include "checkers/shrink.h"
 #include "checkers/wgl.h"
@@ -65,7 +66,7 @@ static int add_invoke(key_check *k, size_t pos)
 {
     if (k->ninvokes == k->cap) {
         size_t cap = k->cap ? 2 * k->cap : 16;
-        size_t *grown = realloc(k->invokes, cap * sizeof *grown);
+        size_t *grown = fl_realloc(k->invokes, cap * sizeof *grown);
         if (grown == NULL)
             return -1;
         k->invokes = grown;
@@ -81,10 +82,10 @@ static int split(const history *h, bool no_split, lin_result *r)
 {
     const history_event *ev = history_events(h);
     size_t nvalues = history_value_count(h), n = history_len(h);
-    uint32_t *group_of = malloc((nvalues + 1) * sizeof *group_of);
-    r->keys = calloc(nvalues + 1, sizeof *r->keys);
+    uint32_t *group_of = fl_malloc((nvalues + 1) * sizeof *group_of);
+    r->keys = fl_calloc(nvalues + 1, sizeof *r->keys);
     if (group_of == NULL || r->keys == NULL) {
-        free(group_of);
+        fl_free(group_of);
         return -1;
     }
     for (size_t i = 0; i <= nvalues; i++)
@@ -103,11 +104,11 @@ static int split(const history *h, bool no_split, lin_result *r)
             r->keys[r->nkeys++].key = key;
         }
         if (add_invoke(&r->keys[group_of[slot]], i) != 0) {
-            free(group_of);
+            fl_free(group_of);
             return -1;
         }
     }
-    free(group_of);
+    fl_free(group_of);
     return 0;
 }
 
@@ -155,7 +156,7 @@ static json_t *counterexample_json(const history *h, const lin_model *m,
         json_array_append_new(prefix, o);
     }
     json_object_set_new(ce, "prefix", prefix);
-    bool *placed = calloc(n + 1, sizeof *placed);
+    bool *placed = fl_calloc(n + 1, sizeof *placed);
     json_t *concurrent = json_array();
     for (size_t i = 0; placed != NULL && i < w->depth; i++)
         placed[w->order[i]] = true;
@@ -165,7 +166,7 @@ static json_t *counterexample_json(const history *h, const lin_model *m,
         if (json_array_size(concurrent) < MAX_CONCURRENT_SHOWN)
             json_array_append_new(concurrent, op_json(h, pos[i]));
     }
-    free(placed);
+    fl_free(placed);
     json_object_set_new(ce, "concurrent", concurrent);
     json_t *states = json_array();
     for (size_t i = 0; i < w->nstuck_states; i++)
@@ -227,7 +228,7 @@ static void see(void *arg, uint64_t value)
     seen *s = arg;
     if (s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 64;
-        uint64_t *grown = realloc(s->v, cap * sizeof *grown);
+        uint64_t *grown = fl_realloc(s->v, cap * sizeof *grown);
         if (grown == NULL) {
             s->oom = true;
             return;
@@ -254,7 +255,7 @@ static size_t drop_unobserved_writes(const lin_model *m, prepared *p)
     for (size_t i = 0; i < p->n; i++)
         m->observed(&p->ops[i].op, see, &s);
     if (s.oom) {
-        free(s.v);
+        fl_free(s.v);
         return 0; /* the pass is an optimisation: skip it */
     }
     if (s.n > 0)
@@ -269,7 +270,7 @@ static size_t drop_unobserved_writes(const lin_model *m, prepared *p)
         p->ops[kept] = p->ops[i];
         p->pos[kept++] = p->pos[i];
     }
-    free(s.v);
+    fl_free(s.v);
     size_t dropped = p->n - kept;
     p->n = kept;
     return dropped;
@@ -277,8 +278,8 @@ static size_t drop_unobserved_writes(const lin_model *m, prepared *p)
 
 static int prepare_key(const job *j, key_check *k, lin_ctx *ctx, prepared *p)
 {
-    p->ops = malloc((k->ninvokes + 1) * sizeof *p->ops);
-    p->pos = malloc((k->ninvokes + 1) * sizeof *p->pos);
+    p->ops = fl_malloc((k->ninvokes + 1) * sizeof *p->ops);
+    p->pos = fl_malloc((k->ninvokes + 1) * sizeof *p->pos);
     if (p->ops == NULL || p->pos == NULL)
         return fl_error_set(&k->err, FL_ENOMEM, "out of memory");
     for (size_t i = 0; i < k->ninvokes; i++) {
@@ -328,8 +329,8 @@ static void check_key(job *j, key_check *k)
 done:
     k->ms = (double)(fl_clock_mono_ns() - start) / 1e6;
     wgl_result_free(&w);
-    free(p.ops);
-    free(p.pos);
+    fl_free(p.ops);
+    fl_free(p.pos);
     lin_ctx_free(ctx);
 }
 
@@ -363,11 +364,11 @@ static int run_pool(job *j, int threads)
         threads = 1;
     if ((size_t)threads > j->r->nkeys)
         threads = j->r->nkeys > 0 ? (int)j->r->nkeys : 1;
-    pthread_t *tids = calloc((size_t)threads, sizeof *tids);
-    j->order = malloc((j->r->nkeys + 1) * sizeof *j->order);
+    pthread_t *tids = fl_calloc((size_t)threads, sizeof *tids);
+    j->order = fl_malloc((j->r->nkeys + 1) * sizeof *j->order);
     if (tids == NULL || j->order == NULL) {
-        free(tids);
-        free(j->order);
+        fl_free(tids);
+        fl_free(j->order);
         return -1;
     }
     for (size_t i = 0; i < j->r->nkeys; i++)
@@ -380,8 +381,8 @@ static int run_pool(job *j, int threads)
     worker(j); /* the calling thread works too */
     for (int i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
-    free(tids);
-    free(j->order);
+    fl_free(tids);
+    fl_free(j->order);
     return 0;
 }
 
@@ -429,7 +430,7 @@ static void shrink_first_invalid(const history *h, const lin_options *opt,
             k = &r->keys[i];
     if (k == NULL)
         return;
-    bool *keep = calloc(history_len(h) + 1, sizeof *keep);
+    bool *keep = fl_calloc(history_len(h) + 1, sizeof *keep);
     history *sub = NULL, *small = NULL;
     bool minimal = false;
     fl_error err;
@@ -454,7 +455,7 @@ static void shrink_first_invalid(const history *h, const lin_options *opt,
     }
     history_free(small);
     history_free(sub);
-    free(keep);
+    fl_free(keep);
 }
 
 /* ---- The check ------------------------------------------------------------------------ */
@@ -482,7 +483,7 @@ int lin_check(const history *h, const lin_options *opt, lin_result **out,
                             opt->model ? opt->model : "", names);
     }
     int64_t start = fl_clock_mono_ns();
-    lin_result *r = calloc(1, sizeof *r);
+    lin_result *r = fl_calloc(1, sizeof *r);
     if (r == NULL || split(h, opt->no_split, r) != 0) {
         lin_result_free(r);
         return fl_error_set(err, FL_ENOMEM, "out of memory");
@@ -516,11 +517,11 @@ void lin_result_free(lin_result *r)
     if (r == NULL)
         return;
     for (size_t i = 0; i < r->nkeys; i++) {
-        free(r->keys[i].invokes);
+        fl_free(r->keys[i].invokes);
         json_decref(r->keys[i].counterexample);
     }
-    free(r->keys);
-    free(r);
+    fl_free(r->keys);
+    fl_free(r);
 }
 
 /* ---- The result as JSON ------------------------------------------------------------------ */
@@ -528,9 +529,9 @@ void lin_result_free(lin_result *r)
 static char *key_name(const history *h, uint32_t key)
 {
     if (key == ALL_KEYS)
-        return strdup("*");
+        return fl_strdup("*");
     const json_t *k = history_value(h, key);
-    return json_is_string(k) ? strdup(json_string_value(k))
+    return json_is_string(k) ? fl_strdup(json_string_value(k))
                              : json_dumps(k, JSON_ENCODE_ANY);
 }
 
@@ -572,7 +573,7 @@ json_t *lin_result_to_json(const lin_result *r, const history *h)
         char *name = key_name(h, r->keys[i].key);
         if (name != NULL)
             json_object_set_new(per_key, name, key_json(&r->keys[i]));
-        free(name);
+        fl_free(name);
         if (json_is_null(ce) && r->keys[i].counterexample != NULL)
             ce = json_incref(r->keys[i].counterexample);
     }

@@ -9,6 +9,7 @@
  * one per key, which is what makes that search harder.
  */
 #include "checkers/lin_model.h"
+#include "base/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -182,12 +183,12 @@ static json_t *kv_state_json(lin_ctx *ctx, uint64_t state)
     for (size_t i = 0; i < len / sizeof *pairs; i++) {
         const json_t *key = lin_ctx_value_json(ctx, pairs[i].key);
         char *name = json_is_string(key)
-                         ? strdup(json_string_value(key))
+                         ? fl_strdup(json_string_value(key))
                          : json_dumps(key, JSON_ENCODE_ANY);
         const char *s = lin_ctx_blob_bytes(ctx, pairs[i].value, &slen);
         if (name != NULL)
             json_object_set_new(o, name, json_stringn(s, slen));
-        free(name);
+        fl_free(name);
     }
     return o;
 }

@@ -2,6 +2,7 @@
  * registry.c — the checkers by name, and running one. See checker.h.
  */
 #include "checkers/checker.h"
+#include "base/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,7 @@ int checker_check(const checker *c, const history *h,
                   fl_error *err)
 {
     *out = NULL;
-    checker_result *r = calloc(1, sizeof *r);
+    checker_result *r = fl_calloc(1, sizeof *r);
     if (r == NULL)
         return fl_error_set(err, FL_ENOMEM, "%s: out of memory", c->name);
     r->by = c;

@@ -9,6 +9,7 @@
  */
 #include "checkers/set.h"
 #include "checkers/checker.h"
+#include "base/alloc.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -58,7 +59,7 @@ static int push_elem(elem_list *l, int64_t v)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 16;
-        int64_t *nv = realloc(l->v, cap * sizeof *nv);
+        int64_t *nv = fl_realloc(l->v, cap * sizeof *nv);
         if (!nv)
             return FL_ENOMEM;
         l->v = nv;
@@ -88,9 +89,9 @@ static bool contains(const int64_t *sorted, size_t n, int64_t v)
 static char *key_text(const history *h, uint32_t key)
 {
     if (key == HISTORY_NONE)
-        return strdup("*");
+        return fl_strdup("*");
     const json_t *k = history_value(h, key);
-    return json_is_string(k) ? strdup(json_string_value(k))
+    return json_is_string(k) ? fl_strdup(json_string_value(k))
                              : json_dumps(k, JSON_ENCODE_ANY);
 }
 
@@ -109,7 +110,7 @@ static set_key *key_for(filing *fl, uint32_t key, fl_error *err)
                                          : &fl->slot_of[key];
     if (*slot)
         return &fl->r->keys[*slot - 1];
-    set_key *nk = realloc(fl->r->keys, (fl->r->n_keys + 1) * sizeof *nk);
+    set_key *nk = fl_realloc(fl->r->keys, (fl->r->n_keys + 1) * sizeof *nk);
     if (!nk) {
         fl_error_set(err, FL_ENOMEM, "set checker: out of memory");
         return NULL;
@@ -137,7 +138,7 @@ static int file_add(filing *fl, set_key *k, size_t pos, fl_error *err)
                             "not %s", e->index, history_json_kind(v));
     if (k->n_adds == k->cap_adds) {
         size_t cap = k->cap_adds ? 2 * k->cap_adds : 64;
-        set_add *na = realloc(k->adds, cap * sizeof *na);
+        set_add *na = fl_realloc(k->adds, cap * sizeof *na);
         if (!na)
             return fl_error_set(err, FL_ENOMEM, "set checker: out of memory");
         k->adds = na;
@@ -203,13 +204,13 @@ static int read_elements(const history *h, const set_key *k, int64_t **out,
                             "\"value\": a set read must return an array, not "
                             "%s", k->read_index, history_json_kind(v));
     size_t len = json_array_size(v);
-    int64_t *r = malloc((len ? len : 1) * sizeof *r);
+    int64_t *r = fl_malloc((len ? len : 1) * sizeof *r);
     if (!r)
         return fl_error_set(err, FL_ENOMEM, "set checker: out of memory");
     for (size_t i = 0; i < len; i++) {
         const json_t *x = json_array_get(v, i);
         if (!json_is_integer(x)) {
-            free(r);
+            fl_free(r);
             return fl_error_set(err, FL_EDATA, "event index %" PRId64 ": "
                                 "field \"value\": element %zu of a set read "
                                 "is %s, not an integer", k->read_index, i,
@@ -269,7 +270,7 @@ static int judge_key(const history *h, set_key *k, fl_error *err)
         return rc;
     if (k->n_adds)
         qsort(k->adds, k->n_adds, sizeof *k->adds, cmp_add);
-    attempted = malloc((k->n_adds ? k->n_adds : 1) * sizeof *attempted);
+    attempted = fl_malloc((k->n_adds ? k->n_adds : 1) * sizeof *attempted);
     if (!attempted)
         rc = FL_ENOMEM;
     for (size_t lo = 0, hi; rc == FL_OK && lo < k->n_adds; lo = hi) {
@@ -282,8 +283,8 @@ static int judge_key(const history *h, set_key *k, fl_error *err)
     for (size_t i = 0; rc == FL_OK && i < n_read; i++)
         if (!contains(attempted, n_attempted, read[i]))
             rc = push_elem(&k->lists[UNEXPECTED], read[i]);
-    free(read);
-    free(attempted);
+    fl_free(read);
+    fl_free(attempted);
     if (rc != FL_OK)
         return fl_error_set(err, FL_ENOMEM, "set checker: out of memory");
     k->verdict = k->lists[LOST].n || k->lists[UNEXPECTED].n ||
@@ -294,16 +295,16 @@ static int judge_key(const history *h, set_key *k, fl_error *err)
 int set_check(const history *h, set_result **out, fl_error *err)
 {
     *out = NULL;
-    set_result *r = calloc(1, sizeof *r);
-    uint32_t *slot_of = calloc(history_value_count(h) + 1, sizeof *slot_of);
+    set_result *r = fl_calloc(1, sizeof *r);
+    uint32_t *slot_of = fl_calloc(history_value_count(h) + 1, sizeof *slot_of);
     if (!r || !slot_of) {
-        free(r);
-        free(slot_of);
+        fl_free(r);
+        fl_free(slot_of);
         return fl_error_set(err, FL_ENOMEM, "set checker: out of memory");
     }
     filing fl = {.h = h, .r = r, .slot_of = slot_of};
     int rc = file_events(&fl, err);
-    free(slot_of);
+    fl_free(slot_of);
     r->verdict = CHECKER_VALID;
     for (size_t i = 0; rc == FL_OK && i < r->n_keys; i++) {
         rc = judge_key(h, &r->keys[i], err);
@@ -328,13 +329,13 @@ void set_result_free(set_result *r)
         return;
     for (size_t i = 0; i < r->n_keys; i++) {
         set_key *k = &r->keys[i];
-        free(k->name);
-        free(k->adds);
+        fl_free(k->name);
+        fl_free(k->adds);
         for (int l = 0; l < N_LISTS; l++)
-            free(k->lists[l].v);
+            fl_free(k->lists[l].v);
     }
-    free(r->keys);
-    free(r);
+    fl_free(r->keys);
+    fl_free(r);
 }
 
 /* ---- reporting ---------------------------------------------------------------------------- */

@@ -5,6 +5,7 @@
  * the result 1-minimal.
  */
 #include "checkers/shrink.h"
+#include "base/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -129,7 +130,7 @@ static void add_observation(void *arg, uint64_t v)
     closure *c = w->c;
     if (c->nobs == c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 64;
-        observation *grown = realloc(c->obs, cap * sizeof *grown);
+        observation *grown = fl_realloc(c->obs, cap * sizeof *grown);
         if (grown == NULL) {
             c->oom = true;
             return;
@@ -210,8 +211,8 @@ static size_t largest_closed(closure *c, size_t *ops, size_t n, bool *flag)
 
 static int closure_alloc(closure *c, size_t len)
 {
-    c->writes = malloc((len + 1) * sizeof *c->writes);
-    c->obs_from = calloc(len + 1, sizeof *c->obs_from);
+    c->writes = fl_malloc((len + 1) * sizeof *c->writes);
+    c->obs_from = fl_calloc(len + 1, sizeof *c->obs_from);
     if (c->writes == NULL || c->obs_from == NULL)
         return -1;
     for (size_t i = 0; i <= len; i++)
@@ -221,8 +222,8 @@ static int closure_alloc(closure *c, size_t len)
 
 static int writer_tables(closure *c)
 {
-    c->first = malloc((c->nvalues + 1) * sizeof *c->first);
-    c->second = malloc((c->nvalues + 1) * sizeof *c->second);
+    c->first = fl_malloc((c->nvalues + 1) * sizeof *c->first);
+    c->second = fl_malloc((c->nvalues + 1) * sizeof *c->second);
     if (c->first == NULL || c->second == NULL)
         return -1;
     for (size_t v = 0; v <= c->nvalues; v++)
@@ -255,11 +256,11 @@ static void closure_init(closure *c, const history *h,
 
 static void closure_free(closure *c)
 {
-    free(c->writes);
-    free(c->obs_from);
-    free(c->obs);
-    free(c->first);
-    free(c->second);
+    fl_free(c->writes);
+    fl_free(c->obs_from);
+    fl_free(c->obs);
+    fl_free(c->first);
+    fl_free(c->second);
 }
 
 /* ---- Delta debugging ---------------------------------------------------------- */
@@ -358,9 +359,9 @@ int shrink_history(const history *h, const shrink_options *opt,
         t.deadline_ns =
             fl_clock_mono_ns() + (int64_t)(opt->time_limit_s * 1e9);
     lin_ctx *ctx = lin_ctx_new(NULL);
-    size_t *ops = calloc(len + 1, sizeof *ops);
-    size_t *scratch = calloc(len + 1, sizeof *scratch);
-    t.keep = calloc(len + 1, sizeof *t.keep);
+    size_t *ops = fl_calloc(len + 1, sizeof *ops);
+    size_t *scratch = fl_calloc(len + 1, sizeof *scratch);
+    t.keep = fl_calloc(len + 1, sizeof *t.keep);
     int rc = FL_OK;
     if (ops == NULL || scratch == NULL || t.keep == NULL) {
         rc = fl_error_set(err, FL_ENOMEM, "out of memory");
@@ -390,8 +391,8 @@ int shrink_history(const history *h, const shrink_options *opt,
 done:
     closure_free(&t.c);
     lin_ctx_free(ctx);
-    free(ops);
-    free(scratch);
-    free(t.keep);
+    fl_free(ops);
+    fl_free(scratch);
+    fl_free(t.keep);
     return rc;
 }

@@ -15,6 +15,7 @@
  *    the concurrency of the history, not its length.
  */
 #include "checkers/wgl.h"
+#include "base/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +92,7 @@ static bool slot_matches(const memo *m, const memo_slot *s, uint32_t tag,
 static int memo_grow(memo *m)
 {
     size_t n = m->nslots ? 2 * m->nslots : 4096;
-    memo_slot *slots = malloc(n * sizeof *slots);
+    memo_slot *slots = fl_malloc(n * sizeof *slots);
     if (slots == NULL)
         return -1;
     for (size_t i = 0; i < n; i++)
@@ -104,7 +105,7 @@ static int memo_grow(memo *m)
             s = (s + 1) & (n - 1);
         slots[s] = m->slots[i];
     }
-    free(m->slots);
+    fl_free(m->slots);
     m->slots = slots;
     m->nslots = n;
     return 0;
@@ -119,7 +120,7 @@ static int memo_reserve_words(memo *m, size_t len)
         cap += cap / 2;
     if (cap > UINT32_MAX)
         return -1; /* offsets are 32-bit: 32 GB of windows is past any budget */
-    uint64_t *words = realloc(m->words, cap * sizeof *words);
+    uint64_t *words = fl_realloc(m->words, cap * sizeof *words);
     if (words == NULL)
         return -1;
     m->words = words;
@@ -195,11 +196,11 @@ static int cmp_ret(const void *a, const void *b, void *arg)
 static int build_list(search *s)
 {
     size_t n = s->n;
-    uint32_t *by_ret = malloc((n + 1) * sizeof *by_ret);
-    int32_t *call_entry = malloc((n + 1) * sizeof *call_entry);
+    uint32_t *by_ret = fl_malloc((n + 1) * sizeof *by_ret);
+    int32_t *call_entry = fl_malloc((n + 1) * sizeof *call_entry);
     if (by_ret == NULL || call_entry == NULL) {
-        free(by_ret);
-        free(call_entry);
+        fl_free(by_ret);
+        fl_free(call_entry);
         return -1;
     }
     for (size_t i = 0; i < n; i++)
@@ -230,8 +231,8 @@ static int build_list(search *s)
      * completion comes first); should it, it backtracks rather than
      * mistake the sentinel for an invocation. */
     s->match[0] = -1;
-    free(by_ret);
-    free(call_entry);
+    fl_free(by_ret);
+    fl_free(call_entry);
     return 0;
 }
 
@@ -266,7 +267,7 @@ static void unlift(search *s, int32_t call)
 static void *charge_alloc(search *s, size_t bytes)
 {
     s->charged += bytes;
-    return calloc(1, bytes ? bytes : 1);
+    return fl_calloc(1, bytes ? bytes : 1);
 }
 
 static int search_init(search *s, const wgl_op *ops, size_t n)
@@ -308,18 +309,18 @@ static int search_init(search *s, const wgl_op *ops, size_t n)
 
 static void search_free(search *s)
 {
-    free(s->next);
-    free(s->prev);
-    free(s->entry_op);
-    free(s->match);
-    free(s->bit);
-    free(s->zobrist);
-    free(s->set.w);
-    free(s->stack_entry);
-    free(s->stack_state);
-    free(s->window);
-    free(s->memo.slots);
-    free(s->memo.words);
+    fl_free(s->next);
+    fl_free(s->prev);
+    fl_free(s->entry_op);
+    fl_free(s->match);
+    fl_free(s->bit);
+    fl_free(s->zobrist);
+    fl_free(s->set.w);
+    fl_free(s->stack_entry);
+    fl_free(s->stack_state);
+    fl_free(s->window);
+    fl_free(s->memo.slots);
+    fl_free(s->memo.words);
 }
 
 /* Keep the shared memory counter in step with the memo's size; true when
@@ -359,8 +360,8 @@ static int record_best(search *s, wgl_result *r, int32_t stuck_entry,
     if (r->order != NULL && s->sp == r->depth)
         return 0; /* keep the first operation found stuck at this depth */
     if (r->order == NULL) {
-        r->order = malloc((s->n + 1) * sizeof *r->order);
-        r->states = malloc((s->n + 1) * sizeof *r->states);
+        r->order = fl_malloc((s->n + 1) * sizeof *r->order);
+        r->states = fl_malloc((s->n + 1) * sizeof *r->states);
         if (r->order == NULL || r->states == NULL)
             return -1;
     }
@@ -565,8 +566,8 @@ int wgl_search(const lin_model *model, lin_ctx *ctx, const wgl_op *ops,
 
 void wgl_result_free(wgl_result *r)
 {
-    free(r->order);
-    free(r->states);
+    fl_free(r->order);
+    fl_free(r->states);
     r->order = NULL;
     r->states = NULL;
 }

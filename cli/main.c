@@ -3,8 +3,10 @@
  * The entry point only dispatches to the subcommands in cli/cmd_*.c.
  */
 #include "cli/cli.h"
+#include "base/alloc.h"
 #include "base/fl_error.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +39,8 @@ static int usage(FILE *out, int code)
 
 int main(int argc, char **argv)
 {
+    /* jansson's allocations too go through the one hook (base/alloc.h). */
+    json_set_alloc_funcs(fl_malloc, fl_free);
     if (argc < 2)
         return usage(stderr, FL_EUSAGE);
     const char *name = argv[1];

@@ -7,6 +7,7 @@
  * `down` safe after a crash.
  */
 #include "harness/cluster.h"
+#include "base/clock.h"
 #include "harness/netbind.h"
 #include "harness/ssh.h"
 
@@ -38,19 +39,6 @@ extern char **environ;
 #define RUN_OUTPUT_MAX (1 << 20)
 
 /* ---- small helpers -------------------------------------------------------------- */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* snprintf into a PATH_MAX buffer; FL_EUSAGE if it does not fit. */
 static int path_fmt(char *buf, fl_error *err, const char *fmt, ...)
@@ -400,7 +388,7 @@ static bool kill_and_wait(pid_t pid, int sig, int wait_ms)
     for (int t = 0; t < wait_ms; t += 20) {
         if (!process_matches(pid, NULL))
             return true;
-        sleep_ms(20);
+        fl_sleep_s(0.02);
     }
     return !process_matches(pid, NULL);
 }
@@ -582,15 +570,15 @@ bool cluster_probe(const char *address, int port, const char *source,
         close(fd);
         return false;
     }
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = fl_clock_mono_ns() / 1000000 + timeout_ms;
     bool ok = false;
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 ||
         errno == EINPROGRESS) {
         char banner[8];
         size_t got = 0;
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        while (got < 4 && now_ms() < deadline &&
-               poll(&p, 1, (int)(deadline - now_ms())) > 0) {
+        while (got < 4 && fl_clock_mono_ns() / 1000000 < deadline &&
+               poll(&p, 1, (int)(deadline - fl_clock_mono_ns() / 1000000)) > 0) {
             ssize_t n = read(fd, banner + got, 4 - got);
             if (n <= 0)
                 break;
@@ -610,16 +598,16 @@ static bool ssh_answers(const char *address, int timeout_ms)
 
 static int wait_answering(const cluster_node *nodes, int count, fl_error *err)
 {
-    int64_t deadline = now_ms() + ANSWER_TIMEOUT_MS;
+    int64_t deadline = fl_clock_mono_ns() / 1000000 + ANSWER_TIMEOUT_MS;
     for (int i = 0; i < count; i++) {
         while (!ssh_answers(nodes[i].address, 500)) {
-            if (now_ms() > deadline)
+            if (fl_clock_mono_ns() / 1000000 > deadline)
                 return fl_error_set(err, CLUSTER_EFAILED,
                                     "sshd of %s (%s) did not answer on port "
                                     "%d within %d s; see its sshd.log",
                                     nodes[i].name, nodes[i].address,
                                     CLUSTER_SSH_PORT, ANSWER_TIMEOUT_MS / 1000);
-            sleep_ms(50);
+            fl_sleep_s(0.05);
         }
     }
     return FL_OK;
@@ -763,7 +751,7 @@ static int node_down(const char *state, const cluster_node *n, fl_error *err)
     }
     /* Deleting the namespace takes the veth pair with it, a moment later. */
     for (int t = 0; t < 100 && link_exists(n->veth); t++)
-        sleep_ms(20);
+        fl_sleep_s(0.02);
     if (link_exists(n->veth) && RUN(&e, "ip", "link", "del", n->veth) != FL_OK &&
         link_exists(n->veth) && first == FL_OK)
         first = fl_error_set(err, e.code, "%s", e.msg);

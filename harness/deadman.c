@@ -2,6 +2,7 @@
  * deadman: watchers on the nodes and the lease renewal here. See deadman.h.
  */
 #include "harness/deadman.h"
+#include "base/clock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,13 +28,6 @@ struct deadman {
     pthread_mutex_t lock;     /* broken */
     char broken[512];
 };
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- the commands (pure) ------------------------------------------------------------ */
 
@@ -138,11 +132,11 @@ static bool renew(deadman *d, size_t i)
 
 static void renew_all(deadman *d)
 {
-    double now = mono_s();
+    double now = fl_clock_mono_s();
     bool any = false;
     for (size_t i = 0; i < d->n && !atomic_load(&d->stop); i++) {
         if (renew(d, i))
-            d->last_ok[i] = mono_s();
+            d->last_ok[i] = fl_clock_mono_s();
         else if (now - d->last_ok[i] >= DEADMAN_EXPIRE_S - DEADMAN_RENEW_S)
             set_broken(d, "node %s: its dead man's lease could not be "
                        "renewed in time, so its switch may lift faults "
@@ -158,12 +152,10 @@ static void *renew_main(void *arg)
 {
     deadman *d = arg;
     while (!atomic_load(&d->stop)) {
-        double next = mono_s() + DEADMAN_RENEW_S;
+        double next = fl_clock_mono_s() + DEADMAN_RENEW_S;
         renew_all(d);
-        while (!atomic_load(&d->stop) && mono_s() < next) {
-            struct timespec ts = {0, 50000000};
-            nanosleep(&ts, NULL);
-        }
+        while (!atomic_load(&d->stop) && fl_clock_mono_s() < next)
+            fl_sleep_s(0.05);
     }
     return NULL;
 }
@@ -205,7 +197,7 @@ static int arm_nodes(deadman *d, const char *node_dir,
         free(cmd);
         if (rc != FL_OK)
             return fl_error_wrap(err, "arming the dead man's switch");
-        d->last_ok[i] = mono_s();
+        d->last_ok[i] = fl_clock_mono_s();
     }
     return FL_OK;
 }

@@ -8,6 +8,7 @@
  * transfers against a host that went silent.
  */
 #include "harness/ssh.h"
+#include "base/clock.h"
 #include "harness/netbind.h"
 
 #include <ctype.h>
@@ -39,16 +40,9 @@ struct fl_ssh {
 
 /* ---- time and waiting ------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t deadline_after(int timeout_ms)
 {
-    return timeout_ms > 0 ? now_ms() + timeout_ms : INT64_MAX;
+    return timeout_ms > 0 ? fl_clock_mono_ns() / 1000000 + timeout_ms : INT64_MAX;
 }
 
 /* The last libssh2 error message of the session, for error texts. */
@@ -72,7 +66,7 @@ static int ssh_fail(fl_ssh *s, int code, fl_error *err, const char *what)
 static int wait_socket(fl_ssh *s, int64_t deadline, fl_error *err,
                        const char *what)
 {
-    int64_t left = deadline == INT64_MAX ? 1000 : deadline - now_ms();
+    int64_t left = deadline == INT64_MAX ? 1000 : deadline - fl_clock_mono_ns() / 1000000;
     if (left <= 0)
         return fl_error_set(err, FL_SSH_ETIMEOUT, "%s: %s: timed out", s->host,
                             what);
@@ -126,7 +120,7 @@ static int connect_wait(int fd, const struct addrinfo *ai, int64_t deadline)
     if (errno != EINPROGRESS)
         return errno;
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - fl_clock_mono_ns() / 1000000;
         if (left <= 0)
             return ETIMEDOUT;
         struct pollfd p = {.fd = fd, .events = POLLOUT};
@@ -440,7 +434,7 @@ void fl_ssh_close(fl_ssh *s)
     if (s->session != NULL) {
         if (!s->broken) {
             int rc;
-            RETRY(rc, s, now_ms() + 1000, NULL, "disconnect",
+            RETRY(rc, s, fl_clock_mono_ns() / 1000000 + 1000, NULL, "disconnect",
                   libssh2_session_disconnect(s->session, "faultline: done"));
         }
         /* With the socket shut, freeing never waits on the peer: any
@@ -575,7 +569,7 @@ static int finish_channel(fl_ssh *s, LIBSSH2_CHANNEL *ch, int64_t deadline,
 static void discard_channel(fl_ssh *s, LIBSSH2_CHANNEL *ch)
 {
     int rc;
-    RETRY(rc, s, now_ms() + GRACE_MS, NULL, "freeing the channel",
+    RETRY(rc, s, fl_clock_mono_ns() / 1000000 + GRACE_MS, NULL, "freeing the channel",
           libssh2_channel_free(ch));
     if (rc != 0)
         s->broken = true;
@@ -660,7 +654,7 @@ static long take_pid(buffer *b)
  * broken rather than left half-used. */
 static void stop_command(fl_ssh *s, LIBSSH2_CHANNEL *ch, long pid)
 {
-    int64_t grace = now_ms() + GRACE_MS;
+    int64_t grace = fl_clock_mono_ns() / 1000000 + GRACE_MS;
     LIBSSH2_CHANNEL *k = NULL;
     char cmd[64];
     snprintf(cmd, sizeof cmd, "kill -KILL -- -%ld", pid);
@@ -954,7 +948,7 @@ int fl_ssh_download(fl_ssh *s, const char *remote_path, const char *local_path,
     if (fd < 0) {
         rc = fl_error_set(err, FL_EIO, "%s: cannot create: %s", local_path,
                           strerror(errno));
-        int64_t grace = now_ms() + GRACE_MS;
+        int64_t grace = fl_clock_mono_ns() / 1000000 + GRACE_MS;
         int e;
         /* EOF instead of the acknowledgement makes the remote scp quit. */
         RETRY(e, s, grace, NULL, "sending EOF", libssh2_channel_send_eof(ch));

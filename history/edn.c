@@ -3,6 +3,7 @@
  * writer. See edn.h for how EDN maps onto JSON.
  */
 #include "history/edn.h"
+#include "base/alloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -36,12 +37,12 @@ struct edn_reader {
 
 edn_reader *edn_reader_new(FILE *in, const char *name)
 {
-    edn_reader *r = calloc(1, sizeof *r);
+    edn_reader *r = fl_calloc(1, sizeof *r);
     if (r == NULL)
         return NULL;
-    r->name = strdup(name);
+    r->name = fl_strdup(name);
     if (r->name == NULL) {
-        free(r);
+        fl_free(r);
         return NULL;
     }
     r->in = in;
@@ -53,10 +54,10 @@ void edn_reader_free(edn_reader *r)
 {
     if (r == NULL)
         return;
-    free(r->name);
-    free(r->buf);
-    free(r->keywords);
-    free(r);
+    fl_free(r->name);
+    fl_free(r->buf);
+    fl_free(r->keywords);
+    fl_free(r);
 }
 
 long edn_reader_line(const edn_reader *r) { return r->form_line; }
@@ -134,7 +135,7 @@ static int buf_push(edn_reader *r, int c)
 {
     if (r->len + 2 > r->cap) {
         size_t ncap = r->cap ? r->cap * 2 : 64;
-        char *p = realloc(r->buf, ncap);
+        char *p = fl_realloc(r->buf, ncap);
         if (p == NULL)
             return nomem(r);
         r->buf = p;
@@ -451,7 +452,7 @@ static int read_keyword(edn_reader *r, json_t **out)
         return rc;
     if (r->kw_len == r->kw_cap) {
         size_t ncap = r->kw_cap ? r->kw_cap * 2 : 16;
-        const json_t **p = realloc(r->keywords, ncap * sizeof *p);
+        const json_t **p = fl_realloc(r->keywords, ncap * sizeof *p);
         if (p == NULL) {
             json_decref(*out);
             *out = NULL;
@@ -549,7 +550,7 @@ static int key_text(edn_reader *r, const json_t *k, char **text, size_t *len)
     if (fclose(mem) != 0 && rc == FL_OK)
         rc = nomem(r);
     if (rc != FL_OK) {
-        free(*text);
+        fl_free(*text);
         *text = NULL;
     }
     return rc;
@@ -571,12 +572,14 @@ static int map_put(edn_reader *r, json_t *map, json_t *k, json_t *v)
     else if (json_object_getn(map, name, len) != NULL)
         rc = fail(r, "duplicate map key %.*s", (int)(len > 80 ? 80 : len),
                   name);
-    else if (json_object_setn_new(map, name, len, v) != 0)
-        rc = nomem(r);
-    else
+    else {
+        /* jansson takes v, even when it fails */
+        if (json_object_setn_new(map, name, len, v) != 0)
+            rc = nomem(r);
         v = NULL;
+    }
     json_decref(v);
-    free(owned);
+    fl_free(owned);
     return rc;
 }
 

@@ -5,6 +5,7 @@
  * history_append(), so every input path gets the same validation.
  */
 #include "history/history.h"
+#include "base/alloc.h"
 #include "history/history_internal.h"
 
 #include <stdlib.h>
@@ -73,7 +74,7 @@ int history_type_parse(const char *s, history_type *out)
 
 history *history_new(void)
 {
-    return calloc(1, sizeof(history));
+    return fl_calloc(1, sizeof(history));
 }
 
 void history_free(history *h)
@@ -83,27 +84,27 @@ void history_free(history *h)
     pooled_value *v, *vtmp;
     HASH_ITER(hh, h->value_index, v, vtmp) {
         HASH_DEL(h->value_index, v);
-        free(v);
+        fl_free(v);
     }
     for (size_t i = 0; i < h->value_count; i++)
         json_decref(h->values[i]);
     pooled_name *n, *ntmp;
     HASH_ITER(hh, h->name_index, n, ntmp) {
         HASH_DEL(h->name_index, n);
-        free(n);
+        fl_free(n);
     }
     process_slot *p, *ptmp;
     HASH_ITER(hh, h->processes, p, ptmp) {
         HASH_DEL(h->processes, p);
-        free(p);
+        fl_free(p);
     }
     for (size_t i = 0; i < h->warning_count; i++)
-        free(h->warnings[i]);
-    free(h->warnings);
-    free(h->values);
-    free(h->names);
-    free(h->events);
-    free(h);
+        fl_free(h->warnings[i]);
+    fl_free(h->warnings);
+    fl_free(h->values);
+    fl_free(h->names);
+    fl_free(h->events);
+    fl_free(h);
 }
 
 /* Grow *arr (of elem-sized items) so it holds at least need items. */
@@ -114,7 +115,7 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
     size_t ncap = *cap ? *cap * 2 : 64;
     while (ncap < need)
         ncap *= 2;
-    void *p = realloc(*arr, ncap * elem);
+    void *p = fl_realloc(*arr, ncap * elem);
     if (p == NULL)
         return -1;
     *arr = p;
@@ -138,7 +139,7 @@ static size_t pool_key(const json_t *v, char *stack, size_t cap, char **text)
                                 (long long)json_integer_value(v));
     if (json_is_string(v)) {
         size_t n = json_string_length(v);
-        if (n + 1 >= cap && (*text = malloc(n + 2)) == NULL)
+        if (n + 1 >= cap && (*text = fl_malloc(n + 2)) == NULL)
             return 0;
         (*text)[0] = 's';
         memcpy(*text + 1, json_string_value(v), n);
@@ -151,7 +152,7 @@ static size_t pool_key(const json_t *v, char *stack, size_t cap, char **text)
     if (n == 0)
         return 0;
     if (n >= cap - 2) {
-        *text = malloc(n + 2);
+        *text = fl_malloc(n + 2);
         if (*text == NULL || json_dumpb(v, *text + 1, n, flags) != n)
             return 0;
         (*text)[0] = 'j';
@@ -180,10 +181,10 @@ static uint32_t value_intern(history *h, const json_t *value, bool share)
         grow((void **)&h->values, &h->value_cap, h->value_count + 1,
              sizeof *h->values) != 0)
         goto out;
-    pooled_value *entry = malloc(sizeof *entry + n + 1);
+    pooled_value *entry = fl_malloc(sizeof *entry + n + 1);
     json_t *kept = share ? json_incref((json_t *)value) : json_deep_copy(value);
     if (entry == NULL || kept == NULL) {
-        free(entry);
+        fl_free(entry);
         json_decref(kept);
         goto out;
     }
@@ -194,7 +195,7 @@ static uint32_t value_intern(history *h, const json_t *value, bool share)
     id = entry->id;
 out:
     if (text != stack)
-        free(text);
+        fl_free(text);
     return id;
 }
 
@@ -213,7 +214,7 @@ static uint32_t name_intern(history *h, const char *name)
     if (grow((void **)&h->names, &h->name_cap, h->name_count + 1,
              sizeof *h->names) != 0)
         return HISTORY_NONE;
-    pooled_name *entry = malloc(sizeof *entry + n + 1);
+    pooled_name *entry = fl_malloc(sizeof *entry + n + 1);
     if (entry == NULL)
         return HISTORY_NONE;
     memcpy(entry->text, name, n + 1);
@@ -255,11 +256,11 @@ const char *history_warning(const history *h, size_t i)
 
 int history_add_warning(history *h, const char *msg)
 {
-    char **w = realloc(h->warnings, (h->warning_count + 1) * sizeof *w);
+    char **w = fl_realloc(h->warnings, (h->warning_count + 1) * sizeof *w);
     if (w == NULL)
         return -1;
     h->warnings = w;
-    w[h->warning_count] = strdup(msg);
+    w[h->warning_count] = fl_strdup(msg);
     if (w[h->warning_count] == NULL)
         return -1;
     h->warning_count++;
@@ -300,7 +301,7 @@ static process_slot *slot_for(history *h, int64_t process)
     HASH_FIND(hh, h->processes, &process, sizeof process, s);
     if (s != NULL)
         return s;
-    s = malloc(sizeof *s);
+    s = fl_malloc(sizeof *s);
     if (s == NULL)
         return NULL;
     s->process = process;

@@ -8,6 +8,7 @@
  * file.
  */
 #include "history/edn.h"
+#include "base/alloc.h"
 #include "history/history.h"
 #include "history/history_internal.h"
 
@@ -37,7 +38,7 @@ static void ops_free(op_list *l)
         json_decref(l->ops[i].value);
         json_decref(l->ops[i].error);
     }
-    free(l->ops);
+    fl_free(l->ops);
 }
 
 static const char *edn_kind(const edn_reader *r, const json_t *v)
@@ -184,7 +185,7 @@ static int ops_push(op_list *l, fl_error *err)
     if (l->len < l->cap)
         return FL_OK;
     size_t ncap = l->cap ? l->cap * 2 : 256;
-    edn_op *p = realloc(l->ops, ncap * sizeof *p);
+    edn_op *p = fl_realloc(l->ops, ncap * sizeof *p);
     if (p == NULL)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     l->ops = p;

@@ -3,6 +3,7 @@
  * the streaming recorder the controller uses while a test runs.
  */
 #include "history/history.h"
+#include "base/alloc.h"
 #include "history/history_internal.h"
 
 #include <errno.h>
@@ -133,6 +134,20 @@ static bool blank(const char *s, size_t n)
 
 /* Handle one line; returns FL_OK, or an error already prefixed with
  * FILE:LINE. A malformed final line without a newline is dropped. */
+/* Whether a failed parse of an n-byte line was for want of memory. jansson
+ * says so only sometimes: a lexer or string buffer it cannot allocate shows
+ * up as an empty error or a syntax error. So a failure that an allocation
+ * of the line's size, tried now, shares is counted as out of memory. */
+static bool parse_out_of_memory(const json_error_t *jerr, size_t n)
+{
+    if (json_error_code(jerr) == json_error_out_of_memory || !jerr->text[0])
+        return true;
+    void *probe = fl_malloc(2 * n + 4096);
+    bool short_of_memory = probe == NULL;
+    fl_free(probe);
+    return short_of_memory;
+}
+
 static int read_line(history *h, const char *name, long lineno, char *line,
                      ssize_t n, bool at_eof, fl_error *err)
 {
@@ -141,6 +156,9 @@ static int read_line(history *h, const char *name, long lineno, char *line,
         return FL_OK;
     json_error_t jerr;
     json_t *o = json_loadb(line, (size_t)n, JSON_DECODE_ANY, &jerr);
+    if (o == NULL && parse_out_of_memory(&jerr, (size_t)n))
+        return fl_error_set(err, FL_ENOMEM, "%s:%ld: out of memory parsing "
+                            "the line", name, lineno);
     if (o == NULL) {
         if (!has_newline && at_eof) {
             char msg[FL_ERROR_MSG_MAX];
@@ -185,7 +203,7 @@ int history_read_jsonl(FILE *in, const char *name, history **out, fl_error *err)
     if (rc == FL_OK && ferror(in))
         rc = fl_error_set(err, FL_EIO, "%s: read error: %s", name,
                           strerror(errno));
-    free(line);
+    fl_free(line);
     if (rc != FL_OK) {
         history_free(h);
         return rc;
@@ -295,17 +313,17 @@ static int64_t ns_since(const struct timespec *start)
 
 int history_writer_open(const char *path, history_writer **out, fl_error *err)
 {
-    history_writer *w = calloc(1, sizeof *w);
+    history_writer *w = fl_calloc(1, sizeof *w);
     if (w == NULL)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
-    w->path = strdup(path);
+    w->path = fl_strdup(path);
     w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (w->path == NULL || w->fd < 0) {
         int saved = errno;
         if (w->fd >= 0)
             close(w->fd);
-        free(w->path);
-        free(w);
+        fl_free(w->path);
+        fl_free(w);
         return fl_error_set(err, FL_EIO, "%s: cannot create: %s", path,
                             strerror(saved));
     }
@@ -378,7 +396,7 @@ int history_writer_record(history_writer *w, int64_t process,
             w->next_index++;
     }
     pthread_mutex_unlock(&w->lock);
-    free(text);
+    fl_free(text);
     if (rc == FL_OK && index_out != NULL)
         *index_out = index;
     return rc;
@@ -393,7 +411,7 @@ int history_writer_close(history_writer *w, fl_error *err)
     if (close(w->fd) != 0 || synced != 0)
         rc = fl_error_set(err, FL_EIO, "%s: %s", w->path, strerror(errno));
     pthread_mutex_destroy(&w->lock);
-    free(w->path);
-    free(w);
+    fl_free(w->path);
+    fl_free(w);
     return rc;
 }

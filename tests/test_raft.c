@@ -1,7 +1,8 @@
 /*
- * Unit tests of the Raft core, each a short timeline on a tiny in-test
- * cluster: election, pre-vote against a disruptive rejoin, check-quorum,
- * conflicting logs and fast backtracking, the Figure 8 commit rule, ReadIndex
+ * Unit tests of the Raft core, each a short timeline on the simulation
+ * fixture (targets/raftkv/raft_fixture.h), whose safety invariants are
+ * asserted after every step: election, pre-vote against a disruptive
+ * rejoin, check-quorum, conflicting logs and fast backtracking, the Figure 8 commit rule, ReadIndex
  * (and the stale_read bug), snapshots, the volatile_vote bug's hard state,
  * and the wire codec against valid and hostile input.
  */
@@ -16,35 +17,9 @@
 #include <string.h>
 
 #include "targets/raftkv/raft.h"
+#include "targets/raftkv/raft_fixture.h"
 
-#define MAXN 5
-#define MAXLOG 256
-
-/* ---- a tiny cluster ------------------------------------------------------- */
-
-typedef struct tnode {
-    raft_node *r; /* NULL: down */
-    uint64_t applied;
-    uint64_t applied_term[MAXLOG];
-    int snapshots_installed;
-} tnode;
-
-typedef struct frame {
-    uint8_t *buf;
-    size_t len;
-} frame;
-
-typedef struct tcluster {
-    uint32_t n;
-    tnode nodes[MAXN + 1];
-    bool cut[MAXN + 1][MAXN + 1];
-    frame *q;
-    size_t nq, capq;
-    int rejects;              /* APPEND_RESP rejects delivered */
-    uint64_t strip_from_term; /* drop APPEND entries of this term or later */
-    raft_read_state reads[64];
-    size_t n_reads;
-} tcluster;
+/* ---- the fixture, asserting its invariants after every step ---------------- */
 
 static void base_config(raft_config *cfg, uint32_t n, raft_id id)
 {
@@ -54,181 +29,72 @@ static void base_config(raft_config *cfg, uint32_t n, raft_id id)
     cfg->seed = 42;
 }
 
-static tcluster *cluster_new(uint32_t n, const raft_config *tmpl,
-                             const raft_restore *restores)
+static void assert_safe(raft_fixture *c)
 {
-    tcluster *c = calloc(1, sizeof *c);
+    const char *why = raft_fixture_violation(c);
+    if (why)
+        fail_msg("%s", why);
+}
+
+static raft_fixture *cluster_new(uint32_t n, const raft_config *tmpl,
+                                 const raft_restore *restores)
+{
+    raft_config cfg;
+    if (tmpl)
+        cfg = *tmpl;
+    else
+        base_config(&cfg, n, 1);
+    raft_fixture *c = raft_fixture_new(n, &cfg, restores);
     assert_non_null(c);
-    c->n = n;
-    for (raft_id i = 1; i <= n; i++) {
-        raft_config cfg;
-        if (tmpl)
-            cfg = *tmpl;
-        else
-            base_config(&cfg, n, i);
-        cfg.id = i;
-        cfg.n_nodes = n;
-        fl_error err = {0};
-        int rc = raft_new(&cfg, restores ? &restores[i] : NULL,
-                          &c->nodes[i].r, &err);
-        if (rc != FL_OK)
-            fail_msg("raft_new %u: %s", i, err.msg);
-        if (restores)
-            c->nodes[i].applied = restores[i].snapshot.index;
-    }
+    assert_safe(c);
     return c;
 }
 
-static void cluster_free(tcluster *c)
+static raft_node *node(raft_fixture *c, raft_id id)
 {
-    for (raft_id i = 1; i <= c->n; i++)
-        raft_free(c->nodes[i].r);
-    for (size_t i = 0; i < c->nq; i++)
-        free(c->q[i].buf);
-    free(c->q);
-    free(c);
+    raft_node *r = raft_fixture_node(c, id);
+    assert_non_null(r);
+    return r;
 }
 
-static void enqueue(tcluster *c, const raft_msg *m)
+static void drain(raft_fixture *c)
 {
-    if (c->nq == c->capq) {
-        c->capq = c->capq ? c->capq * 2 : 64;
-        c->q = realloc(c->q, c->capq * sizeof *c->q);
-        assert_non_null(c->q);
-    }
-    fl_error err = {0};
-    frame *f = &c->q[c->nq++];
-    assert_int_equal(raft_msg_encode(m, &f->buf, &f->len, &err), FL_OK);
+    raft_fixture_drain(c);
+    assert_safe(c);
 }
 
-static void apply(tnode *t, const raft_ready *rd)
+static void tick(raft_fixture *c, raft_id id)
 {
-    if (rd->snapshot) {
-        t->applied = rd->snapshot->index;
-        t->snapshots_installed++;
-    }
-    for (size_t i = 0; i < rd->n_committed; i++) {
-        const raft_entry *e = &rd->committed[i];
-        assert_int_equal(e->index, t->applied + 1);
-        assert_true(e->index < MAXLOG);
-        t->applied = e->index;
-        t->applied_term[e->index] = e->term;
-    }
+    raft_fixture_tick(c, id);
+    assert_safe(c);
 }
 
-/* Run one node's Ready (the shell's side of the contract). */
-static void process(tcluster *c, raft_id id)
-{
-    tnode *t = &c->nodes[id];
-    if (!t->r || !raft_has_ready(t->r))
-        return;
-    raft_ready rd;
-    raft_ready_get(t->r, &rd);
-    for (size_t i = 0; i < rd.n_msgs; i++)
-        enqueue(c, &rd.msgs[i]);
-    apply(t, &rd);
-    for (size_t i = 0; i < rd.n_reads && c->n_reads < 64; i++)
-        c->reads[c->n_reads++] = rd.reads[i];
-    raft_advance(t->r);
-}
-
-static void deliver(tcluster *c, const frame *f)
-{
-    raft_msg m;
-    fl_error err = {0};
-    assert_int_equal(raft_msg_decode(f->buf, f->len, &m, &err), FL_OK);
-    if (!c->nodes[m.to].r || c->cut[m.from][m.to])
-        goto out;
-    if (m.type == RAFT_MSG_APPEND && c->strip_from_term) {
-        size_t k = 0;
-        while (k < m.n_entries && m.entries[k].term < c->strip_from_term)
-            k++;
-        for (size_t i = k; i < m.n_entries; i++)
-            free(m.entries[i].data);
-        m.n_entries = k;
-    }
-    if (m.type == RAFT_MSG_APPEND_RESP && m.reject)
-        c->rejects++;
-    assert_int_equal(raft_step(c->nodes[m.to].r, &m, &err), FL_OK);
-out:
-    raft_msg_free(&m);
-}
-
-/* Process Readies and deliver messages until nothing moves. */
-static void drain(tcluster *c)
-{
-    for (int round = 0; round < 1000; round++) {
-        for (raft_id i = 1; i <= c->n; i++)
-            process(c, i);
-        if (!c->nq)
-            return;
-        frame *q = c->q;
-        size_t nq = c->nq;
-        c->q = NULL;
-        c->nq = c->capq = 0;
-        for (size_t i = 0; i < nq; i++) {
-            deliver(c, &q[i]);
-            free(q[i].buf);
-        }
-        free(q);
-    }
-    fail_msg("cluster did not quiesce");
-}
-
-static void tick(tcluster *c, raft_id id)
-{
-    fl_error err = {0};
-    if (c->nodes[id].r)
-        assert_int_equal(raft_tick(c->nodes[id].r, &err), FL_OK);
-}
-
-static void tick_all(tcluster *c, int times)
+static void tick_all(raft_fixture *c, int times)
 {
     for (int t = 0; t < times; t++) {
-        for (raft_id i = 1; i <= c->n; i++)
-            tick(c, i);
-        drain(c);
+        raft_fixture_step(c);
+        assert_safe(c);
     }
 }
 
-static raft_status status(tcluster *c, raft_id id)
+static raft_status status(raft_fixture *c, raft_id id)
 {
     raft_status s;
-    raft_get_status(c->nodes[id].r, &s);
+    raft_get_status(node(c, id), &s);
     return s;
 }
 
-/* The unique leader among up nodes in the highest term, or 0. */
-static raft_id leader(tcluster *c)
+static raft_id tick_until_leader(raft_fixture *c, int max)
 {
-    raft_id l = 0;
-    uint64_t term = 0;
-    for (raft_id i = 1; i <= c->n; i++) {
-        if (!c->nodes[i].r)
-            continue;
-        raft_status s = status(c, i);
-        if (s.role == RAFT_LEADER && s.term >= term) {
-            l = i;
-            term = s.term;
-        }
-    }
+    raft_id l = raft_fixture_step_until_leader(c, max);
+    assert_safe(c);
+    if (!l)
+        fail_msg("no leader after %d ticks", max);
     return l;
 }
 
-static raft_id tick_until_leader(tcluster *c, int max)
-{
-    for (int t = 0; t < max; t++) {
-        tick_all(c, 1);
-        raft_id l = leader(c);
-        if (l)
-            return l;
-    }
-    fail_msg("no leader after %d ticks", max);
-    return 0;
-}
-
 /* Tick only node id until it is leader (others stay passive). */
-static void campaign_until_leader(tcluster *c, raft_id id, int max)
+static void campaign_until_leader(raft_fixture *c, raft_id id, int max)
 {
     for (int t = 0; t < max; t++) {
         tick(c, id);
@@ -239,20 +105,28 @@ static void campaign_until_leader(tcluster *c, raft_id id, int max)
     fail_msg("node %u did not become leader", id);
 }
 
-static void isolate(tcluster *c, raft_id id, bool on)
-{
-    for (raft_id j = 1; j <= c->n; j++)
-        c->cut[id][j] = c->cut[j][id] = on && j != id;
-}
-
-static uint64_t propose_ok(tcluster *c, raft_id id, const char *data)
+static uint64_t propose_ok(raft_fixture *c, raft_id id, const char *data)
 {
     raft_proposal p;
     fl_error err = {0};
-    assert_int_equal(raft_propose(c->nodes[id].r, data, strlen(data), &p,
-                                  &err),
+    assert_int_equal(raft_propose(node(c, id), data, strlen(data), &p, &err),
                      FL_OK);
     return p.index;
+}
+
+static size_t n_reads(raft_fixture *c)
+{
+    size_t n;
+    raft_fixture_reads(c, &n);
+    return n;
+}
+
+static raft_read_state read_at(raft_fixture *c, size_t i)
+{
+    size_t n;
+    const raft_read_state *r = raft_fixture_reads(c, &n);
+    assert_true(i < n);
+    return r[i];
 }
 
 /* ---- election ---------------------------------------------------------------- */
@@ -260,7 +134,7 @@ static uint64_t propose_ok(tcluster *c, raft_id id, const char *data)
 static void test_election(void **state)
 {
     (void)state;
-    tcluster *c = cluster_new(3, NULL, NULL);
+    raft_fixture *c = cluster_new(3, NULL, NULL);
     raft_id l = tick_until_leader(c, 100);
     raft_status ls = status(c, l);
     assert_true(ls.term >= 1);
@@ -271,20 +145,20 @@ static void test_election(void **state)
         assert_int_equal(s.leader, l);
         assert_int_equal(s.term, ls.term);
         assert_int_equal(s.role, i == l ? RAFT_LEADER : RAFT_FOLLOWER);
-        assert_true(c->nodes[i].applied >= 1);
+        assert_true(raft_fixture_applied(c, i) >= 1);
     }
     /* A follower refuses proposals and names the leader. */
     raft_id f = l % 3 + 1;
     raft_proposal p;
     fl_error err = {0};
-    assert_int_equal(raft_propose(c->nodes[f].r, "x", 1, &p, &err),
+    assert_int_equal(raft_propose(node(c, f), "x", 1, &p, &err),
                      RAFT_ENOTLEADER);
     assert_int_equal(p.leader, l);
     uint64_t idx = propose_ok(c, l, "hello");
     tick_all(c, 3);
     for (raft_id i = 1; i <= 3; i++)
-        assert_int_equal(c->nodes[i].applied, idx);
-    cluster_free(c);
+        assert_int_equal(raft_fixture_applied(c, i), idx);
+    raft_fixture_free(c);
 }
 
 static void test_single_node(void **state)
@@ -292,17 +166,16 @@ static void test_single_node(void **state)
     (void)state;
     raft_config cfg;
     base_config(&cfg, 1, 1);
-    tcluster *c = cluster_new(1, &cfg, NULL);
+    raft_fixture *c = cluster_new(1, &cfg, NULL);
     tick_until_leader(c, 50);
     uint64_t idx = propose_ok(c, 1, "solo");
     drain(c);
-    assert_int_equal(c->nodes[1].applied, idx);
-    fl_error err = {0};
-    assert_int_equal(raft_read_index(c->nodes[1].r, 7, NULL, &err), FL_OK);
+    assert_int_equal(raft_fixture_applied(c, 1), idx);
+    assert_int_equal(raft_fixture_read_index(c, 1, 7, NULL), FL_OK);
     drain(c);
-    assert_int_equal(c->n_reads, 1);
-    assert_true(c->reads[0].ok);
-    cluster_free(c);
+    assert_int_equal(n_reads(c), 1);
+    assert_true(read_at(c, 0).ok);
+    raft_fixture_free(c);
 }
 
 /* The vote is in the hard state handed out for persistence — unless the
@@ -386,27 +259,27 @@ static void test_prevote_blocks_disruptive_rejoin(void **state)
         raft_config cfg;
         base_config(&cfg, 3, 1);
         cfg.pre_vote = cfg.check_quorum = protect;
-        tcluster *c = cluster_new(3, &cfg, NULL);
+        raft_fixture *c = cluster_new(3, &cfg, NULL);
         raft_id l = tick_until_leader(c, 100);
         uint64_t term = status(c, l).term;
         raft_id x = l % 3 + 1;
-        isolate(c, x, true);
+        raft_fixture_isolate(c, x, true);
         tick_all(c, 100);
         assert_int_equal(status(c, l).role, RAFT_LEADER);
         if (protect)
             assert_int_equal(status(c, x).term, term);
         else
             assert_true(status(c, x).term > term);
-        isolate(c, x, false);
+        raft_fixture_isolate(c, x, false);
         tick_all(c, 30);
-        raft_id now = leader(c);
+        raft_id now = raft_fixture_leader(c);
         if (protect) {
             assert_int_equal(now, l);
             assert_int_equal(status(c, l).term, term);
         } else {
             assert_true(status(c, now).term > term);
         }
-        cluster_free(c);
+        raft_fixture_free(c);
     }
 }
 
@@ -417,18 +290,18 @@ static void test_check_quorum_step_down(void **state)
         raft_config cfg;
         base_config(&cfg, 3, 1);
         cfg.check_quorum = on;
-        tcluster *c = cluster_new(3, &cfg, NULL);
+        raft_fixture *c = cluster_new(3, &cfg, NULL);
         raft_id l = tick_until_leader(c, 100);
-        isolate(c, l, true);
+        raft_fixture_isolate(c, l, true);
         /* One election timeout may already be partly used: allow two. */
         for (raft_id i = 1; i <= 3; i++)
             if (i != l)
-                c->nodes[i].r = (raft_free(c->nodes[i].r), NULL);
+                raft_fixture_kill(c, i);
         for (int t = 0; t < 2 * (int)cfg.election_ticks; t++)
             tick(c, l), drain(c);
         assert_int_equal(status(c, l).role,
                          on ? RAFT_FOLLOWER : RAFT_LEADER);
-        cluster_free(c);
+        raft_fixture_free(c);
     }
 }
 
@@ -456,22 +329,22 @@ static void test_log_conflict_fast_backtrack(void **state)
         [2] = {.hard_state = {.term = 6}, .entries = de, .n_entries = 11},
         [3] = {.hard_state = {.term = 6}, .entries = le, .n_entries = 10},
     };
-    tcluster *c = cluster_new(3, NULL, rs);
+    raft_fixture *c = cluster_new(3, NULL, rs);
     campaign_until_leader(c, 1, 100);
     tick_all(c, 3);
     raft_status s1 = status(c, 1), s2 = status(c, 2);
     assert_int_equal(s2.last_index, s1.last_index);
     for (uint64_t i = 1; i <= s1.last_index; i++)
-        assert_int_equal(raft_term_at(c->nodes[2].r, i),
-                         raft_term_at(c->nodes[1].r, i));
+        assert_int_equal(raft_term_at(node(c, 2), i),
+                         raft_term_at(node(c, 1), i));
     /* Naive backtracking needs 7 rejects (index 11 down to 4); hints need
      * one per conflicting term (3 and 2) at most, plus a pipelining one. */
-    assert_true(c->rejects <= 3);
-    assert_true(c->rejects >= 1);
+    assert_true(raft_fixture_rejects(c) <= 3);
+    assert_true(raft_fixture_rejects(c) >= 1);
     /* Everything committed is applied identically. */
-    for (uint64_t i = 1; i <= c->nodes[2].applied; i++)
-        assert_int_equal(c->nodes[2].applied_term[i], raft_term_at(c->nodes[1].r, i));
-    cluster_free(c);
+    for (uint64_t i = 1; i <= raft_fixture_applied(c, 2); i++)
+        assert_int_equal(raft_fixture_committed_term(c, i), raft_term_at(node(c, 1), i));
+    raft_fixture_free(c);
     free(le);
     free(de);
 }
@@ -495,31 +368,30 @@ static void test_figure8_no_commit_of_old_term(void **state)
     raft_config cfg;
     base_config(&cfg, 5, 1);
     cfg.pre_vote = cfg.check_quorum = false; /* the paper's basic algorithm */
-    tcluster *c = cluster_new(5, &cfg, rs);
-    isolate(c, 5, true);
-    c->strip_from_term = 4; /* S1's own-term entries never arrive */
+    raft_fixture *c = cluster_new(5, &cfg, rs);
+    raft_fixture_isolate(c, 5, true);
+    raft_fixture_strip_from_term(c, 4); /* S1's own-term entries never arrive */
     campaign_until_leader(c, 1, 100);
     assert_int_equal(status(c, 1).term, 4);
     for (int i = 0; i < 5; i++)
         tick(c, 1), drain(c);
-    assert_int_equal(raft_term_at(c->nodes[3].r, 2), 2); /* on a majority */
+    assert_int_equal(raft_term_at(node(c, 3), 2), 2); /* on a majority */
     assert_true(status(c, 1).commit < 2);                  /* yet not committed */
     for (raft_id i = 1; i <= 5; i++)
-        assert_true(c->nodes[i].applied < 2);
+        assert_true(raft_fixture_applied(c, i) < 2);
 
     /* S1 crashes; S5 wins with its term-3 entry and overwrites index 2. */
-    raft_free(c->nodes[1].r);
-    c->nodes[1].r = NULL;
-    isolate(c, 5, false);
-    c->strip_from_term = 0;
+    raft_fixture_kill(c, 1);
+    raft_fixture_isolate(c, 5, false);
+    raft_fixture_strip_from_term(c, 0);
     campaign_until_leader(c, 5, 200);
     tick_all(c, 3);
     for (raft_id i = 2; i <= 5; i++) {
-        assert_int_equal(raft_term_at(c->nodes[i].r, 2), 3);
-        assert_true(c->nodes[i].applied >= 2);
-        assert_int_equal(c->nodes[i].applied_term[2], 3);
+        assert_int_equal(raft_term_at(node(c, i), 2), 3);
+        assert_true(raft_fixture_applied(c, i) >= 2);
+        assert_int_equal(raft_fixture_committed_term(c, 2), 3);
     }
-    cluster_free(c);
+    raft_fixture_free(c);
     free(a);
     free(b);
     free(e);
@@ -534,34 +406,33 @@ static void test_read_index_needs_quorum(void **state)
         raft_config cfg;
         base_config(&cfg, 3, 1);
         cfg.bug_stale_read = bug;
-        tcluster *c = cluster_new(3, &cfg, NULL);
+        raft_fixture *c = cluster_new(3, &cfg, NULL);
         raft_id l = tick_until_leader(c, 100);
         tick_all(c, 3);
         uint64_t commit = status(c, l).commit;
-        isolate(c, l, true);
-        fl_error err = {0};
+        raft_fixture_isolate(c, l, true);
         raft_id hint;
-        assert_int_equal(raft_read_index(c->nodes[l].r, 1, &hint, &err), FL_OK);
+        assert_int_equal(raft_fixture_read_index(c, l, 1, &hint), FL_OK);
         drain(c);
         if (bug) {
             /* Answered at once, with no leadership check. */
-            assert_int_equal(c->n_reads, 1);
-            assert_true(c->reads[0].ok);
+            assert_int_equal(n_reads(c), 1);
+            assert_true(read_at(c, 0).ok);
         } else {
-            assert_int_equal(c->n_reads, 0);
-            isolate(c, l, false);
+            assert_int_equal(n_reads(c), 0);
+            raft_fixture_isolate(c, l, false);
             tick_all(c, 1);
             tick_all(c, 2);
-            assert_int_equal(c->n_reads, 1);
-            assert_true(c->reads[0].ok);
-            assert_int_equal(c->reads[0].ctx, 1);
-            assert_true(c->reads[0].index >= commit);
+            assert_int_equal(n_reads(c), 1);
+            assert_true(read_at(c, 0).ok);
+            assert_int_equal(read_at(c, 0).ctx, 1);
+            assert_true(read_at(c, 0).index >= commit);
         }
         /* A follower refuses and names the leader. */
         raft_id f = l % 3 + 1;
-        assert_int_equal(raft_read_index(c->nodes[f].r, 2, &hint, &err),
+        assert_int_equal(raft_fixture_read_index(c, f, 2, &hint),
                          RAFT_ENOTLEADER);
-        cluster_free(c);
+        raft_fixture_free(c);
     }
 }
 
@@ -570,7 +441,7 @@ static void test_read_index_needs_quorum(void **state)
 static void test_read_index_waits_for_term_commit(void **state)
 {
     (void)state;
-    tcluster *c = cluster_new(3, NULL, NULL);
+    raft_fixture *c = cluster_new(3, NULL, NULL);
     raft_id l = 0;
     for (int t = 0; t < 100 && !l; t++) {
         for (raft_id i = 1; i <= 3; i++)
@@ -578,42 +449,34 @@ static void test_read_index_waits_for_term_commit(void **state)
         /* Deliver until someone becomes leader, then stop before acks. */
         for (int r = 0; r < 50 && !l; r++) {
             for (raft_id i = 1; i <= 3; i++)
-                process(c, i);
-            frame *q = c->q;
-            size_t nq = c->nq;
-            c->q = NULL;
-            c->nq = c->capq = 0;
-            for (size_t i = 0; i < nq; i++) {
-                deliver(c, &q[i]);
-                free(q[i].buf);
-            }
-            free(q);
-            l = leader(c);
+                raft_fixture_process(c, i);
+            raft_fixture_deliver(c);
+            assert_safe(c);
+            l = raft_fixture_leader(c);
         }
     }
     assert_true(l != 0);
     raft_status s = status(c, l);
-    assert_true(raft_term_at(c->nodes[l].r, s.commit) != s.term);
-    fl_error err = {0};
-    assert_int_equal(raft_read_index(c->nodes[l].r, 9, NULL, &err), FL_OK);
-    process(c, l);
-    assert_int_equal(c->n_reads, 0);
+    assert_true(raft_term_at(node(c, l), s.commit) != s.term);
+    assert_int_equal(raft_fixture_read_index(c, l, 9, NULL), FL_OK);
+    raft_fixture_process(c, l);
+    assert_int_equal(n_reads(c), 0);
     drain(c);
     tick_all(c, 3);
-    assert_int_equal(c->n_reads, 1);
-    assert_true(c->reads[0].index >= 1);
-    assert_int_equal(raft_term_at(c->nodes[l].r, c->reads[0].index),
+    assert_int_equal(n_reads(c), 1);
+    assert_true(read_at(c, 0).index >= 1);
+    assert_int_equal(raft_term_at(node(c, l), read_at(c, 0).index),
                      status(c, l).term);
 
     /* Pending read, then leadership lost (check-quorum): reported failed. */
-    isolate(c, l, true);
-    assert_int_equal(raft_read_index(c->nodes[l].r, 10, NULL, &err), FL_OK);
+    raft_fixture_isolate(c, l, true);
+    assert_int_equal(raft_fixture_read_index(c, l, 10, NULL), FL_OK);
     for (int t = 0; t < 30; t++)
         tick(c, l), drain(c);
-    assert_int_equal(c->n_reads, 2);
-    assert_int_equal(c->reads[1].ctx, 10);
-    assert_false(c->reads[1].ok);
-    cluster_free(c);
+    assert_int_equal(n_reads(c), 2);
+    assert_int_equal(read_at(c, 1).ctx, 10);
+    assert_false(read_at(c, 1).ok);
+    raft_fixture_free(c);
 }
 
 /* ---- snapshots ----------------------------------------------------------------------------- */
@@ -621,31 +484,29 @@ static void test_read_index_waits_for_term_commit(void **state)
 static void test_snapshot_send_install(void **state)
 {
     (void)state;
-    tcluster *c = cluster_new(3, NULL, NULL);
+    raft_fixture *c = cluster_new(3, NULL, NULL);
     raft_id l = tick_until_leader(c, 100);
     raft_id x = l % 3 + 1;
-    isolate(c, x, true);
+    raft_fixture_isolate(c, x, true);
     uint64_t last = 0;
     for (int i = 0; i < 20; i++)
         last = propose_ok(c, l, "value");
     tick_all(c, 3);
-    assert_int_equal(c->nodes[l].applied, last);
+    assert_int_equal(raft_fixture_applied(c, l), last);
     fl_error err = {0};
-    assert_int_equal(raft_compact(c->nodes[l].r, last, "SNAP", 4, &err),
-                     FL_OK);
-    assert_int_equal(raft_compact(c->nodes[l].r, last, "SNAP", 4, &err),
-                     FL_EUSAGE);
+    assert_int_equal(raft_fixture_compact(c, l, &err), FL_OK);
+    assert_int_equal(raft_fixture_compact(c, l, &err), FL_EUSAGE);
     assert_int_equal(status(c, l).snapshot_index, last);
-    assert_null(raft_entry_at(c->nodes[l].r, last));
+    assert_null(raft_entry_at(node(c, l), last));
     uint64_t more = propose_ok(c, l, "after");
-    isolate(c, x, false);
+    raft_fixture_isolate(c, x, false);
     tick_all(c, 5);
     raft_status sx = status(c, x);
-    assert_int_equal(c->nodes[x].snapshots_installed, 1);
+    assert_int_equal(raft_fixture_snapshots_installed(c, x), 1);
     assert_int_equal(sx.snapshot_index, last);
     assert_int_equal(sx.last_index, more);
-    assert_int_equal(c->nodes[x].applied, more);
-    cluster_free(c);
+    assert_int_equal(raft_fixture_applied(c, x), more);
+    raft_fixture_free(c);
 }
 
 /* ---- wire codec ------------------------------------------------------------------------------ */
@@ -802,7 +663,7 @@ static void test_step_rejects_malformed(void **state)
 static void test_step_random_messages(void **state)
 {
     (void)state;
-    tcluster *c = cluster_new(3, NULL, NULL);
+    raft_fixture *c = cluster_new(3, NULL, NULL);
     raft_id l = tick_until_leader(c, 100);
     for (int i = 0; i < 10; i++)
         propose_ok(c, l, "v");
@@ -838,22 +699,22 @@ static void test_step_random_messages(void **state)
                                          .data = (uint8_t *)"s"};
 #undef PICK
         fl_error err = {0};
-        int rc = raft_step(c->nodes[to].r, &m, &err);
+        int rc = raft_step(node(c, to), &m, &err);
         assert_true(rc == FL_OK || rc == FL_EDATA);
         accepted += rc == FL_OK;
         if (iter % 7 == 0)
             tick(c, to);
         for (raft_id i = 1; i <= 3; i++) {
             raft_ready rd;
-            if (!raft_has_ready(c->nodes[i].r))
+            if (!raft_has_ready(node(c, i)))
                 continue;
-            raft_ready_get(c->nodes[i].r, &rd);
-            raft_advance(c->nodes[i].r);
+            raft_ready_get(node(c, i), &rd);
+            raft_advance(node(c, i));
         }
     }
     printf("random messages: %d of 20000 accepted\n", accepted);
     assert_true(accepted > 10000);
-    cluster_free(c);
+    raft_fixture_free(c);
 }
 
 int main(void)

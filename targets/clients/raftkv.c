@@ -4,6 +4,7 @@
  * libcurl. See raftkv.h for the layout on a node and the outcomes.
  */
 #include "targets/clients/raftkv.h"
+#include "base/clock.h"
 #include "harness/netbind.h"
 
 #include <curl/curl.h>
@@ -667,20 +668,7 @@ void raftkv_add_answer(rmw_add *st, raftkv_add_action sent,
     }
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* ---- add: the loop ---------------------------------------------------------------------- */
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Run the add's decisions over HTTP within RAFTKV_ADD_ATTEMPTS requests
  * and twice the request time-out: each request gets only the time left,
@@ -695,11 +683,11 @@ static void rk_add(rk_client *c, const char *key, const json_t *element,
     }
     rmw_add st;
     rmw_add_init(&st, json_integer_value(element));
-    double deadline = mono_s() + 2.0 * RAFTKV_REQUEST_TIMEOUT_MS / 1000.0;
+    double deadline = fl_clock_mono_s() + 2.0 * RAFTKV_REQUEST_TIMEOUT_MS / 1000.0;
     for (int i = 0; i < RAFTKV_ADD_ATTEMPTS; i++) {
         if (st.wait)
-            sleep_ms(50);   /* no leader yet: let an election finish */
-        int left_ms = (int)((deadline - mono_s()) * 1000);
+            fl_sleep_s(0.05);   /* no leader yet: let an election finish */
+        int left_ms = (int)((deadline - fl_clock_mono_s()) * 1000);
         char *payload;
         raftkv_add_action act = raftkv_add_next(&st, &payload);
         if (act == RAFTKV_ADD_DONE || left_ms < 50) {
@@ -776,7 +764,7 @@ static int rk_await_ready(void *st, size_t node, int timeout_ms, fl_error *err)
         rc = status_of(s, node, h, 500, &body);
         json_decref(body);
         if (rc == -1)
-            sleep_ms(100);
+            fl_sleep_s(0.1);
     }
     curl_easy_cleanup(h);
     if (rc == -2)   /* waiting longer would not bring the network back */

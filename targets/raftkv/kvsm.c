@@ -1,5 +1,6 @@
 /* kvsm: see kvsm.h. The map is a uthash table keyed by the key bytes. */
 #include "targets/raftkv/kvsm.h"
+#include "base/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ static void wb_put(wbuf *b, const void *src, size_t n)
         size_t cap = b->cap ? b->cap * 2 : 256;
         while (cap < b->len + n)
             cap *= 2;
-        uint8_t *p = realloc(b->p, cap);
+        uint8_t *p = fl_realloc(b->p, cap);
         if (!p) {
             b->failed = 1;
             return;
@@ -109,7 +110,7 @@ int kvsm_cmd_encode(const kvsm_cmd *cmd, uint8_t **out, size_t *out_len,
     wb_blob(&b, cmd->op == KVSM_CAS ? cmd->prev : NULL,
             cmd->op == KVSM_CAS ? cmd->prev_len : 0);
     if (b.failed) {
-        free(b.p);
+        fl_free(b.p);
         return fl_error_set(err, FL_ENOMEM, "kvsm: out of memory encoding");
     }
     *out = b.p;
@@ -143,13 +144,13 @@ int kvsm_cmd_decode(const uint8_t *buf, size_t len, kvsm_cmd *cmd,
 
 /* ---- the map ------------------------------------------------------------------- */
 
-kvsm *kvsm_new(void) { return calloc(1, sizeof(kvsm)); }
+kvsm *kvsm_new(void) { return fl_calloc(1, sizeof(kvsm)); }
 
 static void item_free(kv_item *it)
 {
-    free(it->key);
-    free(it->value);
-    free(it);
+    fl_free(it->key);
+    fl_free(it->value);
+    fl_free(it);
 }
 
 static void items_clear(kv_item **items)
@@ -166,7 +167,7 @@ void kvsm_free(kvsm *sm)
     if (!sm)
         return;
     items_clear(&sm->items);
-    free(sm);
+    fl_free(sm);
 }
 
 static kv_item *find(kv_item *items, const char *key, size_t key_len)
@@ -178,7 +179,7 @@ static kv_item *find(kv_item *items, const char *key, size_t key_len)
 
 static char *dup_text(const char *p, size_t n)
 {
-    char *s = malloc(n + 1);
+    char *s = fl_malloc(n + 1);
     if (s) {
         memcpy(s, p, n);
         s[n] = '\0';
@@ -195,16 +196,16 @@ static int put(kv_item **items, const char *key, size_t key_len,
         return -1;
     kv_item *it = find(*items, key, key_len);
     if (it) {
-        free(it->value);
+        fl_free(it->value);
         it->value = v;
         return 0;
     }
-    it = calloc(1, sizeof *it);
+    it = fl_calloc(1, sizeof *it);
     char *k = dup_text(key, key_len);
     if (!it || !k) {
-        free(it);
-        free(k);
-        free(v);
+        fl_free(it);
+        fl_free(k);
+        fl_free(v);
         return -1;
     }
     it->key = k;
@@ -226,7 +227,7 @@ static int apply_conditional(kvsm *sm, const kvsm_cmd *c, kvsm_result *res,
     if (!match) {
         if (res) {
             res->outcome = KVSM_PRECONDITION_FAILED;
-            if (it && !(res->current = strdup(it->value)))
+            if (it && !(res->current = fl_strdup(it->value)))
                 return fl_error_set(err, FL_ENOMEM, "kvsm: out of memory");
         }
         return FL_OK;
@@ -289,7 +290,7 @@ int kvsm_snapshot(const kvsm *sm, uint8_t **out, size_t *out_len,
         wb_blob(&b, it->value, strlen(it->value));
     }
     if (b.failed) {
-        free(b.p);
+        fl_free(b.p);
         return fl_error_set(err, FL_ENOMEM, "kvsm: out of memory in snapshot");
     }
     *out = b.p;

@@ -1,14 +1,18 @@
 /* raftkv: one node of the bundled Raft key-value store (see server.h and
  * the README). Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 64 usage, and
  * the fl_error codes of a failed start or a fatal storage error. */
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "targets/raftkv/server.h"
+#include "base/alloc.h"
 
 int main(int argc, char **argv)
 {
+    /* jansson's allocations too go through the one hook (base/alloc.h). */
+    json_set_alloc_funcs(fl_malloc, fl_free);
     server_config cfg;
     fl_error err;
     fl_error_clear(&err);

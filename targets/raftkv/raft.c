@@ -5,6 +5,8 @@
  * (thesis §6.4), snapshots (Figure 13).
  */
 #include "targets/raftkv/raft.h"
+#include "base/alloc.h"
+#include "base/rng.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,7 @@ typedef struct raft_pending_read {
 
 struct raft_node {
     raft_config cfg;
-    uint64_t rng;
+    fl_rng rng;     /* election jitter */
 
     uint64_t term;
     raft_id vote;
@@ -64,15 +66,6 @@ struct raft_node {
 
 /* ---- small helpers ---------------------------------------------------------- */
 
-/* splitmix64: tiny, seedable, good enough for election jitter. */
-static uint64_t rng_next(raft_node *n)
-{
-    uint64_t z = (n->rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 static uint32_t quorum(const raft_node *n) { return n->cfg.n_nodes / 2 + 1; }
 
 static uint64_t last_index(const raft_node *n)
@@ -88,7 +81,7 @@ static int grow(void **buf, size_t *cap, size_t want, size_t sz)
     size_t nc = *cap ? *cap * 2 : 8;
     while (nc < want)
         nc *= 2;
-    void *p = realloc(*buf, nc * sz);
+    void *p = fl_realloc(*buf, nc * sz);
     if (!p)
         return -1;
     *buf = p;
@@ -106,7 +99,7 @@ static int copy_bytes(uint8_t **dst, const uint8_t *src, size_t len)
     *dst = NULL;
     if (len == 0)
         return 0;
-    *dst = malloc(len);
+    *dst = fl_malloc(len);
     if (!*dst)
         return -1;
     memcpy(*dst, src, len);
@@ -122,7 +115,7 @@ static int copy_entry(raft_entry *dst, const raft_entry *src)
 static void free_entries(raft_entry *e, size_t count)
 {
     for (size_t i = 0; i < count; i++)
-        free(e[i].data);
+        fl_free(e[i].data);
 }
 
 /* ---- log ---------------------------------------------------------------------- */
@@ -189,7 +182,7 @@ static int set_snapshot(raft_node *n, uint64_t index, uint64_t term,
     uint8_t *copy;
     if (copy_bytes(&copy, data, len))
         return -1;
-    free(n->snap.data);
+    fl_free(n->snap.data);
     n->snap = (raft_snapshot){.index = index, .term = term,
                               .len = (uint32_t)len, .data = copy};
     return 0;
@@ -211,7 +204,7 @@ static int send(raft_node *n, raft_msg m, const raft_entry *ents, size_t count,
     if (grow((void **)&n->msgs, &n->cap_msgs, n->n_msgs + 1, sizeof *n->msgs))
         return -1;
     if (count) {
-        m.entries = calloc(count, sizeof *m.entries);
+        m.entries = fl_calloc(count, sizeof *m.entries);
         if (!m.entries)
             return -1;
         for (size_t i = 0; i < count; i++, m.n_entries++)
@@ -225,7 +218,7 @@ static int send(raft_node *n, raft_msg m, const raft_entry *ents, size_t count,
     return 0;
 fail:
     free_entries(m.entries, m.n_entries);
-    free(m.entries);
+    fl_free(m.entries);
     return -1;
 }
 
@@ -233,8 +226,8 @@ static void free_outbox(raft_node *n)
 {
     for (size_t i = 0; i < n->n_msgs; i++) {
         free_entries(n->msgs[i].entries, n->msgs[i].n_entries);
-        free(n->msgs[i].entries);
-        free(n->msgs[i].snapshot.data);
+        fl_free(n->msgs[i].entries);
+        fl_free(n->msgs[i].snapshot.data);
     }
     n->n_msgs = 0;
 }
@@ -254,7 +247,7 @@ static void reset_timer(raft_node *n)
 {
     n->elapsed = 0;
     n->timeout = n->cfg.election_ticks +
-                 (uint32_t)(rng_next(n) % n->cfg.election_ticks);
+                 (uint32_t)fl_rng_below(&n->rng, n->cfg.election_ticks);
 }
 
 /* Pending reads cannot complete without leadership: report them failed so
@@ -841,7 +834,7 @@ int raft_compact(raft_node *n, uint64_t index, const void *data, size_t len,
         n->snap = old;
         return oom(err, "snapshot");
     }
-    free(old.data);
+    fl_free(old.data);
     log_drop_prefix(n, index);
     n->snap.index = index;
     n->snap.term = term;
@@ -999,11 +992,11 @@ int raft_new(const raft_config *cfg, const raft_restore *r, raft_node **out,
     int rc = check_config(cfg, err);
     if (rc)
         return rc;
-    raft_node *n = calloc(1, sizeof *n);
+    raft_node *n = fl_calloc(1, sizeof *n);
     if (!n)
         return oom(err, "node");
     n->cfg = *cfg;
-    n->rng = cfg->seed ^ (0x6a09e667f3bcc909ULL * cfg->id);
+    fl_rng_seed(&n->rng, cfg->seed ^ (0x6a09e667f3bcc909ULL * cfg->id));
     if (r && (rc = restore(n, r, err))) {
         raft_free(n);
         return rc;
@@ -1022,13 +1015,13 @@ void raft_free(raft_node *n)
     if (!n)
         return;
     free_entries(n->ents, n->n_ents);
-    free(n->ents);
-    free(n->snap.data);
+    fl_free(n->ents);
+    fl_free(n->snap.data);
     free_outbox(n);
-    free(n->msgs);
-    free(n->reads);
-    free(n->rs);
-    free(n);
+    fl_free(n->msgs);
+    fl_free(n->reads);
+    fl_free(n->rs);
+    fl_free(n);
 }
 
 void raft_get_status(const raft_node *n, raft_status *st)

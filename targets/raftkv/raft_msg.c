@@ -4,6 +4,7 @@
  * before anything is read or allocated.
  */
 #include "targets/raftkv/raft.h"
+#include "base/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,7 @@ int raft_msg_encode(const raft_msg *m, uint8_t **out, size_t *out_len,
                             "limit of %u",
                             raft_msg_type_name(m->type),
                             (unsigned long long)blen, RAFT_MSG_MAX_FRAME);
-    uint8_t *buf = malloc((size_t)blen + 4);
+    uint8_t *buf = fl_malloc((size_t)blen + 4);
     if (!buf)
         return fl_error_set(err, FL_ENOMEM, "raft: out of memory (encode)");
     wbuf w = {buf};
@@ -144,7 +145,7 @@ static int get_bytes(rbuf *r, uint32_t len, uint8_t **out)
         return -1;
     if (!len)
         return 0;
-    *out = malloc(len);
+    *out = fl_malloc(len);
     if (!*out)
         return -1;
     memcpy(*out, p, len);
@@ -168,7 +169,7 @@ static int decode_entries(rbuf *r, raft_msg *out, fl_error *err)
         return bad(out, err, "entry count larger than the frame");
     if (count == 0)
         return FL_OK;
-    out->entries = calloc(count, sizeof *out->entries);
+    out->entries = fl_calloc(count, sizeof *out->entries);
     if (!out->entries) {
         raft_msg_free(out);
         return fl_error_set(err, FL_ENOMEM, "raft: out of memory (decode)");
@@ -240,9 +241,9 @@ int raft_msg_decode(const uint8_t *buf, size_t len, raft_msg *out,
 void raft_msg_free(raft_msg *m)
 {
     for (size_t i = 0; i < m->n_entries; i++)
-        free(m->entries[i].data);
-    free(m->entries);
-    free(m->snapshot.data);
+        fl_free(m->entries[i].data);
+    fl_free(m->entries);
+    fl_free(m->snapshot.data);
     memset(m, 0, sizeof *m);
 }
 

@@ -6,6 +6,7 @@
  * rewrite the log without reading it back.
  */
 #include "targets/raftkv/raft_storage.h"
+#include "base/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +51,7 @@ static void buf_reserve(buf *b, size_t more)
     size_t nc = b->cap ? b->cap * 2 : 256;
     while (nc < b->len + more)
         nc *= 2;
-    uint8_t *p = realloc(b->p, nc);
+    uint8_t *p = fl_realloc(b->p, nc);
     if (!p) {
         b->oom = true;
         return;
@@ -244,7 +245,7 @@ static uint64_t mem_last(const raft_storage *st)
 static void mem_clear(raft_storage *st)
 {
     for (size_t i = 0; i < st->n_ents; i++)
-        free(st->ents[i].data);
+        fl_free(st->ents[i].data);
     st->n_ents = 0;
 }
 
@@ -252,7 +253,7 @@ static void mem_clear(raft_storage *st)
 static void mem_truncate(raft_storage *st, uint64_t from)
 {
     while (st->n_ents && st->ents[st->n_ents - 1].index >= from)
-        free(st->ents[--st->n_ents].data);
+        fl_free(st->ents[--st->n_ents].data);
 }
 
 /* Drop entries with index <= upto. */
@@ -260,7 +261,7 @@ static void mem_drop_prefix(raft_storage *st, uint64_t upto)
 {
     size_t k = 0;
     while (k < st->n_ents && st->ents[k].index <= upto)
-        free(st->ents[k++].data);
+        fl_free(st->ents[k++].data);
     memmove(st->ents, st->ents + k, (st->n_ents - k) * sizeof *st->ents);
     st->n_ents -= k;
 }
@@ -269,7 +270,7 @@ static int mem_append(raft_storage *st, const raft_entry *e)
 {
     if (st->n_ents == st->cap_ents) {
         size_t nc = st->cap_ents ? st->cap_ents * 2 : 64;
-        raft_entry *p = realloc(st->ents, nc * sizeof *p);
+        raft_entry *p = fl_realloc(st->ents, nc * sizeof *p);
         if (!p)
             return -1;
         st->ents = p;
@@ -278,7 +279,7 @@ static int mem_append(raft_storage *st, const raft_entry *e)
     raft_entry c = *e;
     c.data = NULL;
     if (e->len) {
-        c.data = malloc(e->len);
+        c.data = fl_malloc(e->len);
         if (!c.data)
             return -1;
         memcpy(c.data, e->data, e->len);
@@ -317,14 +318,14 @@ static int load_snapshot(raft_storage *st, fl_error *err)
     st->snap.index = get_be(b.p + 8, 8);
     st->snap.term = get_be(b.p + 16, 8);
     st->snap.len = (uint32_t)(b.len - SNAP_HEADER);
-    st->snap.data = malloc(st->snap.len ? st->snap.len : 1);
+    st->snap.data = fl_malloc(st->snap.len ? st->snap.len : 1);
     if (!st->snap.data) {
         rc = fl_error_set(err, FL_ENOMEM, "raft storage: snapshot");
         goto out;
     }
     memcpy(st->snap.data, b.p + SNAP_HEADER, st->snap.len);
 out:
-    free(b.p);
+    fl_free(b.p);
     return rc;
 }
 
@@ -451,7 +452,7 @@ static int recover_log(raft_storage *st, fl_error *err)
         if (truncate(st->log_path, (off_t)end))
             rc = io_fail(err, "truncating torn tail of", st->log_path);
     }
-    free(b.p);
+    fl_free(b.p);
     if (!rc)
         rc = reconcile(st, err);
     if (rc)
@@ -470,7 +471,7 @@ static int recover_log(raft_storage *st, fl_error *err)
 static char *path_join(const char *dir, const char *name)
 {
     size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
+    char *p = fl_malloc(n);
     if (p)
         snprintf(p, n, "%s/%s", dir, name);
     return p;
@@ -482,12 +483,12 @@ int raft_storage_open(const char *dir, const raft_storage_options *opts,
     *out = NULL;
     if (mkdir(dir, 0755) && errno != EEXIST)
         return io_fail(err, "creating directory", dir);
-    raft_storage *st = calloc(1, sizeof *st);
+    raft_storage *st = fl_calloc(1, sizeof *st);
     if (!st)
         return fl_error_set(err, FL_ENOMEM, "raft storage: open");
     st->log_fd = -1;
     st->volatile_vote = opts && opts->bug_volatile_vote;
-    st->dir = strdup(dir);
+    st->dir = fl_strdup(dir);
     st->log_path = path_join(dir, "log");
     st->log_tmp = path_join(dir, "log.tmp");
     st->snap_path = path_join(dir, "snapshot");
@@ -527,14 +528,14 @@ void raft_storage_close(raft_storage *st)
     if (st->log_fd >= 0)
         close(st->log_fd);
     mem_clear(st);
-    free(st->ents);
-    free(st->snap.data);
-    free(st->dir);
-    free(st->log_path);
-    free(st->log_tmp);
-    free(st->snap_path);
-    free(st->snap_tmp);
-    free(st);
+    fl_free(st->ents);
+    fl_free(st->snap.data);
+    fl_free(st->dir);
+    fl_free(st->log_path);
+    fl_free(st->log_tmp);
+    fl_free(st->snap_path);
+    fl_free(st->snap_tmp);
+    fl_free(st);
 }
 
 /* ---- saving ----------------------------------------------------------------------------- */
@@ -557,7 +558,7 @@ static int rewrite_log(raft_storage *st, fl_error *err)
         rec_entry(&b, &st->ents[i]);
     int rc = b.oom ? fl_error_set(err, FL_ENOMEM, "raft storage: rewrite")
                    : replace_file(st, st->log_tmp, st->log_path, &b, err);
-    free(b.p);
+    fl_free(b.p);
     if (rc)
         return rc;
     close(st->log_fd);
@@ -568,7 +569,7 @@ static int rewrite_log(raft_storage *st, fl_error *err)
 static int write_snapshot(raft_storage *st, uint64_t index, uint64_t term,
                           const void *data, size_t len, fl_error *err)
 {
-    uint8_t *copy = malloc(len ? len : 1);
+    uint8_t *copy = fl_malloc(len ? len : 1);
     buf b = {0};
     buf_be(&b, SNAP_MAGIC, 8);
     buf_be(&b, index, 8);
@@ -577,22 +578,22 @@ static int write_snapshot(raft_storage *st, uint64_t index, uint64_t term,
     buf_be(&b, 0, 4);
     buf_put(&b, data, len);
     if (!copy || b.oom) {
-        free(copy);
-        free(b.p);
+        fl_free(copy);
+        fl_free(b.p);
         return fl_error_set(err, FL_ENOMEM, "raft storage: snapshot");
     }
     uint32_t c = crc(b.p + 8, 20) ^ crc(b.p + SNAP_HEADER, len);
     for (int i = 0; i < 4; i++)
         b.p[28 + i] = (uint8_t)(c >> (24 - 8 * i));
     int rc = replace_file(st, st->snap_tmp, st->snap_path, &b, err);
-    free(b.p);
+    fl_free(b.p);
     if (rc) {
-        free(copy);
+        fl_free(copy);
         return rc;
     }
     if (len)
         memcpy(copy, data, len);
-    free(st->snap.data);
+    fl_free(st->snap.data);
     st->snap = (raft_snapshot){.index = index, .term = term,
                                .len = (uint32_t)len, .data = copy};
     return FL_OK;
@@ -671,7 +672,7 @@ int raft_storage_save_ready(raft_storage *st, const raft_ready *rd,
     for (size_t i = 0; i < rd->n_entries; i++)
         rec_entry(&b, &rd->entries[i]);
     int rc = b.len ? append_sync(st, &b, err) : FL_OK;
-    free(b.p);
+    fl_free(b.p);
     if (rc)
         return rc;
     if (rd->truncate_from)

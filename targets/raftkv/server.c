@@ -2,6 +2,8 @@
  * sketch in raft.h: tick / step / propose / read_index, then drain Ready in
  * order persist -> send -> apply -> reads -> advance). */
 #include "targets/raftkv/server_internal.h"
+#include "base/alloc.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -12,13 +14,6 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void poke(int fd)
 {
@@ -74,7 +69,7 @@ void server_client_addr(const server *s, raft_id id, char *buf, size_t n)
 
 server_req *server_req_new(req_kind kind)
 {
-    server_req *r = calloc(1, sizeof *r);
+    server_req *r = fl_calloc(1, sizeof *r);
     pthread_condattr_t ca;
     if (!r)
         return NULL;
@@ -88,11 +83,11 @@ server_req *server_req_new(req_kind kind)
 
 static void req_free(server_req *r)
 {
-    free(r->cmd);
-    free(r->key);
-    free(r->body);
+    fl_free(r->cmd);
+    fl_free(r->key);
+    fl_free(r->body);
     pthread_cond_destroy(&r->cv);
-    free(r);
+    fl_free(r);
 }
 
 /* Caller holds s->mu. */
@@ -114,7 +109,7 @@ void server_complete(server *s, server_req *r, unsigned status, char *body)
     }
     req_release_locked(r);
     pthread_mutex_unlock(&s->mu);
-    free(body);
+    fl_free(body);
 }
 
 void server_call(server *s, server_req *r, unsigned *status, char **body)
@@ -282,7 +277,7 @@ static void apply_entry(server *s, const raft_entry *e)
         else /* our entry was overwritten: it can never commit */
             server_complete(s, r, 503, server_fmt("{\"error\":\"leadership lost\"}"));
     }
-    free(res.current);
+    fl_free(res.current);
 }
 
 /* An InstallSnapshot replaces the state: writes it covers have an outcome
@@ -452,7 +447,7 @@ static int maybe_compact(server *s, fl_error *err)
     }
     if (rc)
         return fl_error_wrap(err, "snapshot at %" PRIu64, s->applied);
-    free(data);
+    fl_free(data);
     s->snap_index = s->applied;
     server_log(s, "snapshot at %" PRIu64 " (%zu keys, %zu bytes)",
                s->applied, kvsm_count(s->sm), len);
@@ -471,7 +466,7 @@ static void step_frames(server *s)
                 server_log(s, "step: %s", err.msg);
             raft_msg_free(&m);
         }
-        free(f);
+        fl_free(f);
         f = next;
     }
 }
@@ -479,7 +474,7 @@ static void step_frames(server *s)
 /* Returns the number of ticks due, advancing *next. */
 static int ticks_due(server *s, uint64_t *next)
 {
-    uint64_t now = mono_ms();
+    uint64_t now = (uint64_t)(fl_clock_mono_ns() / 1000000);
     int n = 0;
     if (now > *next + 10ull * s->cfg.tick_ms) /* stalled: don't burst */
         *next = now;
@@ -492,7 +487,7 @@ static int ticks_due(server *s, uint64_t *next)
 
 static int loop_once(server *s, uint64_t *next_tick, fl_error *err)
 {
-    uint64_t now = mono_ms();
+    uint64_t now = (uint64_t)(fl_clock_mono_ns() / 1000000);
     struct pollfd pfd = {.fd = s->wake_fd, .events = POLLIN};
     int timeout = *next_tick > now ? (int)(*next_tick - now) : 0;
     if (poll(&pfd, 1, timeout) > 0) {
@@ -528,7 +523,7 @@ static int loop_once(server *s, uint64_t *next_tick, fl_error *err)
 static void *raft_main(void *arg)
 {
     server *s = arg;
-    uint64_t next_tick = mono_ms() + s->cfg.tick_ms;
+    uint64_t next_tick = (uint64_t)(fl_clock_mono_ns() / 1000000) + s->cfg.tick_ms;
     fl_error err;
     for (;;) {
         pthread_mutex_lock(&s->mu);
@@ -610,7 +605,7 @@ static int start_threads(server *s, fl_error *err)
 
 int server_start(const server_config *cfg, server **out, fl_error *err)
 {
-    server *s = calloc(1, sizeof *s);
+    server *s = fl_calloc(1, sizeof *s);
     if (!s)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     s->cfg = *cfg;
@@ -691,5 +686,5 @@ void server_stop(server *s)
     server_log(s, "stopped");
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->log_mu);
-    free(s);
+    fl_free(s);
 }

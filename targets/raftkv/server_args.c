@@ -1,5 +1,6 @@
 /* server_args: raftkv's command line (see server.h, server_usage). */
 #include "targets/raftkv/server.h"
+#include "base/alloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -37,7 +38,7 @@ static int parse_u32(const char *flag, const char *s, uint32_t lo, uint32_t hi,
 /* "1=A:P,2=A:P,..." — ids must be exactly 1..n, each once. */
 static int parse_peers(const char *s, server_config *cfg, fl_error *err)
 {
-    char *copy = strdup(s), *save = NULL;
+    char *copy = fl_strdup(s), *save = NULL;
     bool seen[RAFT_MAX_NODES + 1] = {false};
     uint32_t max = 0, count = 0;
     int rc = copy ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
@@ -60,7 +61,7 @@ static int parse_peers(const char *s, server_config *cfg, fl_error *err)
             }
         }
     }
-    free(copy);
+    fl_free(copy);
     if (!rc && (count == 0 || max != count))
         rc = fl_error_set(err, FL_EUSAGE, "--peers: ids must be 1..N with "
                           "none missing (got %u ids, highest %u)", count, max);

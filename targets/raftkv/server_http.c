@@ -2,6 +2,7 @@
  * routes and status codes). One MHD thread per connection, so a handler may
  * block in server_call() while the raft thread works. */
 #include "targets/raftkv/server_internal.h"
+#include "base/alloc.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -38,7 +39,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status,
         r = MHD_create_response_from_buffer(2, (void *)"{}",
                                             MHD_RESPMEM_PERSISTENT);
     if (!r) {
-        free(body);
+        fl_free(body);
         return MHD_NO;
     }
     MHD_add_response_header(r, "Content-Type", "application/json");
@@ -105,8 +106,8 @@ static char *parse_put(const conn_body *b, char **value, char **prev,
         *prev = json_dumps(p, KVSM_JSON_FLAGS);
     json_decref(root);
     if (!*value || (p && !*prev)) {
-        free(*value);
-        free(*prev);
+        fl_free(*value);
+        fl_free(*prev);
         *value = *prev = NULL;
         return server_fmt("out of memory");
     }
@@ -124,7 +125,7 @@ static server_req *write_request(server *s, const char *key, const char *method,
         if ((msg = parse_put(b, &value, &prev, &cmd.op))) {
             *status = 400;
             *body = error_body(msg);
-            free(msg);
+            fl_free(msg);
             return NULL;
         }
         cmd.value = value;
@@ -138,13 +139,13 @@ static server_req *write_request(server *s, const char *key, const char *method,
     server_req *r = server_req_new(REQ_WRITE);
     fl_error err;
     if (!r || kvsm_cmd_encode(&cmd, &r->cmd, &r->cmd_len, &err)) {
-        free(r);
+        fl_free(r);
         *status = 500;
         *body = error_body("cannot encode command");
         r = NULL;
     }
-    free(value);
-    free(prev);
+    fl_free(value);
+    fl_free(prev);
     return r;
 }
 
@@ -161,8 +162,8 @@ static enum MHD_Result handle_kv(server *s, struct MHD_Connection *c,
     if (b->too_big)
         return respond(c, 413, error_body("body over 1 MiB"));
     if (!strcmp(method, "GET")) {
-        if ((r = server_req_new(REQ_READ)) && !(r->key = strdup(key))) {
-            free(r);
+        if ((r = server_req_new(REQ_READ)) && !(r->key = fl_strdup(key))) {
+            fl_free(r);
             r = NULL;
         }
         r ? (void)(r->key_len = klen) : (void)(status = 500);
@@ -185,7 +186,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     conn_body *b = *con_cls;
     (void)version;
     if (!b) { /* first call: headers only */
-        if (!(b = calloc(1, sizeof *b)))
+        if (!(b = fl_calloc(1, sizeof *b)))
             return MHD_NO;
         *con_cls = b;
         return MHD_YES;
@@ -194,7 +195,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         if (b->len + *upload_size > BODY_MAX) {
             b->too_big = true;
         } else {
-            char *nb = realloc(b->buf, b->len + *upload_size);
+            char *nb = fl_realloc(b->buf, b->len + *upload_size);
             if (!nb)
                 return MHD_NO;
             memcpy(nb + b->len, upload, *upload_size);
@@ -221,8 +222,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     conn_body *b = *con_cls;
     if (b) {
-        free(b->buf);
-        free(b);
+        fl_free(b->buf);
+        fl_free(b);
         *con_cls = NULL;
     }
 }

@@ -1,6 +1,8 @@
 /* transport: see transport.h. One thread polls the listening socket, the
  * inbound connections, the outbound links and a wake-up eventfd. */
 #include "targets/raftkv/transport.h"
+#include "base/alloc.h"
+#include "base/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,13 +60,6 @@ struct transport {
     size_t rx_n;
 };
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void poke(int fd)
 {
     uint64_t one = 1;
@@ -112,8 +107,8 @@ static void queue_clear(out_link *l)
     while (l->head) {
         qframe *f = l->head;
         l->head = f->next;
-        free(f->data);
-        free(f);
+        fl_free(f->data);
+        fl_free(f);
     }
     l->tail = NULL;
     l->n = l->off = 0;
@@ -190,8 +185,8 @@ static void link_write(out_link *l, uint64_t now)
             l->tail = NULL;
         l->n--;
         l->off = 0;
-        free(f->data);
-        free(f);
+        fl_free(f->data);
+        fl_free(f);
     }
 }
 
@@ -211,7 +206,7 @@ int transport_send(transport *t, raft_id to, uint8_t *frame, size_t len)
     pthread_mutex_lock(&t->mu);
     out_link *l = to >= 1 && to <= t->cfg.n_nodes && to != t->cfg.self
                       ? &t->out[to] : NULL;
-    if (l && l->n < TRANSPORT_QUEUE_MAX && (f = malloc(sizeof *f))) {
+    if (l && l->n < TRANSPORT_QUEUE_MAX && (f = fl_malloc(sizeof *f))) {
         f->next = NULL;
         f->len = len;
         f->data = frame;
@@ -224,7 +219,7 @@ int transport_send(transport *t, raft_id to, uint8_t *frame, size_t len)
     }
     pthread_mutex_unlock(&t->mu);
     if (!f) {
-        free(frame);
+        fl_free(frame);
         return -1;
     }
     poke(t->wake_fd);
@@ -236,7 +231,7 @@ int transport_send(transport *t, raft_id to, uint8_t *frame, size_t len)
 static void in_close(in_conn *c)
 {
     close(c->fd);
-    free(c->buf);
+    fl_free(c->buf);
     memset(c, 0, sizeof *c);
     c->fd = -1;
 }
@@ -272,7 +267,7 @@ static bool in_extract(transport *t, in_conn *c)
             return false;
         if (c->len - pos < flen)
             break;
-        transport_frame *f = malloc(sizeof *f + flen);
+        transport_frame *f = fl_malloc(sizeof *f + flen);
         if (f) {
             f->next = NULL;
             f->len = flen;
@@ -289,7 +284,7 @@ static bool in_extract(transport *t, in_conn *c)
                 any = true;
             }
             pthread_mutex_unlock(&t->mu);
-            free(f); /* dropped: raft thread is behind */
+            fl_free(f); /* dropped: raft thread is behind */
         }
         pos += flen;
     }
@@ -303,7 +298,7 @@ static bool in_extract(transport *t, in_conn *c)
 static void in_read(transport *t, in_conn *c, uint64_t now)
 {
     if (c->cap - c->len < 65536) {
-        uint8_t *nb = realloc(c->buf, c->cap + 65536);
+        uint8_t *nb = fl_realloc(c->buf, c->cap + 65536);
         if (!nb) {
             in_close(c);
             return;
@@ -407,11 +402,11 @@ static void *transport_main(void *arg)
             pthread_mutex_unlock(&t->mu);
             break;
         }
-        build_poll_set(t, &ps, now_ms());
+        build_poll_set(t, &ps, (uint64_t)(fl_clock_mono_ns() / 1000000));
         pthread_mutex_unlock(&t->mu);
         if (poll(ps.pfd, (nfds_t)ps.n, POLL_MS) < 0 && errno != EINTR)
             break;
-        uint64_t now = now_ms();
+        uint64_t now = (uint64_t)(fl_clock_mono_ns() / 1000000);
         for (int i = 0; i < ps.n; i++) {
             short re = ps.pfd[i].revents;
             if (!re)
@@ -462,7 +457,7 @@ int transport_start(const transport_config *cfg, transport **out,
         cfg->self < 1 || cfg->self > cfg->n_nodes)
         return fl_error_set(err, FL_EUSAGE, "transport: bad node id %u of %u",
                             cfg->self, cfg->n_nodes);
-    transport *t = calloc(1, sizeof *t);
+    transport *t = fl_calloc(1, sizeof *t);
     if (!t)
         return fl_error_set(err, FL_ENOMEM, "transport: out of memory");
     t->cfg = *cfg;
@@ -473,7 +468,7 @@ int transport_start(const transport_config *cfg, transport **out,
         t->in[i].fd = -1;
     int rc = listen_on(&cfg->addrs[cfg->self], &t->listen_fd, err);
     if (rc) {
-        free(t);
+        fl_free(t);
         return rc;
     }
     t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -483,7 +478,7 @@ int transport_start(const transport_config *cfg, transport **out,
             close(t->wake_fd);
         close(t->listen_fd);
         pthread_mutex_destroy(&t->mu);
-        free(t);
+        fl_free(t);
         return fl_error_set(err, FL_EIO, "transport: cannot start thread");
     }
     *out = t;
@@ -510,11 +505,11 @@ void transport_stop(transport *t)
     transport_frame *f = t->rx_head;
     while (f) {
         transport_frame *next = f->next;
-        free(f);
+        fl_free(f);
         f = next;
     }
     close(t->listen_fd);
     close(t->wake_fd);
     pthread_mutex_destroy(&t->mu);
-    free(t);
+    fl_free(t);
 }
