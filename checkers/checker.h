@@ -100,4 +100,14 @@ int checker_result_summary(const checker_result *r, FILE *out);
 int checker_result_explain(const checker_result *r, FILE *out);
 void checker_result_free(checker_result *r);
 
+/*
+ * The name of key (a history value id, HISTORY_NONE for the whole history)
+ * in a result's per_key, distinct for distinct keys: integers as their
+ * digits (1 -> "1"), strings as themselves ("k1") unless that could be read
+ * as another key, then JSON-quoted ("1" -> "\"1\"", "*" -> "\"*\"");
+ * "*" for the whole history. Caller frees with fl_free; NULL when out of
+ * memory.
+ */
+char *checker_key_name(const history *h, uint32_t key);
+
 #endif

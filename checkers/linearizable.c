@@ -526,15 +526,6 @@ void lin_result_free(lin_result *r)
 
 /* ---- The result as JSON ------------------------------------------------------------------ */
 
-static char *key_name(const history *h, uint32_t key)
-{
-    if (key == ALL_KEYS)
-        return fl_strdup("*");
-    const json_t *k = history_value(h, key);
-    return json_is_string(k) ? fl_strdup(json_string_value(k))
-                             : json_dumps(k, JSON_ENCODE_ANY);
-}
-
 static json_t *key_json(const key_check *k)
 {
     json_t *o = json_object();
@@ -570,7 +561,7 @@ json_t *lin_result_to_json(const lin_result *r, const history *h)
     json_object_set_new(o, "ops", json_integer((json_int_t)r->ops));
     json_object_set_new(o, "keys", json_integer((json_int_t)r->nkeys));
     for (size_t i = 0; i < r->nkeys; i++) {
-        char *name = key_name(h, r->keys[i].key);
+        char *name = checker_key_name(h, r->keys[i].key);
         if (name != NULL)
             json_object_set_new(per_key, name, key_json(&r->keys[i]));
         fl_free(name);

@@ -133,3 +133,29 @@ void checker_result_free(checker_result *r)
     free(r->explanation);
     free(r);
 }
+
+/* ---- Naming keys ---------------------------------------------------------- */
+
+/* Whether a string key, written bare, could be read as another key: an
+ * integer's digits, the "*" of an unsplit history, or a quoted name. */
+static bool name_ambiguous(const char *s)
+{
+    if (s[0] == '\0' || s[0] == '"' || strcmp(s, "*") == 0)
+        return true;
+    size_t i = s[0] == '-';
+    if (s[i] == '\0')
+        return false;
+    while (s[i] >= '0' && s[i] <= '9')
+        i++;
+    return s[i] == '\0';
+}
+
+char *checker_key_name(const history *h, uint32_t key)
+{
+    if (key == HISTORY_NONE)
+        return fl_strdup("*");
+    const json_t *k = history_value(h, key);
+    if (json_is_string(k) && !name_ambiguous(json_string_value(k)))
+        return fl_strdup(json_string_value(k));
+    return json_dumps(k, JSON_ENCODE_ANY);
+}

@@ -86,15 +86,6 @@ static bool contains(const int64_t *sorted, size_t n, int64_t v)
     return n && bsearch(&v, sorted, n, sizeof v, cmp_i64) != NULL;
 }
 
-static char *key_text(const history *h, uint32_t key)
-{
-    if (key == HISTORY_NONE)
-        return fl_strdup("*");
-    const json_t *k = history_value(h, key);
-    return json_is_string(k) ? fl_strdup(json_string_value(k))
-                             : json_dumps(k, JSON_ENCODE_ANY);
-}
-
 /* ---- pass 1: file adds and final reads under their keys ------------------------- */
 
 typedef struct filing {
@@ -119,7 +110,7 @@ static set_key *key_for(filing *fl, uint32_t key, fl_error *err)
     set_key *k = &nk[fl->r->n_keys];
     memset(k, 0, sizeof *k);
     k->key = key;
-    if (!(k->name = key_text(fl->h, key))) {
+    if (!(k->name = checker_key_name(fl->h, key))) {
         fl_error_set(err, FL_ENOMEM, "set checker: out of memory");
         return NULL;
     }

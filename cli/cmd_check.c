@@ -193,6 +193,9 @@ static int judge(const check_args *a, history *h)
         return rc;
     }
     print_json(json_incref(checker_result_json(r)));
+    if (history_len(h) == 0) /* say why an empty file passes */
+        fprintf(stderr, "faultline check: %s: %s: 0 operations\n", a->path,
+                checker_verdict_word(checker_result_verdict(r)));
     if (a->explain)
         checker_result_explain(r, stderr);
     rc = (int)checker_result_verdict(r);

@@ -27,6 +27,7 @@ struct edn_reader {
     long line, col;           /* of the next character */
     long at_line, at_col;     /* of the character last consumed */
     long form_line;
+    int form_char;            /* first character of that form, or EOF */
     frame seq;                /* the sequence entered, or close == 0 */
     bool truncated;
     char *buf;                /* token or string being read; NUL-terminated */
@@ -62,6 +63,7 @@ void edn_reader_free(edn_reader *r)
 
 long edn_reader_line(const edn_reader *r) { return r->form_line; }
 bool edn_reader_truncated(const edn_reader *r) { return r->truncated; }
+int edn_reader_form_char(const edn_reader *r) { return r->form_char; }
 
 bool edn_is_keyword(const edn_reader *r, const json_t *v)
 {
@@ -714,6 +716,7 @@ int edn_read(edn_reader *r, json_t **out, fl_error *err)
     r->kw_len = 0;
     skip_space(r);
     r->form_line = r->line;
+    r->form_char = peek(r);
     const frame *fr = r->seq.close ? &r->seq : &top;
     int rc = read_form(r, r->seq.close ? 1 : 0, fr, out);
     if (rc == FL_OK && *out == NULL)

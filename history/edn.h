@@ -86,6 +86,13 @@ long edn_reader_line(const edn_reader *r);
  */
 bool edn_reader_truncated(const edn_reader *r);
 
+/*
+ * The first character of the most recent form, or failed attempt: '{' for a
+ * map, '"' for a string...; EOF when the input ended before one began. With
+ * edn_reader_truncated(), tells a cut-off map from other unclosed forms.
+ */
+int edn_reader_form_char(const edn_reader *r);
+
 /* Parse text holding exactly one form. *out is owned by the caller. */
 int edn_parse(const char *text, size_t len, const char *name, json_t **out,
               fl_error *err);

@@ -52,6 +52,9 @@ struct history {
 
     char **warnings;
     size_t warning_count;
+
+    int64_t last_time;        /* of the last timed event, or HISTORY_NO_TIME */
+    size_t time_backwards;
 };
 
 static const char *const type_names[] = {"invoke", "ok", "fail", "info"};
@@ -74,7 +77,10 @@ int history_type_parse(const char *s, history_type *out)
 
 history *history_new(void)
 {
-    return fl_calloc(1, sizeof(history));
+    history *h = fl_calloc(1, sizeof(history));
+    if (h != NULL)
+        h->last_time = HISTORY_NO_TIME;
+    return h;
 }
 
 void history_free(history *h)
@@ -267,6 +273,25 @@ int history_add_warning(history *h, const char *msg)
     return 0;
 }
 
+size_t history_time_backwards(const history *h) { return h->time_backwards; }
+
+int history_warn_time_backwards(history *h, const char *name, long first_line,
+                                fl_error *err)
+{
+    if (h->time_backwards == 0)
+        return FL_OK;
+    char msg[FL_ERROR_MSG_MAX];
+    snprintf(msg, sizeof msg,
+             "%s:%ld: %zu event%s with a time earlier than the event before "
+             "(the first here); the line order is taken as the real-time "
+             "order",
+             name, first_line, h->time_backwards,
+             h->time_backwards == 1 ? "" : "s");
+    if (history_add_warning(h, msg) != 0)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    return FL_OK;
+}
+
 /* ---- Appending ---------------------------------------------------------- */
 
 static int check_fields(const history_input *in, fl_error *err)
@@ -397,6 +422,11 @@ static int append(history *h, const history_input *in, bool share,
             s->in_flight = HISTORY_NONE;
             h->pending--;
         }
+    }
+    if (e.time != HISTORY_NO_TIME) {
+        if (h->last_time != HISTORY_NO_TIME && e.time < h->last_time)
+            h->time_backwards++;
+        h->last_time = e.time;
     }
     h->events[h->len++] = e;
     return FL_OK;

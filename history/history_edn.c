@@ -125,12 +125,18 @@ static int f_field(const edn_reader *r, const json_t *o, fl_error *err)
     return FL_OK;
 }
 
-/* Whether v can be read as an independent [key value] tuple. */
-static bool is_tuple(const json_t *v)
+/* Whether op's value can be read as an independent [key value] tuple. A
+ * cas value is itself a pair, [old new]: as a tuple it must be
+ * [key [old new]], or a register history of only cas ops would be split. */
+static bool is_tuple(const edn_op *op)
 {
-    const json_t *k = json_array_get(v, 0);
-    return json_is_array(v) && json_array_size(v) == 2 &&
-           (json_is_string(k) || json_is_integer(k));
+    const json_t *v = op->value, *k = json_array_get(v, 0);
+    if (!json_is_array(v) || json_array_size(v) != 2 ||
+        !(json_is_string(k) || json_is_integer(k)))
+        return false;
+    const json_t *inner = json_array_get(v, 1);
+    return strcmp(op->in.f, "cas") != 0 ||
+           (json_is_array(inner) && json_array_size(inner) == 2);
 }
 
 static int tuple_field(const edn_reader *r, const json_t *value,
@@ -193,11 +199,20 @@ static int ops_push(op_list *l, fl_error *err)
     return FL_OK;
 }
 
-/* The input ended inside a form: what a writer killed mid-write leaves.
- * Keep what came before, say so. */
-static int drop_truncated(history *h, const op_list *l, fl_error *err)
+/* The input ended inside a form. What a writer killed mid-write leaves is
+ * a cut op map, or a top-level vector cut between its maps: keep what came
+ * before, say so. Any other unclosed form (a string open since line 1) is
+ * an error: garbage is never an empty valid history. */
+static int drop_truncated(const edn_reader *r, history *h, const op_list *l,
+                          bool in_seq, fl_error *err)
 {
     char msg[FL_ERROR_MSG_MAX + 128];
+    int c = edn_reader_form_char(r);
+    if (c != '{' && !(in_seq && c == EOF)) {
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        return fl_error_set(err, FL_EDATA, "%s (not a cut-off op map: each "
+                            "op is a {...} map)", msg);
+    }
     snprintf(msg, sizeof msg,
              "%s; dropped the incomplete final form (the writer was stopped "
              "mid-write), kept the %zu complete events before it",
@@ -219,7 +234,7 @@ static int read_ops(edn_reader *r, const char *name, history_edn_keys keys,
             return rc;
         json_t *form;
         if ((rc = edn_read(r, &form, err)) != FL_OK)
-            return edn_reader_truncated(r) ? drop_truncated(h, l, err)
+            return edn_reader_truncated(r) ? drop_truncated(r, h, l, in_seq, err)
                                            : rc;
         if (form == NULL && in_seq) {
             in_seq = false;
@@ -244,7 +259,7 @@ static bool use_keys(const op_list *l, history_edn_keys keys)
     for (size_t i = 0; i < l->len; i++) {
         if (l->ops[i].in.process == HISTORY_NEMESIS)
             continue;
-        if (!is_tuple(l->ops[i].value))
+        if (!is_tuple(&l->ops[i]))
             return false;
         any = true;
     }
@@ -254,6 +269,7 @@ static bool use_keys(const op_list *l, history_edn_keys keys)
 static int append_ops(history *h, const char *name, const op_list *l,
                       bool keyed, fl_error *err)
 {
+    long first_backwards = 0;
     for (size_t i = 0; i < l->len; i++) {
         history_input in = l->ops[i].in;
         if (keyed && in.process != HISTORY_NEMESIS) {
@@ -263,8 +279,10 @@ static int append_ops(history *h, const char *name, const op_list *l,
         int rc = history_append_shared(h, &in, err);
         if (rc != FL_OK)
             return fl_error_wrap(err, "%s:%ld", name, l->ops[i].line);
+        if (first_backwards == 0 && history_time_backwards(h) > 0)
+            first_backwards = l->ops[i].line;
     }
-    return FL_OK;
+    return history_warn_time_backwards(h, name, first_backwards, err);
 }
 
 int history_read_edn(FILE *in, const char *name, history_edn_keys keys,

@@ -14,4 +14,15 @@ int history_add_warning(history *h, const char *msg);
  * of deep copies: for readers whose parsed values nobody mutates later. */
 int history_append_shared(history *h, const history_input *in, fl_error *err);
 
+/* How many events so far have a time earlier than the timed event before
+ * them. Each client stamps its own times (Jepsen's stored histories are
+ * slightly out of order too), so the line order stays the real-time order
+ * and this is only remarked on. */
+size_t history_time_backwards(const history *h);
+
+/* If any time went backwards, add one summary warning naming how many and
+ * NAME:FIRST_LINE, where the first was read. FL_ENOMEM or FL_OK. */
+int history_warn_time_backwards(history *h, const char *name, long first_line,
+                                fl_error *err);
+
 #endif

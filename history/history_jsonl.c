@@ -132,8 +132,6 @@ static bool blank(const char *s, size_t n)
     return true;
 }
 
-/* Handle one line; returns FL_OK, or an error already prefixed with
- * FILE:LINE. A malformed final line without a newline is dropped. */
 /* Whether a failed parse of an n-byte line was for want of memory. jansson
  * says so only sometimes: a lexer or string buffer it cannot allocate shows
  * up as an empty error or a syntax error. So a failure that an allocation
@@ -148,6 +146,70 @@ static bool parse_out_of_memory(const json_error_t *jerr, size_t n)
     return short_of_memory;
 }
 
+/* Whether s[at..n) is the start of a UTF-8 sequence that the end cut short. */
+static bool cut_utf8(const unsigned char *s, size_t at, size_t n)
+{
+    if (at >= n)
+        return false;
+    size_t need = s[at] >= 0xf0 ? 4 : s[at] >= 0xe0 ? 3 : s[at] >= 0xc2 ? 2 : 0;
+    if (need == 0 || n - at >= need)
+        return false;
+    for (size_t i = at + 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return false;
+    return true;
+}
+
+/* Whether a line that failed to parse is what a recorder killed mid-write
+ * leaves: the start of a JSON object, cut off where the parse failed. Other
+ * garbage ("hello", a stray "x" run) is an error, never an empty history. */
+static bool cut_object(const char *line, size_t n, const json_error_t *jerr)
+{
+    size_t start = 0;
+    while (start < n && blank(line + start, 1))
+        start++;
+    if (start == n || line[start] != '{')
+        return false;
+    switch (json_error_code(jerr)) {
+    case json_error_premature_end_of_input:
+    case json_error_invalid_syntax: /* cut inside a token: tr, 1e, \u12 */
+        return (size_t)jerr->position >= n;
+    case json_error_invalid_utf8:
+        return (size_t)jerr->position >= n ||
+               cut_utf8((const unsigned char *)line, (size_t)jerr->position, n);
+    default: /* a duplicate key, text after the object, ... */
+        return false;
+    }
+}
+
+static int drop_cut_line(history *h, const char *name, long lineno,
+                         fl_error *err)
+{
+    char msg[FL_ERROR_MSG_MAX];
+    snprintf(msg, sizeof msg,
+             "%s:%ld: dropped a truncated final line (the recorder was "
+             "stopped mid-write)",
+             name, lineno);
+    if (history_add_warning(h, msg) != 0)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    return FL_OK;
+}
+
+static int parse_error(const char *name, long lineno, const json_error_t *jerr,
+                       fl_error *err)
+{
+    if (json_error_code(jerr) == json_error_duplicate_key)
+        return fl_error_set(err, FL_EDATA,
+                            "%s:%ld: %s at column %d: each field may appear "
+                            "once in an event",
+                            name, lineno, jerr->text, jerr->column);
+    return fl_error_set(err, FL_EDATA, "%s:%ld: malformed JSON at column %d: %s",
+                        name, lineno, jerr->column, jerr->text);
+}
+
+/* Handle one line; returns FL_OK, or an error already prefixed with
+ * FILE:LINE. A final line without a newline that is a cut-off object is
+ * dropped with a warning. */
 static int read_line(history *h, const char *name, long lineno, char *line,
                      ssize_t n, bool at_eof, fl_error *err)
 {
@@ -155,24 +217,16 @@ static int read_line(history *h, const char *name, long lineno, char *line,
     if (blank(line, (size_t)n))
         return FL_OK;
     json_error_t jerr;
-    json_t *o = json_loadb(line, (size_t)n, JSON_DECODE_ANY, &jerr);
+    json_t *o = json_loadb(line, (size_t)n,
+                           JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
     if (o == NULL && parse_out_of_memory(&jerr, (size_t)n))
         return fl_error_set(err, FL_ENOMEM, "%s:%ld: out of memory parsing "
                             "the line", name, lineno);
-    if (o == NULL) {
-        if (!has_newline && at_eof) {
-            char msg[FL_ERROR_MSG_MAX];
-            snprintf(msg, sizeof msg,
-                     "%s:%ld: dropped a truncated final line (the recorder "
-                     "was stopped mid-write)",
-                     name, lineno);
-            if (history_add_warning(h, msg) != 0)
-                return fl_error_set(err, FL_ENOMEM, "out of memory");
-            return FL_OK;
-        }
-        return fl_error_set(err, FL_EDATA, "%s:%ld: malformed JSON at column %d: %s",
-                            name, lineno, jerr.column, jerr.text);
-    }
+    if (o == NULL && !has_newline && at_eof &&
+        cut_object(line, (size_t)n, &jerr))
+        return drop_cut_line(h, name, lineno, err);
+    if (o == NULL)
+        return parse_error(name, lineno, &jerr, err);
     int rc = append_object(h, o, err);
     json_decref(o);
     if (rc != FL_OK)
@@ -187,7 +241,7 @@ int history_read_jsonl(FILE *in, const char *name, history **out, fl_error *err)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     char *line = NULL;
     size_t cap = 0;
-    long lineno = 0;
+    long lineno = 0, first_backwards = 0;
     int rc = FL_OK;
     ssize_t n;
     while ((n = getline(&line, &cap, in)) >= 0) {
@@ -199,10 +253,14 @@ int history_read_jsonl(FILE *in, const char *name, history **out, fl_error *err)
         rc = read_line(h, name, lineno, line, n, at_eof, err);
         if (rc != FL_OK)
             break;
+        if (first_backwards == 0 && history_time_backwards(h) > 0)
+            first_backwards = lineno;
     }
     if (rc == FL_OK && ferror(in))
         rc = fl_error_set(err, FL_EIO, "%s: read error: %s", name,
                           strerror(errno));
+    if (rc == FL_OK)
+        rc = history_warn_time_backwards(h, name, first_backwards, err);
     fl_free(line);
     if (rc != FL_OK) {
         history_free(h);
