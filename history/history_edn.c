@@ -203,15 +203,16 @@ static int ops_push(op_list *l, fl_error *err)
  * a cut op map, or a top-level vector cut between its maps: keep what came
  * before, say so. Any other unclosed form (a string open since line 1) is
  * an error: garbage is never an empty valid history. */
-static int drop_truncated(const edn_reader *r, history *h, const op_list *l,
-                          bool in_seq, fl_error *err)
+static int drop_truncated(const edn_reader *r, const char *name, history *h,
+                          const op_list *l, bool in_seq, fl_error *err)
 {
     char msg[FL_ERROR_MSG_MAX + 128];
     int c = edn_reader_form_char(r);
     if (c != '{' && !(in_seq && c == EOF)) {
         snprintf(msg, sizeof msg, "%s", err->msg);
-        return fl_error_set(err, FL_EDATA, "%s (not a cut-off op map: each "
-                            "op is a {...} map)", msg);
+        return fl_error_set(err, FL_EDATA, "%s:%ld: unclosed form that is not "
+                            "a cut-off op map (each op is a {...} map): %s",
+                            name, edn_reader_line(r), msg);
     }
     snprintf(msg, sizeof msg,
              "%s; dropped the incomplete final form (the writer was stopped "
@@ -234,8 +235,9 @@ static int read_ops(edn_reader *r, const char *name, history_edn_keys keys,
             return rc;
         json_t *form;
         if ((rc = edn_read(r, &form, err)) != FL_OK)
-            return edn_reader_truncated(r) ? drop_truncated(r, h, l, in_seq, err)
-                                           : rc;
+            return edn_reader_truncated(r)
+                       ? drop_truncated(r, name, h, l, in_seq, err)
+                       : rc;
         if (form == NULL && in_seq) {
             in_seq = false;
             continue;

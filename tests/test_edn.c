@@ -546,6 +546,64 @@ static void test_truncated_final_form(void **state)
     hist_bad("{:type :invoke, :f :read, :process 0}]\n", "h.edn:1:", "unexpected ]");
 }
 
+static void test_unclosed_garbage_is_an_error(void **state)
+{
+    (void)state;
+    /* a string open since line 1 is not a cut-off op map */
+    hist_bad("\"hello\n{:type :invoke, :f :read, :process 0}\n", "h.edn:1:",
+             "not a cut-off op map");
+    hist_bad("{:type :invoke, :f :read, :process 0}\n#{1 2", "h.edn:2:",
+             "not a cut-off op map");
+    hist_bad("[{:type :invoke, :f :read, :process 0}\n \"abc", "h.edn:2:",
+             "not a cut-off op map");
+    /* a cut-off last event is still accepted */
+    history *h = read_hist_ok("{:type :invoke, :f :read, :process 0}\n"
+                              "{:type :ok, :f :read, :value \"ab",
+                              HISTORY_EDN_KEYS_AUTO);
+    assert_int_equal(history_len(h), 1);
+    assert_int_equal(history_warning_count(h), 1);
+    history_free(h);
+}
+
+static void test_keys_auto_keeps_cas_pairs(void **state)
+{
+    (void)state;
+    /* a register history of only cas ops: [old new], not [key value] */
+    const char *text =
+        "{:type :invoke, :f :cas, :value [1 2], :process 0}\n"
+        "{:type :ok, :f :cas, :value [1 2], :process 0}\n"
+        "{:type :invoke, :f :cas, :value [2 3], :process 1}\n"
+        "{:type :fail, :f :cas, :value [2 3], :process 1}\n";
+    history *h = read_hist_ok(text, HISTORY_EDN_KEYS_AUTO);
+    assert_int_equal(history_events(h)[0].key, HISTORY_NONE);
+    assert_value(h, history_events(h)[0].value, "[1,2]");
+    history_free(h);
+    /* independent cas ops, [key [old new]], are still split */
+    h = read_hist_ok("{:type :invoke, :f :cas, :value [7 [1 2]], :process 0}\n"
+                     "{:type :ok, :f :cas, :value [7 [1 2]], :process 0}\n",
+                     HISTORY_EDN_KEYS_AUTO);
+    assert_value(h, history_events(h)[0].key, "7");
+    assert_value(h, history_events(h)[0].value, "[1,2]");
+    history_free(h);
+}
+
+static void test_time_backwards_one_warning(void **state)
+{
+    (void)state;
+    history *h = read_hist_ok(
+        "{:type :invoke, :f :read, :process 0, :time 50}\n"
+        "{:type :invoke, :f :read, :process 1, :time 40}\n"
+        "{:type :ok, :f :read, :process 1, :time 30}\n"
+        "{:type :ok, :f :read, :process 0, :time 60}\n",
+        HISTORY_EDN_KEYS_AUTO);
+    assert_int_equal(history_len(h), 4);
+    assert_int_equal(history_warning_count(h), 1);
+    const char *w = history_warning(h, 0);
+    if (!strstr(w, "h.edn:2:") || !strstr(w, "2 events"))
+        fail_msg("warning: %s", w);
+    history_free(h);
+}
+
 static void test_bad_fields(void **state)
 {
     (void)state;
@@ -737,6 +795,9 @@ int main(void)
         cmocka_unit_test(test_keys_auto_needs_every_client_tuple),
         cmocka_unit_test(test_both_shapes_agree),
         cmocka_unit_test(test_truncated_final_form),
+        cmocka_unit_test(test_unclosed_garbage_is_an_error),
+        cmocka_unit_test(test_keys_auto_keeps_cas_pairs),
+        cmocka_unit_test(test_time_backwards_one_warning),
         cmocka_unit_test(test_bad_fields),
         cmocka_unit_test(test_write_jepsen_style),
         cmocka_unit_test(test_corpus_edn_roundtrip),

@@ -227,6 +227,87 @@ static void test_truncated_final_line_is_dropped(void **state)
     history_free(h);
 }
 
+static void test_garbage_final_line_is_an_error(void **state)
+{
+    (void)state;
+    expect_bad("hello", "mem.jsonl:1:", "malformed JSON");
+    size_t n = 1 << 20;
+    char *xs = malloc(n + 1);
+    assert_non_null(xs);
+    memset(xs, 'x', n);
+    xs[n] = '\0';
+    expect_bad(xs, "mem.jsonl:1:", "malformed JSON");
+    free(xs);
+    /* after good lines, too: only a cut-off object is a killed recorder */
+    expect_bad("{\"process\":0,\"type\":\"invoke\",\"f\":\"r\"}\n[1,",
+               "mem.jsonl:2:", "malformed JSON");
+    /* a whole object with more after it is not a prefix of one */
+    expect_bad("{\"process\":0,\"type\":\"invoke\",\"f\":\"r\"} x",
+               "mem.jsonl:1:", "malformed JSON");
+}
+
+/* Every cut of a recorder's line is still read as a dropped final line. */
+static void test_every_cut_of_a_line_is_dropped(void **state)
+{
+    (void)state;
+    const char *full = "{\"index\":0,\"time\":12,\"process\":0,\"type\":"
+                       "\"invoke\",\"f\":\"cas\",\"key\":\"k\xc3\xa9\","
+                       "\"value\":[true,-1.5e3],\"error\":null}";
+    char cut[256];
+    for (size_t n = 1; n < strlen(full); n++) {
+        memcpy(cut, full, n);
+        cut[n] = '\0';
+        history *h = NULL;
+        fl_error err = {0};
+        if (read_text(cut, &h, &err) != FL_OK)
+            fail_msg("cut at %zu (%s): %s", n, cut, err.msg);
+        assert_int_equal(history_len(h), 0);
+        assert_int_equal(history_warning_count(h), 1);
+        assert_non_null(strstr(history_warning(h, 0), "truncated final line"));
+        history_free(h);
+    }
+}
+
+static void test_duplicate_keys(void **state)
+{
+    (void)state;
+    expect_bad("{\"process\":0,\"type\":\"invoke\",\"f\":\"r\",\"type\":\"ok\"}\n",
+               "mem.jsonl:1:", "duplicate");
+    /* also on a cut final line: that is bad data, not a cut */
+    expect_bad("{\"process\":0,\"process\":1,\"type\":\"inv",
+               "mem.jsonl:1:", "duplicate");
+}
+
+static void test_time_backwards_one_warning(void **state)
+{
+    (void)state;
+    const char *text =
+        "{\"time\":10,\"process\":0,\"type\":\"invoke\",\"f\":\"r\"}\n"
+        "{\"time\":20,\"process\":1,\"type\":\"invoke\",\"f\":\"r\"}\n"
+        "\n"
+        "{\"time\":15,\"process\":0,\"type\":\"ok\",\"f\":\"r\"}\n"
+        "{\"time\":30,\"process\":0,\"type\":\"invoke\",\"f\":\"r\"}\n"
+        "{\"time\":25,\"process\":1,\"type\":\"ok\",\"f\":\"r\"}\n"
+        "{\"time\":24,\"process\":0,\"type\":\"ok\",\"f\":\"r\"}\n";
+    history *h = NULL;
+    fl_error err = {0};
+    assert_int_equal(read_text(text, &h, &err), FL_OK);
+    assert_int_equal(history_len(h), 6);
+    assert_int_equal(history_warning_count(h), 1);
+    const char *w = history_warning(h, 0);
+    if (!strstr(w, "mem.jsonl:4:") || !strstr(w, "3 events"))
+        fail_msg("warning: %s", w);
+    history_free(h);
+    /* in order, or untimed: nothing to say */
+    assert_int_equal(read_text("{\"time\":5,\"process\":0,\"type\":\"invoke\",\"f\":\"r\"}\n"
+                               "{\"time\":5,\"process\":0,\"type\":\"ok\",\"f\":\"r\"}\n"
+                               "{\"process\":0,\"type\":\"invoke\",\"f\":\"r\"}\n",
+                               &h, &err),
+                     FL_OK);
+    assert_int_equal(history_warning_count(h), 0);
+    history_free(h);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -461,6 +542,10 @@ int main(void)
         cmocka_unit_test(test_busy_process),
         cmocka_unit_test(test_wrong_field_types),
         cmocka_unit_test(test_truncated_final_line_is_dropped),
+        cmocka_unit_test(test_garbage_final_line_is_an_error),
+        cmocka_unit_test(test_every_cut_of_a_line_is_dropped),
+        cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_time_backwards_one_warning),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_corpus_jsonl_roundtrip),
         cmocka_unit_test(test_subset_keeps_completions),

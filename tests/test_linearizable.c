@@ -1036,10 +1036,57 @@ static void test_budgets_give_unknown(void **state)
     history_free(h);
 }
 
+static history *read_jsonl_text(const char *text)
+{
+    FILE *in = fmemopen((void *)text, strlen(text), "r");
+    history *h = NULL;
+    fl_error err = {0};
+    if (history_read_jsonl(in, "test", &h, &err) != FL_OK)
+        fail_msg("%s", err.msg);
+    fclose(in);
+    return h;
+}
+
+/* Integer key 1, string key "1" and string key "*" are three keys, and
+ * per_key names each apart: 1 -> "1", "1" -> "\"1\"", "*" -> "\"*\"". */
+static void test_per_key_names_types_apart(void **state)
+{
+    (void)state;
+    history *h = read_jsonl_text(
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"key\":1,\"value\":5}\n"
+        "{\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"key\":1,\"value\":5}\n"
+        "{\"process\":1,\"type\":\"invoke\",\"f\":\"read\",\"key\":\"1\",\"value\":null}\n"
+        "{\"process\":1,\"type\":\"ok\",\"f\":\"read\",\"key\":\"1\",\"value\":5}\n"
+        "{\"process\":2,\"type\":\"invoke\",\"f\":\"read\",\"key\":\"*\",\"value\":null}\n"
+        "{\"process\":2,\"type\":\"ok\",\"f\":\"read\",\"key\":\"*\",\"value\":null}\n"
+        "{\"process\":3,\"type\":\"invoke\",\"f\":\"read\",\"key\":\"k\",\"value\":null}\n"
+        "{\"process\":3,\"type\":\"ok\",\"f\":\"read\",\"key\":\"k\",\"value\":null}\n");
+    lin_options opt;
+    lin_options_init(&opt);
+    opt.model = "register";
+    opt.threads = 1;
+    opt.all_keys = true;
+    lin_result *r = NULL;
+    fl_error err = {0};
+    assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
+    assert_int_equal(lin_result_verdict(r), CHECKER_INVALID);
+    json_t *res = lin_result_to_json(r, h);
+    json_t *per_key = json_object_get(res, "per_key");
+    assert_int_equal(json_object_size(per_key), 4);
+    assert_true(json_is_true(json_object_get(json_object_get(per_key, "1"), "valid")));
+    assert_true(json_is_false(json_object_get(json_object_get(per_key, "\"1\""), "valid")));
+    assert_true(json_is_true(json_object_get(json_object_get(per_key, "\"*\""), "valid")));
+    assert_true(json_is_true(json_object_get(json_object_get(per_key, "k"), "valid")));
+    json_decref(res);
+    lin_result_free(r);
+    history_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register),
+        cmocka_unit_test(test_per_key_names_types_apart),
         cmocka_unit_test(test_cas_register),
         cmocka_unit_test(test_info_semantics),
         cmocka_unit_test(test_nil_reads_unknown),
