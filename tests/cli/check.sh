@@ -128,6 +128,33 @@ check "set: a read that is not an array is bad data" 65 "$FL" check --checker se
 contains "set: the bad event is named" "$tmp/err" "event index 3"
 check "unknown checker is a usage error" 64 "$FL" check --checker bank "$tmp/set-ok.jsonl"
 
+# ---- bad input is never valid ---------------------------------------------------
+printf 'hello' >"$tmp/hello.jsonl"
+check "a final line of garbage is bad data" 65 "$FL" check "$tmp/hello.jsonl"
+contains "the garbage line is named" "$tmp/err" "hello.jsonl:1:"
+head -c 200000 /dev/zero | tr '\0' x >"$tmp/xs.jsonl"
+check "a run of x is bad data" 65 "$FL" check "$tmp/xs.jsonl"
+printf '"hello\n{:type :invoke, :f :read, :process 0}\n' >"$tmp/open.edn"
+check "an EDN string left open on line 1 is bad data" 65 "$FL" check "$tmp/open.edn"
+contains "the open string's line is named" "$tmp/err" "open.edn:1:"
+printf '{"process":0,"type":"invoke","f":"read","type":"ok"}\n' >"$tmp/dup.jsonl"
+check "a duplicate key is bad data" 65 "$FL" check "$tmp/dup.jsonl"
+contains "the duplicate is named" "$tmp/err" "duplicate"
+{ head -1 "$tmp/valid.jsonl"; printf '{"process":0,"type":"ok","f":"wri'; } >"$tmp/cut.jsonl"
+check "a cut-off last event is dropped, not an error" 0 "$FL" check --model register "$tmp/cut.jsonl"
+contains "the cut line is a warning" "$tmp/err" "dropped a truncated final line"
+: >"$tmp/empty.jsonl"
+check "an empty history is valid" 0 "$FL" check "$tmp/empty.jsonl"
+contains "an empty history says 0 operations" "$tmp/err" "valid: 0 operations"
+printf '%s\n' '{"time":9,"process":0,"type":"invoke","f":"read","value":null}' \
+  '{"time":5,"process":0,"type":"ok","f":"read","value":null}' \
+  '{"time":4,"process":1,"type":"invoke","f":"read","value":null}' \
+  '{"time":3,"process":1,"type":"ok","f":"read","value":null}' >"$tmp/back.jsonl"
+check "times going backwards are not an error" 0 "$FL" check --model register "$tmp/back.jsonl"
+if [[ $(grep -c warning "$tmp/err") -eq 1 ]]; then echo "ok - one warning for times going backwards"
+else echo "not ok - one warning for times going backwards"; sed 's/^/  # /' "$tmp/err"; failures=$((failures + 1)); fi
+contains "the warning names the count and first line" "$tmp/err" "back.jsonl:2: 3 events"
+
 if [[ -f "$SHARED/corpus/kv/c10-ok.jsonl" ]]; then
   check "corpus kv history, split by key" 0 "$FL" check --model kv-append "$SHARED/corpus/kv/c10-ok.jsonl"
   contains "ten keys checked" "$tmp/out" '"keys":10'
