@@ -558,6 +558,38 @@ static char *key_name(const history *h, uint32_t key)
                              : json_dumps(k, JSON_ENCODE_ANY);
 }
 
+static void key_reason(const key_check *k, char *why, size_t n)
+{
+    if (k->stop == WGL_STOP_CANCELLED)
+        snprintf(why, n,
+                 "not finished: another key was found not linearizable "
+                 "first (use --all-keys to check every key)");
+    else
+        snprintf(why, n,
+                 "%s limit reached after exploring %llu configurations; "
+                 "the longest linearization found covers %zu operations "
+                 "(%zu completed ok)",
+                 k->stop == WGL_STOP_TIME ? "time" : "memory",
+                 (unsigned long long)k->explored, k->depth, k->ok_ops);
+}
+
+/* An unknown verdict says why at the top, naming the first key that ran
+ * out of a budget. */
+static void set_reason(json_t *o, const lin_result *r, const history *h)
+{
+    for (size_t i = 0; i < r->nkeys; i++) {
+        const key_check *k = &r->keys[i];
+        if (k->verdict != CHECKER_UNKNOWN || k->stop == WGL_STOP_CANCELLED)
+            continue;
+        char why[256], text[512], *name = key_name(h, k->key);
+        key_reason(k, why, sizeof why);
+        snprintf(text, sizeof text, "key %s: %s", name ? name : "?", why);
+        json_object_set_new(o, "reason", json_string(text));
+        fl_free(name);
+        return;
+    }
+}
+
 static json_t *key_json(const key_check *k)
 {
     json_t *o = json_object();
@@ -568,17 +600,7 @@ static json_t *key_json(const key_check *k)
     json_object_set_new(o, "explored", json_integer((json_int_t)k->explored));
     if (k->verdict == CHECKER_UNKNOWN) {
         char why[256];
-        if (k->stop == WGL_STOP_CANCELLED)
-            snprintf(why, sizeof why,
-                     "not finished: another key was found not linearizable "
-                     "first (use --all-keys to check every key)");
-        else
-            snprintf(why, sizeof why,
-                     "%s limit reached after exploring %llu configurations; "
-                     "the longest linearization found covers %zu operations "
-                     "(%zu completed ok)",
-                     k->stop == WGL_STOP_TIME ? "time" : "memory",
-                     (unsigned long long)k->explored, k->depth, k->ok_ops);
+        key_reason(k, why, sizeof why);
         json_object_set_new(o, "reason", json_string(why));
     }
     return o;
@@ -601,6 +623,8 @@ json_t *lin_result_to_json(const lin_result *r, const history *h)
             ce = json_incref(r->keys[i].counterexample);
     }
     json_object_set_new(o, "per_key", per_key);
+    if (r->verdict == CHECKER_UNKNOWN)
+        set_reason(o, r, h);
     json_object_set_new(o, "counterexample", ce);
     json_object_set_new(o, "elapsed_ms", json_real(r->elapsed_ms));
     return o;

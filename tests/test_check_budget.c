@@ -126,6 +126,9 @@ static void test_hard_history_unknown(void **state)
         memory |= why != NULL && strstr(why, "memory limit") != NULL;
     }
     assert_true(memory);
+    const char *top = json_string_value(json_object_get(res, "reason"));
+    assert_non_null(top);
+    assert_non_null(strstr(top, "key 0: memory limit"));
     json_decref(res);
     lin_result_free(r);
     history_free(h);
