@@ -94,8 +94,6 @@ typedef struct chunk {
 } chunk;
 
 struct lin_ctx {
-    _Atomic size_t *memory_used;
-    size_t charged;
     value_entry *values_by_text;
     json_t **values;
     size_t nvalues, values_cap;
@@ -114,19 +112,9 @@ uint64_t *lin_ctx_params(lin_ctx *ctx)
     return ctx->params;
 }
 
-void lin_ctx_charge(lin_ctx *ctx, ptrdiff_t bytes)
+lin_ctx *lin_ctx_new(void)
 {
-    ctx->charged += (size_t)bytes;
-    if (ctx->memory_used != NULL)
-        atomic_fetch_add(ctx->memory_used, (size_t)bytes);
-}
-
-lin_ctx *lin_ctx_new(_Atomic size_t *memory_used)
-{
-    lin_ctx *ctx = fl_calloc(1, sizeof *ctx);
-    if (ctx != NULL)
-        ctx->memory_used = memory_used;
-    return ctx;
+    return fl_calloc(1, sizeof(lin_ctx));
 }
 
 void lin_ctx_free(lin_ctx *ctx)
@@ -149,8 +137,6 @@ void lin_ctx_free(lin_ctx *ctx)
         fl_free(c);
     }
     fl_free(ctx->scratch);
-    if (ctx->memory_used != NULL)
-        atomic_fetch_sub(ctx->memory_used, ctx->charged);
     fl_free(ctx);
 }
 
@@ -181,7 +167,6 @@ uint32_t lin_ctx_value(lin_ctx *ctx, const json_t *value)
     e->id = (uint32_t)ctx->nvalues;
     ctx->values[ctx->nvalues++] = json_deep_copy(value);
     HASH_ADD_KEYPTR(hh, ctx->values_by_text, e->text, strlen(e->text), e);
-    lin_ctx_charge(ctx, (ptrdiff_t)(sizeof *e + strlen(text) + 64));
     return e->id;
 oom:
     fl_free(text);
@@ -213,7 +198,6 @@ static unsigned char *arena_copy(lin_ctx *ctx, const void *bytes, size_t len)
         c->cap = cap;
         c->next = ctx->chunks;
         ctx->chunks = c;
-        lin_ctx_charge(ctx, (ptrdiff_t)(sizeof *c + cap));
     }
     unsigned char *p = c->data + c->used;
     if (len > 0)
@@ -234,7 +218,6 @@ static int grow_slots(lin_ctx *ctx)
             s = (s + 1) & (n - 1);
         slots[s] = (uint32_t)i + 1;
     }
-    lin_ctx_charge(ctx, (ptrdiff_t)((n - ctx->nslots) * sizeof *slots));
     fl_free(ctx->slots);
     ctx->slots = slots;
     ctx->nslots = n;
@@ -248,7 +231,6 @@ static int add_blob(lin_ctx *ctx, const void *bytes, size_t len, uint64_t hash)
         blob *grown = fl_realloc(ctx->blobs, cap * sizeof *grown);
         if (grown == NULL)
             return -1;
-        lin_ctx_charge(ctx, (ptrdiff_t)((cap - ctx->blobs_cap) * sizeof *grown));
         ctx->blobs = grown;
         ctx->blobs_cap = cap;
     }
@@ -291,7 +273,6 @@ void *lin_ctx_scratch(lin_ctx *ctx, size_t n)
         void *grown = fl_realloc(ctx->scratch, cap);
         if (grown == NULL)
             return NULL;
-        lin_ctx_charge(ctx, (ptrdiff_t)(cap - ctx->scratch_cap));
         ctx->scratch = grown;
         ctx->scratch_cap = cap;
     }

@@ -106,12 +106,9 @@ int lin_model_prepare_event(const lin_model *m, lin_ctx *ctx,
 
 /* ---- Context -------------------------------------------------------------- */
 
-/*
- * A context for one search. `memory_used`, when not NULL, is a counter
- * shared by every context of one check (bytes); the context adds what it
- * allocates so the checker can enforce its memory budget.
- */
-lin_ctx *lin_ctx_new(_Atomic size_t *memory_used);
+/* A context for one search. Its memory counts against base/alloc's limit
+ * like the search's own. */
+lin_ctx *lin_ctx_new(void);
 void lin_ctx_free(lin_ctx *ctx);
 
 /* A dense id for a JSON value; equal values get equal ids. UINT32_MAX when
@@ -133,8 +130,6 @@ void *lin_ctx_scratch(lin_ctx *ctx, size_t n);
 /* Four words a model may set in init() for constants its steps need. */
 uint64_t *lin_ctx_params(lin_ctx *ctx);
 
-/* Account for memory held elsewhere (the search's tables). */
-void lin_ctx_charge(lin_ctx *ctx, ptrdiff_t bytes);
 
 /* Helpers shared by models. */
 /* A state that is a blob of value ids (a set, a queue) as a JSON array. */

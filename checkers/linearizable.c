@@ -184,7 +184,6 @@ typedef struct job {
     lin_result *r;
     size_t *order;    /* keys by decreasing size: the work queue */
     _Atomic size_t next;
-    _Atomic size_t memory_used;
     _Atomic bool invalid_found; /* the verdict is decided: stop the rest */
     wgl_limits limits;
 } job;
@@ -301,7 +300,7 @@ static int prepare_key(const job *j, key_check *k, lin_ctx *ctx, prepared *p)
 static void check_key(job *j, key_check *k)
 {
     int64_t start = fl_clock_mono_ns();
-    lin_ctx *ctx = lin_ctx_new(&j->memory_used);
+    lin_ctx *ctx = lin_ctx_new();
     prepared p = {0};
     uint64_t initial;
     wgl_result w = {.stuck = SIZE_MAX};
@@ -327,6 +326,11 @@ static void check_key(job *j, key_check *k)
             j->h, j->model, ctx, p.ops, p.pos, p.n, &w,
             k->key == ALL_KEYS ? NULL : history_value(j->h, k->key));
 done:
+    if (k->err.code == FL_ENOMEM) { /* the limit, before the search began */
+        k->err = (fl_error){0};
+        k->verdict = CHECKER_UNKNOWN;
+        k->stop = WGL_STOP_MEMORY;
+    }
     k->ms = (double)(fl_clock_mono_ns() - start) / 1e6;
     wgl_result_free(&w);
     fl_free(p.ops);
@@ -470,6 +474,25 @@ static int first_error(const lin_result *r, fl_error *err)
     return FL_OK;
 }
 
+/* The check's memory is what it allocates on top of what is in use when it
+ * starts, within any limit already set; the limit is base/alloc's, hard,
+ * and process-wide for the check's duration (one limited check at a time).
+ * Returns the limit to restore. */
+static size_t limit_begin(size_t mb)
+{
+    if (mb == 0)
+        return 0;
+    size_t mine = fl_alloc_in_use() + (mb << 20), outer = fl_alloc_limit();
+    fl_alloc_set_limit(outer != 0 && outer < mine ? outer : mine);
+    return outer;
+}
+
+static void limit_end(size_t mb, size_t outer)
+{
+    if (mb != 0)
+        fl_alloc_set_limit(outer);
+}
+
 int lin_check(const history *h, const lin_options *opt, lin_result **out,
               fl_error *err)
 {
@@ -490,14 +513,14 @@ int lin_check(const history *h, const lin_options *opt, lin_result **out,
     }
     r->model = model;
     job j = {.h = h, .opt = opt, .model = model, .r = r};
-    j.limits.memory_used = &j.memory_used;
     j.limits.cancel = &j.invalid_found;
-    j.limits.memory_limit = opt->memory_limit_mb << 20;
     if (opt->time_limit_s > 0)
         j.limits.deadline_ns = start + (int64_t)(opt->time_limit_s * 1e9);
+    size_t outer = limit_begin(opt->memory_limit_mb);
     int rc = run_pool(&j, opt->threads) != 0
                  ? fl_error_set(err, FL_ENOMEM, "out of memory")
                  : first_error(r, err);
+    limit_end(opt->memory_limit_mb, outer);
     if (rc != FL_OK) {
         lin_result_free(r);
         return rc;
@@ -526,6 +549,38 @@ void lin_result_free(lin_result *r)
 
 /* ---- The result as JSON ------------------------------------------------------------------ */
 
+static void key_reason(const key_check *k, char *why, size_t n)
+{
+    if (k->stop == WGL_STOP_CANCELLED)
+        snprintf(why, n,
+                 "not finished: another key was found not linearizable "
+                 "first (use --all-keys to check every key)");
+    else
+        snprintf(why, n,
+                 "%s limit reached after exploring %llu configurations; "
+                 "the longest linearization found covers %zu operations "
+                 "(%zu completed ok)",
+                 k->stop == WGL_STOP_TIME ? "time" : "memory",
+                 (unsigned long long)k->explored, k->depth, k->ok_ops);
+}
+
+/* An unknown verdict says why at the top, naming the first key that ran
+ * out of a budget. */
+static void set_reason(json_t *o, const lin_result *r, const history *h)
+{
+    for (size_t i = 0; i < r->nkeys; i++) {
+        const key_check *k = &r->keys[i];
+        if (k->verdict != CHECKER_UNKNOWN || k->stop == WGL_STOP_CANCELLED)
+            continue;
+        char why[256], text[512], *name = checker_key_name(h, k->key);
+        key_reason(k, why, sizeof why);
+        snprintf(text, sizeof text, "key %s: %s", name ? name : "?", why);
+        json_object_set_new(o, "reason", json_string(text));
+        fl_free(name);
+        return;
+    }
+}
+
 static json_t *key_json(const key_check *k)
 {
     json_t *o = json_object();
@@ -536,17 +591,7 @@ static json_t *key_json(const key_check *k)
     json_object_set_new(o, "explored", json_integer((json_int_t)k->explored));
     if (k->verdict == CHECKER_UNKNOWN) {
         char why[256];
-        if (k->stop == WGL_STOP_CANCELLED)
-            snprintf(why, sizeof why,
-                     "not finished: another key was found not linearizable "
-                     "first (use --all-keys to check every key)");
-        else
-            snprintf(why, sizeof why,
-                     "%s limit reached after exploring %llu configurations; "
-                     "the longest linearization found covers %zu operations "
-                     "(%zu completed ok)",
-                     k->stop == WGL_STOP_TIME ? "time" : "memory",
-                     (unsigned long long)k->explored, k->depth, k->ok_ops);
+        key_reason(k, why, sizeof why);
         json_object_set_new(o, "reason", json_string(why));
     }
     return o;
@@ -569,6 +614,8 @@ json_t *lin_result_to_json(const lin_result *r, const history *h)
             ce = json_incref(r->keys[i].counterexample);
     }
     json_object_set_new(o, "per_key", per_key);
+    if (r->verdict == CHECKER_UNKNOWN)
+        set_reason(o, r, h);
     json_object_set_new(o, "counterexample", ce);
     json_object_set_new(o, "elapsed_ms", json_real(r->elapsed_ms));
     return o;

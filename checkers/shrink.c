@@ -358,7 +358,7 @@ int shrink_history(const history *h, const shrink_options *opt,
     if (opt->time_limit_s > 0)
         t.deadline_ns =
             fl_clock_mono_ns() + (int64_t)(opt->time_limit_s * 1e9);
-    lin_ctx *ctx = lin_ctx_new(NULL);
+    lin_ctx *ctx = lin_ctx_new();
     size_t *ops = fl_calloc(len + 1, sizeof *ops);
     size_t *scratch = fl_calloc(len + 1, sizeof *scratch);
     t.keep = fl_calloc(len + 1, sizeof *t.keep);

@@ -39,7 +39,6 @@ typedef struct memo {
     size_t nslots, count;
     uint64_t *words;
     size_t nwords, words_cap;
-    size_t charged;
 } memo;
 
 typedef struct bits {
@@ -152,11 +151,6 @@ static int memo_insert(memo *m, const bits *b, uint64_t state)
     return 1;
 }
 
-static size_t memo_bytes(const memo *m)
-{
-    return m->nslots * sizeof *m->slots + m->words_cap * sizeof *m->words;
-}
-
 /* ---- The event list ---------------------------------------------------------- */
 
 typedef struct search {
@@ -177,7 +171,6 @@ typedef struct search {
     const lin_op **window; /* scratch for viable() */
     size_t sp;
     const wgl_limits *limits;
-    size_t charged;
 } search;
 
 static int cmp_ret(const void *a, const void *b, void *arg)
@@ -264,9 +257,8 @@ static void unlift(search *s, int32_t call)
 
 /* ---- Setup and teardown ---------------------------------------------------- */
 
-static void *charge_alloc(search *s, size_t bytes)
+static void *table(size_t bytes)
 {
-    s->charged += bytes;
     return fl_calloc(1, bytes ? bytes : 1);
 }
 
@@ -275,16 +267,16 @@ static int search_init(search *s, const wgl_op *ops, size_t n)
     size_t entries = 2 * n + 1, nw = (n + 63) / 64 + 1;
     s->ops = ops;
     s->n = n;
-    s->next = charge_alloc(s, entries * sizeof *s->next);
-    s->prev = charge_alloc(s, entries * sizeof *s->prev);
-    s->entry_op = charge_alloc(s, entries * sizeof *s->entry_op);
-    s->match = charge_alloc(s, entries * sizeof *s->match);
-    s->bit = charge_alloc(s, (n + 1) * sizeof *s->bit);
-    s->zobrist = charge_alloc(s, (n + 1) * sizeof *s->zobrist);
-    s->set.w = charge_alloc(s, nw * sizeof *s->set.w);
-    s->stack_entry = charge_alloc(s, (n + 1) * sizeof *s->stack_entry);
-    s->stack_state = charge_alloc(s, (n + 1) * sizeof *s->stack_state);
-    s->window = charge_alloc(s, (n + 1) * sizeof *s->window);
+    s->next = table(entries * sizeof *s->next);
+    s->prev = table(entries * sizeof *s->prev);
+    s->entry_op = table(entries * sizeof *s->entry_op);
+    s->match = table(entries * sizeof *s->match);
+    s->bit = table((n + 1) * sizeof *s->bit);
+    s->zobrist = table((n + 1) * sizeof *s->zobrist);
+    s->set.w = table(nw * sizeof *s->set.w);
+    s->stack_entry = table((n + 1) * sizeof *s->stack_entry);
+    s->stack_state = table((n + 1) * sizeof *s->stack_state);
+    s->window = table((n + 1) * sizeof *s->window);
     if (!s->next || !s->prev || !s->entry_op || !s->match || !s->bit ||
         !s->zobrist || !s->set.w || !s->stack_entry || !s->stack_state ||
         !s->window)
@@ -321,21 +313,6 @@ static void search_free(search *s)
     fl_free(s->window);
     fl_free(s->memo.slots);
     fl_free(s->memo.words);
-}
-
-/* Keep the shared memory counter in step with the memo's size; true when
- * the budget is exhausted. */
-static bool over_budget(search *s)
-{
-    size_t now = memo_bytes(&s->memo) + s->charged;
-    size_t before = s->memo.charged;
-    s->memo.charged = now;
-    const wgl_limits *lim = s->limits;
-    if (lim->memory_used == NULL)
-        return false;
-    size_t total = atomic_fetch_add(lim->memory_used, now - before) + now -
-                   before;
-    return lim->memory_limit > 0 && total > lim->memory_limit;
 }
 
 /* Marks a stack entry pushed by force_read(). */
@@ -486,10 +463,6 @@ static bool out_of_budget(search *s, wgl_result *r)
         r->stop = WGL_STOP_TIME;
         return true;
     }
-    if (over_budget(s)) {
-        r->stop = WGL_STOP_MEMORY;
-        return true;
-    }
     return false;
 }
 
@@ -542,12 +515,15 @@ int wgl_search(const lin_model *model, lin_ctx *ctx, const wgl_op *ops,
                size_t n, uint64_t initial, const wgl_limits *limits,
                wgl_result *out, fl_error *err)
 {
+    (void)err; /* kept for the interface: every failure is a verdict now */
     memset(out, 0, sizeof *out);
     out->stuck = SIZE_MAX;
     search s = {.model = model, .ctx = ctx, .limits = limits};
-    if (search_init(&s, ops, n) != 0) {
+    if (search_init(&s, ops, n) != 0) { /* past the memory limit, at once */
         search_free(&s);
-        return fl_error_set(err, FL_ENOMEM, "out of memory");
+        out->verdict = CHECKER_UNKNOWN;
+        out->stop = WGL_STOP_MEMORY;
+        return FL_OK;
     }
     size_t ok_left = 0;
     for (size_t i = 0; i < n; i++)
@@ -558,8 +534,6 @@ int wgl_search(const lin_model *model, lin_ctx *ctx, const wgl_op *ops,
     out->verdict = how == STEP_VALID     ? CHECKER_VALID
                    : how == STEP_INVALID ? CHECKER_INVALID
                                          : CHECKER_UNKNOWN;
-    if (limits->memory_used != NULL)
-        atomic_fetch_sub(limits->memory_used, s.memo.charged);
     search_free(&s);
     return FL_OK;
 }

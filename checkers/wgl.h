@@ -39,10 +39,11 @@ typedef struct wgl_op {
     int64_t ret;  /* position of the completion, WGL_NEVER if unknown */
 } wgl_op;
 
+/* Memory is not among them: the search's allocations go through
+ * base/alloc, whose limit is hard, and one that fails ends the search
+ * "unknown" with WGL_STOP_MEMORY. */
 typedef struct wgl_limits {
     int64_t deadline_ns;          /* fl_clock_mono_ns(); 0: none */
-    size_t memory_limit;          /* bytes over all searches; 0: none */
-    _Atomic size_t *memory_used;  /* shared counter, may be NULL */
     _Atomic bool *cancel;         /* set by another search; may be NULL */
 } wgl_limits;
 
@@ -76,7 +77,7 @@ typedef struct wgl_result {
 /*
  * Search. ops must be sorted by call position. The model computes in ctx,
  * starting from `initial`. Returns FL_OK with *out filled whatever the
- * verdict; FL_ENOMEM only if the result itself cannot be allocated.
+ * verdict; out of memory (base/alloc's limit) is "unknown", WGL_STOP_MEMORY.
  */
 int wgl_search(const lin_model *model, lin_ctx *ctx, const wgl_op *ops,
                size_t n, uint64_t initial, const wgl_limits *limits,

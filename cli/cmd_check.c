@@ -3,6 +3,7 @@
  * registry (checkers/checker.h; default linearizable) and print the verdict
  * as one JSON object (and, with --explain, in words on stderr).
  */
+#include "base/alloc.h"
 #include "checkers/checker.h"
 #include "checkers/linearizable.h"
 #include "cli/cli.h"
@@ -44,7 +45,10 @@ static int usage(FILE *out, int code)
             "  --nil-reads-unknown  a read that returned null constrains\n"
             "                       nothing (Knossos's convention)\n"
             "  --time-limit S       give up with \"unknown\" after S seconds\n"
-            "  --memory-limit MB    give up with \"unknown\" past MB megabytes\n"
+            "  --memory-limit MB    give up with \"unknown\" when the check's\n"
+            "                       memory would pass MB megabytes (a hard\n"
+            "                       limit; default: half of physical memory;\n"
+            "                       0: none)\n"
             "  --threads N          keys checked in parallel (default: cores)\n"
             "  --no-split           check all keys as one object\n"
             "  --all-keys           finish every key even after one is found\n"
@@ -208,6 +212,7 @@ int cmd_check(int argc, char **argv)
     check_args a = {.keys = HISTORY_EDN_KEYS_AUTO};
     checker_options_init(&a.opt);
     a.opt.shrink = true;
+    a.opt.memory_limit_mb = fl_alloc_default_limit() >> 20;
     if (checker_find("linearizable", &a.checker, NULL) != FL_OK)
         return FL_EUSAGE; /* cannot happen: it is in the registry */
     int rc = parse_args(argc, argv, &a);

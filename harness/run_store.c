@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "checkers/checker.h"
 #include "history/history.h"
 #include "workloads/workload.h"
@@ -213,6 +214,7 @@ static int run_checkers(const history *h, const workload_checker *wc,
         checker_result *res;
         checker_options opt = wc[i].options;
         opt.time_limit_s = time_limit_s;
+        opt.memory_limit_mb = fl_alloc_default_limit() >> 20;
         opt.shrink = true;
         int rc = checker_find(wc[i].checker, &c, err);
         if (rc == FL_OK)
