@@ -468,6 +468,11 @@ static void http_do(CURL *h, const char *bind, const char *method,
         curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, &bc);
     }
     if (payload) {
+        /* A write gets a connection of its own: on a reused connection
+         * that turns out dead, curl sends the request again on a new one,
+         * and a node that read the first copy before it died may have
+         * applied it — a write would then happen twice. */
+        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
         hdr = curl_slist_append(hdr, "Content-Type: application/json");
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
@@ -488,13 +493,16 @@ static void http_do(CURL *h, const char *bind, const char *method,
         a->unbound = true;
         return;
     }
-    curl_off_t connect_us = 0;
-    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connect_us);
     a->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
     a->too_large = body.too_large;
-    /* Without a TCP connection nothing was sent. */
-    a->sent = rc != CURLE_COULDNT_CONNECT && rc != CURLE_COULDNT_RESOLVE_HOST &&
-              connect_us > 0;
+    /* Sent: curl handed the kernel at least one byte of the request (the
+     * count is per transfer, retries included). Neither the error code nor
+     * the connect time says so: on libcurl 7.88 a request that times out
+     * on a reused connection has a connect time of 0, and one read by a
+     * node that then died ends "could not connect" after curl's retry. */
+    long request_bytes = 0;
+    curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &request_bytes);
+    a->sent = request_bytes > 0;
 }
 
 /* A client speaks to one node; a 421's leader hint may redirect it to

@@ -22,7 +22,10 @@
  * Errors (the "error" string of a result) and whether a fail with it is
  * definite (target_error_definite):
  *   cannot bind to the test network   definite: nothing was sent
- *   no connection                     definite: nothing was sent
+ *   no connection                     definite: no byte of the request
+ *                                     was sent (each write has a new
+ *                                     connection, so curl never sends
+ *                                     one twice)
  *   precondition failed, not leader,
  *   no leader                         definite: raftkv refused it
  *   connection lost, timeout,
@@ -74,7 +77,8 @@ char *raftkv_rest_cmd(const char *node_dir, const char *name);
 
 /* Outcome of an HTTP exchange for an operation f ("read", "write", "cas"):
  * answered false means no answer came (timed_out: it ran out of time;
- * otherwise sent: the request may have reached the server). */
+ * sent: curl wrote at least one byte of the request, so it may have
+ * reached the server). */
 typedef struct raftkv_answer {
     bool answered;
     bool timed_out;
