@@ -10,6 +10,7 @@
  * refused, reports "could not connect". A set add recorded `fail` whose
  * element was then read back came from exactly this (CI, 2026-12-01).
  *
+ * The rule lives in targets/clients/http.h, shared by every HTTP target.
  * A scripted HTTP server on loopback plays each case with one long-lived
  * client, as a run's clients are: first a read it answers (so curl keeps
  * the connection), then a write it reads and then hangs on or dies on.

@@ -6,6 +6,7 @@
 #include "targets/clients/raftkv.h"
 #include "base/clock.h"
 #include "harness/netbind.h"
+#include "targets/clients/http.h"
 
 #include <curl/curl.h>
 #include <limits.h>
@@ -398,113 +399,6 @@ static int rk_collect_logs(void *st, size_t node, const char *local_dir,
 
 /* ---- HTTP ------------------------------------------------------------------------------------ */
 
-typedef struct http_body {
-    char buf[65536];
-    size_t len;
-    bool too_large;
-} http_body;
-
-/* A body larger than the buffer aborts the transfer (curl then reports a
- * write error): a cut body must never pass for a complete answer — a read
- * of a large set would come back as some other value. The workloads keep
- * values far below this (a set key is retired after at most 400 adds). */
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-    http_body *b = arg;
-    size_t n = size * nmemb;
-    if (n > sizeof b->buf - 1 - b->len) {
-        b->too_large = true;
-        return 0;
-    }
-    memcpy(b->buf + b->len, data, n);
-    b->len += n;
-    b->buf[b->len] = '\0';
-    return n;
-}
-
-/* What the socket callback was asked to bind, and how it went. */
-typedef struct bind_ctx {
-    const char *source;
-    bool failed;
-    fl_error err;
-} bind_ctx;
-
-/* Called by curl for every socket after it is created and before it
- * connects: the bind happens here, through the same helper as SSH and the
- * probes, so a vanished bridge fails the request before any packet. */
-static int on_socket(void *arg, curl_socket_t fd, curlsocktype purpose)
-{
-    bind_ctx *b = arg;
-    if (purpose != CURLSOCKTYPE_IPCXN)
-        return CURL_SOCKOPT_OK;
-    if (fl_net_bind(fd, b->source, &b->err) != FL_OK) {
-        b->failed = true;
-        return CURL_SOCKOPT_ERROR;
-    }
-    return CURL_SOCKOPT_OK;
-}
-
-/* One request; fills *a (body parsed into *body_json, owned by caller).
- * bind: the source address every connection is bound to, or NULL. */
-static void http_do(CURL *h, const char *bind, const char *method,
-                    const char *url, const char *payload, int timeout_ms,
-                    raftkv_answer *a, json_t **body_json)
-{
-    http_body body = {.len = 0};
-    bind_ctx bc = {.source = bind};
-    struct curl_slist *hdr = NULL;
-    memset(a, 0, sizeof *a);
-    *body_json = NULL;
-    curl_easy_reset(h);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)RAFTKV_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(h, CURLOPT_PROXY, "");   /* never via a proxy */
-    if (bind) {
-        curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_socket);
-        curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, &bc);
-    }
-    if (payload) {
-        /* A write gets a connection of its own: on a reused connection
-         * that turns out dead, curl sends the request again on a new one,
-         * and a node that read the first copy before it died may have
-         * applied it — a write would then happen twice. */
-        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-        hdr = curl_slist_append(hdr, "Content-Type: application/json");
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
-    }
-    CURLcode rc = curl_easy_perform(h);
-    curl_slist_free_all(hdr);
-    if (rc == CURLE_OK) {
-        a->answered = true;
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
-        *body_json = json_loadb(body.buf, body.len, 0, NULL);
-        a->body = *body_json;
-        return;
-    }
-    /* Our bind refused, or curl's own interface binding failed: the test
-     * network is gone and nothing was sent. */
-    if (bc.failed || rc == CURLE_INTERFACE_FAILED) {
-        a->unbound = true;
-        return;
-    }
-    a->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-    a->too_large = body.too_large;
-    /* Sent: curl handed the kernel at least one byte of the request (the
-     * count is per transfer, retries included). Neither the error code nor
-     * the connect time says so: on libcurl 7.88 a request that times out
-     * on a reused connection has a connect time of 0, and one read by a
-     * node that then died ends "could not connect" after curl's retry. */
-    long request_bytes = 0;
-    curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &request_bytes);
-    a->sent = request_bytes > 0;
-}
-
 /* A client speaks to one node; a 421's leader hint may redirect it to
  * any of `addrs`. Everything is borrowed from the remote (or, for
  * raftkv_client_open_at, from the caller). */
@@ -610,7 +504,8 @@ static void request(rk_client *c, const char *method, const char *key,
     for (int hop = 0; hop < 2; hop++) {
         json_decref(*body);
         snprintf(url, sizeof url, "http://%s/kv/%s", hostport, key);
-        http_do(c->h, c->bind, method, url, payload, timeout_ms, a, body);
+        http_request(c->h, c->bind, method, url, "application/json", payload,
+                     RAFTKV_CONNECT_TIMEOUT_MS, timeout_ms, a, body);
         if (!(a->answered && a->status == 421 && hop == 0 &&
               leader_hint(c, *body, hostport, sizeof hostport)))
             break;
@@ -753,8 +648,8 @@ static int status_of(raftkv_state *s, size_t node, CURL *h, int timeout_ms,
     raftkv_answer a;
     snprintf(url, sizeof url, "http://%s:%d/status",
              remote_address(s->remote, node), RAFTKV_CLIENT_PORT);
-    http_do(h, remote_bind_address(s->remote), "GET", url, NULL, timeout_ms,
-            &a, body);
+    http_request(h, remote_bind_address(s->remote), "GET", url, NULL, NULL,
+                 RAFTKV_CONNECT_TIMEOUT_MS, timeout_ms, &a, body);
     if (a.unbound)
         return -2;
     return a.answered && a.status == 200 && *body ? 0 : -1;

@@ -43,6 +43,7 @@
 
 #include "base/fl_error.h"
 #include "harness/target.h"
+#include "targets/clients/http.h"
 #include "targets/clients/rmw.h"
 
 #define RAFTKV_PEER_PORT 7000
@@ -76,21 +77,8 @@ char *raftkv_signal_cmd(const char *node_dir, const char *name,
 char *raftkv_rest_cmd(const char *node_dir, const char *name);
 
 /* Outcome of an HTTP exchange for an operation f ("read", "write", "cas"):
- * answered false means no answer came (timed_out: it ran out of time;
- * sent: curl wrote at least one byte of the request, so it may have
- * reached the server). */
-typedef struct raftkv_answer {
-    bool answered;
-    bool timed_out;
-    bool sent;
-    bool too_large;       /* the answer did not fit the client's buffer */
-    bool unbound;         /* the connection could not be bound to the test
-                             network's source address (remote_bind_address:
-                             the local cluster's bridge is gone): nothing
-                             was sent */
-    long status;
-    const json_t *body;   /* parsed body or NULL */
-} raftkv_answer;
+ * see targets/clients/http.h. */
+typedef http_answer raftkv_answer;
 
 /*
  * Map an answer to ok/fail/info, filling out->value and out->error.
