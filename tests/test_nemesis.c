@@ -316,7 +316,7 @@ static void test_raftkv_signal_cmd(void **state)
     char *k = raftkv_signal_cmd("/x", "n3", "KILL");
     char *s = raftkv_signal_cmd("/x", "n3", "STOP");
     assert_non_null(strstr(k, "d=/x/n3; ps=; for q in /proc/[0-9]*"));
-    assert_non_null(strstr(k, "grep -q -- \"^[^ ]*raftkv --id .* --data-dir "
+    assert_non_null(strstr(k, "grep -Eq -- \"^[^ ]*raftkv --id .* --data-dir "
                               "$d/data \""));
     assert_non_null(strstr(k, "kill -KILL $ps"));
     assert_non_null(strstr(k, "rm -f $d/raftkv.pid"));

@@ -6,6 +6,7 @@
 #include "targets/clients/raftkv.h"
 #include "base/clock.h"
 #include "harness/netbind.h"
+#include "targets/clients/daemon.h"
 #include "targets/clients/http.h"
 
 #include <curl/curl.h>
@@ -48,51 +49,27 @@ char *raftkv_start_cmd(const char *node_dir, size_t n,
     return buf;
 }
 
-/* Shell that sets $d to the node's directory and $ps to every raftkv
- * running on its data directory — found in /proc rather than trusted to
- * the pid file, which may be stale (pids get reused) or lost (a controller
- * that died mid-run). The command line must start with the raftkv binary,
- * so the grep never matches itself; the exact per-node data dir never
- * matches other nodes' processes, which share this host in a local
- * cluster. */
-#define FIND_RAFTKVS "d=%s/%s; ps=; " \
-    "for q in /proc/[0-9]*; do " \
-    "tr '\\0' ' ' < $q/cmdline 2>/dev/null | " \
-    "grep -q -- \"^[^ ]*raftkv --id .* --data-dir $d/data \" && " \
-    "ps=\"$ps ${q#/proc/}\"; done; "
-
-/* After SIGKILL wait (bounded) until they are gone or zombies, so that a
- * restart never races the old process for its ports. */
-#define WAIT_GONE "for p in $ps; do for i in $(seq 100); do [ -d /proc/$p ] && " \
-    "! grep -q '^State:.*Z' /proc/$p/status 2>/dev/null || break; " \
-    "sleep 0.05; done; done; rm -f $d/raftkv.pid"
+/* raftkv's process on a node: the binary's path ends in raftkv and its
+ * data directory is this node's. */
+static daemon_match raftkv_match(const char *node_dir, const char *name)
+{
+    return (daemon_match){.node_dir = node_dir, .name = name,
+                          .cmdline_re = "^[^ ]*raftkv --id .* --data-dir "
+                                        "$d/data ",
+                          .pid_file = "raftkv.pid"};
+}
 
 char *raftkv_signal_cmd(const char *node_dir, const char *name,
                         const char *sig)
 {
-    char *s = NULL;
-    bool kill = strcmp(sig, "KILL") == 0;
-    if (asprintf(&s, FIND_RAFTKVS "[ -n \"$ps\" ] || exit 0; kill -%s $ps%s%s",
-                 node_dir, name, sig, kill ? "; " : "",
-                 kill ? WAIT_GONE : "") < 0)
-        return NULL;
-    return s;
+    daemon_match m = raftkv_match(node_dir, name);
+    return daemon_signal_cmd(&m, sig);
 }
 
 char *raftkv_rest_cmd(const char *node_dir, const char *name)
 {
-    char *s = NULL;
-    /* A stopped process must be continued before SIGKILL can reap it
-     * promptly, and counted first: it is a fault an earlier run left. */
-    if (asprintf(&s, FIND_RAFTKVS "stopped=0; for p in $ps; do "
-                 "grep -q '^State:.*T' /proc/$p/status 2>/dev/null && "
-                 "stopped=$((stopped + 1)); done; "
-                 "if [ -n \"$ps\" ]; then kill -CONT $ps; kill -KILL $ps; "
-                 WAIT_GONE "; fi 2>/dev/null; "
-                 "echo \"running=$(echo $ps | wc -w) stopped=$stopped\"",
-                 node_dir, name) < 0)
-        return NULL;
-    return s;
+    daemon_match m = raftkv_match(node_dir, name);
+    return daemon_rest_cmd(&m);
 }
 
 /* ---- outcomes (pure) ------------------------------------------------------------- */
@@ -201,17 +178,6 @@ typedef struct raftkv_state {
     char *binary, *bug, *node_dir;
 } raftkv_state;
 
-static bool plain(const char *s, const char *extra)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || strchr(extra, *s)))
-            return false;
-    return true;
-}
-
 static void rk_destroy(void *st)
 {
     raftkv_state *s = st;
@@ -281,11 +247,11 @@ static int rk_create(const target_config *cfg, void **out, fl_error *err)
     if (!binary)
         return fl_error_set(err, FL_EUSAGE, "raftkv: no build to install "
                             "(options not resolved)");
-    if (!plain(dir, "/._-") || (bug && !plain(bug, "-")))
+    if (!daemon_plain(dir, "/._-") || (bug && !daemon_plain(bug, "-")))
         return fl_error_set(err, FL_EUSAGE, "raftkv: node directory and "
                             "--bug must be plain words");
     for (size_t i = 0; i < n; i++)
-        if (!plain(remote_address(cfg->remote, i), ".:-"))
+        if (!daemon_plain(remote_address(cfg->remote, i), ".:-"))
             return fl_error_set(err, FL_EUSAGE, "raftkv: node address \"%s\" "
                                 "is not a plain name or IP address",
                                 remote_address(cfg->remote, i));

@@ -1,0 +1,70 @@
+/*
+ * daemon: find, signal and rest a database process on a node. See
+ * daemon.h.
+ */
+#include "targets/clients/daemon.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIND "d=%s/%s; ps=; " \
+    "for q in /proc/[0-9]*; do " \
+    "tr '\\0' ' ' < $q/cmdline 2>/dev/null | grep -Eq -- \"%s\" && " \
+    "ps=\"$ps ${q#/proc/}\"; done; "
+
+#define WAIT_GONE "for p in $ps; do for i in $(seq 100); do [ -d /proc/$p ] && " \
+    "! grep -q '^State:.*Z' /proc/$p/status 2>/dev/null || break; " \
+    "sleep 0.05; done; done"
+
+static char *with_pid_file(const daemon_match *m, char *cmd)
+{
+    if (!cmd || !m->pid_file)
+        return cmd;
+    char *s = NULL;
+    if (asprintf(&s, "%s; rm -f $d/%s", cmd, m->pid_file) < 0)
+        s = NULL;
+    free(cmd);
+    return s;
+}
+
+char *daemon_signal_cmd(const daemon_match *m, const char *sig)
+{
+    char *s = NULL;
+    bool kill = strcmp(sig, "KILL") == 0;
+    if (asprintf(&s, FIND "[ -n \"$ps\" ] || exit 0; kill -%s $ps%s%s",
+                 m->node_dir, m->name, m->cmdline_re, sig, kill ? "; " : "",
+                 kill ? WAIT_GONE : "") < 0)
+        return NULL;
+    return kill ? with_pid_file(m, s) : s;
+}
+
+char *daemon_rest_cmd(const daemon_match *m)
+{
+    char *s = NULL;
+    /* A stopped process must be continued before SIGKILL can reap it
+     * promptly, and counted first: it is a fault an earlier run left. */
+    if (asprintf(&s, FIND "stopped=0; for p in $ps; do "
+                 "grep -q '^State:.*T' /proc/$p/status 2>/dev/null && "
+                 "stopped=$((stopped + 1)); done; "
+                 "if [ -n \"$ps\" ]; then kill -CONT $ps; kill -KILL $ps; "
+                 WAIT_GONE "; %s%s%s fi 2>/dev/null; "
+                 "echo \"running=$(echo $ps | wc -w) stopped=$stopped\"",
+                 m->node_dir, m->name, m->cmdline_re,
+                 m->pid_file ? "rm -f $d/" : "",
+                 m->pid_file ? m->pid_file : "", m->pid_file ? ";" : "") < 0)
+        return NULL;
+    return s;
+}
+
+int daemon_plain(const char *s, const char *extra)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || strchr(extra, *s)))
+            return 0;
+    return 1;
+}

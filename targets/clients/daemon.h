@@ -1,0 +1,45 @@
+/*
+ * daemon: the shell commands that find, signal and bring to rest a
+ * database process on a node, for every target that runs one (raftkv,
+ * etcd, ZooKeeper). Pure: each returns a command string for remote_run.
+ *
+ * A process is found in /proc by its command line, never trusted to a pid
+ * file alone: pid files go stale (pids are reused) or are lost (a
+ * controller that died mid-run). The pattern must match only this node's
+ * process — in a local cluster every node's processes share one host — so
+ * it names the node's own directory ($d below), and it must be anchored
+ * at the start of the command line so that the grep never matches itself.
+ *
+ * Each command begins by setting $d to NODE_DIR/NAME, so a pattern (and
+ * the pid file) may use $d.
+ */
+#ifndef FL_TARGET_DAEMON_H
+#define FL_TARGET_DAEMON_H
+
+/* What to look for on a node: the node's directory and an extended-regex
+ * over the command line with NUL bytes turned to spaces (it may use $d;
+ * it goes inside double quotes), and the pid file under $d to remove once
+ * the process is killed (NULL: none). All borrowed. */
+typedef struct daemon_match {
+    const char *node_dir;
+    const char *name;
+    const char *cmdline_re;
+    const char *pid_file;
+} daemon_match;
+
+/* Send signal sig ("KILL", "STOP", "CONT") to every matching process. A
+ * KILL waits (bounded, 5 s) until they are gone or zombies, so that a
+ * restart never races the old process for its ports, and removes the pid
+ * file. New string (caller frees); NULL when out of memory. */
+char *daemon_signal_cmd(const daemon_match *m, const char *sig);
+
+/* Continue and kill every matching process and print "running=N
+ * stopped=M" (how many there were, how many of them paused): the rest
+ * step of target_vtable.rest_cmd. New string; NULL when out of memory. */
+char *daemon_rest_cmd(const daemon_match *m);
+
+/* Whether s is non-empty and only letters, digits and characters of
+ * `extra`: what may go into a command line unquoted. */
+int daemon_plain(const char *s, const char *extra);
+
+#endif
