@@ -8,6 +8,7 @@
  * transfers against a host that went silent.
  */
 #include "harness/ssh.h"
+#include "base/base64.h"
 #include "base/clock.h"
 #include "harness/netbind.h"
 
@@ -219,19 +220,8 @@ static const char *key_type_name(int hostkey_type)
 
 void fl_ssh_fingerprint(const unsigned char sha256[32], char *out)
 {
-    static const char b64[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *d = out + sprintf(out, "SHA256:");
-    unsigned v = 0;
-    int bits = 0;
-    for (int i = 0; i < 32; i++) {
-        v = (v << 8) | sha256[i];
-        for (bits += 8; bits >= 6; bits -= 6)
-            *d++ = b64[(v >> (bits - 6)) & 63];
-    }
-    if (bits > 0)
-        *d++ = b64[(v << (6 - bits)) & 63];
-    *d = '\0';   /* OpenSSH leaves out the '=' padding */
+    /* OpenSSH leaves out the '=' padding. */
+    fl_base64_encode(sha256, 32, false, out + sprintf(out, "SHA256:"));
 }
 
 char *fl_ssh_accept_key_command(const char *host, int port, const char *type,
