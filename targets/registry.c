@@ -5,11 +5,13 @@
 
 #include <string.h>
 
+#include "targets/clients/etcd.h"
 #include "targets/clients/fake.h"
 #include "targets/clients/raftkv.h"
 
 static const targets_entry entries[] = {
     {&raftkv_target, "faultline's bundled Raft key-value store (default)", false},
+    {&etcd_target, "etcd 3.4 (Debian's etcd-server), over its v3 JSON gateway", false},
     {&fake_target, "in-process, does nothing on the nodes: for tests and "
                    "benchmarks only", true},
 };

@@ -68,3 +68,33 @@ int daemon_plain(const char *s, const char *extra)
             return 0;
     return 1;
 }
+
+int daemon_run(remote *r, size_t node, char *cmd, int timeout_ms,
+               const char *who, fl_error *err)
+{
+    if (!cmd)
+        return fl_error_set(err, FL_ENOMEM, "%s: out of memory", who);
+    int rc = remote_run(r, node, cmd, timeout_ms, err);
+    free(cmd);
+    return rc;
+}
+
+int daemon_collect_logs(remote *r, size_t node, const char *node_dir,
+                        const char *const *files, const char *local_dir,
+                        fl_error *err)
+{
+    int first = FL_OK;
+    for (size_t i = 0; files[i]; i++) {
+        char rpath[4096], lpath[4096];
+        fl_error e2 = {0};
+        snprintf(rpath, sizeof rpath, "%s/%s/%s", node_dir,
+                 remote_name(r, node), files[i]);
+        snprintf(lpath, sizeof lpath, "%s/%s", local_dir, files[i]);
+        int rc = remote_download(r, node, rpath, lpath, 30000, &e2);
+        if (rc != FL_OK && first == FL_OK) {
+            first = rc;
+            *err = e2;
+        }
+    }
+    return first;
+}

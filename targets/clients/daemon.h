@@ -12,9 +12,17 @@
  *
  * Each command begins by setting $d to NODE_DIR/NAME, so a pattern (and
  * the pid file) may use $d.
+ *
+ * Also two calls over the remote that every such target makes alike:
+ * daemon_run (a command the caller built) and daemon_collect_logs.
  */
 #ifndef FL_TARGET_DAEMON_H
 #define FL_TARGET_DAEMON_H
+
+#include <stddef.h>
+
+#include "base/fl_error.h"
+#include "harness/remote.h"
 
 /* What to look for on a node: the node's directory and an extended-regex
  * over the command line with NUL bytes turned to spaces (it may use $d;
@@ -41,5 +49,16 @@ char *daemon_rest_cmd(const daemon_match *m);
 /* Whether s is non-empty and only letters, digits and characters of
  * `extra`: what may go into a command line unquoted. */
 int daemon_plain(const char *s, const char *extra);
+
+/* Run cmd (owned: freed here; NULL means building it ran out of memory,
+ * reported as such, naming `who`) on the node. */
+int daemon_run(remote *r, size_t node, char *cmd, int timeout_ms,
+               const char *who, fl_error *err);
+
+/* Download NODE_DIR/NAME/FILE for each of files (NULL-terminated) into
+ * local_dir/FILE. Every file is tried; the first failure is returned. */
+int daemon_collect_logs(remote *r, size_t node, const char *node_dir,
+                        const char *const *files, const char *local_dir,
+                        fl_error *err);
 
 #endif

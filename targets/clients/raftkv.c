@@ -278,11 +278,7 @@ static int rk_create(const target_config *cfg, void **out, fl_error *err)
 static int run_owned(raftkv_state *s, size_t node, char *cmd, int timeout_ms,
                      fl_error *err)
 {
-    if (!cmd)
-        return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
-    int rc = remote_run(s->remote, node, cmd, timeout_ms, err);
-    free(cmd);
-    return rc;
+    return daemon_run(s->remote, node, cmd, timeout_ms, "raftkv", err);
 }
 
 static int rk_install(void *st, size_t node, fl_error *err)
@@ -346,21 +342,9 @@ static int rk_collect_logs(void *st, size_t node, const char *local_dir,
                            fl_error *err)
 {
     raftkv_state *s = st;
-    const char *files[] = {"raftkv.log", "stdout.log"};
-    int first = FL_OK;
-    for (size_t i = 0; i < 2; i++) {
-        char rpath[4096], lpath[4096];
-        fl_error e2 = {0};
-        snprintf(rpath, sizeof rpath, "%s/%s/%s", s->node_dir,
-                 remote_name(s->remote, node), files[i]);
-        snprintf(lpath, sizeof lpath, "%s/%s", local_dir, files[i]);
-        int rc = remote_download(s->remote, node, rpath, lpath, 30000, &e2);
-        if (rc != FL_OK && first == FL_OK) {
-            first = rc;
-            *err = e2;
-        }
-    }
-    return first;
+    static const char *const files[] = {"raftkv.log", "stdout.log", NULL};
+    return daemon_collect_logs(s->remote, node, s->node_dir, files, local_dir,
+                               err);
 }
 
 /* ---- HTTP ------------------------------------------------------------------------------------ */
