@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "targets/clients/consul.h"
 #include "targets/clients/etcd.h"
 #include "targets/clients/fake.h"
 #include "targets/clients/raftkv.h"
@@ -12,6 +13,8 @@
 static const targets_entry entries[] = {
     {&raftkv_target, "faultline's bundled Raft key-value store (default)", false},
     {&etcd_target, "etcd 3.4 (Debian's etcd-server), over its v3 JSON gateway", false},
+    {&consul_target, "Consul's KV store over its HTTP API (client verified "
+                     "against a fake Consul only: no Consul binary here)", false},
     {&fake_target, "in-process, does nothing on the nodes: for tests and "
                    "benchmarks only", true},
 };

@@ -96,6 +96,8 @@ void http_request(CURL *h, const char *bind, const char *method,
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
         *body_json = json_loadb(body.buf, body.len, JSON_DECODE_ANY, NULL);
         a->body = *body_json;
+        a->text_len = body.len;
+        snprintf(a->text, sizeof a->text, "%.*s", (int)body.len, body.buf);
         return;
     }
     /* Our bind refused, or curl's own interface binding failed: the test

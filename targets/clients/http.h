@@ -39,6 +39,10 @@ typedef struct http_answer {
     const json_t *body;   /* answered: the body parsed as any JSON value,
                              or NULL (not JSON, or empty); owned by the
                              caller's *body of http_request */
+    size_t text_len;      /* answered: the body's length in bytes */
+    char text[256];       /* answered: its first bytes, NUL-terminated
+                             (plain-text errors: Consul's "No cluster
+                             leader") */
 } http_answer;
 
 /* Send `method url` on handle h (its kept connections are reused for
