@@ -136,6 +136,8 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
  * (nearly every key and most values) their raw form, else canonical compact
  * JSON with sorted keys. The tags keep the encodings from colliding. Returns
  * the length, or 0 on failure; *text is stack unless it had to be allocated.
+ * The JSONL fast path (history_jsonl_fast.c) writes these keys itself, so a
+ * change here is a change there: fuzz_jsonl_diff holds the two together.
  */
 static size_t pool_key(const json_t *v, char *stack, size_t cap, char **text)
 {
@@ -167,6 +169,27 @@ static size_t pool_key(const json_t *v, char *stack, size_t cap, char **text)
     return n + 1;
 }
 
+/* Add a value not yet pooled under its key text[0..n) (NUL-terminated);
+ * takes `kept` (a reference, or NULL when making it ran out of memory) in
+ * every case. Its id, or HISTORY_NONE when out of memory. */
+static uint32_t pool_insert(history *h, const char *text, size_t n,
+                            json_t *kept)
+{
+    pooled_value *entry = NULL;
+    if (kept == NULL || h->value_count >= HISTORY_NONE - 1 ||
+        grow((void **)&h->values, &h->value_cap, h->value_count + 1,
+             sizeof *h->values) != 0 ||
+        (entry = fl_malloc(sizeof *entry + n + 1)) == NULL) {
+        json_decref(kept);
+        return HISTORY_NONE;
+    }
+    memcpy(entry->text, text, n + 1);
+    entry->id = (uint32_t)h->value_count;
+    h->values[h->value_count++] = kept;
+    HASH_ADD_KEYPTR(hh, h->value_index, entry->text, n, entry);
+    return entry->id;
+}
+
 /* Intern v; `share` lets the pool keep a reference to v itself rather than a
  * deep copy (only for values nobody will mutate, e.g. freshly parsed). */
 static uint32_t value_intern(history *h, const json_t *value, bool share)
@@ -183,22 +206,8 @@ static uint32_t value_intern(history *h, const json_t *value, bool share)
         id = found->id;
         goto out;
     }
-    if (h->value_count >= HISTORY_NONE - 1 ||
-        grow((void **)&h->values, &h->value_cap, h->value_count + 1,
-             sizeof *h->values) != 0)
-        goto out;
-    pooled_value *entry = fl_malloc(sizeof *entry + n + 1);
-    json_t *kept = share ? json_incref((json_t *)value) : json_deep_copy(value);
-    if (entry == NULL || kept == NULL) {
-        fl_free(entry);
-        json_decref(kept);
-        goto out;
-    }
-    memcpy(entry->text, text, n + 1);
-    entry->id = (uint32_t)h->value_count;
-    h->values[h->value_count++] = kept;
-    HASH_ADD_KEYPTR(hh, h->value_index, entry->text, n, entry);
-    id = entry->id;
+    id = pool_insert(h, text, n,
+                     share ? json_incref((json_t *)value) : json_deep_copy(value));
 out:
     if (text != stack)
         fl_free(text);
@@ -374,8 +383,8 @@ static int check_pairing(history *h, const history_event *e, process_slot *s,
     return FL_OK;
 }
 
-static int append(history *h, const history_input *in, bool share,
-                  fl_error *err)
+/* check_fields() and room for one more event. */
+static int begin_append(history *h, const history_input *in, fl_error *err)
 {
     int rc = check_fields(in, err);
     if (rc != FL_OK)
@@ -384,8 +393,13 @@ static int append(history *h, const history_input *in, bool share,
         return fl_error_set(err, FL_ENOMEM, "history has too many events");
     if (grow((void **)&h->events, &h->cap, h->len + 1, sizeof *h->events) != 0)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
+    return FL_OK;
+}
 
-    history_event e = {
+/* The event's fields from in, its values not yet interned. */
+static history_event event_from(history *h, const history_input *in)
+{
+    return (history_event){
         .index = in->index == HISTORY_AUTO_INDEX ? (int64_t)h->len : in->index,
         .time = in->time,
         .process = in->process,
@@ -395,22 +409,16 @@ static int append(history *h, const history_input *in, bool share,
         .error = HISTORY_NONE,
         .pair = HISTORY_NONE,
     };
-    json_t *null = json_null();
-    e.value = value_intern(h, in->value ? in->value : null, share);
-    if (in->key != NULL)
-        e.key = value_intern(h, in->key, share);
-    if (in->error != NULL)
-        e.error = value_intern(h, in->error, share);
-    if (e.f == HISTORY_NONE || e.value == HISTORY_NONE ||
-        (in->key && e.key == HISTORY_NONE) ||
-        (in->error && e.error == HISTORY_NONE))
-        return fl_error_set(err, FL_ENOMEM, "out of memory");
+}
 
+/* Pair e (its names and values interned) with its process and store it. */
+static int finish_append(history *h, history_event e, fl_error *err)
+{
     if (e.process != HISTORY_NEMESIS) {
         process_slot *s = slot_for(h, e.process);
         if (s == NULL)
             return fl_error_set(err, FL_ENOMEM, "out of memory");
-        rc = check_pairing(h, &e, s, &e.pair, err);
+        int rc = check_pairing(h, &e, s, &e.pair, err);
         if (rc != FL_OK)
             return rc; /* interned names/values stay pooled: harmless */
         uint32_t pos = (uint32_t)h->len;
@@ -430,6 +438,68 @@ static int append(history *h, const history_input *in, bool share,
     }
     h->events[h->len++] = e;
     return FL_OK;
+}
+
+static int append(history *h, const history_input *in, bool share,
+                  fl_error *err)
+{
+    int rc = begin_append(h, in, err);
+    if (rc != FL_OK)
+        return rc;
+    history_event e = event_from(h, in);
+    json_t *null = json_null();
+    e.value = value_intern(h, in->value ? in->value : null, share);
+    if (in->key != NULL)
+        e.key = value_intern(h, in->key, share);
+    if (in->error != NULL)
+        e.error = value_intern(h, in->error, share);
+    if (e.f == HISTORY_NONE || e.value == HISTORY_NONE ||
+        (in->key && e.key == HISTORY_NONE) ||
+        (in->error && e.error == HISTORY_NONE))
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    return finish_append(h, e, err);
+}
+
+/* The value a pool key names (see pool_key()), as a new reference, or NULL
+ * when out of memory. */
+static json_t *value_of_pool_key(const char *text, size_t n)
+{
+    switch (text[0]) {
+    case 'i':
+        return json_integer(strtoll(text + 1, NULL, 10));
+    case 's':
+        return json_stringn(text + 1, n - 1);
+    default:
+        return json_loadb(text + 1, n - 1, JSON_DECODE_ANY, NULL);
+    }
+}
+
+static uint32_t value_intern_key(history *h, const history_pool_key *k)
+{
+    pooled_value *found;
+    HASH_FIND(hh, h->value_index, k->text, k->len, found);
+    if (found != NULL)
+        return found->id;
+    return pool_insert(h, k->text, k->len, value_of_pool_key(k->text, k->len));
+}
+
+int history_append_keyed(history *h, const history_keyed_input *in,
+                         fl_error *err)
+{
+    int rc = begin_append(h, &in->base, err);
+    if (rc != FL_OK)
+        return rc;
+    history_event e = event_from(h, &in->base);
+    e.value = value_intern_key(h, &in->value);
+    if (in->key.text != NULL)
+        e.key = value_intern_key(h, &in->key);
+    if (in->error.text != NULL)
+        e.error = value_intern_key(h, &in->error);
+    if (e.f == HISTORY_NONE || e.value == HISTORY_NONE ||
+        (in->key.text && e.key == HISTORY_NONE) ||
+        (in->error.text && e.error == HISTORY_NONE))
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    return finish_append(h, e, err);
 }
 
 int history_append(history *h, const history_input *in, fl_error *err)

@@ -25,4 +25,32 @@ size_t history_time_backwards(const history *h);
 int history_warn_time_backwards(history *h, const char *name, long first_line,
                                 fl_error *err);
 
+/* A value given by its key in the history's value pool: a tag, then the raw
+ * form — 'i' and the decimal integer, 's' and the string's bytes, 'j' and
+ * canonical compact JSON (sorted keys, jansson's escaping) for any other
+ * value. text is NUL-terminated; text NULL means absent. Borrowed. */
+typedef struct history_pool_key {
+    const char *text;
+    size_t len;
+} history_pool_key;
+
+/* history_append with the key, value and error given as pool keys (base's
+ * key, value and error must be NULL; value's text is never NULL: "jnull" is
+ * null). The same validation and errors as history_append: for readers that
+ * build pool keys straight from their input, never a json_t unless the
+ * value is new to the pool. */
+typedef struct history_keyed_input {
+    history_input base;
+    history_pool_key key, value, error;
+} history_keyed_input;
+
+int history_append_keyed(history *h, const history_keyed_input *in,
+                         fl_error *err);
+
+/* history_read_jsonl, with the fast path (history_jsonl_fast.h) on or off:
+ * off, every line goes through jansson — the reference the differential
+ * fuzzer holds the fast path to. */
+int history_read_jsonl_with(FILE *in, const char *name, bool fast,
+                            history **out, fl_error *err);
+
 #endif
