@@ -278,8 +278,8 @@ static int refill(line_reader *r)
 static int next_line(line_reader *r, const char **line, size_t *n)
 {
     for (;;) {
-        char *at = r->buf + r->start;
-        char *nl = r->len ? memchr(at, '\n', r->len) : NULL;
+        char *at = r->len ? r->buf + r->start : NULL;
+        char *nl = at ? memchr(at, '\n', r->len) : NULL;
         if (nl != NULL || (r->eof && r->len > 0)) {
             *line = at;
             *n = nl ? (size_t)(nl - at) + 1 : r->len;
