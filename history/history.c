@@ -47,7 +47,9 @@ struct history {
     size_t name_count, name_cap;
     pooled_name *name_index;
 
-    process_slot *processes;
+    uint32_t *dense;          /* process -> in flight, below DENSE_PROCESSES */
+    size_t dense_cap;
+    process_slot *processes;  /* the other processes */
     size_t pending;
 
     char **warnings;
@@ -107,6 +109,7 @@ void history_free(history *h)
     for (size_t i = 0; i < h->warning_count; i++)
         fl_free(h->warnings[i]);
     fl_free(h->warnings);
+    fl_free(h->dense);
     fl_free(h->values);
     fl_free(h->names);
     fl_free(h->events);
@@ -329,28 +332,48 @@ static int check_fields(const history_input *in, fl_error *err)
     return FL_OK;
 }
 
-static process_slot *slot_for(history *h, int64_t process)
+/* Client numbers below this index an array (a history retires a process
+ * at every info, so a long one has hundreds of thousands, and hashing them
+ * was a fifth of reading one); larger ones, rare, go to a hash. */
+#define DENSE_PROCESSES (INT64_C(1) << 22)
+
+/* Where the process's in-flight position lives (valid until the next
+ * call), or NULL when out of memory. */
+static uint32_t *slot_for(history *h, int64_t process)
 {
+    if (process < DENSE_PROCESSES) {
+        size_t need = (size_t)process + 1;
+        if (need > h->dense_cap) {
+            size_t old = h->dense_cap;
+            if (grow((void **)&h->dense, &h->dense_cap, need,
+                     sizeof *h->dense) != 0)
+                return NULL;
+            memset(h->dense + old, 0xff,
+                   (h->dense_cap - old) * sizeof *h->dense); /* HISTORY_NONE */
+        }
+        return &h->dense[process];
+    }
     process_slot *s;
     HASH_FIND(hh, h->processes, &process, sizeof process, s);
     if (s != NULL)
-        return s;
+        return &s->in_flight;
     s = fl_malloc(sizeof *s);
     if (s == NULL)
         return NULL;
     s->process = process;
     s->in_flight = HISTORY_NONE;
     HASH_ADD(hh, h->processes, process, sizeof s->process, s);
-    return s;
+    return &s->in_flight;
 }
 
 /* Check a client event against its process's state; sets *pair. */
-static int check_pairing(history *h, const history_event *e, process_slot *s,
-                         uint32_t *pair, fl_error *err)
+static int check_pairing(history *h, const history_event *e,
+                         const uint32_t *in_flight, uint32_t *pair,
+                         fl_error *err)
 {
     if (e->type == HISTORY_INVOKE) {
-        if (s->in_flight != HISTORY_NONE) {
-            const history_event *busy = &h->events[s->in_flight];
+        if (*in_flight != HISTORY_NONE) {
+            const history_event *busy = &h->events[*in_flight];
             return fl_error_set(err, FL_EDATA,
                                 "field \"process\": process %lld invoked \"%s\" "
                                 "while its \"%s\" (index %lld) was still in "
@@ -361,13 +384,13 @@ static int check_pairing(history *h, const history_event *e, process_slot *s,
         *pair = HISTORY_NONE;
         return FL_OK;
     }
-    if (s->in_flight == HISTORY_NONE)
+    if (*in_flight == HISTORY_NONE)
         return fl_error_set(err, FL_EDATA,
                             "field \"type\": \"%s\" completion of \"%s\" by "
                             "process %lld, which has no invocation in flight",
                             history_type_name(e->type), h->names[e->f],
                             (long long)e->process);
-    const history_event *inv = &h->events[s->in_flight];
+    const history_event *inv = &h->events[*in_flight];
     if (inv->f != e->f)
         return fl_error_set(err, FL_EDATA,
                             "field \"f\": completion \"%s\" does not match "
@@ -379,7 +402,7 @@ static int check_pairing(history *h, const history_event *e, process_slot *s,
                             "field \"key\": completion's key differs from "
                             "process %lld's invocation (index %lld)",
                             (long long)e->process, (long long)inv->index);
-    *pair = s->in_flight;
+    *pair = *in_flight;
     return FL_OK;
 }
 
@@ -415,19 +438,19 @@ static history_event event_from(history *h, const history_input *in)
 static int finish_append(history *h, history_event e, fl_error *err)
 {
     if (e.process != HISTORY_NEMESIS) {
-        process_slot *s = slot_for(h, e.process);
-        if (s == NULL)
+        uint32_t *in_flight = slot_for(h, e.process);
+        if (in_flight == NULL)
             return fl_error_set(err, FL_ENOMEM, "out of memory");
-        int rc = check_pairing(h, &e, s, &e.pair, err);
+        int rc = check_pairing(h, &e, in_flight, &e.pair, err);
         if (rc != FL_OK)
             return rc; /* interned names/values stay pooled: harmless */
         uint32_t pos = (uint32_t)h->len;
         if (e.type == HISTORY_INVOKE) {
-            s->in_flight = pos;
+            *in_flight = pos;
             h->pending++;
         } else {
             h->events[e.pair].pair = pos;
-            s->in_flight = HISTORY_NONE;
+            *in_flight = HISTORY_NONE;
             h->pending--;
         }
     }

@@ -210,14 +210,24 @@ static bool scan_pool_key(cursor *c, history_pool_key *k)
     return true;
 }
 
+/* By length first: memcmp of a constant length is a compare or two. */
 static enum fast_field field_of(const char *s, size_t n)
 {
-    static const char *const names[] = {"index", "time",  "process", "type",
-                                        "f",     "key",   "value",   "error"};
-    for (int i = 0; i < FIELD_NONE; i++)
-        if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
-            return (enum fast_field)i;
-    return FIELD_NONE;
+    switch (n) {
+    case 1: return s[0] == 'f' ? FIELD_F : FIELD_NONE;
+    case 3: return memcmp(s, "key", 3) == 0 ? FIELD_KEY : FIELD_NONE;
+    case 4:
+        return memcmp(s, "time", 4) == 0   ? FIELD_TIME
+               : memcmp(s, "type", 4) == 0 ? FIELD_TYPE
+                                           : FIELD_NONE;
+    case 5:
+        return memcmp(s, "index", 5) == 0   ? FIELD_INDEX
+               : memcmp(s, "value", 5) == 0 ? FIELD_VALUE
+               : memcmp(s, "error", 5) == 0 ? FIELD_ERROR
+                                            : FIELD_NONE;
+    case 7: return memcmp(s, "process", 7) == 0 ? FIELD_PROCESS : FIELD_NONE;
+    default: return FIELD_NONE;
+    }
 }
 
 /* A string field's bytes, copied NUL-terminated into the output. */
