@@ -79,10 +79,10 @@ static bool scan_int(cursor *c, int64_t *out)
     const char *digits = p;
     int64_t v = 0;
     while (p < c->end && *p >= '0' && *p <= '9') {
+        if (p - digits == FAST_MAX_DIGITS)
+            return false;
         v = v * 10 + (*p - '0');
         p++;
-        if (p - digits > FAST_MAX_DIGITS)
-            return false;
     }
     if (p == digits || (*digits == '0' && p - digits > 1))
         return false;
