@@ -193,6 +193,12 @@ static uint32_t pool_insert(history *h, const char *text, size_t n,
     return entry->id;
 }
 
+size_t history_pool_key_of(const json_t *v, char *stack, size_t cap,
+                           char **text)
+{
+    return pool_key(v, stack, cap, text);
+}
+
 /* Intern v; `share` lets the pool keep a reference to v itself rather than a
  * deep copy (only for values nobody will mutate, e.g. freshly parsed). */
 static uint32_t value_intern(history *h, const json_t *value, bool share)

@@ -47,6 +47,16 @@ typedef struct history_keyed_input {
 int history_append_keyed(history *h, const history_keyed_input *in,
                          fl_error *err);
 
+/* A JSONL line's object as history_append input (borrowing from o), with
+ * the reader's field checks: FL_OK, or FL_EDATA naming the field. */
+int history_jsonl_decode(const json_t *o, history_input *out, fl_error *err);
+
+/* v's key in the value pool (history_pool_key above): its length, 0 on
+ * failure; *text is stack (cap bytes) or, if longer, allocated with
+ * fl_malloc for the caller to free. */
+size_t history_pool_key_of(const json_t *v, char *stack, size_t cap,
+                           char **text);
+
 /* history_read_jsonl, with the fast path (history_jsonl_fast.h) on or off:
  * off, every line goes through jansson — the reference the differential
  * fuzzer holds the fast path to. */

@@ -96,8 +96,7 @@ static int f_field(const json_t *o, const char **out, fl_error *err)
     return FL_OK;
 }
 
-/* Decode one parsed line and append it. */
-static int append_object(history *h, const json_t *o, fl_error *err)
+int history_jsonl_decode(const json_t *o, history_input *out, fl_error *err)
 {
     if (!json_is_object(o))
         return fl_error_set(err, FL_EDATA,
@@ -122,7 +121,16 @@ static int append_object(history *h, const json_t *o, fl_error *err)
                             "field \"key\": expected a string or an integer, "
                             "got %s",
                             history_json_kind(in.key));
-    return history_append_shared(h, &in, err);
+    *out = in;
+    return FL_OK;
+}
+
+/* Decode one parsed line and append it. */
+static int append_object(history *h, const json_t *o, fl_error *err)
+{
+    history_input in;
+    int rc = history_jsonl_decode(o, &in, err);
+    return rc != FL_OK ? rc : history_append_shared(h, &in, err);
 }
 
 static bool blank(const char *s, size_t n)

@@ -340,17 +340,24 @@ void history_fast_free(history_fast *fast)
     fast->cap = 0;
 }
 
-int history_fast_line(history *h, history_fast *fast, const char *line,
-                      size_t n, fl_error *err)
+bool history_fast_scan(history_fast *fast, const char *line, size_t n,
+                       history_keyed_input *in)
 {
     if (history_fast_reserve(fast, n) != FL_OK)
-        return HISTORY_FAST_DECLINED; /* jansson's path reports the OOM */
+        return false; /* jansson's path reports the OOM */
     cursor c = {.p = line, .end = line + n, .out = fast->buf};
-    history_keyed_input in = {
+    *in = (history_keyed_input){
         .base = {.index = HISTORY_AUTO_INDEX, .time = HISTORY_NO_TIME},
         .value = {.text = "jnull", .len = 5},
     };
-    if (!scan_object(&c, &in))
+    return scan_object(&c, in);
+}
+
+int history_fast_line(history *h, history_fast *fast, const char *line,
+                      size_t n, fl_error *err)
+{
+    history_keyed_input in;
+    if (!history_fast_scan(fast, line, n, &in))
         return HISTORY_FAST_DECLINED;
     return history_append_keyed(h, &in, err);
 }
