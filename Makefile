@@ -19,10 +19,14 @@ FUZZ_SECONDS ?= 300
 FUZZ_QUICK_SECONDS ?= 5
 
 PKG_LIBS   := jansson libxxhash libssh2 libcurl
+# build/faultline checks and converts: it links no libssh2/libcurl, whose
+# start-up (35 shared libraries, 6 ms) every `faultline check` would pay.
+CHECK_PKG_LIBS := jansson libxxhash
 WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASE_FLAGS := -std=c11 -D_GNU_SOURCE -I. -MMD -MP $(WARN)
 CFLAGS     ?= -O2 -g
 LDLIBS     := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -ljansson -lxxhash -lssh2 -lcurl) -lpthread -lm
+CHECK_LDLIBS := $(shell pkg-config --libs $(CHECK_PKG_LIBS) 2>/dev/null || echo -ljansson -lxxhash) -lpthread -lm
 SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # The layers (ARCHITECTURE.md): base (errors, clock, rng, allocation) ->
@@ -31,6 +35,11 @@ SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno
 BASE_SRCS := $(wildcard base/*.c)
 LIB_SRCS  := $(wildcard history/*.c harness/*.c checkers/*.c workloads/*.c targets/clients/*.c targets/*.c)
 CLI_SRCS  := $(wildcard cli/*.c)
+# Two binaries, as git splits its commands: faultline (check, history,
+# analyze) and faultline-harness (every command, the controller's too),
+# which faultline's `test` and `cluster` exec (cli/harness_exec.c).
+CLI_HARNESS_SRCS := cli/cmd_test.c cli/cmd_cluster.c
+CLI_COMMON_SRCS  := $(filter-out $(CLI_HARNESS_SRCS) cli/harness_exec.c,$(CLI_SRCS))
 # raftkv: its own library (consensus core, storage, server) and entry point.
 # The simulation fixture is for tests and benches only, never the server.
 RAFT_FIXTURE_SRCS := targets/raftkv/raft_fixture.c
@@ -47,8 +56,10 @@ ASAN_BASE_OBJS := $(BASE_SRCS:%.c=$(BUILD)/asan/%.o)
 LIB_OBJS      := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 ASAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o) $(BASE_SRCS:%.c=$(BUILD)/fuzz/%.o)
-CLI_OBJS      := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
-ASAN_CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/asan/%.o)
+CLI_OBJS      := $(CLI_COMMON_SRCS:%.c=$(BUILD)/obj/%.o) $(CLI_HARNESS_SRCS:%.c=$(BUILD)/obj/%.o)
+ASAN_CLI_OBJS := $(CLI_COMMON_SRCS:%.c=$(BUILD)/asan/%.o) $(CLI_HARNESS_SRCS:%.c=$(BUILD)/asan/%.o)
+CHECK_CLI_OBJS      := $(CLI_COMMON_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/cli/harness_exec.o
+ASAN_CHECK_CLI_OBJS := $(CLI_COMMON_SRCS:%.c=$(BUILD)/asan/%.o) $(BUILD)/asan/cli/harness_exec.o
 RAFT_OBJS      := $(RAFT_SRCS:%.c=$(BUILD)/obj/%.o)
 ASAN_RAFT_OBJS := $(RAFT_SRCS:%.c=$(BUILD)/asan/%.o)
 RAFT_FIXTURE_OBJS      := $(RAFT_FIXTURE_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -66,7 +77,7 @@ BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all deps test unit-tests fuzz fuzz-quick bench run clean check-deps
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/faultline $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
+all: $(BUILD)/faultline $(BUILD)/faultline-harness $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
 
 deps:
 	@scripts/deps.sh
@@ -87,7 +98,10 @@ $(BUILD)/libfaultline.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/faultline: $(CLI_OBJS) $(BUILD)/libfaultline.a $(BUILD)/libfl_base.a
+$(BUILD)/faultline: $(CHECK_CLI_OBJS) $(BUILD)/libfaultline.a $(BUILD)/libfl_base.a
+	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LDLIBS)
+
+$(BUILD)/faultline-harness: $(CLI_OBJS) $(BUILD)/libfaultline.a $(BUILD)/libfl_base.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libraftkv.a: $(RAFT_OBJS)
@@ -108,7 +122,10 @@ $(BUILD)/asan/libfl_base.a: $(ASAN_BASE_OBJS)
 $(BUILD)/asan/libfaultline.a: $(ASAN_LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/asan/faultline: $(ASAN_CLI_OBJS) $(BUILD)/asan/libfaultline.a $(BUILD)/asan/libfl_base.a
+$(BUILD)/asan/faultline: $(ASAN_CHECK_CLI_OBJS) $(BUILD)/asan/libfaultline.a $(BUILD)/asan/libfl_base.a
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(CHECK_LDLIBS)
+
+$(BUILD)/asan/faultline-harness: $(ASAN_CLI_OBJS) $(BUILD)/asan/libfaultline.a $(BUILD)/asan/libfl_base.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/asan/libraftkv.a: $(ASAN_RAFT_OBJS)
@@ -138,7 +155,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(RAFT_FIXTURE_OBJS) $(BUILD)/libraftkv
 	$(CC) $(CFLAGS) -o $@ $^ $(RAFT_LDLIBS) $(LDLIBS)
 
 # ---- entry points -------------------------------------------------------------
-unit-tests: $(TESTS) $(BUILD)/asan/faultline all $(if $(wildcard targets/raftkv/main.c),$(BUILD)/asan/raftkv)
+unit-tests: $(TESTS) $(BUILD)/asan/faultline $(BUILD)/asan/faultline-harness all $(if $(wildcard targets/raftkv/main.c),$(BUILD)/asan/raftkv)
 	@scripts/run-tests.sh $(TESTS)
 
 fuzz-quick: $(FUZZERS)

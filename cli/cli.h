@@ -15,10 +15,10 @@
 
 /* Shared by the commands that read a history: the format from the
  * extension, `keys` for EDN's [k v] tuples; and the reader's warnings
- * (a dropped cut-off last line) on stderr. */
+ * (a dropped cut-off last line) on out (stderr, or a buffer). */
 int cli_read_history(const char *path, history_edn_keys keys, history **out,
                      fl_error *err);
-void cli_print_warnings(const history *h);
+void cli_print_warnings(const history *h, FILE *out);
 
 int cmd_history(int argc, char **argv);
 int cmd_check(int argc, char **argv);

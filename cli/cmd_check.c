@@ -10,6 +10,7 @@
 #include "history/history.h"
 
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,13 +18,19 @@ static int usage(FILE *out, int code)
 {
     fprintf(out,
             "usage: faultline check [--checker C] [--model MODEL] [options] "
-            "HISTORY\n"
+            "HISTORY...\n"
             "\n"
             "Decides whether HISTORY (.jsonl, or Jepsen .edn) is linearizable\n"
             "(or, with --checker set, whether a set workload lost or invented\n"
             "elements) and prints one JSON result. Exit: 0 valid, 1 invalid,\n"
             "2 unknown (a budget ran out, or a set was never read), 64 usage,\n"
             "65 bad input, 66 cannot open.\n"
+            "\n"
+            "Given several files, prints one line per file, in the order\n"
+            "given, each with a \"file\" field (and, for a file that could\n"
+            "not be checked, \"error\" and \"exit\" instead of a verdict);\n"
+            "the others are still checked. The exit code is the worst: any\n"
+            "error (the highest code among them), else 1, else 2, else 0.\n"
             "\n"
             "  --checker C          one of (default linearizable):\n");
     for (const char *const *c = checker_names(); *c; c++) {
@@ -50,6 +57,7 @@ static int usage(FILE *out, int code)
             "                       limit; default: half of physical memory;\n"
             "                       0: none)\n"
             "  --threads N          keys checked in parallel (default: cores)\n"
+            "  --jobs N             files checked at once (default 1)\n"
             "  --no-split           check all keys as one object\n"
             "  --all-keys           finish every key even after one is found\n"
             "                       not linearizable\n"
@@ -65,7 +73,9 @@ typedef struct check_args {
     bool explain;
     const checker *checker;
     history_edn_keys keys;
-    const char *path;
+    int jobs;           /* files checked at once */
+    char **paths;       /* the HISTORY arguments (argv's) */
+    size_t count;
 } check_args;
 
 static int parse_number(const char *flag, const char *s, double *out)
@@ -123,6 +133,11 @@ static int parse_option(check_args *a, int c, const char *arg)
             return FL_EUSAGE;
         a->opt.threads = (int)x;
         return FL_OK;
+    case 'J':
+        if (parse_number("--jobs", arg, &x) != FL_OK)
+            return FL_EUSAGE;
+        a->jobs = x < 1 ? 1 : x > 1024 ? 1024 : (int)x;
+        return FL_OK;
     case 's': a->opt.no_split = true; return FL_OK;
     case 'a': a->opt.all_keys = true; return FL_OK;
     case 'S': a->opt.shrink = false; return FL_OK;
@@ -154,6 +169,7 @@ static int parse_args(int argc, char **argv, check_args *a)
         {"time-limit", required_argument, NULL, 't'},
         {"memory-limit", required_argument, NULL, 'M'},
         {"threads", required_argument, NULL, 'j'},
+        {"jobs", required_argument, NULL, 'J'},
         {"no-split", no_argument, NULL, 's'},
         {"all-keys", no_argument, NULL, 'a'},
         {"no-shrink", no_argument, NULL, 'S'},
@@ -170,46 +186,182 @@ static int parse_args(int argc, char **argv, check_args *a)
         if (c == '?' || parse_option(a, c, optarg) != FL_OK)
             return usage(stderr, FL_EUSAGE);
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "faultline check: expected one HISTORY file\n");
+    if (optind >= argc) {
+        fprintf(stderr, "faultline check: expected a HISTORY file\n");
         return usage(stderr, FL_EUSAGE);
     }
-    a->path = argv[optind];
+    a->paths = argv + optind;
+    a->count = (size_t)(argc - optind);
     a->opt.initial = a->initial;
     return FL_OK;
 }
 
-static int print_json(json_t *res)
+/* The result line: r's JSON, or the error, after "file" when `named`. */
+static void print_line(FILE *out, const char *path, bool named,
+                       const checker_result *r, int rc, const fl_error *err)
 {
-    json_dumpf(res, stdout, JSON_COMPACT);
-    fputc('\n', stdout);
-    json_decref(res);
-    return ferror(stdout) ? FL_EIO : FL_OK;
+    json_t *line = json_object();
+    if (named)
+        json_object_set_new(line, "file", json_string(path));
+    if (r != NULL) {
+        json_object_update(line, checker_result_json(r));
+    } else {
+        json_object_set_new(line, "error", json_string(err->msg));
+        json_object_set_new(line, "exit", json_integer(rc));
+    }
+    json_dumpf(line, out, JSON_COMPACT);
+    fputc('\n', out);
+    json_decref(line);
 }
 
-static int judge(const check_args *a, history *h)
+/* One history's verdict: its JSON on out (a single file's error prints none,
+ * as ever), warnings, errors and --explain on errs. Returns the verdict
+ * (0, 1, 2) or an FL_E* code. */
+static int check_one(const check_args *a, const char *path, bool named,
+                     FILE *out, FILE *errs)
 {
     fl_error err = {0};
-    checker_result *r;
-    int rc = checker_check(a->checker, h, &a->opt, &r, &err);
-    if (rc != FL_OK) {
-        fprintf(stderr, "faultline check: %s: %s\n", a->path, err.msg);
-        return rc;
+    history *h = NULL;
+    checker_result *r = NULL;
+    int rc = cli_read_history(path, a->keys, &h, &err);
+    if (rc == FL_OK) {
+        cli_print_warnings(h, errs);
+        rc = checker_check(a->checker, h, &a->opt, &r, &err);
+        if (rc != FL_OK) /* the reader's messages name the file already */
+            fl_error_wrap(&err, "%s", path);
     }
-    print_json(json_incref(checker_result_json(r)));
-    if (history_len(h) == 0) /* say why an empty file passes */
-        fprintf(stderr, "faultline check: %s: %s: 0 operations\n", a->path,
-                checker_verdict_word(checker_result_verdict(r)));
-    if (a->explain)
-        checker_result_explain(r, stderr);
-    rc = (int)checker_result_verdict(r);
+    if (rc != FL_OK)
+        fprintf(errs, "faultline check: %s\n", err.msg);
+    if (rc == FL_OK || named)
+        print_line(out, path, named, r, rc, &err);
+    if (rc == FL_OK) {
+        if (history_len(h) == 0) /* say why an empty file passes */
+            fprintf(errs, "faultline check: %s: %s: 0 operations\n", path,
+                    checker_verdict_word(checker_result_verdict(r)));
+        if (a->explain)
+            checker_result_explain(r, errs);
+        rc = (int)checker_result_verdict(r);
+    }
     checker_result_free(r);
+    history_free(h);
+    return rc;
+}
+
+/* ---- Many files: --jobs workers, results printed in argument order ------- */
+
+typedef struct check_job {
+    const char *path;
+    char *out, *errs; /* what check_one printed, for the printer */
+    size_t out_len, errs_len;
+    int rc;
+    bool done;
+} check_job;
+
+typedef struct check_pool {
+    const check_args *a;
+    check_job *jobs;
+    size_t count, next;
+    pthread_mutex_t lock;
+    pthread_cond_t finished;
+} check_pool;
+
+static void run_job(const check_args *a, check_job *j)
+{
+    FILE *out = open_memstream(&j->out, &j->out_len);
+    FILE *errs = open_memstream(&j->errs, &j->errs_len);
+    if (out == NULL || errs == NULL) {
+        j->rc = FL_ENOMEM;
+    } else {
+        j->rc = check_one(a, j->path, true, out, errs);
+    }
+    if (out != NULL)
+        fclose(out);
+    if (errs != NULL)
+        fclose(errs);
+}
+
+static void *check_worker(void *arg)
+{
+    check_pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        size_t i = p->next < p->count ? p->next++ : p->count;
+        pthread_mutex_unlock(&p->lock);
+        if (i == p->count)
+            return NULL;
+        run_job(p->a, &p->jobs[i]);
+        pthread_mutex_lock(&p->lock);
+        p->jobs[i].done = true;
+        pthread_cond_broadcast(&p->finished);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+/* The worst of two exit codes: any error beats every verdict (the higher
+ * code among errors), then invalid over unknown over valid. */
+static int worse(int a, int b)
+{
+    bool a_err = a > CHECKER_UNKNOWN, b_err = b > CHECKER_UNKNOWN;
+    if (a_err || b_err)
+        return a_err && b_err ? (a > b ? a : b) : a_err ? a : b;
+    return (int)checker_verdict_combine((checker_verdict)a, (checker_verdict)b);
+}
+
+/* Print job i once it is done; its exit code. */
+static int print_job(check_pool *p, size_t i)
+{
+    check_job *j = &p->jobs[i];
+    pthread_mutex_lock(&p->lock);
+    while (!j->done)
+        pthread_cond_wait(&p->finished, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+    if (j->errs_len)
+        fwrite(j->errs, 1, j->errs_len, stderr);
+    if (j->out_len)
+        fwrite(j->out, 1, j->out_len, stdout);
+    fflush(stdout);
+    free(j->out); /* open_memstream's buffers are libc's */
+    free(j->errs);
+    return j->rc;
+}
+
+static int check_many(const check_args *a, char **paths, size_t count)
+{
+    check_pool p = {.a = a, .count = count};
+    p.jobs = fl_calloc(count, sizeof *p.jobs);
+    size_t workers = (size_t)a->jobs < count ? (size_t)a->jobs : count;
+    pthread_t *threads = fl_calloc(workers, sizeof *threads);
+    if (p.jobs == NULL || threads == NULL) {
+        fl_free(p.jobs);
+        fl_free(threads);
+        fprintf(stderr, "faultline check: out of memory\n");
+        return FL_ENOMEM;
+    }
+    pthread_mutex_init(&p.lock, NULL);
+    pthread_cond_init(&p.finished, NULL);
+    for (size_t i = 0; i < count; i++)
+        p.jobs[i].path = paths[i];
+    size_t started = 0;
+    while (started < workers &&
+           pthread_create(&threads[started], NULL, check_worker, &p) == 0)
+        started++;
+    if (started == 0) /* no thread to be had: check them here, in turn */
+        check_worker(&p);
+    int rc = FL_OK;
+    for (size_t i = 0; i < count; i++)
+        rc = worse(rc, print_job(&p, i));
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    pthread_cond_destroy(&p.finished);
+    pthread_mutex_destroy(&p.lock);
+    fl_free(threads);
+    fl_free(p.jobs);
     return rc;
 }
 
 int cmd_check(int argc, char **argv)
 {
-    check_args a = {.keys = HISTORY_EDN_KEYS_AUTO};
+    check_args a = {.keys = HISTORY_EDN_KEYS_AUTO, .jobs = 1};
     checker_options_init(&a.opt);
     a.opt.shrink = true;
     a.opt.memory_limit_mb = fl_alloc_default_limit() >> 20;
@@ -220,16 +372,12 @@ int cmd_check(int argc, char **argv)
         json_decref(a.initial);
         return rc < 0 ? 0 : rc;
     }
-    fl_error err = {0};
-    history *h = NULL;
-    rc = cli_read_history(a.path, a.keys, &h, &err);
-    if (rc != FL_OK) {
-        fprintf(stderr, "faultline check: %s\n", err.msg);
-    } else {
-        cli_print_warnings(h);
-        rc = judge(&a, h);
-    }
-    history_free(h);
+    if (a.count == 1)
+        rc = check_one(&a, a.paths[0], false, stdout, stderr);
+    else
+        rc = check_many(&a, a.paths, a.count);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        rc = worse(rc, FL_EIO);
     json_decref(a.initial);
     return rc;
 }

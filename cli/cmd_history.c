@@ -48,10 +48,10 @@ int cli_read_history(const char *path, history_edn_keys keys, history **out,
     return rc;
 }
 
-void cli_print_warnings(const history *h)
+void cli_print_warnings(const history *h, FILE *out)
 {
     for (size_t i = 0; i < history_warning_count(h); i++)
-        fprintf(stderr, "faultline: warning: %s\n", history_warning(h, i));
+        fprintf(out, "faultline: warning: %s\n", history_warning(h, i));
 }
 
 static int convert(int argc, char **argv)
@@ -90,7 +90,7 @@ static int convert(int argc, char **argv)
     history *h = NULL;
     if (cli_read_history(in, keys, &h, &err) != FL_OK)
         return report(&err);
-    cli_print_warnings(h);
+    cli_print_warnings(h, stderr);
     int rc = history_write_file(h, out, HISTORY_FORMAT_UNKNOWN, &err);
     history_free(h);
     return rc == FL_OK ? 0 : report(&err);
@@ -221,7 +221,7 @@ static int stats(int argc, char **argv)
     history *h = NULL;
     if (history_read_file(argv[optind], HISTORY_FORMAT_UNKNOWN, &h, &err) != FL_OK)
         return report(&err);
-    cli_print_warnings(h);
+    cli_print_warnings(h, stderr);
     json_t *s = stats_json(h);
     if (as_json) {
         json_dumpf(s, stdout, JSON_INDENT(2));

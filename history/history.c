@@ -47,7 +47,9 @@ struct history {
     size_t name_count, name_cap;
     pooled_name *name_index;
 
-    process_slot *processes;
+    uint32_t *dense;          /* process -> in flight, below DENSE_PROCESSES */
+    size_t dense_cap;
+    process_slot *processes;  /* the other processes */
     size_t pending;
 
     char **warnings;
@@ -107,6 +109,7 @@ void history_free(history *h)
     for (size_t i = 0; i < h->warning_count; i++)
         fl_free(h->warnings[i]);
     fl_free(h->warnings);
+    fl_free(h->dense);
     fl_free(h->values);
     fl_free(h->names);
     fl_free(h->events);
@@ -136,6 +139,8 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
  * (nearly every key and most values) their raw form, else canonical compact
  * JSON with sorted keys. The tags keep the encodings from colliding. Returns
  * the length, or 0 on failure; *text is stack unless it had to be allocated.
+ * The JSONL fast path (history_jsonl_fast.c) writes these keys itself, so a
+ * change here is a change there: fuzz_jsonl_diff holds the two together.
  */
 static size_t pool_key(const json_t *v, char *stack, size_t cap, char **text)
 {
@@ -167,6 +172,33 @@ static size_t pool_key(const json_t *v, char *stack, size_t cap, char **text)
     return n + 1;
 }
 
+/* Add a value not yet pooled under its key text[0..n) (NUL-terminated);
+ * takes `kept` (a reference, or NULL when making it ran out of memory) in
+ * every case. Its id, or HISTORY_NONE when out of memory. */
+static uint32_t pool_insert(history *h, const char *text, size_t n,
+                            json_t *kept)
+{
+    pooled_value *entry = NULL;
+    if (kept == NULL || h->value_count >= HISTORY_NONE - 1 ||
+        grow((void **)&h->values, &h->value_cap, h->value_count + 1,
+             sizeof *h->values) != 0 ||
+        (entry = fl_malloc(sizeof *entry + n + 1)) == NULL) {
+        json_decref(kept);
+        return HISTORY_NONE;
+    }
+    memcpy(entry->text, text, n + 1);
+    entry->id = (uint32_t)h->value_count;
+    h->values[h->value_count++] = kept;
+    HASH_ADD_KEYPTR(hh, h->value_index, entry->text, n, entry);
+    return entry->id;
+}
+
+size_t history_pool_key_of(const json_t *v, char *stack, size_t cap,
+                           char **text)
+{
+    return pool_key(v, stack, cap, text);
+}
+
 /* Intern v; `share` lets the pool keep a reference to v itself rather than a
  * deep copy (only for values nobody will mutate, e.g. freshly parsed). */
 static uint32_t value_intern(history *h, const json_t *value, bool share)
@@ -183,22 +215,8 @@ static uint32_t value_intern(history *h, const json_t *value, bool share)
         id = found->id;
         goto out;
     }
-    if (h->value_count >= HISTORY_NONE - 1 ||
-        grow((void **)&h->values, &h->value_cap, h->value_count + 1,
-             sizeof *h->values) != 0)
-        goto out;
-    pooled_value *entry = fl_malloc(sizeof *entry + n + 1);
-    json_t *kept = share ? json_incref((json_t *)value) : json_deep_copy(value);
-    if (entry == NULL || kept == NULL) {
-        fl_free(entry);
-        json_decref(kept);
-        goto out;
-    }
-    memcpy(entry->text, text, n + 1);
-    entry->id = (uint32_t)h->value_count;
-    h->values[h->value_count++] = kept;
-    HASH_ADD_KEYPTR(hh, h->value_index, entry->text, n, entry);
-    id = entry->id;
+    id = pool_insert(h, text, n,
+                     share ? json_incref((json_t *)value) : json_deep_copy(value));
 out:
     if (text != stack)
         fl_free(text);
@@ -320,28 +338,48 @@ static int check_fields(const history_input *in, fl_error *err)
     return FL_OK;
 }
 
-static process_slot *slot_for(history *h, int64_t process)
+/* Client numbers below this index an array (a history retires a process
+ * at every info, so a long one has hundreds of thousands, and hashing them
+ * was a fifth of reading one); larger ones, rare, go to a hash. */
+#define DENSE_PROCESSES (INT64_C(1) << 22)
+
+/* Where the process's in-flight position lives (valid until the next
+ * call), or NULL when out of memory. */
+static uint32_t *slot_for(history *h, int64_t process)
 {
+    if (process < DENSE_PROCESSES) {
+        size_t need = (size_t)process + 1;
+        if (need > h->dense_cap) {
+            size_t old = h->dense_cap;
+            if (grow((void **)&h->dense, &h->dense_cap, need,
+                     sizeof *h->dense) != 0)
+                return NULL;
+            memset(h->dense + old, 0xff,
+                   (h->dense_cap - old) * sizeof *h->dense); /* HISTORY_NONE */
+        }
+        return &h->dense[process];
+    }
     process_slot *s;
     HASH_FIND(hh, h->processes, &process, sizeof process, s);
     if (s != NULL)
-        return s;
+        return &s->in_flight;
     s = fl_malloc(sizeof *s);
     if (s == NULL)
         return NULL;
     s->process = process;
     s->in_flight = HISTORY_NONE;
     HASH_ADD(hh, h->processes, process, sizeof s->process, s);
-    return s;
+    return &s->in_flight;
 }
 
 /* Check a client event against its process's state; sets *pair. */
-static int check_pairing(history *h, const history_event *e, process_slot *s,
-                         uint32_t *pair, fl_error *err)
+static int check_pairing(history *h, const history_event *e,
+                         const uint32_t *in_flight, uint32_t *pair,
+                         fl_error *err)
 {
     if (e->type == HISTORY_INVOKE) {
-        if (s->in_flight != HISTORY_NONE) {
-            const history_event *busy = &h->events[s->in_flight];
+        if (*in_flight != HISTORY_NONE) {
+            const history_event *busy = &h->events[*in_flight];
             return fl_error_set(err, FL_EDATA,
                                 "field \"process\": process %lld invoked \"%s\" "
                                 "while its \"%s\" (index %lld) was still in "
@@ -352,13 +390,13 @@ static int check_pairing(history *h, const history_event *e, process_slot *s,
         *pair = HISTORY_NONE;
         return FL_OK;
     }
-    if (s->in_flight == HISTORY_NONE)
+    if (*in_flight == HISTORY_NONE)
         return fl_error_set(err, FL_EDATA,
                             "field \"type\": \"%s\" completion of \"%s\" by "
                             "process %lld, which has no invocation in flight",
                             history_type_name(e->type), h->names[e->f],
                             (long long)e->process);
-    const history_event *inv = &h->events[s->in_flight];
+    const history_event *inv = &h->events[*in_flight];
     if (inv->f != e->f)
         return fl_error_set(err, FL_EDATA,
                             "field \"f\": completion \"%s\" does not match "
@@ -370,12 +408,12 @@ static int check_pairing(history *h, const history_event *e, process_slot *s,
                             "field \"key\": completion's key differs from "
                             "process %lld's invocation (index %lld)",
                             (long long)e->process, (long long)inv->index);
-    *pair = s->in_flight;
+    *pair = *in_flight;
     return FL_OK;
 }
 
-static int append(history *h, const history_input *in, bool share,
-                  fl_error *err)
+/* check_fields() and room for one more event. */
+static int begin_append(history *h, const history_input *in, fl_error *err)
 {
     int rc = check_fields(in, err);
     if (rc != FL_OK)
@@ -384,8 +422,13 @@ static int append(history *h, const history_input *in, bool share,
         return fl_error_set(err, FL_ENOMEM, "history has too many events");
     if (grow((void **)&h->events, &h->cap, h->len + 1, sizeof *h->events) != 0)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
+    return FL_OK;
+}
 
-    history_event e = {
+/* The event's fields from in, its values not yet interned. */
+static history_event event_from(history *h, const history_input *in)
+{
+    return (history_event){
         .index = in->index == HISTORY_AUTO_INDEX ? (int64_t)h->len : in->index,
         .time = in->time,
         .process = in->process,
@@ -395,31 +438,25 @@ static int append(history *h, const history_input *in, bool share,
         .error = HISTORY_NONE,
         .pair = HISTORY_NONE,
     };
-    json_t *null = json_null();
-    e.value = value_intern(h, in->value ? in->value : null, share);
-    if (in->key != NULL)
-        e.key = value_intern(h, in->key, share);
-    if (in->error != NULL)
-        e.error = value_intern(h, in->error, share);
-    if (e.f == HISTORY_NONE || e.value == HISTORY_NONE ||
-        (in->key && e.key == HISTORY_NONE) ||
-        (in->error && e.error == HISTORY_NONE))
-        return fl_error_set(err, FL_ENOMEM, "out of memory");
+}
 
+/* Pair e (its names and values interned) with its process and store it. */
+static int finish_append(history *h, history_event e, fl_error *err)
+{
     if (e.process != HISTORY_NEMESIS) {
-        process_slot *s = slot_for(h, e.process);
-        if (s == NULL)
+        uint32_t *in_flight = slot_for(h, e.process);
+        if (in_flight == NULL)
             return fl_error_set(err, FL_ENOMEM, "out of memory");
-        rc = check_pairing(h, &e, s, &e.pair, err);
+        int rc = check_pairing(h, &e, in_flight, &e.pair, err);
         if (rc != FL_OK)
             return rc; /* interned names/values stay pooled: harmless */
         uint32_t pos = (uint32_t)h->len;
         if (e.type == HISTORY_INVOKE) {
-            s->in_flight = pos;
+            *in_flight = pos;
             h->pending++;
         } else {
             h->events[e.pair].pair = pos;
-            s->in_flight = HISTORY_NONE;
+            *in_flight = HISTORY_NONE;
             h->pending--;
         }
     }
@@ -430,6 +467,68 @@ static int append(history *h, const history_input *in, bool share,
     }
     h->events[h->len++] = e;
     return FL_OK;
+}
+
+static int append(history *h, const history_input *in, bool share,
+                  fl_error *err)
+{
+    int rc = begin_append(h, in, err);
+    if (rc != FL_OK)
+        return rc;
+    history_event e = event_from(h, in);
+    json_t *null = json_null();
+    e.value = value_intern(h, in->value ? in->value : null, share);
+    if (in->key != NULL)
+        e.key = value_intern(h, in->key, share);
+    if (in->error != NULL)
+        e.error = value_intern(h, in->error, share);
+    if (e.f == HISTORY_NONE || e.value == HISTORY_NONE ||
+        (in->key && e.key == HISTORY_NONE) ||
+        (in->error && e.error == HISTORY_NONE))
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    return finish_append(h, e, err);
+}
+
+/* The value a pool key names (see pool_key()), as a new reference, or NULL
+ * when out of memory. */
+static json_t *value_of_pool_key(const char *text, size_t n)
+{
+    switch (text[0]) {
+    case 'i':
+        return json_integer(strtoll(text + 1, NULL, 10));
+    case 's':
+        return json_stringn(text + 1, n - 1);
+    default:
+        return json_loadb(text + 1, n - 1, JSON_DECODE_ANY, NULL);
+    }
+}
+
+static uint32_t value_intern_key(history *h, const history_pool_key *k)
+{
+    pooled_value *found;
+    HASH_FIND(hh, h->value_index, k->text, k->len, found);
+    if (found != NULL)
+        return found->id;
+    return pool_insert(h, k->text, k->len, value_of_pool_key(k->text, k->len));
+}
+
+int history_append_keyed(history *h, const history_keyed_input *in,
+                         fl_error *err)
+{
+    int rc = begin_append(h, &in->base, err);
+    if (rc != FL_OK)
+        return rc;
+    history_event e = event_from(h, &in->base);
+    e.value = value_intern_key(h, &in->value);
+    if (in->key.text != NULL)
+        e.key = value_intern_key(h, &in->key);
+    if (in->error.text != NULL)
+        e.error = value_intern_key(h, &in->error);
+    if (e.f == HISTORY_NONE || e.value == HISTORY_NONE ||
+        (in->key.text && e.key == HISTORY_NONE) ||
+        (in->error.text && e.error == HISTORY_NONE))
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    return finish_append(h, e, err);
 }
 
 int history_append(history *h, const history_input *in, fl_error *err)

@@ -25,4 +25,42 @@ size_t history_time_backwards(const history *h);
 int history_warn_time_backwards(history *h, const char *name, long first_line,
                                 fl_error *err);
 
+/* A value given by its key in the history's value pool: a tag, then the raw
+ * form — 'i' and the decimal integer, 's' and the string's bytes, 'j' and
+ * canonical compact JSON (sorted keys, jansson's escaping) for any other
+ * value. text is NUL-terminated; text NULL means absent. Borrowed. */
+typedef struct history_pool_key {
+    const char *text;
+    size_t len;
+} history_pool_key;
+
+/* history_append with the key, value and error given as pool keys (base's
+ * key, value and error must be NULL; value's text is never NULL: "jnull" is
+ * null). The same validation and errors as history_append: for readers that
+ * build pool keys straight from their input, never a json_t unless the
+ * value is new to the pool. */
+typedef struct history_keyed_input {
+    history_input base;
+    history_pool_key key, value, error;
+} history_keyed_input;
+
+int history_append_keyed(history *h, const history_keyed_input *in,
+                         fl_error *err);
+
+/* A JSONL line's object as history_append input (borrowing from o), with
+ * the reader's field checks: FL_OK, or FL_EDATA naming the field. */
+int history_jsonl_decode(const json_t *o, history_input *out, fl_error *err);
+
+/* v's key in the value pool (history_pool_key above): its length, 0 on
+ * failure; *text is stack (cap bytes) or, if longer, allocated with
+ * fl_malloc for the caller to free. */
+size_t history_pool_key_of(const json_t *v, char *stack, size_t cap,
+                           char **text);
+
+/* history_read_jsonl, with the fast path (history_jsonl_fast.h) on or off:
+ * off, every line goes through jansson — the reference the differential
+ * fuzzer holds the fast path to. */
+int history_read_jsonl_with(FILE *in, const char *name, bool fast,
+                            history **out, fl_error *err);
+
 #endif

@@ -5,6 +5,7 @@
 #include "history/history.h"
 #include "base/alloc.h"
 #include "history/history_internal.h"
+#include "history/history_jsonl_fast.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -95,8 +96,7 @@ static int f_field(const json_t *o, const char **out, fl_error *err)
     return FL_OK;
 }
 
-/* Decode one parsed line and append it. */
-static int append_object(history *h, const json_t *o, fl_error *err)
+int history_jsonl_decode(const json_t *o, history_input *out, fl_error *err)
 {
     if (!json_is_object(o))
         return fl_error_set(err, FL_EDATA,
@@ -121,7 +121,16 @@ static int append_object(history *h, const json_t *o, fl_error *err)
                             "field \"key\": expected a string or an integer, "
                             "got %s",
                             history_json_kind(in.key));
-    return history_append_shared(h, &in, err);
+    *out = in;
+    return FL_OK;
+}
+
+/* Decode one parsed line and append it. */
+static int append_object(history *h, const json_t *o, fl_error *err)
+{
+    history_input in;
+    int rc = history_jsonl_decode(o, &in, err);
+    return rc != FL_OK ? rc : history_append_shared(h, &in, err);
 }
 
 static bool blank(const char *s, size_t n)
@@ -208,66 +217,132 @@ static int parse_error(const char *name, long lineno, const json_error_t *jerr,
 }
 
 /* Handle one line; returns FL_OK, or an error already prefixed with
- * FILE:LINE. A final line without a newline that is a cut-off object is
+ * FILE:LINE. The fast path takes the lines it can; the rest go through
+ * jansson. A final line without a newline that is a cut-off object is
  * dropped with a warning. */
-static int read_line(history *h, const char *name, long lineno, char *line,
-                     ssize_t n, bool at_eof, fl_error *err)
+static int read_line(history *h, history_fast *fast, const char *name,
+                     long lineno, const char *line, size_t n, fl_error *err)
 {
     bool has_newline = n > 0 && line[n - 1] == '\n';
-    if (blank(line, (size_t)n))
+    if (blank(line, n))
         return FL_OK;
-    json_error_t jerr;
-    json_t *o = json_loadb(line, (size_t)n,
-                           JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
-    if (o == NULL && parse_out_of_memory(&jerr, (size_t)n))
-        return fl_error_set(err, FL_ENOMEM, "%s:%ld: out of memory parsing "
-                            "the line", name, lineno);
-    if (o == NULL && !has_newline && at_eof &&
-        cut_object(line, (size_t)n, &jerr))
-        return drop_cut_line(h, name, lineno, err);
-    if (o == NULL)
-        return parse_error(name, lineno, &jerr, err);
-    int rc = append_object(h, o, err);
-    json_decref(o);
+    int rc = fast ? history_fast_line(h, fast, line, n, err)
+                  : HISTORY_FAST_DECLINED;
+    if (rc == HISTORY_FAST_DECLINED) {
+        json_error_t jerr;
+        json_t *o = json_loadb(line, n,
+                               JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+        if (o == NULL && parse_out_of_memory(&jerr, n))
+            return fl_error_set(err, FL_ENOMEM, "%s:%ld: out of memory "
+                                "parsing the line", name, lineno);
+        /* Only the last line can lack its newline. */
+        if (o == NULL && !has_newline && cut_object(line, n, &jerr))
+            return drop_cut_line(h, name, lineno, err);
+        if (o == NULL)
+            return parse_error(name, lineno, &jerr, err);
+        rc = append_object(h, o, err);
+        json_decref(o);
+    }
     if (rc != FL_OK)
         fl_error_wrap(err, "%s:%ld", name, lineno);
     return rc;
 }
 
-int history_read_jsonl(FILE *in, const char *name, history **out, fl_error *err)
+/* A stream's lines, read in large blocks: getline, and a getc per line to
+ * learn whether it was the last, cost more than the fast path's parse. */
+typedef struct line_reader {
+    FILE *in;
+    char *buf;
+    size_t cap, start, len; /* unread bytes: buf[start .. start + len) */
+    bool eof;
+} line_reader;
+
+#define LINE_READER_BLOCK (1u << 20)
+
+/* More bytes at the end of the unread ones. FL_OK (r->eof at the end of
+ * the stream) or FL_ENOMEM. */
+static int refill(line_reader *r)
+{
+    if (r->start > 0)
+        memmove(r->buf, r->buf + r->start, r->len);
+    r->start = 0;
+    if (r->cap - r->len < LINE_READER_BLOCK / 2) {
+        size_t ncap = r->cap ? 2 * r->cap : LINE_READER_BLOCK;
+        char *buf = fl_realloc(r->buf, ncap);
+        if (buf == NULL)
+            return FL_ENOMEM;
+        r->buf = buf;
+        r->cap = ncap;
+    }
+    size_t got = fread(r->buf + r->len, 1, r->cap - r->len, r->in);
+    r->len += got;
+    if (got == 0)
+        r->eof = true;
+    return FL_OK;
+}
+
+/* The next line, with its newline if it has one, in [*line, *line + *n):
+ * valid until the next call. 1 for a line, 0 at the end, or FL_ENOMEM. */
+static int next_line(line_reader *r, const char **line, size_t *n)
+{
+    for (;;) {
+        char *at = r->len ? r->buf + r->start : NULL;
+        char *nl = at ? memchr(at, '\n', r->len) : NULL;
+        if (nl != NULL || (r->eof && r->len > 0)) {
+            *line = at;
+            *n = nl ? (size_t)(nl - at) + 1 : r->len;
+            r->start += *n;
+            r->len -= *n;
+            return 1;
+        }
+        if (r->eof)
+            return 0;
+        if (refill(r) != FL_OK)
+            return FL_ENOMEM;
+    }
+}
+
+int history_read_jsonl_with(FILE *in, const char *name, bool fast,
+                            history **out, fl_error *err)
 {
     history *h = history_new();
     if (h == NULL)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
-    char *line = NULL;
-    size_t cap = 0;
+    line_reader r = {.in = in};
+    history_fast scratch = {0};
     long lineno = 0, first_backwards = 0;
-    int rc = FL_OK;
-    ssize_t n;
-    while ((n = getline(&line, &cap, in)) >= 0) {
+    int rc = FL_OK, more;
+    const char *line;
+    size_t n;
+    while ((more = next_line(&r, &line, &n)) == 1) {
         lineno++;
-        int c = getc(in);
-        bool at_eof = c == EOF;
-        if (!at_eof)
-            ungetc(c, in);
-        rc = read_line(h, name, lineno, line, n, at_eof, err);
+        rc = read_line(h, fast ? &scratch : NULL, name, lineno, line, n, err);
         if (rc != FL_OK)
             break;
         if (first_backwards == 0 && history_time_backwards(h) > 0)
             first_backwards = lineno;
     }
+    if (more == FL_ENOMEM)
+        rc = fl_error_set(err, FL_ENOMEM, "%s:%ld: out of memory reading the "
+                          "line", name, lineno + 1);
     if (rc == FL_OK && ferror(in))
         rc = fl_error_set(err, FL_EIO, "%s: read error: %s", name,
                           strerror(errno));
     if (rc == FL_OK)
         rc = history_warn_time_backwards(h, name, first_backwards, err);
-    fl_free(line);
+    fl_free(r.buf);
+    history_fast_free(&scratch);
     if (rc != FL_OK) {
         history_free(h);
         return rc;
     }
     *out = h;
     return FL_OK;
+}
+
+int history_read_jsonl(FILE *in, const char *name, history **out, fl_error *err)
+{
+    return history_read_jsonl_with(in, name, true, out, err);
 }
 
 history_format history_format_of_path(const char *path)

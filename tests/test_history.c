@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "history/history.h"
+#include "history/history_internal.h"
+#include "history/history_jsonl_fast.h"
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -140,6 +142,123 @@ static void test_append_rejects_without_changing(void **state)
     in.key = NULL;
     assert_int_equal(history_append(h, &in, &err), FL_OK);
     assert_int_equal(history_len(h), 2);
+    history_free(h);
+}
+
+/* ---- JSONL fast path ------------------------------------------------------ */
+
+static int read_text_with(const char *text, bool fast, history **out,
+                          fl_error *err)
+{
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    assert_non_null(f);
+    int rc = history_read_jsonl_with(f, "mem.jsonl", fast, out, err);
+    fclose(f);
+    return rc;
+}
+
+/* The recorder's lines take the fast path; anything it cannot read exactly
+ * as jansson would is left to jansson. */
+static void test_fast_path_takes_recorder_lines(void **state)
+{
+    (void)state;
+    static const char *const taken[] = {
+        "{\"index\":3,\"time\":1712000,\"process\":2,\"type\":\"invoke\","
+        "\"f\":\"cas\",\"key\":\"k1\",\"value\":[3,4]}\n",
+        "{\"process\":\"nemesis\",\"type\":\"info\",\"f\":\"start\","
+        "\"value\":[[\"n1\"],[\"n2\",\"n3\"]],\"error\":null}",
+        " { \"process\" : 0 , \"type\" : \"ok\" , \"f\" : \"r\" , \"key\" : -7 } \r\n",
+    };
+    static const char *const declined[] = {
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"r\\u0065ad\"}\n", /* escape */
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"r\",\"value\":1.5}\n",
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"r\",\"value\":{\"a\":1}}\n",
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"r\",\"f\":\"r\"}\n",
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"r\",\"extra\":1}\n",
+        "{\"process\":-1,\"type\":\"invoke\",\"f\":\"r\"}\n",
+        "{\"process\":0,\"type\":\"done\",\"f\":\"r\"}\n",
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"r\",\"key\":[1]}\n",
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"r\",\"value\":01}\n",
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"r\",\"value\":1234567890123456789}\n",
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"r\"} x\n",
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"r\"",
+        "{\"type\":\"invoke\",\"f\":\"r\"}\n",
+    };
+    history_fast fast = {0};
+    history_keyed_input in;
+    for (size_t i = 0; i < sizeof taken / sizeof *taken; i++)
+        if (!history_fast_scan(&fast, taken[i], strlen(taken[i]), &in))
+            fail_msg("fast path declined: %s", taken[i]);
+    for (size_t i = 0; i < sizeof declined / sizeof *declined; i++)
+        if (history_fast_scan(&fast, declined[i], strlen(declined[i]), &in))
+            fail_msg("fast path took: %s", declined[i]);
+    assert_true(history_fast_scan(&fast, taken[0], strlen(taken[0]), &in));
+    assert_string_equal(in.key.text, "sk1");
+    assert_string_equal(in.value.text, "j[3,4]");
+    assert_int_equal(in.base.time, 1712000);
+    history_fast_free(&fast);
+}
+
+/* Whole histories read the same with and without the fast path: events,
+ * pool ids, values, errors word for word. */
+static void test_fast_path_matches_jansson(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        /* mixed key types stay distinct; -0 is 0 */
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"w\",\"key\":1,\"value\":-0}\n"
+        "{\"process\":1,\"type\":\"invoke\",\"f\":\"w\",\"key\":\"1\",\"value\":0}\n"
+        "{\"process\":0,\"type\":\"ok\",\"f\":\"w\",\"key\":1,\"value\":[0, \"0\"]}\n"
+        "{\"process\":1,\"type\":\"ok\",\"f\":\"w\",\"key\":\"1\",\"value\":\"\\u0030\"}\n",
+        /* a fast line's pairing error, then one jansson reads */
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"w\",\"key\":1}\n"
+        "{\"process\":0,\"type\":\"ok\",\"f\":\"w\",\"key\":2}\n",
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"w\",\"index\":-3}\n",
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"\"}\n",
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"w\",\"time\":5}\n"
+        "{\"process\":0,\"type\":\"ok\",\"f\":\"w\",\"time\":4}\n"
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"w\",\"ti",
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"w\"}\nhello",
+        "{\"process\":5000000,\"type\":\"invoke\",\"f\":\"w\"}\n"
+        "{\"process\":5000000,\"type\":\"invoke\",\"f\":\"w\"}\n",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        history *a = NULL, *b = NULL;
+        fl_error ea = {0}, eb = {0};
+        int ra = read_text_with(texts[i], true, &a, &ea);
+        int rb = read_text_with(texts[i], false, &b, &eb);
+        assert_int_equal(ra, rb);
+        assert_string_equal(ea.msg, eb.msg);
+        if (ra != FL_OK)
+            continue;
+        assert_int_equal(history_len(a), history_len(b));
+        assert_int_equal(history_value_count(a), history_value_count(b));
+        assert_int_equal(history_warning_count(a), history_warning_count(b));
+        if (history_len(a) > 0)
+            assert_memory_equal(history_events(a), history_events(b),
+                                history_len(a) * sizeof(history_event));
+        for (size_t v = 0; v < history_value_count(a); v++)
+            assert_true(json_equal(history_value(a, (uint32_t)v),
+                                   history_value(b, (uint32_t)v)));
+        history_free(a);
+        history_free(b);
+    }
+}
+
+static void test_mixed_key_types_distinct_on_fast_path(void **state)
+{
+    (void)state;
+    history *h = NULL;
+    fl_error err = {0};
+    assert_int_equal(
+        read_text("{\"process\":0,\"type\":\"invoke\",\"f\":\"w\",\"key\":1}\n"
+                  "{\"process\":1,\"type\":\"invoke\",\"f\":\"w\",\"key\":\"1\"}\n",
+                  &h, &err),
+        FL_OK);
+    const history_event *e = history_events(h);
+    assert_int_not_equal(e[0].key, e[1].key);
+    assert_true(json_is_integer(history_value(h, e[0].key)));
+    assert_true(json_is_string(history_value(h, e[1].key)));
     history_free(h);
 }
 
@@ -536,6 +655,9 @@ int main(void)
         cmocka_unit_test(test_pairing),
         cmocka_unit_test(test_interning_is_structural),
         cmocka_unit_test(test_append_rejects_without_changing),
+        cmocka_unit_test(test_fast_path_takes_recorder_lines),
+        cmocka_unit_test(test_fast_path_matches_jansson),
+        cmocka_unit_test(test_mixed_key_types_distinct_on_fast_path),
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_bad_type),
         cmocka_unit_test(test_completion_without_invocation),

@@ -163,5 +163,31 @@ else
   echo "ok - corpus cases skipped: $SHARED/corpus not found # SKIP"
 fi
 
-exit $((failures > 0))
+# Many files in one process: one line each, in the order given, naming its
+# file; a bad file is reported and the rest still checked; the exit code is
+# the worst (an error over invalid over unknown over valid).
+check "two valid files exit 0" 0 "$FL" check --model register "$tmp/valid.jsonl" "$tmp/valid.jsonl"
+if [[ $(wc -l <"$tmp/out") -eq 2 ]]; then echo "ok - one line per file"
+else echo "not ok - one line per file"; sed 's/^/  # /' "$tmp/out"; failures=$((failures + 1)); fi
+contains "each line names its file" "$tmp/out" "{\"file\":\"$tmp/valid.jsonl\",\"valid\":true"
+check "valid and invalid exit 1" 1 "$FL" check --model register --jobs 2 "$tmp/valid.jsonl" "$tmp/invalid.jsonl" "$tmp/valid.jsonl"
+if [[ $(sed -n 2p "$tmp/out") == "{\"file\":\"$tmp/invalid.jsonl\",\"valid\":false"* ]]; then
+  echo "ok - --jobs keeps the order of the files"
+else echo "not ok - --jobs keeps the order of the files"; sed 's/^/  # /' "$tmp/out"; failures=$((failures + 1)); fi
+check "a missing file among valid ones exits 66" 66 "$FL" check --model register "$tmp/invalid.jsonl" "$tmp/nope.jsonl" "$tmp/valid.jsonl"
+contains "the missing file gets an error line" "$tmp/out" "{\"file\":\"$tmp/nope.jsonl\",\"error\":\"$tmp/nope.jsonl: cannot open"
+contains "the files after it are still checked" "$tmp/out" "{\"file\":\"$tmp/valid.jsonl\",\"valid\":true"
+contains "the error is on stderr too" "$tmp/err" "faultline check: $tmp/nope.jsonl: cannot open"
+check "a single file's output has no file field" 0 "$FL" check --model register "$tmp/valid.jsonl"
+if grep -q '"file"' "$tmp/out"; then echo "not ok - a single file's output has no file field"; failures=$((failures + 1))
+else echo "ok - a single file's line is as before"; fi
 
+# The checking binary links nothing of the controller (libcurl, libssh2,
+# libmicrohttpd: their start-up was paid by every check).
+if command -v ldd >/dev/null && ! ldd "$FL" | grep -qE 'libcurl|libssh2|libmicrohttpd'; then
+  echo "ok - faultline links no libcurl, libssh2 or libmicrohttpd"
+else echo "not ok - faultline links no libcurl, libssh2 or libmicrohttpd"; ldd "$FL" | sed 's/^/  # /'; failures=$((failures + 1)); fi
+check "test --help runs the harness binary" 0 "$FL" test --help
+contains "test's usage comes from faultline-harness" "$tmp/out" "usage: faultline test"
+
+exit $((failures > 0))
