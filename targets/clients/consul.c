@@ -52,13 +52,16 @@ char *consul_start_cmd(const char *binary, const char *node_dir, size_t n,
     return buf;
 }
 
-static daemon_match consul_match(const char *node_dir, const char *name)
-{
-    return (daemon_match){.node_dir = node_dir, .name = name,
-                          .cmdline_re = "^[^ ]*consul agent -server -node "
-                                        "[^ ]+ -data-dir $d/consul-data ",
-                          .pid_file = "consul.pid"};
-}
+/* How consul's process is found, wiped and its logs collected. --name
+ * (-node) and the data dir come first in its command line, in this order. */
+static const daemon_spec consul_daemon = {
+    .what = "consul",
+    .cmdline_re = "^[^ ]*consul agent -server -node [^ ]+ -data-dir $d/consul-data ",
+    .pid_file = "consul.pid",
+    .wipe = (const char *const[]){"consul-data", "consul.log", "stdout.log", "consul.pid", NULL},
+    .logs = (const char *const[]){"consul.log", "stdout.log", NULL},
+    .install_hint = "install Consul there, or give --binary PATH",
+};
 
 /* ---- answers (pure) ------------------------------------------------------------------- */
 
@@ -244,38 +247,28 @@ static int consul_create(const target_config *cfg, void **out, fl_error *err)
 
 /* ---- db -------------------------------------------------------------------------------------- */
 
-static int run(consul_state *s, size_t node, char *cmd, fl_error *err)
-{
-    return daemon_run(s->remote, node, cmd, 15000, "consul", err);
-}
-
 static int consul_install(void *st, size_t node, fl_error *err)
 {
     consul_state *s = st;
-    char *cmd = NULL;
-    if (asprintf(&cmd, "mkdir -p %s/%s && [ -x %s ] || { echo 'no consul at "
-                 "%s on this node (install Consul there, or give --binary "
-                 "PATH)' >&2; exit 1; }", s->node_dir,
-                 remote_name(s->remote, node), s->binary, s->binary) < 0)
-        cmd = NULL;
-    return run(s, node, cmd, err);
+    return daemon_check_binary(s->remote, node, s->node_dir, &consul_daemon,
+                               s->binary, err);
 }
 
 static int consul_start(void *st, size_t node, fl_error *err)
 {
     consul_state *s = st;
-    return run(s, node, consul_start_cmd(s->binary, s->node_dir,
-                                         remote_count(s->remote),
-                                         remote_names(s->remote),
-                                         remote_addresses(s->remote), node),
-               err);
+    return daemon_run(s->remote, node,
+                      consul_start_cmd(s->binary, s->node_dir,
+                                      remote_count(s->remote),
+                                      remote_names(s->remote),
+                                      remote_addresses(s->remote), node),
+                      15000, "consul", err);
 }
 
-static int consul_signal(consul_state *s, size_t node, const char *sig,
-                         fl_error *err)
+static int consul_signal(void *st, size_t node, const char *sig, fl_error *err)
 {
-    daemon_match m = consul_match(s->node_dir, remote_name(s->remote, node));
-    return run(s, node, daemon_signal_cmd(&m, sig), err);
+    consul_state *s = st;
+    return daemon_signal(s->remote, node, s->node_dir, &consul_daemon, sig, err);
 }
 
 static int consul_kill(void *st, size_t n, fl_error *e) { return consul_signal(st, n, "KILL", e); }
@@ -285,28 +278,23 @@ static int consul_resume(void *st, size_t n, fl_error *e) { return consul_signal
 static char *consul_rest_cmd(void *st, size_t node)
 {
     consul_state *s = st;
-    daemon_match m = consul_match(s->node_dir, remote_name(s->remote, node));
+    daemon_match m = daemon_match_of(&consul_daemon, s->node_dir,
+                                     remote_name(s->remote, node));
     return daemon_rest_cmd(&m);
 }
 
 static int consul_wipe(void *st, size_t node, fl_error *err)
 {
     consul_state *s = st;
-    char *cmd = NULL;
-    if (asprintf(&cmd, "d=%s/%s; rm -rf $d/consul-data $d/consul*.log "
-                 "$d/stdout.log $d/consul.pid", s->node_dir,
-                 remote_name(s->remote, node)) < 0)
-        cmd = NULL;
-    return run(s, node, cmd, err);
+    return daemon_wipe(s->remote, node, s->node_dir, &consul_daemon, err);
 }
 
 static int consul_collect_logs(void *st, size_t node, const char *local_dir,
-                               fl_error *err)
+                           fl_error *err)
 {
     consul_state *s = st;
-    static const char *const files[] = {"consul.log", "stdout.log", NULL};
-    return daemon_collect_logs(s->remote, node, s->node_dir, files, local_dir,
-                               err);
+    return daemon_collect(s->remote, node, s->node_dir, &consul_daemon,
+                          local_dir, err);
 }
 
 static void get(CURL *h, const char *bind, const char *addr, int port,

@@ -98,3 +98,56 @@ int daemon_collect_logs(remote *r, size_t node, const char *node_dir,
     }
     return first;
 }
+
+daemon_match daemon_match_of(const daemon_spec *sp, const char *node_dir,
+                             const char *name)
+{
+    return (daemon_match){.node_dir = node_dir, .name = name,
+                          .cmdline_re = sp->cmdline_re,
+                          .pid_file = sp->pid_file};
+}
+
+int daemon_check_binary(remote *r, size_t node, const char *node_dir,
+                        const daemon_spec *sp, const char *binary,
+                        fl_error *err)
+{
+    char *cmd = NULL;
+    if (asprintf(&cmd, "mkdir -p %s/%s && [ -x %s ] || { echo 'no %s at %s "
+                 "on this node (%s)' >&2; exit 1; }", node_dir,
+                 remote_name(r, node), binary, sp->what, binary,
+                 sp->install_hint) < 0)
+        cmd = NULL;
+    return daemon_run(r, node, cmd, 15000, sp->what, err);
+}
+
+int daemon_signal(remote *r, size_t node, const char *node_dir,
+                  const daemon_spec *sp, const char *sig, fl_error *err)
+{
+    daemon_match m = daemon_match_of(sp, node_dir, remote_name(r, node));
+    return daemon_run(r, node, daemon_signal_cmd(&m, sig), 15000, sp->what,
+                      err);
+}
+
+int daemon_wipe(remote *r, size_t node, const char *node_dir,
+                const daemon_spec *sp, fl_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (f) {
+        fprintf(f, "d=%s/%s; rm -rf", node_dir, remote_name(r, node));
+        for (size_t i = 0; sp->wipe[i]; i++)
+            fprintf(f, " $d/%s", sp->wipe[i]);
+        if (fclose(f) != 0) {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    return daemon_run(r, node, buf, 15000, sp->what, err);
+}
+
+int daemon_collect(remote *r, size_t node, const char *node_dir,
+                   const daemon_spec *sp, const char *local_dir, fl_error *err)
+{
+    return daemon_collect_logs(r, node, node_dir, sp->logs, local_dir, err);
+}

@@ -13,8 +13,10 @@
  * Each command begins by setting $d to NODE_DIR/NAME, so a pattern (and
  * the pid file) may use $d.
  *
- * Also two calls over the remote that every such target makes alike:
- * daemon_run (a command the caller built) and daemon_collect_logs.
+ * Over the remote, the db calls every such target makes alike, given a
+ * daemon_spec: check the binary is there, signal, wipe, collect logs
+ * (daemon_check_binary ... daemon_collect), and daemon_run for a command
+ * the target built itself (its start command).
  */
 #ifndef FL_TARGET_DAEMON_H
 #define FL_TARGET_DAEMON_H
@@ -60,5 +62,37 @@ int daemon_run(remote *r, size_t node, char *cmd, int timeout_ms,
 int daemon_collect_logs(remote *r, size_t node, const char *node_dir,
                         const char *const *files, const char *local_dir,
                         fl_error *err);
+
+/* A database process as a target runs it. All borrowed (static tables). */
+typedef struct daemon_spec {
+    const char *what;             /* "etcd": names it in messages */
+    const char *cmdline_re;       /* as daemon_match */
+    const char *pid_file;         /* as daemon_match */
+    const char *const *wipe;      /* under $d, removed by daemon_wipe */
+    const char *const *logs;      /* under $d, downloaded by daemon_collect */
+    const char *install_hint;     /* what to do when the binary is missing */
+} daemon_spec;
+
+/* The match of sp's process on the named node. */
+daemon_match daemon_match_of(const daemon_spec *sp, const char *node_dir,
+                             const char *name);
+
+/* Make the node's directory and check that binary is executable there:
+ * the database is the node's own (a package, or a path the user names). */
+int daemon_check_binary(remote *r, size_t node, const char *node_dir,
+                        const daemon_spec *sp, const char *binary,
+                        fl_error *err);
+
+/* daemon_signal_cmd run on the node. */
+int daemon_signal(remote *r, size_t node, const char *node_dir,
+                  const daemon_spec *sp, const char *sig, fl_error *err);
+
+/* Remove sp->wipe under the node's directory. */
+int daemon_wipe(remote *r, size_t node, const char *node_dir,
+                const daemon_spec *sp, fl_error *err);
+
+/* daemon_collect_logs of sp->logs. */
+int daemon_collect(remote *r, size_t node, const char *node_dir,
+                   const daemon_spec *sp, const char *local_dir, fl_error *err);
 
 #endif

@@ -54,13 +54,16 @@ char *etcd_start_cmd(const char *binary, const char *node_dir, size_t n,
     return buf;
 }
 
-static daemon_match etcd_match(const char *node_dir, const char *name)
-{
-    return (daemon_match){.node_dir = node_dir, .name = name,
-                          .cmdline_re = "^[^ ]*etcd --name [^ ]+ --data-dir "
-                                        "$d/etcd-data ",
-                          .pid_file = "etcd.pid"};
-}
+/* How etcd's process is found, wiped and its logs collected. --name
+ * (-node) and the data dir come first in its command line, in this order. */
+static const daemon_spec etcd_daemon = {
+    .what = "etcd",
+    .cmdline_re = "^[^ ]*etcd --name [^ ]+ --data-dir $d/etcd-data ",
+    .pid_file = "etcd.pid",
+    .wipe = (const char *const[]){"etcd-data", "etcd.log", "stdout.log", "etcd.pid", NULL},
+    .logs = (const char *const[]){"etcd.log", "stdout.log", NULL},
+    .install_hint = "install etcd-server, or give --binary PATH",
+};
 
 /* ---- request bodies (pure) ---------------------------------------------------------- */
 
@@ -338,40 +341,28 @@ static int etcd_create(const target_config *cfg, void **out, fl_error *err)
 
 /* ---- db -------------------------------------------------------------------------------------- */
 
-static int run(etcd_state *s, size_t node, char *cmd, fl_error *err)
-{
-    return daemon_run(s->remote, node, cmd, 15000, "etcd", err);
-}
-
 static int etcd_install(void *st, size_t node, fl_error *err)
 {
     etcd_state *s = st;
-    char *cmd = NULL;
-    /* etcd is the node's own (a package, or the path the user names):
-     * faultline checks it is there rather than copying a binary. */
-    if (asprintf(&cmd, "mkdir -p %s/%s && [ -x %s ] || { echo 'no etcd at "
-                 "%s on this node (install etcd-server, or give --binary "
-                 "PATH)' >&2; exit 1; }", s->node_dir,
-                 remote_name(s->remote, node), s->binary, s->binary) < 0)
-        cmd = NULL;
-    return run(s, node, cmd, err);
+    return daemon_check_binary(s->remote, node, s->node_dir, &etcd_daemon,
+                               s->binary, err);
 }
 
 static int etcd_start(void *st, size_t node, fl_error *err)
 {
     etcd_state *s = st;
-    return run(s, node, etcd_start_cmd(s->binary, s->node_dir,
-                                       remote_count(s->remote),
-                                       remote_names(s->remote),
-                                       remote_addresses(s->remote), node),
-               err);
+    return daemon_run(s->remote, node,
+                      etcd_start_cmd(s->binary, s->node_dir,
+                                      remote_count(s->remote),
+                                      remote_names(s->remote),
+                                      remote_addresses(s->remote), node),
+                      15000, "etcd", err);
 }
 
-static int etcd_signal(etcd_state *s, size_t node, const char *sig,
-                       fl_error *err)
+static int etcd_signal(void *st, size_t node, const char *sig, fl_error *err)
 {
-    daemon_match m = etcd_match(s->node_dir, remote_name(s->remote, node));
-    return run(s, node, daemon_signal_cmd(&m, sig), err);
+    etcd_state *s = st;
+    return daemon_signal(s->remote, node, s->node_dir, &etcd_daemon, sig, err);
 }
 
 static int etcd_kill(void *st, size_t n, fl_error *e) { return etcd_signal(st, n, "KILL", e); }
@@ -381,28 +372,23 @@ static int etcd_resume(void *st, size_t n, fl_error *e) { return etcd_signal(st,
 static char *etcd_rest_cmd(void *st, size_t node)
 {
     etcd_state *s = st;
-    daemon_match m = etcd_match(s->node_dir, remote_name(s->remote, node));
+    daemon_match m = daemon_match_of(&etcd_daemon, s->node_dir,
+                                     remote_name(s->remote, node));
     return daemon_rest_cmd(&m);
 }
 
 static int etcd_wipe(void *st, size_t node, fl_error *err)
 {
     etcd_state *s = st;
-    char *cmd = NULL;
-    if (asprintf(&cmd, "d=%s/%s; rm -rf $d/etcd-data $d/etcd.log "
-                 "$d/stdout.log $d/etcd.pid", s->node_dir,
-                 remote_name(s->remote, node)) < 0)
-        cmd = NULL;
-    return run(s, node, cmd, err);
+    return daemon_wipe(s->remote, node, s->node_dir, &etcd_daemon, err);
 }
 
 static int etcd_collect_logs(void *st, size_t node, const char *local_dir,
-                             fl_error *err)
+                           fl_error *err)
 {
     etcd_state *s = st;
-    static const char *const files[] = {"etcd.log", "stdout.log", NULL};
-    return daemon_collect_logs(s->remote, node, s->node_dir, files, local_dir,
-                               err);
+    return daemon_collect(s->remote, node, s->node_dir, &etcd_daemon,
+                          local_dir, err);
 }
 
 /* One POST to node's gateway at path with body; *json the answer. */

@@ -51,24 +51,26 @@ char *raftkv_start_cmd(const char *node_dir, size_t n,
 
 /* raftkv's process on a node: the binary's path ends in raftkv and its
  * data directory is this node's. */
-static daemon_match raftkv_match(const char *node_dir, const char *name)
-{
-    return (daemon_match){.node_dir = node_dir, .name = name,
-                          .cmdline_re = "^[^ ]*raftkv --id .* --data-dir "
-                                        "$d/data ",
-                          .pid_file = "raftkv.pid"};
-}
+static const daemon_spec raftkv_daemon = {
+    .what = "raftkv",
+    .cmdline_re = "^[^ ]*raftkv --id .* --data-dir $d/data ",
+    .pid_file = "raftkv.pid",
+    .wipe = (const char *const[]){"data", "raftkv.log", "stdout.log",
+                                  "raftkv.pid", NULL},
+    .logs = (const char *const[]){"raftkv.log", "stdout.log", NULL},
+    .install_hint = "",
+};
 
 char *raftkv_signal_cmd(const char *node_dir, const char *name,
                         const char *sig)
 {
-    daemon_match m = raftkv_match(node_dir, name);
+    daemon_match m = daemon_match_of(&raftkv_daemon, node_dir, name);
     return daemon_signal_cmd(&m, sig);
 }
 
 char *raftkv_rest_cmd(const char *node_dir, const char *name)
 {
-    daemon_match m = raftkv_match(node_dir, name);
+    daemon_match m = daemon_match_of(&raftkv_daemon, node_dir, name);
     return daemon_rest_cmd(&m);
 }
 
@@ -314,8 +316,8 @@ static int rk_start(void *st, size_t node, fl_error *err)
 static int rk_signal(raftkv_state *s, size_t node, const char *sig,
                      fl_error *err)
 {
-    return run_owned(s, node, raftkv_signal_cmd(s->node_dir,
-                     remote_name(s->remote, node), sig), 10000, err);
+    return daemon_signal(s->remote, node, s->node_dir, &raftkv_daemon, sig,
+                         err);
 }
 
 static int rk_kill(void *st, size_t n, fl_error *e) { return rk_signal(st, n, "KILL", e); }
@@ -331,20 +333,15 @@ static char *rk_rest_cmd(void *st, size_t node)
 static int rk_wipe(void *st, size_t node, fl_error *err)
 {
     raftkv_state *s = st;
-    char *cmd = NULL;
-    if (asprintf(&cmd, "d=%s/%s; rm -rf $d/data $d/raftkv.log $d/stdout.log "
-                 "$d/raftkv.pid", s->node_dir, remote_name(s->remote, node)) < 0)
-        cmd = NULL;
-    return run_owned(s, node, cmd, 10000, err);
+    return daemon_wipe(s->remote, node, s->node_dir, &raftkv_daemon, err);
 }
 
 static int rk_collect_logs(void *st, size_t node, const char *local_dir,
                            fl_error *err)
 {
     raftkv_state *s = st;
-    static const char *const files[] = {"raftkv.log", "stdout.log", NULL};
-    return daemon_collect_logs(s->remote, node, s->node_dir, files, local_dir,
-                               err);
+    return daemon_collect(s->remote, node, s->node_dir, &raftkv_daemon,
+                          local_dir, err);
 }
 
 /* ---- HTTP ------------------------------------------------------------------------------------ */
