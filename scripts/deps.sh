@@ -17,7 +17,8 @@ packages=(
   libmicrohttpd-dev                                     # raftkv's HTTP API
   valgrind                                              # leak checks
   zlib1g-dev                                            # crc32 (raftkv storage)
-  etcd-server                                           # comparison target (bench, later tests)
+  etcd-server                                           # the etcd target (tests/cli/etcd.sh, bench)
+  zookeeper libzookeeper-mt-dev                         # the ZooKeeper target: server, C client
 )
 
 missing=()
@@ -51,6 +52,7 @@ services_of() {
   case $1 in
     openssh-server) echo ssh.service ssh.socket ;;
     etcd-server) echo etcd.service ;;
+    zookeeper) echo zookeeper.service ;;
   esac
 }
 fresh_services=()
