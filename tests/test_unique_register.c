@@ -380,6 +380,27 @@ static void g_mutate(g_hist *g)
         g->ops[i].a = v;
 }
 
+/* Move a completion one event earlier (past another op's event): real
+ * time changes, values do not. */
+static void g_mutate_time(g_hist *g)
+{
+    int i = (int)g_rnd(g, (unsigned)g->nops);
+    g_op *o = &g->ops[i];
+    if (!o->done || o->ret - 1 <= o->call)
+        return;
+    for (int j = 0; j < g->nops; j++) {
+        g_op *other = &g->ops[j];
+        if (other->call == o->ret - 1)
+            other->call++;
+        else if (other->done && other->ret == o->ret - 1)
+            other->ret++;
+        else
+            continue;
+        o->ret--;
+        return;
+    }
+}
+
 static json_t *g_value(const g_op *o, bool completion)
 {
     if (o->kind == G_READ)
@@ -511,6 +532,8 @@ static void test_random_small_against_brute_force(void **state)
         g_generate(&g, (uint64_t)seed, 2 + seed % 7, 3, seed % 4 != 0);
         if (seed % 2 == 0)
             g_mutate(&g);
+        for (int k = 0; seed % 3 == 0 && k < 4; k++)
+            g_mutate_time(&g);
         invalid += g_compare(&g, seed, true) == CHECKER_INVALID;
     }
     print_message("%d random histories with unique values, %d invalid: fast "
@@ -529,6 +552,8 @@ static void test_random_larger_against_search(void **state)
                    seed % 3 != 0);
         if (seed % 2 == 0)
             g_mutate(&g);
+        for (int k = 0; seed % 3 == 0 && k < 8; k++)
+            g_mutate_time(&g);
         invalid += g_compare(&g, seed, false) == CHECKER_INVALID;
     }
     print_message("%d random histories of 10-40 ops, %d invalid: fast path "
