@@ -23,7 +23,9 @@
 /* One independent object: its operations and what the search found. */
 typedef struct key_check {
     uint32_t key;        /* history value id, or ALL_KEYS */
-    size_t *invokes;     /* positions of its invocations in the history */
+    size_t *invokes;     /* positions of its invocations in the history;
+                            once checkers/unique_register finds it invalid,
+                            those of its witness */
     size_t ninvokes, cap;
     /* results */
     size_t ops;          /* operations searched, after the pre-passes */
@@ -33,6 +35,7 @@ typedef struct key_check {
     uint64_t explored;
     size_t depth, ok_ops;
     bool fast;           /* decided by checkers/unique_register */
+    const char *why;     /* its reason when invalid (static) */
     double ms;
     json_t *counterexample;
     fl_error err;
@@ -313,13 +316,15 @@ static int fast_path(const job *j, key_check *k, prepared *p, uint64_t initial,
         return FL_OK;
     int rc = ureg_decide(j->model, p->ops, p->n, initial, &u, &k->err);
     k->fast = rc == FL_OK && u.outcome != UREG_INELIGIBLE;
+    k->why = u.outcome == UREG_INVALID ? u.why : NULL;
     *decided = u.outcome == UREG_VALID;
     for (size_t i = 0; i < u.nwitness; i++) {
         p->ops[i] = p->ops[u.witness[i]];
         p->pos[i] = p->pos[u.witness[i]];
+        k->invokes[i] = p->pos[i];
     }
-    if (u.outcome == UREG_INVALID)
-        p->n = u.nwitness;
+    if (u.outcome == UREG_INVALID) /* the shrinker starts from it too */
+        p->n = k->ninvokes = u.nwitness;
     ureg_result_free(&u);
     return rc;
 }
@@ -361,6 +366,8 @@ static void check_key(job *j, key_check *k)
         k->counterexample = counterexample_json(
             j->h, j->model, ctx, p.ops, p.pos, p.n, &w,
             k->key == ALL_KEYS ? NULL : history_value(j->h, k->key));
+    if (k->counterexample != NULL && k->why != NULL)
+        json_object_set_new(k->counterexample, "why", json_string(k->why));
 done:
     if (k->err.code == FL_ENOMEM) { /* the limit, before the search began */
         k->err = (fl_error){0};
