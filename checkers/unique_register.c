@@ -307,9 +307,9 @@ static bool ureg_walk(ureg *u, uint64_t v, size_t w, ureg_chain *c)
     }
 }
 
-/* Every chain (the initial value's first, if anything observes it), then
- * the second half of (b): a required op no chain reached hangs off a cas
- * cycle. */
+/* Every chain (one from each required plain write, and the initial
+ * value's if anything observes it), then the second half of (b): a
+ * required op that no chain reached hangs off a cas cycle. */
 static const char *ureg_build_chains(ureg *u)
 {
     for (size_t i = 0; i <= u->n; i++) {
