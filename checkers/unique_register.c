@@ -62,31 +62,41 @@ static void ureg_classify(ureg *u, const lin_model *m, uint64_t *max)
     }
 }
 
-static int ureg_alloc_ops(ureg *u)
+/* What eligibility needs: a key that is not eligible (most Jepsen
+ * histories: values 0-4) is declined after this much. */
+static int ureg_alloc_classes(ureg *u)
+{
+    u->obs = fl_malloc((u->n + 1) * sizeof *u->obs);
+    u->wrote = fl_malloc((u->n + 1) * sizeof *u->wrote);
+    return u->obs && u->wrote ? 0 : -1;
+}
+
+static int ureg_alloc_writers(ureg *u)
+{
+    u->writer = fl_malloc(u->nv * sizeof *u->writer);
+    if (u->writer == NULL)
+        return -1;
+    for (size_t v = 0; v < u->nv; v++)
+        u->writer[v] = NONE;
+    return 0;
+}
+
+/* The rest, for the decision. */
+static int ureg_alloc_rest(ureg *u)
 {
     size_t n = u->n + 1;
-    u->obs = fl_malloc(n * sizeof *u->obs);
-    u->wrote = fl_malloc(n * sizeof *u->wrote);
     u->kept = fl_calloc(n, sizeof *u->kept);
     u->mark = fl_calloc(n, sizeof *u->mark);
     u->next_reader = fl_malloc(n * sizeof *u->next_reader);
     u->seq = fl_malloc(n * sizeof *u->seq);
     u->chains = fl_malloc(n * sizeof *u->chains);
-    return u->obs && u->wrote && u->kept && u->mark && u->next_reader &&
-                   u->seq && u->chains
-               ? 0
-               : -1;
-}
-
-static int ureg_alloc_values(ureg *u)
-{
-    u->writer = fl_malloc(u->nv * sizeof *u->writer);
     u->child = fl_malloc(u->nv * sizeof *u->child);
     u->first_reader = fl_malloc(u->nv * sizeof *u->first_reader);
-    if (!u->writer || !u->child || !u->first_reader)
+    if (!u->kept || !u->mark || !u->next_reader || !u->seq || !u->chains ||
+        !u->child || !u->first_reader)
         return -1;
     for (size_t v = 0; v < u->nv; v++)
-        u->writer[v] = u->child[v] = u->first_reader[v] = NONE;
+        u->child[v] = u->first_reader[v] = NONE;
     return 0;
 }
 
@@ -413,16 +423,18 @@ static bool ureg_model_eligible(const lin_model *m)
 static int ureg_run(ureg *u, const lin_model *m, ureg_result *out)
 {
     uint64_t max;
-    if (ureg_alloc_ops(u) != 0)
+    if (ureg_alloc_classes(u) != 0)
         return -1;
     ureg_classify(u, m, &max);
     u->nv = (size_t)max + 1;
-    if (ureg_alloc_values(u) != 0)
+    if (ureg_alloc_writers(u) != 0)
         return -1;
     if ((out->why = ureg_ineligible(u, m)) != NULL) {
         out->outcome = UREG_INELIGIBLE;
         return 0;
     }
+    if (ureg_alloc_rest(u) != 0)
+        return -1;
     ureg_require(u, m);
     const char *why = ureg_link(u);
     if (why == NULL)
