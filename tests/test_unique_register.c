@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "checkers/linearizable.h"
 #include "history/history.h"
 
@@ -629,6 +630,39 @@ static void test_random_counterexamples(void **state)
     assert_true(with > 0);
 }
 
+/* Each allocation of the check failing in turn: the check says out of
+ * memory or unknown, or survives with the right verdict; never a leak
+ * (ASan) or a wrong verdict. */
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    history *h = parse("0 invoke write 1\n0 ok write 1\n"
+                       "1 invoke cas [1,2]\n1 info cas [1,2]\n"
+                       "2 invoke read null\n2 ok read 2\n"
+                       "3 invoke read null\n3 ok read 1\n");
+    lin_options opt;
+    lin_options_init(&opt);
+    opt.model = "cas-register";
+    opt.threads = 1;
+    bool hit = true;
+    for (uint64_t n = 1; hit && n < 10000; n++) {
+        lin_result *r = NULL;
+        fl_error err = {0};
+        fl_alloc_fail_after(n);
+        int rc = lin_check(h, &opt, &r, &err);
+        hit = fl_alloc_failed();
+        fl_alloc_fail_after(0);
+        if (rc != FL_OK) {
+            assert_int_equal(rc, FL_ENOMEM);
+            continue;
+        }
+        assert_int_not_equal(lin_result_verdict(r), CHECKER_VALID);
+        lin_result_free(r);
+    }
+    assert_false(hit);
+    history_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -640,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_random_larger_against_search),
         cmocka_unit_test(test_counterexample),
         cmocka_unit_test(test_random_counterexamples),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
