@@ -42,6 +42,9 @@ typedef struct checker_options {
     bool all_keys;            /* keep checking other keys after one is found
                                  invalid (default: stop them; the verdict
                                  is decided) */
+    bool no_fast_path;        /* linearizable: always search, even a
+                                 register with unique values
+                                 (checkers/unique_register.h) */
 } checker_options;
 
 /* Sets every field to its default: model "cas-register", no limits, no

@@ -123,6 +123,10 @@ int lin_result_explain(const lin_result *r, const history *h, FILE *out)
             print_json(out, json_object_get(ce, "key"));
         }
         fputs(":\n", out);
+        if (json_is_string(json_object_get(ce, "why")))
+            fprintf(out, "  Every value is written once, which decides it "
+                         "(searched below on the operations involved): %s.\n",
+                    json_string_value(json_object_get(ce, "why")));
         explain_prefix(out, ce);
         explain_stuck(out, ce);
         if (json_object_get(ce, "shrunk") != NULL)

@@ -8,6 +8,7 @@
 #include "base/alloc.h"
 #include "checkers/lin_model.h"
 #include "checkers/shrink.h"
+#include "checkers/unique_register.h"
 #include "checkers/wgl.h"
 
 #include <pthread.h>
@@ -22,7 +23,9 @@
 /* One independent object: its operations and what the search found. */
 typedef struct key_check {
     uint32_t key;        /* history value id, or ALL_KEYS */
-    size_t *invokes;     /* positions of its invocations in the history */
+    size_t *invokes;     /* positions of its invocations in the history;
+                            once checkers/unique_register finds it invalid,
+                            those of its witness */
     size_t ninvokes, cap;
     /* results */
     size_t ops;          /* operations searched, after the pre-passes */
@@ -31,6 +34,8 @@ typedef struct key_check {
     wgl_stop stop;
     uint64_t explored;
     size_t depth, ok_ops;
+    bool fast;           /* decided by checkers/unique_register */
+    const char *why;     /* its reason when invalid (static) */
     double ms;
     json_t *counterexample;
     fl_error err;
@@ -297,6 +302,33 @@ static int prepare_key(const job *j, key_check *k, lin_ctx *ctx, prepared *p)
     return FL_OK;
 }
 
+/*
+ * A register with unique values is decided in polynomial time; the search
+ * then runs only on the witness of an invalid key, to explain it the way
+ * it explains any other. *decided: the key is valid and needs no search.
+ */
+static int fast_path(const job *j, key_check *k, prepared *p, uint64_t initial,
+                     bool *decided)
+{
+    ureg_result u;
+    *decided = false;
+    if (j->opt->no_fast_path)
+        return FL_OK;
+    int rc = ureg_decide(j->model, p->ops, p->n, initial, &u, &k->err);
+    k->fast = rc == FL_OK && u.outcome != UREG_INELIGIBLE;
+    k->why = u.outcome == UREG_INVALID ? u.why : NULL;
+    *decided = u.outcome == UREG_VALID;
+    for (size_t i = 0; i < u.nwitness; i++) {
+        p->ops[i] = p->ops[u.witness[i]];
+        p->pos[i] = p->pos[u.witness[i]];
+        k->invokes[i] = p->pos[i];
+    }
+    if (u.outcome == UREG_INVALID) /* the shrinker starts from it too */
+        p->n = k->ninvokes = u.nwitness;
+    ureg_result_free(&u);
+    return rc;
+}
+
 static void check_key(job *j, key_check *k)
 {
     int64_t start = fl_clock_mono_ns();
@@ -304,27 +336,38 @@ static void check_key(job *j, key_check *k)
     prepared p = {0};
     uint64_t initial;
     wgl_result w = {.stuck = SIZE_MAX};
+    bool decided = false;
     if (ctx == NULL) {
         fl_error_set(&k->err, FL_ENOMEM, "out of memory");
         goto done;
     }
     if (j->model->init(ctx, j->opt->initial, &initial, &k->err) != FL_OK ||
-        prepare_key(j, k, ctx, &p) != FL_OK ||
-        wgl_search(j->model, ctx, p.ops, p.n, initial, &j->limits, &w,
-                   &k->err) != FL_OK)
+        prepare_key(j, k, ctx, &p) != FL_OK)
         goto done;
     k->ops = p.n;
+    if (fast_path(j, k, &p, initial, &decided) != FL_OK || decided ||
+        wgl_search(j->model, ctx, p.ops, p.n, initial, &j->limits, &w,
+                   &k->err) != FL_OK) {
+        k->verdict = decided ? CHECKER_VALID : k->verdict;
+        goto done;
+    }
     k->verdict = w.verdict;
     k->stop = w.stop;
     k->explored = w.explored;
     k->depth = w.depth;
     k->ok_ops = w.ok_ops;
-    if (w.verdict == CHECKER_INVALID && !j->opt->all_keys)
+    if (k->fast) { /* decided invalid: the search ran only to explain it */
+        k->verdict = CHECKER_INVALID;
+        k->stop = WGL_STOP_NONE;
+    }
+    if (k->verdict == CHECKER_INVALID && !j->opt->all_keys)
         atomic_store(&j->invalid_found, true);
     if (w.verdict == CHECKER_INVALID && w.stuck != SIZE_MAX)
         k->counterexample = counterexample_json(
             j->h, j->model, ctx, p.ops, p.pos, p.n, &w,
             k->key == ALL_KEYS ? NULL : history_value(j->h, k->key));
+    if (k->counterexample != NULL && k->why != NULL)
+        json_object_set_new(k->counterexample, "why", json_string(k->why));
 done:
     if (k->err.code == FL_ENOMEM) { /* the limit, before the search began */
         k->err = (fl_error){0};
@@ -589,6 +632,8 @@ static json_t *key_json(const key_check *k)
     if (k->dropped > 0)
         json_object_set_new(o, "dropped", json_integer((json_int_t)k->dropped));
     json_object_set_new(o, "explored", json_integer((json_int_t)k->explored));
+    if (k->fast)
+        json_object_set_new(o, "decided_by", json_string("unique-values"));
     if (k->verdict == CHECKER_UNKNOWN) {
         char why[256];
         key_reason(k, why, sizeof why);

@@ -62,6 +62,9 @@ static int usage(FILE *out, int code)
             "  --all-keys           finish every key even after one is found\n"
             "                       not linearizable\n"
             "  --no-shrink          do not minimise the counterexample\n"
+            "  --no-fast-path       search even a register whose values are\n"
+            "                       written once (decided in O(n log n)\n"
+            "                       otherwise)\n"
             "  --explain            describe each violation on stderr\n"
             "  --keys auto|yes|no   EDN: are [k v] values independent keys\n");
     return code;
@@ -141,6 +144,7 @@ static int parse_option(check_args *a, int c, const char *arg)
     case 's': a->opt.no_split = true; return FL_OK;
     case 'a': a->opt.all_keys = true; return FL_OK;
     case 'S': a->opt.shrink = false; return FL_OK;
+    case 'F': a->opt.no_fast_path = true; return FL_OK;
     case 'e': a->explain = true; return FL_OK;
     case 'k':
         if (strcmp(arg, "auto") == 0)
@@ -173,6 +177,7 @@ static int parse_args(int argc, char **argv, check_args *a)
         {"no-split", no_argument, NULL, 's'},
         {"all-keys", no_argument, NULL, 'a'},
         {"no-shrink", no_argument, NULL, 'S'},
+        {"no-fast-path", no_argument, NULL, 'F'},
         {"explain", no_argument, NULL, 'e'},
         {"keys", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},

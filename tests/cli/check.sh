@@ -47,6 +47,11 @@ contains "result says invalid" "$tmp/out" '"valid":false'
 contains "result carries a counterexample" "$tmp/out" '"counterexample":{'
 contains "explain describes the stuck op" "$tmp/err" "cannot take effect"
 contains "explain shows the shrunk history" "$tmp/err" "Shrunk to"
+contains "unique values are decided without a full search" "$tmp/out" '"decided_by":"unique-values"'
+contains "explain says why the unique values decide it" "$tmp/err" "Every value is written once"
+check "--no-fast-path searches, same verdict" 1 "$FL" check --model register --no-fast-path "$tmp/invalid.jsonl"
+if grep -qF decided_by "$tmp/out"; then echo "not ok - --no-fast-path does not use the fast path"
+  failures=$((failures + 1)); else echo "ok - --no-fast-path does not use the fast path"; fi
 
 "$FL" history convert "$tmp/invalid.jsonl" "$tmp/invalid.edn" 2>/dev/null
 check "EDN input gives the same verdict" 1 "$FL" check --model register "$tmp/invalid.edn"
