@@ -82,8 +82,30 @@ static int memo_insert(memo *m, uint64_t hash, const unsigned char *key)
 typedef struct move {
     uint32_t proc, op;
     uint64_t prev, next;  /* the object's state before and after */
+    uint32_t rem_at;      /* where the op stood in its object's window */
     bool skip;            /* an optional op left out, not placed */
 } move;
+
+/*
+ * Dead ends, counted incrementally for models that say what each op writes
+ * and observes (the registers): a (key, value) pair is dead when some
+ * required op left still needs the key to hold the value (a read of it, a
+ * cas from it), the key does not hold it now, and no op left writes it.
+ * Such an op can never be placed, so neither can the whole order.
+ */
+typedef struct pairs {
+    uint32_t *obj;
+    uint64_t *val;
+    uint32_t *need, *writers;
+    bool *dead;
+    size_t n, ndead;
+    uint32_t *table;      /* open addressing over (obj, val): pair + 1 */
+    size_t tsize;
+    uint32_t *wpair;      /* per op: the pair it writes, UINT32_MAX: none */
+    uint32_t *opair;      /* per op, 2 each: the pairs it needs */
+} pairs;
+
+#define NO_PAIR UINT32_MAX
 
 typedef struct frame {
     size_t base;          /* trail length before the move that led here */
@@ -108,6 +130,14 @@ typedef struct sc {
     size_t ncand, cand_cap;
     unsigned char *key;   /* the current configuration, memo-shaped */
     memo memo;
+    pairs pr;             /* NULL arrays: the model cannot say */
+    /* each object's ops not yet placed or skipped, for the model's
+     * viable() lookahead: rem[rem_first[o] .. + rem_n[o]) */
+    const lin_op **rem;
+    size_t *rem_first, *rem_n;
+    uint32_t *rem_at;     /* per op: its index in rem */
+    bool *free_write;     /* per op: optional, last of its process, blind */
+    uint64_t *obs;        /* scratch: (obj, value) pairs next ops observe */
     /* the deepest order built: trail[0..low) is unchanged since copied */
     move *best;
     size_t best_len, best_placed, low;
@@ -131,6 +161,216 @@ static const sc_op *next_op(const sc *s, size_t proc)
                                        : NULL;
 }
 
+/* ---- Dead ends and the window ---------------------------------------------------- */
+
+static size_t pair_slot(const pairs *pr, uint32_t obj, uint64_t val)
+{
+    return fl_rng_mix(val ^ ((uint64_t)obj << 40 | obj)) & (pr->tsize - 1);
+}
+
+static uint32_t pair_find(const pairs *pr, uint32_t obj, uint64_t val)
+{
+    if (pr->table == NULL)
+        return NO_PAIR;
+    for (size_t j = pair_slot(pr, obj, val); pr->table[j] != 0;
+         j = (j + 1) & (pr->tsize - 1)) {
+        uint32_t id = pr->table[j] - 1;
+        if (pr->obj[id] == obj && pr->val[id] == val)
+            return id;
+    }
+    return NO_PAIR;
+}
+
+static uint32_t pair_get(pairs *pr, uint32_t obj, uint64_t val)
+{
+    uint32_t id = pair_find(pr, obj, val);
+    if (id != NO_PAIR)
+        return id;
+    size_t j = pair_slot(pr, obj, val);
+    while (pr->table[j] != 0)
+        j = (j + 1) & (pr->tsize - 1);
+    id = (uint32_t)pr->n++;
+    pr->obj[id] = obj;
+    pr->val[id] = val;
+    pr->table[j] = id + 1;
+    return id;
+}
+
+static bool pair_dead(const sc *s, uint32_t id)
+{
+    const pairs *pr = &s->pr;
+    return pr->need[id] > 0 && pr->writers[id] == 0 &&
+           s->st[pr->obj[id]] != pr->val[id];
+}
+
+/* After a move (or its undo) changed op's counts and its object's state
+ * from `from` to `to`: re-judge the only pairs that can have changed. */
+static void pairs_rejudge(sc *s, uint32_t opi, uint64_t from, uint64_t to)
+{
+    pairs *pr = &s->pr;
+    uint32_t obj = s->p->ops[opi].obj;
+    uint32_t ids[5] = {pr->wpair[opi], pr->opair[2 * opi], pr->opair[2 * opi + 1],
+                       pair_find(pr, obj, from), pair_find(pr, obj, to)};
+    for (size_t i = 0; i < 5; i++) {
+        bool repeat = ids[i] == NO_PAIR;
+        for (size_t j = 0; j < i && !repeat; j++)
+            repeat = ids[j] == ids[i];
+        if (repeat)
+            continue;
+        pr->ndead -= pr->dead[ids[i]];
+        pr->dead[ids[i]] = pair_dead(s, ids[i]);
+        pr->ndead += pr->dead[ids[i]];
+    }
+}
+
+/* Count op in (dir = +1) or out (-1) of what is left to place. */
+static void pairs_count(sc *s, uint32_t opi, bool skip, int dir)
+{
+    pairs *pr = &s->pr;
+    if (pr->table == NULL)
+        return;
+    if (pr->wpair[opi] != NO_PAIR)
+        pr->writers[pr->wpair[opi]] += (uint32_t)dir;
+    for (int k = 0; k < 2 && !skip; k++)
+        if (pr->opair[2 * opi + k] != NO_PAIR)
+            pr->need[pr->opair[2 * opi + k]] += (uint32_t)dir;
+}
+
+typedef struct seen2 {
+    uint64_t v[2];
+    size_t n;
+} seen2;
+
+static void see2(void *arg, uint64_t value)
+{
+    seen2 *s = arg;
+    if (s->n < 2) /* a third is not counted: fewer dead ends, never wrong */
+        s->v[s->n++] = value;
+}
+
+static int pairs_setup(sc *s)
+{
+    const sc_problem *p = s->p;
+    pairs *pr = &s->pr;
+    if (p->model->written == NULL || p->model->observed == NULL)
+        return 0;
+    size_t cap = 3 * p->nops + 1;
+    for (pr->tsize = 16; pr->tsize < 2 * cap; pr->tsize *= 2)
+        ;
+    pr->table = fl_calloc(pr->tsize, sizeof *pr->table);
+    pr->obj = fl_malloc(cap * sizeof *pr->obj);
+    pr->val = fl_malloc(cap * sizeof *pr->val);
+    pr->need = fl_calloc(cap, sizeof *pr->need);
+    pr->writers = fl_calloc(cap, sizeof *pr->writers);
+    pr->dead = fl_calloc(cap, sizeof *pr->dead);
+    pr->wpair = fl_malloc(cap * sizeof *pr->wpair);
+    pr->opair = fl_malloc(2 * cap * sizeof *pr->opair);
+    if (!pr->table || !pr->obj || !pr->val || !pr->need || !pr->writers ||
+        !pr->dead || !pr->wpair || !pr->opair)
+        return -1;
+    for (uint32_t i = 0; i < p->nops; i++) {
+        const sc_op *o = &p->ops[i];
+        uint64_t w = p->model->written(&o->op);
+        pr->wpair[i] = w == LIN_NO_STATE ? NO_PAIR : pair_get(pr, o->obj, w);
+        seen2 seen = {{0}, 0};
+        if (o->required)
+            p->model->observed(&o->op, see2, &seen);
+        for (size_t k = 0; k < 2; k++)
+            pr->opair[2 * i + k] = k < seen.n ? pair_get(pr, o->obj, seen.v[k])
+                                              : NO_PAIR;
+        pairs_count(s, i, false, +1);
+    }
+    for (uint32_t id = 0; id < pr->n; id++) {
+        pr->dead[id] = pair_dead(s, id);
+        pr->ndead += pr->dead[id];
+    }
+    return 0;
+}
+
+static void pairs_free(pairs *pr)
+{
+    fl_free(pr->table);
+    fl_free(pr->obj);
+    fl_free(pr->val);
+    fl_free(pr->need);
+    fl_free(pr->writers);
+    fl_free(pr->dead);
+    fl_free(pr->wpair);
+    fl_free(pr->opair);
+}
+
+static int window_setup(sc *s)
+{
+    const sc_problem *p = s->p;
+    s->rem = fl_malloc((p->nops + 1) * sizeof *s->rem);
+    s->rem_first = fl_calloc(p->nobjs + 1, sizeof *s->rem_first);
+    s->rem_n = fl_calloc(p->nobjs + 1, sizeof *s->rem_n);
+    s->rem_at = fl_malloc((p->nops + 1) * sizeof *s->rem_at);
+    if (!s->rem || !s->rem_first || !s->rem_n || !s->rem_at)
+        return -1;
+    for (size_t i = 0; i < p->nops; i++)
+        s->rem_n[p->ops[i].obj]++;
+    for (size_t o = 1; o < p->nobjs; o++)
+        s->rem_first[o] = s->rem_first[o - 1] + s->rem_n[o - 1];
+    memset(s->rem_n, 0, (p->nobjs + 1) * sizeof *s->rem_n);
+    for (size_t i = 0; i < p->nops; i++) {
+        uint32_t o = p->ops[i].obj;
+        s->rem_at[i] = (uint32_t)(s->rem_first[o] + s->rem_n[o]++);
+        s->rem[s->rem_at[i]] = &p->ops[i].op;
+    }
+    return 0;
+}
+
+/* Take op out of its object's window (swap with the last); returns where
+ * it stood, for window_restore, which must undo in reverse order. */
+static uint32_t window_take(sc *s, uint32_t opi)
+{
+    uint32_t o = s->p->ops[opi].obj, at = s->rem_at[opi];
+    uint32_t last = (uint32_t)(s->rem_first[o] + --s->rem_n[o]);
+    const lin_op *moved = s->rem[last];
+    s->rem[last] = s->rem[at];
+    s->rem[at] = moved;
+    s->rem_at[(const sc_op *)(const void *)moved - s->p->ops] = at;
+    s->rem_at[opi] = last;
+    return at;
+}
+
+static void window_restore(sc *s, uint32_t opi, uint32_t at)
+{
+    uint32_t o = s->p->ops[opi].obj, last = s->rem_at[opi];
+    s->rem_n[o]++;
+    const lin_op *moved = s->rem[at];
+    s->rem[at] = s->rem[last];
+    s->rem[last] = moved;
+    s->rem_at[(const sc_op *)(const void *)moved - s->p->ops] = last;
+    s->rem_at[opi] = at;
+}
+
+#define VIABLE_MAX_WINDOW 4096
+
+/* A dead end: some pair is dead, or (models with a lookahead instead) a
+ * process waits on a read that nothing left on its key can satisfy. */
+static bool dead_end(const sc *s)
+{
+    const lin_model *m = s->p->model;
+    if (s->pr.table != NULL)
+        return s->pr.ndead > 0;
+    if (m->viable == NULL)
+        return false;
+    for (uint32_t q = 0; q < s->p->nprocs; q++) {
+        const sc_op *o = next_op(s, q);
+        /* a read the state accepted would have been placed already */
+        if (o == NULL || !o->required || !o->op.known || !m->read_only(&o->op))
+            continue;
+        size_t n = s->rem_n[o->obj];
+        if (n <= VIABLE_MAX_WINDOW &&
+            !m->viable(s->p->ctx, s->st[o->obj], &o->op,
+                       s->rem + s->rem_first[o->obj], n))
+            return true;
+    }
+    return false;
+}
+
 /* Place (or skip) proc's next op. false when the model refuses it (or, with
  * s->oom set, when memory ran out). */
 static bool apply(sc *s, uint32_t proc, bool skip)
@@ -145,7 +385,8 @@ static bool apply(sc *s, uint32_t proc, bool skip)
         s->oom = true;
         return false;
     }
-    s->trail[s->ntrail++] = (move){proc, opi, prev, next, skip};
+    s->trail[s->ntrail++] = (move){proc, opi, prev, next, window_take(s, opi),
+                                   skip};
     s->hash ^= pos_word(proc, s->pos[proc]) ^ pos_word(proc, s->pos[proc] + 1);
     s->pos[proc]++;
     if (!skip) {
@@ -154,6 +395,9 @@ static bool apply(sc *s, uint32_t proc, bool skip)
         s->placed++;
         s->remaining -= o->required;
     }
+    pairs_count(s, opi, skip, -1);
+    if (s->pr.table != NULL)
+        pairs_rejudge(s, opi, prev, next);
     return true;
 }
 
@@ -171,6 +415,10 @@ static void undo_to(sc *s, size_t base)
             s->placed--;
             s->remaining += o->required;
         }
+        window_restore(s, m->op, m->rem_at);
+        pairs_count(s, m->op, m->skip, +1);
+        if (s->pr.table != NULL)
+            pairs_rejudge(s, m->op, m->next, m->prev);
     }
     if (s->ntrail < s->low)
         s->low = s->ntrail;
@@ -216,11 +464,84 @@ static int visit(sc *s)
     return memo_insert(&s->memo, s->hash, s->key);
 }
 
+/*
+ * Free writes: an optional blind write (a register write whose outcome is
+ * unknown) that ends its process constrains no one, and if a legal order
+ * places it at all, one places it immediately before an op that observes
+ * its value: the ops between it and the first state-observing op after it
+ * can only be blind writes, and if there is one, the free write can be
+ * left out. So it is a candidate only while the key does not hold its
+ * value and some process's next op observes that value; and of several
+ * free writes of one value on one key, all next ops, one is tried: they
+ * are interchangeable.
+ */
+static void see_obs(void *arg, uint64_t value)
+{
+    seen2 *s = arg;
+    see2(s, value);
+}
+
+static size_t observed_now(sc *s)
+{
+    size_t n = 0;
+    for (uint32_t q = 0; q < s->p->nprocs; q++) {
+        const sc_op *o = next_op(s, q);
+        if (o == NULL)
+            continue;
+        seen2 seen = {{0}, 0};
+        s->p->model->observed(&o->op, see_obs, &seen);
+        for (size_t k = 0; k < seen.n; k++) {
+            s->obs[n++] = o->obj;
+            s->obs[n++] = seen.v[k];
+        }
+    }
+    return n;
+}
+
+static bool free_write_useful(const sc *s, const sc_op *o, size_t nobs,
+                              const uint32_t *cand, size_t ncand)
+{
+    uint64_t w = s->p->model->written(&o->op);
+    if (s->st[o->obj] == w)
+        return false;
+    bool observed = false;
+    for (size_t i = 0; i < nobs && !observed; i += 2)
+        observed = s->obs[i] == o->obj && s->obs[i + 1] == w;
+    for (size_t i = 0; i < ncand && observed; i++) {
+        const sc_op *other = next_op(s, cand[i] / 2);
+        if (s->free_write[other - s->p->ops] && other->obj == o->obj &&
+            s->p->model->written(&other->op) == w)
+            return false;
+    }
+    return observed;
+}
+
+static int free_setup(sc *s)
+{
+    const sc_problem *p = s->p;
+    if (p->model->written == NULL || p->model->observed == NULL)
+        return 0;
+    s->free_write = fl_calloc(p->nops + 1, sizeof *s->free_write);
+    s->obs = fl_malloc((4 * p->nprocs + 1) * sizeof *s->obs);
+    if (s->free_write == NULL || s->obs == NULL)
+        return -1;
+    for (size_t q = 0; q < p->nprocs; q++) {
+        if (p->len[q] == 0)
+            continue;
+        size_t i = p->first[q] + p->len[q] - 1;
+        seen2 seen = {{0}, 0};
+        p->model->observed(&p->ops[i].op, see2, &seen);
+        s->free_write[i] = !p->ops[i].required && seen.n == 0 &&
+                           p->model->written(&p->ops[i].op) != LIN_NO_STATE;
+    }
+    return 0;
+}
+
 static int cmp_cand(const void *a, const void *b, void *arg)
 {
     const sc *s = arg;
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    int64_t cx = next_op(s, x / 2)->call, cy = next_op(s, y / 2)->call;
+    int64_t cx = next_op(s, x / 2)->rank, cy = next_op(s, y / 2)->rank;
     if (cx != cy)
         return cx < cy ? -1 : 1;
     return (x > y) - (x < y);
@@ -247,9 +568,11 @@ static int push_frame(sc *s, size_t base)
     frame *f = &s->frames[s->nframes++];
     *f = (frame){.base = base, .cand_off = s->ncand};
     uint32_t *c = s->cand + s->ncand;
+    size_t nobs = s->free_write ? observed_now(s) : 0;
     for (uint32_t q = 0; q < s->p->nprocs; q++) {
         const sc_op *o = next_op(s, q);
-        if (o == NULL)
+        if (o == NULL || (s->free_write && s->free_write[o - s->p->ops] &&
+                          !free_write_useful(s, o, nobs, c, f->ncand)))
             continue;
         c[f->ncand++] = 2 * q;
         if (s->skippable[o - s->p->ops])
@@ -292,6 +615,10 @@ static int arrive(sc *s, size_t base)
     note_depth(s);
     if (s->remaining == 0)
         return 1;
+    if (dead_end(s)) {
+        undo_to(s, base);
+        return 0;
+    }
     int fresh = visit(s);
     if (fresh < 0)
         return -1;
@@ -356,7 +683,8 @@ static int setup(sc *s, const sc_problem *p)
             s->remaining += o->required;
         }
     }
-    return 0;
+    return window_setup(s) == 0 && pairs_setup(s) == 0 && free_setup(s) == 0
+               ? 0 : -1;
 }
 
 static int report(const sc *s, checker_verdict v, sc_result *out)
@@ -397,6 +725,13 @@ static void sc_free(sc *s)
     fl_free(s->cand);
     fl_free(s->memo.slots);
     fl_free(s->memo.keys);
+    fl_free(s->rem);
+    fl_free(s->rem_first);
+    fl_free(s->rem_n);
+    fl_free(s->rem_at);
+    pairs_free(&s->pr);
+    fl_free(s->free_write);
+    fl_free(s->obs);
 }
 
 int sc_search(const sc_problem *p, const wgl_limits *limits, sc_result *out,

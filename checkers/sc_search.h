@@ -30,8 +30,10 @@
  *    only by optional ones, is never "skipped" explicitly: leaving it
  *    unplaced is the same as skipping it.
  * Ordering heuristic: at each configuration processes are tried in the
- * order of their next operation's invocation, so the first order tried is
- * the real-time one, which is right for nearly linearizable histories.
+ * order of their next operation's rank, which the caller sets to a guess
+ * at when the op took effect (checkers/sequential.c: where the
+ * linearizability search placed it), so the first order tried is a
+ * linearization where there is one.
  *
  * Ownership: sc_search borrows its inputs; the arrays in sc_result are
  * owned by the result (sc_result_free).
@@ -53,7 +55,7 @@ typedef struct sc_op {
     lin_op op;
     uint32_t obj;      /* index of the object (key) it acts on */
     bool required;     /* completed ok: must be placed */
-    int64_t call;      /* invocation position, for the heuristic */
+    int64_t rank;      /* the heuristic's order: smaller is tried first */
 } sc_op;
 
 /* The problem: ops grouped by process, each process's in program order:

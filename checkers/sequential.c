@@ -16,6 +16,7 @@
 #include <string.h>
 
 #define MAX_PREFIX_SHOWN 32
+#define SC_BOTH_DEFAULT_S 10.0 /* SC's budget under "both" with no limit */
 #define MAX_CHAINS_SHOWN 16
 #define MAX_CHAIN_OPS 4
 
@@ -57,6 +58,9 @@ typedef struct sc_all {
     bool *scope;          /* the objects of the counterexample */
 } sc_all;
 
+#define NOTHING UINT32_MAX /* in sc_op.obj: an op to drop after the split */
+#define RANK_SHIFT 21       /* rank: a position, then an order within it */
+
 /* ---- The operations ------------------------------------------------------------- */
 
 static int add_op(sc_all *a, size_t p, uint32_t obj, fl_error *err)
@@ -69,12 +73,11 @@ static int add_op(sc_all *a, size_t p, uint32_t obj, fl_error *err)
                                 &o->op, &ok, err) != FL_OK)
         return fl_error_wrap(err, "the operation invoked at index %lld",
                              (long long)e->index);
-    /* an op that changes nothing and whose output is unknown says nothing */
-    if (!o->op.known && a->m->read_only(&o->op))
-        return FL_OK;
-    o->obj = obj;
+    /* an op that changes nothing and whose output is unknown says nothing;
+     * it stays until split_at_info has seen it end its chain */
+    o->obj = !o->op.known && a->m->read_only(&o->op) ? NOTHING : obj;
     o->required = ok;
-    o->call = (int64_t)p;
+    o->rank = (int64_t)p << RANK_SHIFT;
     a->pos[a->n] = p;
     a->proc[a->n++] = e->process;
     return FL_OK;
@@ -90,6 +93,57 @@ static uint32_t object_of(sc_all *a, uint32_t *slot_of, uint32_t key)
         a->obj_key[a->nobjs++] = key;
     }
     return slot_of[slot];
+}
+
+static int cmp_proc_pos(const void *x, const void *y, void *arg)
+{
+    const sc_all *a = arg;
+    size_t i = *(const size_t *)x, j = *(const size_t *)y;
+    if (a->proc[i] != a->proc[j])
+        return a->proc[i] < a->proc[j] ? -1 : 1;
+    return (i > j) - (i < j);
+}
+
+/*
+ * Program-order chains. A process whose op ended info issues nothing more
+ * (Jepsen): the op may still be executing. A history where the same id
+ * goes on anyway is read the same way, as if the client had taken a new
+ * id, so an info op always ends its chain. That is also what the
+ * linearizable checker assumes (an info op may take effect after its
+ * process's later ops), so linearizable still implies SC (shortcut 1).
+ * a->proc becomes the chain.
+ */
+static int split_at_info(sc_all *a, fl_error *err)
+{
+    size_t *order = fl_malloc((a->n + 1) * sizeof *order);
+    int64_t *chain = fl_malloc((a->n + 1) * sizeof *chain);
+    if (order == NULL || chain == NULL) {
+        fl_free(order);
+        fl_free(chain);
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < a->n; i++)
+        order[i] = i;
+    qsort_r(order, a->n, sizeof *order, cmp_proc_pos, a);
+    int64_t next = -1;
+    for (size_t k = 0; k < a->n; k++) {
+        size_t i = order[k], prev = k > 0 ? order[k - 1] : SIZE_MAX;
+        if (k == 0 || a->proc[i] != a->proc[prev] || !a->ops[prev].required)
+            next++;
+        chain[i] = next;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->ops[i].obj == NOTHING)
+            continue;
+        a->ops[kept] = a->ops[i];
+        a->pos[kept] = a->pos[i];
+        a->proc[kept++] = chain[i];
+    }
+    a->n = kept;
+    fl_free(order);
+    fl_free(chain);
+    return FL_OK;
 }
 
 static int gather(sc_all *a, fl_error *err)
@@ -114,7 +168,7 @@ static int gather(sc_all *a, fl_error *err)
         uint32_t key = a->opt->no_split ? HISTORY_NONE : e->key;
         rc = add_op(a, i, object_of(a, slot_of, key), err);
     }
-    return rc;
+    return rc == FL_OK ? split_at_info(a, err) : rc;
 }
 
 typedef struct obj_value {
@@ -191,6 +245,68 @@ static void drop_unobserved_writes(sc_all *a)
     fl_free(s.v);
 }
 
+/*
+ * The ordering heuristic (sc_search.h): on each key, the longest order the
+ * linearizability search builds; each op there is ranked by the earliest
+ * moment it can have taken effect in that order (its invocation, or its
+ * predecessor's moment if later), which never passes its completion, so
+ * ranking every key's ops this way and taking the smallest next op first
+ * replays a linearization of the whole where one exists. Ops the order
+ * left out keep their invocation's rank, and optional ones go last. Only
+ * the order of trying changes: the verdict does not depend on it.
+ */
+#define GUIDE_MS 50
+
+static void guide_key(sc_all *a, const size_t *idx, size_t k, wgl_op *w)
+{
+    const history_event *ev = history_events(a->h);
+    for (size_t j = 0; j < k; j++) {
+        const sc_op *o = &a->ops[idx[j]];
+        w[j] = (wgl_op){o->op, (int64_t)a->pos[idx[j]],
+                        o->required ? (int64_t)ev[a->pos[idx[j]]].pair : WGL_NEVER};
+        if (!o->required)
+            a->ops[idx[j]].rank = INT64_MAX / 2 + (int64_t)a->pos[idx[j]];
+    }
+    wgl_result r = {.stuck = SIZE_MAX};
+    fl_error err = {0};
+    /* a guess needs no proof: a key that is hard to refute gets its
+     * longest order so far after GUIDE_MS */
+    wgl_limits lim = a->limits;
+    int64_t soon = fl_clock_mono_ns() + GUIDE_MS * 1000000;
+    if (lim.deadline_ns == 0 || lim.deadline_ns > soon)
+        lim.deadline_ns = soon;
+    if (wgl_search(a->m, a->ctx, w, k, a->initial, &lim, &r, &err) == FL_OK) {
+        int64_t t = -1;
+        for (size_t j = 0; j < r.depth && r.order != NULL; j++) {
+            size_t i = idx[r.order[j]];
+            t = w[r.order[j]].call > t ? w[r.order[j]].call : t;
+            a->ops[i].rank = (t << RANK_SHIFT) +
+                             (int64_t)(j < (1u << RANK_SHIFT) ? j : (1u << RANK_SHIFT) - 1);
+        }
+    }
+    wgl_result_free(&r);
+}
+
+static void guide(sc_all *a)
+{
+    size_t *start = fl_calloc(a->nobjs + 2, sizeof *start);
+    size_t *idx = fl_malloc((a->n + 1) * sizeof *idx);
+    wgl_op *w = fl_malloc((a->n + 1) * sizeof *w);
+    if (start != NULL && idx != NULL && w != NULL) {
+        for (size_t i = 0; i < a->n; i++)
+            start[a->ops[i].obj + 2]++;
+        for (size_t o = 2; o < a->nobjs + 2; o++)
+            start[o] += start[o - 1];
+        for (size_t i = 0; i < a->n; i++) /* by key, in history order */
+            idx[start[a->ops[i].obj + 1]++] = i;
+        for (size_t o = 0; o < a->nobjs; o++)
+            guide_key(a, idx + start[o], start[o + 1] - start[o], w);
+    }
+    fl_free(start);
+    fl_free(idx);
+    fl_free(w);
+}
+
 /* ---- One search: the ops of a set of objects --------------------------------------- */
 
 typedef struct sc_sub {
@@ -215,15 +331,6 @@ static void sub_free(sc_sub *s)
     fl_free(s->local);
     fl_free(s->objs);
     fl_free(s->initial);
-}
-
-static int cmp_by_process(const void *x, const void *y, void *arg)
-{
-    const sc_all *a = arg;
-    size_t i = *(const size_t *)x, j = *(const size_t *)y;
-    if (a->proc[i] != a->proc[j])
-        return a->proc[i] < a->proc[j] ? -1 : 1;
-    return (i > j) - (i < j);
 }
 
 /* The ops of the objects in `in` grouped into chains by process, each in
@@ -252,7 +359,7 @@ static int sub_build(const sc_all *a, const bool *in, sc_sub *s)
     for (size_t i = 0; i < a->n; i++)
         if (in[a->ops[i].obj])
             s->idx[s->n++] = i;
-    qsort_r(s->idx, s->n, sizeof *s->idx, cmp_by_process, (void *)a);
+    qsort_r(s->idx, s->n, sizeof *s->idx, cmp_proc_pos, (void *)a);
     for (size_t i = 0; i < s->n; i++) {
         s->ops[i] = a->ops[s->idx[i]];
         s->ops[i].obj = s->local[s->ops[i].obj];
@@ -335,15 +442,16 @@ static json_t *chains_json(const sc_all *a, const sc_sub *s, const sc_result *w,
         if (!chain_open(s, w, q))
             continue;
         size_t at = s->first[q] + w->stuck_pos[q];
-        if (stuck == SIZE_MAX || s->ops[at].call < s->ops[stuck].call)
+        if (stuck == SIZE_MAX || a->pos[s->idx[at]] < a->pos[s->idx[stuck]])
             stuck = at;
         if (json_array_size(chains) >= MAX_CHAINS_SHOWN)
             continue;
         json_t *ops = json_array();
         for (size_t i = 0; i < MAX_CHAIN_OPS && w->stuck_pos[q] + i < s->len[q]; i++)
             json_array_append_new(ops, op_json(a->h, a->pos[s->idx[at + i]]));
+        const history_event *first = &history_events(a->h)[a->pos[s->idx[at]]];
         json_array_append_new(chains, json_pack("{sIsIso}", "process",
-                                                (json_int_t)s->proc_id[q],
+                                                (json_int_t)first->process,
                                                 "placed",
                                                 (json_int_t)w->stuck_pos[q],
                                                 "next", ops));
@@ -832,6 +940,10 @@ static int run_sc(const history *h, const checker_options *opt, int64_t start,
     a->ctx = lin_ctx_new();
     if (opt->time_limit_s > 0)
         a->limits.deadline_ns = start + (int64_t)(opt->time_limit_s * 1e9);
+    else if (opt->consistency != CHECKER_CONSISTENCY_SEQUENTIAL)
+        /* the verdict asked for is linearizability's, which a check
+         * without a limit always gave: SC must not make it wait forever */
+        a->limits.deadline_ns = fl_clock_mono_ns() + (int64_t)(SC_BOTH_DEFAULT_S * 1e9);
     int rc = a->ctx ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
     if (rc == FL_OK)
         rc = a->m->init(a->ctx, opt->initial, &a->initial, err);
@@ -895,6 +1007,7 @@ static int check_sc(const history *h, const checker_options *opt,
         rc = fl_error_set(err, FL_ENOMEM, "out of memory");
     if (rc == FL_OK) {
         drop_unobserved_writes(&a);
+        guide(&a);
         a.verdict = decide(&a, err);
     } else if (rc == FL_ENOMEM) { /* the limit, before the search began */
         rc = FL_OK;
@@ -910,6 +1023,30 @@ static int check_sc(const history *h, const checker_options *opt,
             &a, (double)(fl_clock_mono_ns() - sc_start) / 1e6);
         classify(r, a.lin_key ? &a : NULL);
     }
+    sc_all_free(&a);
+    return rc;
+}
+
+int sc_search_history(const history *h, const checker_options *opt,
+                      checker_verdict *out, uint64_t *explored,
+                      fl_error *err)
+{
+    sc_all a = {0};
+    size_t outer = limit_begin(opt->memory_limit_mb);
+    int rc = lin_model_find(opt->model ? opt->model : "") == NULL
+                 ? fl_error_set(err, FL_EUSAGE, "unknown model \"%s\"",
+                                opt->model ? opt->model : "")
+                 : run_sc(h, opt, fl_clock_mono_ns(), &a, err);
+    if (rc == FL_OK && lin_verdicts(&a, NULL) != 0)
+        rc = fl_error_set(err, FL_ENOMEM, "out of memory");
+    if (rc == FL_OK) {
+        drop_unobserved_writes(&a);
+        guide(&a);
+        *out = decide(&a, err);
+        if (explored != NULL)
+            *explored = a.explored;
+    }
+    limit_end(opt->memory_limit_mb, outer);
     sc_all_free(&a);
     return rc;
 }

@@ -72,6 +72,16 @@ int sc_check_explain(const sc_check_result *r, FILE *out);
 
 void sc_check_free(sc_check_result *r);
 
+/*
+ * The search alone, without shortcut 1: every key's projection, then each
+ * component, as if no key were linearizable. For tests and benchmarks of
+ * the search on histories that shortcut 1 would decide at once. *out is
+ * the SC verdict; *explored the configurations it memoized (may be NULL).
+ */
+int sc_search_history(const history *h, const checker_options *opt,
+                      checker_verdict *out, uint64_t *explored,
+                      fl_error *err);
+
 /* The sequential-consistency part of a result (sc_check_json's) in words:
  * the verdicts, the anomaly and the counterexample. Reads only the JSON,
  * so what a person reads and what a report shows come from one source. */
