@@ -853,7 +853,11 @@ static int run_lin(const history *h, const checker_options *opt,
                    sc_check_result *r, fl_error *err)
 {
     lin_result *lr;
-    int rc = lin_check(h, opt, &lr, err);
+    /* under "sequential" the linearizable half is evidence, not the
+     * verdict: its counterexample is not worth a shrink */
+    checker_options lo = *opt;
+    lo.shrink = opt->shrink && opt->consistency != CHECKER_CONSISTENCY_SEQUENTIAL;
+    int rc = lin_check(h, &lo, &lr, err);
     if (rc != FL_OK)
         return rc;
     r->lin = lin_result_verdict(lr);
