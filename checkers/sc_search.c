@@ -103,6 +103,11 @@ typedef struct pairs {
     size_t tsize;
     uint32_t *wpair;      /* per op: the pair it writes, UINT32_MAX: none */
     uint32_t *opair;      /* per op, 2 each: the pairs it needs */
+    uint32_t *hpair;      /* per op, 2 each: the pairs it observes */
+    uint32_t *head_obs;   /* per pair: chains whose next op observes it */
+    uint64_t *stamp;      /* per pair: the last frame that tried a free
+                             write of it */
+    uint64_t frames;
 } pairs;
 
 #define NO_PAIR UINT32_MAX
@@ -129,6 +134,7 @@ typedef struct sc {
     uint32_t *cand;       /* proc * 2 + skip */
     size_t ncand, cand_cap;
     unsigned char *key;   /* the current configuration, memo-shaped */
+    size_t pos_bytes;     /* bytes per position in a key */
     memo memo;
     pairs pr;             /* NULL arrays: the model cannot say */
     /* each object's ops not yet placed or skipped, for the model's
@@ -137,7 +143,6 @@ typedef struct sc {
     size_t *rem_first, *rem_n;
     uint32_t *rem_at;     /* per op: its index in rem */
     bool *free_write;     /* per op: optional, last of its process, blind */
-    uint64_t *obs;        /* scratch: (obj, value) pairs next ops observe */
     /* the deepest order built: trail[0..low) is unchanged since copied */
     move *best;
     size_t best_len, best_placed, low;
@@ -236,6 +241,27 @@ static void pairs_count(sc *s, uint32_t opi, bool skip, int dir)
             pr->need[pr->opair[2 * opi + k]] += (uint32_t)dir;
 }
 
+/* op becomes (+1) or stops being (-1) its chain's next op. */
+static void head_count(sc *s, uint32_t opi, int dir)
+{
+    pairs *pr = &s->pr;
+    for (int k = 0; k < 2; k++)
+        if (pr->hpair[2 * opi + k] != NO_PAIR)
+            pr->head_obs[pr->hpair[2 * opi + k]] += (uint32_t)dir;
+}
+
+/* After proc moved forward (dir +1) past op opi, or back (-1): opi and
+ * the op after it in its chain, if any, swap being the chain's head. */
+static void heads_move(sc *s, uint32_t proc, uint32_t opi, int dir)
+{
+    const sc_problem *p = s->p;
+    if (s->pr.table == NULL)
+        return;
+    head_count(s, opi, -dir);
+    if (opi + 1 < p->first[proc] + p->len[proc])
+        head_count(s, opi + 1, dir);
+}
+
 typedef struct seen2 {
     uint64_t v[2];
     size_t n;
@@ -265,21 +291,29 @@ static int pairs_setup(sc *s)
     pr->dead = fl_calloc(cap, sizeof *pr->dead);
     pr->wpair = fl_malloc(cap * sizeof *pr->wpair);
     pr->opair = fl_malloc(2 * cap * sizeof *pr->opair);
+    pr->hpair = fl_malloc(2 * cap * sizeof *pr->hpair);
+    pr->head_obs = fl_calloc(cap, sizeof *pr->head_obs);
+    pr->stamp = fl_calloc(cap, sizeof *pr->stamp);
     if (!pr->table || !pr->obj || !pr->val || !pr->need || !pr->writers ||
-        !pr->dead || !pr->wpair || !pr->opair)
+        !pr->dead || !pr->wpair || !pr->opair || !pr->hpair ||
+        !pr->head_obs || !pr->stamp)
         return -1;
     for (uint32_t i = 0; i < p->nops; i++) {
         const sc_op *o = &p->ops[i];
         uint64_t w = p->model->written(&o->op);
         pr->wpair[i] = w == LIN_NO_STATE ? NO_PAIR : pair_get(pr, o->obj, w);
         seen2 seen = {{0}, 0};
-        if (o->required)
-            p->model->observed(&o->op, see2, &seen);
-        for (size_t k = 0; k < 2; k++)
-            pr->opair[2 * i + k] = k < seen.n ? pair_get(pr, o->obj, seen.v[k])
+        p->model->observed(&o->op, see2, &seen);
+        for (size_t k = 0; k < 2; k++) {
+            pr->hpair[2 * i + k] = k < seen.n ? pair_get(pr, o->obj, seen.v[k])
                                               : NO_PAIR;
+            pr->opair[2 * i + k] = o->required ? pr->hpair[2 * i + k] : NO_PAIR;
+        }
         pairs_count(s, i, false, +1);
     }
+    for (size_t q = 0; q < p->nprocs; q++)
+        if (p->len[q] > 0)
+            head_count(s, (uint32_t)p->first[q], +1);
     for (uint32_t id = 0; id < pr->n; id++) {
         pr->dead[id] = pair_dead(s, id);
         pr->ndead += pr->dead[id];
@@ -297,6 +331,9 @@ static void pairs_free(pairs *pr)
     fl_free(pr->dead);
     fl_free(pr->wpair);
     fl_free(pr->opair);
+    fl_free(pr->hpair);
+    fl_free(pr->head_obs);
+    fl_free(pr->stamp);
 }
 
 static int window_setup(sc *s)
@@ -396,6 +433,7 @@ static bool apply(sc *s, uint32_t proc, bool skip)
         s->remaining -= o->required;
     }
     pairs_count(s, opi, skip, -1);
+    heads_move(s, proc, opi, +1);
     if (s->pr.table != NULL)
         pairs_rejudge(s, opi, prev, next);
     return true;
@@ -417,6 +455,7 @@ static void undo_to(sc *s, size_t base)
         }
         window_restore(s, m->op, m->rem_at);
         pairs_count(s, m->op, m->skip, +1);
+        heads_move(s, m->proc, m->op, -1);
         if (s->pr.table != NULL)
             pairs_rejudge(s, m->op, m->next, m->prev);
     }
@@ -425,18 +464,18 @@ static void undo_to(sc *s, size_t base)
 }
 
 /* The exact read reduction (sc_search.h): place every next op that is a
- * read the current state accepts, until none is left. */
+ * read the current state accepts, until none is left. One pass is enough:
+ * a read changes no state, so it cannot make another chain's read
+ * acceptable; only its own chain's next op is new, and that is looked at
+ * at once. */
 static void place_reads(sc *s)
 {
     const lin_model *m = s->p->model;
-    for (bool again = true; again && !s->oom;) {
-        again = false;
-        for (uint32_t q = 0; q < s->p->nprocs; q++) {
-            const sc_op *o;
-            while ((o = next_op(s, q)) != NULL && o->required && o->op.known &&
-                   m->read_only(&o->op) && apply(s, q, false))
-                again = true;
-        }
+    for (uint32_t q = 0; q < s->p->nprocs && !s->oom; q++) {
+        const sc_op *o;
+        while ((o = next_op(s, q)) != NULL && o->required && o->op.known &&
+               m->read_only(&o->op) && apply(s, q, false))
+            ;
     }
 }
 
@@ -453,14 +492,19 @@ static void note_depth(sc *s)
 
 /* ---- Configurations and candidates --------------------------------------------- */
 
-/* 1 new, 0 seen, -1 out of memory. */
+/* 1 new, 0 seen, -1 out of memory. Positions take the fewest bytes that
+ * hold the longest chain's length: chains are short (an info op ends
+ * one), and the memo table is most of the memory. */
 static int visit(sc *s)
 {
     const sc_problem *p = s->p;
-    uint32_t *pos = (uint32_t *)s->key;
-    for (size_t i = 0; i < p->nprocs; i++)
-        pos[i] = (uint32_t)s->pos[i];
-    memcpy(s->key + p->nprocs * sizeof *pos, s->st, p->nobjs * sizeof *s->st);
+    unsigned char *k = s->key;
+    for (size_t i = 0; i < p->nprocs; i++) {
+        size_t v = s->pos[i];
+        for (size_t b = 0; b < s->pos_bytes; b++, v >>= 8)
+            *k++ = (unsigned char)v;
+    }
+    memcpy(k, s->st, p->nobjs * sizeof *s->st);
     return memo_insert(&s->memo, s->hash, s->key);
 }
 
@@ -475,45 +519,16 @@ static int visit(sc *s)
  * free writes of one value on one key, all next ops, one is tried: they
  * are interchangeable.
  */
-static void see_obs(void *arg, uint64_t value)
+/* O(1): the pairs' counts of chain heads observing each value. */
+static bool free_write_useful(sc *s, const sc_op *o)
 {
-    seen2 *s = arg;
-    see2(s, value);
-}
-
-static size_t observed_now(sc *s)
-{
-    size_t n = 0;
-    for (uint32_t q = 0; q < s->p->nprocs; q++) {
-        const sc_op *o = next_op(s, q);
-        if (o == NULL)
-            continue;
-        seen2 seen = {{0}, 0};
-        s->p->model->observed(&o->op, see_obs, &seen);
-        for (size_t k = 0; k < seen.n; k++) {
-            s->obs[n++] = o->obj;
-            s->obs[n++] = seen.v[k];
-        }
-    }
-    return n;
-}
-
-static bool free_write_useful(const sc *s, const sc_op *o, size_t nobs,
-                              const uint32_t *cand, size_t ncand)
-{
-    uint64_t w = s->p->model->written(&o->op);
-    if (s->st[o->obj] == w)
+    pairs *pr = &s->pr;
+    uint32_t id = pr->wpair[o - s->p->ops];
+    if (id == NO_PAIR || s->st[o->obj] == pr->val[id] || pr->head_obs[id] == 0 ||
+        pr->stamp[id] == pr->frames)
         return false;
-    bool observed = false;
-    for (size_t i = 0; i < nobs && !observed; i += 2)
-        observed = s->obs[i] == o->obj && s->obs[i + 1] == w;
-    for (size_t i = 0; i < ncand && observed; i++) {
-        const sc_op *other = next_op(s, cand[i] / 2);
-        if (s->free_write[other - s->p->ops] && other->obj == o->obj &&
-            s->p->model->written(&other->op) == w)
-            return false;
-    }
-    return observed;
+    pr->stamp[id] = pr->frames;
+    return true;
 }
 
 static int free_setup(sc *s)
@@ -522,8 +537,7 @@ static int free_setup(sc *s)
     if (p->model->written == NULL || p->model->observed == NULL)
         return 0;
     s->free_write = fl_calloc(p->nops + 1, sizeof *s->free_write);
-    s->obs = fl_malloc((4 * p->nprocs + 1) * sizeof *s->obs);
-    if (s->free_write == NULL || s->obs == NULL)
+    if (s->free_write == NULL)
         return -1;
     for (size_t q = 0; q < p->nprocs; q++) {
         if (p->len[q] == 0)
@@ -568,11 +582,11 @@ static int push_frame(sc *s, size_t base)
     frame *f = &s->frames[s->nframes++];
     *f = (frame){.base = base, .cand_off = s->ncand};
     uint32_t *c = s->cand + s->ncand;
-    size_t nobs = s->free_write ? observed_now(s) : 0;
+    s->pr.frames++;
     for (uint32_t q = 0; q < s->p->nprocs; q++) {
         const sc_op *o = next_op(s, q);
         if (o == NULL || (s->free_write && s->free_write[o - s->p->ops] &&
-                          !free_write_useful(s, o, nobs, c, f->ncand)))
+                          !free_write_useful(s, o)))
             continue;
         c[f->ncand++] = 2 * q;
         if (s->skippable[o - s->p->ops])
@@ -665,7 +679,11 @@ static int setup(sc *s, const sc_problem *p)
     s->skippable = fl_calloc(n, sizeof *s->skippable);
     s->trail = fl_malloc(n * sizeof *s->trail);
     s->best = fl_malloc(n * sizeof *s->best);
-    s->memo.key_size = p->nprocs * sizeof(uint32_t) + p->nobjs * sizeof(uint64_t);
+    size_t longest = 0;
+    for (size_t q = 0; q < p->nprocs; q++)
+        longest = p->len[q] > longest ? p->len[q] : longest;
+    s->pos_bytes = longest < 0xff ? 1 : longest < 0xffff ? 2 : 4;
+    s->memo.key_size = p->nprocs * s->pos_bytes + p->nobjs * sizeof(uint64_t);
     s->key = fl_malloc(s->memo.key_size + 1);
     if (!s->pos || !s->st || !s->skippable || !s->trail || !s->best || !s->key)
         return -1;
@@ -731,7 +749,6 @@ static void sc_free(sc *s)
     fl_free(s->rem_at);
     pairs_free(&s->pr);
     fl_free(s->free_write);
-    fl_free(s->obs);
 }
 
 int sc_search(const sc_problem *p, const wgl_limits *limits, sc_result *out,
