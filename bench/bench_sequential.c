@@ -2,8 +2,8 @@
  * bench_sequential: what the sequential-consistency checker costs, as a
  * table of time and peak memory against history size, key count and
  * process count. Two parts:
- *   a. histories of real runs: every results/RUN/history.jsonl (or
- *      $FAULTLINE_RESULTS) and the files of tests/data/runs, the whole check
+ *   a. histories of real runs: every results/NAME/STAMP/history.jsonl
+ *      (or under $FAULTLINE_RESULTS) and the files of tests/data/runs, the whole check
  *      (linearizability, shortcuts, search) and the search alone;
  *   b. generated cas-register histories, 10 processes x 1k, 10k and 100k
  *      ops over 1 and 100 keys with 15% info, 10 s / 1 GB budgets. They are
@@ -163,9 +163,18 @@ static void bench_file(const char *path)
     struct stat st;
     if (lstat(path, &st) != 0 || S_ISLNK(st.st_mode))
         return;
-    char label[64];
-    const char *base = strstr(path, "results/") ? strstr(path, "results/") + 8
-                                                : strrchr(path, '/') + 1;
+    /* a stored run by its NAME/STAMP, a file by its name */
+    char label[64], dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash + 1;
+    if (strcmp(base, "history.jsonl") == 0) {
+        *slash = '\0';
+        char *up = strrchr(dir, '/');
+        while (up > dir && up[-1] != '/')
+            up--;
+        base = up ? up : dir;
+    }
     snprintf(label, sizeof label, "%.28s", base);
     in_child(label, run_file, path);
 }
@@ -177,7 +186,8 @@ static void bench_runs(void)
     header();
     const char *results = getenv("FAULTLINE_RESULTS");
     char pattern[4096];
-    snprintf(pattern, sizeof pattern, "%s/*/history.jsonl",
+    /* results/NAME/STAMP/history.jsonl; results/NAME/latest links one */
+    snprintf(pattern, sizeof pattern, "%s/*/*/history.jsonl",
              results ? results : "results");
     glob_t g;
     if (glob(pattern, 0, NULL, &g) == 0) {
