@@ -26,6 +26,16 @@
 #include "checkers/verdict.h"
 #include "history/history.h"
 
+/* Which guarantee a history is judged against (checkers/sequential.h):
+ * DEFAULT is the checker's own choice. */
+typedef enum checker_consistency {
+    CHECKER_CONSISTENCY_DEFAULT,
+    CHECKER_CONSISTENCY_LINEARIZABLE,
+    CHECKER_CONSISTENCY_SEQUENTIAL, /* the verdict is sequential consistency's */
+    CHECKER_CONSISTENCY_BOTH,       /* both decided; the verdict is
+                                       linearizability's */
+} checker_consistency;
+
 /* What `faultline check` can ask of a checker. A checker reads the fields
  * that mean something to it and ignores the rest (set reads none). */
 typedef struct checker_options {
@@ -45,6 +55,7 @@ typedef struct checker_options {
     bool no_fast_path;        /* linearizable: always search, even a
                                  register with unique values
                                  (checkers/unique_register.h) */
+    checker_consistency consistency; /* (sequential) which verdict */
 } checker_options;
 
 /* Sets every field to its default: model "cas-register", no limits, no

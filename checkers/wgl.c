@@ -511,6 +511,26 @@ static step_outcome run(search *s, uint64_t state, size_t ok_left,
     }
 }
 
+/* A valid search's stack is the linearization it found: the result keeps
+ * it in order/states (the sequential checker's heuristic follows it). */
+static int keep_linearization(search *s, wgl_result *r)
+{
+    fl_free(r->order);
+    fl_free(r->states);
+    r->order = fl_malloc((s->sp + 1) * sizeof *r->order);
+    r->states = fl_malloc((s->sp + 1) * sizeof *r->states);
+    r->depth = 0;
+    r->stuck = SIZE_MAX;
+    if (r->order == NULL || r->states == NULL)
+        return -1;
+    for (size_t i = 0; i < s->sp; i++) {
+        r->order[i] = s->entry_op[s->stack_entry[i] & ~FORCED];
+        r->states[i] = i + 1 < s->sp ? s->stack_state[i + 1] : LIN_NO_STATE;
+    }
+    r->depth = s->sp;
+    return 0;
+}
+
 int wgl_search(const lin_model *model, lin_ctx *ctx, const wgl_op *ops,
                size_t n, uint64_t initial, const wgl_limits *limits,
                wgl_result *out, fl_error *err)
@@ -530,6 +550,8 @@ int wgl_search(const lin_model *model, lin_ctx *ctx, const wgl_op *ops,
         ok_left += ops[i].ret != WGL_NEVER;
     out->ok_ops = ok_left;
     step_outcome how = run(&s, initial, ok_left, out);
+    if (how == STEP_VALID && keep_linearization(&s, out) != 0)
+        how = out_of_memory(out);
     out->explored = s.memo.count;
     out->verdict = how == STEP_VALID     ? CHECKER_VALID
                    : how == STEP_INVALID ? CHECKER_INVALID

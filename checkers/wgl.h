@@ -61,8 +61,9 @@ typedef struct wgl_result {
     wgl_stop stop;          /* why the verdict is unknown */
     uint64_t explored;      /* configurations memoized */
     size_t ok_ops;          /* operations that must be linearized */
-    /* The longest linearization the search built, and the state after each
-     * of its operations (indices into the ops array). */
+    /* The longest linearization the search built (valid: the one it
+     * found), and the state after each of its operations (indices into
+     * the ops array; a valid result's last state is LIN_NO_STATE). */
     size_t depth;
     uint32_t *order;
     uint64_t *states;

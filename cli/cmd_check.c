@@ -45,8 +45,11 @@ static int usage(FILE *out, int code)
         fprintf(out, " %s", *m);
     fprintf(out,
             "\n"
-            "  --consistency C      linearizable (the default and, for now,\n"
-            "                       the only level)\n"
+            "  --consistency C      linearizable, sequential, or both (the\n"
+            "                       default): both verdicts and the anomaly\n"
+            "                       (stale read, non-sequential); the exit\n"
+            "                       code is sequential's with sequential,\n"
+            "                       else linearizability's\n"
             "  --initial JSON       the model's initial value (default: the\n"
             "                       model's empty value; null for registers)\n"
             "  --nil-reads-unknown  a read that returned null constrains\n"
@@ -107,10 +110,17 @@ static int parse_option(check_args *a, int c, const char *arg)
         return FL_EUSAGE;
     case 'c':
         if (strcmp(arg, "linearizable") == 0)
-            return FL_OK;
-        fprintf(stderr, "faultline check: --consistency %s: not available; "
-                        "the checker decides linearizable\n", arg);
-        return FL_EUSAGE;
+            a->opt.consistency = CHECKER_CONSISTENCY_LINEARIZABLE;
+        else if (strcmp(arg, "sequential") == 0)
+            a->opt.consistency = CHECKER_CONSISTENCY_SEQUENTIAL;
+        else if (strcmp(arg, "both") == 0)
+            a->opt.consistency = CHECKER_CONSISTENCY_BOTH;
+        else {
+            fprintf(stderr, "faultline check: --consistency: linearizable, "
+                            "sequential or both, not \"%s\"\n", arg);
+            return FL_EUSAGE;
+        }
+        return FL_OK;
     case 'i':
         json_decref(a->initial);
         a->initial = json_loads(arg, JSON_DECODE_ANY, &jerr);
@@ -198,6 +208,12 @@ static int parse_args(int argc, char **argv, check_args *a)
     a->paths = argv + optind;
     a->count = (size_t)(argc - optind);
     a->opt.initial = a->initial;
+    /* the linearizable checker's models all have both guarantees: unless
+     * told otherwise, the sequential checker decides both */
+    if (strcmp(a->checker->name, "linearizable") == 0 &&
+        a->opt.consistency != CHECKER_CONSISTENCY_LINEARIZABLE &&
+        checker_find("sequential", &a->checker, NULL) != FL_OK)
+        return FL_EUSAGE;
     return FL_OK;
 }
 

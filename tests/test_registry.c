@@ -104,7 +104,8 @@ static void test_checkers_are_found_by_name(void **state)
     const char *const *names = checker_names();
     assert_string_equal(names[0], "linearizable");
     assert_string_equal(names[1], "set");
-    assert_null(names[2]);
+    assert_string_equal(names[2], "sequential");
+    assert_null(names[3]);
     for (const char *const *n = names; *n; n++) {
         const checker *c = find(*n);
         assert_non_null(c->check);
@@ -117,10 +118,10 @@ static void test_unknown_checker_is_a_clear_error(void **state)
     (void)state;
     const checker *c = (const checker *)1;
     fl_error err = {0};
-    assert_int_equal(checker_find("sequential", &c, &err), FL_EUSAGE);
+    assert_int_equal(checker_find("causal", &c, &err), FL_EUSAGE);
     assert_null(c);
-    assert_string_equal(err.msg, "unknown checker \"sequential\" (checkers: "
-                                 "linearizable, set)");
+    assert_string_equal(err.msg, "unknown checker \"causal\" (checkers: "
+                                 "linearizable, set, sequential)");
     assert_int_equal(checker_find("", &c, NULL), FL_EUSAGE);
 }
 
@@ -241,9 +242,11 @@ static void test_workloads_name_their_checkers(void **state)
     size_t n;
     fl_error err = {0};
     assert_int_equal(workload_checkers("register", &wc, &n, &err), FL_OK);
-    assert_int_equal(n, 1);
+    assert_int_equal(n, 2);
     assert_string_equal(wc[0].checker, "linearizable");
     assert_string_equal(wc[0].options.model, "cas-register");
+    assert_string_equal(wc[1].checker, "sequential");
+    assert_int_equal(wc[1].options.consistency, CHECKER_CONSISTENCY_SEQUENTIAL);
     assert_int_equal(workload_checkers("set", &wc, &n, &err), FL_OK);
     assert_int_equal(n, 1);
     assert_string_equal(wc[0].checker, "set");
@@ -349,7 +352,13 @@ static void test_stored_runs_use_the_workloads_checkers(void **state)
     assert_string_equal(json_string_value(json_object_get(res, "workload")),
                         "register");
     json_t *checkers = json_object_get(res, "checkers");
-    assert_int_equal(json_object_size(checkers), 1);
+    assert_int_equal(json_object_size(checkers), 2);
+    /* both verdicts and the anomaly */
+    json_t *sc = json_object_get(checkers, "sequential");
+    assert_true(json_is_false(json_object_get(json_object_get(sc, "linearizable"),
+                                              "valid")));
+    assert_non_null(json_object_get(json_object_get(sc, "sequential"), "valid"));
+    assert_non_null(json_object_get(sc, "anomaly"));
     json_t *lin = json_object_get(checkers, "linearizable");
     assert_string_equal(json_string_value(json_object_get(lin, "model")),
                         "cas-register");

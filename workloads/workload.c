@@ -30,7 +30,7 @@ struct workload {
     void *gen;
 };
 
-/* ---- register: read / write / cas, judged linearizable ------------------------------ */
+/* ---- register: read / write / cas, judged linearizable and SC --------------------------- */
 
 static int register_make(uint64_t seed, int active_keys, void **gen,
                          fl_error *err)
@@ -104,7 +104,11 @@ static const char *const set_ops[] = {"add", "read", NULL};
 
 static const workload_kind kinds[] = {
     {"register", register_make, register_next, register_keys_used,
-     register_free, {{"linearizable", {.model = "cas-register"}}},
+     register_free,
+     {{"linearizable", {.model = "cas-register"}},
+      /* and which guarantee broke: SC's verdict, and the anomaly */
+      {"sequential", {.model = "cas-register",
+                      .consistency = CHECKER_CONSISTENCY_SEQUENTIAL}}},
      register_ops},
     {"set", set_make, set_next, set_keys_used, set_free, {{"set", {0}}},
      set_ops},

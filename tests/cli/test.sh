@@ -107,6 +107,10 @@ has "analyze writes history.edn" "$tmp/good/history.edn"
 check "analyze of a stale read exits 1" 1 "$FL" analyze "$tmp/bad"
 if grep -q '"valid": false' "$tmp/bad/results.json"; then ok "results.json says false"
 else nok "results.json says false"; fi
+if grep -q "linearizable: false; sequential: true — stale reads" "$tmp/out"
+then ok "analyze says which guarantee broke"; else nok "analyze says which guarantee broke"; fi
+if grep -q '"anomaly": "real-time"' "$tmp/bad/results.json"; then ok "results.json has the anomaly"
+else nok "results.json has the anomaly"; fi
 mkdir -p "$tmp/set" "$tmp/odd"
 echo '{"workload": "set"}' > "$tmp/set/test.json"
 cat > "$tmp/set/history.jsonl" <<'H'

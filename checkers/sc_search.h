@@ -1,0 +1,104 @@
+/*
+ * sc_search: the sequential-consistency search for a set of processes
+ * over one or more objects, pure: operations and a model in, a verdict
+ * and the evidence out. No files, no threads.
+ *
+ * A history is sequentially consistent when one total order of its
+ * operations exists that keeps each process's program order and is legal
+ * for the model (Lamport 1979); unlike linearizability there is no
+ * real-time constraint between processes. Each process's operations are
+ * a chain; a configuration is how far along each chain the order has got
+ * (the position vector) plus the state of every object. The search is a
+ * depth-first walk over configurations, memoizing every one it has
+ * explored exactly (position vector and state vector stored in full, so a
+ * hash collision is never taken for a visit), as Lowe's WGL does for
+ * linearizability.
+ *
+ * Jepsen semantics: a required operation (completed ok) must be placed;
+ * an optional one (info, or never completed) may be placed anywhere after
+ * its process's earlier operations, or nowhere.
+ *
+ * Reductions, each exact:
+ *  - a read-only operation whose known output the current state accepts is
+ *    placed at once, without branching. If any order completes from here,
+ *    one does with that read first: it is its process's next operation,
+ *    so moving it to the front breaks no program order, and it changes no
+ *    state, so every operation it overtakes sees what it saw before;
+ *  - the search succeeds as soon as every required operation is placed
+ *    (the optional ones left over are "nowhere");
+ *  - an optional operation that is the last of its process, or followed
+ *    only by optional ones, is never "skipped" explicitly: leaving it
+ *    unplaced is the same as skipping it.
+ * Ordering heuristic: at each configuration processes are tried in the
+ * order of their next operation's rank, which the caller sets to a guess
+ * at when the op took effect (checkers/sequential.c: where the
+ * linearizability search placed it), so the first order tried is a
+ * linearization where there is one.
+ *
+ * Ownership: sc_search borrows its inputs; the arrays in sc_result are
+ * owned by the result (sc_result_free).
+ */
+#ifndef FL_SC_SEARCH_H
+#define FL_SC_SEARCH_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/fl_error.h"
+#include "checkers/lin_model.h"
+#include "checkers/verdict.h"
+#include "checkers/wgl.h"   /* wgl_limits, wgl_stop: the same budgets */
+
+typedef struct sc_op {
+    lin_op op;
+    uint32_t obj;      /* index of the object (key) it acts on */
+    bool required;     /* completed ok: must be placed */
+    int64_t rank;      /* the heuristic's order: smaller is tried first */
+} sc_op;
+
+/* The problem: ops grouped by process, each process's in program order:
+ * process i owns ops[first[i] .. first[i] + len[i]). */
+typedef struct sc_problem {
+    const lin_model *model;
+    lin_ctx *ctx;
+    const sc_op *ops;
+    size_t nops;
+    const size_t *first, *len;
+    size_t nprocs;
+    const uint64_t *initial;   /* state of each object */
+    size_t nobjs;
+} sc_problem;
+
+typedef struct sc_step {
+    uint32_t op;       /* index into ops */
+    uint64_t state;    /* the object's state after it */
+} sc_step;
+
+typedef struct sc_result {
+    checker_verdict verdict;
+    wgl_stop stop;          /* why the verdict is unknown */
+    uint64_t explored;      /* configurations memoized */
+    size_t required;        /* operations that must be placed */
+    /* valid: the order found; otherwise the longest order built. */
+    size_t depth;
+    sc_step *order;
+    /* The position vector at that deepest configuration: the next op of
+     * each process that had required ops left is what could not be
+     * placed (nprocs entries). */
+    size_t *stuck_pos;
+    uint64_t *stuck_states; /* each object's state there (nobjs entries) */
+} sc_result;
+
+/*
+ * Search. Returns FL_OK with *out filled whatever the verdict; out of
+ * memory (base/alloc's limit) is "unknown", WGL_STOP_MEMORY; a deadline
+ * or cancel in limits is "unknown" too.
+ */
+int sc_search(const sc_problem *p, const wgl_limits *limits, sc_result *out,
+              fl_error *err);
+
+void sc_result_free(sc_result *r);
+
+#endif

@@ -1,0 +1,588 @@
+/*
+ * Tests of the sequential-consistency checker: hand-built histories that
+ * are SC but not linearizable (a stale read), SC on each key but not as a
+ * whole (the store-buffer shape that breaks a per-key split), neither, and
+ * ones that need an info op placed late or left out; a randomized
+ * comparison against a brute-force enumerator written here, on small
+ * multi-key histories; and the corpus: every linearizable history is SC,
+ * by the search alone as well as by the shortcut.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rng.h"
+#include "checkers/sequential.h"
+#include "history/history.h"
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+/* A history from lines "p type f value [@key]", e.g. "0 invoke write 1 @x". */
+static history *parse(const char *lines)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    const char *p = lines;
+    while (*p) {
+        long proc;
+        char type[16], f[32], value[256];
+        int used = 0;
+        if (sscanf(p, "%ld %15s %31s %255[^\n]%n", &proc, type, f, value,
+                   &used) < 4)
+            fail_msg("bad test line: %s", p);
+        char *key = NULL, *sep = strstr(value, " @");
+        if (sep != NULL) {
+            *sep = '\0';
+            key = sep + 2;
+        }
+        fprintf(out, "{\"process\":%ld,\"type\":\"%s\",\"f\":\"%s\",\"value\":%s%s%s%s}\n",
+                proc, type, f, value, key ? ",\"key\":\"" : "", key ? key : "",
+                key ? "\"" : "");
+        p += used;
+        while (*p == '\n')
+            p++;
+    }
+    fclose(out);
+    FILE *in = fmemopen(buf, len, "r");
+    history *h = NULL;
+    fl_error err = {0};
+    if (history_read_jsonl(in, "test", &h, &err) != FL_OK)
+        fail_msg("%s\n%s", err.msg, buf);
+    fclose(in);
+    free(buf);
+    return h;
+}
+
+static void options(checker_options *opt, checker_consistency c)
+{
+    checker_options_init(opt);
+    opt->threads = 1;
+    opt->consistency = c;
+}
+
+/* The whole result for lines, checked for both guarantees. New reference. */
+static json_t *check_json(const char *lines, checker_consistency c)
+{
+    history *h = parse(lines);
+    checker_options opt;
+    options(&opt, c);
+    opt.shrink = true;
+    sc_check_result *r = NULL;
+    fl_error err = {0};
+    if (sc_check(h, &opt, &r, &err) != FL_OK)
+        fail_msg("sc_check: %s", err.msg);
+    json_t *j = sc_check_json(r);
+    /* the words must not fail either */
+    FILE *null = fopen("/dev/null", "w");
+    assert_int_equal(sc_check_explain(r, null), FL_OK);
+    assert_int_equal(sc_check_summary(r, null), FL_OK);
+    fclose(null);
+    sc_check_free(r);
+    history_free(h);
+    return j;
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+static void assert_verdicts(const json_t *j, bool lin, bool sc,
+                            const char *anomaly)
+{
+    assert_true(json_is_boolean(json_object_get(json_object_get(j, "linearizable"), "valid")));
+    assert_int_equal(json_is_true(json_object_get(json_object_get(j, "linearizable"), "valid")), lin);
+    assert_int_equal(json_is_true(json_object_get(json_object_get(j, "sequential"), "valid")), sc);
+    assert_string_equal(str(j, "anomaly"), anomaly);
+}
+
+static checker_verdict search_only(const history *h, const char *model)
+{
+    checker_options opt;
+    options(&opt, CHECKER_CONSISTENCY_SEQUENTIAL);
+    opt.model = model;
+    checker_verdict v;
+    fl_error err = {0};
+    if (sc_search_history(h, &opt, &v, NULL, &err) != FL_OK)
+        fail_msg("sc_search_history: %s", err.msg);
+    return v;
+}
+
+/* ---- hand-built histories --------------------------------------------------------- */
+
+/* p1's read began after p0's write of 1 completed, and returned the
+ * initial value: not linearizable, but the read may be ordered first. */
+static const char *const stale_read =
+    "0 invoke write 1\n"
+    "0 ok write 1\n"
+    "1 invoke read null\n"
+    "1 ok read null\n";
+
+static void test_stale_read(void **state)
+{
+    (void)state;
+    json_t *j = check_json(stale_read, CHECKER_CONSISTENCY_BOTH);
+    assert_verdicts(j, false, true, "real-time");
+    assert_string_equal(str(j, "anomaly_kind"), "stale-read");
+    assert_true(json_is_false(json_object_get(j, "valid"))); /* both: lin's */
+    /* the linearizable result's fields stay at the top for its readers */
+    assert_non_null(json_object_get(j, "per_key"));
+    assert_true(json_is_object(json_object_get(j, "counterexample")));
+    const json_t *sr = json_object_get(j, "stale_read");
+    assert_string_equal(str(json_object_get(sr, "newer_write"), "f"), "write");
+    json_decref(j);
+
+    j = check_json(stale_read, CHECKER_CONSISTENCY_SEQUENTIAL);
+    assert_true(json_is_true(json_object_get(j, "valid"))); /* SC's */
+    json_decref(j);
+}
+
+/* A write seen before it began: the read completed before the write of
+ * its value was invoked. SC (order the write first), not linearizable. */
+static void test_early_read(void **state)
+{
+    (void)state;
+    json_t *j = check_json("1 invoke read 1\n"
+                           "1 ok read 1\n"
+                           "0 invoke write 1\n"
+                           "0 ok write 1\n",
+                           CHECKER_CONSISTENCY_BOTH);
+    assert_verdicts(j, false, true, "real-time");
+    assert_string_equal(str(j, "anomaly_kind"), "early-read");
+    json_decref(j);
+}
+
+/*
+ * The store buffer (Dekker): each process writes its own key, then reads
+ * the other's as unwritten. On each key alone the read can go first, so
+ * each key is SC; together the four ops form a cycle in program order and
+ * reads-before, so no single order exists. A per-key split would say SC.
+ */
+static const char *const store_buffer =
+    "0 invoke write 1 @x\n"
+    "1 invoke write 1 @y\n"
+    "0 ok write 1 @x\n"
+    "1 ok write 1 @y\n"
+    "0 invoke read null @y\n"
+    "1 invoke read null @x\n"
+    "0 ok read null @y\n"
+    "1 ok read null @x\n";
+
+static void test_sc_per_key_not_whole(void **state)
+{
+    (void)state;
+    history *h = parse(store_buffer);
+    const history_event *ev = history_events(h);
+    for (const char *key = "x"; *key; key = *key == 'x' ? "y" : "") {
+        bool keep[16] = {false};
+        for (size_t i = 0; i < history_len(h); i++)
+            keep[i] = strcmp(json_string_value(history_value(h, ev[i].key)), key) == 0;
+        history *one = NULL;
+        fl_error err = {0};
+        assert_int_equal(history_subset(h, keep, &one, &err), FL_OK);
+        assert_int_equal(search_only(one, "cas-register"), CHECKER_VALID);
+        history_free(one);
+    }
+    assert_int_equal(search_only(h, "cas-register"), CHECKER_INVALID);
+    history_free(h);
+
+    json_t *j = check_json(store_buffer, CHECKER_CONSISTENCY_BOTH);
+    assert_verdicts(j, false, false, "non-sequential");
+    const json_t *ce = json_object_get(json_object_get(j, "sequential"),
+                                       "counterexample");
+    assert_int_equal(json_array_size(json_object_get(ce, "keys")), 2);
+    assert_true(json_array_size(json_object_get(ce, "chains")) >= 1);
+    assert_non_null(json_object_get(ce, "op"));
+    const json_t *shrunk = json_object_get(ce, "shrunk");
+    assert_true(json_is_true(json_object_get(shrunk, "minimal")));
+    assert_int_equal(json_array_size(json_object_get(shrunk, "events")), 8);
+    json_decref(j);
+}
+
+/* Independent processes on separate keys (shortcut 3): one component
+ * that is not SC decides, whatever the others hold. */
+static void test_components(void **state)
+{
+    (void)state;
+    json_t *j = check_json("0 invoke write 1 @x\n"
+                           "0 ok write 1 @x\n"
+                           "0 invoke read null @x\n"
+                           "0 ok read null @x\n"
+                           "1 invoke write 1 @y\n"
+                           "1 ok write 1 @y\n"
+                           "2 invoke read 1 @y\n"
+                           "2 ok read 1 @y\n",
+                           CHECKER_CONSISTENCY_BOTH);
+    assert_verdicts(j, false, false, "non-sequential");
+    json_decref(j);
+}
+
+/* A process reads its own write back wrong: no order at all. */
+static void test_neither(void **state)
+{
+    (void)state;
+    json_t *j = check_json("0 invoke write 1\n"
+                           "0 ok write 1\n"
+                           "0 invoke read null\n"
+                           "0 ok read null\n",
+                           CHECKER_CONSISTENCY_BOTH);
+    assert_verdicts(j, false, false, "non-sequential");
+    json_decref(j);
+}
+
+static void test_linearizable_is_none(void **state)
+{
+    (void)state;
+    json_t *j = check_json("0 invoke write 1\n"
+                           "1 invoke read 1\n"
+                           "0 ok write 1\n"
+                           "1 ok read 1\n",
+                           CHECKER_CONSISTENCY_BOTH);
+    assert_verdicts(j, true, true, "none");
+    json_decref(j);
+}
+
+static void test_info_semantics(void **state)
+{
+    (void)state;
+    /* p0's info write of 2 must go after p1's read of 1, and before its
+     * read of 2: placed late */
+    const char *late = "0 invoke write 2\n"
+                       "0 info write 2\n"
+                       "1 invoke write 1\n"
+                       "1 ok write 1\n"
+                       "1 invoke read 1\n"
+                       "1 ok read 1\n"
+                       "1 invoke read 2\n"
+                       "1 ok read 2\n";
+    history *h = parse(late);
+    assert_int_equal(search_only(h, "cas-register"), CHECKER_VALID);
+    history_free(h);
+    /* the same with the write failed: nobody wrote 2 */
+    h = parse("0 invoke write 2\n"
+              "0 fail write 2\n"
+              "1 invoke write 1\n"
+              "1 ok write 1\n"
+              "1 invoke read 1\n"
+              "1 ok read 1\n"
+              "1 invoke read 2\n"
+              "1 ok read 2\n");
+    assert_int_equal(search_only(h, "cas-register"), CHECKER_INVALID);
+    history_free(h);
+    /* an info cas whose expectation never holds: only leaving it out works */
+    h = parse("0 invoke cas [7,8]\n"
+              "0 info cas [7,8]\n"
+              "1 invoke write 1\n"
+              "1 ok write 1\n"
+              "1 invoke read 1\n"
+              "1 ok read 1\n");
+    assert_int_equal(search_only(h, "cas-register"), CHECKER_VALID);
+    history_free(h);
+    /* a process that carries on after an info op (not Jepsen's, but
+     * readable): the info op must be skipped for the read to happen */
+    h = parse("0 invoke cas [7,8]\n"
+              "0 info cas [7,8]\n"
+              "0 invoke read null\n"
+              "0 ok read null\n");
+    assert_int_equal(search_only(h, "cas-register"), CHECKER_VALID);
+    history_free(h);
+    /* an unfinished invocation counts as info */
+    h = parse("1 invoke write 1\n"
+              "1 ok write 1\n"
+              "0 invoke write 3\n"
+              "1 invoke read 3\n"
+              "1 ok read 3\n");
+    assert_int_equal(search_only(h, "cas-register"), CHECKER_VALID);
+    history_free(h);
+}
+
+/* ---- randomized comparison against brute force -------------------------------------- */
+
+#define RK 3   /* keys */
+#define RP 4   /* processes */
+#define RN 10  /* ops at most */
+
+typedef enum rop_f { R_READ, R_WRITE, R_CAS } rop_f;
+
+typedef struct rop {
+    int proc, key;
+    rop_f f;
+    int a, b;        /* write a; cas a -> b; read: a = the value read */
+    int outcome;     /* 0 ok, 1 info, 2 fail */
+} rop;
+
+typedef struct rhist {
+    rop ops[RN];
+    int n;
+} rhist;
+
+/* Brute force: every order of every subset of the info ops that keeps
+ * program order, straight from the definition. chain[i]: op i's program-
+ * order chain (a process's ops up to and including an info op: after one,
+ * Jepsen's process issues nothing more, so later ops are a new one). */
+static bool brute(const rhist *g, const int *chain, bool *used, int *reg)
+{
+    bool all = true;
+    for (int i = 0; i < g->n; i++)
+        if (!used[i] && g->ops[i].outcome == 0)
+            all = false;
+    if (all)
+        return true;
+    for (int p = 0; p < RN + RP; p++) {
+        int i = 0; /* chain p's first op not yet used */
+        while (i < g->n && (chain[i] != p || used[i]))
+            i++;
+        if (i == g->n)
+            continue;
+        const rop *o = &g->ops[i];
+        int before = reg[o->key];
+        bool legal = o->f == R_WRITE || (o->f == R_READ && before == o->a) ||
+                     (o->f == R_CAS && before == o->a);
+        used[i] = true;
+        if (legal) {
+            reg[o->key] = o->f == R_WRITE ? o->a : o->f == R_CAS ? o->b : before;
+            bool ok = brute(g, chain, used, reg);
+            reg[o->key] = before;
+            if (ok) {
+                used[i] = false;
+                return true;
+            }
+        }
+        /* an info op may also be left out (its process goes on) */
+        if (o->outcome == 1 && brute(g, chain, used, reg)) {
+            used[i] = false;
+            return true;
+        }
+        used[i] = false;
+    }
+    return false;
+}
+
+/* Program order is history order per process; the ops run in a random
+ * interleaving (so real time, which SC ignores, varies too). Reads see the
+ * current value or, a third of the time, an older one. */
+static void rgen(rhist *g, fl_rng *r)
+{
+    int nkeys = 1 + (int)fl_rng_below(r, RK);
+    g->n = 2 + (int)fl_rng_below(r, RN - 1);
+    int reg[RK] = {0}, past[RK][RN + 1], npast[RK] = {0};
+    for (int i = 0; i < g->n; i++) {
+        rop *o = &g->ops[i];
+        o->proc = (int)fl_rng_below(r, RP);
+        o->key = (int)fl_rng_below(r, (uint64_t)nkeys);
+        o->f = (rop_f)fl_rng_below(r, 3);
+        uint64_t roll = fl_rng_below(r, 100);
+        o->outcome = roll < 70 ? 0 : roll < 85 ? 1 : 2;
+        past[o->key][npast[o->key]++] = reg[o->key];
+        if (o->f == R_READ) {
+            o->a = fl_rng_below(r, 3) == 0
+                       ? past[o->key][fl_rng_below(r, (uint64_t)npast[o->key])]
+                       : reg[o->key];
+            if (o->outcome == 2)
+                o->outcome = 0;
+        } else if (o->f == R_WRITE) {
+            o->a = 1 + (int)fl_rng_below(r, 3);
+            if (o->outcome == 0 || (o->outcome == 1 && fl_rng_below(r, 2)))
+                reg[o->key] = o->a;
+        } else {
+            o->a = fl_rng_below(r, 2) ? reg[o->key] : (int)fl_rng_below(r, 4);
+            o->b = 1 + (int)fl_rng_below(r, 3);
+            if (o->outcome == 0 && reg[o->key] != o->a)
+                o->outcome = fl_rng_below(r, 4) ? 2 : 0;
+            if (o->outcome != 2 && reg[o->key] == o->a)
+                reg[o->key] = o->b;
+        }
+    }
+}
+
+static void rvalue(char *buf, size_t n, int v)
+{
+    if (v == 0)
+        snprintf(buf, n, "null");
+    else
+        snprintf(buf, n, "%d", v);
+}
+
+/* The random ops as a history; invocations and completions interleave by
+ * the rng, each process one op at a time. */
+static history *rhistory(const rhist *g, fl_rng *r)
+{
+    history *h = history_new();
+    int next[RP], flight[RP];
+    for (int p = 0; p < RP; p++) {
+        flight[p] = -1;
+        next[p] = 0;
+    }
+    for (int done = 0; done < 2 * g->n;) {
+        int p = (int)fl_rng_below(r, RP);
+        int i = flight[p];
+        if (i < 0) { /* invoke p's next op */
+            i = next[p];
+            while (i < g->n && g->ops[i].proc != p)
+                i++;
+            if (i == g->n)
+                continue;
+            next[p] = i + 1;
+            flight[p] = i;
+        } else {
+            flight[p] = -1;
+        }
+        const rop *o = &g->ops[i];
+        static const char *const fs[] = {"read", "write", "cas"};
+        static const char *const keys[] = {"a", "b", "c"};
+        char a[16], b[16], v[48];
+        rvalue(a, sizeof a, o->a);
+        rvalue(b, sizeof b, o->b);
+        bool invoke = flight[p] == i;
+        if (o->f == R_CAS)
+            snprintf(v, sizeof v, "[%s,%s]", a, b);
+        else if (o->f == R_WRITE || !invoke)
+            snprintf(v, sizeof v, "%s", a);
+        else
+            snprintf(v, sizeof v, "null");
+        json_t *value = json_loads(v, JSON_DECODE_ANY, NULL);
+        json_t *key = json_string(keys[o->key]);
+        history_type t = invoke ? HISTORY_INVOKE
+                         : o->outcome == 0 ? HISTORY_OK
+                         : o->outcome == 1 ? HISTORY_INFO : HISTORY_FAIL;
+        history_input in = {HISTORY_AUTO_INDEX, HISTORY_NO_TIME, p, t, fs[o->f],
+                            key, value, NULL};
+        fl_error err = {0};
+        if (history_append(h, &in, &err) != FL_OK)
+            fail_msg("history_append: %s", err.msg);
+        json_decref(value);
+        json_decref(key);
+        done++;
+    }
+    return h;
+}
+
+static void test_random_against_brute_force(void **state)
+{
+    (void)state;
+    fl_rng r;
+    fl_rng_seed(&r, 20261201);
+    int counts[2] = {0, 0};
+    for (int trial = 0; trial < 4000; trial++) {
+        rhist g;
+        rgen(&g, &r);
+        bool used[RN] = {false};
+        int reg[RK] = {0};
+        int chain[RN], cur[RP], nchains = RP;
+        for (int p = 0; p < RP; p++)
+            cur[p] = p;
+        for (int i = 0; i < g.n; i++) {
+            used[i] = g.ops[i].outcome == 2; /* it certainly did not happen */
+            chain[i] = cur[g.ops[i].proc];
+            if (g.ops[i].outcome == 1)
+                cur[g.ops[i].proc] = nchains++;
+        }
+        bool expect = brute(&g, chain, used, reg);
+        history *h = rhistory(&g, &r);
+        checker_verdict v = search_only(h, "cas-register");
+        /* and through the whole check, shortcuts included */
+        checker_options opt;
+        options(&opt, CHECKER_CONSISTENCY_SEQUENTIAL);
+        sc_check_result *res = NULL;
+        fl_error err = {0};
+        assert_int_equal(sc_check(h, &opt, &res, &err), FL_OK);
+        if (v != (expect ? CHECKER_VALID : CHECKER_INVALID) ||
+            sc_check_sequential(res) != v) {
+            history_write_jsonl(h, stderr, &err);
+            fail_msg("trial %d: brute force says %s, the search %s, the "
+                     "check %s", trial, expect ? "SC" : "not SC",
+                     checker_verdict_word(v),
+                     checker_verdict_word(sc_check_sequential(res)));
+        }
+        sc_check_free(res);
+        counts[expect]++;
+        history_free(h);
+    }
+    /* the comparison means something only if both answers occur often */
+    assert_true(counts[0] > 500);
+    assert_true(counts[1] > 500);
+}
+
+/* ---- the corpus -------------------------------------------------------------------- */
+
+static void test_corpus(void **state)
+{
+    (void)state;
+    const char *shared = getenv("SHARED");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/corpus/index.json", shared ? shared : "../shared");
+    json_t *index = json_load_file(path, 0, NULL);
+    if (index == NULL)
+        skip();
+    const char *name;
+    json_t *entry;
+    int linearizable = 0;
+    json_object_foreach(index, name, entry) {
+        if (!json_is_true(json_object_get(entry, "linearizable")))
+            continue;
+        snprintf(path, sizeof path, "%s/corpus/%s", shared ? shared : "../shared",
+                 name);
+        history *h = NULL;
+        fl_error err = {0};
+        assert_int_equal(history_read_file(path, HISTORY_FORMAT_UNKNOWN, &h, &err),
+                         FL_OK);
+        const char *model = json_string_value(json_object_get(entry, "model"));
+        checker_options opt;
+        options(&opt, CHECKER_CONSISTENCY_BOTH);
+        opt.model = model;
+        sc_check_result *r = NULL;
+        assert_int_equal(sc_check(h, &opt, &r, &err), FL_OK);
+        assert_int_equal(sc_check_sequential(r), CHECKER_VALID);
+        sc_check_free(r);
+        /* and by the search itself, which shortcut 1 skips */
+        if (search_only(h, model) != CHECKER_VALID)
+            fail_msg("%s: linearizable but the search says not SC", name);
+        history_free(h);
+        linearizable++;
+    }
+    assert_true(linearizable > 10);
+    json_decref(index);
+}
+
+/* ---- bad input ------------------------------------------------------------------- */
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    history *h = parse("0 invoke frobnicate 1\n0 ok frobnicate 1\n");
+    checker_options opt;
+    options(&opt, CHECKER_CONSISTENCY_SEQUENTIAL);
+    sc_check_result *r = NULL;
+    fl_error err = {0};
+    assert_int_equal(sc_check(h, &opt, &r, &err), FL_EUSAGE);
+    assert_null(r);
+    assert_non_null(strstr(err.msg, "frobnicate"));
+    opt.model = "no-such-model";
+    assert_int_equal(sc_check(h, &opt, &r, &err), FL_EUSAGE);
+    history_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stale_read),
+        cmocka_unit_test(test_early_read),
+        cmocka_unit_test(test_sc_per_key_not_whole),
+        cmocka_unit_test(test_components),
+        cmocka_unit_test(test_neither),
+        cmocka_unit_test(test_linearizable_is_none),
+        cmocka_unit_test(test_info_semantics),
+        cmocka_unit_test(test_random_against_brute_force),
+        cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
