@@ -7,12 +7,22 @@
  *    each (Knuth's dancing links);
  *  - the linearized set is a bitset whose hash is kept incrementally
  *    (Zobrist: one random word per operation, XORed in and out);
- *  - the memo table stores each configuration exactly, but compactly: the
- *    words of the bitset that are all ones at the front and all zeros at
- *    the back are implied, so only the "window" of operations in flight is
- *    kept. Bits are numbered so that operations that completed come first,
- *    in invocation order, and unknown ones last; the window is then about
- *    the concurrency of the history, not its length.
+ *  - the memo table stores each configuration exactly, but compactly, in
+ *    two parts. The operations that completed are a bitset in invocation
+ *    order whose words that are all ones at the front and all zeros at the
+ *    back are implied, so only the "window" of operations in flight is
+ *    kept: its width is the history's concurrency, not its length. The
+ *    unknown ones (info) are kept apart, as an hcset (checkers/hcset.h),
+ *    whose 32-bit name stands for the whole set: in one window with the
+ *    others, an info operation never placed would pin the window open from
+ *    it to the frontier (or, numbered last, the first one placed would
+ *    open it to the end of the history), and a configuration would cost
+ *    the history's length. Both parts encode the same set as one bitset
+ *    did, and the hashes are the same, so the search is unchanged;
+ *  - the longest linearization so far (the evidence) is updated in place:
+ *    only the part of the stack that changed since it was last recorded is
+ *    copied, so recording costs at most one copy per push, not one copy of
+ *    the whole stack per new depth.
  */
 #include "checkers/wgl.h"
 #include "base/alloc.h"
@@ -22,23 +32,32 @@
 
 #include "base/clock.h"
 #include "base/rng.h"
+#include "checkers/hcset.h"
 
 /* ---- Memo table ------------------------------------------------------------ */
 
+/* A window of one bitset: words [lo, lo + len) are stored, from off. */
+typedef struct memo_span {
+    uint32_t lo, len;
+} memo_span;
+
+/* When the search has unknown operations, words[off] is their hcs_name
+ * and the window follows; otherwise the window is at off. */
 typedef struct memo_slot {
     uint64_t state;
     uint32_t tag;      /* high half of the hash; its low bits pick the slot */
-    uint32_t lo, len;  /* window of bitset words */
     uint32_t off;      /* into words */
+    memo_span done;    /* the window of completed operations */
 } memo_slot;            /* 24 bytes: the table is most of the memory */
 
-#define MEMO_EMPTY UINT32_MAX /* in len */
+#define MEMO_EMPTY UINT32_MAX /* in done.len */
 
 typedef struct memo {
     memo_slot *slots;
     size_t nslots, count;
     uint64_t *words;
     size_t nwords, words_cap;
+    bool with_info;    /* a name word before each window */
 } memo;
 
 typedef struct bits {
@@ -79,13 +98,37 @@ static void bits_clear(bits *b, size_t i)
         b->hi--;
 }
 
-static bool slot_matches(const memo *m, const memo_slot *s, uint32_t tag,
-                         uint64_t state, const bits *b, size_t lo, size_t len)
+static memo_span bits_span(const bits *b)
 {
-    return s->tag == tag && s->state == state && s->lo == lo &&
-           s->len == len &&
-           (len == 0 || memcmp(m->words + s->off, b->w + lo,
-                               len * sizeof *b->w) == 0);
+    return (memo_span){(uint32_t)b->lo,
+                       (uint32_t)(b->hi > b->lo ? b->hi - b->lo : 0)};
+}
+
+static bool span_matches(const uint64_t *stored, memo_span s, const bits *b,
+                         memo_span want)
+{
+    return s.lo == want.lo && s.len == want.len &&
+           (want.len == 0 ||
+            memcmp(stored, b->w + want.lo, want.len * sizeof *b->w) == 0);
+}
+
+/* A configuration as the memo sees it. */
+typedef struct memo_key {
+    const bits *done;
+    memo_span done_span;
+    uint32_t info;
+    uint64_t state;
+    uint32_t tag;
+} memo_key;
+
+static bool slot_matches(const memo *m, const memo_slot *s, const memo_key *k)
+{
+    const uint64_t *stored = m->words + s->off;
+    if (s->tag != k->tag || s->state != k->state)
+        return false;
+    if (m->with_info && *stored++ != k->info)
+        return false;
+    return span_matches(stored, s->done, k->done, k->done_span);
 }
 
 static int memo_grow(memo *m)
@@ -95,12 +138,12 @@ static int memo_grow(memo *m)
     if (slots == NULL)
         return -1;
     for (size_t i = 0; i < n; i++)
-        slots[i].len = MEMO_EMPTY;
+        slots[i].done.len = MEMO_EMPTY;
     for (size_t i = 0; i < m->nslots; i++) {
-        if (m->slots[i].len == MEMO_EMPTY)
+        if (m->slots[i].done.len == MEMO_EMPTY)
             continue;
         size_t s = m->slots[i].tag & (n - 1);
-        while (slots[s].len != MEMO_EMPTY)
+        while (slots[s].done.len != MEMO_EMPTY)
             s = (s + 1) & (n - 1);
         slots[s] = m->slots[i];
     }
@@ -127,26 +170,32 @@ static int memo_reserve_words(memo *m, size_t len)
     return 0;
 }
 
-/* 1 if (b, state) was new and is now recorded, 0 if seen before, -1 OOM.
- * The table grows at 3/4 full: linear probing stays short there and the
- * table, the biggest allocation of a search, stays small. */
-static int memo_insert(memo *m, const bits *b, uint64_t state)
+/* 1 if (done ∪ info, state) was new and is now recorded, 0 if seen
+ * before, -1 OOM. info_hash is the Zobrist hash of the unknown operations
+ * placed, info their hcs_name. The table grows at 3/4 full: linear probing
+ * stays short there and the table, the biggest allocation of a search,
+ * stays small. */
+static int memo_insert(memo *m, const bits *done, uint64_t info_hash,
+                       uint32_t info, uint64_t state)
 {
     if (4 * (m->count + 1) > 3 * m->nslots && memo_grow(m) != 0)
         return -1;
-    size_t lo = b->lo, len = b->hi > lo ? b->hi - lo : 0;
-    uint32_t tag = (uint32_t)((b->hash ^ fl_rng_mix(state)) >> 32);
-    size_t mask = m->nslots - 1, s = tag & mask;
-    for (; m->slots[s].len != MEMO_EMPTY; s = (s + 1) & mask)
-        if (slot_matches(m, &m->slots[s], tag, state, b, lo, len))
+    uint64_t hash = done->hash ^ info_hash;
+    memo_key k = {done, bits_span(done), info, state,
+                  (uint32_t)((hash ^ fl_rng_mix(state)) >> 32)};
+    size_t mask = m->nslots - 1, s = k.tag & mask;
+    for (; m->slots[s].done.len != MEMO_EMPTY; s = (s + 1) & mask)
+        if (slot_matches(m, &m->slots[s], &k))
             return 0;
-    if (memo_reserve_words(m, len) != 0)
+    if (memo_reserve_words(m, m->with_info + (size_t)k.done_span.len) != 0)
         return -1;
-    if (len > 0)
-        memcpy(m->words + m->nwords, b->w + lo, len * sizeof *b->w);
-    m->slots[s] = (memo_slot){state, tag, (uint32_t)lo, (uint32_t)len,
-                              (uint32_t)m->nwords};
-    m->nwords += len;
+    m->slots[s] = (memo_slot){state, k.tag, (uint32_t)m->nwords, k.done_span};
+    if (m->with_info)
+        m->words[m->nwords++] = info;
+    if (k.done_span.len > 0)
+        memcpy(m->words + m->nwords, done->w + k.done_span.lo,
+               k.done_span.len * sizeof *done->w);
+    m->nwords += k.done_span.len;
     m->count++;
     return 1;
 }
@@ -162,14 +211,18 @@ typedef struct search {
     int32_t *next, *prev;
     uint32_t *entry_op;   /* the operation of each entry */
     int32_t *match;       /* call entry -> its return entry (0: none) */
-    uint32_t *bit;        /* operation -> bit number */
+    uint32_t *bit;        /* operation -> bit number in its bitset */
     uint64_t *zobrist;
-    bits set;
+    bits done;            /* the linearized completed operations */
+    hcset info;           /* the linearized unknown ones (info) */
+    uint64_t info_hash;   /* Zobrist hash of info */
+    const uint64_t *info_zobrist;
     memo memo;
     uint32_t *stack_entry;
     uint64_t *stack_state;
     const lin_op **window; /* scratch for viable() */
     size_t sp;
+    size_t agree; /* stack entries below this are the evidence's order */
     const wgl_limits *limits;
 } search;
 
@@ -273,29 +326,30 @@ static int search_init(search *s, const wgl_op *ops, size_t n)
     s->match = table(entries * sizeof *s->match);
     s->bit = table((n + 1) * sizeof *s->bit);
     s->zobrist = table((n + 1) * sizeof *s->zobrist);
-    s->set.w = table(nw * sizeof *s->set.w);
+    s->done.w = table(nw * sizeof *s->done.w);
     s->stack_entry = table((n + 1) * sizeof *s->stack_entry);
     s->stack_state = table((n + 1) * sizeof *s->stack_state);
     s->window = table((n + 1) * sizeof *s->window);
     if (!s->next || !s->prev || !s->entry_op || !s->match || !s->bit ||
-        !s->zobrist || !s->set.w || !s->stack_entry || !s->stack_state ||
+        !s->zobrist || !s->done.w || !s->stack_entry || !s->stack_state ||
         !s->window)
         return -1;
-    s->set.nw = nw;
-    s->set.nbits = n;
-    s->set.zobrist = s->zobrist;
-    /* completed operations first, so the memo window stays narrow */
-    uint32_t b = 0;
+    /* each set in invocation order; the hashes are drawn as if the bits
+     * were one set, completed operations first, as they were before the
+     * split, so that the memo probes (and the search) are unchanged */
+    uint32_t ndone = 0, ninfo = 0;
     for (size_t i = 0; i < n; i++)
-        if (ops[i].ret != WGL_NEVER)
-            s->bit[i] = b++;
-    for (size_t i = 0; i < n; i++)
-        if (ops[i].ret == WGL_NEVER)
-            s->bit[i] = b++;
+        s->bit[i] = ops[i].ret != WGL_NEVER ? ndone++ : ninfo++;
     fl_rng rng; /* fixed seed: the same hashes every run */
     fl_rng_seed(&rng, 0x5eed);
     for (size_t i = 0; i < n; i++)
         s->zobrist[i] = fl_rng_next(&rng);
+    s->done = (bits){.w = s->done.w, .nw = nw, .nbits = ndone,
+                     .zobrist = s->zobrist};
+    s->info_zobrist = s->zobrist + ndone;
+    s->memo.with_info = ninfo > 0;
+    if (hcs_init(&s->info, ninfo) != 0)
+        return -1;
     return build_list(s);
 }
 
@@ -307,7 +361,8 @@ static void search_free(search *s)
     fl_free(s->match);
     fl_free(s->bit);
     fl_free(s->zobrist);
-    fl_free(s->set.w);
+    fl_free(s->done.w);
+    hcs_free(&s->info);
     fl_free(s->stack_entry);
     fl_free(s->stack_state);
     fl_free(s->window);
@@ -315,10 +370,42 @@ static void search_free(search *s)
     fl_free(s->memo.words);
 }
 
+/* Add op to the linearized set: 0, or -1 out of memory (nothing changed). */
+static int place(search *s, uint32_t op)
+{
+    if (s->ops[op].ret != WGL_NEVER) {
+        bits_set(&s->done, s->bit[op]);
+        return 0;
+    }
+    if (hcs_flip(&s->info, s->bit[op]) != 0)
+        return -1;
+    s->info_hash ^= s->info_zobrist[s->bit[op]];
+    return 0;
+}
+
+/* Take op, just placed, out again; this cannot fail (hcset.h). */
+static void unplace(search *s, uint32_t op)
+{
+    if (s->ops[op].ret != WGL_NEVER) {
+        bits_clear(&s->done, s->bit[op]);
+        return;
+    }
+    (void)hcs_flip(&s->info, s->bit[op]);
+    s->info_hash ^= s->info_zobrist[s->bit[op]];
+}
+
 /* Marks a stack entry pushed by force_read(). */
 #define FORCED 0x80000000u
 
 /* ---- Evidence --------------------------------------------------------------- */
+
+/* Pop the top of the stack (the caller restores what it held). */
+static void shrink_stack(search *s)
+{
+    s->sp--;
+    if (s->agree > s->sp)
+        s->agree = s->sp;
+}
 
 static int record_best(search *s, wgl_result *r, int32_t stuck_entry,
                        uint64_t state)
@@ -343,10 +430,13 @@ static int record_best(search *s, wgl_result *r, int32_t stuck_entry,
             return -1;
     }
     r->depth = s->sp;
-    for (size_t i = 0; i < s->sp; i++) {
+    /* below agree the order is already this stack's, and so are the states
+     * after each operation (the model is a function), the last one too */
+    for (size_t i = s->agree; i < s->sp; i++) {
         r->order[i] = s->entry_op[s->stack_entry[i] & ~FORCED];
         r->states[i] = i + 1 < s->sp ? s->stack_state[i + 1] : state;
     }
+    s->agree = s->sp;
     r->stuck = op;
     r->stuck_states[0] = state;
     r->nstuck_states = 1;
@@ -417,10 +507,12 @@ static int try_linearize(search *s, int32_t e, uint64_t *state,
     if (next == LIN_NO_STATE)
         return -2;
     bool forced = s->model->read_only(o);
-    bits_set(&s->set, s->bit[op]);
-    int fresh = memo_insert(&s->memo, &s->set, next);
+    if (place(s, op) != 0)
+        return -2;
+    int fresh = memo_insert(&s->memo, &s->done, s->info_hash,
+                            hcs_name(&s->info), next);
     if (fresh <= 0) {
-        bits_clear(&s->set, s->bit[op]);
+        unplace(s, op);
         return fresh < 0 ? -2 : forced ? -1 : 0;
     }
     lift(s, e);
@@ -429,9 +521,9 @@ static int try_linearize(search *s, int32_t e, uint64_t *state,
     int32_t must = 0;
     if (!viable(s, next, &must)) { /* memoized all the same: it fails */
         int rc = record_best(s, r, must, next) != 0 ? -2 : forced ? -1 : 0;
-        s->sp--;
+        shrink_stack(s);
         unlift(s, e);
-        bits_clear(&s->set, s->bit[op]);
+        unplace(s, op);
         return rc;
     }
     *state = next;
@@ -441,13 +533,14 @@ static int try_linearize(search *s, int32_t e, uint64_t *state,
 /* Undo the last linearization; returns its call entry. */
 static int32_t pop(search *s, uint64_t *state, size_t *ok_left, bool *forced)
 {
-    uint32_t top = s->stack_entry[--s->sp];
+    shrink_stack(s);
+    uint32_t top = s->stack_entry[s->sp];
     int32_t call = (int32_t)(top & ~FORCED);
     uint32_t op = s->entry_op[call];
     *forced = (top & FORCED) != 0;
     *state = s->stack_state[s->sp];
     unlift(s, call);
-    bits_clear(&s->set, s->bit[op]);
+    unplace(s, op);
     if (s->ops[op].ret != WGL_NEVER)
         (*ok_left)++;
     return call;
