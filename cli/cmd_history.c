@@ -1,9 +1,11 @@
 /*
- * faultline history convert|stats — move histories between faultline's
- * JSON Lines and Jepsen's EDN, and summarise them.
+ * faultline history convert|stats|generate — move histories between
+ * faultline's JSON Lines and Jepsen's EDN, summarise them, and generate
+ * linearizable ones for benchmarks (workloads/histgen.h).
  */
 #include "cli/cli.h"
 #include "history/history.h"
+#include "workloads/histgen.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -16,14 +18,20 @@ static int usage(FILE *out, int code)
     fprintf(out,
             "usage: faultline history convert [--keys auto|yes|no] IN OUT\n"
             "       faultline history stats [--json] FILE\n"
-            "       faultline history generate ... (see --help)\n"
+            "       faultline history generate [--ops N] [--keys K]\n"
+            "               [--processes P] [--info-rate R] [--seed S] OUT\n"
             "\n"
             "convert  reads IN and writes OUT; the format of each comes from\n"
             "         its extension: .jsonl (faultline) or .edn (Jepsen).\n"
             "         --keys: whether EDN [k v] values are independent keys\n"
             "         (default auto: yes when every client value is a pair).\n"
             "stats    counts operations by f, type and process, and the time\n"
-            "         span.\n");
+            "         span.\n"
+            "generate writes a linearizable history of cas-registers (values\n"
+            "         unique per key; an info op's process continues as a new\n"
+            "         one) to OUT (.jsonl or .edn): the benchmarks' histories.\n"
+            "         Defaults: 10000 ops, 1 key, 5 processes, info rate 0.15,\n"
+            "         seed 1. The same options give the same history.\n");
     return code;
 }
 
@@ -234,6 +242,69 @@ static int stats(int argc, char **argv)
     return 0;
 }
 
+/* ---- generate ------------------------------------------------------------- */
+
+/* A whole number >= min from text, or -1. */
+static long long number(const char *text, long long min)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    return errno || *end || end == text || v < min ? -1 : v;
+}
+
+static int generate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"ops", required_argument, NULL, 'o'},
+        {"keys", required_argument, NULL, 'k'},
+        {"processes", required_argument, NULL, 'p'},
+        {"info-rate", required_argument, NULL, 'i'},
+        {"seed", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    histgen_options g = {.ops = 10000, .keys = 1, .processes = 5,
+                         .info_rate = 0.15, .seed = 1};
+    int c;
+    long long v;
+    char *end;
+    while ((c = getopt_long(argc, argv, "o:k:p:i:s:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h': return usage(stdout, 0);
+        case 'o': if ((v = number(optarg, 0)) < 0) goto bad; g.ops = (size_t)v; break;
+        case 'k': if ((v = number(optarg, 1)) < 0) goto bad; g.keys = (size_t)v; break;
+        case 'p': if ((v = number(optarg, 1)) < 0) goto bad; g.processes = (size_t)v; break;
+        case 's': if ((v = number(optarg, 0)) < 0) goto bad; g.seed = (uint64_t)v; break;
+        case 'i':
+            g.info_rate = strtod(optarg, &end);
+            if (*end || end == optarg || g.info_rate < 0 || g.info_rate > 1)
+                goto bad;
+            break;
+        default: return usage(stderr, FL_EUSAGE);
+        }
+    }
+    if (argc - optind != 1 ||
+        history_format_of_path(argv[optind]) == HISTORY_FORMAT_UNKNOWN) {
+        fprintf(stderr, "faultline: history generate: give one OUT ending in "
+                        ".jsonl or .edn\n");
+        return FL_EUSAGE;
+    }
+    fl_error err = {0};
+    history *h = NULL;
+    if (histgen_generate(&g, &h, &err) != FL_OK)
+        return report(&err);
+    int rc = history_write_file(h, argv[optind], HISTORY_FORMAT_UNKNOWN, &err);
+    history_free(h);
+    return rc == FL_OK ? 0 : report(&err);
+bad:
+    for (const struct option *o = opts; o->name; o++)
+        if (o->val == c)
+            fprintf(stderr, "faultline: history generate: bad value \"%s\" "
+                            "for --%s\n", optarg, o->name);
+    return FL_EUSAGE;
+}
+
 int cmd_history(int argc, char **argv)
 {
     if (argc < 2)
@@ -243,6 +314,8 @@ int cmd_history(int argc, char **argv)
         return convert(argc - 1, argv + 1);
     if (strcmp(sub, "stats") == 0)
         return stats(argc - 1, argv + 1);
+    if (strcmp(sub, "generate") == 0)
+        return generate(argc - 1, argv + 1);
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0)
         return usage(stdout, 0);
     fprintf(stderr, "faultline history: unknown subcommand \"%s\"\n", sub);

@@ -83,4 +83,22 @@ printf '{:process 0, :type :invoke, :f :read, :value [1 2}\n' >"$tmp/unbalanced.
 check "unbalanced edn exits 65" 65 "$FL" history stats "$tmp/unbalanced.edn"
 contains "unbalanced edn names line and column" "$tmp/err" "unbalanced.edn:1:50: unexpected }: expected ]"
 
+# generate: the benchmarks' histories, deterministic and linearizable
+check "generate writes a history" 0 "$FL" history generate --ops 2000 \
+  --keys 3 --processes 20 --info-rate 0.2 --seed 9 "$tmp/gen.jsonl"
+check "generate again with the same options" 0 "$FL" history generate \
+  --ops 2000 --keys 3 --processes 20 --info-rate 0.2 --seed 9 "$tmp/gen2.jsonl"
+if cmp -s "$tmp/gen.jsonl" "$tmp/gen2.jsonl"; then echo "ok - the same options give the same history"
+else echo "not ok - the same options give the same history"; failures=$((failures + 1)); fi
+check "a generated history is linearizable" 0 "$FL" check "$tmp/gen.jsonl"
+check "a generated history's stats" 0 "$FL" history stats "$tmp/gen.jsonl"
+contains "it has the ops, the keys and info ops asked for" "$tmp/out" "3 keys"
+if grep -q '"type":"info"' "$tmp/gen.jsonl"; then echo "ok - it has info ops"
+else echo "not ok - it has info ops"; failures=$((failures + 1)); fi
+check "generate writes EDN too" 0 "$FL" history generate --ops 50 "$tmp/gen.edn"
+check "generate: a bad number is a usage error" 64 "$FL" history generate --ops x "$tmp/g.jsonl"
+contains "generate names the option" "$tmp/err" 'bad value "x" for --ops'
+check "generate: an info rate above 1 is a usage error" 64 "$FL" history generate --info-rate 1.5 "$tmp/g.jsonl"
+check "generate: an unknown extension is a usage error" 64 "$FL" history generate "$tmp/g.txt"
+
 exit $((failures > 0))
