@@ -718,9 +718,12 @@ static void zk_outcome(int rc, bool is_read, const json_t *written,
     }
 }
 
-static void zk_cas(zk_client *c, const char *path, const json_t *old,
-                   const json_t *next, target_result *out)
+/* cas [old, next] (op_value: the pair, an ok's value as invoked). */
+static void zk_cas(zk_client *c, const char *path, const json_t *op_value,
+                   target_result *out)
 {
+    const json_t *old = json_array_get(op_value, 0);
+    const json_t *next = json_array_get(op_value, 1);
     json_t *now = NULL;
     int version;
     int rc = zk_get(c, path, &now, &version);
@@ -730,9 +733,10 @@ static void zk_cas(zk_client *c, const char *path, const json_t *old,
         out->refused = true;
     } else if (rc == ZOK && version < 0) {
         /* old is null and the node absent: create it. */
-        zk_outcome(zk_put(c, path, next, -1, true), false, next, out);
+        zk_outcome(zk_put(c, path, next, -1, true), false, op_value, out);
     } else if (rc == ZOK) {
-        zk_outcome(zk_put(c, path, next, version, false), false, next, out);
+        zk_outcome(zk_put(c, path, next, version, false), false, op_value,
+                   out);
     } else {
         /* The read changed nothing: whatever it met, the cas did not
          * happen. */
@@ -812,8 +816,7 @@ static void zk_client_invoke(void *cl, const target_op *op, target_result *out)
     } else if (strcmp(op->f, "write") == 0) {
         zk_outcome(zk_write_value(c, path, op->value), false, op->value, out);
     } else if (strcmp(op->f, "cas") == 0 && json_array_size(op->value) == 2) {
-        zk_cas(c, path, json_array_get(op->value, 0),
-               json_array_get(op->value, 1), out);
+        zk_cas(c, path, op->value, out);
     } else if (strcmp(op->f, "add") == 0) {
         zk_add(c, path, op->value, out);
     } else {
