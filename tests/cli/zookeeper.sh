@@ -78,7 +78,7 @@ ce = lin.get("counterexample")
 if ce:
     op = ce.get("op", {})
     print("  counterexample: process %s %s -> %s (key %s); states then: %s"
-          % (op.get("process"), op.get("f"), op.get("value"), ce.get("key"),
+          % (op.get("process"), op.get("f"), op.get("output", op.get("value")), ce.get("key"),
              ce.get("states")))
 PY
 }
