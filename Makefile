@@ -25,7 +25,10 @@ CHECK_PKG_LIBS := jansson libxxhash
 WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASE_FLAGS := -std=c11 -D_GNU_SOURCE -I. -MMD -MP $(WARN)
 CFLAGS     ?= -O2 -g
-LDLIBS     := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -ljansson -lxxhash -lssh2 -lcurl) -lpthread -lm
+# ZooKeeper's C client, linked statically and with connect() wrapped so
+# that its sockets are bound to the test network (targets/clients/zookeeper.h).
+ZK_LDLIBS  := /usr/lib/x86_64-linux-gnu/libzookeeper_mt.a -Wl,--wrap=connect
+LDLIBS     := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -ljansson -lxxhash -lssh2 -lcurl) $(ZK_LDLIBS) -lpthread -lm
 CHECK_LDLIBS := $(shell pkg-config --libs $(CHECK_PKG_LIBS) 2>/dev/null || echo -ljansson -lxxhash) -lpthread -lm
 SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 

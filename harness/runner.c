@@ -306,7 +306,8 @@ static void wait_recovered(run *rn)
     size_t n = remote_count(rn->r);
     for (size_t i = 0; i < n; i++) {
         fl_error e = {0};
-        if (target_await_ready(rn->t, i, 10000, &e) != FL_OK)
+        if (target_await_ready(rn->t, i,
+                               target_ready_timeout_ms(rn->t, 10000), &e) != FL_OK)
             LOG(rn, "after healing: %s", e.msg);
     }
     double until = now_s() + 10;

@@ -183,6 +183,12 @@ int target_pause(target *t, size_t n, fl_error *e) { return t->vt->pause(t->stat
 int target_resume(target *t, size_t n, fl_error *e) { return t->vt->resume(t->state, n, e); }
 int target_wipe(target *t, size_t n, fl_error *e) { return t->vt->wipe(t->state, n, e); }
 
+int target_ready_timeout_ms(const target *t, int default_ms)
+{
+    int own = t->vt->ready_timeout_ms;
+    return own > default_ms ? own : default_ms;
+}
+
 int target_await_ready(target *t, size_t n, int timeout_ms, fl_error *e)
 {
     return t->vt->await_ready(t->state, n, timeout_ms, e);

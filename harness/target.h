@@ -111,6 +111,11 @@ typedef struct target_vtable {
     const char *const *operations;
     /* Its client's error strings (see target_error). */
     const target_error *errors;
+    /* How long (ms) a node may take from start to serving: await_ready's
+     * allowance at set-up and after healing, where it is longer than the
+     * harness's own (15 s, 10 s). 0: those. A JVM that starts in 10-20 s
+     * on a loaded machine needs more; see target_ready_timeout_ms. */
+    int ready_timeout_ms;
     int (*create)(const target_config *cfg, void **state, fl_error *err);
     void (*destroy)(void *state);
     /* db: each takes the node and must leave a clear error on failure. */
@@ -193,6 +198,9 @@ int target_await_ready(target *t, size_t node, int timeout_ms, fl_error *err);
 int target_collect_logs(target *t, size_t node, const char *local_dir,
                         fl_error *err);
 long target_leader(target *t);
+/* The await_ready allowance to use where the harness would use
+ * default_ms: the larger of it and the target's ready_timeout_ms. */
+int target_ready_timeout_ms(const target *t, int default_ms);
 /* See target_vtable.rest_cmd. */
 char *target_rest_cmd(target *t, size_t node);
 

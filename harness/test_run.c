@@ -279,7 +279,8 @@ static int setup_node(void *ctx, size_t i, fl_error *err)
         (rc = target_wipe(j->t, i, err)) == FL_OK &&
         (rc = target_install(j->t, i, err)) == FL_OK &&
         (rc = target_start(j->t, i, err)) == FL_OK)
-        rc = target_await_ready(j->t, i, 15000, err);
+        rc = target_await_ready(j->t, i,
+                                    target_ready_timeout_ms(j->t, 15000), err);
     if (rc == FL_OK)
         tlog(j->l, "node %s: installed and serving", remote_name(j->r, i));
     return rc;

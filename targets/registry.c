@@ -9,12 +9,15 @@
 #include "targets/clients/etcd.h"
 #include "targets/clients/fake.h"
 #include "targets/clients/raftkv.h"
+#include "targets/clients/zookeeper.h"
 
 static const targets_entry entries[] = {
     {&raftkv_target, "faultline's bundled Raft key-value store (default)", false},
     {&etcd_target, "etcd 3.4 (Debian's etcd-server), over its v3 JSON gateway", false},
     {&consul_target, "Consul's KV store over its HTTP API (client verified "
                      "against a fake Consul only: no Consul binary here)", false},
+    {&zk_target, "ZooKeeper 3.8 (Debian's zookeeper), with its C client "
+                 "library", false},
     {&fake_target, "in-process, does nothing on the nodes: for tests and "
                    "benchmarks only", true},
 };
