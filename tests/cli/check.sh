@@ -127,6 +127,7 @@ if grep -qF '"anomaly"' "$tmp/out"; then echo "not ok - --consistency linearizab
 check "SC per key, not as a whole: not SC" 1 "$FL" check --consistency sequential --explain "$tmp/dekker.jsonl"
 contains "non-sequential anomaly" "$tmp/out" '"anomaly":"non-sequential"'
 contains "--explain names the keys together" "$tmp/err" 'together, though each key alone may have one'
+contains "--explain names the keys as per_key does" "$tmp/err" '(keys x, y together'
 contains "--explain shows the conflicting chains" "$tmp/err" "program-order chains that conflict"
 check "--checker sequential is the same checker" 1 "$FL" check --checker sequential --consistency sequential "$tmp/dekker.jsonl"
 check "sequential: bad data exits 65" 65 "$FL" check --consistency sequential --model cas-register "$tmp/badcas.jsonl"
