@@ -85,6 +85,10 @@ typedef struct checker {
      */
     int (*check)(const history *h, const checker_options *opt,
                  checker_report *out, fl_error *err);
+    /* The explanation again, from the stored JSON result alone, so that a
+     * report of a stored run (report/report.h) says what --explain said.
+     * NULL: the report gives no words beyond the verdict. */
+    int (*explain_json)(const json_t *result, FILE *out);
 } checker;
 
 /* ---- The registry ----------------------------------------------------------- */

@@ -104,6 +104,13 @@ static void explain_shrunk(FILE *out, const json_t *shrunk)
 int lin_result_explain(const lin_result *r, const history *h, FILE *out)
 {
     json_t *res = lin_result_to_json(r, h);
+    int rc = lin_explain_json(res, out);
+    json_decref(res);
+    return rc;
+}
+
+int lin_explain_json(const json_t *res, FILE *out)
+{
     const json_t *ce = json_object_get(res, "counterexample");
     const json_t *per_key = json_object_get(res, "per_key"), *k;
     const char *name;
@@ -134,6 +141,5 @@ int lin_result_explain(const lin_result *r, const history *h, FILE *out)
     } else if (json_is_true(json_object_get(res, "valid"))) {
         fputs("linearizable: every key has a legal order.\n", out);
     }
-    json_decref(res);
     return ferror(out) ? FL_EIO : FL_OK;
 }

@@ -688,4 +688,5 @@ const checker checker_linearizable = {
     .name = "linearizable",
     .about = "each key against --model (Wing & Gong, Lowe)",
     .check = registry_check,
+    .explain_json = lin_explain_json,
 };

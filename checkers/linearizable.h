@@ -61,6 +61,9 @@ json_t *lin_result_to_json(const lin_result *r, const history *h);
 
 /* A readable account of each violation (faultline check --explain). */
 int lin_result_explain(const lin_result *r, const history *h, FILE *out);
+/* The same words from the JSON result alone (a stored results.json), so a
+ * report and --explain never disagree. */
+int lin_explain_json(const json_t *result, FILE *out);
 
 void lin_result_free(lin_result *r);
 

@@ -1199,6 +1199,7 @@ const checker checker_sequential = {
     .name = "sequential",
     .about = "sequential consistency and linearizability, and which broke",
     .check = registry_check,
+    .explain_json = sc_explain,
 };
 
 int sc_check_explain(const sc_check_result *r, FILE *out)

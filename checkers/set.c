@@ -417,37 +417,56 @@ int set_result_summary(const set_result *r, FILE *out)
     return ferror(out) ? FL_EIO : FL_OK;
 }
 
-static void explain_list(FILE *out, const char *what, const elem_list *l)
+static void explain_list(FILE *out, const char *what, const json_t *key,
+                         const char *list)
 {
-    if (!l->n)
+    char count[32];
+    snprintf(count, sizeof count, "%s_count", list);
+    json_int_t n = json_integer_value(json_object_get(key, count));
+    const json_t *l = json_object_get(key, list);
+    if (!n)
         return;
-    fprintf(out, "  %zu %s:", l->n, what);
-    for (size_t i = 0; i < l->n && i < 20; i++)
-        fprintf(out, " %" PRId64, l->v[i]);
-    fprintf(out, "%s\n", l->n > 20 ? " ..." : "");
+    fprintf(out, "  %lld %s:", (long long)n, what);
+    for (size_t i = 0; i < json_array_size(l) && i < 20; i++)
+        fprintf(out, " %lld",
+                (long long)json_integer_value(json_array_get(l, i)));
+    fprintf(out, "%s\n", n > 20 ? " ..." : "");
+}
+
+int set_explain_json(const json_t *res, FILE *out)
+{
+    const char *name;
+    const json_t *k;
+    json_object_foreach((json_t *)json_object_get(res, "per_key"), name, k) {
+        if (json_is_true(json_object_get(k, "valid")))
+            continue;
+        const json_t *read = json_object_get(k, "final_read_index");
+        if (read == NULL) {
+            fprintf(out, "key %s: %lld adds but no read succeeded: cannot "
+                    "judge\n", name, (long long)json_integer_value(
+                        json_object_get(k, "attempt_count")));
+            continue;
+        }
+        fprintf(out, "key %s: the final read (event index %lld) "
+                "disagrees with the adds:\n", name,
+                (long long)json_integer_value(read));
+        explain_list(out, "acknowledged adds lost (ok before the read began, "
+                     "missing from it)", k, "lost");
+        explain_list(out, "elements read that no add could have written", k,
+                     "unexpected");
+        explain_list(out, "elements read whose adds all failed", k, "failed");
+    }
+    return ferror(out) ? FL_EIO : FL_OK;
 }
 
 int set_result_explain(const set_result *r, FILE *out)
 {
-    for (size_t i = 0; i < r->n_keys; i++) {
-        const set_key *k = &r->keys[i];
-        if (k->verdict == CHECKER_VALID)
-            continue;
-        if (!k->read) {
-            fprintf(out, "key %s: %zu adds but no read succeeded: cannot "
-                    "judge\n", k->name, k->n_adds);
-            continue;
-        }
-        fprintf(out, "key %s: the final read (event index %" PRId64 ") "
-                "disagrees with the adds:\n", k->name, k->read_index);
-        explain_list(out, "acknowledged adds lost (ok before the read began, "
-                     "missing from it)", &k->lists[LOST]);
-        explain_list(out, "elements read that no add could have written",
-                     &k->lists[UNEXPECTED]);
-        explain_list(out, "elements read whose adds all failed",
-                     &k->lists[FAILED]);
-    }
-    return ferror(out) ? FL_EIO : FL_OK;
+    json_t *res = set_result_to_json(r);
+    if (res == NULL)
+        return FL_ENOMEM;
+    int rc = set_explain_json(res, out);
+    json_decref(res);
+    return rc;
 }
 
 /* ---- In the checker registry -------------------------------------------------------------- */
@@ -473,4 +492,5 @@ const checker checker_set = {
     .name = "set",
     .about = "Jepsen's checker/set: adds, then final reads",
     .check = registry_check,
+    .explain_json = set_explain_json,
 };

@@ -64,6 +64,8 @@ int set_result_summary(const set_result *r, FILE *out);
 
 /* A readable account of each invalid or unknown key. */
 int set_result_explain(const set_result *r, FILE *out);
+/* The same words from the JSON result alone (a stored results.json). */
+int set_explain_json(const json_t *result, FILE *out);
 
 void set_result_free(set_result *r);
 
