@@ -36,7 +36,7 @@ SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno
 # history -> checkers, workloads -> harness (the controller) and the
 # targets' clients -> cli. libfl_base.a is all that raftkv links.
 BASE_SRCS := $(wildcard base/*.c)
-LIB_SRCS  := $(wildcard history/*.c harness/*.c checkers/*.c workloads/*.c targets/clients/*.c targets/*.c)
+LIB_SRCS  := $(wildcard history/*.c report/*.c harness/*.c checkers/*.c workloads/*.c targets/clients/*.c targets/*.c)
 CLI_SRCS  := $(wildcard cli/*.c)
 # Two binaries, as git splits its commands: faultline (check, history,
 # analyze) and faultline-harness (every command, the controller's too),

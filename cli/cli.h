@@ -25,5 +25,6 @@ int cmd_check(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

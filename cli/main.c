@@ -21,6 +21,7 @@ typedef struct command {
 static const command commands[] = {
     {"test", cmd_test, "run a test against a target on a cluster"},
     {"analyze", cmd_analyze, "re-check a stored run: analyze RUN_DIR"},
+    {"report", cmd_report, "write a checked run's junit.xml and summary.md"},
     {"check", cmd_check, "decide whether a history is linearizable"},
     {"history", cmd_history, "convert (jsonl <-> edn) and summarise histories"},
     {"cluster", cmd_cluster, "local test cluster: up [--nodes N], down, status"},

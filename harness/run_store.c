@@ -3,6 +3,7 @@
  * run_store.h.
  */
 #include "harness/run_store.h"
+#include "report/report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -287,9 +288,12 @@ int run_store_analyze(const char *dir, double check_time_limit_s, bool force,
     rc = top ? run_store_write_json(dir, "results.json", top, err)
              : fl_error_set(err, FL_ENOMEM, "results: out of memory");
     json_decref(top);
+    if (rc == FL_OK)
+        rc = report_write_dir(dir, err);
     if (rc == FL_OK && summary)
         fprintf(summary, "run ended: %s\n%zu events; details in "
-                "%s/results.json\n", ended, history_len(h), dir);
+                "%s/results.json (CI: junit.xml, summary.md)\n", ended,
+                history_len(h), dir);
 out:
     json_decref(checkers);
     history_free(h);

@@ -6,6 +6,8 @@
  *     history.jsonl    recorded live: a crash leaves a checkable prefix
  *     history.edn      the same history in Jepsen's format
  *     results.json     the checkers' verdicts, combined in "valid"
+ *     junit.xml        the verdicts for CI (report/report.h)
+ *     summary.md       the verdicts and first anomaly, for a CI job summary
  *     faultline.log    the controller's log
  *     nodes/<node>/    each node's logs, as its target collects them
  *   results/latest -> <test-name>/<yyyymmddThhmmss>
@@ -76,7 +78,8 @@ int run_store_write_json(const char *dir, const char *file, const json_t *v,
  * cas-register model; set -> set), each run through the checker registry
  * (checkers/checker.h) and shrinking its counterexample; and write
  * history.edn and results.json: {"valid", "workload", "ended", "checkers":
- * {NAME: RESULT}, "events", "pending"}. *verdict is the checkers' combined verdict (invalid beats
+ * {NAME: RESULT}, "events", "pending"}, then junit.xml and summary.md from
+ * it (report/report.h). *verdict is the checkers' combined verdict (invalid beats
  * unknown beats valid). A one-line summary goes to `summary` (may be
  * NULL). Errors: reading the history (FL_ENOINPUT, FL_EDATA) or writing.
  */

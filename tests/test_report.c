@@ -1,0 +1,235 @@
+/*
+ * Tests of report/report.h: junit.xml and summary.md from hand-made
+ * results.json objects of each checker's shape — valid, an invalid
+ * linearizable key with its counterexample, a set with a lost add, a
+ * sequential checker's stale read, an unknown verdict — and XML escaping of
+ * names and words with <, &, quotes, control characters and non-ASCII.
+ * tests/cli/check.sh parses the files with a real XML parser.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report.h"
+
+typedef int (*writer)(const json_t *, const json_t *, FILE *, fl_error *);
+
+/* What w writes for results (JSON text) and test (JSON text or NULL);
+ * free() it. */
+static char *render(writer w, const char *results, const char *test)
+{
+    json_error_t je;
+    json_t *r = json_loads(results, 0, &je);
+    if (r == NULL)
+        fail_msg("results: %s", je.text);
+    json_t *t = test ? json_loads(test, 0, &je) : NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fl_error err = {0};
+    assert_int_equal(w(r, t, f, &err), FL_OK);
+    fclose(f);
+    json_decref(r);
+    json_decref(t);
+    return buf;
+}
+
+static void has(const char *text, const char *want)
+{
+    if (strstr(text, want) == NULL)
+        fail_msg("missing %s in:\n%s", want, text);
+}
+
+static void lacks(const char *text, const char *unwanted)
+{
+    if (strstr(text, unwanted) != NULL)
+        fail_msg("unexpected %s in:\n%s", unwanted, text);
+}
+
+static void starts(const char *text, const char *want)
+{
+    if (strncmp(text, want, strlen(want)) != 0)
+        fail_msg("want it to begin %s:\n%s", want, text);
+}
+
+#define TEST_JSON "{\"name\": \"raftkv-register\", \"target\": \"raftkv\"}"
+
+static const char valid_run[] =
+    "{\"valid\": true, \"workload\": \"register\", \"ended\": \"completed\","
+    " \"events\": 4, \"checkers\": {\"linearizable\": {\"valid\": true,"
+    " \"elapsed_ms\": 1500, \"per_key\": {\"1\": {\"valid\": true}}}}}";
+
+static void test_valid(void **state)
+{
+    (void)state;
+    char *x = render(report_junit, valid_run, TEST_JSON);
+    has(x, "<testsuite name=\"raftkv-register\" tests=\"1\" failures=\"0\" "
+           "errors=\"0\"");
+    has(x, "<testcase classname=\"raftkv-register\" name=\"linearizable\" "
+           "time=\"1.500\"/>");
+    lacks(x, "<failure");
+    free(x);
+    char *s = render(report_summary, valid_run, TEST_JSON);
+    starts(s, "# faultline: valid — raftkv-register\n\nregister workload on "
+              "raftkv; run ended: completed; 4 events.\n");
+    has(s, "| linearizable | valid |  |");
+    lacks(s, "First anomaly");
+    free(s);
+}
+
+/* A stale read on key 1, as the linearizable checker stores it. */
+static const char lin_invalid[] =
+    "{\"valid\": false, \"workload\": \"register\", \"ended\": \"completed\","
+    " \"events\": 4, \"checkers\": {\"linearizable\": {\"valid\": false,"
+    " \"per_key\": {\"1\": {\"valid\": false, \"ops\": 2},"
+    " \"2\": {\"valid\": true, \"ops\": 9}},"
+    " \"counterexample\": {\"key\": 1, \"prefix_length\": 1,"
+    "  \"prefix\": [{\"process\": 0, \"f\": \"write\", \"value\": 1,"
+    "   \"type\": \"ok\", \"invoke_index\": 0, \"complete_index\": 1,"
+    "   \"state\": 1}],"
+    "  \"op\": {\"process\": 1, \"f\": \"read\", \"value\": null,"
+    "   \"output\": null, \"type\": \"ok\", \"invoke_index\": 2,"
+    "   \"complete_index\": 3},"
+    "  \"concurrent\": [], \"states\": [1]}}}}";
+
+static void test_linearizable_invalid(void **state)
+{
+    (void)state;
+    char *x = render(report_junit, lin_invalid, TEST_JSON);
+    has(x, "tests=\"2\" failures=\"2\" errors=\"0\"");
+    has(x, "name=\"linearizable\" time=\"0.000\">\n      <failure message=\""
+           "key 1: NOT linearizable (2 operations)\" type=\"invalid\">");
+    has(x, "name=\"linearizable key 1\"");
+    lacks(x, "key 2");
+    has(x, "p1 read null  (ok, events 2..3)"); /* lin_explain's words */
+    free(x);
+    char *s = render(report_summary, lin_invalid, NULL);
+    starts(s, "# faultline: INVALID — faultline\n");
+    has(s, "| linearizable | invalid |");
+    has(s, "## First anomaly: linearizable\n\n```\nkey 1: NOT linearizable "
+           "(2 operations)\nCounterexample for key 1:\n");
+    free(s);
+}
+
+static const char set_lost[] =
+    "{\"valid\": false, \"workload\": \"set\", \"events\": 6, \"checkers\":"
+    " {\"set\": {\"valid\": false, \"per_key\": {\"0\": {\"valid\": false,"
+    " \"attempt_count\": 2, \"lost_count\": 1, \"lost\": [1],"
+    " \"unexpected_count\": 0, \"failed_count\": 0,"
+    " \"final_read_index\": 5}}}}}";
+
+static void test_set_lost(void **state)
+{
+    (void)state;
+    char *x = render(report_junit, set_lost, TEST_JSON);
+    has(x, "tests=\"2\" failures=\"2\"");
+    has(x, "name=\"set key 0\" time=\"0.000\">\n      <failure message=\"key 0:"
+           " the final read (event index 5) disagrees with the adds:\"");
+    has(x, "  1 acknowledged adds lost (ok before the read began, missing "
+           "from it): 1\n</failure>");
+    free(x);
+    char *s = render(report_summary, set_lost, TEST_JSON);
+    starts(s, "# faultline: INVALID — raftkv-register\n\nset workload on");
+    has(s, "## First anomaly: set\n");
+    free(s);
+}
+
+/* Linearizability broken but sequential consistency kept: the sequential
+ * checker passes, and the summary still shows the stale read first. */
+static const char sc_stale[] =
+    "{\"valid\": true, \"workload\": \"register\", \"events\": 4, \"checkers\":"
+    " {\"sequential\": {\"valid\": true, \"consistency\": \"sequential\","
+    " \"anomaly\": \"real-time\", \"anomaly_kind\": \"stale-read\","
+    " \"linearizable\": {\"valid\": false}, \"sequential\": {\"valid\": true},"
+    " \"stale_read\": {\"read\": {\"process\": 1, \"f\": \"read\","
+    "  \"value\": null, \"output\": null, \"type\": \"ok\","
+    "  \"invoke_index\": 2, \"complete_index\": 3},"
+    " \"newer_write\": {\"process\": 0, \"f\": \"write\", \"value\": 1,"
+    "  \"output\": 1, \"type\": \"ok\", \"invoke_index\": 0,"
+    "  \"complete_index\": 1}}}}}";
+
+static void test_sc_stale_read(void **state)
+{
+    (void)state;
+    char *x = render(report_junit, sc_stale, TEST_JSON);
+    has(x, "tests=\"1\" failures=\"0\" errors=\"0\"");
+    has(x, "name=\"sequential\" time=\"0.000\"/>");
+    free(x);
+    char *s = render(report_summary, sc_stale, TEST_JSON);
+    starts(s, "# faultline: valid — raftkv-register\n");
+    has(s, "| sequential | valid | anomaly: real-time (stale-read) |");
+    has(s, "## First anomaly: sequential\n\n```\n");
+    free(s);
+}
+
+static const char unknown_run[] =
+    "{\"valid\": \"unknown\", \"workload\": \"register\", \"checkers\":"
+    " {\"linearizable\": {\"valid\": \"unknown\", \"per_key\": {\"k\":"
+    " {\"valid\": \"unknown\", \"reason\": \"time limit (300 s) reached\"}}}}}";
+
+static void test_unknown_is_an_error(void **state)
+{
+    (void)state;
+    char *x = render(report_junit, unknown_run, TEST_JSON);
+    has(x, "tests=\"2\" failures=\"0\" errors=\"2\"");
+    has(x, "<error message=\"key k: unknown: time limit (300 s) reached\" "
+           "type=\"unknown\">");
+    lacks(x, "<failure");
+    free(x);
+    char *s = render(report_summary, unknown_run, NULL);
+    starts(s, "# faultline: unknown — faultline\n");
+    free(s);
+}
+
+/* Names and words go into attributes and text: every special escaped,
+ * control characters XML 1.0 forbids dropped, UTF-8 kept. */
+static const char odd_names[] =
+    "{\"valid\": false, \"workload\": \"set\", \"checkers\":"
+    " {\"set\": {\"valid\": false, \"per_key\": {\"a<b&\\\"c'\\u00e9\\u0001\":"
+    " {\"valid\": false, \"attempt_count\": 3}}}}}";
+
+static void test_xml_escaping(void **state)
+{
+    (void)state;
+    char *x = render(report_junit, odd_names,
+                     "{\"name\": \"t<&>\\\"\\u00e9|\"}");
+    has(x, "<testsuite name=\"t&lt;&amp;&gt;&quot;é|\"");
+    has(x, "name=\"set key a&lt;b&amp;&quot;c&apos;é\"");
+    has(x, "message=\"key a&lt;b&amp;&quot;c&apos;é: 3 adds but no read "
+           "succeeded: cannot judge\"");
+    has(x, ">key a&lt;b&amp;\"c'é: 3 adds"); /* text: quotes may stay */
+    lacks(x, "\x01");
+    lacks(x, "a<b");
+    free(x);
+    char *s = render(report_summary, odd_names, "{\"name\": \"t|x\"}");
+    has(s, "| set | invalid |");
+    free(s);
+}
+
+static void test_write_dir_needs_results(void **state)
+{
+    (void)state;
+    fl_error err = {0};
+    assert_int_equal(report_write_dir("/nonexistent-run", &err), FL_ENOINPUT);
+    has(err.msg, "faultline analyze /nonexistent-run");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_linearizable_invalid),
+        cmocka_unit_test(test_set_lost),
+        cmocka_unit_test(test_sc_stale_read),
+        cmocka_unit_test(test_unknown_is_an_error),
+        cmocka_unit_test(test_xml_escaping),
+        cmocka_unit_test(test_write_dir_needs_results),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
