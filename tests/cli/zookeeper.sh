@@ -67,13 +67,17 @@ print("set: valid %s, lost %s, ok adds %s" % (s.get("valid"), s.get("lost_count"
       s.get("ok_count", s.get("acknowledged_count"))))
 PY
 
-# Verdict and counterexample of the stored run $1, as "# " lines.
+# Verdicts (linearizable, sequential, the anomaly) and counterexample of
+# the stored run $1, as "# " lines: reported, not asserted.
 report() {
   python3 - "$1/results.json" "$2" <<'PY' | sed 's/^/# /'
 import json, sys
 r = json.load(open(sys.argv[1]))
 lin = r.get("checkers", {}).get("linearizable", r)
-print("register, read mode %s: linearizable %s" % (sys.argv[2], lin.get("valid")))
+sc = r.get("checkers", {}).get("sequential", {})
+print("register, read mode %s: linearizable %s; sequential %s; anomaly %s%s"
+      % (sys.argv[2], lin.get("valid"), sc.get("sequential", {}).get("valid"),
+         sc.get("anomaly"), " (%s)" % sc["anomaly_kind"] if sc.get("anomaly_kind") else ""))
 ce = lin.get("counterexample")
 if ce:
     op = ce.get("op", {})
