@@ -67,10 +67,12 @@ int serve_url_path(const char *url, char *out, size_t cap)
         return rc;
     if (nul)
         return 403;
+    if (out[0] == '/')
+        return 403; /* an empty first segment: `//etc/passwd`, `//` */
     if (len > 0 && out[len - 1] == '/') /* a directory asked for as such */
         out[--len] = '\0';
-    if (out[0] == '/' || (len > 0 && out[len - 1] == '/'))
-        return 403; /* an empty segment: `//etc/passwd`, `/a//` */
+    if (len > 0 && out[len - 1] == '/')
+        return 403; /* `/a//` */
     for (size_t at = 0; at < len;) {
         size_t seg = strcspn(out + at, "/");
         if (!segment_ok(out + at, seg))
