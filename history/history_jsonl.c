@@ -6,6 +6,7 @@
 #include "base/alloc.h"
 #include "history/history_internal.h"
 #include "history/history_jsonl_fast.h"
+#include "history/history_jsonl_par.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -216,12 +217,10 @@ static int parse_error(const char *name, long lineno, const json_error_t *jerr,
                         name, lineno, jerr->column, jerr->text);
 }
 
-/* Handle one line; returns FL_OK, or an error already prefixed with
- * FILE:LINE. The fast path takes the lines it can; the rest go through
- * jansson. A final line without a newline that is a cut-off object is
- * dropped with a warning. */
-static int read_line(history *h, history_fast *fast, const char *name,
-                     long lineno, const char *line, size_t n, fl_error *err)
+/* The fast path takes the lines it can; the rest go through jansson. */
+int history_jsonl_read_line(history *h, history_fast *fast, const char *name,
+                            long lineno, const char *line, size_t n,
+                            fl_error *err)
 {
     bool has_newline = n > 0 && line[n - 1] == '\n';
     if (blank(line, n))
@@ -316,7 +315,8 @@ int history_read_jsonl_with(FILE *in, const char *name, bool fast,
     size_t n;
     while ((more = next_line(&r, &line, &n)) == 1) {
         lineno++;
-        rc = read_line(h, fast ? &scratch : NULL, name, lineno, line, n, err);
+        rc = history_jsonl_read_line(h, fast ? &scratch : NULL, name, lineno,
+                                     line, n, err);
         if (rc != FL_OK)
             break;
         if (first_backwards == 0 && history_time_backwards(h) > 0)
@@ -342,6 +342,9 @@ int history_read_jsonl_with(FILE *in, const char *name, bool fast,
 
 int history_read_jsonl(FILE *in, const char *name, history **out, fl_error *err)
 {
+    int rc = history_read_jsonl_parallel(in, name, 0, out, err);
+    if (rc != HISTORY_PAR_DECLINED)
+        return rc;
     return history_read_jsonl_with(in, name, true, out, err);
 }
 
