@@ -32,7 +32,6 @@
 
 #define PAR_MAX_THREADS 8
 #define PAR_MIN_CHUNK ((size_t)1 << 20)
-#define PAR_BLOCK ((size_t)1 << 20)
 #define PAR_LOOK_EVERY 1024 /* lines between looks at the other chunks */
 
 /* Where the bytes come from: memory, or a file read with pread. */
@@ -43,7 +42,7 @@ typedef struct par_source {
     size_t len;
 } par_source;
 
-/* Up to n bytes at `at` into buf: how many (0 only at the end), or -1 with
+/* Up to n bytes at `at` into buf: how many (0 at the end), or -1 with
  * errno set (EIO when the file is shorter than it was). */
 static ssize_t source_read(const par_source *s, char *buf, size_t n, size_t at)
 {
@@ -66,72 +65,41 @@ static ssize_t source_read(const par_source *s, char *buf, size_t n, size_t at)
 }
 
 /* The lines of bytes [pos, end) of a source. From memory they are the
- * source's own bytes; from a file, a block buffer's (as history_jsonl.c's
- * line reader, but by offset: every thread reads its own range). */
+ * source's own bytes; from a file, history_lines' blocks, read by offset
+ * (every thread reads its own range). */
 typedef struct chunk_reader {
     const par_source *src;
-    size_t pos, end;        /* the next byte to fetch, the chunk's end */
-    char *buf;
-    size_t cap, start, len; /* unread: buf[start, start + len) */
-    int error;              /* errno of a failed read */
+    size_t pos, end;     /* the next byte to fetch, the chunk's end */
+    history_lines lines; /* a file's */
 } chunk_reader;
 
-static int chunk_refill(chunk_reader *r)
+static ssize_t read_range(void *arg, char *buf, size_t n)
 {
-    if (r->start > 0)
-        memmove(r->buf, r->buf + r->start, r->len);
-    r->start = 0;
-    if (r->cap - r->len < PAR_BLOCK / 2) {
-        size_t ncap = r->cap ? 2 * r->cap : PAR_BLOCK;
-        char *buf = fl_realloc(r->buf, ncap);
-        if (buf == NULL)
-            return FL_ENOMEM;
-        r->buf = buf;
-        r->cap = ncap;
-    }
-    size_t want = r->cap - r->len;
-    if (want > r->end - r->pos)
-        want = r->end - r->pos;
-    ssize_t got = source_read(r->src, r->buf + r->len, want, r->pos);
-    if (got < 0) {
-        r->error = errno;
-        return FL_EIO;
-    }
-    r->len += (size_t)got;
-    r->pos += (size_t)got;
-    return FL_OK;
+    chunk_reader *r = arg;
+    if (r->pos >= r->end)
+        return 0;
+    if (n > r->end - r->pos)
+        n = r->end - r->pos;
+    ssize_t got = source_read(r->src, buf, n, r->pos);
+    if (got > 0)
+        r->pos += (size_t)got;
+    return got;
 }
 
 /* The next line, with its newline if it has one: 1, 0 at the end, or
  * FL_ENOMEM or FL_EIO. Valid until the next call. */
 static int chunk_next_line(chunk_reader *r, const char **line, size_t *n)
 {
-    if (r->src->mem != NULL) {
-        if (r->pos >= r->end)
-            return 0;
-        const char *at = r->src->mem + r->pos;
-        const char *nl = memchr(at, '\n', r->end - r->pos);
-        *line = at;
-        *n = nl ? (size_t)(nl - at) + 1 : r->end - r->pos;
-        r->pos += *n;
-        return 1;
-    }
-    for (;;) {
-        char *at = r->len ? r->buf + r->start : NULL;
-        char *nl = at ? memchr(at, '\n', r->len) : NULL;
-        if (nl != NULL || (r->pos == r->end && r->len > 0)) {
-            *line = at;
-            *n = nl ? (size_t)(nl - at) + 1 : r->len;
-            r->start += *n;
-            r->len -= *n;
-            return 1;
-        }
-        if (r->pos == r->end)
-            return 0;
-        int rc = chunk_refill(r);
-        if (rc != FL_OK)
-            return rc;
-    }
+    if (r->src->mem == NULL)
+        return history_lines_next(&r->lines, line, n);
+    if (r->pos >= r->end)
+        return 0;
+    const char *at = r->src->mem + r->pos;
+    const char *nl = memchr(at, '\n', r->end - r->pos);
+    *line = at;
+    *n = nl ? (size_t)(nl - at) + 1 : r->end - r->pos;
+    r->pos += *n;
+    return 1;
 }
 
 typedef struct par_chunk {
@@ -187,7 +155,7 @@ static int reader_error(par_chunk *c, const chunk_reader *r, int more)
 {
     if (more == FL_EIO)
         return fl_error_set(&c->err, FL_EIO, "%s: read error: %s", c->name,
-                            strerror(r->error));
+                            strerror(r->lines.error));
     return fl_error_set(&c->err, FL_ENOMEM, "%s:%ld: out of memory reading "
                         "the line", c->name, c->nlines + 1);
 }
@@ -196,6 +164,7 @@ static void *read_chunk(void *arg)
 {
     par_chunk *c = arg;
     chunk_reader r = {.src = c->src, .pos = c->begin, .end = c->end};
+    r.lines = (history_lines){.read = read_range, .src = &r};
     history_fast fast = {0};
     const char *line;
     size_t n;
@@ -218,7 +187,7 @@ static void *read_chunk(void *arg)
         c->rc = reader_error(c, &r, more);
     if (c->rc != FL_OK)
         mark_failed(c);
-    fl_free(r.buf);
+    fl_free(r.lines.buf);
     history_fast_free(&fast);
     return NULL;
 }

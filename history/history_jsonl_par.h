@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "history/history.h"
 #include "history/history_jsonl_fast.h"
@@ -25,6 +26,24 @@
 int history_jsonl_read_line(history *h, history_fast *fast, const char *name,
                             long lineno, const char *line, size_t n,
                             fl_error *err);
+
+/* A stream's lines, read in large blocks (getline, and a getc per line to
+ * learn whether it was the last, cost more than the fast path's parse).
+ * Zero-initialise but for read and src; free buf with fl_free. */
+typedef struct history_lines {
+    /* Up to n bytes into buf: how many (0 at the end), or -1 with errno. */
+    ssize_t (*read)(void *src, char *buf, size_t n);
+    void *src;
+    char *buf;
+    size_t cap, start, len; /* unread bytes: buf[start .. start + len) */
+    bool eof;
+    int error;              /* errno of a failed read */
+} history_lines;
+
+/* The next line, with its newline if it has one, in [*line, *line + *n):
+ * valid until the next call. 1 for a line, 0 at the end, FL_ENOMEM, or
+ * FL_EIO (r->error says why). (history_jsonl.c) */
+int history_lines_next(history_lines *r, const char **line, size_t *n);
 
 /*
  * history_read_jsonl on threads, when `in` is a regular file with at least
