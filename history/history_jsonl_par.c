@@ -156,8 +156,9 @@ static int reader_error(par_chunk *c, const chunk_reader *r, int more)
     if (more == FL_EIO)
         return fl_error_set(&c->err, FL_EIO, "%s: read error: %s", c->name,
                             strerror(r->lines.error));
+    c->nlines++; /* the line it could not read */
     return fl_error_set(&c->err, FL_ENOMEM, "%s:%ld: out of memory reading "
-                        "the line", c->name, c->nlines + 1);
+                        "the line", c->name, c->nlines);
 }
 
 static void *read_chunk(void *arg)
