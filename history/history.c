@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 /* FNV-1a spreads the short, similar keys of a history (numbers, "k12")
  * far better than uthash's default here: measured 3x fewer probes. */
 #define HASH_FUNCTION HASH_FNV
@@ -57,6 +58,8 @@ struct history {
 
     int64_t last_time;        /* of the last timed event, or HISTORY_NO_TIME */
     size_t time_backwards;
+
+    bool chunk;               /* history_set_chunk: appends are not paired */
 };
 
 static const char *const type_names[] = {"invoke", "ok", "fail", "info"};
@@ -116,6 +119,20 @@ void history_free(history *h)
     fl_free(h);
 }
 
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+
+/* Ask for huge pages under a large array: the checkers reach a long
+ * history's events (100 MB for 2M) all over, a key at a time, and with
+ * 4 KB pages nearly every such read was a TLB miss too. Only advice:
+ * where transparent huge pages are off it does nothing. */
+static void advise_huge(void *p, size_t bytes)
+{
+    uintptr_t start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    uintptr_t end = ((uintptr_t)p + bytes) & ~(HUGE_PAGE - 1);
+    if (end > start)
+        madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
 /* Grow *arr (of elem-sized items) so it holds at least need items. */
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
@@ -127,6 +144,8 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
     void *p = fl_realloc(*arr, ncap * elem);
     if (p == NULL)
         return -1;
+    if (ncap * elem >= 2 * HUGE_PAGE)
+        advise_huge(p, ncap * elem);
     *arr = p;
     *cap = ncap;
     return 0;
@@ -429,7 +448,8 @@ static int begin_append(history *h, const history_input *in, fl_error *err)
 static history_event event_from(history *h, const history_input *in)
 {
     return (history_event){
-        .index = in->index == HISTORY_AUTO_INDEX ? (int64_t)h->len : in->index,
+        .index = in->index == HISTORY_AUTO_INDEX && !h->chunk ? (int64_t)h->len
+                                                              : in->index,
         .time = in->time,
         .process = in->process,
         .type = in->type,
@@ -443,7 +463,7 @@ static history_event event_from(history *h, const history_input *in)
 /* Pair e (its names and values interned) with its process and store it. */
 static int finish_append(history *h, history_event e, fl_error *err)
 {
-    if (e.process != HISTORY_NEMESIS) {
+    if (e.process != HISTORY_NEMESIS && !h->chunk) {
         uint32_t *in_flight = slot_for(h, e.process);
         if (in_flight == NULL)
             return fl_error_set(err, FL_ENOMEM, "out of memory");
@@ -539,6 +559,116 @@ int history_append(history *h, const history_input *in, fl_error *err)
 int history_append_shared(history *h, const history_input *in, fl_error *err)
 {
     return append(h, in, true, err);
+}
+
+/* ---- Chunks of a history read in parallel ---------------------------------- */
+
+void history_set_chunk(history *h)
+{
+    h->chunk = true;
+}
+
+/* c's value entries by id (c's table is emptied, the entries kept), or
+ * NULL when out of memory. */
+static pooled_value **take_entries(history *c)
+{
+    pooled_value **by_id = fl_malloc((c->value_count + 1) * sizeof *by_id);
+    if (by_id == NULL)
+        return NULL;
+    for (pooled_value *v = c->value_index; v != NULL; v = v->hh.next)
+        by_id[v->id] = v;
+    HASH_CLEAR(hh, c->value_index);
+    return by_id;
+}
+
+/* Pool c's values in h, in c's order: each one new to h moves, entry and
+ * reference, with the hash uthash already computed. map[id in c] = id in
+ * h. FL_OK or FL_ENOMEM; c keeps whatever was not moved. */
+static int merge_values(history *h, history *c, uint32_t *map)
+{
+    pooled_value **by_id = take_entries(c);
+    if (by_id == NULL)
+        return FL_ENOMEM;
+    int rc = FL_OK;
+    size_t i = 0;
+    for (; i < c->value_count; i++) {
+        pooled_value *v = by_id[i], *found;
+        unsigned len = v->hh.keylen, hashv = v->hh.hashv;
+        HASH_FIND_BYHASHVALUE(hh, h->value_index, v->text, len, hashv, found);
+        if (found != NULL) {
+            map[i] = found->id;
+            fl_free(v);
+            continue;
+        }
+        if (h->value_count >= HISTORY_NONE - 1 ||
+            grow((void **)&h->values, &h->value_cap, h->value_count + 1,
+                 sizeof *h->values) != 0) {
+            rc = FL_ENOMEM;
+            break;
+        }
+        map[i] = v->id = (uint32_t)h->value_count;
+        h->values[h->value_count++] = c->values[i];
+        c->values[i] = NULL;
+        HASH_ADD_KEYPTR_BYHASHVALUE(hh, h->value_index, v->text, len, hashv, v);
+    }
+    for (; i < c->value_count; i++) /* out of memory: c's to free */
+        fl_free(by_id[i]);
+    fl_free(by_id);
+    return rc;
+}
+
+/* c's events [0, n) appended to h, ids mapped, paired as history_append
+ * pairs them. */
+static int merge_events(history *h, const history *c, size_t n,
+                        const uint32_t *names, const uint32_t *values,
+                        size_t *failed, size_t *first_backwards, fl_error *err)
+{
+    if (grow((void **)&h->events, &h->cap, h->len + n, sizeof *h->events))
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        history_event e = c->events[i];
+        *failed = i;
+        if (h->len >= HISTORY_NONE - 1)
+            return fl_error_set(err, FL_ENOMEM, "history has too many events");
+        if (e.index == HISTORY_AUTO_INDEX)
+            e.index = (int64_t)h->len;
+        e.f = names[e.f];
+        e.value = values[e.value];
+        if (e.key != HISTORY_NONE)
+            e.key = values[e.key];
+        if (e.error != HISTORY_NONE)
+            e.error = values[e.error];
+        e.pair = HISTORY_NONE;
+        bool forward = h->time_backwards == 0;
+        int rc = finish_append(h, e, err);
+        if (rc != FL_OK)
+            return rc;
+        if (forward && h->time_backwards > 0 && *first_backwards == SIZE_MAX)
+            *first_backwards = i;
+    }
+    return FL_OK;
+}
+
+int history_merge_chunk(history *h, history *c, size_t n, size_t *failed,
+                        size_t *first_backwards, fl_error *err)
+{
+    *failed = SIZE_MAX;
+    uint32_t *names = fl_malloc((c->name_count + 1) * sizeof *names);
+    uint32_t *values = fl_malloc((c->value_count + 1) * sizeof *values);
+    int rc = names && values ? FL_OK : FL_ENOMEM;
+    for (size_t i = 0; rc == FL_OK && i < c->name_count; i++)
+        if ((names[i] = name_intern(h, c->names[i])) == HISTORY_NONE)
+            rc = FL_ENOMEM;
+    if (rc == FL_OK)
+        rc = merge_values(h, c, values);
+    if (rc != FL_OK)
+        rc = fl_error_set(err, FL_ENOMEM, "out of memory");
+    else
+        rc = merge_events(h, c, n, names, values, failed, first_backwards,
+                          err);
+    fl_free(names);
+    fl_free(values);
+    return rc;
 }
 
 /* ---- Subsets -------------------------------------------------------------- */

@@ -63,4 +63,26 @@ size_t history_pool_key_of(const json_t *v, char *stack, size_t cap,
 int history_read_jsonl_with(FILE *in, const char *name, bool fast,
                             history **out, fl_error *err);
 
+/* ---- Reading in parallel (history_jsonl_par.c) ----------------------------- */
+
+/* Mark h, new and empty, as a chunk of a file read in parallel: its
+ * appends are checked field by field but not paired (pairing depends on
+ * the chunks before it), and an automatic index stays HISTORY_AUTO_INDEX.
+ * Only history_merge_chunk reads such a history. */
+void history_set_chunk(history *h);
+
+/*
+ * Append chunk c's first n events to h, as though their lines had been
+ * read into h right after h's own: c's names and values are pooled in h in
+ * c's order (so the ids are those of one sequential read; c's value
+ * entries and references move), then each event is paired as
+ * history_append pairs it. FL_OK, or the first error (unprefixed; *failed
+ * is then the event's position in c, SIZE_MAX if before any event).
+ * *first_backwards: the position in c of the event whose time first went
+ * backwards in h, if h had none before (left unchanged otherwise). c is
+ * spent either way: only history_free it.
+ */
+int history_merge_chunk(history *h, history *c, size_t n, size_t *failed,
+                        size_t *first_backwards, fl_error *err);
+
 #endif

@@ -6,6 +6,7 @@
 #include "base/alloc.h"
 #include "history/history_internal.h"
 #include "history/history_jsonl_fast.h"
+#include "history/history_jsonl_par.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -216,12 +217,10 @@ static int parse_error(const char *name, long lineno, const json_error_t *jerr,
                         name, lineno, jerr->column, jerr->text);
 }
 
-/* Handle one line; returns FL_OK, or an error already prefixed with
- * FILE:LINE. The fast path takes the lines it can; the rest go through
- * jansson. A final line without a newline that is a cut-off object is
- * dropped with a warning. */
-static int read_line(history *h, history_fast *fast, const char *name,
-                     long lineno, const char *line, size_t n, fl_error *err)
+/* The fast path takes the lines it can; the rest go through jansson. */
+int history_jsonl_read_line(history *h, history_fast *fast, const char *name,
+                            long lineno, const char *line, size_t n,
+                            fl_error *err)
 {
     bool has_newline = n > 0 && line[n - 1] == '\n';
     if (blank(line, n))
@@ -248,20 +247,11 @@ static int read_line(history *h, history_fast *fast, const char *name,
     return rc;
 }
 
-/* A stream's lines, read in large blocks: getline, and a getc per line to
- * learn whether it was the last, cost more than the fast path's parse. */
-typedef struct line_reader {
-    FILE *in;
-    char *buf;
-    size_t cap, start, len; /* unread bytes: buf[start .. start + len) */
-    bool eof;
-} line_reader;
-
 #define LINE_READER_BLOCK (1u << 20)
 
 /* More bytes at the end of the unread ones. FL_OK (r->eof at the end of
- * the stream) or FL_ENOMEM. */
-static int refill(line_reader *r)
+ * the stream), FL_ENOMEM or FL_EIO. */
+static int refill(history_lines *r)
 {
     if (r->start > 0)
         memmove(r->buf, r->buf + r->start, r->len);
@@ -274,16 +264,18 @@ static int refill(line_reader *r)
         r->buf = buf;
         r->cap = ncap;
     }
-    size_t got = fread(r->buf + r->len, 1, r->cap - r->len, r->in);
-    r->len += got;
+    ssize_t got = r->read(r->src, r->buf + r->len, r->cap - r->len);
+    if (got < 0) {
+        r->error = errno;
+        return FL_EIO;
+    }
+    r->len += (size_t)got;
     if (got == 0)
         r->eof = true;
     return FL_OK;
 }
 
-/* The next line, with its newline if it has one, in [*line, *line + *n):
- * valid until the next call. 1 for a line, 0 at the end, or FL_ENOMEM. */
-static int next_line(line_reader *r, const char **line, size_t *n)
+int history_lines_next(history_lines *r, const char **line, size_t *n)
 {
     for (;;) {
         char *at = r->len ? r->buf + r->start : NULL;
@@ -297,9 +289,16 @@ static int next_line(line_reader *r, const char **line, size_t *n)
         }
         if (r->eof)
             return 0;
-        if (refill(r) != FL_OK)
-            return FL_ENOMEM;
+        int rc = refill(r);
+        if (rc != FL_OK)
+            return rc;
     }
+}
+
+/* A FILE's bytes: its errors are left for ferror. */
+static ssize_t read_file(void *src, char *buf, size_t n)
+{
+    return (ssize_t)fread(buf, 1, n, src);
 }
 
 int history_read_jsonl_with(FILE *in, const char *name, bool fast,
@@ -308,15 +307,16 @@ int history_read_jsonl_with(FILE *in, const char *name, bool fast,
     history *h = history_new();
     if (h == NULL)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
-    line_reader r = {.in = in};
+    history_lines r = {.read = read_file, .src = in};
     history_fast scratch = {0};
     long lineno = 0, first_backwards = 0;
     int rc = FL_OK, more;
     const char *line;
     size_t n;
-    while ((more = next_line(&r, &line, &n)) == 1) {
+    while ((more = history_lines_next(&r, &line, &n)) == 1) {
         lineno++;
-        rc = read_line(h, fast ? &scratch : NULL, name, lineno, line, n, err);
+        rc = history_jsonl_read_line(h, fast ? &scratch : NULL, name, lineno,
+                                     line, n, err);
         if (rc != FL_OK)
             break;
         if (first_backwards == 0 && history_time_backwards(h) > 0)
@@ -342,6 +342,9 @@ int history_read_jsonl_with(FILE *in, const char *name, bool fast,
 
 int history_read_jsonl(FILE *in, const char *name, history **out, fl_error *err)
 {
+    int rc = history_read_jsonl_parallel(in, name, 0, out, err);
+    if (rc != HISTORY_PAR_DECLINED)
+        return rc;
     return history_read_jsonl_with(in, name, true, out, err);
 }
 

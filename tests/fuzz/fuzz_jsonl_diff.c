@@ -7,6 +7,9 @@
  * must parse and decode to the same fields, with the same pool keys — for
  * a whole file can hide a misread value behind an error both paths give
  * (a completion whose misread key no longer matches its invocation).
+ * Then the parallel reader (history_jsonl_par.c) against the one-thread
+ * one: cut into 2 and 4 chunks at places the input picks, it must give
+ * the same error or the same history.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include "history/history.h"
 #include "history/history_internal.h"
 #include "history/history_jsonl_fast.h"
+#include "history/history_jsonl_par.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -106,6 +110,42 @@ static void same_lines(const uint8_t *data, size_t size)
     history_fast_free(&fast);
 }
 
+/* Cuts at offsets drawn from the input's own bytes (so the fuzzer steers
+ * them onto line edges too), ascending. */
+static void pick_cuts(const uint8_t *data, size_t size, size_t *cuts,
+                      size_t n)
+{
+    uint64_t x = 1469598103934665603u;
+    for (size_t i = 0; i < size && i < 64; i++)
+        x = (x ^ data[size - 1 - i]) * 1099511628211u;
+    for (size_t i = 0; i < n; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        cuts[i] = (size_t)((x >> 33) % (size + 1));
+        for (size_t j = i; j > 0 && cuts[j - 1] > cuts[j]; j--) {
+            size_t t = cuts[j];
+            cuts[j] = cuts[j - 1];
+            cuts[j - 1] = t;
+        }
+    }
+}
+
+static void same_in_chunks(const uint8_t *data, size_t size, int want_rc,
+                           const fl_error *want_err, const history *want,
+                           size_t ncuts)
+{
+    size_t cuts[3];
+    pick_cuts(data, size, cuts, ncuts);
+    history *got = NULL;
+    fl_error err = {0};
+    int rc = history_read_jsonl_split((const char *)data, size, "fuzz", cuts,
+                                      ncuts, &got, &err);
+    if (rc != want_rc || strcmp(err.msg, want_err->msg) != 0)
+        abort();
+    if (rc == FL_OK)
+        same_histories(want, got);
+    history_free(got);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     same_lines(data, size);
@@ -119,6 +159,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (fast_rc == FL_OK)
         same_histories(fast, slow);
+    same_in_chunks(data, size, fast_rc, &fast_err, fast, 1);
+    same_in_chunks(data, size, fast_rc, &fast_err, fast, 3);
     history_free(fast);
     history_free(slow);
     return 0;
