@@ -44,6 +44,7 @@ target_db *db_existing_dup(const target_db *db)
     if (!c)
         return NULL;
     c->mode = db->mode;
+    c->key_base = db->key_base;
     if (!dup_str(db->kill_cmd, &c->kill_cmd) ||
         !dup_str(db->start_cmd, &c->start_cmd) ||
         !dup_str(db->pause_cmd, &c->pause_cmd) ||

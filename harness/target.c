@@ -21,6 +21,7 @@ struct target {
 struct target_client {
     const target_vtable *vt;
     void *client;
+    json_int_t key_base;    /* existing mode's; 0: keys as they are */
 };
 
 void target_result_clear(target_result *r)
@@ -309,6 +310,7 @@ int target_client_open(target *t, size_t node, target_client **out,
     if (!c)
         return fl_error_set(err, FL_ENOMEM, "target client: out of memory");
     c->vt = t->vt;
+    c->key_base = existing(t) ? t->db->key_base : 0;
     int rc = t->vt->client_open(t->state, node, &c->client, err);
     if (rc != FL_OK) {
         free(c);
@@ -322,7 +324,17 @@ void target_client_invoke(target_client *c, const target_op *op,
                           target_result *out)
 {
     memset(out, 0, sizeof *out);
-    c->vt->client_invoke(c->client, op, out);
+    json_t *key = c->key_base && json_is_integer(op->key)
+                      ? json_integer(json_integer_value(op->key) + c->key_base)
+                      : NULL;
+    if (!key) {
+        c->vt->client_invoke(c->client, op, out);
+        return;
+    }
+    target_op shifted = *op;
+    shifted.key = key;
+    c->vt->client_invoke(c->client, &shifted, out);
+    json_decref(key);
 }
 
 void target_client_close(target_client *c)

@@ -66,6 +66,11 @@ typedef struct target_db {
     const char *logs_cmd;            /* its stdout is the node's log */
     const char *const *log_paths;    /* files downloaded; NULL-terminated,
                                         NULL: none */
+    /* existing only: added to every integer key a client sends (the
+     * history keeps the workload's own), so that a run never reads what
+     * an earlier run left in a database nobody wipes. test_run sets it
+     * per run (test.json's db.key_base). */
+    json_int_t key_base;
 } target_db;
 
 typedef struct target_config {
@@ -267,7 +272,8 @@ char *target_rest_cmd(target *t, size_t node);
 
 int target_client_open(target *t, size_t node, target_client **out,
                        fl_error *err);
-/* Never fails as a call: failures are outcomes (fail / info) in *out. */
+/* Never fails as a call: failures are outcomes (fail / info) in *out.
+ * In existing mode an integer key is sent as key + key_base. */
 void target_client_invoke(target_client *c, const target_op *op,
                           target_result *out);
 void target_client_close(target_client *c);

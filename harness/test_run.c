@@ -136,16 +136,16 @@ static json_t *db_json(const target_db *db)
     json_t *paths = json_array();
     for (size_t i = 0; paths && db->log_paths && db->log_paths[i]; i++)
         json_array_append_new(paths, json_string(db->log_paths[i]));
-    return json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:o?}", "mode",
+    return json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:o?,s:I}", "mode",
                      "existing", "kill_cmd", db->kill_cmd, "start_cmd",
                      db->start_cmd, "pause_cmd", db->pause_cmd, "resume_cmd",
                      db->resume_cmd, "logs_cmd", db->logs_cmd, "log_paths",
-                     paths);
+                     paths, "key_base", db->key_base);
 }
 
 /* Every value as used, defaults resolved. */
 static json_t *test_json(const test_run_config *a, const json_t *target_opts,
-                         const fl_nodes *nodes)
+                         const target_db *db, const fl_nodes *nodes)
 {
     int keys = a->keys ? a->keys : wl_register_keys_for(a->concurrency);
     const char *user = a->nodes_file ? (a->ssh_user ? a->ssh_user
@@ -171,7 +171,7 @@ static json_t *test_json(const test_run_config *a, const json_t *target_opts,
                      "ssh_user", user, "ssh_port", port,
                      "insecure_accept_any_host_key", a->insecure_host_keys,
                      "nodes", ns);
-    if (t && json_object_set_new(t, "db", db_json(a->db)) != 0) {
+    if (t && json_object_set_new(t, "db", db_json(db)) != 0) {
         json_decref(t);
         t = NULL;
     }
@@ -468,12 +468,25 @@ typedef struct run_ctx {
     deadman *dm;
     bool ssh;
     json_t *target_opts;    /* resolved (target_options_resolve) */
+    target_db db;           /* a->db's (borrowed strings) and the key base */
 } run_ctx;
+
+/* Existing mode's keys: a base from the run's start, in seconds, times
+ * 2^16 — each run's keys (fewer than 2^16) are its own, and a multiple of
+ * 4096 keeps the fake target's slots apart. */
+static target_db db_for_run(const target_db *given)
+{
+    target_db db = given ? *given : (target_db){.mode = TARGET_DB_MANAGED};
+    if (db.mode == TARGET_DB_EXISTING)
+        db.key_base = (json_int_t)time(NULL) << 16;
+    return db;
+}
 
 static int open_run(run_ctx *c, fl_error *err)
 {
     const test_run_config *a = c->a;
     char path[PATH_MAX];
+    c->db = db_for_run(a->db);
     int rc = get_nodes(a, &c->env, &c->l, err);
     if (rc == FL_OK && c->env.nodes.count > NEM_MAX_NODES)
         rc = fl_error_set(err, FL_EUSAGE, "at most %d nodes", NEM_MAX_NODES);
@@ -493,10 +506,14 @@ static int open_run(run_ctx *c, fl_error *err)
              "and the run proves nothing about the real ones");
     else
         tlog(&c->l, "checking host keys against %s", c->env.known_hosts);
+    if (c->db.mode == TARGET_DB_EXISTING)
+        tlog(&c->l, "--db existing: keys are sent offset by %lld (test.json "
+             "db.key_base): nothing is wiped, so each run has keys of its own",
+             (long long)c->db.key_base);
     if (c->env.auth.bind_address)
         tlog(&c->l, "connections to the nodes are bound to %s (bridge %s)",
              c->env.auth.bind_address, CLUSTER_BRIDGE);
-    json_t *tj = test_json(a, c->target_opts, &c->env.nodes);
+    json_t *tj = test_json(a, c->target_opts, &c->db, &c->env.nodes);
     rc = tj ? run_store_write_json(c->dir, "test.json", tj, err)
             : fl_error_set(err, FL_ENOMEM, "out of memory");
     json_decref(tj);
@@ -504,7 +521,7 @@ static int open_run(run_ctx *c, fl_error *err)
         rc = run_store_lock_recording(c->dir, &c->rec_fd, err);
     if (rc == FL_OK && (rc = fl_ssh_init(err)) == FL_OK)
         c->ssh = true;
-    target_config tc = {.options = c->target_opts, .db = a->db};
+    target_config tc = {.options = c->target_opts, .db = &c->db};
     if (rc == FL_OK)
         rc = remote_open(&c->env.nodes, &c->env.auth, &c->r, err);
     if (rc == FL_OK)

@@ -115,11 +115,63 @@ static char *c_rest(void *s, size_t n)
     return strdup("kill -9 everything");
 }
 
+/* The client remembers the last key it was sent. */
+static json_int_t sent_key;
+
+static int c_open(void *s, size_t n, void **cl, fl_error *e)
+{
+    (void)s, (void)n, (void)e;
+    *cl = NULL;
+    return FL_OK;
+}
+
+static void c_invoke(void *cl, const target_op *op, target_result *out)
+{
+    (void)cl;
+    sent_key = json_integer_value(op->key);
+    out->type = HISTORY_OK;
+}
+
+static void c_close(void *cl) { (void)cl; }
+
 static const target_vtable counting = {
     .name = "counting", .create = c_create, .destroy = c_destroy,
     .install = counted, .start = counted, .kill = counted, .pause = counted,
     .resume = counted, .wipe = counted, .rest_cmd = c_rest,
+    .client_open = c_open, .client_invoke = c_invoke, .client_close = c_close,
 };
+
+/* What key the target's client is sent for workload key 7. */
+static json_int_t key_sent_for_7(const target_db *db)
+{
+    fl_error err = {0};
+    target *t;
+    target_client *c;
+    assert_int_equal(target_new(&counting, &(target_config){.db = db}, &t,
+                                &err), FL_OK);
+    assert_int_equal(target_client_open(t, 0, &c, &err), FL_OK);
+    json_t *key = json_integer(7);
+    target_op op = {.f = "read", .key = key, .value = json_null()};
+    target_result r;
+    target_client_invoke(c, &op, &r);
+    assert_int_equal(json_integer_value(key), 7);   /* the history's own */
+    json_decref(key);
+    target_result_clear(&r);
+    target_client_close(c);
+    target_free(t);
+    return sent_key;
+}
+
+static void existing_keys_are_offset_per_run(void **state)
+{
+    (void)state;
+    const target_db managed = {.mode = TARGET_DB_MANAGED, .key_base = 1000};
+    const target_db existing = {.mode = TARGET_DB_EXISTING,
+                                .key_base = (json_int_t)5 << 16};
+    assert_int_equal(key_sent_for_7(NULL), 7);
+    assert_int_equal(key_sent_for_7(&managed), 7);
+    assert_int_equal(key_sent_for_7(&existing), ((json_int_t)5 << 16) + 7);
+}
 
 static void existing_set_up_and_teardown_touch_nothing(void **state)
 {
@@ -370,6 +422,7 @@ int main(void)
         cmocka_unit_test(existing_allows_partitions_with_no_commands),
         cmocka_unit_test(existing_set_up_and_teardown_touch_nothing),
         cmocka_unit_test(managed_set_up_is_the_targets_own),
+        cmocka_unit_test(existing_keys_are_offset_per_run),
         cmocka_unit_test_setup_teardown(kill_marks_then_start_undoes,
                                         setup_node, teardown_node),
         cmocka_unit_test_setup_teardown(a_failed_start_keeps_the_marker,
