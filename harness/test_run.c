@@ -271,15 +271,18 @@ static int rest_all(target *t, remote *r, test_log *l, json_t **found,
     pthread_mutex_destroy(&j.lock);
     const char *node;
     json_t *v;
-    json_object_foreach(j.found, node, v)
+    json_object_foreach(j.found, node, v) {
+        json_int_t resumed = json_integer_value(json_object_get(v, "resumed")),
+                   restarted = json_integer_value(json_object_get(v, "restarted"));
         tlog(l, "node %s: an earlier run left %lld iptables rules, %lld "
-             "target processes (%lld paused): removed; %lld resumed and "
-             "%lld restarted through your commands", node,
+             "target processes (%lld paused): removed%s", node,
              (long long)json_integer_value(json_object_get(v, "rules")),
              (long long)json_integer_value(json_object_get(v, "target_processes")),
              (long long)json_integer_value(json_object_get(v, "paused")),
-             (long long)json_integer_value(json_object_get(v, "resumed")),
-             (long long)json_integer_value(json_object_get(v, "restarted")));
+             resumed || restarted ? "; and your database paused or killed: "
+                                    "resumed or restarted through your "
+                                    "commands" : "");
+    }
     *found = j.found;
     return rc;
 }
