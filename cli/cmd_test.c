@@ -41,6 +41,11 @@ typedef struct test_args {
     bool insecure_host_keys;   /* --insecure-accept-any-host-key */
     unsigned faults;
     char default_name[64];
+    /* --db and existing mode's commands (harness/db_existing.h). */
+    const char *db_mode;
+    target_db db;
+    const char *log_paths[17];  /* --log-path, NULL-terminated */
+    size_t n_log_paths;
 } test_args;
 
 static void targets_help(FILE *out, const target_vtable *chosen)
@@ -97,7 +102,20 @@ static int usage(FILE *out, int code, const target_vtable *chosen)
         "                        100; 0 = as fast as possible)\n"
         "  --seed S              replay a run's choices (default: from time)\n"
         "  --test-name NAME      results/NAME/... (default TARGET-WORKLOAD)\n"
-        "  --results DIR         where runs are stored (default results)\n");
+        "  --results DIR         where runs are stored (default results)\n"
+        "Database (default --db managed: faultline installs, wipes, starts\n"
+        "and kills it):\n"
+        "  --db existing         test a cluster you already run: nothing is\n"
+        "                        installed, wiped, started at set-up or killed\n"
+        "                        but through your commands below (run on the\n"
+        "                        node over SSH); partitions still use iptables\n"
+        "  --kill-cmd CMD        e.g. \"systemctl kill -s KILL etcd\" (with\n"
+        "  --start-cmd CMD       --start-cmd: needed by --nemesis kill)\n"
+        "  --pause-cmd CMD       e.g. \"systemctl kill -s STOP etcd\" (with\n"
+        "  --resume-cmd CMD      --resume-cmd: needed by --nemesis pause)\n"
+        "  --logs-cmd CMD        its stdout is kept as the node's log\n"
+        "  --log-path PATH       a log file on the nodes to download\n"
+        "                        (repeatable, up to 16)\n");
     targets_help(out, chosen);
     fprintf(out, "\nfaultline analyze RUN_DIR  re-checks a stored run.\n");
     return code;
@@ -118,6 +136,12 @@ static int parse_num(const char *flag, const char *s, double min, double max,
 
 /* ---- arguments ------------------------------------------------------------------------------ */
 
+/* getopt's values for the options without a letter. */
+enum {
+    OPT_KILL_CMD = 500, OPT_START_CMD, OPT_PAUSE_CMD, OPT_RESUME_CMD,
+    OPT_LOGS_CMD, OPT_LOG_PATH,
+};
+
 static const struct option generic_opts[] = {
     {"nodes-file", 1, 0, 'F'}, {"ssh-user", 1, 0, 'u'},
     {"ssh-key", 1, 0, 'k'}, {"ssh-port", 1, 0, 'P'},
@@ -128,6 +152,10 @@ static const struct option generic_opts[] = {
     {"test-name", 1, 0, 'N'}, {"results", 1, 0, 'o'},
     {"keep-cluster", 0, 0, 'C'}, {"keys", 1, 0, 'y'},
     {"insecure-accept-any-host-key", 0, 0, 'I'}, {"target", 1, 0, 'T'},
+    {"db", 1, 0, 'D'}, {"kill-cmd", 1, 0, OPT_KILL_CMD},
+    {"start-cmd", 1, 0, OPT_START_CMD}, {"pause-cmd", 1, 0, OPT_PAUSE_CMD},
+    {"resume-cmd", 1, 0, OPT_RESUME_CMD}, {"logs-cmd", 1, 0, OPT_LOGS_CMD},
+    {"log-path", 1, 0, OPT_LOG_PATH},
     {"help", 0, 0, 'h'},
 };
 
@@ -195,6 +223,20 @@ static int generic_opt(int c, test_args *a)
     case 'I': a->insecure_host_keys = true; break;
     case 'y': rc = parse_num("--keys", optarg, 1, 10000, &x); a->keys = (int)x; break;
     case 'T': break;   /* taken by target_named() */
+    case 'D': a->db_mode = optarg; break;
+    case OPT_KILL_CMD: a->db.kill_cmd = optarg; break;
+    case OPT_START_CMD: a->db.start_cmd = optarg; break;
+    case OPT_PAUSE_CMD: a->db.pause_cmd = optarg; break;
+    case OPT_RESUME_CMD: a->db.resume_cmd = optarg; break;
+    case OPT_LOGS_CMD: a->db.logs_cmd = optarg; break;
+    case OPT_LOG_PATH:
+        if (a->n_log_paths + 1 >= sizeof a->log_paths / sizeof *a->log_paths) {
+            fprintf(stderr, "faultline test: at most 16 --log-path\n");
+            return FL_EUSAGE;
+        }
+        a->log_paths[a->n_log_paths++] = optarg;
+        a->db.log_paths = a->log_paths;
+        break;
     case 'h': return -1;
     default: return FL_EUSAGE;
     }
@@ -244,6 +286,36 @@ static int parse_opts(int argc, char **argv, test_args *a)
     }
     free(opts);
     return rc;
+}
+
+/* --db and its commands: the commands belong to existing mode only, and
+ * every fault asked for needs its own (test_run refuses it too, for other
+ * front ends; here it is a usage error with the rest). */
+static int check_db(test_args *a)
+{
+    const target_db *d = &a->db;
+    bool cmds = d->kill_cmd || d->start_cmd || d->pause_cmd ||
+                d->resume_cmd || d->logs_cmd || d->log_paths;
+    if (a->db_mode && strcmp(a->db_mode, "existing") == 0)
+        a->db.mode = TARGET_DB_EXISTING;
+    else if (a->db_mode && strcmp(a->db_mode, "managed") != 0) {
+        fprintf(stderr, "faultline test: --db is managed or existing, not "
+                        "\"%s\"\n", a->db_mode);
+        return FL_EUSAGE;
+    }
+    if (cmds && a->db.mode != TARGET_DB_EXISTING) {
+        fprintf(stderr, "faultline test: --kill-cmd, --start-cmd, "
+                        "--pause-cmd, --resume-cmd, --logs-cmd and --log-path "
+                        "are for --db existing (a managed database is "
+                        "stopped and started by its target)\n");
+        return FL_EUSAGE;
+    }
+    fl_error err = {0};
+    if (fault_check_db(fault_builtin(), a->faults, &a->db, &err) != FL_OK) {
+        fprintf(stderr, "faultline test: %s\n", err.msg);
+        return FL_EUSAGE;
+    }
+    return FL_OK;
 }
 
 /* What the options say together. */
@@ -298,7 +370,7 @@ static int check_args(int argc, char **argv, test_args *a)
         fprintf(stderr, "faultline test: %s\n", err.msg);
         return FL_EUSAGE;
     }
-    return FL_OK;
+    return check_db(a);
 }
 
 /* FL_OK, FL_EUSAGE (said on stderr), or -1 for --help. */
@@ -346,7 +418,7 @@ static int run(const test_args *a)
         .nemesis_interval = a->nemesis_interval, .time_limit = a->time_limit,
         .rate = a->rate, .concurrency = a->concurrency, .keys = a->keys,
         .seed = a->seed, .target = a->target,
-        .target_options = a->target_opts, .stop = &stop_flag,
+        .target_options = a->target_opts, .db = &a->db, .stop = &stop_flag,
         .log = print_line, .report = stderr,
     };
     test_run_outcome out;

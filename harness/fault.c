@@ -42,6 +42,21 @@ unsigned fault_bit(const fault_table *t, const fault_kind *kind)
     return 0;
 }
 
+int fault_check_db(const fault_table *t, unsigned mask, const target_db *db,
+                   fl_error *err)
+{
+    for (size_t k = 0; k < t->count; k++) {
+        if (!(mask & (1u << k)))
+            continue;
+        char who[64];
+        snprintf(who, sizeof who, "--nemesis %s", t->kinds[k]->name);
+        int rc = target_db_allows(db, t->kinds[k]->db_needs, who, err);
+        if (rc != FL_OK)
+            return rc;
+    }
+    return FL_OK;
+}
+
 /* "partition, kill, pause, none": for the error message. */
 static void known_names(const fault_table *t, char *buf, size_t size)
 {

@@ -86,6 +86,11 @@ struct fault_kind {
                  fl_error *err);
     int (*heal)(const fault_env *env, const fault_action *a, size_t node,
                 fl_error *err);
+    /* The target's db calls apply and heal make (TARGET_DB_* mask,
+     * target.h): with --db existing the kind is refused before anything
+     * runs unless the user gave a command for each. 0: none (partition
+     * acts on the nodes' iptables, never on the database). */
+    unsigned db_needs;
 };
 
 /* A table of kinds: the order --nemesis masks and the scheduler use. */
@@ -104,6 +109,12 @@ unsigned fault_bit(const fault_table *t, const fault_kind *kind);
  * over t; FL_EUSAGE naming the unknown fault and the known ones. */
 int fault_parse(const fault_table *t, const char *list, unsigned *mask,
                 fl_error *err);
+
+/* Whether every kind in mask can run against db (target_db_allows for
+ * each kind's db_needs): FL_EUSAGE naming the first that cannot and the
+ * options it needs. Pure. */
+int fault_check_db(const fault_table *t, unsigned mask, const target_db *db,
+                   fl_error *err);
 
 /* The history's f for a: its kind's begin_f or end_f. */
 const char *fault_action_f(const fault_action *a);

@@ -27,4 +27,5 @@ const fault_kind fault_kill = {
     .describe = fault_nodes_json,
     .apply = kill_apply,
     .heal = kill_heal,
+    .db_needs = TARGET_DB_KILL | TARGET_DB_START,
 };

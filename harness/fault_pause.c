@@ -26,4 +26,5 @@ const fault_kind fault_pause = {
     .describe = fault_nodes_json,
     .apply = pause_apply,
     .heal = pause_heal,
+    .db_needs = TARGET_DB_PAUSE | TARGET_DB_RESUME,
 };

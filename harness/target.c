@@ -3,6 +3,7 @@
  * target's vtable. See target.h.
  */
 #include "harness/target.h"
+#include "harness/db_existing.h"
 
 #include "workloads/workload.h"
 
@@ -12,11 +13,15 @@
 struct target {
     const target_vtable *vt;
     void *state;
+    target_db *db;          /* owned copy; mode managed when none given */
+    remote *remote;         /* borrowed: existing mode's commands */
+    char *node_dir;
 };
 
 struct target_client {
     const target_vtable *vt;
     void *client;
+    json_int_t key_base;    /* existing mode's; 0: keys as they are */
 };
 
 void target_result_clear(target_result *r)
@@ -154,12 +159,22 @@ int target_new(const target_vtable *vt, const target_config *cfg,
 {
     *out = NULL;
     target *t = calloc(1, sizeof *t);
-    if (!t)
+    const target_db managed = {.mode = TARGET_DB_MANAGED};
+    if (t) {
+        t->db = db_existing_dup(cfg->db ? cfg->db : &managed);
+        t->node_dir = strdup(cfg->node_dir ? cfg->node_dir
+                                           : TARGET_DEFAULT_NODE_DIR);
+    }
+    if (!t || !t->db || !t->node_dir) {
+        target_free(t);
         return fl_error_set(err, FL_ENOMEM, "target: out of memory");
+    }
     t->vt = vt;
+    t->remote = cfg->remote;
     int rc = vt->create(cfg, &t->state, err);
     if (rc != FL_OK) {
-        free(t);
+        t->vt = NULL;
+        target_free(t);
         return rc;
     }
     *out = t;
@@ -170,18 +185,90 @@ void target_free(target *t)
 {
     if (!t)
         return;
-    t->vt->destroy(t->state);
+    if (t->vt)
+        t->vt->destroy(t->state);
+    db_existing_free(t->db);
+    free(t->node_dir);
     free(t);
 }
 
 const char *target_name(const target *t) { return t->vt->name; }
+const target_db *target_db_of(const target *t) { return t->db; }
 
-int target_install(target *t, size_t n, fl_error *e) { return t->vt->install(t->state, n, e); }
-int target_start(target *t, size_t n, fl_error *e) { return t->vt->start(t->state, n, e); }
-int target_kill(target *t, size_t n, fl_error *e) { return t->vt->kill(t->state, n, e); }
-int target_pause(target *t, size_t n, fl_error *e) { return t->vt->pause(t->state, n, e); }
-int target_resume(target *t, size_t n, fl_error *e) { return t->vt->resume(t->state, n, e); }
-int target_wipe(target *t, size_t n, fl_error *e) { return t->vt->wipe(t->state, n, e); }
+static bool existing(const target *t)
+{
+    return t->db->mode == TARGET_DB_EXISTING;
+}
+
+int target_db_allows(const target_db *db, unsigned needs, const char *who,
+                     fl_error *err)
+{
+    if (!db || db->mode != TARGET_DB_EXISTING)
+        return FL_OK;
+    const char *given[] = {db->kill_cmd, db->start_cmd, db->pause_cmd,
+                           db->resume_cmd};
+    char missing[200] = "";
+    size_t len = 0;
+    for (unsigned k = 0; k < 4; k++)
+        if ((needs & (1u << k)) && !given[k] && len < sizeof missing)
+            len += (size_t)snprintf(missing + len, sizeof missing - len,
+                                    "%s%s", len ? " and " : "",
+                                    db_existing_option(1u << k));
+    if (!len)
+        return FL_OK;
+    return fl_error_set(err, FL_EUSAGE, "%s with --db existing needs %s: "
+                        "faultline stops and starts a database it did not "
+                        "start only through your own commands", who,
+                        missing);
+}
+
+/* Existing mode's refusal of a call that would replace the user's data. */
+static int not_existing(const target *t, const char *what, fl_error *err)
+{
+    return fl_error_set(err, FL_EUSAGE, "target %s, --db existing: faultline "
+                        "never %s a database it did not start", t->vt->name,
+                        what);
+}
+
+int target_install(target *t, size_t n, fl_error *e)
+{
+    return existing(t) ? not_existing(t, "installs", e)
+                       : t->vt->install(t->state, n, e);
+}
+
+int target_wipe(target *t, size_t n, fl_error *e)
+{
+    return existing(t) ? not_existing(t, "wipes", e)
+                       : t->vt->wipe(t->state, n, e);
+}
+
+/* The user's command for op, or the target's own call. */
+#define DB_CALL(t, op, call, n, e) \
+    (existing(t) ? db_existing_op((t)->remote, n, (t)->node_dir, (t)->db, \
+                                  op, e) \
+                 : (t)->vt->call((t)->state, n, e))
+
+int target_start(target *t, size_t n, fl_error *e) { return DB_CALL(t, TARGET_DB_START, start, n, e); }
+int target_kill(target *t, size_t n, fl_error *e) { return DB_CALL(t, TARGET_DB_KILL, kill, n, e); }
+int target_pause(target *t, size_t n, fl_error *e) { return DB_CALL(t, TARGET_DB_PAUSE, pause, n, e); }
+int target_resume(target *t, size_t n, fl_error *e) { return DB_CALL(t, TARGET_DB_RESUME, resume, n, e); }
+
+int target_set_up(target *t, size_t n, fl_error *e)
+{
+    if (existing(t))
+        return FL_OK;
+    int rc;
+    if ((rc = t->vt->kill(t->state, n, e)) == FL_OK &&
+        (rc = t->vt->wipe(t->state, n, e)) == FL_OK &&
+        (rc = t->vt->install(t->state, n, e)) == FL_OK)
+        rc = t->vt->start(t->state, n, e);
+    return rc;
+}
+
+int target_tear_down(target *t, size_t n, fl_error *e)
+{
+    return existing(t) ? FL_OK : t->vt->kill(t->state, n, e);
+}
 
 int target_ready_timeout_ms(const target *t, int default_ms)
 {
@@ -196,12 +283,18 @@ int target_await_ready(target *t, size_t n, int timeout_ms, fl_error *e)
 
 int target_collect_logs(target *t, size_t n, const char *dir, fl_error *e)
 {
-    return t->vt->collect_logs(t->state, n, dir, e);
+    return existing(t) ? db_existing_collect_logs(t->remote, n, t->db, dir, e)
+                       : t->vt->collect_logs(t->state, n, dir, e);
 }
 
 char *target_rest_cmd(target *t, size_t node)
 {
-    return t->vt->rest_cmd(t->state, node);
+    if (!existing(t))
+        return t->vt->rest_cmd(t->state, node);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/%s", t->node_dir,
+             remote_name(t->remote, node));
+    return db_existing_rest_cmd(t->db, dir);
 }
 
 long target_leader(target *t)
@@ -217,6 +310,7 @@ int target_client_open(target *t, size_t node, target_client **out,
     if (!c)
         return fl_error_set(err, FL_ENOMEM, "target client: out of memory");
     c->vt = t->vt;
+    c->key_base = existing(t) ? t->db->key_base : 0;
     int rc = t->vt->client_open(t->state, node, &c->client, err);
     if (rc != FL_OK) {
         free(c);
@@ -230,7 +324,17 @@ void target_client_invoke(target_client *c, const target_op *op,
                           target_result *out)
 {
     memset(out, 0, sizeof *out);
-    c->vt->client_invoke(c->client, op, out);
+    json_t *key = c->key_base && json_is_integer(op->key)
+                      ? json_integer(json_integer_value(op->key) + c->key_base)
+                      : NULL;
+    if (!key) {
+        c->vt->client_invoke(c->client, op, out);
+        return;
+    }
+    target_op shifted = *op;
+    shifted.key = key;
+    c->vt->client_invoke(c->client, &shifted, out);
+    json_decref(key);
 }
 
 void target_client_close(target_client *c)

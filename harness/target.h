@@ -33,8 +33,50 @@
 #include "history/history.h"
 #include "harness/remote.h"
 
+/*
+ * How faultline treats the database (--db). managed: it is faultline's —
+ * set-up kills, wipes, installs and starts it; the nemesis and rest kill
+ * it through the target. existing: it is the user's, already running —
+ * faultline never installs, wipes, starts at set-up or kills it of its
+ * own accord; the nemesis kills, starts, pauses and resumes it only
+ * through the user's shell commands below (run on the node over SSH), and
+ * rest only undoes what faultline itself did (harness/db_existing.h).
+ * Every target gets existing mode from this one seam (target.c), with no
+ * code of its own: its clients connect to the nodes' addresses on its
+ * usual client port.
+ */
+typedef enum target_db_mode {
+    TARGET_DB_MANAGED,
+    TARGET_DB_EXISTING,
+} target_db_mode;
+
+/* The db calls a caller (a fault kind) makes: what existing mode needs a
+ * command for. A mask. */
+enum {
+    TARGET_DB_KILL = 1u << 0,
+    TARGET_DB_START = 1u << 1,
+    TARGET_DB_PAUSE = 1u << 2,
+    TARGET_DB_RESUME = 1u << 3,
+};
+
+typedef struct target_db {
+    target_db_mode mode;
+    /* existing only: shell commands run on the node (NULL: not given). */
+    const char *kill_cmd, *start_cmd, *pause_cmd, *resume_cmd;
+    const char *logs_cmd;            /* its stdout is the node's log */
+    const char *const *log_paths;    /* files downloaded; NULL-terminated,
+                                        NULL: none */
+    /* existing only: added to every integer key a client sends (the
+     * history keeps the workload's own), so that a run never reads what
+     * an earlier run left in a database nobody wipes. test_run sets it
+     * per run (test.json's db.key_base). */
+    json_int_t key_base;
+} target_db;
+
 typedef struct target_config {
     remote *remote;          /* borrowed; outlives the target */
+    /* How the database is treated; copied by target_new. NULL: managed. */
+    const target_db *db;
     /* The target's own options, resolved (target_options_resolve):
      * {NAME: "value"}, true for a flag, an array of strings for a
      * repeatable option. Borrowed, valid during create() only. NULL:
@@ -138,7 +180,8 @@ typedef struct target_vtable {
      * processes it found, how many of them paused). Run at the start of
      * every test and by the dead man's switch (harness/deadman.h), so it
      * must need nothing but the node's shell. New string (caller frees),
-     * NULL when out of memory. */
+     * NULL when out of memory. Managed mode only: target_rest_cmd gives
+     * existing mode's own, which kills nothing. */
     char *(*rest_cmd)(void *state, size_t node);
     /* client */
     int (*client_open)(void *state, size_t node, void **client, fl_error *err);
@@ -188,6 +231,28 @@ int target_new(const target_vtable *vt, const target_config *cfg,
 void target_free(target *t);
 const char *target_name(const target *t);
 
+/* How t treats its database (target_config.db). Borrowed from t. */
+const target_db *target_db_of(const target *t);
+
+/* Whether db (NULL: managed) lets a caller make the db calls in needs
+ * (TARGET_DB_* mask): always in managed mode; in existing mode only when
+ * the user gave a command for each. Otherwise FL_EUSAGE, naming `who`
+ * and the options needed (kill needs --kill-cmd and --start-cmd). Pure. */
+int target_db_allows(const target_db *db, unsigned needs, const char *who,
+                     fl_error *err);
+
+/* Set-up of one node before a test: managed, kill -9, wipe, install and
+ * start it; existing, nothing (the user's database is already running;
+ * the caller awaits it like any other). */
+int target_set_up(target *t, size_t node, fl_error *err);
+/* Teardown after a test: managed, kill -9; existing, nothing (the
+ * database stays the user's, running). */
+int target_tear_down(target *t, size_t node, fl_error *err);
+
+/* In existing mode the calls below run the user's commands (kill, start,
+ * pause, resume; an error naming the option when it was not given),
+ * refuse install and wipe, and collect the logs through --logs-cmd and
+ * --log-path. */
 int target_install(target *t, size_t node, fl_error *err);
 int target_start(target *t, size_t node, fl_error *err);
 int target_kill(target *t, size_t node, fl_error *err);
@@ -201,12 +266,14 @@ long target_leader(target *t);
 /* The await_ready allowance to use where the harness would use
  * default_ms: the larger of it and the target's ready_timeout_ms. */
 int target_ready_timeout_ms(const target *t, int default_ms);
-/* See target_vtable.rest_cmd. */
+/* See target_vtable.rest_cmd; in existing mode db_existing_rest_cmd
+ * (heal what faultline did: resume, restart; never a kill). */
 char *target_rest_cmd(target *t, size_t node);
 
 int target_client_open(target *t, size_t node, target_client **out,
                        fl_error *err);
-/* Never fails as a call: failures are outcomes (fail / info) in *out. */
+/* Never fails as a call: failures are outcomes (fail / info) in *out.
+ * In existing mode an integer key is sent as key + key_base. */
 void target_client_invoke(target_client *c, const target_op *op,
                           target_result *out);
 void target_client_close(target_client *c);

@@ -6,6 +6,7 @@
 #include "harness/test_run.h"
 #include "harness/cluster.h"
 #include "harness/deadman.h"
+#include "harness/fault.h"
 #include "harness/nemesis.h"
 #include "harness/remote.h"
 #include "harness/run_store.h"
@@ -126,9 +127,25 @@ static int get_nodes(const test_run_config *a, test_env *env, test_log *l,
     return fl_nodes_load(path, &env->nodes, err);
 }
 
+/* test.json's "db": the mode, and in existing mode the user's commands
+ * (null: not given). */
+static json_t *db_json(const target_db *db)
+{
+    if (!db || db->mode != TARGET_DB_EXISTING)
+        return json_pack("{s:s}", "mode", "managed");
+    json_t *paths = json_array();
+    for (size_t i = 0; paths && db->log_paths && db->log_paths[i]; i++)
+        json_array_append_new(paths, json_string(db->log_paths[i]));
+    return json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:o?,s:I}", "mode",
+                     "existing", "kill_cmd", db->kill_cmd, "start_cmd",
+                     db->start_cmd, "pause_cmd", db->pause_cmd, "resume_cmd",
+                     db->resume_cmd, "logs_cmd", db->logs_cmd, "log_paths",
+                     paths, "key_base", db->key_base);
+}
+
 /* Every value as used, defaults resolved. */
 static json_t *test_json(const test_run_config *a, const json_t *target_opts,
-                         const fl_nodes *nodes)
+                         const target_db *db, const fl_nodes *nodes)
 {
     int keys = a->keys ? a->keys : wl_register_keys_for(a->concurrency);
     const char *user = a->nodes_file ? (a->ssh_user ? a->ssh_user
@@ -140,7 +157,7 @@ static json_t *test_json(const test_run_config *a, const json_t *target_opts,
         json_array_append_new(ns, json_pack("{s:s,s:s}", "name",
                               nodes->nodes[i].name, "address",
                               nodes->nodes[i].address));
-    return json_pack("{s:s,s:s,s:O,s:s,s:s*,s:f,s:f,s:i,s:f,s:i,s:I,s:s*,"
+    json_t *t = json_pack("{s:s,s:s,s:O,s:s,s:s*,s:f,s:f,s:i,s:f,s:i,s:I,s:s*,"
                      "s:s*,s:i,s:b,s:o}",
                      "name", a->test_name, "target", a->target->name,
                      "target_options", target_opts,
@@ -154,6 +171,11 @@ static json_t *test_json(const test_run_config *a, const json_t *target_opts,
                      "ssh_user", user, "ssh_port", port,
                      "insecure_accept_any_host_key", a->insecure_host_keys,
                      "nodes", ns);
+    if (t && json_object_set_new(t, "db", db_json(db)) != 0) {
+        json_decref(t);
+        t = NULL;
+    }
+    return t;
 }
 
 /* ---- nodes at rest ------------------------------------------------------------------------ */
@@ -204,18 +226,25 @@ static int rest_node(void *ctx, size_t node, fl_error *err)
     long procs = count_in(res.out, "running="), paused = count_in(res.out,
                                                                   "stopped=");
     long rules = count_in(res.out, "rules=");
-    if (res.exit_status != 0)
+    /* Existing mode's rest (harness/db_existing.h) undoes a kill or a
+     * pause an earlier run made, and says what it could not undo. */
+    long resumed = count_in(res.out, "resumed="),
+         restarted = count_in(res.out, "restarted="),
+         unrestored = count_in(res.out, "unrestored=");
+    if (res.exit_status != 0 || unrestored)
         rc = fl_error_set(err, FL_EIO, "node %s: could not bring it to rest "
                           "(exit %d): %.300s", remote_name(j->r, node),
                           res.exit_status, res.err ? res.err : "");
     fl_ssh_result_free(&res);
-    if (procs || paused || rules) {
+    if (procs || paused || rules || resumed || restarted) {
         pthread_mutex_lock(&j->lock);
         json_object_set_new(j->found, remote_name(j->r, node),
-                            json_pack("{s:I,s:I,s:I}", "target_processes",
-                                      (json_int_t)procs, "paused",
-                                      (json_int_t)paused, "rules",
-                                      (json_int_t)rules));
+                            json_pack("{s:I,s:I,s:I,s:I,s:I}",
+                                      "target_processes", (json_int_t)procs,
+                                      "paused", (json_int_t)paused,
+                                      "rules", (json_int_t)rules,
+                                      "resumed", (json_int_t)resumed,
+                                      "restarted", (json_int_t)restarted));
         pthread_mutex_unlock(&j->lock);
     }
     return rc;
@@ -231,18 +260,29 @@ static int rest_all(target *t, remote *r, test_log *l, json_t **found,
     if (!j.found)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     pthread_mutex_init(&j.lock, NULL);
-    tlog(l, "bringing every node to rest (no faultline rules, no %s "
-         "running)", target_name(t));
+    if (target_db_of(t)->mode == TARGET_DB_EXISTING)
+        tlog(l, "bringing every node to rest (no faultline rules; %s is "
+             "yours: only a kill or pause an earlier run made is undone, "
+             "through --start-cmd / --resume-cmd)", target_name(t));
+    else
+        tlog(l, "bringing every node to rest (no faultline rules, no %s "
+             "running)", target_name(t));
     int rc = remote_each(r, rest_node, &j, err);
     pthread_mutex_destroy(&j.lock);
     const char *node;
     json_t *v;
-    json_object_foreach(j.found, node, v)
+    json_object_foreach(j.found, node, v) {
+        json_int_t resumed = json_integer_value(json_object_get(v, "resumed")),
+                   restarted = json_integer_value(json_object_get(v, "restarted"));
         tlog(l, "node %s: an earlier run left %lld iptables rules, %lld "
-             "target processes (%lld paused): removed", node,
+             "target processes (%lld paused): removed%s", node,
              (long long)json_integer_value(json_object_get(v, "rules")),
              (long long)json_integer_value(json_object_get(v, "target_processes")),
-             (long long)json_integer_value(json_object_get(v, "paused")));
+             (long long)json_integer_value(json_object_get(v, "paused")),
+             resumed || restarted ? "; and your database paused or killed: "
+                                    "resumed or restarted through your "
+                                    "commands" : "");
+    }
     *found = j.found;
     return rc;
 }
@@ -275,14 +315,14 @@ static int setup_node(void *ctx, size_t i, fl_error *err)
 {
     node_job *j = ctx;
     int rc;
-    if ((rc = target_kill(j->t, i, err)) == FL_OK &&
-        (rc = target_wipe(j->t, i, err)) == FL_OK &&
-        (rc = target_install(j->t, i, err)) == FL_OK &&
-        (rc = target_start(j->t, i, err)) == FL_OK)
+    if ((rc = target_set_up(j->t, i, err)) == FL_OK)
         rc = target_await_ready(j->t, i,
                                     target_ready_timeout_ms(j->t, 15000), err);
     if (rc == FL_OK)
-        tlog(j->l, "node %s: installed and serving", remote_name(j->r, i));
+        tlog(j->l, "node %s: %s", remote_name(j->r, i),
+             target_db_of(j->t)->mode == TARGET_DB_EXISTING
+                 ? "serving (your database, as it was)"
+                 : "installed and serving");
     return rc;
 }
 
@@ -292,8 +332,13 @@ static int setup_target(target *t, remote *r, test_log *l, atomic_int *stop,
                         fl_error *err)
 {
     node_job j = {.t = t, .r = r, .l = l};
-    tlog(l, "installing and starting %s on %zu nodes", target_name(t),
-         remote_count(r));
+    if (target_db_of(t)->mode == TARGET_DB_EXISTING)
+        tlog(l, "--db existing: connecting to the %s already running on "
+             "%zu nodes (nothing installed, wiped or started)",
+             target_name(t), remote_count(r));
+    else
+        tlog(l, "installing and starting %s on %zu nodes", target_name(t),
+             remote_count(r));
     int rc = remote_each(r, setup_node, &j, err);
     if (rc != FL_OK)
         return rc;
@@ -315,7 +360,7 @@ static int teardown_node(void *ctx, size_t i, fl_error *err)
     node_job *j = ctx;
     char ndir[PATH_MAX];
     fl_error e = {0};
-    if (target_kill(j->t, i, &e) != FL_OK)
+    if (target_tear_down(j->t, i, &e) != FL_OK)
         tlog(j->l, "stopping %s: %s", remote_name(j->r, i), e.msg);
     if (run_store_node_dir(j->dir, remote_name(j->r, i), ndir, sizeof ndir,
                            &e) != FL_OK ||
@@ -329,7 +374,9 @@ static void teardown_target(target *t, remote *r, const char *dir, test_log *l)
 {
     node_job j = {.t = t, .r = r, .l = l, .dir = dir};
     fl_error e = {0};
-    tlog(l, "stopping %s and downloading its logs", target_name(t));
+    tlog(l, target_db_of(t)->mode == TARGET_DB_EXISTING
+                ? "downloading the logs of %s (left running: it is yours)"
+                : "stopping %s and downloading its logs", target_name(t));
     remote_each(r, teardown_node, &j, &e);
 }
 
@@ -424,12 +471,25 @@ typedef struct run_ctx {
     deadman *dm;
     bool ssh;
     json_t *target_opts;    /* resolved (target_options_resolve) */
+    target_db db;           /* a->db's (borrowed strings) and the key base */
 } run_ctx;
+
+/* Existing mode's keys: a base from the run's start, in seconds, times
+ * 2^16 — each run's keys (fewer than 2^16) are its own, and a multiple of
+ * 4096 keeps the fake target's slots apart. */
+static target_db db_for_run(const target_db *given)
+{
+    target_db db = given ? *given : (target_db){.mode = TARGET_DB_MANAGED};
+    if (db.mode == TARGET_DB_EXISTING)
+        db.key_base = (json_int_t)time(NULL) << 16;
+    return db;
+}
 
 static int open_run(run_ctx *c, fl_error *err)
 {
     const test_run_config *a = c->a;
     char path[PATH_MAX];
+    c->db = db_for_run(a->db);
     int rc = get_nodes(a, &c->env, &c->l, err);
     if (rc == FL_OK && c->env.nodes.count > NEM_MAX_NODES)
         rc = fl_error_set(err, FL_EUSAGE, "at most %d nodes", NEM_MAX_NODES);
@@ -449,10 +509,14 @@ static int open_run(run_ctx *c, fl_error *err)
              "and the run proves nothing about the real ones");
     else
         tlog(&c->l, "checking host keys against %s", c->env.known_hosts);
+    if (c->db.mode == TARGET_DB_EXISTING)
+        tlog(&c->l, "--db existing: keys are sent offset by %lld (test.json "
+             "db.key_base): nothing is wiped, so each run has keys of its own",
+             (long long)c->db.key_base);
     if (c->env.auth.bind_address)
         tlog(&c->l, "connections to the nodes are bound to %s (bridge %s)",
              c->env.auth.bind_address, CLUSTER_BRIDGE);
-    json_t *tj = test_json(a, c->target_opts, &c->env.nodes);
+    json_t *tj = test_json(a, c->target_opts, &c->db, &c->env.nodes);
     rc = tj ? run_store_write_json(c->dir, "test.json", tj, err)
             : fl_error_set(err, FL_ENOMEM, "out of memory");
     json_decref(tj);
@@ -460,7 +524,7 @@ static int open_run(run_ctx *c, fl_error *err)
         rc = run_store_lock_recording(c->dir, &c->rec_fd, err);
     if (rc == FL_OK && (rc = fl_ssh_init(err)) == FL_OK)
         c->ssh = true;
-    target_config tc = {.options = c->target_opts};
+    target_config tc = {.options = c->target_opts, .db = &c->db};
     if (rc == FL_OK)
         rc = remote_open(&c->env.nodes, &c->env.auth, &c->r, err);
     if (rc == FL_OK)
@@ -567,7 +631,9 @@ static int preflight(const test_run_config *a, json_t **opts, fl_error *err)
                             "workload: its client has no \"%s\" operation",
                             a->target->name, a->workload,
                             missing ? missing : "?");
-    int rc = target_options_resolve(a->target, a->target_options, opts, err);
+    int rc = fault_check_db(fault_builtin(), a->faults, a->db, err);
+    if (rc == FL_OK)
+        rc = target_options_resolve(a->target, a->target_options, opts, err);
     if (rc == FL_OK && !a->nodes_file && geteuid() != 0)
         rc = fl_error_set(err, FL_EIO, "the local cluster needs root (or give "
                           "--nodes-file with real nodes)");

@@ -3,7 +3,8 @@
  *
  *   refuse early   the target cannot run the workload, its options do not
  *                  resolve (its build is missing), a local cluster without
- *                  root: TEST_RUN_REFUSED, nothing created, nothing logged;
+ *                  root, a fault --db existing has no commands for:
+ *                  TEST_RUN_REFUSED, nothing created, nothing logged;
  *   nodes          a nodes file, or the local netns cluster (brought up if
  *                  needed, its lock held for the whole run, and taken down
  *                  at the end if this run brought it up, unless
@@ -13,14 +14,17 @@
  *                  (every option as used, the target's options resolved),
  *                  locked while recording;
  *   rest           every node brought to rest (found_at_start recorded);
+ *                  with --db existing only what faultline did is undone
+ *                  (harness/db_existing.h): nothing is killed;
  *   switch         a dead man's switch armed on every node;
  *   set-up         kill, wipe, install, start and await every node in
- *                  parallel, then a leader;
+ *                  parallel, then a leader (--db existing: await only);
  *   timeline       the runner (harness/runner.h), recorded live; results/
  *                  latest moves to the run only now that recording began;
  *                  the run stops untrusted when the switch or the local
  *                  cluster's network fails;
- *   teardown       every node stopped and its logs downloaded, in parallel;
+ *   teardown       every node stopped (not with --db existing) and its
+ *                  logs downloaded, in parallel;
  *                  the switch disarmed; "ended" recorded;
  *   judge          the run's checkers (run_store_analyze), their
  *                  explanation printed on `report`.
@@ -71,6 +75,9 @@ typedef struct test_run_config {
      * target_options_set; NULL: none). */
     const target_vtable *target;
     const json_t *target_options;
+    /* How the database is treated (managed, or the user's existing one
+     * with their commands: target.h's target_db). NULL: managed. */
+    const target_db *db;
     /* Set non-zero to stop early (clients stop, faults are healed, the
      * history is still judged); SIGINT or SIGTERM as its value names the
      * signal in "ended". */
