@@ -218,6 +218,18 @@ static int nemesis_event(html_run *r, size_t *cap, int64_t at,
 
 /* ---- The table of operations ------------------------------------------------------------ */
 
+/* A process whose op completed info issues nothing more: its lane is
+ * free for its thread's next process from here on. (One that never
+ * completed keeps its lane: it may be running still.) */
+static void retire(lane_state *ls, uint32_t lane, int64_t proc)
+{
+    if (ls->nfree == ls->cap_lanes)
+        return;
+    bool found;
+    *lane_slot(&ls->map, proc, &found) = LANE_RETIRED;
+    ls->free_lanes[ls->nfree++] = lane;
+}
+
 static int64_t tick_at(const html_run *r, const history_event *ev, size_t i)
 {
     return r->timed ? (ev[i].time - r->t0) / 1000 : (int64_t)i;
@@ -235,6 +247,10 @@ static int build_ops(html_run *r, lane_state *ls, size_t *pcap)
                 return -1;
             continue;
         }
+        if (e->type == HISTORY_INFO && r->op_at[i] != UINT32_MAX) {
+            retire(ls, r->ops[r->op_at[i]].lane, e->process);
+            continue;
+        }
         if (e->type != HISTORY_INVOKE)
             continue;
         int64_t lane = lane_of(r, ls, e->process);
@@ -250,11 +266,6 @@ static int build_ops(html_run *r, lane_state *ls, size_t *pcap)
                                                               : HTML_OK};
         if (d)
             r->op_at[e->pair] = r->op_at[i];
-        if (op->type == HTML_INFO && ls->nfree < ls->cap_lanes) {
-            bool found;
-            *lane_slot(&ls->map, e->process, &found) = LANE_RETIRED;
-            ls->free_lanes[ls->nfree++] = (uint32_t)lane;
-        }
     }
     return 0;
 }
