@@ -5,8 +5,9 @@
  * nothing. window.flReport tells a test or a benchmark what was drawn. */
 (function () {
   'use strict';
-  var R = window.flReport = { ready: false };
+  var R = window.flReport = { ready: false, at: { start: performance.now() } };
   var D = JSON.parse(document.getElementById('fl-data').textContent);
+  R.at.parsed = performance.now();
   if (!D.start) { R.ready = true; R.drawnAt = performance.now(); return; }
   var n = D.n, span = Math.max(1, D.span);
   var start = new Float64Array(n), end = new Float64Array(n);
@@ -18,6 +19,7 @@
     end[i] = l < 0 ? -1 : t + l;
     if (l > maxLat) maxLat = l;
   }
+  R.at.decoded = performance.now();
   var lane = D.lane, type = D.type, nl = Math.max(1, D.lanes.length);
   var COLORS = ['#2e7d32', '#c0262d', '#e69500'], TYPES = ['ok', 'fail', 'info'];
   var NEMESIS = 'rgba(120, 60, 200, 0.13)';
@@ -40,7 +42,22 @@
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
     ctx.font = '11px system-ui, sans-serif';
-    return { ctx: ctx, w: w, h: h };
+    return { ctx: ctx, w: w, h: h, c: c, dpr: dpr };
+  }
+  /* Operations are set as pixels, not drawn as paths: a million rects in
+   * a Path2D cost the rasterizer seconds; a pixel buffer costs a pass. */
+  var PIX = [0xff327d2e, 0xff2d26c0, 0xff0095e6]; /* COLORS as ABGR */
+  function pixels(g) {
+    var img = g.ctx.createImageData(g.c.width, g.c.height);
+    var buf = new Uint32Array(img.data.buffer), W = g.c.width, H = g.c.height, k = g.dpr;
+    return {
+      rect: function (x, y, w, h, color) {
+        var x0 = Math.max(0, Math.floor(x * k)), x1 = Math.min(W, Math.max(x0 + 1, Math.floor((x + w) * k)));
+        var y0 = Math.max(0, Math.floor(y * k)), y1 = Math.min(H, Math.max(y0 + 1, Math.floor((y + h) * k)));
+        for (var yy = y0; yy < y1; yy++) buf.fill(color, yy * W + x0, yy * W + x1);
+      },
+      put: function () { g.ctx.putImageData(img, 0, 0); },
+    };
   }
   /* The first op invoked at or after tk (ops are in invocation order). */
   function lowerBound(tk) {
@@ -97,20 +114,19 @@
   function drawTimeline() {
     var h = TOP + nl * laneH + 24;
     tlg = setup(TL, h);
-    var ctx = tlg.ctx, bottom = TOP + nl * laneH;
-    for (var k = 0; k < nl; k += 2) { ctx.fillStyle = '#f5f5f5'; ctx.fillRect(LEFT, TOP + k * laneH, tlg.w - LEFT, laneH); }
-    shade(tlg, view.t0, view.t1, tlX, TOP, bottom, true);
-    var paths = [new Path2D(), new Path2D(), new Path2D()];
+    var ctx = tlg.ctx, bottom = TOP + nl * laneH, px = pixels(tlg), k;
     var from = lowerBound(view.t0 - maxLat), to = lowerBound(view.t1 + 1), shown = 0;
     var hgt = Math.max(1, laneH - (laneH > 4 ? 2 : 0));
     for (var i = from; i < to; i++) {
       var e = end[i] < 0 ? span : end[i];
       if (e < view.t0) continue;
       var x1 = tlX(start[i]), x2 = tlX(e);
-      paths[type[i]].rect(x1, TOP + lane[i] * laneH, Math.max(1, x2 - x1), hgt);
+      px.rect(Math.max(LEFT, x1), TOP + lane[i] * laneH, Math.max(1, Math.min(tlg.w, x2) - Math.max(LEFT, x1)), hgt, PIX[type[i]]);
       shown++;
     }
-    for (k = 0; k < 3; k++) { ctx.fillStyle = COLORS[k]; ctx.fill(paths[k]); }
+    px.put();
+    for (k = 0; k < nl; k += 2) { ctx.fillStyle = 'rgba(0, 0, 0, 0.035)'; ctx.fillRect(LEFT, TOP + k * laneH, tlg.w - LEFT, laneH); }
+    shade(tlg, view.t0, view.t1, tlX, TOP, bottom, true);
     R.anomalyRect = null;
     D.anomaly.forEach(function (a, j) {
       var e = end[a] < 0 ? span : end[a];
@@ -200,13 +216,13 @@
     var llo = Math.log10(lo), lhi = Math.max(llo + 1, Math.log10(hi) + 0.05);
     var X = function (tk) { return LEFT + (g.w - LEFT - 8) * tk / span; };
     var Y = function (l) { return bottom - (bottom - top) * (Math.log10(Math.max(1, l)) - llo) / (lhi - llo); };
-    shade(g, 0, span, X, top, bottom, true);
-    var paths = [new Path2D(), new Path2D(), new Path2D()];
+    var px = pixels(g);
     for (i = 0; i < n; i++) {
       if (end[i] < 0) continue;
-      paths[type[i]].rect(X(end[i]) - 1, Y(end[i] - start[i]) - 1, 2, 2);
+      px.rect(X(end[i]) - 1, Y(end[i] - start[i]) - 1, 2, 2, PIX[type[i]]);
     }
-    for (var k = 0; k < 3; k++) { ctx.fillStyle = COLORS[k]; ctx.fill(paths[k]); }
+    px.put();
+    shade(g, 0, span, X, top, bottom, true);
     ctx.fillStyle = '#444';
     for (var p = Math.ceil(llo); p <= lhi; p++) {
       var y = Y(Math.pow(10, p));
@@ -250,7 +266,11 @@
     legend(g, g.w - 240, 11);
   }
 
-  function drawAll() { drawTimeline(); drawLatency(); drawThroughput(); }
+  function drawAll() {
+    drawTimeline(); R.at.timeline = performance.now();
+    drawLatency(); R.at.latency = performance.now();
+    drawThroughput(); R.at.throughput = performance.now();
+  }
   drawAll();
   var resized = null;
   window.addEventListener('resize', function () { clearTimeout(resized); resized = setTimeout(drawAll, 150); });

@@ -89,11 +89,12 @@ function page(browser, sessionId, width, height) {
         setTimeout(() => reject(new Error(`no ${method} in ${timeoutMs} ms`)), timeoutMs).unref();
       });
     },
-    async init() {
+    // network: false for timing (the Network domain keeps every body).
+    async init({ network = true } = {}) {
       await send('Page.enable');
       await send('Runtime.enable');
       await send('Log.enable');
-      await send('Network.enable');
+      if (network) await send('Network.enable');
       await send('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: 1, mobile: false });
     },
     async eval(expr) {
