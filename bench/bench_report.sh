@@ -42,23 +42,19 @@ for n in 10000 100000 1000000; do
   gen "$n" "$tmp/h$n.jsonl"
   report "${n}-ops" "$tmp/h$n.jsonl" "$n"
 done
-# The same 1M history with times: invocations 500 us apart, latencies
-# of 0.3-20 ms, as a stored run records them.
+# The same 1M history with times, as a stored run records them: events
+# about 250 us apart, rising in line order, now and then a pause of 0.2 s.
 python3 - "$tmp/h1000000.jsonl" "$tmp/t1000000.jsonl" <<'PY'
 import json, random, sys
 random.seed(7)
-inv = {}
+t = 0
 with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
-    t = 0
     for line in f:
         e = json.loads(line)
-        t += 250_000
-        if e["type"] == "invoke":
-            inv[e["process"]] = t
-            e["time"] = t
-        else:
-            e["time"] = max(t, inv.pop(e["process"], t) + int(random.lognormvariate(14, 1)))
-            t = max(t, e["time"]) if random.random() < 0.01 else t
+        t += int(random.expovariate(1 / 250_000)) + 1
+        if random.random() < 1e-4:
+            t += 200_000_000
+        e["time"] = t
         out.write(json.dumps(e, separators=(",", ":")) + "\n")
 PY
 report "1000000-timed" "$tmp/t1000000.jsonl" 1000000
