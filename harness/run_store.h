@@ -80,8 +80,8 @@ int run_store_write_json(const char *dir, const char *file, const json_t *v,
  * (checkers/checker.h) and shrinking its counterexample; and write
  * history.edn and results.json: {"valid", "workload", "ended", "checkers":
  * {NAME: RESULT}, "events", "pending"}, then junit.xml, summary.md and
- * report.html from it (report/report.h). *verdict is the checkers' combined verdict (invalid beats
- * unknown beats valid). A one-line summary goes to `summary` (may be
+ * report.html from it (report/report.h). *verdict is the checkers'
+ * combined verdict (invalid beats unknown beats valid). A one-line summary goes to `summary` (may be
  * NULL). Errors: reading the history (FL_ENOINPUT, FL_EDATA) or writing.
  */
 int run_store_analyze(const char *dir, double check_time_limit_s, bool force,
