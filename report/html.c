@@ -84,8 +84,41 @@ static const json_t *lin_part(const json_t *res)
     return json_is_object(l) ? l : res;
 }
 
+static char *explanation(const char *name, const json_t *res);
+
+#define OWN_WORDS_MAX 240 /* a sentence, not the whole explanation */
+
+/* A checker without a model (set): the start of its explanation, its
+ * lines run together. */
+static void own_words(FILE *out, const char *name, const json_t *res,
+                      const char *v)
+{
+    char *words = explanation(name, res);
+    html_text(out, v);
+    if (words && *words) {
+        size_t n = 0;
+        for (char *p = words; *p; p++) {
+            if (*p == '\n' || *p == ' ') {
+                if (n > 0 && words[n - 1] != ' ')
+                    words[n++] = ' ';
+            } else {
+                words[n++] = *p;
+            }
+        }
+        while (n > 0 && words[n - 1] == ' ')
+            n--;
+        bool cut = n > OWN_WORDS_MAX;
+        words[cut ? OWN_WORDS_MAX : n] = '\0';
+        fputs(": ", out);
+        html_text(out, words);
+        if (cut)
+            fputs("\xe2\x80\xa6", out); /* … */
+    }
+    free(words);
+}
+
 /* One checker's verdict as a sentence (HTML text). */
-static void verdict_words(FILE *out, const json_t *res)
+static void verdict_words(FILE *out, const char *name, const json_t *res)
 {
     const char *v = verdict_of(json_object_get(res, "valid"));
     const char *anomaly = json_string_value(json_object_get(res, "anomaly"));
@@ -113,12 +146,13 @@ static void verdict_words(FILE *out, const json_t *res)
             html_op_words(out, op, true, true);
             fputs(" cannot be placed", out);
         }
+    } else if (!json_object_get(res, "model")) {
+        own_words(out, name, res, v);
     } else if (strcmp(v, "valid") == 0) {
-        fputs(json_object_get(res, "model") ? "linearizable" : "valid", out);
+        fputs("linearizable", out);
     } else if (strcmp(v, "invalid") == 0) {
         const json_t *ce = json_object_get(lin, "counterexample");
-        fputs(json_object_get(res, "model") ? "not linearizable" : "invalid",
-              out);
+        fputs("not linearizable", out);
         if (json_is_object(ce))
             stuck_words(out, ce);
         else if (reason) {
@@ -234,7 +268,7 @@ static void verdicts(FILE *out, const html_run *r, const json_t *results)
         fprintf(out, "<li class=\"%s\"><b>", v);
         html_text(out, name);
         fprintf(out, "</b> <span class=\"badge %s\">%s</span> ", v, v);
-        verdict_words(out, res);
+        verdict_words(out, name, res);
         fputs("</li>\n", out);
     }
     fputs("</ul>\n", out);
@@ -460,7 +494,7 @@ static void data(FILE *out, const html_run *r, const json_t *results)
 
 /* ---- The page -------------------------------------------------------------------------------- */
 
-static void link(FILE *out, const char *href)
+static void file_link(FILE *out, const char *href)
 {
     fputs("<li><a href=\"", out);
     /* Relative paths from the run's own folder; each segment as is but
@@ -482,11 +516,11 @@ static void links(FILE *out, const report_html_input *in)
 {
     fputs("<section id=\"files\"><h2>Files</h2><ul class=\"files\">\n", out);
     if (in->history_href)
-        link(out, in->history_href);
+        file_link(out, in->history_href);
     if (in->test_href)
-        link(out, in->test_href);
+        file_link(out, in->test_href);
     for (const char *const *f = in->files; f && *f; f++)
-        link(out, *f);
+        file_link(out, *f);
     fputs("</ul></section>\n", out);
 }
 

@@ -322,14 +322,14 @@ static int write_file(const char *dir, const char *file, report_writer w,
     return rc;
 }
 
-/* The run's files to link from report.html, relative to dir: those of
- * run_store.h that exist, then nodes/NODE/FILE, sorted. NULL-terminated;
- * free with free_files(). NULL when out of memory. */
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The run's files to link from report.html, relative to dir: those of
+ * run_store.h that exist, then nodes/NODE/FILE, sorted. NULL-terminated;
+ * free with free_files(). NULL when out of memory. */
 static char **run_files(const char *dir)
 {
     static const char *const known[] = {"history.edn", "results.json",
