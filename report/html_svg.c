@@ -294,7 +294,10 @@ static void fig_sc(FILE *out, const html_run *r, const char *checker,
     figure g = {0};
     const json_t *stuck = json_object_get(ce, "op"), *c, *op;
     const json_t *stuck_inv = json_object_get(stuck, "invoke_index");
-    size_t i, j;
+    size_t i, j, np = json_array_size(json_object_get(ce, "prefix"));
+    json_array_foreach(json_object_get(ce, "prefix"), i, op)
+        if (i + FIG_PREFIX >= np)
+            fig_add(&g, r, op, FIG_PLACED);
     json_array_foreach(json_object_get(ce, "chains"), i, c)
         json_array_foreach(json_object_get(c, "next"), j, op) {
             bool is = json_equal(json_object_get(op, "invoke_index"), stuck_inv);
@@ -303,8 +306,10 @@ static void fig_sc(FILE *out, const html_run *r, const char *checker,
     char id[160], title[300];
     snprintf(id, sizeof id, "ce-%s", checker);
     snprintf(title, sizeof title, "%s: the program-order chains that conflict"
-             " — each lane is one process's next operations, in its order; "
-             "the red one is the earliest that cannot be placed", checker);
+             " — blue: the last operations the longest order placed "
+             "(\xe2\x87\x92 the state they left); orange: each process's "
+             "next ones, in its program order; red: the earliest that "
+             "cannot be placed", checker);
     fig_draw(out, &g, id, title, -1, json_object_get(ce, "states"),
              "the keys' states there: ", false);
     const json_t *shrunk = json_object_get(ce, "shrunk");

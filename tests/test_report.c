@@ -368,6 +368,34 @@ static void test_html_escaping(void **state)
     history_free(h);
 }
 
+/* Not even sequentially consistent: each process reads the other's write
+ * after its own, so no order keeps both program orders. The sequential
+ * figure shows the chains: p1's read of 1 cannot be placed. */
+static void test_html_non_sequential(void **state)
+{
+    (void)state;
+    history *h = history_new();
+    append(h, 0, HISTORY_INVOKE, "write", json_string("x"), json_integer(1), NULL);
+    append(h, 0, HISTORY_OK, "write", json_string("x"), json_integer(1), NULL);
+    append(h, 1, HISTORY_INVOKE, "write", json_string("x"), json_integer(2), NULL);
+    append(h, 1, HISTORY_OK, "write", json_string("x"), json_integer(2), NULL);
+    append(h, 0, HISTORY_INVOKE, "read", json_string("x"), NULL, NULL);
+    append(h, 0, HISTORY_OK, "read", json_string("x"), json_integer(2), NULL);
+    append(h, 1, HISTORY_INVOKE, "read", json_string("x"), NULL, NULL);
+    append(h, 1, HISTORY_OK, "read", json_string("x"), json_integer(1), NULL);
+    char *x = html_of(h, both);
+    has(x, "not sequentially consistent (so not linearizable either)");
+    has(x, "<svg class=\"counterexample\" id=\"ce-sequential\"");
+    const char *seq = strstr(x, "id=\"ce-sequential\"");
+    if (seq == NULL || strstr(seq, "<g class=\"op stuck\"><title>p1 read key "
+                              "&quot;x&quot; \xe2\x86\x92 1 (ok, events "
+                              "6..7)</title>") == NULL)
+        fail_msg("the sequential figure does not mark p1's read:\n%s", x);
+    has(x, "the keys&#39; states there: {&quot;x&quot;:2}");
+    free(x);
+    history_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_write_dir_needs_results),
         cmocka_unit_test(test_html_corpus_invalid),
         cmocka_unit_test(test_html_escaping),
+        cmocka_unit_test(test_html_non_sequential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
