@@ -28,10 +28,11 @@ static int usage(FILE *out, int code)
           "anomaly) and\nRUN_DIR/report.html (the page to read: verdicts, the "
           "counterexample drawn,\ntimeline, latency and throughput) from "
           "RUN_DIR/results.json.\n\n"
-          "HISTORY (.jsonl or Jepsen .edn): checks it, with C (default: "
-          "linearizable and\nsequential against --model, default "
-          "cas-register), and writes its\nreport.html to FILE (default: "
-          "beside it, h.jsonl -> h.report.html).\n\n"
+          "HISTORY (.jsonl or Jepsen .edn): checks it as `faultline check` "
+          "does (default:\nlinearizability and sequential consistency "
+          "against --model, default\ncas-register; --checker C: C alone) "
+          "and writes its report.html to FILE\n(default: beside it, h.jsonl "
+          "-> h.report.html).\n\n"
           "Exit: 0 written (whatever the verdict: `faultline check` gives it "
           "as the exit\ncode), 64 usage, 65 results.json is not a run's "
           "results or the history is\nmalformed, 66 no results.json (run "
@@ -55,7 +56,7 @@ static int run_dir(const char *dir)
 typedef struct report_args {
     checker_options opt;
     json_t *initial;
-    const checker *only;   /* --checker; NULL: linearizable + sequential */
+    const checker *only;   /* --checker; NULL: sequential (both verdicts) */
     history_edn_keys keys;
     const char *out;
 } report_args;
@@ -147,16 +148,10 @@ static int bare_history(const char *path, report_args *a)
     a->opt.shrink = true;
     json_t *checkers = json_object();
     checker_verdict v = CHECKER_VALID;
-    if (a->only) {
-        rc = run_checker(a->only->name, h, &a->opt, checkers, &v, &err);
-    } else {
-        /* as the register workload judges a run: both guarantees */
-        checker_options seq = a->opt;
-        seq.consistency = CHECKER_CONSISTENCY_SEQUENTIAL;
-        rc = run_checker("linearizable", h, &a->opt, checkers, &v, &err);
-        if (rc == FL_OK)
-            rc = run_checker("sequential", h, &seq, checkers, &v, &err);
-    }
+    /* as `faultline check` does: the sequential checker decides both
+     * guarantees in one search of each key (linearizability's verdict) */
+    rc = run_checker(a->only ? a->only->name : "sequential", h, &a->opt,
+                     checkers, &v, &err);
     char *out = a->out ? fl_strdup(a->out) : default_out(path);
     if (rc == FL_OK && out == NULL)
         rc = fl_error_set(&err, FL_ENOMEM, "out of memory");

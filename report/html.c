@@ -61,12 +61,12 @@ static void early_read_words(FILE *out, const json_t *early)
 }
 
 /* The linearizable checker's counterexample in one clause. */
-static void stuck_words(FILE *out, const json_t *ce)
+static void stuck_words(FILE *out, const json_t *ce, bool colon)
 {
     const json_t *op = json_object_get(ce, "op");
     if (op == NULL)
         return;
-    fputs(": ", out);
+    fputs(colon ? ": " : "", out);
     html_op_words(out, op, true, true);
     fputs(" cannot take effect anywhere before it completed", out);
     const json_t *states = json_object_get(ce, "states");
@@ -132,6 +132,8 @@ static void verdict_words(FILE *out, const char *name, const json_t *res)
             stale_read_words(out, json_object_get(res, "stale_read"));
         else if (json_object_get(res, "early_read"))
             early_read_words(out, json_object_get(res, "early_read"));
+        else if (json_is_object(json_object_get(lin, "counterexample")))
+            stuck_words(out, json_object_get(lin, "counterexample"), false);
         else
             fputs("an operation took effect outside its real-time interval",
                   out);
@@ -154,7 +156,7 @@ static void verdict_words(FILE *out, const char *name, const json_t *res)
         const json_t *ce = json_object_get(lin, "counterexample");
         fputs("not linearizable", out);
         if (json_is_object(ce))
-            stuck_words(out, ce);
+            stuck_words(out, ce, true);
         else if (reason) {
             fputs(": ", out);
             html_text(out, reason);

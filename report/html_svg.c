@@ -254,7 +254,7 @@ static void fig_shrunk(FILE *out, const html_run *r, const char *id,
 }
 
 static void fig_lin(FILE *out, const html_run *r, const char *checker,
-                    const json_t *ce)
+                    const json_t *ce, const char *id_suffix)
 {
     figure g = {0};
     const json_t *prefix = json_object_get(ce, "prefix"), *op;
@@ -269,7 +269,7 @@ static void fig_lin(FILE *out, const html_run *r, const char *checker,
     const json_t *key = json_object_get(ce, "key");
     char *k = key && !json_is_null(key)
                   ? json_dumps(key, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    snprintf(id, sizeof id, "ce-%s", checker);
+    snprintf(id, sizeof id, "ce-%s%s", checker, id_suffix);
     snprintf(title, sizeof title, "%s: counterexample%s%s — the red operation "
              "cannot be placed; orange ones were still open; blue ones were "
              "the last placed (\xe2\x87\x92 the state they left)", checker,
@@ -283,7 +283,7 @@ static void fig_lin(FILE *out, const html_run *r, const char *checker,
              true);
     const json_t *shrunk = json_object_get(ce, "shrunk");
     if (json_is_object(shrunk)) {
-        snprintf(id, sizeof id, "shrunk-%s", checker);
+        snprintf(id, sizeof id, "shrunk-%s%s", checker, id_suffix);
         fig_shrunk(out, r, id, shrunk, "not linearizable");
     }
 }
@@ -331,6 +331,6 @@ void html_svg_counterexamples(FILE *out, const html_run *r,
     const json_t *lce = json_object_get(json_is_object(lin) ? lin : res,
                                         "counterexample");
     if (json_is_object(lce) && json_is_object(json_object_get(lce, "op")) &&
-        (lin_too || !json_is_object(lin)) && !json_is_object(sce))
-        fig_lin(out, r, checker, lce);
+        (lin_too || !json_is_object(lin)))
+        fig_lin(out, r, checker, lce, json_is_object(sce) ? "-lin" : "");
 }
