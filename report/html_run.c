@@ -283,7 +283,11 @@ int html_run_build(const history *h, html_run *r)
         r->timed = ev[i].time != HISTORY_NO_TIME;
     r->t0 = r->timed ? ev[0].time : 0;
     r->span = len ? tick_at(r, ev, len - 1) : 0;
-    r->ops = fl_malloc((len / 2 + 1) * sizeof *r->ops);
+    size_t invocations = 0;
+    for (size_t i = 0; i < len; i++)
+        invocations += ev[i].type == HISTORY_INVOKE &&
+                       ev[i].process != HISTORY_NEMESIS;
+    r->ops = fl_malloc((invocations + 1) * sizeof *r->ops);
     r->op_at = fl_malloc((len + 1) * sizeof *r->op_at);
     lane_state ls = {0};
     ls.map.cap = 64;

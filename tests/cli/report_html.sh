@@ -41,6 +41,12 @@ rc=$?
 if [[ $rc -eq 66 ]]; then ok "report of a missing history exits 66"
 else nok "report of a missing history exits 66 (got $rc)"; fi
 
+printf '%s\n' '{"process":0,"type":"invoke","f":"write","value":1}' \
+  '{"process":1,"type":"invoke","f":"read","value":null}' >"$tmp/pending.jsonl"
+if "$FL" report "$tmp/pending.jsonl" --model register >/dev/null 2>&1 &&
+   [[ -s $tmp/pending.report.html ]]; then ok "report of a history whose ops never completed"
+else nok "report of a history whose ops never completed"; fi
+
 pages=(invalid "$tmp/etcd_000.report.html" "$BUILD/report-invalid.png")
 
 # (a) a real valid run: the local cluster, as tests/cli/test.sh runs it
