@@ -18,7 +18,7 @@ SHARED  ?= $(abspath ../shared)
 FUZZ_SECONDS ?= 300
 FUZZ_QUICK_SECONDS ?= 5
 
-PKG_LIBS   := jansson libxxhash libssh2 libcurl
+PKG_LIBS   := jansson libxxhash libssh2 libcurl libmicrohttpd
 # build/faultline checks and converts: it links no libssh2/libcurl, whose
 # start-up (35 shared libraries, 6 ms) every `faultline check` would pay.
 CHECK_PKG_LIBS := jansson libxxhash
@@ -28,7 +28,7 @@ CFLAGS     ?= -O2 -g
 # ZooKeeper's C client, linked statically and with connect() wrapped so
 # that its sockets are bound to the test network (targets/clients/zookeeper.h).
 ZK_LDLIBS  := /usr/lib/x86_64-linux-gnu/libzookeeper_mt.a -Wl,--wrap=connect
-LDLIBS     := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -ljansson -lxxhash -lssh2 -lcurl) $(ZK_LDLIBS) -lpthread -lm
+LDLIBS     := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -ljansson -lxxhash -lssh2 -lcurl -lmicrohttpd) $(ZK_LDLIBS) -lpthread -lm
 CHECK_LDLIBS := $(shell pkg-config --libs $(CHECK_PKG_LIBS) 2>/dev/null || echo -ljansson -lxxhash) -lpthread -lm
 SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -36,12 +36,13 @@ SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno
 # history -> checkers, workloads -> harness (the controller) and the
 # targets' clients -> cli. libfl_base.a is all that raftkv links.
 BASE_SRCS := $(wildcard base/*.c)
-LIB_SRCS  := $(wildcard history/*.c report/*.c harness/*.c checkers/*.c workloads/*.c targets/clients/*.c targets/*.c)
+LIB_SRCS  := $(wildcard history/*.c report/*.c serve/*.c harness/*.c checkers/*.c workloads/*.c targets/clients/*.c targets/*.c)
 CLI_SRCS  := $(wildcard cli/*.c)
 # Two binaries, as git splits its commands: faultline (check, history,
-# analyze) and faultline-harness (every command, the controller's too),
-# which faultline's `test` and `cluster` exec (cli/harness_exec.c).
-CLI_HARNESS_SRCS := cli/cmd_test.c cli/cmd_cluster.c
+# analyze, report) and faultline-harness (every command, the controller's
+# and the HTTP server's too), which faultline's `test`, `cluster` and
+# `serve` exec (cli/harness_exec.c).
+CLI_HARNESS_SRCS := cli/cmd_test.c cli/cmd_cluster.c cli/cmd_serve.c
 CLI_COMMON_SRCS  := $(filter-out $(CLI_HARNESS_SRCS) cli/harness_exec.c,$(CLI_SRCS))
 # raftkv: its own library (consensus core, storage, server) and entry point.
 # The simulation fixture is for tests and benches only, never the server.

@@ -168,6 +168,23 @@ size_t fl_alloc_in_use(void)
     return v > 0 ? (size_t)v : 0;
 }
 
+fl_alloc_scope fl_alloc_scope_begin(size_t extra_bytes)
+{
+    fl_alloc_scope scope = {0};
+    if (extra_bytes == 0)
+        return scope;
+    size_t outer = fl_alloc_limit(), mine = fl_alloc_in_use() + extra_bytes;
+    scope.active = true;
+    scope.outer = fl_alloc_set_limit(outer != 0 && outer < mine ? outer : mine);
+    return scope;
+}
+
+void fl_alloc_scope_end(fl_alloc_scope scope)
+{
+    if (scope.active)
+        fl_alloc_set_limit(scope.outer);
+}
+
 size_t fl_alloc_default_limit(void)
 {
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);

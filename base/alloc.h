@@ -56,6 +56,21 @@ size_t fl_alloc_set_limit(size_t bytes);
 size_t fl_alloc_limit(void);     /* 0: none */
 size_t fl_alloc_in_use(void);    /* bytes, since counting began */
 
+/*
+ * A limit for one piece of work (a check) within whatever limit the
+ * program already has: until fl_alloc_scope_end(), at most extra_bytes
+ * more than are in use now, or the outer limit if that is tighter.
+ * extra_bytes = 0: no limit of its own, and nothing is changed (counting
+ * is not even started). Scopes nest; end them in reverse order.
+ */
+typedef struct fl_alloc_scope {
+    bool active;
+    size_t outer;   /* the limit to restore */
+} fl_alloc_scope;
+
+fl_alloc_scope fl_alloc_scope_begin(size_t extra_bytes);
+void fl_alloc_scope_end(fl_alloc_scope scope);
+
 /* The default for a program's limit: half of physical memory
  * (sysconf(_SC_PHYS_PAGES)), or 4 GB when the machine does not say. */
 size_t fl_alloc_default_limit(void);

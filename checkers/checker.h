@@ -128,4 +128,14 @@ void checker_result_free(checker_result *r);
  */
 char *checker_key_name(const history *h, uint32_t key);
 
+/*
+ * An operation as every checker's counterexample shows it, so that
+ * --explain, the reports and a person read all of them alike: {process,
+ * f, key (if any), value, type (of its completion; "info" if none),
+ * output (an ok's value), invoke_index, complete_index (if completed)}.
+ * invoke_pos is the invocation's position in history_events(h). A new
+ * reference (caller's); NULL when out of memory.
+ */
+json_t *checker_op_json(const history *h, size_t invoke_pos);
+
 #endif

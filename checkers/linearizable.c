@@ -122,27 +122,6 @@ static int split(const history *h, bool no_split, lin_result *r)
 #define MAX_PREFIX_SHOWN 32
 #define MAX_CONCURRENT_SHOWN 64
 
-/* An operation as the counterexample shows it: invocation and outcome. */
-static json_t *op_json(const history *h, size_t invoke_pos)
-{
-    const history_event *ev = history_events(h);
-    const history_event *inv = &ev[invoke_pos];
-    const history_event *done = inv->pair != HISTORY_NONE ? &ev[inv->pair] : NULL;
-    json_t *o = json_object();
-    json_object_set_new(o, "process", json_integer(inv->process));
-    json_object_set_new(o, "f", json_string(history_name(h, inv->f)));
-    if (inv->key != HISTORY_NONE)
-        json_object_set(o, "key", (json_t *)history_value(h, inv->key));
-    json_object_set(o, "value", (json_t *)history_value(h, inv->value));
-    json_object_set_new(o, "type", json_string(done ? history_type_name(done->type)
-                                                    : "info"));
-    if (done != NULL && done->type == HISTORY_OK)
-        json_object_set(o, "output", (json_t *)history_value(h, done->value));
-    json_object_set_new(o, "invoke_index", json_integer(inv->index));
-    if (done != NULL)
-        json_object_set_new(o, "complete_index", json_integer(done->index));
-    return o;
-}
 
 static json_t *counterexample_json(const history *h, const lin_model *m,
                                    lin_ctx *ctx, const wgl_op *ops,
@@ -151,12 +130,12 @@ static json_t *counterexample_json(const history *h, const lin_model *m,
 {
     json_t *ce = json_object();
     json_object_set(ce, "key", key ? (json_t *)key : json_null());
-    json_object_set_new(ce, "op", op_json(h, pos[w->stuck]));
+    json_object_set_new(ce, "op", checker_op_json(h, pos[w->stuck]));
     json_object_set_new(ce, "prefix_length", json_integer((json_int_t)w->depth));
     json_t *prefix = json_array();
     size_t from = w->depth > MAX_PREFIX_SHOWN ? w->depth - MAX_PREFIX_SHOWN : 0;
     for (size_t i = from; i < w->depth; i++) {
-        json_t *o = op_json(h, pos[w->order[i]]);
+        json_t *o = checker_op_json(h, pos[w->order[i]]);
         json_object_set_new(o, "state", m->state_json(ctx, w->states[i]));
         json_array_append_new(prefix, o);
     }
@@ -169,7 +148,7 @@ static json_t *counterexample_json(const history *h, const lin_model *m,
         if (placed[i] || i == w->stuck || ops[i].call > ops[w->stuck].ret)
             continue;
         if (json_array_size(concurrent) < MAX_CONCURRENT_SHOWN)
-            json_array_append_new(concurrent, op_json(h, pos[i]));
+            json_array_append_new(concurrent, checker_op_json(h, pos[i]));
     }
     fl_free(placed);
     json_object_set_new(ce, "concurrent", concurrent);
@@ -521,21 +500,6 @@ static int first_error(const lin_result *r, fl_error *err)
  * starts, within any limit already set; the limit is base/alloc's, hard,
  * and process-wide for the check's duration (one limited check at a time).
  * Returns the limit to restore. */
-static size_t limit_begin(size_t mb)
-{
-    if (mb == 0)
-        return 0;
-    size_t mine = fl_alloc_in_use() + (mb << 20), outer = fl_alloc_limit();
-    fl_alloc_set_limit(outer != 0 && outer < mine ? outer : mine);
-    return outer;
-}
-
-static void limit_end(size_t mb, size_t outer)
-{
-    if (mb != 0)
-        fl_alloc_set_limit(outer);
-}
-
 int lin_check(const history *h, const lin_options *opt, lin_result **out,
               fl_error *err)
 {
@@ -559,11 +523,11 @@ int lin_check(const history *h, const lin_options *opt, lin_result **out,
     j.limits.cancel = &j.invalid_found;
     if (opt->time_limit_s > 0)
         j.limits.deadline_ns = start + (int64_t)(opt->time_limit_s * 1e9);
-    size_t outer = limit_begin(opt->memory_limit_mb);
+    fl_alloc_scope scope = fl_alloc_scope_begin(opt->memory_limit_mb << 20);
     int rc = run_pool(&j, opt->threads) != 0
                  ? fl_error_set(err, FL_ENOMEM, "out of memory")
                  : first_error(r, err);
-    limit_end(opt->memory_limit_mb, outer);
+    fl_alloc_scope_end(scope);
     if (rc != FL_OK) {
         lin_result_free(r);
         return rc;

@@ -160,3 +160,24 @@ char *checker_key_name(const history *h, uint32_t key)
         return fl_strdup(json_string_value(k));
     return json_dumps(k, JSON_ENCODE_ANY);
 }
+
+json_t *checker_op_json(const history *h, size_t invoke_pos)
+{
+    const history_event *ev = history_events(h);
+    const history_event *inv = &ev[invoke_pos];
+    const history_event *done = inv->pair != HISTORY_NONE ? &ev[inv->pair] : NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "process", json_integer(inv->process));
+    json_object_set_new(o, "f", json_string(history_name(h, inv->f)));
+    if (inv->key != HISTORY_NONE)
+        json_object_set(o, "key", (json_t *)history_value(h, inv->key));
+    json_object_set(o, "value", (json_t *)history_value(h, inv->value));
+    json_object_set_new(o, "type", json_string(done ? history_type_name(done->type)
+                                                    : "info"));
+    if (done != NULL && done->type == HISTORY_OK)
+        json_object_set(o, "output", (json_t *)history_value(h, done->value));
+    json_object_set_new(o, "invoke_index", json_integer(inv->index));
+    if (done != NULL)
+        json_object_set_new(o, "complete_index", json_integer(done->index));
+    return o;
+}

@@ -375,29 +375,6 @@ static int sub_build(const sc_all *a, const bool *in, sc_sub *s)
 
 /* ---- Evidence as JSON ------------------------------------------------------------ */
 
-/* An operation as the counterexample shows it (the linearizable checker's
- * shape, so lin_explain's reader and a report read both alike). */
-static json_t *op_json(const history *h, size_t invoke_pos)
-{
-    const history_event *ev = history_events(h);
-    const history_event *inv = &ev[invoke_pos];
-    const history_event *done = inv->pair != HISTORY_NONE ? &ev[inv->pair] : NULL;
-    json_t *o = json_object();
-    json_object_set_new(o, "process", json_integer(inv->process));
-    json_object_set_new(o, "f", json_string(history_name(h, inv->f)));
-    if (inv->key != HISTORY_NONE)
-        json_object_set(o, "key", (json_t *)history_value(h, inv->key));
-    json_object_set(o, "value", (json_t *)history_value(h, inv->value));
-    json_object_set_new(o, "type", json_string(done ? history_type_name(done->type)
-                                                    : "info"));
-    if (done != NULL && done->type == HISTORY_OK)
-        json_object_set(o, "output", (json_t *)history_value(h, done->value));
-    json_object_set_new(o, "invoke_index", json_integer(inv->index));
-    if (done != NULL)
-        json_object_set_new(o, "complete_index", json_integer(done->index));
-    return o;
-}
-
 static json_t *key_names(const sc_all *a, const bool *in)
 {
     json_t *names = json_array();
@@ -415,7 +392,7 @@ static json_t *prefix_json(const sc_all *a, const sc_sub *s, const sc_result *w)
     json_t *prefix = json_array();
     size_t from = w->depth > MAX_PREFIX_SHOWN ? w->depth - MAX_PREFIX_SHOWN : 0;
     for (size_t i = from; i < w->depth; i++) {
-        json_t *o = op_json(a->h, a->pos[s->idx[w->order[i].op]]);
+        json_t *o = checker_op_json(a->h, a->pos[s->idx[w->order[i].op]]);
         json_object_set_new(o, "state", a->m->state_json(a->ctx, w->order[i].state));
         json_array_append_new(prefix, o);
     }
@@ -448,7 +425,7 @@ static json_t *chains_json(const sc_all *a, const sc_sub *s, const sc_result *w,
             continue;
         json_t *ops = json_array();
         for (size_t i = 0; i < MAX_CHAIN_OPS && w->stuck_pos[q] + i < s->len[q]; i++)
-            json_array_append_new(ops, op_json(a->h, a->pos[s->idx[at + i]]));
+            json_array_append_new(ops, checker_op_json(a->h, a->pos[s->idx[at + i]]));
         const history_event *first = &history_events(a->h)[a->pos[s->idx[at]]];
         json_array_append_new(chains, json_pack("{sIsIso}", "process",
                                                 (json_int_t)first->process,
@@ -457,7 +434,7 @@ static json_t *chains_json(const sc_all *a, const sc_sub *s, const sc_result *w,
                                                 "next", ops));
     }
     if (stuck != SIZE_MAX)
-        json_object_set_new(ce, "op", op_json(a->h, a->pos[s->idx[stuck]]));
+        json_object_set_new(ce, "op", checker_op_json(a->h, a->pos[s->idx[stuck]]));
     return chains;
 }
 
@@ -745,8 +722,8 @@ static json_t *stale_read_at(const kind_scan *k, size_t i, uint32_t v)
     int slot = nb->value[0] != v ? 0 : 1;
     if (older == INT64_MAX || nb->call[slot] <= older)
         return NULL;
-    return json_pack("{soso}", "read", op_json(k->a->h, i), "newer_write",
-                     op_json(k->a->h, (size_t)nb->call[slot]));
+    return json_pack("{soso}", "read", checker_op_json(k->a->h, i), "newer_write",
+                     checker_op_json(k->a->h, (size_t)nb->call[slot]));
 }
 
 /* A read of v that completed before any write of v began. */
@@ -757,8 +734,8 @@ static json_t *early_read_at(const kind_scan *k, size_t i, uint32_t v)
     const wrote *w = bsearch(&key, k->w, k->nw, sizeof *k->w, cmp_wrote);
     if (v == k->initial || w == NULL || w->first_call < (int64_t)ev[i].pair)
         return NULL;
-    return json_pack("{soso}", "read", op_json(k->a->h, i), "write",
-                     op_json(k->a->h, (size_t)w->first_call));
+    return json_pack("{soso}", "read", checker_op_json(k->a->h, i), "write",
+                     checker_op_json(k->a->h, (size_t)w->first_call));
 }
 
 static void scan_reads(kind_scan *k, json_t *detail)
@@ -834,21 +811,6 @@ static const char *anomaly_of(checker_verdict lin, checker_verdict sc)
 
 /* As the linearizable checker: the check's memory is what it allocates on
  * top of what is in use when it starts, within any limit already set. */
-static size_t limit_begin(size_t mb)
-{
-    if (mb == 0)
-        return 0;
-    size_t mine = fl_alloc_in_use() + (mb << 20), outer = fl_alloc_limit();
-    fl_alloc_set_limit(outer != 0 && outer < mine ? outer : mine);
-    return outer;
-}
-
-static void limit_end(size_t mb, size_t outer)
-{
-    if (mb != 0)
-        fl_alloc_set_limit(outer);
-}
-
 static int run_lin(const history *h, const checker_options *opt,
                    sc_check_result *r, fl_error *err)
 {
@@ -1036,7 +998,7 @@ int sc_search_history(const history *h, const checker_options *opt,
                       fl_error *err)
 {
     sc_all a = {0};
-    size_t outer = limit_begin(opt->memory_limit_mb);
+    fl_alloc_scope scope = fl_alloc_scope_begin(opt->memory_limit_mb << 20);
     int rc = lin_model_find(opt->model ? opt->model : "") == NULL
                  ? fl_error_set(err, FL_EUSAGE, "unknown model \"%s\"",
                                 opt->model ? opt->model : "")
@@ -1050,7 +1012,7 @@ int sc_search_history(const history *h, const checker_options *opt,
         if (explored != NULL)
             *explored = a.explored;
     }
-    limit_end(opt->memory_limit_mb, outer);
+    fl_alloc_scope_end(scope);
     sc_all_free(&a);
     return rc;
 }
@@ -1065,7 +1027,7 @@ int sc_check(const history *h, const checker_options *opt,
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     r->mode = opt->consistency;
     r->model = opt->model ? opt->model : "";
-    size_t outer = limit_begin(opt->memory_limit_mb);
+    fl_alloc_scope scope = fl_alloc_scope_begin(opt->memory_limit_mb << 20);
     int rc = run_lin(h, opt, r, err);
     if (rc == FL_OK && r->lin == CHECKER_VALID) { /* shortcut 1 */
         r->sc = CHECKER_VALID;
@@ -1074,7 +1036,7 @@ int sc_check(const history *h, const checker_options *opt,
     } else if (rc == FL_OK) {
         rc = check_sc(h, opt, start, r, err);
     }
-    limit_end(opt->memory_limit_mb, outer);
+    fl_alloc_scope_end(scope);
     r->elapsed_ms = (double)(fl_clock_mono_ns() - start) / 1e6;
     if (rc == FL_OK && r->sc_json == NULL)
         rc = fl_error_set(err, FL_ENOMEM, "out of memory");

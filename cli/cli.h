@@ -26,5 +26,6 @@ int cmd_cluster(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

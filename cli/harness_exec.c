@@ -1,7 +1,7 @@
 /*
- * The checking binary's `test` and `cluster`: the controller's commands
- * live in faultline-harness, next to this binary, which links libssh2 and
- * libcurl. Keeping them out of `faultline` spares every `check`, `history`
+ * The checking binary's `test`, `cluster` and `serve`: the controller's
+ * commands and the HTTP server live in faultline-harness, next to this
+ * binary, which links libssh2, libcurl and libmicrohttpd. Keeping them out of `faultline` spares every `check`, `history`
  * and `analyze` the start-up of those libraries (35 of them, 6 ms a
  * process). The arguments pass through unchanged, so `faultline test ...`
  * is `faultline-harness test ...`.
@@ -63,3 +63,4 @@ static int exec_harness(int argc, char **argv)
 
 int cmd_test(int argc, char **argv) { return exec_harness(argc, argv); }
 int cmd_cluster(int argc, char **argv) { return exec_harness(argc, argv); }
+int cmd_serve(int argc, char **argv) { return exec_harness(argc, argv); }

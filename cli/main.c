@@ -25,6 +25,7 @@ static const command commands[] = {
     {"check", cmd_check, "decide whether a history is linearizable"},
     {"history", cmd_history, "convert (jsonl <-> edn) and summarise histories"},
     {"cluster", cmd_cluster, "local test cluster: up [--nodes N], down, status"},
+    {"serve", cmd_serve, "browse the stored runs over HTTP (127.0.0.1:8080)"},
 };
 
 static int usage(FILE *out, int code)

@@ -203,10 +203,40 @@ static void test_limit_refuses_and_returns(void **state)
     assert_true(fl_alloc_default_limit() > 0);
 }
 
+/* A scope narrows the limit to what it was given, never widens a tighter
+ * outer one, and puts the outer one back. */
+static void test_scope_nests_within_outer(void **state)
+{
+    (void)state;
+    size_t outer = fl_alloc_set_limit(0);
+    fl_alloc_scope none = fl_alloc_scope_begin(0);
+    assert_false(none.active);
+    assert_int_equal(fl_alloc_limit(), 0);
+    fl_alloc_scope wide = fl_alloc_scope_begin((size_t)64 << 20);
+    size_t wide_limit = fl_alloc_limit();
+    assert_true(wide_limit >= fl_alloc_in_use() + ((size_t)63 << 20));
+    fl_alloc_scope narrow = fl_alloc_scope_begin((size_t)1 << 20);
+    assert_true(fl_alloc_limit() < wide_limit);
+    assert_null(fl_malloc((size_t)2 << 20));
+    fl_alloc_scope inner = fl_alloc_scope_begin((size_t)1 << 30);
+    assert_true(fl_alloc_limit() <= fl_alloc_in_use() + ((size_t)1 << 20));
+    fl_alloc_scope_end(inner);
+    fl_alloc_scope_end(narrow);
+    assert_int_equal(fl_alloc_limit(), wide_limit);
+    void *p = fl_malloc((size_t)2 << 20);
+    assert_non_null(p);
+    fl_free(p);
+    fl_alloc_scope_end(wide);
+    fl_alloc_scope_end(none);
+    assert_int_equal(fl_alloc_limit(), 0);
+    fl_alloc_set_limit(outer);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limit_refuses_and_returns),
+        cmocka_unit_test(test_scope_nests_within_outer),
         cmocka_unit_test(test_hard_history_unknown),
         cmocka_unit_test(test_cli_peak_rss_within_limit),
         cmocka_unit_test(test_default_limit_keeps_verdicts),

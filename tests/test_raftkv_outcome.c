@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "targets/clients/http.h"
 #include "targets/clients/raftkv.h"
 
 /* What the server does with the Nth request it reads. */
@@ -52,6 +53,7 @@ typedef struct script_server {
     size_t n_steps;
     atomic_int requests;     /* requests read, in all */
     atomic_int puts;         /* of which PUTs */
+    atomic_int conns;        /* connections accepted */
     atomic_bool stop;
     pthread_t thread;
 } script_server;
@@ -107,6 +109,7 @@ static void *serve(void *arg)
             p[1 + n] = (struct pollfd){.fd = accept(s->listen_fd, NULL, NULL),
                                        .events = POLLIN};
             len[n++] = 0;
+            atomic_fetch_add(&s->conns, 1);
         }
         for (size_t c = 0; c < n; c++) {
             if (!(p[1 + c].revents & (POLLIN | POLLHUP)) || p[1 + c].fd < 0)
@@ -250,6 +253,47 @@ static void test_a_write_is_sent_once(void **state)
     server_stop(&s);
 }
 
+/* One http_request on h; asserts it was answered 200. */
+static void call_answered(CURL *h, const script_server *s, const char *method,
+                          bool may_change_state)
+{
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/kv/3", s->port);
+    http_call call = {.method = method, .url = url, .payload = "{}",
+                      .content_type = "application/json",
+                      .may_change_state = may_change_state,
+                      .connect_timeout_ms = 1000, .timeout_ms = 2000};
+    http_answer a;
+    json_t *body = NULL;
+    http_request(h, &call, &a, &body);
+    assert_true(a.answered);
+    assert_int_equal(a.status, 200);
+    json_decref(body);
+}
+
+/* The caller, not the method, says what may write: etcd reads with POST
+ * and those reads keep their connection; every write opens its own. */
+static void test_reads_keep_connections_writes_open_their_own(void **state)
+{
+    (void)state;
+    static const step steps[] = {ANSWER_READ, ANSWER_READ, ANSWER_READ,
+                                 ANSWER_READ, ANSWER_READ};
+    script_server s;
+    server_start(&s, steps, 5);
+    CURL *h = curl_easy_init();
+    assert_non_null(h);
+    call_answered(h, &s, "POST", false);
+    call_answered(h, &s, "POST", false);
+    call_answered(h, &s, "POST", false);
+    assert_int_equal(atomic_load(&s.conns), 1);
+    call_answered(h, &s, "POST", true);
+    call_answered(h, &s, "PUT", true);
+    assert_int_equal(atomic_load(&s.conns), 3);
+    assert_int_equal(atomic_load(&s.requests), 5);
+    curl_easy_cleanup(h);
+    server_stop(&s);
+}
+
 /* The set add of the CI failure: its read is answered, its CAS is read by
  * a node that dies. The add may have taken effect. */
 static void test_set_add_whose_cas_a_dying_node_read_is_info(void **state)
@@ -288,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_unanswered_write_after_a_kept_connection_is_info),
         cmocka_unit_test(test_write_read_by_a_node_that_died_is_info),
         cmocka_unit_test(test_a_write_is_sent_once),
+        cmocka_unit_test(test_reads_keep_connections_writes_open_their_own),
         cmocka_unit_test(test_set_add_whose_cas_a_dying_node_read_is_info),
     };
     return cmocka_run_group_tests(tests, curl_setup, curl_teardown);

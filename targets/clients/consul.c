@@ -302,8 +302,10 @@ static void get(CURL *h, const char *bind, const char *addr, int port,
 {
     char url[300];
     snprintf(url, sizeof url, "http://%s:%d%s", addr, port, path);
-    http_request(h, bind, "GET", url, NULL, NULL, CONSUL_CONNECT_TIMEOUT_MS,
-                 timeout_ms, a, j);
+    http_call call = {.method = "GET", .url = url, .bind = bind,
+                      .connect_timeout_ms = CONSUL_CONNECT_TIMEOUT_MS,
+                      .timeout_ms = timeout_ms};
+    http_request(h, &call, a, j);
 }
 
 /* Ready once the agent's HTTP API answers and names a leader. */
@@ -434,8 +436,10 @@ static void kv_get(consul_client *c, const char *key, const char *query,
 {
     char url[400];
     kv_url(c, key, query, url, sizeof url);
-    http_request(c->h, c->bind, "GET", url, NULL, NULL,
-                 CONSUL_CONNECT_TIMEOUT_MS, timeout_ms, a, j);
+    http_call call = {.method = "GET", .url = url, .bind = c->bind,
+                      .connect_timeout_ms = CONSUL_CONNECT_TIMEOUT_MS,
+                      .timeout_ms = timeout_ms};
+    http_request(c->h, &call, a, j);
 }
 
 /* PUT value's JSON text; cas_index < 0: unconditional. */
@@ -450,8 +454,11 @@ static int kv_put(consul_client *c, const char *key, const json_t *value,
     char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!text)
         return -1;
-    http_request(c->h, c->bind, "PUT", url, NULL, text,
-                 CONSUL_CONNECT_TIMEOUT_MS, timeout_ms, a, j);
+    http_call call = {.method = "PUT", .url = url, .bind = c->bind,
+                      .payload = text, .may_change_state = true,
+                      .connect_timeout_ms = CONSUL_CONNECT_TIMEOUT_MS,
+                      .timeout_ms = timeout_ms};
+    http_request(c->h, &call, a, j);
     free(text);
     return 0;
 }

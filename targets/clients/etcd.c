@@ -391,17 +391,22 @@ static int etcd_collect_logs(void *st, size_t node, const char *local_dir,
                           local_dir, err);
 }
 
-/* One POST to node's gateway at path with body; *json the answer. */
+/* One POST to node's gateway at path with body; *json the answer. The
+ * gateway reads with POST too: only the caller knows which may write. */
 static void post(const etcd_state *s, CURL *h, size_t node, const char *path,
-                 const char *body, int timeout_ms, http_answer *a,
-                 json_t **json)
+                 const char *body, bool may_write, int timeout_ms,
+                 http_answer *a, json_t **json)
 {
     char url[300];
     snprintf(url, sizeof url, "http://%s:%d%s",
              remote_address(s->remote, node), ETCD_CLIENT_PORT, path);
-    http_request(h, remote_bind_address(s->remote), "POST", url,
-                 "application/json", body, ETCD_CONNECT_TIMEOUT_MS,
-                 timeout_ms, a, json);
+    http_call call = {.method = "POST", .url = url,
+                      .bind = remote_bind_address(s->remote), .payload = body,
+                      .content_type = "application/json",
+                      .may_change_state = may_write,
+                      .connect_timeout_ms = ETCD_CONNECT_TIMEOUT_MS,
+                      .timeout_ms = timeout_ms};
+    http_request(h, &call, a, json);
 }
 
 static int etcd_await_ready(void *st, size_t node, int timeout_ms,
@@ -419,8 +424,11 @@ static int etcd_await_ready(void *st, size_t node, int timeout_ms,
     while (!ready && !unbound && fl_clock_mono_s() < until) {
         http_answer a;
         json_t *body = NULL;
-        http_request(h, remote_bind_address(s->remote), "GET", url, NULL, NULL,
-                     ETCD_CONNECT_TIMEOUT_MS, 1000, &a, &body);
+        http_call call = {.method = "GET", .url = url,
+                          .bind = remote_bind_address(s->remote),
+                          .connect_timeout_ms = ETCD_CONNECT_TIMEOUT_MS,
+                          .timeout_ms = 1000};
+        http_request(h, &call, &a, &body);
         /* "true" only once the member sees a leader. */
         ready = a.answered && a.status == 200 &&
                 json_is_object(body) &&
@@ -459,7 +467,7 @@ static long etcd_leader(void *st)
     for (size_t i = 0; h && i < remote_count(s->remote); i++) {
         http_answer a;
         json_t *body = NULL;
-        post(s, h, i, "/v3/maintenance/status", "{}", 500, &a, &body);
+        post(s, h, i, "/v3/maintenance/status", "{}", false, 500, &a, &body);
         const char *me = json_string_value(json_object_get(
             json_object_get(body, "header"), "member_id"));
         const char *leader = json_string_value(json_object_get(body, "leader"));
@@ -523,11 +531,12 @@ static void key_text(const json_t *key, char *out, size_t size)
                                                          : "");
 }
 
-/* body: owned, never NULL. */
+/* body: owned, never NULL. Of the paths used, only range cannot write. */
 static void send_op(etcd_client *c, const char *path, char *body, int timeout_ms,
                     http_answer *a, json_t **json)
 {
-    post(c->s, c->h, route(c), path, body, timeout_ms, a, json);
+    post(c->s, c->h, route(c), path, body,
+         strcmp(path, "/v3/kv/range") != 0, timeout_ms, a, json);
     free(body);
 }
 

@@ -53,41 +53,38 @@ static int on_socket(void *arg, curl_socket_t fd, curlsocktype purpose)
     return CURL_SOCKOPT_OK;
 }
 
-void http_request(CURL *h, const char *bind, const char *method,
-                  const char *url, const char *content_type,
-                  const char *payload, int connect_timeout_ms, int timeout_ms,
-                  http_answer *a, json_t **body_json)
+void http_request(CURL *h, const http_call *call, http_answer *a,
+                  json_t **body_json)
 {
     http_body body = {.len = 0};
-    bind_ctx bc = {.source = bind};
+    bind_ctx bc = {.source = call->bind};
     struct curl_slist *hdr = NULL;
     memset(a, 0, sizeof *a);
     *body_json = NULL;
     curl_easy_reset(h);
-    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_URL, call->url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)call->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)call->timeout_ms);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(h, CURLOPT_PROXY, "");   /* never via a proxy */
-    if (bind) {
+    if (call->bind) {
         curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_socket);
         curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, &bc);
     }
-    if (strcmp(method, "GET") != 0) {
-        /* Not a read: a connection of its own (see http.h). */
+    if (call->may_change_state) /* a connection of its own (see http.h) */
         curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    }
-    if (payload) {
-        if (content_type) {
+    if (strcmp(call->method, "GET") != 0)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call->method);
+    if (call->payload) {
+        if (call->content_type) {
             char line[128];
-            snprintf(line, sizeof line, "Content-Type: %s", content_type);
+            snprintf(line, sizeof line, "Content-Type: %s", call->content_type);
             hdr = curl_slist_append(hdr, line);
             curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
         }
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, call->payload);
     }
     CURLcode rc = curl_easy_perform(h);
     curl_slist_free_all(hdr);

@@ -12,10 +12,11 @@
  *              it may have reached the server and taken effect;
  *   otherwise  no answer and not a byte written: it certainly did not.
  *
- * Requests with a payload (writes) always get a connection of their own:
- * on a kept connection that turns out dead, curl sends the request again
- * on a new one, and a server that read the first copy before it died may
- * have applied it — the write would happen twice.
+ * A request that may change state (the caller says so: etcd reads with
+ * POST) always gets a connection of its own: on a kept connection that
+ * turns out dead, curl sends the request again on a new one, and a server
+ * that read the first copy before it died may have applied it — the write
+ * would happen twice. Reads reuse kept connections.
  */
 #ifndef FL_TARGET_HTTP_H
 #define FL_TARGET_HTTP_H
@@ -45,16 +46,22 @@ typedef struct http_answer {
                              leader") */
 } http_answer;
 
-/* Send `method url` on handle h (its kept connections are reused for
- * requests without payload) and wait at most timeout_ms (connecting: at
- * most connect_timeout_ms of it). bind: the source address to bind every
- * socket to, or NULL. payload: the request body or NULL; content_type its
- * type (NULL: none sent). Fills *a; *body is the parsed answer (caller
- * frees with json_decref; NULL when none). Never fails itself: every
- * problem is an outcome in *a. */
-void http_request(CURL *h, const char *bind, const char *method,
-                  const char *url, const char *content_type,
-                  const char *payload, int connect_timeout_ms, int timeout_ms,
-                  http_answer *a, json_t **body);
+/* One request; every string borrowed for the call. */
+typedef struct http_call {
+    const char *method;       /* "GET", "PUT", "POST" ... */
+    const char *url;
+    const char *bind;         /* source address for every socket, or NULL */
+    const char *payload;      /* the request body, or NULL */
+    const char *content_type; /* the payload's type; NULL: none sent */
+    bool may_change_state;    /* a write: never on a kept connection */
+    int connect_timeout_ms;   /* part of timeout_ms */
+    int timeout_ms;
+} http_call;
+
+/* Send call on handle h and wait at most call->timeout_ms. Fills *a;
+ * *body is the parsed answer (caller frees with json_decref; NULL when
+ * none). Never fails itself: every problem is an outcome in *a. */
+void http_request(CURL *h, const http_call *call, http_answer *a,
+                  json_t **body);
 
 #endif

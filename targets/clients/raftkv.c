@@ -451,8 +451,13 @@ static void request(rk_client *c, const char *method, const char *key,
     for (int hop = 0; hop < 2; hop++) {
         json_decref(*body);
         snprintf(url, sizeof url, "http://%s/kv/%s", hostport, key);
-        http_request(c->h, c->bind, method, url, "application/json", payload,
-                     RAFTKV_CONNECT_TIMEOUT_MS, timeout_ms, a, body);
+        http_call call = {.method = method, .url = url, .bind = c->bind,
+                          .payload = payload,
+                          .content_type = "application/json",
+                          .may_change_state = strcmp(method, "GET") != 0,
+                          .connect_timeout_ms = RAFTKV_CONNECT_TIMEOUT_MS,
+                          .timeout_ms = timeout_ms};
+        http_request(c->h, &call, a, body);
         if (!(a->answered && a->status == 421 && hop == 0 &&
               leader_hint(c, *body, hostport, sizeof hostport)))
             break;
@@ -595,8 +600,11 @@ static int status_of(raftkv_state *s, size_t node, CURL *h, int timeout_ms,
     raftkv_answer a;
     snprintf(url, sizeof url, "http://%s:%d/status",
              remote_address(s->remote, node), RAFTKV_CLIENT_PORT);
-    http_request(h, remote_bind_address(s->remote), "GET", url, NULL, NULL,
-                 RAFTKV_CONNECT_TIMEOUT_MS, timeout_ms, &a, body);
+    http_call call = {.method = "GET", .url = url,
+                      .bind = remote_bind_address(s->remote),
+                      .connect_timeout_ms = RAFTKV_CONNECT_TIMEOUT_MS,
+                      .timeout_ms = timeout_ms};
+    http_request(h, &call, &a, body);
     if (a.unbound)
         return -2;
     return a.answered && a.status == 200 && *body ? 0 : -1;
