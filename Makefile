@@ -115,6 +115,11 @@ $(BUILD)/libraftkv.a: $(RAFT_OBJS)
 $(BUILD)/raftkv: $(BUILD)/obj/targets/raftkv/main.o $(BUILD)/libraftkv.a $(BUILD)/libfl_base.a
 	$(CC) $(CFLAGS) -o $@ $^ $(RAFT_BIN_LIBS)
 
+# report.html's style and script are .incbin'd by report/html_assets.c,
+# where -MMD cannot see them.
+REPORT_ASSETS := report/report.css report/report.js
+$(BUILD)/obj/report/html_assets.o $(BUILD)/asan/report/html_assets.o $(BUILD)/fuzz/report/html_assets.o: $(REPORT_ASSETS)
+
 # ---- sanitized build for tests ---------------------------------------------
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -289,7 +289,7 @@ int run_store_analyze(const char *dir, double check_time_limit_s, bool force,
              : fl_error_set(err, FL_ENOMEM, "results: out of memory");
     json_decref(top);
     if (rc == FL_OK)
-        rc = report_write_dir(dir, err);
+        rc = report_write_run(dir, h, err);
     if (rc == FL_OK && summary)
         fprintf(summary, "run ended: %s\n%zu events; details in "
                 "%s/results.json (CI: junit.xml, summary.md)\n", ended,

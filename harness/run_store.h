@@ -8,6 +8,7 @@
  *     results.json     the checkers' verdicts, combined in "valid"
  *     junit.xml        the verdicts for CI (report/report.h)
  *     summary.md       the verdicts and first anomaly, for a CI job summary
+ *     report.html      the page to read (report/html.h)
  *     faultline.log    the controller's log
  *     nodes/<node>/    each node's logs, as its target collects them
  *   results/latest -> <test-name>/<yyyymmddThhmmss>
@@ -78,9 +79,9 @@ int run_store_write_json(const char *dir, const char *file, const json_t *v,
  * cas-register model; set -> set), each run through the checker registry
  * (checkers/checker.h) and shrinking its counterexample; and write
  * history.edn and results.json: {"valid", "workload", "ended", "checkers":
- * {NAME: RESULT}, "events", "pending"}, then junit.xml and summary.md from
- * it (report/report.h). *verdict is the checkers' combined verdict (invalid beats
- * unknown beats valid). A one-line summary goes to `summary` (may be
+ * {NAME: RESULT}, "events", "pending"}, then junit.xml, summary.md and
+ * report.html from it (report/report.h). *verdict is the checkers'
+ * combined verdict (invalid beats unknown beats valid). A one-line summary goes to `summary` (may be
  * NULL). Errors: reading the history (FL_ENOINPUT, FL_EDATA) or writing.
  */
 int run_store_analyze(const char *dir, double check_time_limit_s, bool force,

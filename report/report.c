@@ -6,6 +6,9 @@
 #include "report/report.h"
 #include "base/alloc.h"
 #include "checkers/checker.h"
+#include "report/html.h"
+
+#include <dirent.h>
 
 #include <errno.h>
 #include <stdbool.h>
@@ -319,7 +322,130 @@ static int write_file(const char *dir, const char *file, report_writer w,
     return rc;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The run's files to link from report.html, relative to dir: those of
+ * run_store.h that exist, then nodes/NODE/FILE, sorted. NULL-terminated;
+ * free with free_files(). NULL when out of memory. */
+static char **run_files(const char *dir)
+{
+    static const char *const known[] = {"history.edn", "results.json",
+                                        "junit.xml", "summary.md",
+                                        "faultline.log", NULL};
+    size_t n = 0, cap = 16;
+    char **files = fl_calloc(cap, sizeof *files), path[4096];
+    for (const char *const *k = known; files && *k; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, *k);
+        if (access(path, F_OK) == 0)
+            files[n++] = fl_strdup(*k);
+    }
+    size_t nodes_from = n;
+    snprintf(path, sizeof path, "%s/nodes", dir);
+    DIR *d = files ? opendir(path) : NULL;
+    struct dirent *node;
+    while (d && (node = readdir(d)) != NULL) {
+        if (node->d_name[0] == '.')
+            continue;
+        char sub[4200];
+        snprintf(sub, sizeof sub, "%s/nodes/%s", dir, node->d_name);
+        DIR *nd = opendir(sub);
+        struct dirent *f;
+        while (nd && (f = readdir(nd)) != NULL) {
+            if (f->d_name[0] == '.')
+                continue;
+            if (n + 2 > cap) {
+                char **more = fl_realloc(files, 2 * cap * sizeof *files);
+                if (more == NULL)
+                    break;
+                files = more;
+                cap *= 2;
+            }
+            char rel[600];
+            snprintf(rel, sizeof rel, "nodes/%s/%s", node->d_name, f->d_name);
+            files[n++] = fl_strdup(rel);
+        }
+        if (nd)
+            closedir(nd);
+    }
+    if (d)
+        closedir(d);
+    if (files) {
+        files[n] = NULL;
+        qsort(files + nodes_from, n - nodes_from, sizeof *files, cmp_str);
+    }
+    return files;
+}
+
+static void free_files(char **files)
+{
+    for (char **f = files; f && *f; f++)
+        fl_free(*f);
+    fl_free(files);
+}
+
+/* dir/report.html from results and test, with h (or dir/history.jsonl,
+ * when h is NULL and it can be read: a report without it still gives
+ * the verdicts and counterexamples). */
+static int write_html(const char *dir, const history *h, const json_t *results,
+                      const json_t *test, fl_error *err)
+{
+    char path[4096], tmp[4200];
+    history *own = NULL;
+    snprintf(path, sizeof path, "%s/history.jsonl", dir);
+    bool have_history = access(path, F_OK) == 0;
+    if (h == NULL && have_history) {
+        fl_error ignored = {0};
+        if (history_read_file(path, HISTORY_FORMAT_JSONL, &own, &ignored)
+            == FL_OK)
+            h = own;
+    }
+    snprintf(path, sizeof path, "%s/test.json", dir);
+    char **files = run_files(dir);
+    const char *slash = strrchr(dir, '/');
+    report_html_input in = {
+        .title = json_string_value(json_object_get(test, "name")), .h = h,
+        .results = results, .test = test,
+        .history_href = have_history ? "history.jsonl" : NULL,
+        .test_href = access(path, F_OK) == 0 ? "test.json" : NULL,
+        .files = (const char *const *)files};
+    char title[4200];
+    if (in.title) {
+        snprintf(title, sizeof title, "%s %s", in.title,
+                 slash ? slash + 1 : dir);
+        in.title = title;
+    }
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int rc = FL_OK;
+    FILE *f = files ? fopen(tmp, "w") : NULL;
+    if (files == NULL)
+        rc = fl_error_set(err, FL_ENOMEM, "report.html: out of memory");
+    else if (f == NULL)
+        rc = fl_error_set(err, FL_EIO, "%s: %s", tmp, strerror(errno));
+    if (f != NULL) {
+        rc = report_html(&in, f, err);
+        if (fclose(f) != 0 && rc == FL_OK)
+            rc = fl_error_set(err, FL_EIO, "%s: %s", tmp, strerror(errno));
+        if (rc == FL_OK && rename(tmp, path) != 0)
+            rc = fl_error_set(err, FL_EIO, "%s: %s", path, strerror(errno));
+        if (rc != FL_OK)
+            remove(tmp);
+    }
+    free_files(files);
+    history_free(own);
+    return rc;
+}
+
 int report_write_dir(const char *dir, fl_error *err)
+{
+    return report_write_run(dir, NULL, err);
+}
+
+int report_write_run(const char *dir, const history *h, fl_error *err)
+
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/results.json", dir);
@@ -344,6 +470,8 @@ int report_write_dir(const char *dir, fl_error *err)
     if (rc == FL_OK)
         rc = write_file(dir, "summary.md", report_summary, results, test,
                         err);
+    if (rc == FL_OK)
+        rc = write_html(dir, h, results, test, err);
     json_decref(test);
     json_decref(results);
     return rc;

@@ -10,6 +10,8 @@
  *               failures without turning the job green as <skipped> would.
  *   summary.md  the verdict in its first line, a table of checkers, and the
  *               first anomaly in a few lines (a CI job summary).
+ *   report.html the page a person reads (report/html.h): verdicts in words,
+ *               the counterexample drawn, timeline, latency, throughput.
  *
  * The writers are pure: results.json's and test.json's objects in, text
  * out. report_write_dir() is the one that touches files; run_store_analyze
@@ -23,6 +25,7 @@
 #include <jansson.h>
 
 #include "base/fl_error.h"
+#include "history/history.h"
 
 /* results: results.json's object; test: test.json's (NULL: none). Both
  * borrowed. FL_EIO when out cannot be written. */
@@ -32,8 +35,12 @@ int report_summary(const json_t *results, const json_t *test, FILE *out,
                    fl_error *err);
 
 /* Read dir/results.json (FL_ENOINPUT if absent, FL_EDATA if not a run's
- * results) and dir/test.json (optional), and write dir/junit.xml and
- * dir/summary.md, each replaced whole (written aside, then renamed). */
+ * results), dir/test.json (optional) and dir/history.jsonl (optional),
+ * and write dir/junit.xml, dir/summary.md and dir/report.html, each
+ * replaced whole (written aside, then renamed). */
 int report_write_dir(const char *dir, fl_error *err);
+/* The same, with the run's history already read (borrowed; NULL: read
+ * dir/history.jsonl), as run_store_analyze has it. */
+int report_write_run(const char *dir, const history *h, fl_error *err);
 
 #endif

@@ -5,6 +5,10 @@
  * sequential checker's stale read, an unknown verdict — and XML escaping of
  * names and words with <, &, quotes, control characters and non-ASCII.
  * tests/cli/check.sh parses the files with a real XML parser.
+ * report.html (report/html.h): the report of a known-invalid corpus
+ * history names the operations of its counterexample, and keys, values
+ * and words with <, & and quotes are escaped in text, attributes and the
+ * embedded data. tests/cli/report_html.sh opens reports in Chromium.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkers/checker.h"
+#include "report/html.h"
 #include "report/report.h"
 
 typedef int (*writer)(const json_t *, const json_t *, FILE *, fl_error *);
@@ -220,6 +226,176 @@ static void test_write_dir_needs_results(void **state)
     has(err.msg, "faultline analyze /nonexistent-run");
 }
 
+
+/* ---- report.html ---------------------------------------------------------------- */
+
+/* The page for h checked by the checkers named (NULL-terminated), as the
+ * register workload checks a run; free() it. */
+static char *html_of(const history *h, const char *const *names)
+{
+    json_t *checkers = json_object();
+    checker_verdict v = CHECKER_VALID;
+    for (const char *const *n = names; *n; n++) {
+        const checker *c;
+        checker_result *r;
+        checker_options opt;
+        checker_options_init(&opt);
+        opt.shrink = true;
+        if (strcmp(*n, "sequential") == 0)
+            opt.consistency = CHECKER_CONSISTENCY_SEQUENTIAL;
+        assert_int_equal(checker_find(*n, &c, NULL), FL_OK);
+        assert_int_equal(checker_check(c, h, &opt, &r, NULL), FL_OK);
+        v = checker_verdict_combine(v, checker_result_verdict(r));
+        json_object_set(checkers, *n, checker_result_json(r));
+        checker_result_free(r);
+    }
+    json_t *results = json_pack("{s:o,s:o}", "valid", checker_verdict_json(v),
+                                "checkers", checkers);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    report_html_input in = {.title = "t", .h = h, .results = results,
+                            .history_href = "h.jsonl"};
+    fl_error err = {0};
+    assert_int_equal(report_html(&in, f, &err), FL_OK);
+    fclose(f);
+    json_decref(results);
+    return buf;
+}
+
+static const char *const both[] = {"linearizable", "sequential", NULL};
+
+/* etcd_000: Porcupine's tests say not linearizable. Its counterexample
+ * (faultline check --explain): p11's read of 2 cannot take effect; p6's
+ * cas, p14's and p2's writes were open; the register could only hold 1. */
+static void test_html_corpus_invalid(void **state)
+{
+    (void)state;
+    const char *shared = getenv("SHARED");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/corpus/etcd/etcd_000.jsonl",
+             shared ? shared : "../shared");
+    history *h = NULL;
+    assert_int_equal(history_read_file(path, HISTORY_FORMAT_JSONL, &h, NULL),
+                     FL_OK);
+    char *x = html_of(h, both);
+    has(x, "<span class=\"badge invalid\">INVALID</span>");
+    has(x, "not linearizable: p11 read \xe2\x86\x92 2 cannot take effect "
+           "anywhere before it completed (the object could only hold [1] "
+           "then)");
+    has(x, "not linearizable, but sequentially consistent");
+    has(x, "<svg class=\"counterexample\" id=\"ce-linearizable\"");
+    /* the bars' titles: the stuck op, highlighted, and the open ones */
+    has(x, "<g class=\"op stuck\"><title>p11 read \xe2\x86\x92 2 (ok, events "
+           "84..85)</title>");
+    has(x, "<title>p6 cas [1,1] (info, events 71..78)</title>");
+    has(x, "<title>p14 write 4 (info, events 80..89)</title>");
+    has(x, "<title>p2 write 0 (ok, events 83..86)</title>");
+    has(x, "when it had to take effect: [1]</text>");
+    /* the shrunk history: p0's write 2 and cas, p19's write 4, p10's read */
+    has(x, "id=\"shrunk-linearizable\"");
+    has(x, "<title>p10 read \xe2\x86\x92 1 (ok, events 168..169)</title>");
+    has(x, "<title>p19 write 4 (ok, events 152..155)</title>");
+    /* the timeline's jump goes to p11's read: op 42 (its invocation is
+     * event 84 of the ops' invocations in order) */
+    lacks(x, "\"anomaly\":[]");
+    has(x, "<canvas id=\"timeline\"");
+    has(x, "<table class=\"quantiles\"");
+    has(x, "<a href=\"h.jsonl\">h.jsonl</a>");
+    /* self-contained: no URL of anything to fetch */
+    lacks(x, "http://www.w3.org/1999");
+    lacks(x, "src=\"");
+    lacks(x, "https://");
+    free(x);
+    history_free(h);
+}
+
+static void append(history *h, int64_t p, history_type t, const char *f,
+                   json_t *key, json_t *value, json_t *error)
+{
+    history_input in = {.index = HISTORY_AUTO_INDEX, .time = HISTORY_NO_TIME,
+                        .process = p, .type = t, .f = f, .key = key,
+                        .value = value, .error = error};
+    fl_error err = {0};
+    if (history_append(h, &in, &err) != FL_OK)
+        fail_msg("%s", err.msg);
+    json_decref(key);
+    json_decref(value);
+    json_decref(error);
+}
+
+/* A stale read on a key named like markup, values of markup, an error of
+ * markup: nothing of it may reach the page unescaped. */
+static void test_html_escaping(void **state)
+{
+    (void)state;
+    history *h = history_new();
+    const char *key = "k<&\"'>";
+    append(h, 0, HISTORY_INVOKE, "write", json_string(key),
+           json_string("</script><i>"), NULL);
+    append(h, 0, HISTORY_OK, "write", json_string(key),
+           json_string("</script><i>"), NULL);
+    append(h, 0, HISTORY_INVOKE, "write", json_string(key),
+           json_string("&amp'\""), NULL);
+    append(h, 0, HISTORY_OK, "write", json_string(key),
+           json_string("&amp'\""), NULL);
+    append(h, 1, HISTORY_INVOKE, "read", json_string(key), NULL, NULL);
+    append(h, 1, HISTORY_OK, "read", json_string(key),
+           json_string("</script><i>"), NULL);
+    append(h, 2, HISTORY_INVOKE, "write", json_string(key), json_string("x"),
+           NULL);
+    append(h, 2, HISTORY_FAIL, "write", json_string(key), json_string("x"),
+           json_string("<err & \"quote\">"));
+    char *x = html_of(h, both);
+    has(x, "not linearizable, but sequentially consistent: a read on key "
+           "&quot;k&lt;&amp;\\&quot;&#39;&gt;&quot; returned &quot;&lt;/script"
+           "&gt;&lt;i&gt;&quot; after the write of &quot;&amp;amp&#39;\\&quot;"
+           "&quot; (p0) had completed");
+    lacks(x, "<i>");
+    lacks(x, "k<&");
+    lacks(x, "<err");
+    /* one </script> per script element (the data's and the code's) */
+    const char *p = x;
+    int closes = 0;
+    while ((p = strstr(p, "</script>")) != NULL) {
+        closes++;
+        p++;
+    }
+    assert_int_equal(closes, 2);
+    /* the data carries the key as JSON with the markup as \\u escapes */
+    has(x, "\"keys\":[\"k\\u003c\\u0026\\\"'\\u003e\"]");
+    free(x);
+    history_free(h);
+}
+
+/* Not even sequentially consistent: each process reads the other's write
+ * after its own, so no order keeps both program orders. The sequential
+ * figure shows the chains: p1's read of 1 cannot be placed. */
+static void test_html_non_sequential(void **state)
+{
+    (void)state;
+    history *h = history_new();
+    append(h, 0, HISTORY_INVOKE, "write", json_string("x"), json_integer(1), NULL);
+    append(h, 0, HISTORY_OK, "write", json_string("x"), json_integer(1), NULL);
+    append(h, 1, HISTORY_INVOKE, "write", json_string("x"), json_integer(2), NULL);
+    append(h, 1, HISTORY_OK, "write", json_string("x"), json_integer(2), NULL);
+    append(h, 0, HISTORY_INVOKE, "read", json_string("x"), NULL, NULL);
+    append(h, 0, HISTORY_OK, "read", json_string("x"), json_integer(2), NULL);
+    append(h, 1, HISTORY_INVOKE, "read", json_string("x"), NULL, NULL);
+    append(h, 1, HISTORY_OK, "read", json_string("x"), json_integer(1), NULL);
+    char *x = html_of(h, both);
+    has(x, "not sequentially consistent (so not linearizable either)");
+    has(x, "<svg class=\"counterexample\" id=\"ce-sequential\"");
+    const char *seq = strstr(x, "id=\"ce-sequential\"");
+    if (seq == NULL || strstr(seq, "<g class=\"op stuck\"><title>p1 read key "
+                              "&quot;x&quot; \xe2\x86\x92 1 (ok, events "
+                              "6..7)</title>") == NULL)
+        fail_msg("the sequential figure does not mark p1's read:\n%s", x);
+    has(x, "the keys&#39; states there: {&quot;x&quot;:2}");
+    free(x);
+    history_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +406,9 @@ int main(void)
         cmocka_unit_test(test_unknown_is_an_error),
         cmocka_unit_test(test_xml_escaping),
         cmocka_unit_test(test_write_dir_needs_results),
+        cmocka_unit_test(test_html_corpus_invalid),
+        cmocka_unit_test(test_html_escaping),
+        cmocka_unit_test(test_html_non_sequential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
