@@ -258,6 +258,30 @@ static void ops_by_type(FILE *out, const html_run *r)
     fl_free(count);
 }
 
+static void badge(FILE *out, const char *label, const char *verdict)
+{
+    fputs("<b>", out);
+    html_text(out, label);
+    fprintf(out, "</b> <span class=\"badge %s\">%s</span> ", verdict, verdict);
+}
+
+/* A result that decided both guarantees (`faultline check`'s and `report
+ * HISTORY`'s default) carries linearizability's verdict as its own; under
+ * the checker's name alone, "sequential: invalid" would sit beside "but
+ * sequentially consistent". So it shows one badge per guarantee. */
+static void badges(FILE *out, const char *name, const json_t *res)
+{
+    const char *consistency =
+        json_string_value(json_object_get(res, "consistency"));
+    const json_t *sc = json_object_get(res, "sequential");
+    if (consistency && strcmp(consistency, "both") == 0 && json_is_object(sc)) {
+        badge(out, "linearizable", verdict_of(json_object_get(res, "valid")));
+        badge(out, "sequential", verdict_of(json_object_get(sc, "valid")));
+        return;
+    }
+    badge(out, name, verdict_of(json_object_get(res, "valid")));
+}
+
 static void verdicts(FILE *out, const html_run *r, const json_t *results)
 {
     const char *name;
@@ -267,9 +291,8 @@ static void verdicts(FILE *out, const html_run *r, const json_t *results)
     json_object_foreach((json_t *)json_object_get(results, "checkers"), name,
                         res) {
         const char *v = verdict_of(json_object_get(res, "valid"));
-        fprintf(out, "<li class=\"%s\"><b>", v);
-        html_text(out, name);
-        fprintf(out, "</b> <span class=\"badge %s\">%s</span> ", v, v);
+        fprintf(out, "<li class=\"%s\">", v);
+        badges(out, name, res);
         verdict_words(out, name, res);
         fputs("</li>\n", out);
     }

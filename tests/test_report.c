@@ -231,7 +231,10 @@ static void test_write_dir_needs_results(void **state)
 
 /* The page for h checked by the checkers named (NULL-terminated), as the
  * register workload checks a run; free() it. */
-static char *html_of(const history *h, const char *const *names)
+/* The sequential checker decides sc_mode: SEQUENTIAL in a stored run,
+ * BOTH in `faultline report HISTORY`. */
+static char *html_of_mode(const history *h, const char *const *names,
+                          checker_consistency sc_mode)
 {
     json_t *checkers = json_object();
     checker_verdict v = CHECKER_VALID;
@@ -242,7 +245,7 @@ static char *html_of(const history *h, const char *const *names)
         checker_options_init(&opt);
         opt.shrink = true;
         if (strcmp(*n, "sequential") == 0)
-            opt.consistency = CHECKER_CONSISTENCY_SEQUENTIAL;
+            opt.consistency = sc_mode;
         assert_int_equal(checker_find(*n, &c, NULL), FL_OK);
         assert_int_equal(checker_check(c, h, &opt, &r, NULL), FL_OK);
         v = checker_verdict_combine(v, checker_result_verdict(r));
@@ -261,6 +264,11 @@ static char *html_of(const history *h, const char *const *names)
     fclose(f);
     json_decref(results);
     return buf;
+}
+
+static char *html_of(const history *h, const char *const *names)
+{
+    return html_of_mode(h, names, CHECKER_CONSISTENCY_SEQUENTIAL);
 }
 
 static const char *const both[] = {"linearizable", "sequential", NULL};
@@ -306,6 +314,28 @@ static void test_html_corpus_invalid(void **state)
     lacks(x, "http://www.w3.org/1999");
     lacks(x, "src=\"");
     lacks(x, "https://");
+    free(x);
+    history_free(h);
+}
+
+/* One result that decided both guarantees gets a badge for each, never
+ * "sequential: invalid" beside "but sequentially consistent". */
+static void test_html_both_in_one_result(void **state)
+{
+    (void)state;
+    const char *shared = getenv("SHARED");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/corpus/etcd/etcd_000.jsonl",
+             shared ? shared : "../shared");
+    history *h = NULL;
+    assert_int_equal(history_read_file(path, HISTORY_FORMAT_JSONL, &h, NULL),
+                     FL_OK);
+    static const char *const sc_only[] = {"sequential", NULL};
+    char *x = html_of_mode(h, sc_only, CHECKER_CONSISTENCY_BOTH);
+    has(x, "<b>linearizable</b> <span class=\"badge invalid\">invalid</span> "
+           "<b>sequential</b> <span class=\"badge valid\">valid</span> "
+           "not linearizable, but sequentially consistent");
+    lacks(x, "<b>sequential</b> <span class=\"badge invalid\">");
     free(x);
     history_free(h);
 }
@@ -407,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_xml_escaping),
         cmocka_unit_test(test_write_dir_needs_results),
         cmocka_unit_test(test_html_corpus_invalid),
+        cmocka_unit_test(test_html_both_in_one_result),
         cmocka_unit_test(test_html_escaping),
         cmocka_unit_test(test_html_non_sequential),
     };
