@@ -104,6 +104,10 @@ void hcs_free(hcset *h)
 int hcs_init(hcset *h, size_t nbits)
 {
     memset(h, 0, sizeof *h);
+    if (nbits <= HCS_SMALL_BITS) {
+        h->small = true;
+        return 0;
+    }
     size_t words = nbits / 64 + 1;
     h->levels = 1;
     for (size_t span = HCS_FANOUT; span < words; span *= HCS_FANOUT)
@@ -139,6 +143,10 @@ fail:
 
 int hcs_flip(hcset *h, size_t i)
 {
+    if (h->small) {
+        h->mask ^= UINT32_C(1) << i;
+        return 0;
+    }
     uint64_t path[HCS_MAX_LEVELS];
     size_t at = i / 64;
     path[0] = h->ids[0][at] ^ (UINT64_C(1) << (i % 64));
@@ -160,5 +168,7 @@ int hcs_flip(hcset *h, size_t i)
 
 uint32_t hcs_name(const hcset *h)
 {
+    if (h->small)
+        return h->mask;
     return (uint32_t)h->ids[h->levels][0];
 }

@@ -204,6 +204,35 @@ static void test_hcset_names_sets_exactly(void **state)
     hcs_free(&h);
 }
 
+/* Up to HCS_SMALL_BITS bits the name is the set's own bits; one more bit
+ * and it is a tree again, with names that still stand for one set each. */
+static void test_hcset_small_sets_name_themselves(void **state)
+{
+    (void)state;
+    hcset h;
+    assert_int_equal(hcs_init(&h, HCS_SMALL_BITS), 0);
+    uint32_t cur = 0;
+    uint64_t r = 99;
+    for (int i = 0; i < 5000; i++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        size_t bit = (r >> 33) % HCS_SMALL_BITS;
+        assert_int_equal(hcs_flip(&h, bit), 0);
+        cur ^= UINT32_C(1) << bit;
+        assert_int_equal(hcs_name(&h), cur);
+    }
+    hcs_free(&h);
+    assert_int_equal(hcs_init(&h, HCS_SMALL_BITS + 1), 0);
+    uint32_t empty = hcs_name(&h);
+    assert_int_equal(hcs_flip(&h, HCS_SMALL_BITS), 0);
+    uint32_t top = hcs_name(&h);
+    assert_int_not_equal(top, empty);
+    assert_int_equal(hcs_flip(&h, 0), 0);
+    assert_int_not_equal(hcs_name(&h), top);
+    assert_int_equal(hcs_flip(&h, 0), 0);
+    assert_int_equal(hcs_name(&h), top);
+    hcs_free(&h);
+}
+
 /* Out of memory midway through a flip leaves the set as it was. */
 static void test_hcset_flip_out_of_memory_changes_nothing(void **state)
 {
@@ -231,6 +260,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_as_before_on_generated_histories),
         cmocka_unit_test(test_hcset_names_sets_exactly),
+        cmocka_unit_test(test_hcset_small_sets_name_themselves),
         cmocka_unit_test(test_hcset_flip_out_of_memory_changes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
