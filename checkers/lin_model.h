@@ -77,6 +77,19 @@ typedef struct lin_model {
      * or requires (read output, cas expectation). */
     void (*observed)(const lin_op *op, void (*see)(void *, uint64_t),
                      void *arg);
+    /*
+     * Optional, may be NULL: the shrinker's witness rule (checkers/shrink.c)
+     * for models whose observations are not single written values; it takes
+     * the place of written/observed there. Could op's observation have been
+     * set up from the initial state by `candidates`: the other kept ops on
+     * op's key, invoked before op completed, in invocation order (with n =
+     * 0, can nothing but the initial state explain it)? True for an op that
+     * observes nothing. Ignore real-time order among the candidates; the
+     * checker judges that. Must be monotone (true for a set stays true for
+     * every superset), and true when unsure.
+     */
+    bool (*explained)(lin_ctx *ctx, const lin_op *op,
+                      const lin_op *const *candidates, size_t n);
     /* Optional, may be NULL: a quick, conservative lookahead. `read` is a
      * read-only op with a known output that must take effect before any
      * other op completes; only the ops in `window` can take effect before

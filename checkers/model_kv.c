@@ -170,6 +170,99 @@ static bool kv_viable(lin_ctx *ctx, uint64_t state, const lin_op *get,
     return appends && clen < glen && memcmp(c, g, clen) == 0;
 }
 
+/* ---- The shrinker's witness rule ------------------------------------------- */
+
+/*
+ * A get of g is explained when some sequence of the candidates could leave
+ * the key holding g: g = b + a1 + ... + ak, where b is the initial string or
+ * a candidate put's value and a1..ak are the pieces of k distinct candidate
+ * appends (k >= 0, in any order: the checker judges real time). Nothing
+ * else can make a string, so a get this rejects is one no kept op could
+ * have set up. Empty pieces change nothing and are skipped; a search that
+ * runs past its budget answers "explained", as unsure.
+ */
+enum { KV_EXPLAIN_BUDGET = 1 << 14 };
+
+typedef struct kv_cover {
+    lin_ctx *ctx;
+    const char *g;
+    size_t glen;
+    const lin_op *const *cand;
+    size_t n;
+    bool *used;     /* by candidate: its piece is placed */
+    size_t budget;  /* search nodes left */
+} kv_cover;
+
+static bool kv_is_piece(const kv_cover *c, size_t i)
+{
+    return !c->used[i] && c->cand[i]->kind == KV_APPEND;
+}
+
+/* Equal pieces lead to the same searches: try only the first unused one. */
+static bool kv_tried_equal(const kv_cover *c, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (kv_is_piece(c, j) && c->cand[j]->arg == c->cand[i]->arg)
+            return true;
+    return false;
+}
+
+/* Can g[at..) be cut into unused pieces, each used once? */
+static bool kv_covers(kv_cover *c, size_t at)
+{
+    if (at == c->glen || c->budget == 0)
+        return true;
+    c->budget--;
+    for (size_t i = 0; i < c->n; i++) {
+        size_t len;
+        if (!kv_is_piece(c, i))
+            continue;
+        const char *s = lin_ctx_blob_bytes(c->ctx, c->cand[i]->arg, &len);
+        if (len == 0 || len > c->glen - at || memcmp(s, c->g + at, len) != 0 ||
+            kv_tried_equal(c, i))
+            continue;
+        c->used[i] = true;
+        bool ok = kv_covers(c, at + len);
+        c->used[i] = false;
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+static bool kv_covers_from(kv_cover *c, uint64_t base)
+{
+    size_t blen;
+    const char *b = lin_ctx_blob_bytes(c->ctx, base, &blen);
+    return blen <= c->glen && memcmp(b, c->g, blen) == 0 && kv_covers(c, blen);
+}
+
+static bool kv_explained(lin_ctx *ctx, const lin_op *op,
+                         const lin_op *const *cand, size_t n)
+{
+    if (op->kind != KV_GET || !op->known || op->out == INITIAL_STRING(ctx))
+        return true;
+    kv_cover c = {.ctx = ctx, .cand = cand, .n = n,
+                  .budget = KV_EXPLAIN_BUDGET};
+    c.g = lin_ctx_blob_bytes(ctx, op->out, &c.glen);
+    c.used = lin_ctx_scratch(ctx, n + 1);
+    if (c.used == NULL)
+        return true;
+    memset(c.used, 0, n + 1);
+    if (kv_covers_from(&c, INITIAL_STRING(ctx)))
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        if (cand[i]->kind != KV_PUT)
+            continue;
+        bool seen = false; /* an equal put's value was tried */
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = cand[j]->kind == KV_PUT && cand[j]->arg == cand[i]->arg;
+        if (!seen && kv_covers_from(&c, cand[i]->arg))
+            return true;
+    }
+    return false;
+}
+
 static bool kv_read_only(const lin_op *op)
 {
     return op->kind == KV_GET;
@@ -201,5 +294,6 @@ const lin_model lin_model_kv_append = {
     .step = kv_step,
     .read_only = kv_read_only,
     .state_json = kv_state_json,
+    .explained = kv_explained,
     .viable = kv_viable,
 };

@@ -34,6 +34,14 @@
  * exempt: an ok read or cas that nothing invoked before its completion
  * could have set up is by itself proof that the whole history is not
  * linearizable, so shown alone it is an honest witness.
+ *
+ * A model whose observations are not single written values (kv-append: a
+ * get of "ab" needs a put of "ab", or of "a" and an append of "b", or ...)
+ * states the rule itself through its `explained` hook, which then takes
+ * the place of written/observed: each kept op must be explained by the
+ * other kept ops on its key invoked before it completed, with the same
+ * exemptions, per op. The kept ops are grouped by key for each trial, so a
+ * check costs the kept ops' count plus each observer's own key's ops.
  */
 typedef struct observation {
     size_t op;        /* the observer's invocation position */
@@ -41,6 +49,22 @@ typedef struct observation {
     uint64_t value;
     bool exempt;      /* no op of the whole history writes it in time */
 } observation;
+
+/* The rule through the model's explained() hook; arrays by position unless
+ * said otherwise. */
+typedef struct explain_rule {
+    const lin_model *m;  /* NULL: not this rule */
+    lin_ctx *ctx;
+    lin_op *op;
+    size_t *deadline;    /* completion position; SIZE_MAX: info/never */
+    bool *needs;         /* the initial state alone does not explain it */
+    bool *exempt;        /* the whole candidate set does not explain it */
+    size_t nkeys;        /* key ids are below this */
+    size_t *start;       /* scratch by key (nkeys + 1): its group in ... */
+    size_t *grouped;     /* ... the kept ops grouped by key, each group in
+                            position order (scratch) */
+    const lin_op **cand; /* scratch for one observer's candidates */
+} explain_rule;
 
 typedef struct closure {
     bool enforce;
@@ -54,6 +78,7 @@ typedef struct closure {
     size_t *first, *second; /* by value: earliest two kept writers, else
                                SIZE_MAX (scratch, all SIZE_MAX between
                                trials) */
+    explain_rule ex;          /* the explained() rule, when ex.m is set */
 } closure;
 
 typedef struct trial {
@@ -103,17 +128,61 @@ static bool met(const closure *c, const observation *o)
     return o->value == c->initial || o->exempt || written_in_time(c, o);
 }
 
+/* Group ops[0..n) by key: group k is grouped[start[k] .. start[k + 1]). */
+static void group_by_key(explain_rule *r, const size_t *ops, size_t n)
+{
+    memset(r->start, 0, (r->nkeys + 1) * sizeof *r->start);
+    for (size_t i = 0; i < n; i++)
+        r->start[r->op[ops[i]].key + 1]++;
+    for (size_t k = 0; k < r->nkeys; k++)
+        r->start[k + 1] += r->start[k];
+    for (size_t i = 0; i < n; i++) /* start[k] moves to group k's end */
+        r->grouped[r->start[r->op[ops[i]].key]++] = ops[i];
+    memmove(r->start + 1, r->start, r->nkeys * sizeof *r->start);
+    r->start[0] = 0;
+}
+
+/* With the ops grouped: is the op at p explained by the other kept ops on
+ * its key invoked before it completed? */
+static bool explained(const explain_rule *r, size_t p)
+{
+    if (!r->needs[p] || r->exempt[p])
+        return true;
+    uint32_t k = r->op[p].key;
+    size_t m = 0;
+    for (size_t j = r->start[k];
+         j < r->start[k + 1] && r->grouped[j] < r->deadline[p]; j++)
+        if (r->grouped[j] != p)
+            r->cand[m++] = &r->op[r->grouped[j]];
+    return r->m->explained(r->ctx, &r->op[p], r->cand, m);
+}
+
 static bool op_met(const closure *c, size_t op);
+
+/* Set up, and clear after, the tables op_met() reads for the set ops. */
+static void note_set(closure *c, const size_t *ops, size_t n)
+{
+    if (c->ex.m != NULL)
+        group_by_key(&c->ex, ops, n);
+    else
+        note_writers(c, ops, n);
+}
+
+static void forget_set(closure *c, const size_t *ops, size_t n)
+{
+    if (c->ex.m == NULL)
+        forget_writers(c, ops, n);
+}
 
 static bool closed(closure *c, const size_t *ops, size_t n)
 {
     if (!c->enforce)
         return true;
-    note_writers(c, ops, n);
+    note_set(c, ops, n);
     bool ok = true;
     for (size_t i = 0; i < n && ok; i++)
         ok = op_met(c, ops[i]);
-    forget_writers(c, ops, n);
+    forget_set(c, ops, n);
     return ok;
 }
 
@@ -167,6 +236,12 @@ static int note_op(closure *c, const lin_model *m, const history *h,
 /* The exemptions: observations the whole candidate set cannot meet. */
 static void mark_exempt(closure *c, const size_t *ops, size_t n)
 {
+    if (c->ex.m != NULL) {
+        group_by_key(&c->ex, ops, n);
+        for (size_t i = 0; i < n; i++)
+            c->ex.exempt[ops[i]] = !explained(&c->ex, ops[i]);
+        return;
+    }
     note_writers(c, ops, n);
     for (size_t j = 0; j < c->nobs; j++)
         c->obs[j].exempt = !met(c, &c->obs[j]);
@@ -175,6 +250,8 @@ static void mark_exempt(closure *c, const size_t *ops, size_t n)
 
 static bool op_met(const closure *c, size_t op)
 {
+    if (c->ex.m != NULL)
+        return explained(&c->ex, op);
     for (size_t j = c->obs_from[op]; j < c->nobs && c->obs[j].op == op; j++)
         if (!met(c, &c->obs[j]))
             return false;
@@ -185,10 +262,10 @@ static bool op_met(const closure *c, size_t op)
  * scratch by position); returns how many are left. */
 static size_t drop_unmet(closure *c, size_t *ops, size_t n, bool *flag)
 {
-    note_writers(c, ops, n);
+    note_set(c, ops, n);
     for (size_t i = 0; i < n; i++)
         flag[ops[i]] = op_met(c, ops[i]);
-    forget_writers(c, ops, n);
+    forget_set(c, ops, n);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (flag[ops[i]])
@@ -231,6 +308,48 @@ static int writer_tables(closure *c)
     return 0;
 }
 
+/* The explained() rule's tables for the candidate ops; -1 when out of
+ * memory or an op cannot be prepared. */
+static int explain_rule_init(explain_rule *r, const history *h,
+                        const shrink_options *opt, const size_t *ops, size_t n)
+{
+    size_t len = history_len(h);
+    fl_error err;
+    r->op = fl_calloc(len + 1, sizeof *r->op);
+    r->deadline = fl_calloc(len + 1, sizeof *r->deadline);
+    r->needs = fl_calloc(len + 1, sizeof *r->needs);
+    r->exempt = fl_calloc(len + 1, sizeof *r->exempt);
+    r->grouped = fl_calloc(len + 1, sizeof *r->grouped);
+    r->cand = fl_calloc(len + 1, sizeof *r->cand);
+    if (r->op == NULL || r->deadline == NULL || r->needs == NULL ||
+        r->exempt == NULL || r->grouped == NULL || r->cand == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        size_t p = ops[i];
+        bool ok;
+        if (lin_model_prepare_event(r->m, r->ctx, h, p, opt->nil_reads_unknown,
+                                    &r->op[p], &ok, &err) != FL_OK)
+            return -1;
+        r->deadline[p] = ok ? history_events(h)[p].pair : SIZE_MAX;
+        r->needs[p] = !r->m->explained(r->ctx, &r->op[p], NULL, 0);
+        if (r->op[p].key >= r->nkeys)
+            r->nkeys = (size_t)r->op[p].key + 1;
+    }
+    r->start = fl_calloc(r->nkeys + 1, sizeof *r->start);
+    return r->start == NULL ? -1 : 0;
+}
+
+static void explain_rule_free(explain_rule *r)
+{
+    fl_free(r->op);
+    fl_free(r->deadline);
+    fl_free(r->needs);
+    fl_free(r->exempt);
+    fl_free(r->start);
+    fl_free(r->grouped);
+    fl_free(r->cand);
+}
+
 /* Prepare the candidate ops once, in a context of its own. Failing that, or
  * for a model without the hooks, the rule is simply not enforced. */
 static void closure_init(closure *c, const history *h,
@@ -240,6 +359,13 @@ static void closure_init(closure *c, const history *h,
     const lin_model *m = opt->model;
     fl_error err;
     memset(c, 0, sizeof *c);
+    if (m != NULL && m->explained != NULL && ctx != NULL) {
+        c->ex.m = m;
+        c->ex.ctx = ctx;
+        c->enforce = m->init(ctx, opt->initial, &c->initial, &err) == FL_OK &&
+                     explain_rule_init(&c->ex, h, opt, ops, n) == 0;
+        return;
+    }
     if (m == NULL || m->written == NULL || m->observed == NULL || ctx == NULL ||
         closure_alloc(c, history_len(h)) != 0 ||
         m->init(ctx, opt->initial, &c->initial, &err) != FL_OK)
@@ -261,6 +387,7 @@ static void closure_free(closure *c)
     fl_free(c->obs);
     fl_free(c->first);
     fl_free(c->second);
+    explain_rule_free(&c->ex);
 }
 
 /* ---- Delta debugging ---------------------------------------------------------- */

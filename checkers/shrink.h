@@ -33,8 +33,9 @@ typedef struct shrink_options {
     shrink_judge judge;
     void *judge_arg;
     double time_limit_s;      /* the whole shrink; <= 0: none */
-    /* The model's view of the operations, for the witness rule; model NULL,
-     * or one without written/observed hooks: the rule is not enforced. */
+    /* The model's view of the operations, for the witness rule: its
+     * explained hook, else written/observed; model NULL, or one with
+     * neither: the rule is not enforced. */
     const lin_model *model;
     const json_t *initial;    /* the model's initial value (NULL: default) */
     bool nil_reads_unknown;   /* as the judge reads null reads */

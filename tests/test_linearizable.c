@@ -985,6 +985,258 @@ static void test_shrink_real_runs(void **state)
     }
 }
 
+/* ---- kv-append witnesses ------------------------------------------------------------ */
+
+/* Can s be cut into pieces[] each used at most once? Exhaustive. */
+static bool kv_cut(const char *s, const char *const *pieces, size_t n, bool *used)
+{
+    if (*s == '\0')
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(pieces[i]);
+        if (used[i] || len == 0 || strncmp(s, pieces[i], len) != 0)
+            continue;
+        used[i] = true;
+        bool ok = kv_cut(s + len, pieces, n, used);
+        used[i] = false;
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+/* The kv-append witness rule, written out again here, plainly: an ok get
+ * of g invoked at p (anything else passes) is explained when g is the
+ * initial string, or a put's value, followed by the values of distinct
+ * appends, all on its key, not failed, invoked before p completed. */
+static bool kv_get_explained(const history *h, const char *initial, size_t p)
+{
+    const history_event *ev = history_events(h);
+    if (strcmp(history_name(h, ev[p].f), "get") != 0 || ev[p].pair == HISTORY_NONE ||
+        ev[ev[p].pair].type != HISTORY_OK)
+        return true;
+    const char *g = json_string_value(history_value(h, ev[ev[p].pair].value));
+    const char *bases[64] = {initial}, *pieces[64];
+    size_t nb = 1, np = 0;
+    for (size_t q = 0; q < ev[p].pair && nb < 64 && np < 64; q++) {
+        if (q == p || ev[q].type != HISTORY_INVOKE || ev[q].key != ev[p].key ||
+            failed_op(h, q))
+            continue;
+        const char *f = history_name(h, ev[q].f);
+        const char *v = json_string_value(history_value(h, ev[q].value));
+        if (strcmp(f, "put") == 0)
+            bases[nb++] = v;
+        else if (strcmp(f, "append") == 0)
+            pieces[np++] = v;
+    }
+    bool used[64] = {0};
+    for (size_t b = 0; b < nb; b++)
+        if (strncmp(g, bases[b], strlen(bases[b])) == 0 &&
+            kv_cut(g + strlen(bases[b]), pieces, np, used))
+            return true;
+    return false;
+}
+
+/* As meets_rule(), for kv-append: every unexplained get of sub is one
+ * that h, all of it, does not explain either (none with strict). */
+static bool kv_meets_rule(const history *h, const history *sub,
+                          const char *initial, bool strict)
+{
+    const history_event *es = history_events(sub), *eh = history_events(h);
+    for (size_t p = 0; p < history_len(sub); p++) {
+        if (es[p].type != HISTORY_INVOKE || kv_get_explained(sub, initial, p))
+            continue;
+        if (strict)
+            return false;
+        for (size_t q = 0; q < history_len(h); q++)
+            if (eh[q].type == HISTORY_INVOKE && eh[q].index == es[p].index &&
+                kv_get_explained(h, initial, q))
+                return false;
+    }
+    return true;
+}
+
+/* As assert_witness(), under the kv-append rule. */
+static void kv_assert_witness(const history *h, const history *small,
+                              const lin_options *opt, bool strict)
+{
+    assert_int_equal(verdict_of(small, opt), CHECKER_INVALID);
+    if (!kv_meets_rule(h, small, "", strict)) {
+        history_write_jsonl(small, stderr, &(fl_error){0});
+        fail_msg("the shrunk history above is not a witness");
+    }
+    size_t n = history_len(small);
+    const history_event *ev = history_events(small);
+    bool *keep = calloc(n + 1, sizeof *keep);
+    assert_non_null(keep);
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].type != HISTORY_INVOKE)
+            continue;
+        for (size_t j = 0; j < n; j++)
+            keep[j] = j != i && ev[j].type == HISTORY_INVOKE;
+        history *less = NULL;
+        fl_error err = {0};
+        assert_int_equal(history_subset(small, keep, &less, &err), FL_OK);
+        if (kv_meets_rule(h, less, "", strict) &&
+            verdict_of(less, opt) == CHECKER_INVALID) {
+            history_write_jsonl(small, stderr, &err);
+            fail_msg("not minimal: op at %zu of the history above can go", i);
+        }
+        history_free(less);
+    }
+    free(keep);
+}
+
+/* A stale get: its output becomes one an earlier get, completed before it
+ * was invoked, returned, so the violation is about order and a witness must
+ * keep the put and appends that made the old string. */
+static void kv_mutate_stale(kv_gen *g, uint64_t seed)
+{
+    gen r = {.rng = seed * 0x9e3779b97f4a7c15ull + 1};
+    int pick[MAX_GEN_OPS * MAX_GEN_OPS][2], n = 0;
+    for (int i = 0; i < g->nops; i++)
+        for (int j = 0; j < g->nops; j++)
+            if (g->ops[i].kind == 0 && g->ops[j].kind == 0 &&
+                g->ops[j].outcome == OUT_OK && g->ops[j].ret < g->ops[i].call &&
+                strcmp(g->ops[j].out, g->ops[i].out) != 0)
+                pick[n][0] = i, pick[n][1] = j, n++;
+    if (n == 0)
+        return; /* left valid: skipped */
+    int k = (int)rnd(&r, (unsigned)n);
+    strcpy(g->ops[pick[k][0]].out, g->ops[pick[k][1]].out);
+}
+
+/* Shrinking thousands of random invalid kv-append histories gives
+ * witnesses: still invalid, every kept get's string made by kept ops on its
+ * key invoked before it completed (unless the whole history cannot make
+ * it), and 1-minimal under that rule. */
+static void test_kv_shrink_gives_witnesses(void **state)
+{
+    (void)state;
+    const char *env = getenv("LIN_SHRINK_SEEDS");
+    int seeds = env ? atoi(env) : 20000, shrunk = 0, exempt = 0;
+    json_t *empty = json_string("");
+    lin_options opt;
+    lin_options_init(&opt);
+    opt.model = "kv-append";
+    opt.initial = empty;
+    opt.threads = 1;
+    for (int seed = 1; seed <= seeds; seed++) {
+        kv_gen g;
+        kv_generate(&g, (uint64_t)seed, 3 + seed % (MAX_GEN_OPS - 2));
+        if (seed % 2 == 1)
+            kv_mutate_stale(&g, (uint64_t)seed); /* even seeds: mutated already */
+        history *h = kv_gen_history(&g), *small = NULL;
+        bool minimal = false;
+        fl_error err = {0};
+        int rc = lin_shrink(h, &opt, &small, &minimal, &err);
+        if (rc == FL_EUSAGE) { /* valid: nothing to shrink */
+            history_free(h);
+            continue;
+        }
+        assert_int_equal(rc, FL_OK);
+        assert_true(minimal);
+        kv_assert_witness(h, small, &opt, false);
+        exempt += !kv_meets_rule(h, small, "", true);
+        shrunk++;
+        history_free(small);
+        history_free(h);
+    }
+    json_decref(empty);
+    print_message("%d random invalid kv histories shrunk to witnesses (%d with "
+                  "a get nothing could explain)\n", shrunk, exempt);
+    assert_true(shrunk >= seeds / 10);
+    assert_true(shrunk - exempt >= seeds / 50);
+}
+
+/* The shrunk view of a corpus history's counterexample, as faultline check
+ * --explain prints it: the invocations' recorded indexes. */
+static size_t kv_corpus_shrunk(const char *name, int64_t *index, size_t cap,
+                               history **whole, history **small)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/corpus/kv/%s", shared_dir(), name);
+    fl_error err = {0};
+    if (history_read_file(path, HISTORY_FORMAT_UNKNOWN, whole, &err) != FL_OK) {
+        print_message("skipped: %s (set SHARED)\n", err.msg);
+        skip();
+    }
+    json_t *empty = json_string("");
+    lin_options opt;
+    lin_options_init(&opt);
+    opt.model = "kv-append";
+    opt.initial = empty;
+    opt.threads = 1;
+    opt.shrink = true;
+    lin_result *r = NULL;
+    assert_int_equal(lin_check(*whole, &opt, &r, &err), FL_OK);
+    json_t *res = lin_result_to_json(r, *whole);
+    json_t *shrunk = json_object_get(json_object_get(res, "counterexample"), "shrunk");
+    assert_true(json_is_true(json_object_get(shrunk, "minimal")));
+    FILE *in = NULL;
+    size_t n = 0, len = 0;
+    char *lines = NULL;
+    FILE *out = open_memstream(&lines, &len);
+    json_t *e;
+    size_t i;
+    json_array_foreach(json_object_get(shrunk, "events"), i, e) {
+        char *line = json_dumps(e, 0);
+        fprintf(out, "%s\n", line);
+        free(line);
+        if (strcmp(json_string_value(json_object_get(e, "type")), "invoke") == 0 &&
+            n < cap)
+            index[n++] = json_integer_value(json_object_get(e, "index"));
+    }
+    fclose(out);
+    in = fmemopen(lines, len, "r");
+    assert_int_equal(history_read_jsonl(in, name, small, &err), FL_OK);
+    fclose(in);
+    free(lines);
+    json_decref(res);
+    lin_result_free(r);
+    json_decref(empty);
+    return n;
+}
+
+/* Before the kv-append rule both shrank to a lone get of a string no kept
+ * op wrote. Now: c01-bad keeps the two appends and the get that missed the
+ * second; c10-bad the four appends and the get that missed the fourth. */
+static void test_kv_shrink_corpus(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        size_t n;
+        int64_t index[8];
+    } want[] = {
+        {"c01-bad.jsonl", 3, {36, 54, 58}},
+        {"c10-bad.jsonl", 5, {0, 2, 17, 81, 157}},
+    };
+    json_t *empty = json_string("");
+    lin_options opt;
+    lin_options_init(&opt);
+    opt.model = "kv-append";
+    opt.initial = empty;
+    opt.threads = 1;
+    for (size_t w = 0; w < sizeof want / sizeof *want; w++) {
+        int64_t index[64];
+        history *h = NULL, *small = NULL;
+        size_t n = kv_corpus_shrunk(want[w].name, index, 64, &h, &small);
+        if (n != want[w].n)
+            fail_msg("%s: shrunk to %zu operations, want %zu", want[w].name, n,
+                     want[w].n);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(index[i], want[w].index[i]);
+        assert_true(kv_meets_rule(small, small, "", true));
+        assert_int_equal(verdict_of(small, &opt), CHECKER_INVALID);
+        print_message("%s: shrunk to %zu operations, each get explained\n",
+                      want[w].name, n);
+        history_free(small);
+        history_free(h);
+    }
+    json_decref(empty);
+}
+
 /* ---- budgets ---------------------------------------------------------------------- */
 
 /* Many concurrent appends with no read between them: every order is a
@@ -1104,6 +1356,8 @@ int main(void)
         cmocka_unit_test(test_counterexample_and_shrink),
         cmocka_unit_test(test_shrink_gives_witnesses),
         cmocka_unit_test(test_shrink_real_runs),
+        cmocka_unit_test(test_kv_shrink_gives_witnesses),
+        cmocka_unit_test(test_kv_shrink_corpus),
         cmocka_unit_test(test_budgets_give_unknown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
