@@ -665,12 +665,13 @@ static void test_etcd_071_explored(void **state)
     opt.time_limit_s = 120; /* a regression shows as a count, not a hang */
     checker_verdict v;
     uint64_t explored = 0;
-    assert_int_equal(sc_search_history(h, &opt, &v, &explored, &err), FL_OK);
+    int rc = sc_search_history(h, &opt, &v, &explored, &err);
+    history_free(h);
+    assert_int_equal(rc, FL_OK);
     assert_int_equal(v, CHECKER_VALID);
     if (explored > 1000)
         fail_msg("etcd_071: %llu configurations explored",
                  (unsigned long long)explored);
-    history_free(h);
 }
 
 /* ---- bad input ------------------------------------------------------------------- */
