@@ -5,10 +5,10 @@
  * optional op skipped) that is undone on backtracking, and one frame per
  * configuration on the current path with its candidate moves, so the
  * depth of the search is heap memory, never the C stack. The hash of the
- * configuration is kept incrementally (one word per (process, position)
- * and per (object, state), XORed in and out); the memo table keeps each
- * configuration's position vector and state vector in full, so equality
- * is exact.
+ * configuration is kept incrementally (one word per chain's rest class,
+ * summed so that identical chains may swap, and one per (object, state),
+ * XORed in and out); the memo table keeps each configuration's sorted
+ * classes and state vector in full, so equality is exact.
  */
 #include "checkers/sc_search.h"
 #include "base/alloc.h"
