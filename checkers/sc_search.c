@@ -5,10 +5,10 @@
  * optional op skipped) that is undone on backtracking, and one frame per
  * configuration on the current path with its candidate moves, so the
  * depth of the search is heap memory, never the C stack. The hash of the
- * configuration is kept incrementally (one word per (process, position)
- * and per (object, state), XORed in and out); the memo table keeps each
- * configuration's position vector and state vector in full, so equality
- * is exact.
+ * configuration is kept incrementally (one word per chain's rest class,
+ * summed so that identical chains may swap, and one per (object, state),
+ * XORed in and out); the memo table keeps each configuration's sorted
+ * classes and state vector in full, so equality is exact.
  */
 #include "checkers/sc_search.h"
 #include "base/alloc.h"
@@ -90,13 +90,24 @@ typedef struct move {
  * Dead ends, counted incrementally for models that say what each op writes
  * and observes (the registers): a (key, value) pair is dead when some
  * required op left still needs the key to hold the value (a read of it, a
- * cas from it), the key does not hold it now, and no op left writes it.
- * Such an op can never be placed, so neither can the whole order.
+ * cas from it), the key does not hold it now, and every op left that
+ * writes it comes after the needing op in its chain (the op itself
+ * included: a cas v -> v cannot make v for itself). Such an op can never be
+ * placed: the value must be written between now and it, by an op that can
+ * precede it. So neither can the whole order.
+ *
+ * Counted per pair: writers, every op left that writes it; and for each c,
+ * need[need_off + c], the required ops left that need it with c writers of
+ * it at or after them in their chain (their `later`). Since writers >= c
+ * for each such op, the pair is dead when need[need_off + writers] > 0.
  */
 typedef struct pairs {
     uint32_t *obj;
     uint64_t *val;
     uint32_t *need, *writers;
+    size_t *need_off;     /* per pair: where its counts by `later` start */
+    uint32_t *need_top;   /* per pair: the largest `later` of its needers */
+    uint32_t *later;      /* per op, 2 each: see above */
     bool *dead;
     size_t n, ndead;
     uint32_t *table;      /* open addressing over (obj, val): pair + 1 */
@@ -126,7 +137,8 @@ typedef struct sc {
     bool *skippable;      /* per op: optional, with a required op after it */
     size_t remaining;     /* required ops not yet placed */
     size_t placed;
-    uint64_t hash;
+    uint64_t hash;        /* of the states, XORed */
+    uint64_t hash_cls;    /* of the chains' classes, summed */
     move *trail;
     size_t ntrail;
     frame *frames;
@@ -134,7 +146,13 @@ typedef struct sc {
     uint32_t *cand;       /* proc * 2 + skip */
     size_t ncand, cand_cap;
     unsigned char *key;   /* the current configuration, memo-shaped */
-    size_t pos_bytes;     /* bytes per position in a key */
+    uint32_t *sorted;     /* scratch: the classes of the chains, sorted */
+    size_t class_bytes;   /* bytes per class in a key */
+    /* per op: the class of the chain's rest from it on (identical rests,
+     * one class); a finished chain is class 0 */
+    uint32_t *cls;
+    uint64_t *cls_stamp;  /* per class: the last frame that took it */
+    size_t nclasses;
     memo memo;
     pairs pr;             /* NULL arrays: the model cannot say */
     /* each object's ops not yet placed or skipped, for the model's
@@ -149,9 +167,16 @@ typedef struct sc {
     bool oom;
 } sc;
 
-static uint64_t pos_word(size_t proc, size_t at)
+/* Chains enter the hash by class, summed, so that a configuration and its
+ * image under a swap of identical chains hash alike. */
+static uint64_t class_word(uint32_t cls)
 {
-    return fl_rng_mix(((uint64_t)proc << 32 | at) + 0x51ed2701f3a5c7b9u);
+    return fl_rng_mix((uint64_t)cls + 0x51ed2701f3a5c7b9u);
+}
+
+static uint32_t class_at(const sc *s, size_t proc, size_t at)
+{
+    return at < s->p->len[proc] ? s->cls[s->p->first[proc] + at] : 0;
 }
 
 static uint64_t state_word(uint32_t obj, uint64_t state)
@@ -204,7 +229,8 @@ static uint32_t pair_get(pairs *pr, uint32_t obj, uint64_t val)
 static bool pair_dead(const sc *s, uint32_t id)
 {
     const pairs *pr = &s->pr;
-    return pr->need[id] > 0 && pr->writers[id] == 0 &&
+    return pr->writers[id] <= pr->need_top[id] &&
+           pr->need[pr->need_off[id] + pr->writers[id]] > 0 &&
            s->st[pr->obj[id]] != pr->val[id];
 }
 
@@ -236,9 +262,11 @@ static void pairs_count(sc *s, uint32_t opi, bool skip, int dir)
         return;
     if (pr->wpair[opi] != NO_PAIR)
         pr->writers[pr->wpair[opi]] += (uint32_t)dir;
-    for (int k = 0; k < 2 && !skip; k++)
-        if (pr->opair[2 * opi + k] != NO_PAIR)
-            pr->need[pr->opair[2 * opi + k]] += (uint32_t)dir;
+    for (int k = 0; k < 2 && !skip; k++) {
+        uint32_t id = pr->opair[2 * opi + k];
+        if (id != NO_PAIR)
+            pr->need[pr->need_off[id] + pr->later[2 * opi + k]] += (uint32_t)dir;
+    }
 }
 
 /* op becomes (+1) or stops being (-1) its chain's next op. */
@@ -274,6 +302,39 @@ static void see2(void *arg, uint64_t value)
         s->v[s->n++] = value;
 }
 
+/* Each needing op's `later` (pairs), and the pairs' need counts laid out. */
+static int needs_setup(sc *s)
+{
+    const sc_problem *p = s->p;
+    pairs *pr = &s->pr;
+    uint32_t *cnt = pr->writers; /* zero until pairs_count: scratch */
+    for (size_t q = 0; q < p->nprocs; q++) {
+        size_t lo = p->first[q], hi = lo + p->len[q];
+        for (size_t i = hi; i-- > lo;) {
+            if (pr->wpair[i] != NO_PAIR)
+                cnt[pr->wpair[i]]++;
+            for (size_t k = 0; k < 2; k++) {
+                uint32_t id = pr->opair[2 * i + k];
+                if (id == NO_PAIR)
+                    continue;
+                pr->later[2 * i + k] = cnt[id];
+                if (cnt[id] > pr->need_top[id])
+                    pr->need_top[id] = cnt[id];
+            }
+        }
+        for (size_t i = lo; i < hi; i++)
+            if (pr->wpair[i] != NO_PAIR)
+                cnt[pr->wpair[i]] = 0;
+    }
+    size_t total = 0;
+    for (uint32_t id = 0; id < pr->n; id++) {
+        pr->need_off[id] = total;
+        total += pr->need_top[id] + 1;
+    }
+    pr->need = fl_calloc(total + 1, sizeof *pr->need);
+    return pr->need ? 0 : -1;
+}
+
 static int pairs_setup(sc *s)
 {
     const sc_problem *p = s->p;
@@ -286,7 +347,9 @@ static int pairs_setup(sc *s)
     pr->table = fl_calloc(pr->tsize, sizeof *pr->table);
     pr->obj = fl_malloc(cap * sizeof *pr->obj);
     pr->val = fl_malloc(cap * sizeof *pr->val);
-    pr->need = fl_calloc(cap, sizeof *pr->need);
+    pr->need_off = fl_calloc(cap, sizeof *pr->need_off);
+    pr->need_top = fl_calloc(cap, sizeof *pr->need_top);
+    pr->later = fl_calloc(2 * cap, sizeof *pr->later);
     pr->writers = fl_calloc(cap, sizeof *pr->writers);
     pr->dead = fl_calloc(cap, sizeof *pr->dead);
     pr->wpair = fl_malloc(cap * sizeof *pr->wpair);
@@ -294,7 +357,8 @@ static int pairs_setup(sc *s)
     pr->hpair = fl_malloc(2 * cap * sizeof *pr->hpair);
     pr->head_obs = fl_calloc(cap, sizeof *pr->head_obs);
     pr->stamp = fl_calloc(cap, sizeof *pr->stamp);
-    if (!pr->table || !pr->obj || !pr->val || !pr->need || !pr->writers ||
+    if (!pr->table || !pr->obj || !pr->val || !pr->need_off ||
+        !pr->need_top || !pr->later || !pr->writers ||
         !pr->dead || !pr->wpair || !pr->opair || !pr->hpair ||
         !pr->head_obs || !pr->stamp)
         return -1;
@@ -309,8 +373,11 @@ static int pairs_setup(sc *s)
                                               : NO_PAIR;
             pr->opair[2 * i + k] = o->required ? pr->hpair[2 * i + k] : NO_PAIR;
         }
-        pairs_count(s, i, false, +1);
     }
+    if (needs_setup(s) != 0)
+        return -1;
+    for (uint32_t i = 0; i < p->nops; i++)
+        pairs_count(s, i, false, +1);
     for (size_t q = 0; q < p->nprocs; q++)
         if (p->len[q] > 0)
             head_count(s, (uint32_t)p->first[q], +1);
@@ -327,6 +394,9 @@ static void pairs_free(pairs *pr)
     fl_free(pr->obj);
     fl_free(pr->val);
     fl_free(pr->need);
+    fl_free(pr->need_off);
+    fl_free(pr->need_top);
+    fl_free(pr->later);
     fl_free(pr->writers);
     fl_free(pr->dead);
     fl_free(pr->wpair);
@@ -424,7 +494,8 @@ static bool apply(sc *s, uint32_t proc, bool skip)
     }
     s->trail[s->ntrail++] = (move){proc, opi, prev, next, window_take(s, opi),
                                    skip};
-    s->hash ^= pos_word(proc, s->pos[proc]) ^ pos_word(proc, s->pos[proc] + 1);
+    s->hash_cls += class_word(class_at(s, proc, s->pos[proc] + 1)) -
+               class_word(class_at(s, proc, s->pos[proc]));
     s->pos[proc]++;
     if (!skip) {
         s->hash ^= state_word(o->obj, prev) ^ state_word(o->obj, next);
@@ -445,8 +516,8 @@ static void undo_to(sc *s, size_t base)
         const move *m = &s->trail[--s->ntrail];
         const sc_op *o = &s->p->ops[m->op];
         s->pos[m->proc]--;
-        s->hash ^= pos_word(m->proc, s->pos[m->proc]) ^
-                   pos_word(m->proc, s->pos[m->proc] + 1);
+        s->hash_cls += class_word(class_at(s, m->proc, s->pos[m->proc])) -
+                   class_word(class_at(s, m->proc, s->pos[m->proc] + 1));
         if (!m->skip) {
             s->hash ^= state_word(o->obj, m->next) ^ state_word(o->obj, m->prev);
             s->st[o->obj] = m->prev;
@@ -492,20 +563,45 @@ static void note_depth(sc *s)
 
 /* ---- Configurations and candidates --------------------------------------------- */
 
-/* 1 new, 0 seen, -1 out of memory. Positions take the fewest bytes that
- * hold the longest chain's length: chains are short (an info op ends
- * one), and the memo table is most of the memory. */
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void sort_classes(uint32_t *c, size_t n)
+{
+    if (n > 64) {
+        qsort(c, n, sizeof *c, cmp_u32);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint32_t v = c[i];
+        size_t j = i;
+        for (; j > 0 && c[j - 1] > v; j--)
+            c[j] = c[j - 1];
+        c[j] = v;
+    }
+}
+
+/* 1 new, 0 seen, -1 out of memory. The key is the chains' classes sorted
+ * (the symmetry reduction, sc_search.h), each in the fewest bytes that
+ * hold the number of classes, then the states: the memo table is most of
+ * the memory. */
 static int visit(sc *s)
 {
     const sc_problem *p = s->p;
     unsigned char *k = s->key;
+    for (size_t i = 0; i < p->nprocs; i++)
+        s->sorted[i] = class_at(s, i, s->pos[i]);
+    sort_classes(s->sorted, p->nprocs);
     for (size_t i = 0; i < p->nprocs; i++) {
-        size_t v = s->pos[i];
-        for (size_t b = 0; b < s->pos_bytes; b++, v >>= 8)
+        uint32_t v = s->sorted[i];
+        for (size_t b = 0; b < s->class_bytes; b++, v >>= 8)
             *k++ = (unsigned char)v;
     }
     memcpy(k, s->st, p->nobjs * sizeof *s->st);
-    return memo_insert(&s->memo, s->hash, s->key);
+    return memo_insert(&s->memo, s->hash ^ s->hash_cls, s->key);
 }
 
 /*
@@ -551,6 +647,17 @@ static int free_setup(sc *s)
     return 0;
 }
 
+/* Of the chains whose rests are identical, only the first is moved: the
+ * configuration moving another leads to is the same up to a swap of the
+ * two chains (sc_search.h). */
+static bool class_first(sc *s, uint32_t cls)
+{
+    if (s->cls_stamp[cls] == s->pr.frames)
+        return false;
+    s->cls_stamp[cls] = s->pr.frames;
+    return true;
+}
+
 static int cmp_cand(const void *a, const void *b, void *arg)
 {
     const sc *s = arg;
@@ -585,8 +692,9 @@ static int push_frame(sc *s, size_t base)
     s->pr.frames++;
     for (uint32_t q = 0; q < s->p->nprocs; q++) {
         const sc_op *o = next_op(s, q);
-        if (o == NULL || (s->free_write && s->free_write[o - s->p->ops] &&
-                          !free_write_useful(s, o)))
+        if (o == NULL || !class_first(s, s->cls[o - s->p->ops]) ||
+            (s->free_write && s->free_write[o - s->p->ops] &&
+             !free_write_useful(s, o)))
             continue;
         c[f->ncand++] = 2 * q;
         if (s->skippable[o - s->p->ops])
@@ -671,6 +779,65 @@ static checker_verdict walk(sc *s)
 
 /* ---- Setting up and reporting --------------------------------------------------- */
 
+/* Two ops are alike when the search cannot tell them apart: same model op,
+ * object and required-ness (the rank only orders the trying). */
+static bool op_alike(const sc_op *a, const sc_op *b)
+{
+    return a->op.kind == b->op.kind && a->op.known == b->op.known &&
+           a->op.key == b->op.key && a->op.arg == b->op.arg &&
+           a->op.arg2 == b->op.arg2 && a->op.out == b->op.out &&
+           a->obj == b->obj && a->required == b->required;
+}
+
+static uint64_t op_word(const sc_op *o, uint32_t rest)
+{
+    uint64_t h = fl_rng_mix(o->op.kind ^ (uint64_t)o->op.known << 32 ^
+                            (uint64_t)o->required << 33 ^ (uint64_t)o->obj << 34);
+    h = fl_rng_mix(h ^ o->op.key);
+    h = fl_rng_mix(h ^ o->op.arg);
+    h = fl_rng_mix(h ^ o->op.arg2);
+    h = fl_rng_mix(h ^ o->op.out);
+    return fl_rng_mix(h ^ rest);
+}
+
+/* The class of each op's chain rest, hash-consed from each chain's end:
+ * a rest is its first op and the class of the rest after it. Class c is
+ * kept as an op of it, rep[c - 1], and the class after, after[c - 1]. */
+static int classes_setup(sc *s)
+{
+    const sc_problem *p = s->p;
+    size_t tsize = 16;
+    while (tsize < 2 * (p->nops + 1))
+        tsize *= 2;
+    uint32_t *table = fl_calloc(tsize, sizeof *table); /* class; 0: empty */
+    uint32_t *rep = fl_malloc((p->nops + 1) * sizeof *rep);
+    uint32_t *after = fl_malloc((p->nops + 1) * sizeof *after);
+    s->cls = fl_malloc((p->nops + 1) * sizeof *s->cls);
+    int rc = table && rep && after && s->cls ? 0 : -1;
+    for (size_t q = 0; q < p->nprocs && rc == 0; q++) {
+        uint32_t rest = 0;
+        for (size_t i = p->first[q] + p->len[q]; i-- > p->first[q];) {
+            const sc_op *o = &p->ops[i];
+            size_t j = op_word(o, rest) & (tsize - 1);
+            for (; table[j] != 0; j = (j + 1) & (tsize - 1))
+                if (after[table[j] - 1] == rest &&
+                    op_alike(&p->ops[rep[table[j] - 1]], o))
+                    break;
+            if (table[j] == 0) {
+                rep[s->nclasses] = (uint32_t)i;
+                after[s->nclasses] = rest;
+                table[j] = (uint32_t)++s->nclasses;
+            }
+            rest = s->cls[i] = table[j];
+        }
+    }
+    s->cls_stamp = rc == 0 ? fl_calloc(s->nclasses + 1, sizeof *s->cls_stamp) : NULL;
+    fl_free(table);
+    fl_free(rep);
+    fl_free(after);
+    return rc == 0 && s->cls_stamp ? 0 : -1;
+}
+
 static int setup(sc *s, const sc_problem *p)
 {
     size_t n = p->nops + 1;
@@ -679,20 +846,21 @@ static int setup(sc *s, const sc_problem *p)
     s->skippable = fl_calloc(n, sizeof *s->skippable);
     s->trail = fl_malloc(n * sizeof *s->trail);
     s->best = fl_malloc(n * sizeof *s->best);
-    size_t longest = 0;
-    for (size_t q = 0; q < p->nprocs; q++)
-        longest = p->len[q] > longest ? p->len[q] : longest;
-    s->pos_bytes = longest < 0xff ? 1 : longest < 0xffff ? 2 : 4;
-    s->memo.key_size = p->nprocs * s->pos_bytes + p->nobjs * sizeof(uint64_t);
+    s->sorted = fl_malloc((p->nprocs + 1) * sizeof *s->sorted);
+    if (!s->pos || !s->st || !s->skippable || !s->trail || !s->best ||
+        !s->sorted || classes_setup(s) != 0)
+        return -1;
+    s->class_bytes = s->nclasses <= 0xff ? 1 : s->nclasses <= 0xffff ? 2 : 4;
+    s->memo.key_size = p->nprocs * s->class_bytes + p->nobjs * sizeof(uint64_t);
     s->key = fl_malloc(s->memo.key_size + 1);
-    if (!s->pos || !s->st || !s->skippable || !s->trail || !s->best || !s->key)
+    if (s->key == NULL)
         return -1;
     for (size_t o = 0; o < p->nobjs; o++) {
         s->st[o] = p->initial[o];
         s->hash ^= state_word((uint32_t)o, p->initial[o]);
     }
     for (size_t q = 0; q < p->nprocs; q++) {
-        s->hash ^= pos_word(q, 0);
+        s->hash_cls += class_word(class_at(s, q, 0));
         bool later_required = false;
         for (size_t i = p->len[q]; i-- > 0;) {
             const sc_op *o = &p->ops[p->first[q] + i];
@@ -739,6 +907,9 @@ static void sc_free(sc *s)
     fl_free(s->trail);
     fl_free(s->best);
     fl_free(s->key);
+    fl_free(s->sorted);
+    fl_free(s->cls);
+    fl_free(s->cls_stamp);
     fl_free(s->frames);
     fl_free(s->cand);
     fl_free(s->memo.slots);
