@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A history with no client operations: neither a verdict (0-2) nor one of
+ * base/fl_error.h's codes. */
+#define CHECK_EXIT_NO_OPS 4
+
 static int usage(FILE *out, int code)
 {
     fprintf(out,
@@ -23,8 +27,10 @@ static int usage(FILE *out, int code)
             "Decides whether HISTORY (.jsonl, or Jepsen .edn) is linearizable\n"
             "(or, with --checker set, whether a set workload lost or invented\n"
             "elements) and prints one JSON result. Exit: 0 valid, 1 invalid,\n"
-            "2 unknown (a budget ran out, or a set was never read), 64 usage,\n"
-            "65 bad input, 66 cannot open.\n"
+            "2 unknown (a budget ran out, or a set was never read), 4 no\n"
+            "operations in the history, 64 usage, 65 bad input, 66 cannot\n"
+            "open, 71 out of memory outside the check's budget, 74 a read or\n"
+            "write failed (a directory, an endless input).\n"
             "\n"
             "Given several files, prints one line per file, in the order\n"
             "given, each with a \"file\" field (and, for a file that could\n"
@@ -69,6 +75,8 @@ static int usage(FILE *out, int code)
             "                       written once (decided in O(n log n)\n"
             "                       otherwise)\n"
             "  --explain            describe each violation on stderr\n"
+            "  --allow-empty        a history with no operations is valid\n"
+            "                       (exit 0), not exit 4\n"
             "  --keys auto|yes|no   EDN: are [k v] values independent keys\n");
     return code;
 }
@@ -77,6 +85,7 @@ typedef struct check_args {
     checker_options opt;
     json_t *initial;
     bool explain;
+    bool allow_empty;   /* a history with no operations is valid */
     const checker *checker;
     history_edn_keys keys;
     int jobs;           /* files checked at once */
@@ -156,6 +165,7 @@ static int parse_option(check_args *a, int c, const char *arg)
     case 'S': a->opt.shrink = false; return FL_OK;
     case 'F': a->opt.no_fast_path = true; return FL_OK;
     case 'e': a->explain = true; return FL_OK;
+    case 'E': a->allow_empty = true; return FL_OK;
     case 'k':
         if (strcmp(arg, "auto") == 0)
             a->keys = HISTORY_EDN_KEYS_AUTO;
@@ -189,6 +199,7 @@ static int parse_args(int argc, char **argv, check_args *a)
         {"no-shrink", no_argument, NULL, 'S'},
         {"no-fast-path", no_argument, NULL, 'F'},
         {"explain", no_argument, NULL, 'e'},
+        {"allow-empty", no_argument, NULL, 'E'},
         {"keys", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -235,6 +246,17 @@ static void print_line(FILE *out, const char *path, bool named,
     json_decref(line);
 }
 
+/* Events of client processes: a history without any (an empty file, `[]`,
+ * only the nemesis) says nothing about the system, so it must not pass as
+ * valid by accident. */
+static size_t client_events(const history *h)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < history_len(h); i++)
+        n += history_events(h)[i].process != HISTORY_NEMESIS;
+    return n;
+}
+
 /* One history's verdict: its JSON on out (a single file's error prints none,
  * as ever), warnings, errors and --explain on errs. Returns the verdict
  * (0, 1, 2) or an FL_E* code. */
@@ -247,6 +269,12 @@ static int check_one(const check_args *a, const char *path, bool named,
     int rc = cli_read_history(path, a->keys, &h, &err);
     if (rc == FL_OK) {
         cli_print_warnings(h, errs);
+        if (!a->allow_empty && client_events(h) == 0)
+            rc = fl_error_set(&err, CHECK_EXIT_NO_OPS, "%s: no operations "
+                              "(nothing to check; --allow-empty accepts it)",
+                              path);
+    }
+    if (rc == FL_OK) {
         rc = checker_check(a->checker, h, &a->opt, &r, &err);
         if (rc != FL_OK) /* the reader's messages name the file already */
             fl_error_wrap(&err, "%s", path);
@@ -256,7 +284,7 @@ static int check_one(const check_args *a, const char *path, bool named,
     if (rc == FL_OK || named)
         print_line(out, path, named, r, rc, &err);
     if (rc == FL_OK) {
-        if (history_len(h) == 0) /* say why an empty file passes */
+        if (client_events(h) == 0) /* say why an empty file passes */
             fprintf(errs, "faultline check: %s: %s: 0 operations\n", path,
                     checker_verdict_word(checker_result_verdict(r)));
         if (a->explain)
