@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "checkers/lin_model.h"
 #include "checkers/linearizable.h"
+#include "checkers/sc_graph.h"
 #include "checkers/sc_search.h"
 #include "checkers/shrink.h"
 
@@ -54,6 +55,7 @@ typedef struct sc_all {
     wgl_stop stop;
     uint64_t explored;
     size_t searches;
+    size_t graph_decided; /* problems checkers/sc_graph decided */
     json_t *counterexample;
     bool *scope;          /* the objects of the counterexample */
 } sc_all;
@@ -463,6 +465,120 @@ static json_t *counterexample_json(const sc_all *a, const bool *in,
     return ce;
 }
 
+/* ---- The graph's evidence --------------------------------------------------------- */
+
+/* "read 5", "wrote 7", "cas 5->7": what an op did, from its JSON. */
+static void op_words(FILE *out, const json_t *op)
+{
+    const char *f = json_string_value(json_object_get(op, "f"));
+    const json_t *value = json_object_get(op, "value");
+    const json_t *output = json_object_get(op, "output");
+    bool read = f != NULL && strcmp(f, "read") == 0;
+    char *v = json_dumps(read && output ? output : value, JSON_ENCODE_ANY | JSON_COMPACT);
+    fprintf(out, "%s %s", read ? "read" : f && strcmp(f, "write") == 0 ? "wrote"
+                                                                       : f ? f : "?",
+            v ? v : "?");
+    free(v);
+}
+
+/* The cycle in words: each process's run of ops on it, in program order
+ * ("p3 read 5 then read 7 on 1; p8 read 7 then read 5 on 1"). */
+static json_t *cycle_words(const json_t *cycle)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (out == NULL)
+        return NULL;
+    size_t n = json_array_size(cycle);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *op = json_array_get(cycle, i);
+        const json_t *prev = i > 0 ? json_array_get(cycle, i - 1) : NULL;
+        bool po_in = prev != NULL &&
+                     strcmp(json_string_value(json_object_get(prev, "why")), "po") == 0;
+        if (!po_in)
+            fprintf(out, "%sp%lld ", i ? "; " : "",
+                    (long long)json_integer_value(json_object_get(op, "process")));
+        else
+            fputs(" then ", out);
+        op_words(out, op);
+        const json_t *key = json_object_get(op, "key");
+        bool po_out = strcmp(json_string_value(json_object_get(op, "why")), "po") == 0;
+        if (key != NULL && !json_is_null(key) && (!po_out || i + 1 == n)) {
+            char *k = json_is_string(key) ? NULL
+                                          : json_dumps(key, JSON_ENCODE_ANY | JSON_COMPACT);
+            fprintf(out, " on %s", k ? k : json_is_string(key) ? json_string_value(key) : "?");
+            free(k);
+        }
+    }
+    fputs(": no order of the writes satisfies all of these", out);
+    fclose(out);
+    json_t *words = json_string(buf);
+    free(buf);
+    return words;
+}
+
+static const char *const why_word[] = {"po", "reads-from", "before-overwrite"};
+
+static json_t *graph_counterexample(const sc_all *a, const bool *in,
+                                    const sc_sub *s, const sc_graph_result *g)
+{
+    json_t *ce = json_object();
+    json_object_set_new(ce, "keys", key_names(a, in));
+    json_object_set_new(ce, "decided_by", json_string("graph"));
+    if (g->unwritten != UINT32_MAX) {
+        json_t *op = checker_op_json(a->h, a->pos[s->idx[g->unwritten]]);
+        json_object_set_new(ce, "op", op);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&buf, &len);
+        if (out != NULL) {
+            fprintf(out, "p%lld ", (long long)json_integer_value(
+                                       json_object_get(op, "process")));
+            op_words(out, op);
+            fputs(", a value nothing on its key wrote", out);
+            fclose(out);
+            json_object_set_new(ce, "explanation", json_string(buf));
+            free(buf);
+        }
+        return ce;
+    }
+    /* start at a process's first op on the cycle, so runs read whole */
+    size_t start = 0;
+    while (start < g->ncycle &&
+           g->why[(start + g->ncycle - 1) % g->ncycle] == SC_GRAPH_PO)
+        start++;
+    start = start == g->ncycle ? 0 : start;
+    json_t *cycle = json_array();
+    for (size_t k = 0; k < g->ncycle; k++) {
+        size_t i = (start + k) % g->ncycle;
+        json_t *op = checker_op_json(a->h, a->pos[s->idx[g->cycle[i]]]);
+        json_object_set_new(op, "why", json_string(why_word[g->why[i]]));
+        json_array_append_new(cycle, op);
+    }
+    json_object_set_new(ce, "explanation", cycle_words(cycle));
+    json_object_set_new(ce, "cycle", cycle);
+    return ce;
+}
+
+/* The linear-time core (checkers/sc_graph.h) on the problem: its verdict,
+ * or unknown when it declines. */
+static checker_verdict graph_objects(sc_all *a, const bool *in, const sc_sub *s,
+                                     const sc_problem *p)
+{
+    sc_graph_result g;
+    fl_error err = {0};
+    sc_graph_decide(p, &a->limits, &g, &err);
+    if (g.verdict == CHECKER_INVALID && a->counterexample == NULL) {
+        a->counterexample = graph_counterexample(a, in, s, &g);
+        memcpy(a->scope, in, a->nobjs * sizeof *in);
+    }
+    a->graph_decided += g.verdict != CHECKER_UNKNOWN;
+    checker_verdict v = g.verdict;
+    sc_graph_result_free(&g);
+    return v;
+}
+
 /* Search the ops of the objects in `in`; record what it found in a. */
 static checker_verdict search_objects(sc_all *a, const bool *in)
 {
@@ -475,6 +591,8 @@ static checker_verdict search_objects(sc_all *a, const bool *in)
     }
     sc_problem p = {a->m, a->ctx, s.ops, s.n, s.first, s.len, s.nprocs,
                     s.initial, s.nobjs};
+    if ((v = graph_objects(a, in, &s, &p)) != CHECKER_UNKNOWN)
+        goto done;
     fl_error err = {0};
     sc_search(&p, &a->limits, &w, &err);
     a->searches++;
@@ -882,6 +1000,7 @@ static json_t *sequential_json(const sc_all *a, double ms)
     json_object_set_new(o, "keys", json_integer((json_int_t)a->nobjs));
     json_object_set_new(o, "searches", json_integer((json_int_t)a->searches));
     json_object_set_new(o, "explored", json_integer((json_int_t)a->explored));
+    json_object_set_new(o, "graph_decided", json_integer((json_int_t)a->graph_decided));
     if (a->verdict == CHECKER_UNKNOWN) {
         char why[256];
         snprintf(why, sizeof why, "%s limit reached after exploring %llu "

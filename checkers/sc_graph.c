@@ -1,0 +1,577 @@
+/*
+ * sc_graph.c — the linear-time core described in sc_graph.h.
+ *
+ * Layout: ops are nodes 0..n-1 and cluster ends nodes n..n+nclusters-1;
+ * edges are gathered as (from, to) pairs, then laid out by source (CSR)
+ * for Kahn's topological sort, and by target for walking a cycle back.
+ */
+#include "checkers/sc_graph.h"
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/rng.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+enum { K_NONE, K_READ, K_WRITE, K_CAS };
+
+typedef struct cluster {
+    uint32_t obj;
+    uint64_t value;
+    uint32_t writer;      /* op, NONE for the initial value */
+    uint32_t cas_reader;  /* the needed cas that reads it, NONE */
+    uint32_t glued;       /* the cluster that cas writes, NONE */
+    bool has_prev;        /* glued after another cluster */
+} cluster;
+
+typedef struct edges {
+    uint32_t *from, *to;
+    size_t n, cap;
+} edges;
+
+typedef struct graph {
+    const sc_problem *p;
+    size_t n;             /* ops */
+    uint8_t *kind;        /* per op */
+    uint32_t *obs, *own;  /* per op: the cluster it observes / writes */
+    bool *needed;
+    bool unwritten_obs;   /* scratch of classify */
+    cluster *cl;
+    size_t ncl, clcap;
+    uint32_t *table;      /* (obj, value) -> cluster + 1 */
+    size_t tsize;
+    edges e;
+    size_t base_edges;    /* the forced ones, before the guess */
+    /* CSR by source, and the sort */
+    uint32_t *off, *adj, *indeg, *topo, *rank;
+    size_t ntopo;
+    bool oom;
+} graph;
+
+/* ---- Clusters by (object, value) ------------------------------------------ */
+
+static size_t slot_of(const graph *g, uint32_t obj, uint64_t value)
+{
+    return fl_rng_mix(value ^ ((uint64_t)obj << 40 | obj)) & (g->tsize - 1);
+}
+
+static uint32_t find_cluster(const graph *g, uint32_t obj, uint64_t value)
+{
+    for (size_t j = slot_of(g, obj, value); g->table[j] != 0;
+         j = (j + 1) & (g->tsize - 1)) {
+        const cluster *c = &g->cl[g->table[j] - 1];
+        if (c->obj == obj && c->value == value)
+            return g->table[j] - 1;
+    }
+    return NONE;
+}
+
+/* A new cluster; NONE when (obj, value) has one already. */
+static uint32_t add_cluster(graph *g, uint32_t obj, uint64_t value,
+                            uint32_t writer)
+{
+    size_t j = slot_of(g, obj, value);
+    for (; g->table[j] != 0; j = (j + 1) & (g->tsize - 1)) {
+        const cluster *c = &g->cl[g->table[j] - 1];
+        if (c->obj == obj && c->value == value)
+            return NONE;
+    }
+    g->cl[g->ncl] = (cluster){obj, value, writer, NONE, NONE, false};
+    g->table[j] = (uint32_t)++g->ncl;
+    return (uint32_t)(g->ncl - 1);
+}
+
+/* ---- Classifying the ops --------------------------------------------------- */
+
+typedef struct seen1 {
+    uint64_t v;
+    int count;
+} seen1;
+
+static void see1(void *arg, uint64_t v)
+{
+    seen1 *s = arg;
+    s->v = v;
+    s->count++;
+}
+
+/* Each op's kind and the value it writes (its cluster); NULL or a reason
+ * to decline. */
+static const char *classify(graph *g, uint64_t *observed)
+{
+    const sc_problem *p = g->p;
+    const lin_model *m = p->model;
+    for (size_t o = 0; o < p->nobjs; o++)
+        if (add_cluster(g, (uint32_t)o, p->initial[o], NONE) == NONE)
+            return "an object listed twice";
+    for (size_t i = 0; i < g->n; i++) {
+        const sc_op *op = &p->ops[i];
+        seen1 s = {0, 0};
+        m->observed(&op->op, see1, &s);
+        observed[i] = s.v;
+        g->obs[i] = g->own[i] = NONE;
+        if (s.count > 1)
+            return "an op observes more than one value";
+        if (m->read_only(&op->op)) {
+            g->kind[i] = op->op.known && s.count == 1 ? K_READ : K_NONE;
+            continue;
+        }
+        uint64_t w = m->written(&op->op);
+        if (w == LIN_NO_STATE)
+            return "an op changes the state without a written value";
+        g->kind[i] = s.count ? K_CAS : K_WRITE;
+        g->own[i] = add_cluster(g, op->obj, w, (uint32_t)i);
+        if (g->own[i] == NONE)
+            return "a value written twice on a key, or the initial value "
+                   "written";
+    }
+    return NULL;
+}
+
+/* Each observer's cluster (NONE: nothing writes it), then which ops are
+ * needed: the required ones and, to a fixpoint, the writers of what a
+ * needed op observes. */
+static void link_and_close(graph *g, const uint64_t *observed, uint32_t *stack)
+{
+    const sc_problem *p = g->p;
+    size_t top = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        if (g->kind[i] == K_READ || g->kind[i] == K_CAS)
+            g->obs[i] = find_cluster(g, p->ops[i].obj, observed[i]);
+        g->needed[i] = p->ops[i].required && g->kind[i] != K_NONE;
+        if (g->needed[i])
+            stack[top++] = (uint32_t)i;
+    }
+    /* a required op that observes nothing still has to be placed */
+    for (size_t i = 0; i < g->n; i++)
+        if (p->ops[i].required)
+            g->needed[i] = true;
+    while (top > 0) {
+        uint32_t i = stack[--top];
+        uint32_t c = g->obs[i];
+        if (c == NONE || (g->kind[i] != K_READ && g->kind[i] != K_CAS))
+            continue;
+        uint32_t w = g->cl[c].writer;
+        if (w != NONE && !g->needed[w]) {
+            g->needed[w] = true;
+            stack[top++] = w;
+        }
+    }
+}
+
+/* ---- Edges ------------------------------------------------------------------ */
+
+static void edge(graph *g, uint32_t from, uint32_t to)
+{
+    if (g->e.n == g->e.cap) {
+        size_t cap = g->e.cap ? 2 * g->e.cap : 1024;
+        uint32_t *f = fl_realloc(g->e.from, cap * sizeof *f);
+        if (f != NULL)
+            g->e.from = f;
+        uint32_t *t = f ? fl_realloc(g->e.to, cap * sizeof *t) : NULL;
+        if (t == NULL) {
+            g->oom = true;
+            return;
+        }
+        g->e.to = t;
+        g->e.cap = cap;
+    }
+    g->e.from[g->e.n] = from;
+    g->e.to[g->e.n++] = to;
+}
+
+static uint32_t end_of(const graph *g, uint32_t c)
+{
+    return (uint32_t)(g->n + c);
+}
+
+/* rf, end and init edges of needed op i. */
+static void op_edges(graph *g, uint32_t i)
+{
+    uint32_t a = g->obs[i], b = g->own[i];
+    if (a != NONE && g->cl[a].writer != NONE)
+        edge(g, g->cl[a].writer, i);
+    if (g->kind[i] == K_READ)
+        edge(g, i, end_of(g, a));
+    if (g->kind[i] == K_CAS)
+        edge(g, end_of(g, a), i);
+    if (b != NONE) {
+        edge(g, i, end_of(g, b));
+        edge(g, end_of(g, (uint32_t)g->p->ops[i].obj), i); /* init */
+    }
+}
+
+/* The cluster op i stands in as the earlier (x) or later (y) of a pair. */
+static uint32_t as_x(const graph *g, uint32_t i)
+{
+    return g->own[i] != NONE ? g->own[i] : g->obs[i];
+}
+
+static uint32_t as_y(const graph *g, uint32_t i)
+{
+    return g->obs[i] != NONE ? g->obs[i] : g->own[i];
+}
+
+/* po and co edges, chain by chain. last[obj] is the chain's last op on
+ * obj, valid where stamp[obj] is the chain + 1. */
+static void chain_edges(graph *g, uint32_t *last, size_t *stamp)
+{
+    const sc_problem *p = g->p;
+    for (size_t q = 0; q < p->nprocs; q++) {
+        uint32_t prev = NONE;
+        for (size_t i = p->first[q]; i < p->first[q] + p->len[q]; i++) {
+            if (!g->needed[i])
+                continue;
+            if (prev != NONE)
+                edge(g, prev, (uint32_t)i);
+            prev = (uint32_t)i;
+            uint32_t o = p->ops[i].obj, y = as_y(g, (uint32_t)i);
+            if (y == NONE)
+                continue;
+            if (stamp[o] == q + 1) {
+                uint32_t x = as_x(g, last[o]);
+                if (x != y && g->cl[y].writer != NONE)
+                    edge(g, end_of(g, x), g->cl[y].writer);
+            }
+            stamp[o] = q + 1;
+            last[o] = (uint32_t)i;
+        }
+    }
+}
+
+/* ---- Sorting ------------------------------------------------------------------ */
+
+/* Kahn's sort of the first ne edges: g->topo[0..ntopo) and each node's
+ * rank there. 0, or -1 out of memory. */
+static int sort_nodes(graph *g, size_t ne)
+{
+    size_t v = g->n + g->ncl;
+    memset(g->off, 0, (v + 1) * sizeof *g->off);
+    memset(g->indeg, 0, v * sizeof *g->indeg);
+    for (size_t k = 0; k < ne; k++) {
+        g->off[g->e.from[k] + 1]++;
+        g->indeg[g->e.to[k]]++;
+    }
+    for (size_t u = 0; u < v; u++)
+        g->off[u + 1] += g->off[u];
+    uint32_t *fill = g->rank; /* scratch: where each source's next goes */
+    memcpy(fill, g->off, v * sizeof *fill);
+    for (size_t k = 0; k < ne; k++)
+        g->adj[fill[g->e.from[k]]++] = g->e.to[k];
+    size_t head = 0;
+    g->ntopo = 0;
+    for (size_t u = 0; u < v; u++)
+        if (g->indeg[u] == 0)
+            g->topo[g->ntopo++] = (uint32_t)u;
+    while (head < g->ntopo) {
+        uint32_t u = g->topo[head++];
+        for (uint32_t k = g->off[u]; k < g->off[u + 1]; k++)
+            if (--g->indeg[g->adj[k]] == 0)
+                g->topo[g->ntopo++] = g->adj[k];
+    }
+    for (size_t u = 0; u < v; u++)
+        g->rank[u] = NONE;
+    for (size_t k = 0; k < g->ntopo; k++)
+        g->rank[g->topo[k]] = (uint32_t)k;
+    return 0;
+}
+
+/* A cycle among the nodes the sort left (each has a predecessor left):
+ * walk predecessors until one repeats. The ops on it, in forward order,
+ * with why each precedes the next. */
+static int find_cycle(graph *g, size_t ne, sc_graph_result *out)
+{
+    size_t v = g->n + g->ncl;
+    uint32_t *pred = fl_malloc((v + 1) * sizeof *pred);
+    uint32_t *seen_at = fl_malloc((v + 1) * sizeof *seen_at);
+    uint32_t *path = fl_malloc((v + 1) * sizeof *path);
+    if (!pred || !seen_at || !path) {
+        fl_free(pred);
+        fl_free(seen_at);
+        fl_free(path);
+        return -1;
+    }
+    for (size_t u = 0; u < v; u++)
+        pred[u] = seen_at[u] = NONE;
+    for (size_t k = 0; k < ne; k++) /* any predecessor left will do */
+        if (g->rank[g->e.from[k]] == NONE && g->rank[g->e.to[k]] == NONE)
+            pred[g->e.to[k]] = g->e.from[k];
+    uint32_t u = NONE;
+    for (size_t w = 0; w < v && u == NONE; w++)
+        if (g->rank[w] == NONE)
+            u = (uint32_t)w;
+    size_t len = 0;
+    while (seen_at[u] == NONE) {
+        seen_at[u] = (uint32_t)len;
+        path[len++] = u;
+        u = pred[u];
+    }
+    /* path[seen_at[u] .. len) walks the cycle backwards */
+    size_t from = seen_at[u], nodes = len - from;
+    out->cycle = fl_malloc((nodes + 1) * sizeof *out->cycle);
+    out->why = fl_malloc((nodes + 1) * sizeof *out->why);
+    int rc = out->cycle && out->why ? 0 : -1;
+    for (size_t k = 0; k < nodes && rc == 0; k++) {
+        uint32_t x = path[len - 1 - k];
+        if (x >= g->n) { /* an end: the op before it observes, and must
+                          * precede the write after it */
+            if (out->ncycle > 0)
+                out->why[out->ncycle - 1] = SC_GRAPH_OVERWRITE;
+            continue;
+        }
+        uint32_t next = path[len - 1 - (k + 1) % nodes];
+        bool rf = next < g->n && g->obs[next] != NONE &&
+                  g->cl[g->obs[next]].writer == x;
+        out->why[out->ncycle] = next >= g->n ? SC_GRAPH_OVERWRITE
+                                : rf         ? SC_GRAPH_RF
+                                             : SC_GRAPH_PO;
+        out->cycle[out->ncycle++] = x;
+    }
+    fl_free(pred);
+    fl_free(seen_at);
+    fl_free(path);
+    return rc;
+}
+
+/* ---- The guess ------------------------------------------------------------------ */
+
+static int cmp_head(const void *x, const void *y, void *arg)
+{
+    const graph *g = arg;
+    const cluster *a = &g->cl[*(const uint32_t *)x], *b = &g->cl[*(const uint32_t *)y];
+    if (a->obj != b->obj)
+        return a->obj < b->obj ? -1 : 1;
+    uint32_t ra = a->writer == NONE ? 0 : g->rank[a->writer] + 1;
+    uint32_t rb = b->writer == NONE ? 0 : g->rank[b->writer] + 1;
+    return (ra > rb) - (ra < rb);
+}
+
+/* Each key's clusters in the guessed order: heads (the initial value,
+ * and clusters no cas writes) by where the sort put their writes, each
+ * followed by the clusters cas ops chain onto it. Adds the edges of that
+ * order. NULL, or why not. */
+static const char *guess(graph *g)
+{
+    uint32_t *heads = fl_malloc((g->ncl + 1) * sizeof *heads);
+    if (heads == NULL) {
+        g->oom = true;
+        return "memory";
+    }
+    size_t nh = 0, placed = 0, used = 0;
+    for (size_t c = 0; c < g->ncl; c++) {
+        const cluster *cl = &g->cl[c];
+        bool live = cl->writer == NONE || g->needed[cl->writer];
+        used += live;
+        if (live && !cl->has_prev)
+            heads[nh++] = (uint32_t)c;
+    }
+    qsort_r(heads, nh, sizeof *heads, cmp_head, g);
+    uint32_t prev = NONE;
+    for (size_t h = 0; h < nh; h++) {
+        if (prev != NONE && g->cl[prev].obj != g->cl[heads[h]].obj)
+            prev = NONE;
+        for (uint32_t c = heads[h]; c != NONE && placed <= used; c = g->cl[c].glued) {
+            placed++;
+            if (prev != NONE) {
+                uint32_t w = g->cl[c].writer, cas = g->cl[prev].cas_reader;
+                edge(g, end_of(g, prev), w);
+                if (cas != NONE && cas != w)
+                    edge(g, cas, w);
+            }
+            prev = c;
+        }
+    }
+    fl_free(heads);
+    return placed == used ? NULL : "cas ops chain in a circle";
+}
+
+/* The guessed order, replayed through the model: the witness, or NULL
+ * when a step is refused (then the search decides). */
+static const char *replay(graph *g, sc_graph_result *out)
+{
+    const sc_problem *p = g->p;
+    uint64_t *st = fl_malloc((p->nobjs + 1) * sizeof *st);
+    out->order = fl_malloc((g->n + 1) * sizeof *out->order);
+    if (st == NULL || out->order == NULL) {
+        fl_free(st);
+        g->oom = true;
+        return "memory";
+    }
+    memcpy(st, p->initial, p->nobjs * sizeof *st);
+    const char *why = NULL;
+    for (size_t k = 0; k < g->ntopo && why == NULL; k++) {
+        uint32_t i = g->topo[k];
+        if (i >= g->n || !g->needed[i])
+            continue;
+        const sc_op *o = &p->ops[i];
+        uint64_t next;
+        if (!p->model->step(p->ctx, st[o->obj], &o->op, &next) ||
+            next == LIN_NO_STATE)
+            why = "the guessed order failed its replay";
+        st[o->obj] = next;
+        out->order[out->norder++] = (sc_step){i, next};
+    }
+    fl_free(st);
+    return why;
+}
+
+/* ---- The whole -------------------------------------------------------------------- */
+
+static bool late(const wgl_limits *l)
+{
+    return l != NULL && l->deadline_ns > 0 && fl_clock_mono_ns() > l->deadline_ns;
+}
+
+static int alloc_graph(graph *g)
+{
+    size_t n = g->n, ncl = n + g->p->nobjs, v = n + ncl;
+    g->tsize = 16;
+    while (g->tsize < 2 * (ncl + 1))
+        g->tsize *= 2;
+    g->kind = fl_calloc(n + 1, sizeof *g->kind);
+    g->obs = fl_malloc((n + 1) * sizeof *g->obs);
+    g->own = fl_malloc((n + 1) * sizeof *g->own);
+    g->needed = fl_calloc(n + 1, sizeof *g->needed);
+    g->cl = fl_malloc((ncl + 1) * sizeof *g->cl);
+    g->table = fl_calloc(g->tsize, sizeof *g->table);
+    g->off = fl_malloc((v + 2) * sizeof *g->off);
+    g->indeg = fl_malloc((v + 1) * sizeof *g->indeg);
+    g->topo = fl_malloc((v + 1) * sizeof *g->topo);
+    g->rank = fl_malloc((v + 1) * sizeof *g->rank);
+    return g->kind && g->obs && g->own && g->needed && g->cl && g->table &&
+                   g->off && g->indeg && g->topo && g->rank
+               ? 0 : -1;
+}
+
+static void free_graph(graph *g)
+{
+    fl_free(g->kind);
+    fl_free(g->obs);
+    fl_free(g->own);
+    fl_free(g->needed);
+    fl_free(g->cl);
+    fl_free(g->table);
+    fl_free(g->e.from);
+    fl_free(g->e.to);
+    fl_free(g->off);
+    fl_free(g->adj);
+    fl_free(g->indeg);
+    fl_free(g->topo);
+    fl_free(g->rank);
+}
+
+/* Needed observers of nothing written, and the cas ops that end a
+ * cluster. NULL, or why to decline. */
+static const char *check_observers(graph *g, sc_graph_result *out)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        bool observes = g->kind[i] == K_READ || g->kind[i] == K_CAS;
+        if (!g->needed[i] || !observes)
+            continue;
+        uint32_t a = g->obs[i];
+        if (a == NONE) {
+            out->verdict = CHECKER_INVALID;
+            out->unwritten = (uint32_t)i;
+            return NULL;
+        }
+        if (g->kind[i] != K_CAS)
+            continue;
+        if (g->cl[a].cas_reader != NONE)
+            return "two cas ops expect the same value";
+        g->cl[a].cas_reader = (uint32_t)i;
+        g->cl[a].glued = g->own[i];
+        g->cl[g->own[i]].has_prev = true;
+    }
+    return NULL;
+}
+
+static const char *build(graph *g, sc_graph_result *out, uint32_t *scratch)
+{
+    uint64_t *observed = fl_malloc((g->n + 1) * sizeof *observed);
+    size_t *stamp = fl_calloc(g->p->nobjs + 1, sizeof *stamp);
+    const char *why = observed && stamp ? classify(g, observed) : "memory";
+    if (why == NULL) {
+        link_and_close(g, observed, scratch);
+        why = check_observers(g, out);
+    }
+    if (why == NULL && out->verdict == CHECKER_UNKNOWN) {
+        for (uint32_t i = 0; i < g->n; i++)
+            if (g->needed[i])
+                op_edges(g, i);
+        chain_edges(g, scratch, stamp);
+    }
+    fl_free(observed);
+    fl_free(stamp);
+    return why;
+}
+
+static const char *decide(graph *g, const wgl_limits *limits,
+                          sc_graph_result *out)
+{
+    uint32_t *scratch = fl_malloc((g->n + 1) * sizeof *scratch);
+    const char *why = scratch ? build(g, out, scratch) : "memory";
+    fl_free(scratch);
+    if (why != NULL || out->verdict != CHECKER_UNKNOWN)
+        return why;
+    if (g->oom || late(limits))
+        return g->oom ? "memory" : "time";
+    g->base_edges = g->e.n;
+    /* room for the guess's edges: at most two a cluster */
+    g->adj = fl_malloc((g->e.n + 2 * g->ncl + 1) * sizeof *g->adj);
+    if (g->adj == NULL || sort_nodes(g, g->e.n) != 0)
+        return "memory";
+    if (g->ntopo < g->n + g->ncl) {
+        if (find_cycle(g, g->e.n, out) != 0)
+            return "memory";
+        out->verdict = CHECKER_INVALID;
+        return NULL;
+    }
+    if ((why = guess(g)) != NULL || g->oom)
+        return g->oom ? "memory" : why;
+    if (late(limits))
+        return "time";
+    sort_nodes(g, g->e.n);
+    if (g->ntopo < g->n + g->ncl)
+        return "the guessed order of writes does not fit";
+    if ((why = replay(g, out)) != NULL)
+        return why;
+    out->verdict = CHECKER_VALID;
+    return NULL;
+}
+
+int sc_graph_decide(const sc_problem *p, const wgl_limits *limits,
+                    sc_graph_result *out, fl_error *err)
+{
+    (void)err; /* running out of memory is "unknown", never an error */
+    memset(out, 0, sizeof *out);
+    out->verdict = CHECKER_UNKNOWN;
+    out->unwritten = NONE;
+    const lin_model *m = p->model;
+    if (m->written == NULL || m->observed == NULL) {
+        out->declined = "the model does not say what ops write and observe";
+        return FL_OK;
+    }
+    graph g = {.p = p, .n = p->nops};
+    const char *why = alloc_graph(&g) == 0 ? decide(&g, limits, out) : "memory";
+    if (why != NULL) {
+        out->verdict = CHECKER_UNKNOWN;
+        out->declined = why;
+        fl_free(out->order);
+        out->order = NULL;
+        out->norder = 0;
+    }
+    free_graph(&g);
+    return FL_OK;
+}
+
+void sc_graph_result_free(sc_graph_result *r)
+{
+    fl_free(r->order);
+    fl_free(r->cycle);
+    fl_free(r->why);
+    r->order = NULL;
+    r->cycle = NULL;
+    r->why = NULL;
+}
