@@ -44,8 +44,9 @@ typedef struct graph {
     size_t tsize;
     edges e;
     size_t base_edges;    /* the forced ones, before the guess */
+    bool by_rank;         /* guess the writes in rank order, not sorted */
     /* CSR by source, and the sort */
-    uint32_t *off, *adj, *indeg, *topo, *rank;
+    uint32_t *off, *adj, *indeg, *topo, *rank, *order_scratch;
     size_t ntopo;
     bool oom;
 } graph;
@@ -243,6 +244,57 @@ static void chain_edges(graph *g, uint32_t *last, size_t *stamp)
 
 /* ---- Sorting ------------------------------------------------------------------ */
 
+/* Kahn's sort takes the ready node of smallest priority: where an op
+ * began in the history (sc_op.at), so the writes' order
+ * follows the history where nothing forces otherwise; a cluster's end at
+ * once, to free the writes waiting on it. */
+typedef struct heap {
+    uint32_t *a;
+    size_t n;
+    const graph *g;
+} heap;
+
+static int64_t prio(const graph *g, uint32_t u)
+{
+    return u >= g->n ? INT64_MIN : g->p->ops[u].at;
+}
+
+static bool before(const heap *h, uint32_t x, uint32_t y)
+{
+    int64_t px = prio(h->g, x), py = prio(h->g, y);
+    return px != py ? px < py : x < y;
+}
+
+static void heap_push(heap *h, uint32_t u)
+{
+    size_t i = h->n++;
+    while (i > 0 && before(h, u, h->a[(i - 1) / 2])) {
+        h->a[i] = h->a[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->a[i] = u;
+}
+
+static uint32_t heap_pop(heap *h)
+{
+    uint32_t top = h->a[0], last = h->a[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && before(h, h->a[c + 1], h->a[c]))
+            c++;
+        if (!before(h, h->a[c], last))
+            break;
+        h->a[i] = h->a[c];
+        i = c;
+    }
+    if (h->n > 0)
+        h->a[i] = last;
+    return top;
+}
+
 /* Kahn's sort of the first ne edges: g->topo[0..ntopo) and each node's
  * rank there. 0, or -1 out of memory. */
 static int sort_nodes(graph *g, size_t ne)
@@ -260,17 +312,21 @@ static int sort_nodes(graph *g, size_t ne)
     memcpy(fill, g->off, v * sizeof *fill);
     for (size_t k = 0; k < ne; k++)
         g->adj[fill[g->e.from[k]]++] = g->e.to[k];
-    size_t head = 0;
+    /* the ready nodes, smallest priority first: topo doubles as the heap's
+     * storage past ntopo (each node enters it once) */
+    heap hp = {g->topo + 0, 0, g};
     g->ntopo = 0;
     for (size_t u = 0; u < v; u++)
         if (g->indeg[u] == 0)
-            g->topo[g->ntopo++] = (uint32_t)u;
-    while (head < g->ntopo) {
-        uint32_t u = g->topo[head++];
+            heap_push(&hp, (uint32_t)u);
+    while (hp.n > 0) {
+        uint32_t u = heap_pop(&hp);
+        g->order_scratch[g->ntopo++] = u;
         for (uint32_t k = g->off[u]; k < g->off[u + 1]; k++)
             if (--g->indeg[g->adj[k]] == 0)
-                g->topo[g->ntopo++] = g->adj[k];
+                heap_push(&hp, g->adj[k]);
     }
+    memcpy(g->topo, g->order_scratch, g->ntopo * sizeof *g->topo);
     for (size_t u = 0; u < v; u++)
         g->rank[u] = NONE;
     for (size_t k = 0; k < g->ntopo; k++)
@@ -343,9 +399,13 @@ static int cmp_head(const void *x, const void *y, void *arg)
     const cluster *a = &g->cl[*(const uint32_t *)x], *b = &g->cl[*(const uint32_t *)y];
     if (a->obj != b->obj)
         return a->obj < b->obj ? -1 : 1;
-    uint32_t ra = a->writer == NONE ? 0 : g->rank[a->writer] + 1;
-    uint32_t rb = b->writer == NONE ? 0 : g->rank[b->writer] + 1;
-    return (ra > rb) - (ra < rb);
+    if (a->writer == NONE || b->writer == NONE) /* the initial value first */
+        return (a->writer == NONE) - (b->writer == NONE) ? (a->writer == NONE ? -1 : 1) : 0;
+    int64_t ra = g->by_rank ? g->p->ops[a->writer].at : g->rank[a->writer];
+    int64_t rb = g->by_rank ? g->p->ops[b->writer].at : g->rank[b->writer];
+    if (ra != rb)
+        return ra < rb ? -1 : 1;
+    return (a->writer > b->writer) - (a->writer < b->writer);
 }
 
 /* Each key's clusters in the guessed order: heads (the initial value,
@@ -440,8 +500,9 @@ static int alloc_graph(graph *g)
     g->indeg = fl_malloc((v + 1) * sizeof *g->indeg);
     g->topo = fl_malloc((v + 1) * sizeof *g->topo);
     g->rank = fl_malloc((v + 1) * sizeof *g->rank);
+    g->order_scratch = fl_malloc((v + 1) * sizeof *g->order_scratch);
     return g->kind && g->obs && g->own && g->needed && g->cl && g->table &&
-                   g->off && g->indeg && g->topo && g->rank
+                   g->off && g->indeg && g->topo && g->rank && g->order_scratch
                ? 0 : -1;
 }
 
@@ -460,6 +521,7 @@ static void free_graph(graph *g)
     fl_free(g->indeg);
     fl_free(g->topo);
     fl_free(g->rank);
+    fl_free(g->order_scratch);
 }
 
 /* Needed observers of nothing written, and the cas ops that end a
@@ -528,13 +590,30 @@ static const char *decide(graph *g, const wgl_limits *limits,
         out->verdict = CHECKER_INVALID;
         return NULL;
     }
-    if ((why = guess(g)) != NULL || g->oom)
+    /* two guesses: the writes in history order (lagging replicas apply
+     * writes in that order, however stale the reads), then in the order
+     * the forced edges' sort put them */
+    uint32_t *forced_rank = fl_malloc((g->n + g->ncl + 1) * sizeof *forced_rank);
+    if (forced_rank == NULL)
+        return "memory";
+    memcpy(forced_rank, g->rank, (g->n + g->ncl) * sizeof *forced_rank);
+    bool fits = false;
+    for (int attempt = 0; attempt < 2 && !fits && why == NULL; attempt++) {
+        g->by_rank = attempt == 0;
+        memcpy(g->rank, forced_rank, (g->n + g->ncl) * sizeof *forced_rank);
+        g->e.n = g->base_edges;
+        if ((why = guess(g)) != NULL || g->oom)
+            break;
+        if (late(limits))
+            why = "time";
+        else if (sort_nodes(g, g->e.n) == 0)
+            fits = g->ntopo == g->n + g->ncl;
+    }
+    fl_free(forced_rank);
+    if (why != NULL || g->oom)
         return g->oom ? "memory" : why;
-    if (late(limits))
-        return "time";
-    sort_nodes(g, g->e.n);
-    if (g->ntopo < g->n + g->ncl)
-        return "the guessed order of writes does not fit";
+    if (!fits)
+        return "the guessed orders of writes do not fit";
     if ((why = replay(g, out)) != NULL)
         return why;
     out->verdict = CHECKER_VALID;

@@ -80,6 +80,7 @@ static int add_op(sc_all *a, size_t p, uint32_t obj, fl_error *err)
     o->obj = !o->op.known && a->m->read_only(&o->op) ? NOTHING : obj;
     o->required = ok;
     o->rank = (int64_t)p << RANK_SHIFT;
+    o->at = (int64_t)p;
     a->pos[a->n] = p;
     a->proc[a->n++] = e->process;
     return FL_OK;
