@@ -334,21 +334,88 @@ static int sort_nodes(graph *g, size_t ne)
     return 0;
 }
 
+/* The ops of a cycle given as nodes in forward order, into out, with why
+ * each precedes the next. */
+static int emit_cycle(const graph *g, const uint32_t *c, size_t nodes,
+                      sc_graph_result *out)
+{
+    out->cycle = fl_malloc((nodes + 1) * sizeof *out->cycle);
+    out->why = fl_malloc((nodes + 1) * sizeof *out->why);
+    if (!out->cycle || !out->why)
+        return -1;
+    for (size_t k = 0; k < nodes; k++) {
+        uint32_t x = c[k];
+        if (x >= g->n) { /* an end: the op before it observes, and must
+                          * precede the write after it */
+            if (out->ncycle > 0)
+                out->why[out->ncycle - 1] = SC_GRAPH_OVERWRITE;
+            continue;
+        }
+        uint32_t next = c[(k + 1) % nodes];
+        bool rf = next < g->n && g->obs[next] != NONE &&
+                  g->cl[g->obs[next]].writer == x;
+        out->why[out->ncycle] = next >= g->n ? SC_GRAPH_OVERWRITE
+                                : rf         ? SC_GRAPH_RF
+                                             : SC_GRAPH_PO;
+        out->cycle[out->ncycle++] = x;
+    }
+    return 0;
+}
+
+/* The shortest cycle through s among the nodes the sort left (breadth
+ * first), into c in forward order from s; its length, or 0. */
+static size_t cycle_through(const graph *g, uint32_t s, uint32_t *parent,
+                            uint32_t *stamp, uint32_t mark, uint32_t *queue,
+                            uint32_t *c, size_t limit)
+{
+    size_t head = 0, tail = 0;
+    queue[tail++] = s;
+    stamp[s] = mark;
+    while (head < tail) {
+        uint32_t x = queue[head++];
+        for (uint32_t k = g->off[x]; k < g->off[x + 1]; k++) {
+            uint32_t y = g->adj[k];
+            if (g->rank[y] != NONE)
+                continue;
+            if (y == s) { /* back at the start: s ... x */
+                size_t len = 0;
+                for (uint32_t z = x; z != s; z = parent[z])
+                    len++;
+                if (len + 1 > limit)
+                    return 0;
+                c[0] = s;
+                size_t i = len;
+                for (uint32_t z = x; z != s; z = parent[z])
+                    c[i--] = z;
+                return len + 1;
+            }
+            if (stamp[y] != mark) {
+                stamp[y] = mark;
+                parent[y] = x;
+                queue[tail++] = y;
+            }
+        }
+    }
+    return 0;
+}
+
+#define CYCLE_TRIES 16 /* starts tried for a shorter cycle */
+
 /* A cycle among the nodes the sort left (each has a predecessor left):
- * walk predecessors until one repeats. The ops on it, in forward order,
- * with why each precedes the next. */
+ * walk predecessors until one repeats; then, from a few of its nodes, the
+ * shortest cycle through each, the shortest kept — the fewer ops, the
+ * clearer the explanation. */
 static int find_cycle(graph *g, size_t ne, sc_graph_result *out)
 {
     size_t v = g->n + g->ncl;
     uint32_t *pred = fl_malloc((v + 1) * sizeof *pred);
     uint32_t *seen_at = fl_malloc((v + 1) * sizeof *seen_at);
     uint32_t *path = fl_malloc((v + 1) * sizeof *path);
-    if (!pred || !seen_at || !path) {
-        fl_free(pred);
-        fl_free(seen_at);
-        fl_free(path);
-        return -1;
-    }
+    uint32_t *best = fl_malloc((v + 1) * sizeof *best);
+    uint32_t *c = fl_malloc((v + 1) * sizeof *c);
+    int rc = -1;
+    if (!pred || !seen_at || !path || !best || !c)
+        goto done;
     for (size_t u = 0; u < v; u++)
         pred[u] = seen_at[u] = NONE;
     for (size_t k = 0; k < ne; k++) /* any predecessor left will do */
@@ -365,29 +432,31 @@ static int find_cycle(graph *g, size_t ne, sc_graph_result *out)
         u = pred[u];
     }
     /* path[seen_at[u] .. len) walks the cycle backwards */
-    size_t from = seen_at[u], nodes = len - from;
-    out->cycle = fl_malloc((nodes + 1) * sizeof *out->cycle);
-    out->why = fl_malloc((nodes + 1) * sizeof *out->why);
-    int rc = out->cycle && out->why ? 0 : -1;
-    for (size_t k = 0; k < nodes && rc == 0; k++) {
-        uint32_t x = path[len - 1 - k];
-        if (x >= g->n) { /* an end: the op before it observes, and must
-                          * precede the write after it */
-            if (out->ncycle > 0)
-                out->why[out->ncycle - 1] = SC_GRAPH_OVERWRITE;
-            continue;
+    size_t from = seen_at[u], nbest = len - from;
+    for (size_t k = 0; k < nbest; k++)
+        best[k] = path[len - 1 - k];
+    /* pred, seen_at and path are scratch from here: parent, stamp, queue */
+    for (size_t u2 = 0; u2 < v; u2++)
+        seen_at[u2] = 0;
+    size_t tries = nbest < CYCLE_TRIES ? nbest : CYCLE_TRIES;
+    uint32_t starts[CYCLE_TRIES];
+    for (size_t t = 0; t < tries; t++)
+        starts[t] = best[t * nbest / tries];
+    for (size_t t = 0; t < tries; t++) {
+        size_t got = cycle_through(g, starts[t], pred, seen_at, (uint32_t)t + 1,
+                                   path, c, nbest - 1);
+        if (got > 0) {
+            memcpy(best, c, got * sizeof *best);
+            nbest = got;
         }
-        uint32_t next = path[len - 1 - (k + 1) % nodes];
-        bool rf = next < g->n && g->obs[next] != NONE &&
-                  g->cl[g->obs[next]].writer == x;
-        out->why[out->ncycle] = next >= g->n ? SC_GRAPH_OVERWRITE
-                                : rf         ? SC_GRAPH_RF
-                                             : SC_GRAPH_PO;
-        out->cycle[out->ncycle++] = x;
     }
+    rc = emit_cycle(g, best, nbest, out);
+done:
     fl_free(pred);
     fl_free(seen_at);
     fl_free(path);
+    fl_free(best);
+    fl_free(c);
     return rc;
 }
 

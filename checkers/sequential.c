@@ -56,6 +56,7 @@ typedef struct sc_all {
     uint64_t explored;
     size_t searches;
     size_t graph_decided; /* problems checkers/sc_graph decided */
+    bool guided;          /* the ranks are guide()'s */
     json_t *counterexample;
     bool *scope;          /* the objects of the counterexample */
 } sc_all;
@@ -594,6 +595,17 @@ static checker_verdict search_objects(sc_all *a, const bool *in)
                     s.initial, s.nobjs};
     if ((v = graph_objects(a, in, &s, &p)) != CHECKER_UNKNOWN)
         goto done;
+    if (!a->guided) { /* only the search needs the ranks: guide once */
+        a->guided = true;
+        guide(a);
+        sub_free(&s);
+        if (sub_build(a, in, &s) != 0) {
+            a->stop = WGL_STOP_MEMORY;
+            goto done;
+        }
+        p = (sc_problem){a->m, a->ctx, s.ops, s.n, s.first, s.len, s.nprocs,
+                         s.initial, s.nobjs};
+    }
     fl_error err = {0};
     sc_search(&p, &a->limits, &w, &err);
     a->searches++;
@@ -1093,7 +1105,6 @@ static int check_sc(const history *h, const checker_options *opt,
         rc = fl_error_set(err, FL_ENOMEM, "out of memory");
     if (rc == FL_OK) {
         drop_unobserved_writes(&a);
-        guide(&a);
         a.verdict = decide(&a, err);
     } else if (rc == FL_ENOMEM) { /* the limit, before the search began */
         rc = FL_OK;
@@ -1127,7 +1138,6 @@ int sc_search_history(const history *h, const checker_options *opt,
         rc = fl_error_set(err, FL_ENOMEM, "out of memory");
     if (rc == FL_OK) {
         drop_unobserved_writes(&a);
-        guide(&a);
         *out = decide(&a, err);
         if (explored != NULL)
             *explored = a.explored;
