@@ -28,6 +28,7 @@ typedef struct cluster {
 
 typedef struct edges {
     uint32_t *from, *to;
+    uint32_t *jx, *jy;    /* a co edge's pair of one chain, else NONE */
     size_t n, cap;
 } edges;
 
@@ -164,23 +165,36 @@ static void link_and_close(graph *g, const uint64_t *observed, uint32_t *stack)
 
 /* ---- Edges ------------------------------------------------------------------ */
 
-static void edge(graph *g, uint32_t from, uint32_t to)
+static bool grow(uint32_t **a, size_t cap)
+{
+    uint32_t *p = fl_realloc(*a, cap * sizeof *p);
+    if (p != NULL)
+        *a = p;
+    return p != NULL;
+}
+
+/* An edge; (jx, jy) the two ops of one chain that force a co edge. */
+static void edge_why(graph *g, uint32_t from, uint32_t to, uint32_t jx,
+                     uint32_t jy)
 {
     if (g->e.n == g->e.cap) {
         size_t cap = g->e.cap ? 2 * g->e.cap : 1024;
-        uint32_t *f = fl_realloc(g->e.from, cap * sizeof *f);
-        if (f != NULL)
-            g->e.from = f;
-        uint32_t *t = f ? fl_realloc(g->e.to, cap * sizeof *t) : NULL;
-        if (t == NULL) {
+        if (!grow(&g->e.from, cap) || !grow(&g->e.to, cap) ||
+            !grow(&g->e.jx, cap) || !grow(&g->e.jy, cap)) {
             g->oom = true;
             return;
         }
-        g->e.to = t;
         g->e.cap = cap;
     }
     g->e.from[g->e.n] = from;
+    g->e.jx[g->e.n] = jx;
+    g->e.jy[g->e.n] = jy;
     g->e.to[g->e.n++] = to;
+}
+
+static void edge(graph *g, uint32_t from, uint32_t to)
+{
+    edge_why(g, from, to, NONE, NONE);
 }
 
 static uint32_t end_of(const graph *g, uint32_t c)
@@ -234,7 +248,8 @@ static void chain_edges(graph *g, uint32_t *last, size_t *stamp)
             if (stamp[o] == q + 1) {
                 uint32_t x = as_x(g, last[o]);
                 if (x != y && g->cl[y].writer != NONE)
-                    edge(g, end_of(g, x), g->cl[y].writer);
+                    edge_why(g, end_of(g, x), g->cl[y].writer, last[o],
+                             (uint32_t)i);
             }
             stamp[o] = q + 1;
             last[o] = (uint32_t)i;
@@ -362,6 +377,67 @@ static int emit_cycle(const graph *g, const uint32_t *c, size_t nodes,
     return 0;
 }
 
+/* Mark op i for the closure below. */
+static void keep_op(uint32_t i, bool *in, uint32_t *stack, size_t *top)
+{
+    if (i == NONE || in[i])
+        return;
+    in[i] = true;
+    stack[(*top)++] = i;
+}
+
+/* The ops that keep the cycle's edges forced, for the shrinker to start
+ * from (a witness: every value a kept op observes has its write kept):
+ * the cycle's ops, the chain pair behind each co edge on it, and, to a
+ * fixpoint, the writer of what a kept op observes and one needed
+ * observer of what a kept optional op writes (so it stays needed). */
+static int support(const graph *g, const uint32_t *c, size_t nodes, size_t ne,
+                   sc_graph_result *out)
+{
+    bool *in = fl_calloc(g->n + 1, sizeof *in);
+    uint32_t *stack = fl_malloc((g->n + 1) * sizeof *stack);
+    uint32_t *observer = fl_malloc((g->ncl + 1) * sizeof *observer);
+    int rc = in && stack && observer ? 0 : -1;
+    size_t top = 0;
+    for (size_t k = 0; rc == 0 && k < g->ncl; k++)
+        observer[k] = NONE;
+    for (uint32_t i = 0; rc == 0 && i < g->n; i++)
+        if (g->needed[i] && g->obs[i] != NONE && observer[g->obs[i]] == NONE)
+            observer[g->obs[i]] = i;
+    for (size_t k = 0; rc == 0 && k < nodes; k++) {
+        uint32_t x = c[k], y = c[(k + 1) % nodes];
+        keep_op(x < g->n ? x : NONE, in, stack, &top);
+        if (x < g->n)
+            continue;
+        for (size_t e = 0; e < ne; e++) /* the co edge end(x) -> y's pair */
+            if (g->e.from[e] == x && g->e.to[e] == y && g->e.jx[e] != NONE) {
+                keep_op(g->e.jx[e], in, stack, &top);
+                keep_op(g->e.jy[e], in, stack, &top);
+                break;
+            }
+    }
+    while (rc == 0 && top > 0) {
+        uint32_t i = stack[--top];
+        if (g->obs[i] != NONE)
+            keep_op(g->cl[g->obs[i]].writer, in, stack, &top);
+        if (g->own[i] != NONE && !g->p->ops[i].required)
+            keep_op(observer[g->own[i]], in, stack, &top);
+    }
+    size_t n = 0;
+    for (uint32_t i = 0; rc == 0 && i < g->n; i++)
+        n += in[i];
+    out->support = rc == 0 ? fl_malloc((n + 1) * sizeof *out->support) : NULL;
+    if (out->support == NULL)
+        rc = -1;
+    for (uint32_t i = 0; rc == 0 && i < g->n; i++)
+        if (in[i])
+            out->support[out->nsupport++] = i;
+    fl_free(in);
+    fl_free(stack);
+    fl_free(observer);
+    return rc;
+}
+
 /* The shortest cycle through s among the nodes the sort left (breadth
  * first), into c in forward order from s; its length, or 0. */
 static size_t cycle_through(const graph *g, uint32_t s, uint32_t *parent,
@@ -451,6 +527,8 @@ static int find_cycle(graph *g, size_t ne, sc_graph_result *out)
         }
     }
     rc = emit_cycle(g, best, nbest, out);
+    if (rc == 0)
+        rc = support(g, best, nbest, ne, out);
 done:
     fl_free(pred);
     fl_free(seen_at);
@@ -585,6 +663,8 @@ static void free_graph(graph *g)
     fl_free(g->table);
     fl_free(g->e.from);
     fl_free(g->e.to);
+    fl_free(g->e.jx);
+    fl_free(g->e.jy);
     fl_free(g->off);
     fl_free(g->adj);
     fl_free(g->indeg);
@@ -716,6 +796,8 @@ int sc_graph_decide(const sc_problem *p, const wgl_limits *limits,
 
 void sc_graph_result_free(sc_graph_result *r)
 {
+    fl_free(r->support);
+    r->support = NULL;
     fl_free(r->order);
     fl_free(r->cycle);
     fl_free(r->why);

@@ -87,6 +87,10 @@ typedef struct sc_graph_result {
     /* invalid by a needed op observing what nothing wrote: that op, else
      * UINT32_MAX */
     uint32_t unwritten;
+    /* invalid by a cycle: ops that keep it forced (sorted), every value
+     * they observe written among them — where a shrinker can start */
+    uint32_t *support;
+    size_t nsupport;
 } sc_graph_result;
 
 /*

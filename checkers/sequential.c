@@ -57,6 +57,9 @@ typedef struct sc_all {
     size_t searches;
     size_t graph_decided; /* problems checkers/sc_graph decided */
     bool guided;          /* the ranks are guide()'s */
+    size_t *support;      /* checkers/sc_graph's counterexample: the history
+                             positions of the ops that keep it */
+    size_t nsupport;
     json_t *counterexample;
     bool *scope;          /* the objects of the counterexample */
 } sc_all;
@@ -574,6 +577,12 @@ static checker_verdict graph_objects(sc_all *a, const bool *in, const sc_sub *s,
     if (g.verdict == CHECKER_INVALID && a->counterexample == NULL) {
         a->counterexample = graph_counterexample(a, in, s, &g);
         memcpy(a->scope, in, a->nobjs * sizeof *in);
+        /* where the shrinker starts: the ops that keep the cycle */
+        size_t n = g.unwritten != UINT32_MAX ? 1 : g.nsupport;
+        a->support = fl_malloc((n + 1) * sizeof *a->support);
+        for (size_t i = 0; a->support != NULL && i < n; i++)
+            a->support[a->nsupport++] =
+                a->pos[s->idx[g.unwritten != UINT32_MAX ? g.unwritten : g.support[i]]];
     }
     a->graph_decided += g.verdict != CHECKER_UNKNOWN;
     checker_verdict v = g.verdict;
@@ -995,6 +1004,7 @@ static void sc_all_free(sc_all *a)
     fl_free(a->lin_key);
     fl_free(a->proj_key);
     fl_free(a->scope);
+    fl_free(a->support);
     json_decref(a->counterexample);
     lin_ctx_free(a->ctx);
 }
@@ -1070,8 +1080,12 @@ static void shrink_counterexample(const history *h, const checker_options *opt,
     fl_error err = {0};
     if (keep == NULL)
         return;
-    for (size_t i = 0; i < a->n; i++)
-        keep[a->pos[i]] = a->scope[a->ops[i].obj];
+    if (a->support != NULL) /* a witness already: shrink from it */
+        for (size_t i = 0; i < a->nsupport; i++)
+            keep[a->support[i]] = true;
+    else
+        for (size_t i = 0; i < a->n; i++)
+            keep[a->pos[i]] = a->scope[a->ops[i].obj];
     checker_options budget = *opt;
     if (budget.time_limit_s <= 0) /* a courtesy: 10 s unless told */
         budget.time_limit_s = 10;

@@ -128,7 +128,9 @@ check "SC per key, not as a whole: not SC" 1 "$FL" check --consistency sequentia
 contains "non-sequential anomaly" "$tmp/out" '"anomaly":"non-sequential"'
 contains "--explain names the keys together" "$tmp/err" 'together, though each key alone may have one'
 contains "--explain names the keys as per_key does" "$tmp/err" '(keys x, y together'
-contains "--explain shows the conflicting chains" "$tmp/err" "program-order chains that conflict"
+contains "--explain shows the cycle in words" "$tmp/err" "no order of the writes satisfies all of these"
+contains "--explain lists the cycle's ops" "$tmp/err" "must come before the next, and the last before the first"
+contains "the shrunk counterexample is a minimal witness" "$tmp/out" '"shrunk":{"minimal":true'
 check "--checker sequential is the same checker" 1 "$FL" check --checker sequential --consistency sequential "$tmp/dekker.jsonl"
 check "sequential: bad data exits 65" 65 "$FL" check --consistency sequential --model cas-register "$tmp/badcas.jsonl"
 check "sequential: missing file exits 66" 66 "$FL" check --consistency sequential "$tmp/none.jsonl"
