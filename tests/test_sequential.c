@@ -654,6 +654,41 @@ static void test_unique_against_brute_force(void **state)
     assert_true(by_graph > 1000 && by_graph > 4 * searched);
 }
 
+/* A long history with one op that breaks SC deep inside: the graph finds
+ * the cycle, and the shrunk counterexample starts from the ops that keep
+ * it, so it is the 2-op witness (a process wrote, then read the initial
+ * value), minimal, every value it reads written in it. */
+static void test_graph_counterexample_shrinks_to_witness(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    char *text = malloc(N * 128 + 256), *p = text;
+    for (int i = 1; i <= N; i++) {
+        int proc = i % 5;
+        p += sprintf(p, "%d invoke write %d\n%d ok write %d\n", proc, i, proc, i);
+        p += sprintf(p, "%d invoke read null\n%d ok read %d\n", proc, proc, i);
+        if (i == N / 2)
+            p += sprintf(p, "7 invoke write %d\n7 ok write %d\n"
+                            "7 invoke read null\n7 ok read null\n",
+                         N + 1, N + 1);
+    }
+    json_t *j = check_json(text, CHECKER_CONSISTENCY_BOTH);
+    free(text);
+    assert_verdicts(j, false, false, "non-sequential");
+    const json_t *ce = json_object_get(json_object_get(j, "sequential"),
+                                       "counterexample");
+    assert_string_equal(json_string_value(json_object_get(ce, "decided_by")), "graph");
+    assert_int_equal(json_array_size(json_object_get(ce, "cycle")), 2);
+    const json_t *shrunk = json_object_get(ce, "shrunk");
+    assert_true(json_is_true(json_object_get(shrunk, "minimal")));
+    const json_t *events = json_object_get(shrunk, "events");
+    assert_int_equal(json_array_size(events), 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(json_integer_value(json_object_get(
+                             json_array_get(events, i), "process")), 7);
+    json_decref(j);
+}
+
 /* ---- the corpus -------------------------------------------------------------------- */
 
 static void test_corpus(void **state)
@@ -756,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_random_against_brute_force),
         cmocka_unit_test(test_alike_against_brute_force),
         cmocka_unit_test(test_unique_against_brute_force),
+        cmocka_unit_test(test_graph_counterexample_shrinks_to_witness),
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_etcd_071_explored),
         cmocka_unit_test(test_bad_input),
