@@ -28,18 +28,22 @@
  *           X's, and intervals are disjoint, so all of X comes first.
  *
  * Every edge holds in every legal order, so a cycle is a definite
- * violation, reported as the cycle (exact). Without one, a coherence
- * order is guessed: on each key, the clusters in the order a topological
- * sort of the graph puts their writes, a cas's cluster right after the
- * one it reads; adding its edges (each cluster's end -> the next
+ * violation, reported as the cycle (exact; the shortest through a few of
+ * its nodes is kept, for the words). Without one, a coherence order is
+ * guessed, twice: on each key, the clusters in the order their writes
+ * began in the history (lagging replicas apply writes so, however stale
+ * their reads), then in the order a topological sort of the graph puts
+ * them (ready nodes taken in history order); either way a cas's cluster
+ * right after the one it reads. Adding a guess's edges (each cluster's end -> the next
  * cluster's write, and a cas reading a cluster -> that next write when it
  * is not the cas) and sorting again gives, when acyclic, a total order in
  * which every key's clusters are contiguous and in the guessed order:
  * each observer sees its own write, so the order is legal and keeps
  * program order — a witness, checked again by replaying it through the
  * model (exact). When the guess has a cycle, the graph decides nothing
- * and the search runs (on one key without cas the guess never fails: each
- * edge between clusters runs forward in the sorted order).
+ * and the search runs (on one key without cas the second guess never
+ * fails: every path between two clusters' ops runs forward in the sorted
+ * order of their writes, so the added edges close no cycle).
  *
  * Optional ops (info, never completed): one whose written value a needed
  * op observes must take effect (values are unique: nothing else writes
