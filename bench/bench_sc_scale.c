@@ -236,7 +236,7 @@ static void verdict_word(const json_t *o, char *out)
                             : json_string_value(v) ? json_string_value(v) : "-");
 }
 
-static void check(const char *path, bool lin_only, run *r)
+static void check(const char *path, bool lin_only, bool shrink, run *r)
 {
     char out[] = "/tmp/bench_sc_scale_outXXXXXX";
     int fd = mkstemp(out);
@@ -246,9 +246,9 @@ static void check(const char *path, bool lin_only, run *r)
         dup2(fd, 1);
         int null = open("/dev/null", 1);
         dup2(null, 2);
-        execl(FAULTLINE, FAULTLINE, "check", "--no-shrink", "--model", "register",
-              "--consistency", lin_only ? "linearizable" : "both", path,
-              (char *)NULL);
+        execl(FAULTLINE, FAULTLINE, "check", shrink ? "--explain" : "--no-shrink",
+              "--model", "register", "--consistency",
+              lin_only ? "linearizable" : "both", path, (char *)NULL);
         _exit(127);
     }
     int status;
@@ -268,11 +268,11 @@ static void check(const char *path, bool lin_only, run *r)
     json_decref(j);
 }
 
-static void row(const char *name, const char *path)
+static void row(const char *name, const char *path, bool shrink)
 {
     run both = {0}, lin = {0};
-    check(path, false, &both);
-    check(path, true, &lin);
+    check(path, false, shrink, &both);
+    check(path, true, shrink, &lin);
     printf("%-34s %9.0f %7ld  %-7s %-7s %9.1f %9.1f %7.2f  %9.1f\n", name,
            both.wall_ms, both.peak_kb / 1024, both.lin, both.sc, both.lin_ms,
            both.sc_ms, both.lin_ms > 0 ? both.sc_ms / both.lin_ms : 0,
@@ -291,7 +291,7 @@ int main(int argc, char **argv)
     if (mkdtemp(dir) == NULL)
         return 1;
     printf("default `faultline check --no-shrink --model register` (both) vs "
-           "--consistency linearizable\n");
+           "--consistency linearizable (\"shrinking\": without --no-shrink)\n");
     printf("%-34s %9s %7s  %-7s %-7s %9s %9s %7s  %9s\n", "history", "wall ms",
            "peak MB", "lin", "sc", "lin ms", "sc ms", "sc/lin", "lin-only ms");
     static const size_t single[] = {10000, 100000, 1000000};
@@ -303,8 +303,13 @@ int main(int argc, char **argv)
                 single_key(path, single[s], threads[t], stale, 7 + s);
                 snprintf(name, sizeof name, "1 key %zuk ops %u thr %s",
                          single[s] / 1000, threads[t], stale ? "stale" : "valid");
-                row(name, path);
+                row(name, path, false);
             }
+    if (!quick) { /* the plain default: shrinking too */
+        snprintf(path, sizeof path, "%s/single.jsonl", dir);
+        single_key(path, 1000000, 5, true, 9);
+        row("1 key 1000k 5 thr stale, shrinking", path, true);
+    }
     static const size_t multi[] = {2000, 10000, 100000};
     static const unsigned procs[] = {10, 50};
     for (size_t s = 0; s < (quick ? 2u : 3u); s++)
@@ -314,7 +319,7 @@ int main(int argc, char **argv)
                 multi_key(path, multi[s], procs[t], bad, 11 + s);
                 snprintf(name, sizeof name, "%d keys %zuk ops %u procs %s", KEYS,
                          multi[s] / 1000, procs[t], bad ? "dekker" : "sc");
-                row(name, path);
+                row(name, path, false);
             }
     snprintf(path, sizeof path, "%s/single.jsonl", dir);
     unlink(path);

@@ -50,6 +50,13 @@ typedef struct graph {
     uint32_t *off, *adj, *indeg, *topo, *rank, *order_scratch;
     size_t ntopo;
     bool oom;
+    /* string models: two required gets that show one append after two
+     * different strings (no order has both), and the ops behind them */
+    uint32_t clash[2];
+    bool *clash_ops;
+    bool *dup;            /* per op: another put/append on its key has
+                             the same string */
+    size_t dups;
 } graph;
 
 /* ---- Clusters by (object, value) ------------------------------------------ */
@@ -130,6 +137,288 @@ static const char *classify(graph *g, uint64_t *observed)
                    "written";
     }
     return NULL;
+}
+
+/* ---- Strings built by appends (kv-append) ----------------------------------------- */
+
+/* Cluster values of the string path: a put's is its string's blob id, the
+ * initial string's too; an append's cannot be (the string it makes depends
+ * on what it follows), so it is tagged with the op. A get no order can
+ * produce observes UNMADE, which no cluster has. */
+#define APPEND_TAG (1ull << 62)
+#define UNMADE (1ull << 61)
+#define MAX_STRING 65536
+
+typedef struct piece_table {
+    uint32_t *op;         /* slot -> op + 1; 0 empty */
+    uint64_t *hash;
+    size_t size;
+} piece_table;
+
+static uint64_t fnv_step(uint64_t h, unsigned char c)
+{
+    return (h ^ c) * 0x100000001b3ull;
+}
+
+#define FNV_START 0xcbf29ce484222325ull
+
+static uint64_t piece_key(uint32_t obj, uint64_t h)
+{
+    return fl_rng_mix(h ^ ((uint64_t)obj * 0x9e3779b97f4a7c15u));
+}
+
+static const unsigned char *piece_bytes(const graph *g, uint32_t i, size_t *len)
+{
+    return lin_ctx_blob_bytes(g->p->ctx, g->p->ops[i].op.arg, len);
+}
+
+/* Adds op i's string; false when its key has the same string from another
+ * put or append already (marked in dup, both: which of them a get's string
+ * holds cannot be told, so only a clash on a unique string decides). */
+static bool piece_add(const graph *g, piece_table *t, uint32_t i, bool *dup)
+{
+    size_t len;
+    const unsigned char *b = piece_bytes(g, i, &len);
+    uint64_t h = FNV_START;
+    for (size_t k = 0; k < len; k++)
+        h = fnv_step(h, b[k]);
+    size_t j = piece_key(g->p->ops[i].obj, h) & (t->size - 1);
+    for (; t->op[j] != 0; j = (j + 1) & (t->size - 1)) {
+        uint32_t o = t->op[j] - 1;
+        size_t n;
+        const unsigned char *c = piece_bytes(g, o, &n);
+        if (t->hash[j] == h && g->p->ops[o].obj == g->p->ops[i].obj &&
+            n == len && memcmp(b, c, len) == 0) {
+            dup[o] = dup[i] = true;
+            return false;
+        }
+    }
+    t->op[j] = i + 1;
+    t->hash[j] = h;
+    return true;
+}
+
+/* The put or append on obj whose string is s[0..len) with hash h (role
+ * want), or NONE. */
+static uint32_t piece_find(const graph *g, const piece_table *t, uint32_t obj,
+                           uint64_t h, const unsigned char *s, size_t len,
+                           int want)
+{
+    for (size_t j = piece_key(obj, h) & (t->size - 1); t->op[j] != 0;
+         j = (j + 1) & (t->size - 1)) {
+        uint32_t i = t->op[j] - 1;
+        size_t n;
+        const unsigned char *b;
+        if (t->hash[j] != h || g->p->ops[i].obj != obj ||
+            g->p->model->string_role(&g->p->ops[i].op) != want)
+            continue;
+        b = piece_bytes(g, i, &n);
+        if (n == len && memcmp(b, s, len) == 0)
+            return i;
+    }
+    return NONE;
+}
+
+/* A get's string as a start (the initial string or a put's) and appends,
+ * by dynamic programming over its positions: the one way, else declined
+ * (two ways) or UNMADE (none). way[e]: ways to reach e (capped at 2);
+ * via[e]: the piece ending there (NONE: the initial string); from[e]:
+ * where it began. Records each append's predecessor. */
+typedef struct parse {
+    uint8_t *ways;
+    uint32_t *via, *from;
+} parse;
+
+static const char *parse_get(graph *g, const piece_table *t, parse *ps,
+                             uint32_t get, uint64_t init_blob,
+                             uint64_t *observed, uint64_t *pred,
+                             uint32_t *pred_get, bool *mark)
+{
+    const sc_problem *p = g->p;
+    uint32_t obj = p->ops[get].obj;
+    size_t len, ilen;
+    const unsigned char *s = lin_ctx_blob_bytes(p->ctx, p->ops[get].op.out, &len);
+    const unsigned char *init = lin_ctx_blob_bytes(p->ctx, init_blob, &ilen);
+    if (len > MAX_STRING)
+        return "a string too long to take apart";
+    memset(ps->ways, 0, len + 1);
+    if (ilen <= len && memcmp(s, init, ilen) == 0) {
+        ps->ways[ilen] = 1;
+        ps->via[ilen] = NONE;
+    }
+    uint64_t h = FNV_START;
+    for (size_t e = 1; e <= len; e++) { /* puts: prefixes */
+        h = fnv_step(h, s[e - 1]);
+        uint32_t put = piece_find(g, t, obj, h, s, e, LIN_SETS);
+        if (put != NONE && ps->ways[e] < 2) {
+            ps->ways[e]++;
+            ps->via[e] = put;
+            ps->from[e] = 0;
+        }
+    }
+    for (size_t at = 0; at < len; at++) {
+        if (ps->ways[at] == 0)
+            continue;
+        h = FNV_START;
+        for (size_t e = at + 1; e <= len; e++) {
+            h = fnv_step(h, s[e - 1]);
+            uint32_t a = piece_find(g, t, obj, h, s + at, e - at, LIN_APPENDS);
+            if (a == NONE)
+                continue;
+            ps->ways[e] = ps->ways[e] + ps->ways[at] > 2 ? 2 : ps->ways[e] + ps->ways[at];
+            ps->via[e] = a;
+            ps->from[e] = (uint32_t)at;
+        }
+    }
+    if (ps->ways[len] == 0) {
+        observed[get] = UNMADE;
+        return NULL;
+    }
+    if (ps->ways[len] > 1)
+        return "a string that comes apart two ways";
+    /* walk back: each append follows the piece before it */
+    size_t e = len;
+    uint32_t a = ps->via[e];
+    if (mark != NULL) { /* only the pieces, for a clash's support */
+        for (; a != NONE; a = ps->via[e = ps->from[e]]) {
+            mark[a] = true;
+            if (p->model->string_role(&p->ops[a].op) != LIN_APPENDS)
+                break;
+        }
+        return NULL;
+    }
+    observed[get] = a == NONE ? init_blob
+                    : p->model->string_role(&p->ops[a].op) == LIN_SETS
+                        ? p->ops[a].op.arg : APPEND_TAG | a;
+    while (a != NONE && p->model->string_role(&p->ops[a].op) == LIN_APPENDS) {
+        size_t at = ps->from[e];
+        uint32_t b = ps->via[at];
+        uint64_t before = b == NONE ? init_blob
+                          : p->model->string_role(&p->ops[b].op) == LIN_SETS
+                              ? p->ops[b].op.arg : APPEND_TAG | b;
+        if (g->dup[a]) { /* which of the alike appends: cannot say */
+            e = at;
+            a = b;
+            continue;
+        }
+        if (pred[a] != UNMADE && pred[a] != before) {
+            if (!p->ops[get].required || !p->ops[pred_get[a]].required)
+                return "an append seen after two different strings";
+            g->clash[0] = pred_get[a];
+            g->clash[1] = get;
+            return NULL;
+        }
+        pred[a] = before;
+        pred_get[a] = get;
+        e = at;
+        a = b;
+    }
+    return NULL;
+}
+
+static const char *strings_setup(graph *g, piece_table *t, parse *ps,
+                                 uint64_t *pred, uint64_t *init_of)
+{
+    const sc_problem *p = g->p;
+    const lin_model *m = p->model;
+    size_t longest = 0;
+    for (size_t o = 0; o < p->nobjs; o++)
+        init_of[o] = UNMADE;
+    for (uint32_t i = 0; i < g->n; i++) {
+        const sc_op *op = &p->ops[i];
+        int role = m->string_role(&op->op);
+        if (init_of[op->obj] == UNMADE)
+            init_of[op->obj] = m->string_of(p->ctx, p->initial[op->obj], &op->op);
+        pred[i] = UNMADE;
+        if (role == LIN_SETS || role == LIN_APPENDS)
+            g->dups += !piece_add(g, t, i, g->dup);
+        size_t len = 0;
+        if (role == LIN_GETS && op->op.known)
+            lin_ctx_blob_bytes(p->ctx, op->op.out, &len);
+        longest = len > longest ? len : longest;
+    }
+    if (longest > MAX_STRING)
+        return "a string too long to take apart";
+    ps->ways = fl_malloc(longest + 1);
+    ps->via = fl_malloc((longest + 1) * sizeof *ps->via);
+    ps->from = fl_malloc((longest + 1) * sizeof *ps->from);
+    return ps->ways && ps->via && ps->from ? NULL : "memory";
+}
+
+/* classify for string models: puts write their string, appends write a
+ * tagged cluster (and, once a get shows what they followed, observe it:
+ * a cas from that string), gets observe what their string takes apart
+ * to. */
+static const char *classify_strings(graph *g, uint64_t *observed)
+{
+    const sc_problem *p = g->p;
+    const lin_model *m = p->model;
+    piece_table t = {0};
+    parse ps = {0};
+    t.size = 16;
+    while (t.size < 2 * (g->n + 1))
+        t.size *= 2;
+    t.op = fl_calloc(t.size, sizeof *t.op);
+    t.hash = fl_malloc(t.size * sizeof *t.hash);
+    uint64_t *pred = fl_malloc((g->n + 1) * sizeof *pred);
+    g->dup = fl_calloc(g->n + 1, sizeof *g->dup);
+    uint64_t *init_of = fl_malloc((p->nobjs + 1) * sizeof *init_of);
+    const char *why = t.op && t.hash && pred && init_of && g->dup
+                          ? strings_setup(g, &t, &ps, pred, init_of) : "memory";
+    for (size_t o = 0; why == NULL && o < p->nobjs; o++)
+        if (init_of[o] != UNMADE &&
+            add_cluster(g, (uint32_t)o, init_of[o], NONE) == NONE)
+            why = "an object listed twice";
+    for (uint32_t i = 0; why == NULL && i < g->n; i++) {
+        const sc_op *op = &p->ops[i];
+        int role = m->string_role(&op->op);
+        g->obs[i] = g->own[i] = NONE;
+        g->kind[i] = K_NONE;
+        if (role == LIN_SETS || role == LIN_APPENDS) {
+            g->kind[i] = K_WRITE;
+            g->own[i] = add_cluster(g, op->obj,
+                                    role == LIN_SETS ? op->op.arg : APPEND_TAG | i, i);
+            if (g->own[i] == NONE)
+                why = "a string put twice on a key, or the initial one";
+        } else if (role == LIN_GETS && op->op.known) {
+            g->kind[i] = K_READ;
+        } else if (role != LIN_GETS) {
+            why = "an op that is not a get, put or append";
+        }
+    }
+    uint32_t *pred_get = why == NULL ? fl_malloc((g->n + 1) * sizeof *pred_get) : NULL;
+    if (why == NULL && pred_get == NULL)
+        why = "memory";
+    for (uint32_t i = 0; why == NULL && g->clash[0] == NONE && i < g->n; i++)
+        if (g->kind[i] == K_READ)
+            why = parse_get(g, &t, &ps, i, init_of[p->ops[i].obj], observed,
+                            pred, pred_get, NULL);
+    if (why == NULL && g->clash[0] != NONE) {
+        g->clash_ops = fl_calloc(g->n + 1, sizeof *g->clash_ops);
+        for (int k = 0; k < 2 && g->clash_ops != NULL; k++) {
+            uint32_t get = g->clash[k];
+            g->clash_ops[get] = true;
+            parse_get(g, &t, &ps, get, init_of[p->ops[get].obj], observed,
+                      pred, pred_get, g->clash_ops);
+        }
+        why = g->clash_ops ? NULL : "memory";
+    }
+    fl_free(pred_get);
+    if (why == NULL && g->clash[0] == NONE && g->dups > 0)
+        why = "a string put or appended twice on a key";
+    for (uint32_t i = 0; why == NULL && i < g->n; i++)
+        if (m->string_role(&p->ops[i].op) == LIN_APPENDS && pred[i] != UNMADE) {
+            g->kind[i] = K_CAS;
+            observed[i] = pred[i];
+        }
+    fl_free(t.op);
+    fl_free(t.hash);
+    fl_free(ps.ways);
+    fl_free(ps.via);
+    fl_free(ps.from);
+    fl_free(pred);
+    fl_free(init_of);
+    return why;
 }
 
 /* Each observer's cluster (NONE: nothing writes it), then which ops are
@@ -671,6 +960,8 @@ static void free_graph(graph *g)
     fl_free(g->topo);
     fl_free(g->rank);
     fl_free(g->order_scratch);
+    fl_free(g->clash_ops);
+    fl_free(g->dup);
 }
 
 /* Needed observers of nothing written, and the cas ops that end a
@@ -685,6 +976,10 @@ static const char *check_observers(graph *g, sc_graph_result *out)
         if (a == NONE) {
             out->verdict = CHECKER_INVALID;
             out->unwritten = (uint32_t)i;
+            out->unwritten_words = g->p->model->string_role
+                                       ? "a string no order of its key's puts "
+                                         "and appends makes"
+                                       : "a value nothing on its key wrote";
             return NULL;
         }
         if (g->kind[i] != K_CAS)
@@ -702,8 +997,19 @@ static const char *build(graph *g, sc_graph_result *out, uint32_t *scratch)
 {
     uint64_t *observed = fl_malloc((g->n + 1) * sizeof *observed);
     size_t *stamp = fl_calloc(g->p->nobjs + 1, sizeof *stamp);
-    const char *why = observed && stamp ? classify(g, observed) : "memory";
-    if (why == NULL) {
+    const char *why = !observed || !stamp ? "memory"
+                      : g->p->model->string_role ? classify_strings(g, observed)
+                                                 : classify(g, observed);
+    if (why == NULL && g->clash[0] != NONE) { /* strings: decided */
+        out->verdict = CHECKER_INVALID;
+        out->unwritten = g->clash[1];
+        out->unwritten_words = "which shows an append after another string "
+                               "than another get does";
+        out->support = fl_malloc((g->n + 1) * sizeof *out->support);
+        for (uint32_t i = 0; out->support != NULL && i < g->n; i++)
+            if (g->clash_ops[i])
+                out->support[out->nsupport++] = i;
+    } else if (why == NULL) {
         link_and_close(g, observed, scratch);
         why = check_observers(g, out);
     }
@@ -777,11 +1083,12 @@ int sc_graph_decide(const sc_problem *p, const wgl_limits *limits,
     out->verdict = CHECKER_UNKNOWN;
     out->unwritten = NONE;
     const lin_model *m = p->model;
-    if (m->written == NULL || m->observed == NULL) {
+    bool strings = m->string_role != NULL && m->string_of != NULL;
+    if (!strings && (m->written == NULL || m->observed == NULL)) {
         out->declined = "the model does not say what ops write and observe";
         return FL_OK;
     }
-    graph g = {.p = p, .n = p->nops};
+    graph g = {.p = p, .n = p->nops, .clash = {NONE, NONE}};
     const char *why = alloc_graph(&g) == 0 ? decide(&g, limits, out) : "memory";
     if (why != NULL) {
         out->verdict = CHECKER_UNKNOWN;

@@ -88,11 +88,13 @@ typedef struct sc_graph_result {
     uint32_t *cycle;
     sc_graph_why *why;
     size_t ncycle;
-    /* invalid by a needed op observing what nothing wrote: that op, else
-     * UINT32_MAX */
+    /* invalid by a needed op observing what nothing wrote (or, for
+     * strings, a get whose string clashes with another's): that op, else
+     * UINT32_MAX; and what is wrong with it, in words (static) */
     uint32_t unwritten;
-    /* invalid by a cycle: ops that keep it forced (sorted), every value
-     * they observe written among them — where a shrinker can start */
+    const char *unwritten_words;
+    /* invalid by a cycle (or a clash): ops that keep it (sorted), every
+     * value they observe written among them — where a shrinker can start */
     uint32_t *support;
     size_t nsupport;
 } sc_graph_result;

@@ -689,6 +689,183 @@ static void test_graph_counterexample_shrinks_to_witness(void **state)
     json_decref(j);
 }
 
+/* ---- kv-append: strings built by appends (checkers/sc_graph's string path) ---- */
+
+#define KN 8 /* ops at most */
+
+typedef struct kop {
+    int proc, key, f;  /* f: 0 get, 1 put, 2 append */
+    int token;         /* put/append: the string "t<token>;" */
+    char got[64];      /* get: the string read */
+    int outcome;       /* 0 ok, 1 info */
+} kop;
+
+typedef struct khist {
+    kop ops[KN];
+    int n;
+} khist;
+
+static void ktoken(char *buf, size_t n, int token)
+{
+    snprintf(buf, n, "t%d;", token);
+}
+
+/* Every order of every subset of the info ops that keeps program order
+ * (a process's ops after an info op are a new chain, as in brute()). */
+static bool kbrute(const khist *g, const int *chain, bool *used, char (*val)[64])
+{
+    bool all = true;
+    for (int i = 0; i < g->n; i++)
+        all &= used[i] || g->ops[i].outcome != 0;
+    if (all)
+        return true;
+    for (int c = 0; c < 2 * KN; c++) {
+        int i = 0;
+        while (i < g->n && (chain[i] != c || used[i]))
+            i++;
+        if (i == g->n)
+            continue;
+        const kop *o = &g->ops[i];
+        char before[64], t[16];
+        snprintf(before, sizeof before, "%s", val[o->key]);
+        ktoken(t, sizeof t, o->token);
+        bool legal = o->f != 0 || strcmp(val[o->key], o->got) == 0;
+        used[i] = true;
+        if (legal) {
+            if (o->f == 1)
+                snprintf(val[o->key], 64, "%s", t);
+            else if (o->f == 2) /* val holds before: add t */
+                strncat(val[o->key], t, 63 - strlen(val[o->key]));
+            bool ok = kbrute(g, chain, used, val);
+            snprintf(val[o->key], 64, "%s", before);
+            if (ok) {
+                used[i] = false;
+                return true;
+            }
+        }
+        if (o->outcome == 1 && kbrute(g, chain, used, val)) {
+            used[i] = false;
+            return true;
+        }
+        used[i] = false;
+    }
+    return false;
+}
+
+/* A run of 2-3 processes on 1-2 keys: puts and appends of fresh tokens
+ * take effect in turn (info ones half the time); gets read the current
+ * string or, a third of the time, an older one. */
+static void kgen(khist *g, fl_rng *r)
+{
+    char cur[2][64] = {"", ""}, past[2][KN + 1][64];
+    int npast[2] = {0, 0}, nkeys = 1 + (int)fl_rng_below(r, 2);
+    int procs = 2 + (int)fl_rng_below(r, 2), token = 0;
+    g->n = 3 + (int)fl_rng_below(r, KN - 2);
+    for (int i = 0; i < g->n; i++) {
+        kop *o = &g->ops[i];
+        o->proc = (int)fl_rng_below(r, (uint64_t)procs);
+        o->key = (int)fl_rng_below(r, (uint64_t)nkeys);
+        o->f = (int)fl_rng_below(r, 5) % 3; /* gets and puts rarer */
+        o->f = o->f == 1 && fl_rng_below(r, 2) ? 2 : o->f;
+        o->outcome = fl_rng_below(r, 6) == 0;
+        snprintf(past[o->key][npast[o->key]++], 64, "%s", cur[o->key]);
+        if (o->f == 0) {
+            o->outcome = 0;
+            const char *v = fl_rng_below(r, 3) == 0
+                                ? past[o->key][fl_rng_below(r, (uint64_t)npast[o->key])]
+                                : cur[o->key];
+            snprintf(o->got, sizeof o->got, "%s", v);
+            continue;
+        }
+        o->token = ++token;
+        if (o->outcome == 0 || fl_rng_below(r, 2)) {
+            char t[16], was[64];
+            ktoken(t, sizeof t, o->token);
+            snprintf(was, sizeof was, "%s", cur[o->key]);
+            if (o->f == 1)
+                snprintf(cur[o->key], 64, "%s", t);
+            else if (strlen(was) + strlen(t) < 63)
+                strncat(cur[o->key], t, 63 - strlen(cur[o->key]));
+        }
+    }
+}
+
+static history *khistory(const khist *g)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    static const char *const fs[] = {"get", "put", "append"};
+    for (int i = 0; i < g->n; i++) { /* each op whole, in order */
+        const kop *o = &g->ops[i];
+        char t[16];
+        ktoken(t, sizeof t, o->token);
+        fprintf(out, "{\"process\":%d,\"type\":\"invoke\",\"f\":\"%s\",\"key\":\"k%d\",\"value\":",
+                o->proc, fs[o->f], o->key);
+        fprintf(out, o->f == 0 ? "null}\n" : "\"%s\"}\n", t);
+        fprintf(out, "{\"process\":%d,\"type\":\"%s\",\"f\":\"%s\",\"key\":\"k%d\",\"value\":\"%s\"}\n",
+                o->proc, o->outcome ? "info" : "ok", fs[o->f], o->key,
+                o->f == 0 ? o->got : t);
+    }
+    fclose(out);
+    FILE *in = fmemopen(buf, len, "r");
+    history *h = NULL;
+    fl_error err = {0};
+    if (history_read_jsonl(in, "kv", &h, &err) != FL_OK)
+        fail_msg("%s\n%s", err.msg, buf);
+    fclose(in);
+    free(buf);
+    return h;
+}
+
+/* Random kv-append histories with unique tokens against the brute force:
+ * the string path of the graph (a get's string taken apart, appends as a
+ * cas from what they followed) must agree, and decide most itself. */
+static void test_kv_against_brute_force(void **state)
+{
+    (void)state;
+    fl_rng r;
+    fl_rng_seed(&r, 20261208);
+    int counts[2] = {0, 0}, by_graph = 0;
+    for (int trial = 0; trial < 3000; trial++) {
+        khist g;
+        kgen(&g, &r);
+        int chain[KN], cur[4] = {0, 1, 2, 3}, next = 4;
+        bool used[KN] = {false};
+        for (int i = 0; i < g.n; i++) {
+            chain[i] = cur[g.ops[i].proc];
+            if (g.ops[i].outcome == 1)
+                cur[g.ops[i].proc] = next++;
+        }
+        char val[2][64] = {"", ""};
+        bool expect = kbrute(&g, chain, used, val);
+        history *h = khistory(&g);
+        checker_options opt;
+        options(&opt, CHECKER_CONSISTENCY_SEQUENTIAL);
+        opt.model = "kv-append";
+        sc_check_result *res = NULL;
+        fl_error err = {0};
+        assert_int_equal(sc_check(h, &opt, &res, &err), FL_OK);
+        if (sc_check_sequential(res) != (expect ? CHECKER_VALID : CHECKER_INVALID)) {
+            history_write_jsonl(h, stderr, &err);
+            fail_msg("trial %d: brute force says %s, the check %s", trial,
+                     expect ? "SC" : "not SC",
+                     checker_verdict_word(sc_check_sequential(res)));
+        }
+        json_t *j = sc_check_json(res);
+        by_graph += json_integer_value(json_object_get(
+                        json_object_get(j, "sequential"), "graph_decided")) > 0;
+        json_decref(j);
+        sc_check_free(res);
+        history_free(h);
+        counts[expect]++;
+    }
+    fprintf(stderr, "# kv-append: %d SC, %d not; the graph decided %d\n",
+            counts[1], counts[0], by_graph);
+    assert_true(counts[0] > 200 && counts[1] > 200);
+    assert_true(by_graph > 300);
+}
+
 /* ---- the corpus -------------------------------------------------------------------- */
 
 static void test_corpus(void **state)
@@ -792,6 +969,7 @@ int main(void)
         cmocka_unit_test(test_alike_against_brute_force),
         cmocka_unit_test(test_unique_against_brute_force),
         cmocka_unit_test(test_graph_counterexample_shrinks_to_witness),
+        cmocka_unit_test(test_kv_against_brute_force),
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_etcd_071_explored),
         cmocka_unit_test(test_bad_input),
