@@ -52,6 +52,22 @@
  * observes what they wrote). A needed op that observes a value nothing on
  * its key writes (nor is initial) can never be placed: invalid.
  *
+ * Strings built by appends (models with string_role, kv-append), each
+ * put's and append's string unique on its key: a get's string comes apart
+ * (dynamic programming over its positions) into the initial string or a
+ * put's, then appends — exactly one way, else declined (none: no order
+ * makes it, the get can never be placed: invalid). The key's string before
+ * each append in it is then known, and the string never returns (it only
+ * grows until a put of a unique string), so a state is one interval as a
+ * register value is: a put is a write, an append a get has shown is a cas
+ * from the string it followed to a cluster of its own, an append no get
+ * shows a write of a cluster nobody observes (after it, until the next
+ * put, no get can look: it would show the append). The graph is then the
+ * same. Two required gets that show one append after two different
+ * strings are a violation outright (an op follows one state); when some
+ * strings repeat on a key only that clash decides (which of two alike
+ * appends a get holds cannot be told), else it declines.
+ *
  * Declines (verdict unknown, the search decides) when the model cannot
  * say what ops write and observe, when a key's values are not unique, or
  * when two needed cas ops expect the same value.
