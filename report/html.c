@@ -143,7 +143,11 @@ static void verdict_words(FILE *out, const char *name, const json_t *res)
         const json_t *sce = json_object_get(
             json_object_get(res, "sequential"), "counterexample");
         const json_t *op = json_object_get(sce, "op");
-        if (op) {
+        const char *words = json_string_value(json_object_get(sce, "explanation"));
+        if (words) { /* checkers/sc_graph's cycle, already in words */
+            fputs(": ", out);
+            html_text(out, words);
+        } else if (op) {
             fputs("; ", out);
             html_op_words(out, op, true, true);
             fputs(" cannot be placed", out);

@@ -303,13 +303,19 @@ static void fig_sc(FILE *out, const html_run *r, const char *checker,
             bool is = json_equal(json_object_get(op, "invoke_index"), stuck_inv);
             fig_add(&g, r, op, is ? FIG_STUCK : FIG_OPEN);
         }
+    json_array_foreach(json_object_get(ce, "cycle"), i, op)
+        fig_add(&g, r, op, FIG_STUCK);
     char id[160], title[300];
     snprintf(id, sizeof id, "ce-%s", checker);
-    snprintf(title, sizeof title, "%s: the program-order chains that conflict"
-             " — blue: the last operations the longest order placed "
-             "(\xe2\x87\x92 the state they left); orange: each process's "
-             "next ones, in its program order; red: the earliest that "
-             "cannot be placed", checker);
+    if (json_object_get(ce, "cycle") != NULL)
+        snprintf(title, sizeof title, "%s: operations each of which must come "
+                 "before the next, the last before the first", checker);
+    else
+        snprintf(title, sizeof title, "%s: the program-order chains that "
+                 "conflict — blue: the last operations the longest order "
+                 "placed (\xe2\x87\x92 the state they left); orange: each "
+                 "process's next ones, in its program order; red: the "
+                 "earliest that cannot be placed", checker);
     fig_draw(out, &g, id, title, -1, json_object_get(ce, "states"),
              "the keys' states there: ", false);
     const json_t *shrunk = json_object_get(ce, "shrunk");
