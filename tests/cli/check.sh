@@ -69,10 +69,12 @@ check "a malformed cas is bad data" 65 "$FL" check --model cas-register "$tmp/ba
 contains "bad data names the op and field" "$tmp/err" 'field "value"'
 
 # A search that cannot finish within its budget answers unknown (exit 2).
+# (Each string appended twice: with unique ones checkers/sc_graph would
+# see at once that nothing makes "x".)
 {
   printf '{"process":30,"type":"invoke","f":"put","key":"k","value":"zz"}\n'
-  for i in $(seq 0 11); do printf '{"process":%d,"type":"invoke","f":"append","key":"k","value":"%d"}\n' $i $i; done
-  for i in $(seq 0 11); do printf '{"process":%d,"type":"ok","f":"append","key":"k","value":"%d"}\n' $i $i; done
+  for i in $(seq 0 11); do printf '{"process":%d,"type":"invoke","f":"append","key":"k","value":"%d"}\n' $i $((i % 6)); done
+  for i in $(seq 0 11); do printf '{"process":%d,"type":"ok","f":"append","key":"k","value":"%d"}\n' $i $((i % 6)); done
   printf '{"process":20,"type":"invoke","f":"get","key":"k","value":null}\n{"process":20,"type":"ok","f":"get","key":"k","value":"x"}\n'
 } >"$tmp/hard.jsonl"
 check "exhausted memory budget exits 2" 2 "$FL" check --model kv-append --memory-limit 4 "$tmp/hard.jsonl"
@@ -220,6 +222,8 @@ contains "the warning names the count and first line" "$tmp/err" "back.jsonl:2: 
 if [[ -f "$SHARED/corpus/kv/c10-ok.jsonl" ]]; then
   check "corpus kv history, split by key" 0 "$FL" check --model kv-append "$SHARED/corpus/kv/c10-ok.jsonl"
   contains "ten keys checked" "$tmp/out" '"keys":10'
+  check "corpus kv c10-bad: not linearizable" 1 "$FL" check --model kv-append "$SHARED/corpus/kv/c10-bad.jsonl"
+  contains "c10-bad: SC decided (not SC) by the string path, not left unknown" "$tmp/out" '"decided_by":"graph"'
   check "corpus etcd history" 1 "$FL" check --model cas-register "$SHARED/corpus/etcd/etcd_000.jsonl"
 else
   echo "ok - corpus cases skipped: $SHARED/corpus not found # SKIP"
