@@ -7,8 +7,16 @@
  * name, a one-line summary and an explanation in words. Everything that
  * judges histories (`faultline check --checker NAME`, the analysis of a
  * stored run, a workload's list of checkers) finds checkers here by name,
- * so a new checker is one file that defines a `const checker` plus its
- * line in checkers/registry.c.
+ * so a new checker is one file that defines a `const checker` (and, if it
+ * draws its own part of report.html, its panel: html_verdict, html_panel)
+ * plus its line in checkers/registry.c.
+ *
+ * Every result's JSON has "valid" (true, false or "unknown"); reports
+ * also read, from any checker, "reason" (why unknown) and "anomaly" /
+ * "anomaly_kind" (something wrong that the verdict allows). A checker may
+ * need another's result (checker.needs): it is handed that result, typed
+ * (checker_result_key_verdict, ...), by checker_check or by a
+ * composition (checkers/compose.h), never by calling the other itself.
  *
  * Ownership: checker_check() returns a result owned by the caller
  * (checker_result_free); it copies what it needs from the history. The
