@@ -11,11 +11,9 @@
 
 #include <string.h>
 
-/* "a read on key 7 returned 3 after the write of 5 had completed". */
-static void stale_read_words(FILE *out, const json_t *stale)
+/* "a read on key 7 returned 3". */
+static void read_words(FILE *out, const json_t *rd)
 {
-    const json_t *rd = json_object_get(stale, "read");
-    const json_t *w = json_object_get(stale, "newer_write");
     fputs("a read", out);
     const json_t *key = json_object_get(rd, "key");
     if (key && !json_is_null(key)) {
@@ -24,6 +22,13 @@ static void stale_read_words(FILE *out, const json_t *stale)
     }
     fputs(" returned ", out);
     panel_json_text(out, json_object_get(rd, "output"));
+}
+
+/* "... after the write of 5 (p2) had completed". */
+static void stale_read_words(FILE *out, const json_t *stale)
+{
+    const json_t *w = json_object_get(stale, "newer_write");
+    read_words(out, json_object_get(stale, "read"));
     fputs(" after the ", out);
     panel_text(out, json_string_value(json_object_get(w, "f")) ?: "write");
     fputs(" of ", out);
@@ -34,15 +39,7 @@ static void stale_read_words(FILE *out, const json_t *stale)
 
 static void early_read_words(FILE *out, const json_t *early)
 {
-    const json_t *rd = json_object_get(early, "read");
-    fputs("a read", out);
-    const json_t *key = json_object_get(rd, "key");
-    if (key && !json_is_null(key)) {
-        fputs(" on key ", out);
-        panel_json_text(out, key);
-    }
-    fputs(" returned ", out);
-    panel_json_text(out, json_object_get(rd, "output"));
+    read_words(out, json_object_get(early, "read"));
     fputs(" before any write of it had begun", out);
 }
 
