@@ -25,6 +25,7 @@ struct sc_check_result {
     checker_consistency mode;
     checker_verdict lin, sc;
     const char *anomaly;
+    const char *anomaly_kind; /* real-time: "stale-read", ...; else NULL */
     json_t *lin_json, *sc_json, *anomaly_detail;
     char *lin_words;       /* the linearizable checker's explanation */
     size_t lin_words_len;
@@ -709,6 +710,8 @@ typedef struct kind_scan {
     size_t nw;
     newest *nb;
     uint32_t initial;
+    json_t *stale, *early; /* the first found of each (new references) */
+    bool early_first;      /* in the order found, for the JSON */
 } kind_scan;
 
 /* A read of v that began after a write of another value completed, every
@@ -740,7 +743,7 @@ static json_t *early_read_at(const kind_scan *k, size_t i, uint32_t v)
                      checker_op_json(k->a->h, (size_t)w->first_call));
 }
 
-static void scan_reads(kind_scan *k, json_t *detail)
+static void scan_reads(kind_scan *k)
 {
     const history_event *ev = history_events(k->a->h);
     for (size_t i = 0; i < history_len(k->a->h); i++) {
@@ -758,22 +761,20 @@ static void scan_reads(kind_scan *k, json_t *detail)
         if (k->a->opt->nil_reads_unknown && json_is_null(out))
             continue;
         uint32_t v = lin_ctx_value(k->a->ctx, out);
-        json_t *found;
-        if (!json_object_get(detail, "stale_read") &&
-            (found = stale_read_at(k, i, v)) != NULL)
-            json_object_set_new(detail, "stale_read", found);
-        if (!json_object_get(detail, "early_read") &&
-            (found = early_read_at(k, i, v)) != NULL)
-            json_object_set_new(detail, "early_read", found);
+        if (k->stale == NULL)
+            k->stale = stale_read_at(k, i, v);
+        if (k->early == NULL && (k->early = early_read_at(k, i, v)) != NULL)
+            k->early_first = k->stale == NULL;
     }
 }
 
 /* Name a real-time anomaly where the register models let us tell:
- * "stale-read", "early-read" (a write seen before it began), or "other". */
-static json_t *real_time_kind(const sc_all *a)
+ * *kind "stale-read", "early-read" (a write seen before it began), or
+ * "other"; the JSON detail with the reads found. */
+static json_t *real_time_kind(const sc_all *a, const char **kind)
 {
     json_t *detail = json_object();
-    const char *kind = "other";
+    *kind = "other";
     bool registers = strcmp(a->m->name, "register") == 0 ||
                      strcmp(a->m->name, "cas-register") == 0;
     kind_scan k = {.a = a};
@@ -787,12 +788,16 @@ static json_t *real_time_kind(const sc_all *a)
         k.initial = lin_ctx_value(a->ctx, init ? init : null);
         json_decref(null);
         k.nw = collect_writes(a, k.w);
-        scan_reads(&k, detail);
-        kind = json_object_get(detail, "stale_read")   ? "stale-read"
-               : json_object_get(detail, "early_read") ? "early-read"
-                                                       : "other";
+        scan_reads(&k);
+        *kind = k.stale ? "stale-read" : k.early ? "early-read" : "other";
     }
-    json_object_set_new(detail, "anomaly_kind", json_string(kind));
+    if (k.early != NULL && k.early_first)
+        json_object_set_new(detail, "early_read", k.early);
+    if (k.stale != NULL)
+        json_object_set_new(detail, "stale_read", k.stale);
+    if (k.early != NULL && !k.early_first)
+        json_object_set_new(detail, "early_read", k.early);
+    json_object_set_new(detail, "anomaly_kind", json_string(*kind));
     fl_free(k.w);
     fl_free(k.nb);
     return detail;
@@ -926,7 +931,7 @@ static void classify(sc_check_result *r, const sc_all *a)
 {
     r->anomaly = anomaly_of(r->lin, r->sc);
     if (strcmp(r->anomaly, "real-time") == 0 && a != NULL)
-        r->anomaly_detail = real_time_kind(a);
+        r->anomaly_detail = real_time_kind(a, &r->anomaly_kind);
 }
 
 static int still_not_sc(void *arg, const history *sub, double time_left_s,
@@ -1141,8 +1146,7 @@ static const char *bool_word(checker_verdict v)
 /* The anomaly in a few words, for the summary line. */
 static const char *anomaly_words(const sc_check_result *r)
 {
-    const char *kind = json_string_value(
-        json_object_get(r->anomaly_detail, "anomaly_kind"));
+    const char *kind = r->anomaly_kind;
     if (strcmp(r->anomaly, "real-time") == 0)
         return kind && strcmp(kind, "stale-read") == 0   ? "stale reads"
                : kind && strcmp(kind, "early-read") == 0 ? "a write seen before it began"
