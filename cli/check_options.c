@@ -99,6 +99,8 @@ int cli_check_option(cli_check_options *o, int code, const char *arg,
     fl_error err = {0};
     json_error_t jerr;
     int i, rc;
+    if (code >= CLI_OPT_CHECKER && code <= CLI_OPT_KEYS)
+        o->given |= 1u << (code - CLI_OPT_CHECKER);
     switch (code) {
     case CLI_OPT_CHECKER:
         if (checker_find(arg, &o->checker, &err) == FL_OK)
@@ -109,10 +111,8 @@ int cli_check_option(cli_check_options *o, int code, const char *arg,
     case CLI_OPT_CONSISTENCY:
         rc = one_of(cmd, "--consistency", arg, levels,
                     "linearizable, sequential or both", &i);
-        if (rc == FL_OK) {
+        if (rc == FL_OK)
             o->opt.consistency = level_of[i];
-            o->consistency_given = true;
-        }
         return rc;
     case CLI_OPT_INITIAL:
         json_decref(o->initial);
@@ -132,6 +132,39 @@ int cli_check_option(cli_check_options *o, int code, const char *arg,
     }
 }
 
+bool cli_check_given(const cli_check_options *o, int code)
+{
+    return o->given & (1u << (code - CLI_OPT_CHECKER));
+}
+
+bool cli_check_any_given(const cli_check_options *o)
+{
+    return o->given != 0;
+}
+
+void cli_check_apply(const cli_check_options *o, checker_options *opt)
+{
+    const checker_options *u = &o->opt;
+    if (cli_check_given(o, CLI_OPT_MODEL))
+        opt->model = u->model;
+    if (cli_check_given(o, CLI_OPT_CONSISTENCY))
+        opt->consistency = u->consistency;
+    if (cli_check_given(o, CLI_OPT_INITIAL))
+        opt->initial = u->initial;
+    opt->nil_reads_unknown |= u->nil_reads_unknown;
+    if (cli_check_given(o, CLI_OPT_TIME_LIMIT))
+        opt->time_limit_s = u->time_limit_s;
+    if (cli_check_given(o, CLI_OPT_MEMORY_LIMIT))
+        opt->memory_limit_mb = u->memory_limit_mb;
+    if (cli_check_given(o, CLI_OPT_THREADS))
+        opt->threads = u->threads;
+    opt->no_split |= u->no_split;
+    opt->all_keys |= u->all_keys;
+    opt->no_fast_path |= u->no_fast_path;
+    if (cli_check_given(o, CLI_OPT_NO_SHRINK))
+        opt->shrink = false;
+}
+
 int cli_check_resolve(cli_check_options *o, const char *cmd)
 {
     o->opt.model = lin_model_find(o->model_name);
@@ -146,7 +179,7 @@ int cli_check_resolve(cli_check_options *o, const char *cmd)
     o->opt.initial = o->initial;
     if (o->checker != NULL)
         return FL_OK;
-    bool lin_only = o->consistency_given &&
+    bool lin_only = cli_check_given(o, CLI_OPT_CONSISTENCY) &&
                     o->opt.consistency == CHECKER_CONSISTENCY_LINEARIZABLE;
     fl_error err = {0};
     if (checker_find(lin_only ? "linearizable" : "sequential", &o->checker,

@@ -55,7 +55,7 @@ typedef struct cli_check_options {
     /* private */
     const char *model_name;   /* --model as given, until resolved */
     json_t *initial;
-    bool consistency_given;
+    unsigned given;           /* bit (code - CLI_OPT_CHECKER): given */
 } cli_check_options;
 
 /* The defaults of `faultline check`: cas-register, shrinking, the memory
@@ -78,6 +78,15 @@ int cli_check_option(cli_check_options *o, int code, const char *arg,
  * the checker's name with its result, so what ran is never a guess.
  */
 int cli_check_resolve(cli_check_options *o, const char *cmd);
+
+/* Whether the option of `code` (CLI_OPT_*) was given; any at all. */
+bool cli_check_given(const cli_check_options *o, int code);
+bool cli_check_any_given(const cli_check_options *o);
+
+/* Copy into opt the fields the user gave (after cli_check_resolve): a
+ * stored run's workload fixes its checkers' options, and `faultline
+ * analyze` changes only what was asked. */
+void cli_check_apply(const cli_check_options *o, checker_options *opt);
 
 /* The shared options' lines of a usage message. */
 void cli_check_usage(FILE *out);

@@ -203,22 +203,46 @@ static int read_record(const char *dir, run_record *rec, fl_error *err)
     return rc;
 }
 
-/* Run the workload's checkers as one composition (checkers/compose.h):
- * *checkers gets {NAME: RESULT, ...}, *v their combined verdict. The budgets are ours: the time limit, and a shrunk
- * counterexample for whoever reads it. */
+/* The composition that judges a run: the workload's checkers with the
+ * options it fixes, or judge->only; our budgets (the time limit, and a
+ * shrunk counterexample for whoever reads it); then what judge adjusts.
+ * *items is the caller's (fl_free). */
+static int plan(const workload_checker *wc, size_t n, double time_limit_s,
+                const run_store_judge *judge, compose_item **items,
+                size_t *count, fl_error *err)
+{
+    bool only = judge != NULL && judge->only != NULL;
+    *count = only ? 1 : n;
+    *items = fl_calloc(*count + 1, sizeof **items);
+    int rc = *items ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < *count && rc == FL_OK; i++) {
+        compose_item *it = &(*items)[i];
+        if (only) {
+            it->checker = judge->only;
+            checker_options_init(&it->options);
+        } else {
+            it->options = wc[i].options;
+            rc = checker_find(wc[i].checker, &it->checker, err);
+        }
+        it->options.time_limit_s = time_limit_s;
+        it->options.memory_limit_mb = fl_alloc_default_limit() >> 20;
+        it->options.shrink = true;
+        if (judge != NULL && judge->adjust != NULL)
+            judge->adjust(judge->arg, &it->options);
+    }
+    return rc;
+}
+
+/* Run the run's checkers as one composition (checkers/compose.h):
+ * *checkers gets {NAME: RESULT, ...}, *v their combined verdict. */
 static int run_checkers(const history *h, const workload_checker *wc,
-                        size_t n, double time_limit_s, FILE *summary,
+                        size_t nwc, double time_limit_s,
+                        const run_store_judge *judge, FILE *summary,
                         checker_verdict *v, json_t **checkers, fl_error *err)
 {
-    compose_item *items = fl_calloc(n + 1, sizeof *items);
-    int rc = items ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n && rc == FL_OK; i++) {
-        items[i].options = wc[i].options;
-        items[i].options.time_limit_s = time_limit_s;
-        items[i].options.memory_limit_mb = fl_alloc_default_limit() >> 20;
-        items[i].options.shrink = true;
-        rc = checker_find(wc[i].checker, &items[i].checker, err);
-    }
+    compose_item *items = NULL;
+    size_t n = 0;
+    int rc = plan(wc, nwc, time_limit_s, judge, &items, &n, err);
     composition *run = NULL;
     if (rc == FL_OK)
         rc = compose_run(h, items, n, &run, err);
@@ -244,6 +268,15 @@ static int run_checkers(const history *h, const workload_checker *wc,
 
 int run_store_analyze(const char *dir, double check_time_limit_s, bool force,
                       FILE *summary, checker_verdict *verdict, fl_error *err)
+{
+    return run_store_analyze_judged(dir, check_time_limit_s, force, NULL,
+                                    summary, verdict, err);
+}
+
+int run_store_analyze_judged(const char *dir, double check_time_limit_s,
+                             bool force, const run_store_judge *judge,
+                             FILE *summary, checker_verdict *verdict,
+                             fl_error *err)
 {
     char path[4096];
     history *h = NULL;
@@ -275,7 +308,7 @@ int run_store_analyze(const char *dir, double check_time_limit_s, bool force,
     snprintf(path, sizeof path, "%s/history.edn", dir);
     if ((rc = history_write_file(h, path, HISTORY_FORMAT_EDN, err)) != FL_OK)
         goto out;
-    rc = run_checkers(h, wc, nwc, check_time_limit_s, summary, verdict,
+    rc = run_checkers(h, wc, nwc, check_time_limit_s, judge, summary, verdict,
                       &checkers, err);
     if (rc != FL_OK)
         goto out;
