@@ -121,21 +121,35 @@ void checker_needs_options(const checker *c, const checker_options *opt,
         c->needs_options(opt, out);
 }
 
-int checker_check(const checker *c, const history *h,
-                  const checker_options *opt, checker_result **out,
-                  fl_error *err)
+/* Needs nest at most this deep: deeper is a cycle in the registry. */
+#define MAX_NEEDS_DEPTH 8
+
+static int check_needing(const checker *c, const history *h,
+                         const checker_options *opt, size_t depth,
+                         checker_result **out, fl_error *err)
 {
     checker_result *needed = NULL;
+    *out = NULL;
+    if (depth > MAX_NEEDS_DEPTH)
+        return fl_error_set(err, FL_EUSAGE, "%s: its needs form a cycle",
+                            c->name);
     if (c->needs != NULL) {
         checker_options theirs;
         checker_needs_options(c, opt, &theirs);
-        int rc = checker_check(c->needs, h, &theirs, &needed, err);
+        int rc = check_needing(c->needs, h, &theirs, depth + 1, &needed, err);
         if (rc != FL_OK)
             return rc;
     }
     int rc = checker_check_given(c, h, opt, needed, out, err);
     checker_result_free(needed);
     return rc;
+}
+
+int checker_check(const checker *c, const history *h,
+                  const checker_options *opt, checker_result **out,
+                  fl_error *err)
+{
+    return check_needing(c, h, opt, 0, out, err);
 }
 
 bool checker_options_same_question(const checker_options *a,

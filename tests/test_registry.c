@@ -639,6 +639,10 @@ static void test_sequential_reuses_linearizable(void **state)
     history_free(h);
 }
 
+static const checker needs_itself = {.name = "loop", .about = "loop",
+                                     .check = check_true,
+                                     .needs = &needs_itself};
+
 static void test_a_composition_refuses_and_names(void **state)
 {
     (void)state;
@@ -652,6 +656,15 @@ static void test_a_composition_refuses_and_names(void **state)
     assert_int_equal(compose_run(h, items, 2, &c, &err), FL_EUSAGE);
     assert_null(c);
     assert_non_null(strstr(err.msg, "\"t\" given twice"));
+
+    /* a checker needing itself: a cycle, refused, not a stack overflow */
+    items[0].checker = &needs_itself;
+    assert_int_equal(compose_run(h, items, 1, &c, &err), FL_EUSAGE);
+    assert_non_null(strstr(err.msg, "cycle"));
+    checker_result *r = (checker_result *)1;
+    assert_int_equal(checker_check(&needs_itself, h, &items[0].options, &r,
+                                   &err), FL_EUSAGE);
+    assert_null(r);
 
     items[0].checker = &checker_linearizable;
     items[0].options.model = NULL;
