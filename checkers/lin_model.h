@@ -110,6 +110,10 @@ typedef struct lin_model {
 
 enum { LIN_OTHER, LIN_SETS, LIN_APPENDS, LIN_GETS };
 
+/* The default model (checker_options_init), for tables that name it
+ * statically (workloads/workload.c). */
+extern const lin_model lin_model_cas_register;
+
 /* The registry. NULL when no model has that name. */
 const lin_model *lin_model_find(const char *name);
 /* NULL-terminated names, for usage messages. */
