@@ -227,12 +227,13 @@ static uint32_t piece_find(const graph *g, const piece_table *t, uint32_t obj,
 typedef struct parse {
     uint8_t *ways;
     uint32_t *via, *from;
+    uint64_t *prefix;     /* FNV hash of the string's first e bytes */
 } parse;
 
 static const char *parse_get(graph *g, const piece_table *t, parse *ps,
                              uint32_t get, uint64_t init_blob,
                              uint64_t *observed, uint64_t *pred,
-                             uint32_t *pred_get, bool *mark)
+                             uint64_t *pred_hash, uint32_t *pred_get, bool *mark)
 {
     const sc_problem *p = g->p;
     uint32_t obj = p->ops[get].obj;
@@ -242,6 +243,9 @@ static const char *parse_get(graph *g, const piece_table *t, parse *ps,
     if (len > MAX_STRING)
         return "a string too long to take apart";
     memset(ps->ways, 0, len + 1);
+    ps->prefix[0] = FNV_START;
+    for (size_t e = 1; e <= len; e++)
+        ps->prefix[e] = fnv_step(ps->prefix[e - 1], s[e - 1]);
     if (ilen <= len && memcmp(s, init, ilen) == 0) {
         ps->ways[ilen] = 1;
         ps->via[ilen] = NONE;
@@ -270,6 +274,10 @@ static const char *parse_get(graph *g, const piece_table *t, parse *ps,
             ps->from[e] = (uint32_t)at;
         }
     }
+    /* with strings repeated on some key only a clash can decide (below):
+     * a get that comes apart no way or two ways says nothing sure then */
+    if (ps->ways[len] != 1 && g->dups > 0)
+        return NULL;
     if (ps->ways[len] == 0) {
         observed[get] = UNMADE;
         return NULL;
@@ -301,7 +309,10 @@ static const char *parse_get(graph *g, const piece_table *t, parse *ps,
             a = b;
             continue;
         }
-        if (pred[a] != UNMADE && pred[a] != before) {
+        /* the string before a, as a string (hashes that differ are
+         * different strings: a clash for sure; one state before an op) */
+        if (pred[a] != UNMADE &&
+            (pred_hash[a] != ps->prefix[at] || (g->dups == 0 && pred[a] != before))) {
             if (!p->ops[get].required || !p->ops[pred_get[a]].required)
                 return "an append seen after two different strings";
             g->clash[0] = pred_get[a];
@@ -309,6 +320,7 @@ static const char *parse_get(graph *g, const piece_table *t, parse *ps,
             return NULL;
         }
         pred[a] = before;
+        pred_hash[a] = ps->prefix[at];
         pred_get[a] = get;
         e = at;
         a = b;
@@ -342,7 +354,8 @@ static const char *strings_setup(graph *g, piece_table *t, parse *ps,
     ps->ways = fl_malloc(longest + 1);
     ps->via = fl_malloc((longest + 1) * sizeof *ps->via);
     ps->from = fl_malloc((longest + 1) * sizeof *ps->from);
-    return ps->ways && ps->via && ps->from ? NULL : "memory";
+    ps->prefix = fl_malloc((longest + 1) * sizeof *ps->prefix);
+    return ps->ways && ps->via && ps->from && ps->prefix ? NULL : "memory";
 }
 
 /* classify for string models: puts write their string, appends write a
@@ -387,23 +400,25 @@ static const char *classify_strings(graph *g, uint64_t *observed)
         }
     }
     uint32_t *pred_get = why == NULL ? fl_malloc((g->n + 1) * sizeof *pred_get) : NULL;
-    if (why == NULL && pred_get == NULL)
+    uint64_t *pred_hash = why == NULL ? fl_malloc((g->n + 1) * sizeof *pred_hash) : NULL;
+    if (why == NULL && (pred_get == NULL || pred_hash == NULL))
         why = "memory";
     for (uint32_t i = 0; why == NULL && g->clash[0] == NONE && i < g->n; i++)
         if (g->kind[i] == K_READ)
             why = parse_get(g, &t, &ps, i, init_of[p->ops[i].obj], observed,
-                            pred, pred_get, NULL);
+                            pred, pred_hash, pred_get, NULL);
     if (why == NULL && g->clash[0] != NONE) {
         g->clash_ops = fl_calloc(g->n + 1, sizeof *g->clash_ops);
         for (int k = 0; k < 2 && g->clash_ops != NULL; k++) {
             uint32_t get = g->clash[k];
             g->clash_ops[get] = true;
             parse_get(g, &t, &ps, get, init_of[p->ops[get].obj], observed,
-                      pred, pred_get, g->clash_ops);
+                      pred, pred_hash, pred_get, g->clash_ops);
         }
         why = g->clash_ops ? NULL : "memory";
     }
     fl_free(pred_get);
+    fl_free(pred_hash);
     if (why == NULL && g->clash[0] == NONE && g->dups > 0)
         why = "a string put or appended twice on a key";
     for (uint32_t i = 0; why == NULL && i < g->n; i++)
@@ -416,6 +431,7 @@ static const char *classify_strings(graph *g, uint64_t *observed)
     fl_free(ps.ways);
     fl_free(ps.via);
     fl_free(ps.from);
+    fl_free(ps.prefix);
     fl_free(pred);
     fl_free(init_of);
     return why;
