@@ -756,7 +756,7 @@ static bool kbrute(const khist *g, const int *chain, bool *used, char (*val)[64]
 /* A run of 2-3 processes on 1-2 keys: puts and appends of fresh tokens
  * take effect in turn (info ones half the time); gets read the current
  * string or, a third of the time, an older one. */
-static void kgen(khist *g, fl_rng *r)
+static void kgen(khist *g, fl_rng *r, bool repeat)
 {
     char cur[2][64] = {"", ""}, past[2][KN + 1][64];
     int npast[2] = {0, 0}, nkeys = 1 + (int)fl_rng_below(r, 2);
@@ -779,6 +779,9 @@ static void kgen(khist *g, fl_rng *r)
             continue;
         }
         o->token = ++token;
+        /* repeat: a quarter of them append or put an earlier string */
+        if (repeat && token > 1 && fl_rng_below(r, 4) == 0)
+            o->token = 1 + (int)fl_rng_below(r, (uint64_t)token - 1);
         if (o->outcome == 0 || fl_rng_below(r, 2)) {
             char t[16], was[64];
             ktoken(t, sizeof t, o->token);
@@ -819,18 +822,20 @@ static history *khistory(const khist *g)
     return h;
 }
 
-/* Random kv-append histories with unique tokens against the brute force:
- * the string path of the graph (a get's string taken apart, appends as a
- * cas from what they followed) must agree, and decide most itself. */
+/* Random kv-append histories against the brute force, half with unique
+ * strings, half repeating some: the string path of the graph (a get's
+ * string taken apart, appends as a cas from what they followed, a clash)
+ * must agree, and decide many itself. */
 static void test_kv_against_brute_force(void **state)
 {
     (void)state;
     fl_rng r;
     fl_rng_seed(&r, 20261208);
     int counts[2] = {0, 0}, by_graph = 0;
-    for (int trial = 0; trial < 3000; trial++) {
+    for (int trial = 0; trial < 6000; trial++) {
         khist g;
-        kgen(&g, &r);
+        /* the second half repeats strings: only a clash may decide */
+        kgen(&g, &r, trial >= 3000);
         int chain[KN], cur[4] = {0, 1, 2, 3}, next = 4;
         bool used[KN] = {false};
         for (int i = 0; i < g.n; i++) {
