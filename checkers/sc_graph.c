@@ -228,6 +228,7 @@ typedef struct parse {
     uint8_t *ways;
     uint32_t *via, *from;
     uint64_t *prefix;     /* FNV hash of the string's first e bytes */
+    size_t longest_piece; /* no append is longer: O(len x it) a parse */
 } parse;
 
 static const char *parse_get(graph *g, const piece_table *t, parse *ps,
@@ -251,7 +252,8 @@ static const char *parse_get(graph *g, const piece_table *t, parse *ps,
         ps->via[ilen] = NONE;
     }
     uint64_t h = FNV_START;
-    for (size_t e = 1; e <= len; e++) { /* puts: prefixes */
+    size_t puts_end = len < ps->longest_piece ? len : ps->longest_piece;
+    for (size_t e = 1; e <= puts_end; e++) { /* puts: prefixes */
         h = fnv_step(h, s[e - 1]);
         uint32_t put = piece_find(g, t, obj, h, s, e, LIN_SETS);
         if (put != NONE && ps->ways[e] < 2) {
@@ -264,7 +266,8 @@ static const char *parse_get(graph *g, const piece_table *t, parse *ps,
         if (ps->ways[at] == 0)
             continue;
         h = FNV_START;
-        for (size_t e = at + 1; e <= len; e++) {
+        size_t stop = len - at > ps->longest_piece ? at + ps->longest_piece : len;
+        for (size_t e = at + 1; e <= stop; e++) {
             h = fnv_step(h, s[e - 1]);
             uint32_t a = piece_find(g, t, obj, h, s + at, e - at, LIN_APPENDS);
             if (a == NONE)
@@ -342,8 +345,12 @@ static const char *strings_setup(graph *g, piece_table *t, parse *ps,
         if (init_of[op->obj] == UNMADE)
             init_of[op->obj] = m->string_of(p->ctx, p->initial[op->obj], &op->op);
         pred[i] = UNMADE;
-        if (role == LIN_SETS || role == LIN_APPENDS)
+        if (role == LIN_SETS || role == LIN_APPENDS) {
             g->dups += !piece_add(g, t, i, g->dup);
+            size_t plen;
+            piece_bytes(g, i, &plen);
+            ps->longest_piece = plen > ps->longest_piece ? plen : ps->longest_piece;
+        }
         size_t len = 0;
         if (role == LIN_GETS && op->op.known)
             lin_ctx_blob_bytes(p->ctx, op->op.out, &len);
