@@ -2,14 +2,14 @@
  * runner: client threads, the nemesis thread and the final phase. See
  * runner.h for the timeline.
  */
-#include "harness/runner.h"
+#include "run/runner.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "harness/fault.h"
+#include "nemesis/fault.h"
 
 #define FINAL_READ_ATTEMPTS 10
 #define FAIL_BACKOFF_S 0.05
