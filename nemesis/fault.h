@@ -76,6 +76,10 @@ typedef struct fault_env {
                                      (then nodes are driven in turn) */
     size_t n;                     /* nodes, <= FAULT_MAX_NODES */
     const char *const *names;     /* n node names, for descriptions */
+    const char *node_dir;         /* on the nodes: node i's files are under
+                                     node_dir/names[i]/ (the target's and
+                                     the dead man's switch's too); a kind
+                                     keeps its own there. NULL in tests */
     void *state;                  /* a kind of a test's own; NULL in rest,
                                      prepare and teardown */
 } fault_env;

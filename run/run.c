@@ -478,7 +478,6 @@ typedef struct run_ctx {
     json_t *target_opts;    /* resolved (target_options_resolve) */
     fault_env fenv;         /* what the fault kinds' rest, prepare and
                                teardown act on */
-    const char *names[FAULT_MAX_NODES];
     target_db db;           /* a->db's (borrowed strings) and the key base */
 } run_ctx;
 
@@ -541,12 +540,10 @@ static int open_run(run_ctx *c, fl_error *err)
         tc.remote = c->r;
         rc = target_new(a->target, &tc, &c->t, err);
     }
-    if (rc == FL_OK) {
-        for (size_t i = 0; i < remote_count(c->r); i++)
-            c->names[i] = remote_name(c->r, i);
+    if (rc == FL_OK)
         c->fenv = (fault_env){.t = c->t, .r = c->r, .n = remote_count(c->r),
-                              .names = c->names};
-    }
+                              .names = remote_names(c->r),
+                              .node_dir = TARGET_DEFAULT_NODE_DIR};
     return rc;
 }
 
