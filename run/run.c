@@ -253,7 +253,8 @@ static int rest_node(void *ctx, size_t node, fl_error *err)
 }
 
 /* Every run begins from nodes at rest, whatever an earlier one left: no
- * faultline rules, no paused or running target. What was found is logged
+ * fault kind's leftovers (each kind's rest, nemesis/fault.h), no paused or
+ * running target. What was found is logged
  * and returned as test.json's "found_at_start" ({} when nothing). */
 static int rest_all(target *t, remote *r, const fault_env *env, test_log *l,
                     json_t **found, fl_error *err)

@@ -13,10 +13,13 @@
  *   run dir        results/NAME/<time>/ with faultline.log and test.json
  *                  (every option as used, the target's options resolved),
  *                  locked while recording;
- *   rest           every node brought to rest (found_at_start recorded);
+ *   rest           every node brought to rest: the target's rest and every
+ *                  fault kind's (fault_rest_cmd), found_at_start recorded;
  *                  with --db existing only what faultline did is undone
  *                  (harness/db_existing.h): nothing is killed;
- *   switch         a dead man's switch armed on every node;
+ *   switch         a dead man's switch armed on every node, with the same
+ *                  rest;
+ *   prepare        the enabled fault kinds' prepare on every node;
  *   set-up         kill, wipe, install, start and await every node in
  *                  parallel, then a leader (--db existing: await only);
  *   timeline       the runner (run/runner.h), recorded live; results/
@@ -24,13 +27,15 @@
  *                  the run stops untrusted when the switch or the local
  *                  cluster's network fails;
  *   teardown       every node stopped (not with --db existing) and its
- *                  logs downloaded, in parallel;
+ *                  logs downloaded, in parallel; the enabled fault kinds'
+ *                  teardown;
  *                  the switch disarmed; "ended" recorded;
  *   judge          the run's checkers (run_store_analyze), their
  *                  explanation printed on `report`.
  *
- * The harness names no target: the caller passes the vtable (from the
- * targets' registry) and its options as given, unresolved.
+ * Orchestration names no target and no fault kind: the caller passes the
+ * target's vtable (from the targets' registry) and its options as given,
+ * unresolved, and the fault kinds come from nemesis/fault.h's table.
  */
 #ifndef FL_RUN_H
 #define FL_RUN_H
