@@ -66,6 +66,10 @@ typedef struct fault_action {
     /* What a kind needs to remember of a beginning; zero in a sweep. */
     int shape;                    /* partition: the nem_partition_kind */
     nem_grudge grudge;            /* partition: who drops whom */
+    int64_t args[4];              /* any other kind's own numbers, chosen by
+                                     its plan (a skew in ms, a delay, a
+                                     loss rate in 1/1000): a new kind needs
+                                     no field of its own here */
 } fault_action;
 
 /* What a kind's hooks act on. Borrowed; outlives every call. */
