@@ -400,7 +400,7 @@ static const char *untrusted(void *ctx)
 }
 
 static int run_timeline(const test_run_config *a, target *t, remote *r,
-                        const char *dir, test_log *l, trust *tr,
+                        remote *watch, const char *dir, test_log *l, trust *tr,
                         runner_stats *st, fl_error *err)
 {
     char path[PATH_MAX];
@@ -423,6 +423,8 @@ static int run_timeline(const test_run_config *a, target *t, remote *r,
         .nemesis_interval_s = a->nemesis_interval, .seed = a->seed,
         .recover_s = 1.0, .log = tlog, .log_ctx = l,
         .broken = untrusted, .broken_ctx = tr,
+        .watch = watch, .node_dir = TARGET_DEFAULT_NODE_DIR,
+        .probe_serving = target_db_of(t)->mode == TARGET_DB_EXISTING,
     };
     rc = runner_run(t, r, gen, w, &ro, a->stop, st, err);
     tlog(l, "clients: %ld ok, %ld fail, %ld info; %ld nemesis actions; "
@@ -467,6 +469,7 @@ typedef struct run_ctx {
     char dir[PATH_MAX / 2];
     int rec_fd;
     remote *r, *dr;         /* the test's connections, the switch's */
+    remote *wr;             /* the crash watcher's (managed mode) */
     target *t;
     deadman *dm;
     bool ssh;
@@ -529,6 +532,8 @@ static int open_run(run_ctx *c, fl_error *err)
         rc = remote_open(&c->env.nodes, &c->env.auth, &c->r, err);
     if (rc == FL_OK)
         rc = remote_open(&c->env.nodes, &c->env.auth, &c->dr, err);
+    if (rc == FL_OK && c->db.mode == TARGET_DB_MANAGED)
+        rc = remote_open(&c->env.nodes, &c->env.auth, &c->wr, err);
     if (rc == FL_OK) {
         tc.remote = c->r;
         rc = target_new(a->target, &tc, &c->t, err);
@@ -564,6 +569,7 @@ static void release(run_ctx *c)
     target_free(c->t);
     remote_close(c->r);
     remote_close(c->dr);
+    remote_close(c->wr);
     if (c->ssh)
         fl_ssh_exit();
     run_store_unlock(c->rec_fd);
@@ -594,7 +600,7 @@ static int record_and_judge(run_ctx *c, char *ended, size_t size,
                 .local_nodes = a->nodes_file ? 0 : (int)c->env.nodes.count};
     runner_stats st = {0};
     run_store_point_latest(a->results, c->dir, NULL);
-    int rc = run_timeline(a, c->t, c->r, c->dir, &c->l, &tr, &st, err);
+    int rc = run_timeline(a, c->t, c->r, c->wr, c->dir, &c->l, &tr, &st, err);
     ended_text(a, rc, err, &st, ended, size);
     if (rc != FL_OK)
         tlog(&c->l, "warning: %s", ended);
