@@ -4,6 +4,7 @@
  * target share one orchestration.
  */
 #include "harness/test_run.h"
+#include "checkers/crash.h"
 #include "harness/cluster.h"
 #include "harness/deadman.h"
 #include "harness/fault.h"
@@ -143,6 +144,17 @@ static json_t *db_json(const target_db *db)
                      paths, "key_base", db->key_base);
 }
 
+/* The target's crash patterns and the user's, as one array. */
+static json_t *crash_patterns_json(const test_run_config *a)
+{
+    json_t *arr = json_array();
+    const char *const *lists[] = {a->target->crash_patterns, a->log_patterns};
+    for (size_t l = 0; arr && l < 2; l++)
+        for (size_t i = 0; lists[l] && lists[l][i]; i++)
+            json_array_append_new(arr, json_string(lists[l][i]));
+    return arr;
+}
+
 /* Every value as used, defaults resolved. */
 static json_t *test_json(const test_run_config *a, const json_t *target_opts,
                          const target_db *db, const fl_nodes *nodes)
@@ -171,7 +183,11 @@ static json_t *test_json(const test_run_config *a, const json_t *target_opts,
                      "ssh_user", user, "ssh_port", port,
                      "insecure_accept_any_host_key", a->insecure_host_keys,
                      "nodes", ns);
-    if (t && json_object_set_new(t, "db", db_json(db)) != 0) {
+    if (t && (json_object_set_new(t, "db", db_json(db)) != 0 ||
+              json_object_set_new(t, "crash_patterns",
+                                  crash_patterns_json(a)) != 0 ||
+              json_object_set_new(t, "allow_crashes",
+                                  json_boolean(a->allow_crashes)) != 0)) {
         json_decref(t);
         t = NULL;
     }
@@ -576,17 +592,46 @@ static void release(run_ctx *c)
 }
 
 /* Judge the stored run: the verdict, or NOT_JUDGED (the reason in err). */
+/* "; database crashed: ..." (the crash checker's first words, as stored
+ * in results.json) for the verdict line, or "" when nothing crashed. */
+static void crash_words(const char *dir, char *out, size_t size)
+{
+    char path[PATH_MAX], *buf = NULL;
+    size_t len = 0;
+    out[0] = '\0';
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    json_t *r = json_load_file(path, 0, NULL);
+    const json_t *res = json_object_get(json_object_get(r, "checkers"),
+                                        CRASH_CHECKER_NAME);
+    size_t n = json_array_size(json_object_get(res, "crashes")) +
+               json_array_size(json_object_get(res, "log_lines"));
+    FILE *f = n ? open_memstream(&buf, &len) : NULL;
+    if (f) {
+        crash_explain_json(res, f);
+        fclose(f);
+    }
+    if (buf)
+        snprintf(out, size, "; %s%.*s%s",
+                 json_is_true(json_object_get(res, "valid")) ? "warning: " : "",
+                 (int)strcspn(buf, "\n"), buf,
+                 n > 1 ? " (and more: see results.json)" : "");
+    free(buf);
+    json_decref(r);
+}
+
 static int judge(run_ctx *c, const char *ended, fl_error *err)
 {
     checker_verdict v;
+    char crashed[600];
     tlog(&c->l, "checking the history");
     if (run_store_analyze(c->dir, CHECK_TIME_LIMIT_S, true, c->a->report, &v,
                           err) != FL_OK)
         return NOT_JUDGED;
-    tlog(&c->l, "verdict: %s (exit %d); run ended: %s; stored in %s",
+    crash_words(c->dir, crashed, sizeof crashed);
+    tlog(&c->l, "verdict: %s (exit %d)%s; run ended: %s; stored in %s",
          v == CHECKER_VALID ? "valid" : v == CHECKER_INVALID ? "INVALID"
                                                              : "unknown",
-         (int)v, ended, c->dir);
+         (int)v, crashed, ended, c->dir);
     return (int)v;
 }
 

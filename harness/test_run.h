@@ -23,11 +23,16 @@
  *                  latest moves to the run only now that recording began;
  *                  the run stops untrusted when the switch or the local
  *                  cluster's network fails;
+ *                  a database that ends (or, --db existing, stops
+ *                  serving) when the nemesis did not do it is recorded
+ *                  as "crashed" as it happens;
  *   teardown       every node stopped (not with --db existing) and its
  *                  logs downloaded, in parallel;
  *                  the switch disarmed; "ended" recorded;
- *   judge          the run's checkers (run_store_analyze), their
- *                  explanation printed on `report`.
+ *   judge          the run's checkers (run_store_analyze) and the crash
+ *                  checker (the "crashed" events, the logs' lines that
+ *                  match test.json's crash_patterns), their explanation
+ *                  printed on `report`.
  *
  * The harness names no target: the caller passes the vtable (from the
  * targets' registry) and its options as given, unresolved.
@@ -82,6 +87,10 @@ typedef struct test_run_config {
      * history is still judged); SIGINT or SIGTERM as its value names the
      * signal in "ended". */
     atomic_int *stop;
+    /* Crash patterns for the downloaded logs beside the target's
+     * (NULL-terminated; NULL: none), and whether a crash only warns. */
+    const char *const *log_patterns;
+    bool allow_crashes;
     test_run_log_fn log;      /* may be NULL */
     void *log_ctx;
     FILE *report;             /* the checkers' explanation; NULL: none */

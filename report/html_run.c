@@ -157,10 +157,13 @@ static bool ends(const char *end_f, const char *begin_f)
            (strcmp(end_f, "resume") == 0 && strcmp(begin_f, "pause") == 0);
 }
 
+/* A "crashed" event (a database that ended when the nemesis did not end
+ * it) begins a period nothing ends: the node is down from there on, as
+ * far as the history knows, and the mark shows where. */
 static bool begins(const char *f)
 {
     return strncmp(f, "start-", 6) == 0 || strcmp(f, "kill") == 0 ||
-           strcmp(f, "pause") == 0;
+           strcmp(f, "pause") == 0 || strcmp(f, "crashed") == 0;
 }
 
 /* "start-partition isolate-leader", "kill [\"n3\"]". */
@@ -200,6 +203,8 @@ static int nemesis_event(html_run *r, size_t *cap, int64_t at,
                          const history_event *e)
 {
     const char *f = history_name(r->h, e->f);
+    if (strcmp(f, "crashed") == 0)   /* one mark per crash, never merged */
+        return add_period(r, cap, at, e);
     for (size_t i = r->nperiods; i-- > 0;) {
         html_period *p = &r->periods[i];
         size_t fl = strcspn(p->label, " ");
