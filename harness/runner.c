@@ -11,6 +11,7 @@
 
 #include "harness/crashwatch.h"
 #include "harness/fault.h"
+#include "harness/phase.h"
 
 #define FINAL_READ_ATTEMPTS 10
 #define FAIL_BACKOFF_S 0.05
@@ -397,13 +398,30 @@ static void *nemesis_main(void *arg)
 
 /* ---- the final phase ---------------------------------------------------------------------- */
 
+static void phase_line(void *ctx, const char *line)
+{
+    LOG((run *)ctx, "%s", line);
+}
+
 static void wait_recovered(run *rn)
 {
     size_t n = remote_count(rn->r);
+    phase *ph = NULL;
+    char serving[96];
+    fl_error pe = {0};
+    snprintf(serving, sizeof serving, "%s to serve again", target_name(rn->t));
+    double bound = (double)n * target_ready_timeout_ms(rn->t, 10000) / 1000.0
+                   + 15.0;
+    if (phase_begin("after healing", bound, n, remote_names(rn->r),
+                    phase_line, rn, &ph, &pe) != FL_OK)
+        LOG(rn, "%s", pe.msg);
     for (size_t i = 0; i < n; i++) {
         fl_error e = {0};
-        if (target_await_ready(rn->t, i,
-                               target_ready_timeout_ms(rn->t, 10000), &e) == FL_OK)
+        phase_wait(ph, i, serving);
+        int rc = target_await_ready(rn->t, i,
+                                    target_ready_timeout_ms(rn->t, 10000), &e);
+        phase_wait(ph, i, NULL);
+        if (rc == FL_OK)
             continue;
         LOG(rn, "after healing: %s", e.msg);
         /* Existing mode has no exit to watch: a node that does not serve
@@ -418,8 +436,10 @@ static void wait_recovered(run *rn)
     }
     double until = now_s() + 10;
     long leader;
+    phase_wait(ph, PHASE_ALL, "a leader");
     while ((leader = target_leader(rn->t)) < 0 && now_s() < until)
         sleep_s(0.2);
+    phase_end(ph);
     LOG(rn, "after healing: leader %s", leader >= 0 ?
         remote_name(rn->r, (size_t)leader) : "(none yet)");
     sleep_s(rn->opt->recover_s);

@@ -9,6 +9,7 @@
 #include "harness/deadman.h"
 #include "harness/fault.h"
 #include "harness/nemesis.h"
+#include "harness/phase.h"
 #include "harness/remote.h"
 #include "harness/run_store.h"
 #include "harness/runner.h"
@@ -325,15 +326,39 @@ typedef struct node_job {
     remote *r;
     test_log *l;
     const char *dir;
+    phase *ph;              /* announces what each node waits for */
+    char installing[96], serving[96], stopping[96];
 } node_job;
+
+/* The words phase announcements use for t's steps. */
+static void job_words(node_job *j)
+{
+    bool existing = target_db_of(j->t)->mode == TARGET_DB_EXISTING;
+    snprintf(j->installing, sizeof j->installing, "%s to be %s",
+             target_name(j->t), existing ? "checked"
+                                         : "stopped, wiped, installed and "
+                                           "started");
+    snprintf(j->serving, sizeof j->serving, "%s to serve", target_name(j->t));
+    snprintf(j->stopping, sizeof j->stopping, "%s %s its logs to download",
+             target_name(j->t), existing ? "and" : "to stop and");
+}
+
+static void phase_line(void *ctx, const char *line)
+{
+    tlog(ctx, "%s", line);
+}
 
 static int setup_node(void *ctx, size_t i, fl_error *err)
 {
     node_job *j = ctx;
     int rc;
-    if ((rc = target_set_up(j->t, i, err)) == FL_OK)
+    phase_wait(j->ph, i, j->installing);
+    if ((rc = target_set_up(j->t, i, err)) == FL_OK) {
+        phase_wait(j->ph, i, j->serving);
         rc = target_await_ready(j->t, i,
                                     target_ready_timeout_ms(j->t, 15000), err);
+    }
+    phase_wait(j->ph, i, NULL);
     if (rc == FL_OK)
         tlog(j->l, "node %s: %s", remote_name(j->r, i),
              target_db_of(j->t)->mode == TARGET_DB_EXISTING
@@ -345,9 +370,10 @@ static int setup_node(void *ctx, size_t i, fl_error *err)
 /* Stop (kill -9), wipe, install and start every node, all at once; wait
  * for a leader. */
 static int setup_target(target *t, remote *r, test_log *l, atomic_int *stop,
-                        fl_error *err)
+                        phase *ph, fl_error *err)
 {
-    node_job j = {.t = t, .r = r, .l = l};
+    node_job j = {.t = t, .r = r, .l = l, .ph = ph};
+    job_words(&j);
     if (target_db_of(t)->mode == TARGET_DB_EXISTING)
         tlog(l, "--db existing: connecting to the %s already running on "
              "%zu nodes (nothing installed, wiped or started)",
@@ -358,6 +384,7 @@ static int setup_target(target *t, remote *r, test_log *l, atomic_int *stop,
     int rc = remote_each(r, setup_node, &j, err);
     if (rc != FL_OK)
         return rc;
+    phase_wait(ph, PHASE_ALL, "a leader");
     for (int waited = 0; waited < 150 && !atomic_load(stop); waited++) {
         long leader = target_leader(t);
         if (leader >= 0) {
@@ -376,24 +403,38 @@ static int teardown_node(void *ctx, size_t i, fl_error *err)
     node_job *j = ctx;
     char ndir[PATH_MAX];
     fl_error e = {0};
+    phase_wait(j->ph, i, j->stopping);
     if (target_tear_down(j->t, i, &e) != FL_OK)
         tlog(j->l, "stopping %s: %s", remote_name(j->r, i), e.msg);
     if (run_store_node_dir(j->dir, remote_name(j->r, i), ndir, sizeof ndir,
                            &e) != FL_OK ||
         target_collect_logs(j->t, i, ndir, &e) != FL_OK)
         tlog(j->l, "logs of %s: %s", remote_name(j->r, i), e.msg);
+    phase_wait(j->ph, i, NULL);
     (void)err;
     return FL_OK;
 }
+
+/* Every step of a teardown is bounded (a kill 15 s, each log download
+ * 30 s); this is the promise over all of them. */
+#define TEARDOWN_BOUND_S 120.0
 
 static void teardown_target(target *t, remote *r, const char *dir, test_log *l)
 {
     node_job j = {.t = t, .r = r, .l = l, .dir = dir};
     fl_error e = {0};
+    job_words(&j);
     tlog(l, target_db_of(t)->mode == TARGET_DB_EXISTING
                 ? "downloading the logs of %s (left running: it is yours)"
                 : "stopping %s and downloading its logs", target_name(t));
+    if (phase_begin("teardown", TEARDOWN_BOUND_S, remote_count(r),
+                    remote_names(r), phase_line, l, &j.ph, &e) != FL_OK)
+        tlog(l, "%s", e.msg);
     remote_each(r, teardown_node, &j, &e);
+    if (phase_overdue(j.ph))
+        tlog(l, "teardown took longer than its bound of %.0f s: see the "
+             "lines above for what it waited for", TEARDOWN_BOUND_S);
+    phase_end(j.ph);
 }
 
 /* ---- the run --------------------------------------------------------------------------------------- */
@@ -559,10 +600,14 @@ static int open_run(run_ctx *c, fl_error *err)
 
 /* Nodes at rest, what was found recorded, the switch armed, the target
  * installed and serving. */
-static int prepare_nodes(run_ctx *c, fl_error *err)
+static int prepare_steps(run_ctx *c, phase *ph, fl_error *err)
 {
     json_t *found = NULL;
+    for (size_t i = 0; i < remote_count(c->r); i++)
+        phase_wait(ph, i, "the node to come to rest");
     int rc = rest_all(c->t, c->r, &c->l, &found, err);
+    for (size_t i = 0; i < remote_count(c->r); i++)
+        phase_wait(ph, i, NULL);
     if (found) {
         run_store_set_test_field(c->dir, "found_at_start", found, NULL);
         json_decref(found);
@@ -570,12 +615,46 @@ static int prepare_nodes(run_ctx *c, fl_error *err)
     if (rc == FL_OK) {
         tlog(&c->l, "arming the dead man's switch on every node (heals "
              "within %d s if this controller stops)", DEADMAN_EXPIRE_S + 2);
+        phase_wait(ph, PHASE_ALL, "the dead man's switch to be armed");
         rc = arm_deadman(c->t, c->dr, &c->dm, err);
+        phase_wait(ph, PHASE_ALL, NULL);
     }
     if (rc == FL_OK)
-        rc = setup_target(c->t, c->r, &c->l, c->a->stop, err);
+        rc = setup_target(c->t, c->r, &c->l, c->a->stop, ph, err);
     if (rc == FL_OK && atomic_load(c->a->stop))
         rc = fl_error_set(err, FL_EIO, "interrupted during set-up");
+    return rc;
+}
+
+/* Its steps' own bounds — rest 20 s, arming 10 s, install 30 s, start 10
+ * s, ready (the target's), a leader 15 s — and room for a loaded
+ * machine. */
+static double setup_bound_s(target *t)
+{
+    return 90.0 + target_ready_timeout_ms(t, 15000) / 1000.0;
+}
+
+/* prepare_steps under a phase: every 5 s the log says what set-up waits
+ * for on which node; past its bound it fails naming what was awaited. */
+static int prepare_nodes(run_ctx *c, fl_error *err)
+{
+    phase *ph = NULL;
+    double bound = setup_bound_s(c->t);
+    int rc = phase_begin("set-up", bound, remote_count(c->r),
+                         remote_names(c->r), phase_line, &c->l, &ph, err);
+    if (rc != FL_OK)
+        return rc;
+    rc = prepare_steps(c, ph, err);
+    if (phase_overdue(ph)) {
+        char what[1024];
+        phase_awaited(ph, what, sizeof what);
+        fl_error e = *err;
+        rc = fl_error_set(err, FL_EIO, "set-up did not finish within its "
+                          "bound of %.0f s (its last wait: %s)%s%.400s", bound,
+                          what[0] ? what : "see faultline.log",
+                          rc != FL_OK ? ": " : "", rc != FL_OK ? e.msg : "");
+    }
+    phase_end(ph);
     return rc;
 }
 
