@@ -33,11 +33,14 @@ json_t *crash_result(const json_t *crashes, const json_t *log_lines,
 {
     bool any = json_array_size(crashes) || json_array_size(log_lines);
     *v = any && !allowed ? CHECKER_INVALID : CHECKER_VALID;
-    json_t *r = json_pack("{s:o,s:O,s:O,s:b}", "valid",
+    json_t *r = json_pack("{s:o,s:o,s:o,s:b}", "valid",
                           checker_verdict_json(*v), "crashes",
-                          crashes ? crashes : json_array(), "log_lines",
-                          log_lines ? log_lines : json_array(), "allowed",
-                          allowed);
+                          crashes ? json_incref((json_t *)crashes)
+                                  : json_array(),
+                          "log_lines",
+                          log_lines ? json_incref((json_t *)log_lines)
+                                    : json_array(),
+                          "allowed", allowed);
     if (r && target)
         json_object_set_new(r, "target", json_string(target));
     if (r && any && allowed)

@@ -465,8 +465,14 @@ static void client_phase(run *rn)
 {
     double begin = now_s(), end = begin + rn->opt->time_limit_s;
     double every = rn->opt->progress_s > 0 ? rn->opt->progress_s : 10;
-    double next_progress = begin + every;
+    double next_progress = begin + every, last = begin;
     while (!atomic_load(rn->stop) && now_s() < end) {
+        /* This loop wakes every 0.1 s: a longer gap is the controller
+         * stalled (the machine starved it). */
+        double t = now_s();
+        if (t - last > rn->stats.max_stall_s)
+            rn->stats.max_stall_s = t - last;
+        last = t;
         if (is_broken(rn)) {
             atomic_store(rn->stop, 1);
             break;

@@ -88,6 +88,8 @@ typedef struct runner_stats {
     long crashes;               /* "crashed" events recorded */
     long nemesis_late;          /* actions begun > 1 s after their time */
     double nemesis_late_max_s;  /* the latest of them */
+    double max_stall_s;         /* the longest gap between two wake-ups of
+                                   the controller's 0.1-s loop */
 } runner_stats;
 
 enum {

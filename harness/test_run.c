@@ -487,6 +487,9 @@ static int run_timeline(const test_run_config *a, target *t, remote *r,
     tlog(l, "clients: %ld ok, %ld fail, %ld info; %ld nemesis actions; "
          "%lld keys, %ld without a final read", st->ok, st->fail, st->info,
          st->nemesis_actions, (long long)st->keys, st->final_reads_missing);
+    tlog(l, "controller: longest stall %.2f s; nemesis actions late by more "
+         "than 1 s: %ld (latest %.1f s); crashes seen: %ld", st->max_stall_s,
+         st->nemesis_late, st->nemesis_late_max_s, st->crashes);
     fl_error e2 = {0};
     if (history_writer_close(w, &e2) != FL_OK && rc == FL_OK) {
         rc = e2.code;
@@ -730,7 +733,9 @@ static int record_and_judge(run_ctx *c, char *ended, size_t size,
         tlog(&c->l, "warning: %s", ended);
     if (rc != RUNNER_EBROKEN)
         teardown_target(c->t, c->r, c->dir, &c->l);
-    tlog(&c->l, "disarming the dead man's switch");
+    tlog(&c->l, "disarming the dead man's switch (the longest gap between "
+         "two renewals of a node's lease: %.1f s; it fires at %d s)",
+         deadman_max_lag_s(c->dm), DEADMAN_EXPIRE_S);
     deadman_disarm(c->dm);
     c->dm = NULL;
     run_store_set_ended(c->dir, ended, NULL);
