@@ -152,8 +152,16 @@ static int remote_call(remote *r, size_t i, const remote_req *q, fl_error *err)
     int rc = FL_OK;
     pthread_mutex_lock(&c->lock);
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (!c->ssh && (rc = conn_connect(r, c, err)) != FL_OK)
+        if (!c->ssh && (rc = conn_connect(r, c, err)) != FL_OK) {
+            /* The (re)connect's error says nothing of what was to run. */
+            if (q->verb == REMOTE_EXEC)
+                fl_error_wrap(err, "cannot run `%.160s`", q->a);
+            else
+                fl_error_wrap(err, "cannot %s %s", q->verb == REMOTE_UPLOAD
+                              ? "upload to" : "download", q->verb ==
+                              REMOTE_UPLOAD ? q->b : q->a);
             break;
+        }
         rc = call_once(c, q, err);
         if (rc != FL_OK)
             fl_error_wrap(err, "node %s", c->name);
