@@ -618,13 +618,17 @@ static int rk_await_ready(void *st, size_t node, int timeout_ms, fl_error *err)
     if (!h)
         return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
     int rc = -1;
-    for (int waited = 0; waited <= timeout_ms && rc == -1; waited += 100) {
+    /* By the clock, not by counting sleeps: a node that accepts and never
+     * answers (paused) costs 500 ms a try, and the wait must still end
+     * on time. */
+    double until = fl_clock_mono_s() + timeout_ms / 1000.0;
+    do {
         json_t *body = NULL;
         rc = status_of(s, node, h, 500, &body);
         json_decref(body);
         if (rc == -1)
             fl_sleep_s(0.1);
-    }
+    } while (rc == -1 && fl_clock_mono_s() < until);
     curl_easy_cleanup(h);
     if (rc == -2)   /* waiting longer would not bring the network back */
         return fl_error_set(err, FL_EIO, "node %s: " RAFTKV_ERROR_UNBOUND
