@@ -49,7 +49,7 @@ fi
 
 raftkv_pid() { # NODE
   for p in /proc/[0-9]*; do
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null |
+    if tr '\0' ' ' 2>/dev/null <"$p/cmdline" |
        grep -Eq "^[^ ]*raftkv --id .* --data-dir $NODE_DIR/$1/data "; then
       echo "${p#/proc/}"; return
     fi

@@ -59,7 +59,7 @@ run() { "$FL" test --raftkv "$RAFTKV" --results "$R" --nodes 3 --keep-cluster "$
 # The pid of node n's raftkv (its data directory names the node).
 raftkv_pid() {
   for p in /proc/[0-9]*; do
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null |
+    if tr '\0' ' ' 2>/dev/null <"$p/cmdline" |
        grep -Eq "^[^ ]*raftkv --id .* --data-dir $NODE_DIR/$1/data "; then
       echo "${p#/proc/}"; return
     fi
@@ -111,8 +111,8 @@ EOF
 then ok "results.json: the crash checker's entry (node, signal, time)"
 else nok "results.json: the crash checker's entry (node, signal, time)"; fi
 contains "summary.md names the crash" "$L/summary.md" "database crashed: n3's raftkv"
-contains "junit.xml: the crash testcase" "$L/junit.xml" 'testcase name="crash"'
-if grep -A2 'testcase name="crash"' "$L/junit.xml" | grep -q '<failure'; then
+contains "junit.xml: the crash testcase" "$L/junit.xml" 'name="crash" time='
+if grep -A1 'name="crash" time=' "$L/junit.xml" | grep -q "<failure message=\"database crashed: n3's raftkv"; then
   ok "junit.xml: the crash testcase fails"
 else nok "junit.xml: the crash testcase fails"; fi
 contains "report.html marks the crash" "$L/report.html" "crashed"
@@ -155,7 +155,9 @@ contains "set-up announces its wait at 5 s" "$tmp/err" \
   "set-up, 5 s: waiting for raftkv to serve on n1, n2, n3"
 contains "set-up announces its wait at 10 s" "$tmp/err" \
   "set-up, 10 s: waiting for raftkv to serve on"
-contains "the wait's bound is the error, naming a node" "$tmp/err" \
-  "could not start: node n"
+contains "set-up announces its wait at 15 s" "$tmp/err" \
+  "set-up, 15 s: waiting for raftkv to serve on"
+contains "the wait's bound is the error, naming the node" "$tmp/err" \
+  "cannot run the test: node n1: raftkv did not answer GET /status on 10.231.0.11:8000 within 15000 ms"
 
 exit $((failures > 0))
