@@ -78,6 +78,8 @@ for i in $(seq "$RUNS"); do
   err=$tmp/err.$i killed=$tmp/killed.$i
   : >"$err"
   rm -f "$killed"
+  # The lock first: the hogs must load the machine only during our run.
+  if [[ -n $LOCK ]]; then exec 9>"$LOCK"; flock 9; fi
   hogs=()
   for _ in 1 2; do
     timeout $((SECS + 120)) sh -c 'while :; do :; done' &
@@ -85,7 +87,7 @@ for i in $(seq "$RUNS"); do
   done
   kpid=
   if (( i % 2 == 1 )); then outside_kill "$err" "$killed" & kpid=$!; fi
-  ${LOCK:+flock "$LOCK"} timeout -s KILL $((SECS + HANG_S)) "$FL" test \
+  timeout -s KILL $((SECS + HANG_S)) "$FL" test \
     --raftkv "$RAFTKV" --results "$tmp/results" --time-limit "$SECS" \
     --nemesis partition,kill,pause --nemesis-interval 2 --seed "$i" \
     --test-name "soak$i" >/dev/null 2>"$err"
@@ -94,6 +96,7 @@ for i in $(seq "$RUNS"); do
   for p in "${hogs[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
   hogs=()
+  if [[ -n $LOCK ]]; then flock -u 9; exec 9>&-; fi
   runs=$((runs + 1))
   [[ $rc -eq 137 ]] && hangs=$((hangs + 1))
   grep -q "dead man's switch fired" "$err" && fires=$((fires + 1))
