@@ -340,12 +340,12 @@ static void nem_note(void *ctx, const fault_event *ev)
     for (size_t i = 0; kills && i < rn->nem_env.n; i++)
         if (ev->action->nodes[i] && ev->action->begin != ev->done)
             crashwatch_expect_down(rn->cw, i, ev->action->begin);
-    if (!ev->done || !ev->action->begin) {
-        atomic_store(&rn->faulting, !ev->done || ev->action->begin);
-        atomic_store(&rn->fault_changed, now_s());
-    }
-    if (ev->done && ev->action->begin)
-        atomic_store(&rn->fault_changed, now_s());
+    /* For the probes: a fault is under way from the first report of any
+     * action until an end is done. */
+    bool ended = ev->done && !ev->action->begin;
+    if (!ev->done || ended)
+        atomic_store(&rn->faulting, !ended);
+    atomic_store(&rn->fault_changed, now_s());
     record(rn, HISTORY_NEMESIS, HISTORY_INFO, ev->f, NULL, ev->value, error);
     json_decref(error);
     if (!ev->done)
