@@ -146,10 +146,16 @@ static bool broken(int rc)
 /* Run q on node i, reconnecting first if the connection is gone, and once
  * more if it broke during the call (a command that timed out is not
  * retried: it may have had effects). */
-static int remote_call(remote *r, size_t i, const remote_req *q, fl_error *err)
+static int remote_call(remote *r, size_t i, const remote_req *given,
+                       fl_error *err)
 {
     remote_conn *c = &r->conns[i];
     int rc = FL_OK;
+    /* Nothing here waits forever: no limit given is the default one. */
+    remote_req bounded = *given;
+    if (bounded.timeout_ms <= 0)
+        bounded.timeout_ms = REMOTE_DEFAULT_TIMEOUT_MS;
+    const remote_req *q = &bounded;
     pthread_mutex_lock(&c->lock);
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!c->ssh && (rc = conn_connect(r, c, err)) != FL_OK) {
