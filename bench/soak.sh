@@ -74,12 +74,31 @@ not_judged=0 stall_max=0 lag_max=0 late_max=0
 max() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > a ? b : a) }'; }
 echo "soak: $RUNS runs of ${SECS} s, nemesis partition,kill,pause every 2 s," \
      "2 CPU hogs; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+cluster_up_here() {
+  [[ -e /sys/class/net/flbr0 || -n $(ip netns list 2>/dev/null | grep '^fl-n') ]]
+}
+foreign=0
 for i in $(seq "$RUNS"); do
   err=$tmp/err.$i killed=$tmp/killed.$i
   : >"$err"
   rm -f "$killed"
   # The lock first: the hogs must load the machine only during our run.
-  if [[ -n $LOCK ]]; then exec 9>"$LOCK"; flock 9; fi
+  # A cluster someone left up (and its host keys) is not ours to use or
+  # take down: wait for it to go, a bounded while, lock released.
+  if [[ -n $LOCK ]]; then
+    for _ in $(seq 30); do
+      exec 9>"$LOCK"; flock 9
+      cluster_up_here || break
+      flock -u 9; exec 9>&-
+      foreign=$((foreign + 1))
+      sleep 20
+    done
+    if cluster_up_here; then
+      echo "soak: a cluster someone else left up is still here; stopping"
+      flock -u 9; exec 9>&-
+      break
+    fi
+  fi
   hogs=()
   for _ in 1 2; do
     timeout $((SECS + 120)) sh -c 'while :; do :; done' &
@@ -128,6 +147,7 @@ echo "soak: runs $runs, hangs $hangs, not judged $not_judged, false switch" \
      "longest controller stall ${stall_max} s, longest lease renewal gap" \
      "${lag_max} s, outside kills detected $detected of $injected (missed" \
      "$missed), crashes reported without an outside kill $false_crash;" \
+     "waits for a cluster someone else left up: $foreign;" \
      "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ ${SOAK_CHECK:-0} -eq 1 ]]; then
   f=0
