@@ -50,6 +50,12 @@ struct run {
      * action under way or a fault in force, and when that last changed. */
     atomic_bool faulting;
     _Atomic double fault_changed;
+    /* Nodes a killing action failed on (it may still land: an action
+     * given up on runs to its end): the watcher keeps them as expected
+     * down until the final heal. Nemesis thread only, then the final
+     * heal's. */
+    bool kill_unsure[FAULT_MAX_NODES];
+    bool final_heal;
 };
 
 /* ---- time ---------------------------------------------------------------------------- */
@@ -337,9 +343,17 @@ static void nem_note(void *ctx, const fault_event *ev)
     bool kills = ev->action->kind->db_needs & TARGET_DB_KILL;
     /* The watcher must know of a kill before it lands, and of the
      * restart only once it is done. */
-    for (size_t i = 0; kills && i < rn->nem_env.n; i++)
-        if (ev->action->nodes[i] && ev->action->begin != ev->done)
-            crashwatch_expect_down(rn->cw, i, ev->action->begin);
+    for (size_t i = 0; kills && i < rn->nem_env.n; i++) {
+        if (!ev->action->nodes[i])
+            continue;
+        if (ev->done && ev->rc != FL_OK)
+            rn->kill_unsure[i] = true;
+        if (ev->action->begin && !ev->done)
+            crashwatch_expect_down(rn->cw, i, true);
+        else if (!ev->action->begin && ev->done &&
+                 (!rn->kill_unsure[i] || rn->final_heal))
+            crashwatch_expect_down(rn->cw, i, false);
+    }
     /* For the probes: a fault is under way from the first report of any
      * action until an end is done. */
     bool ended = ev->done && !ev->action->begin;
@@ -544,6 +558,7 @@ int runner_run(target *t, remote *r, workload *gen, history_writer *w,
     rn.stats.keys = workload_keys_used(gen);
     if (!is_broken(&rn)) {
         LOG(&rn, "healing every fault");
+        rn.final_heal = true;
         heal_rc = fault_driver_heal_all(&rn.nem, &heal_err);
     }
     if (!is_broken(&rn) && rn.rc == FL_OK) {
