@@ -110,9 +110,11 @@ int crash_explain_json(const json_t *result, FILE *out)
 /* From the history alone (`faultline check --checker crash`); a run's
  * store adds the log lines and the run's allowance. */
 static int registry_check(const history *h, const checker_options *opt,
-                          checker_report *out, fl_error *err)
+                          const checker_result *needed, checker_report *out,
+                          fl_error *err)
 {
     (void)opt;
+    (void)needed;
     json_t *crashes = crash_events(h);
     json_t *r = crashes ? crash_result(crashes, NULL, NULL, false,
                                        &out->verdict) : NULL;
