@@ -29,7 +29,11 @@ HANG_S=${SOAK_HANG_S:-300}
 LOCK=${SOAK_LOCK:-}
 NODE_DIR=/var/lib/faultline-node
 tmp=$(mktemp -d /tmp/fl-soak.XXXXXX)
-export FAULTLINE_STATE=$tmp/state
+# SOAK_STATE: a cluster state directory of the soak's own (its cluster is
+# brought up and down by each run). Without it the runs use the machine's
+# default local cluster, as any `faultline test` does: up already (with
+# its host keys) or brought up and down by the run.
+[[ -n ${SOAK_STATE:-} ]] && export FAULTLINE_STATE=$SOAK_STATE
 hogs=()
 cleanup() {
   for p in "${hogs[@]}"; do kill "$p" 2>/dev/null; done
@@ -42,7 +46,7 @@ skip() { echo "soak: skipped: $1"; echo "ok - soak # SKIP $1"; exit 0; }
 ip netns list >/dev/null 2>&1 && [[ -x /usr/sbin/sshd ]] || skip "needs ip netns and sshd"
 [[ -x $RAFTKV ]] || skip "no raftkv build at $RAFTKV"
 
-if [[ -z $LOCK ]] &&
+if [[ -z $LOCK && -n ${SOAK_STATE:-} ]] &&
    [[ -e /sys/class/net/flbr0 || -n $(ip netns list 2>/dev/null | grep '^fl-n') ]]; then
   skip "a faultline cluster is already up here"
 fi
@@ -83,17 +87,18 @@ for i in $(seq "$RUNS"); do
   : >"$err"
   rm -f "$killed"
   # The lock first: the hogs must load the machine only during our run.
-  # A cluster someone left up (and its host keys) is not ours to use or
-  # take down: wait for it to go, a bounded while, lock released.
+  # With a state of our own, a cluster someone left up (and its host
+  # keys) is not ours to use or take down: wait for it to go, a bounded
+  # while, lock released.
   if [[ -n $LOCK ]]; then
     for _ in $(seq 30); do
       exec 9>"$LOCK"; flock 9
-      cluster_up_here || break
+      [[ -n ${SOAK_STATE:-} ]] && cluster_up_here || break
       flock -u 9; exec 9>&-
       foreign=$((foreign + 1))
       sleep 20
     done
-    if cluster_up_here; then
+    if [[ -n ${SOAK_STATE:-} ]] && cluster_up_here; then
       echo "soak: a cluster someone else left up is still here; stopping"
       flock -u 9; exec 9>&-
       break

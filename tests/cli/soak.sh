@@ -7,5 +7,7 @@
 # lock per run (bench/soak.sh); skips where the local cluster cannot run.
 set -u
 cd "$(dirname "$0")/../.."
+state=$(mktemp -d /tmp/fl-soak-state.XXXXXX)
+trap 'rm -rf "$state"' EXIT
 SOAK_RUNS=${SOAK_RUNS:-2} SOAK_SECONDS=${SOAK_SECONDS:-10} SOAK_CHECK=1 \
-  exec bash bench/soak.sh
+  SOAK_STATE=$state/state bash bench/soak.sh
