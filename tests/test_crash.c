@@ -20,8 +20,8 @@
 #include "checkers/checker.h"
 #include "checkers/crash.h"
 #include "harness/crash_logs.h"
-#include "harness/crashwatch.h"
-#include "harness/phase.h"
+#include "run/crashwatch.h"
+#include "run/phase.h"
 
 /* Run cmd through /bin/sh; its stdout into out. */
 static void sh(const char *cmd, char *out, size_t size)

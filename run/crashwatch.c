@@ -2,7 +2,7 @@
  * crashwatch: one long poll per node for the db's exit file. See
  * crashwatch.h.
  */
-#include "harness/crashwatch.h"
+#include "run/crashwatch.h"
 #include "base/clock.h"
 #include "harness/target.h"
 

@@ -11,7 +11,7 @@
  *   2. A nemesis thread that, every `nemesis_interval_s` (on a fixed
  *      schedule: a late action is logged, never shifts the next), begins
  *      or ends a fault chosen by the scheduler from the table of fault
- *      kinds (harness/fault.h), recording each action as process
+ *      kinds (nemesis/fault.h), recording each action as process
  *      "nemesis", type info, before and after; an action not done within
  *      its bound is recorded failed and the schedule goes on.
  *   2b. A crash watch: a database process that ends when the nemesis did
@@ -61,7 +61,7 @@ typedef struct runner_options {
     void *broken_ctx;
     /* Crash detection (a "crashed" event, process nemesis, type info,
      * value {"node", "how", "at_s"}, recorded as it is noticed):
-     * managed mode, the crash watcher (harness/crashwatch.h) on these
+     * managed mode, the crash watcher (run/crashwatch.h) on these
      * connections of its own, NULL: none; node_dir as for the target. */
     remote *watch;
     const char *node_dir;

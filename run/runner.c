@@ -2,16 +2,16 @@
  * runner: client threads, the nemesis thread and the final phase. See
  * runner.h for the timeline.
  */
-#include "harness/runner.h"
+#include "run/runner.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "harness/crashwatch.h"
-#include "harness/fault.h"
-#include "harness/phase.h"
+#include "run/crashwatch.h"
+#include "run/phase.h"
+#include "nemesis/fault.h"
 
 #define FINAL_READ_ATTEMPTS 10
 #define FAIL_BACKOFF_S 0.05
@@ -512,7 +512,8 @@ int runner_run(target *t, remote *r, workload *gen, history_writer *w,
     atomic_init(&rn.faulting, false);
     atomic_init(&rn.fault_changed, 0.0);
     rn.nem_env = (fault_env){.t = t, .r = r, .n = remote_count(r),
-                             .names = remote_names(r)};
+                             .names = remote_names(r),
+                             .node_dir = TARGET_DEFAULT_NODE_DIR};
     fault_driver_init(&rn.nem, fault_builtin(), opt->faults,
                       opt->seed ^ UINT64_C(0x6e656d65736973), &rn.nem_env,
                       nem_note, &rn);

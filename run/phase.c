@@ -1,7 +1,7 @@
 /*
  * phase: a ticker that says what a phase waits for. See phase.h.
  */
-#include "harness/phase.h"
+#include "run/phase.h"
 #include "base/clock.h"
 
 #include <pthread.h>
