@@ -112,7 +112,8 @@ then ok "results.json: the crash checker's entry (node, signal, time)"
 else nok "results.json: the crash checker's entry (node, signal, time)"; fi
 contains "summary.md names the crash" "$L/summary.md" "database crashed: n3's raftkv"
 contains "junit.xml: the crash testcase" "$L/junit.xml" 'name="crash" time='
-if grep -A1 'name="crash" time=' "$L/junit.xml" | grep -q "<failure message=\"database crashed: n3's raftkv"; then
+if grep -A1 'name="crash" time=' "$L/junit.xml" |
+   grep -q '<failure message="database crashed: n3&apos;s raftkv'; then
   ok "junit.xml: the crash testcase fails"
 else nok "junit.xml: the crash testcase fails"; fi
 contains "report.html marks the crash" "$L/report.html" "crashed"
