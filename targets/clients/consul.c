@@ -19,41 +19,8 @@
 
 /* ---- command lines (pure) ---------------------------------------------------------- */
 
-char *consul_start_cmd(const char *binary, const char *node_dir, size_t n,
-                       const char *const *names, const char *const *addrs,
-                       size_t i)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return NULL;
-    /* -node and -data-dir come first and in this order: the process is
-     * found by them (daemon.h). raft_multiplier 1: Consul's timing for
-     * fast failure detection, not its production default of 5. */
-    fprintf(f, "set -e; d=%s/%s; mkdir -p $d; cd $d; "
-               "if [ -f consul.pid ] && p=$(cat consul.pid) && "
-               "grep -qa consul /proc/$p/cmdline 2>/dev/null; then "
-               "echo \"already running as $p\"; exit 0; fi; "
-               "setsid nohup %s agent -server -node %s -data-dir $d/consul-data "
-               "-bind %s -client %s -http-port %d -dns-port -1 "
-               "-bootstrap-expect %zu -log-file $d/consul.log "
-               "-hcl 'performance { raft_multiplier = 1 }'",
-            node_dir, names[i], binary, names[i], addrs[i], addrs[i],
-            CONSUL_HTTP_PORT, n);
-    for (size_t j = 0; j < n; j++)
-        if (j != i)
-            fprintf(f, " -retry-join %s", addrs[j]);
-    fputs(" >>$d/stdout.log 2>&1 </dev/null & echo $! > consul.pid", f);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
-/* How consul's process is found, wiped and its logs collected. --name
- * (-node) and the data dir come first in its command line, in this order. */
+/* How consul's process is found, wiped and its logs collected. -node and
+ * the data dir come first in its command line, in this order. */
 static const daemon_spec consul_daemon = {
     .what = "consul",
     .cmdline_re = "^[^ ]*consul agent -server -node [^ ]+ -data-dir $d/consul-data ",
@@ -62,6 +29,41 @@ static const daemon_spec consul_daemon = {
     .logs = (const char *const[]){"consul.log", "stdout.log", NULL},
     .install_hint = "install Consul there, or give --binary PATH",
 };
+
+/* Node i's agent command line. raft_multiplier 1: Consul's timing for
+ * fast failure detection, not its production default of 5. */
+static char *command_line(const char *binary, size_t n,
+                          const char *const *names, const char *const *addrs,
+                          size_t i)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    fprintf(f, "%s agent -server -node %s -data-dir $d/consul-data "
+               "-bind %s -client %s -http-port %d -dns-port -1 "
+               "-bootstrap-expect %zu -log-file $d/consul.log "
+               "-hcl 'performance { raft_multiplier = 1 }'",
+            binary, names[i], addrs[i], addrs[i], CONSUL_HTTP_PORT, n);
+    for (size_t j = 0; j < n; j++)
+        if (j != i)
+            fprintf(f, " -retry-join %s", addrs[j]);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+char *consul_start_cmd(const char *binary, const char *node_dir, size_t n,
+                       const char *const *names, const char *const *addrs,
+                       size_t i)
+{
+    return daemon_start_cmd(&consul_daemon, node_dir, names[i],
+                            (daemon_start){.command = command_line(
+                                binary, n, names, addrs, i)});
+}
 
 /* ---- answers (pure) ------------------------------------------------------------------- */
 
@@ -167,8 +169,8 @@ void consul_classify(const char *f, const json_t *written,
 /* ---- state and options ------------------------------------------------------------------- */
 
 typedef struct consul_state {
-    remote *remote;
-    char *binary, *node_dir, *read_mode;
+    daemon_db db;            /* first: the daemon default's calls use it */
+    char *read_mode;
 } consul_state;
 
 static const target_option consul_options[] = {
@@ -205,96 +207,48 @@ static void consul_destroy(void *st)
     consul_state *s = st;
     if (!s)
         return;
-    free(s->binary);
-    free(s->node_dir);
+    daemon_db_clear(&s->db);
     free(s->read_mode);
     free(s);
     curl_global_cleanup();
 }
 
+static int consul_start_parts(const void *st, size_t node, daemon_start *out)
+{
+    const consul_state *s = st;
+    const remote *r = s->db.remote;
+    out->command = command_line(s->db.binary, remote_count(r),
+                                remote_names(r), remote_addresses(r), node);
+    return out->command ? FL_OK : FL_ENOMEM;
+}
+
 static int consul_create(const target_config *cfg, void **out, fl_error *err)
 {
-    const char *dir = cfg->node_dir ? cfg->node_dir : TARGET_DEFAULT_NODE_DIR;
     const char *binary = json_string_value(json_object_get(cfg->options,
                                                            "binary"));
     const char *mode = json_string_value(json_object_get(cfg->options,
                                                          "read-mode"));
     if (!binary || !known_read_mode(mode))
         return fl_error_set(err, FL_EUSAGE, "consul: options not resolved");
-    if (!daemon_plain(dir, "/._-"))
-        return fl_error_set(err, FL_EUSAGE, "consul: node directory must be "
-                            "a plain path");
-    for (size_t i = 0; i < remote_count(cfg->remote); i++)
-        if (!daemon_plain(remote_address(cfg->remote, i), ".:-") ||
-            !daemon_plain(remote_name(cfg->remote, i), "._-"))
-            return fl_error_set(err, FL_EUSAGE, "consul: node \"%s\" needs a "
-                                "plain name and address",
-                                remote_name(cfg->remote, i));
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return fl_error_set(err, FL_ENOMEM, "consul: libcurl set-up failed");
     consul_state *s = calloc(1, sizeof *s);
-    if (s)
-        *s = (consul_state){.remote = cfg->remote, .binary = strdup(binary),
-                            .node_dir = strdup(dir),
-                            .read_mode = strdup(mode)};
-    if (!s || !s->binary || !s->node_dir || !s->read_mode) {
+    if (!s)
+        return fl_error_set(err, FL_ENOMEM, "consul: out of memory");
+    int rc = daemon_db_init(&s->db, cfg, &consul_daemon, binary,
+                            consul_start_parts, err);
+    if (rc == FL_OK && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        daemon_db_clear(&s->db);
+        rc = fl_error_set(err, FL_ENOMEM, "consul: libcurl set-up failed");
+    }
+    if (rc != FL_OK) {
+        free(s);
+        return rc;
+    }
+    if (!(s->read_mode = strdup(mode))) {
         consul_destroy(s);
         return fl_error_set(err, FL_ENOMEM, "consul: out of memory");
     }
     *out = s;
     return FL_OK;
-}
-
-/* ---- db -------------------------------------------------------------------------------------- */
-
-static int consul_install(void *st, size_t node, fl_error *err)
-{
-    consul_state *s = st;
-    return daemon_check_binary(s->remote, node, s->node_dir, &consul_daemon,
-                               s->binary, err);
-}
-
-static int consul_start(void *st, size_t node, fl_error *err)
-{
-    consul_state *s = st;
-    return daemon_run(s->remote, node,
-                      consul_start_cmd(s->binary, s->node_dir,
-                                      remote_count(s->remote),
-                                      remote_names(s->remote),
-                                      remote_addresses(s->remote), node),
-                      15000, "consul", err);
-}
-
-static int consul_signal(void *st, size_t node, const char *sig, fl_error *err)
-{
-    consul_state *s = st;
-    return daemon_signal(s->remote, node, s->node_dir, &consul_daemon, sig, err);
-}
-
-static int consul_kill(void *st, size_t n, fl_error *e) { return consul_signal(st, n, "KILL", e); }
-static int consul_pause(void *st, size_t n, fl_error *e) { return consul_signal(st, n, "STOP", e); }
-static int consul_resume(void *st, size_t n, fl_error *e) { return consul_signal(st, n, "CONT", e); }
-
-static char *consul_rest_cmd(void *st, size_t node)
-{
-    consul_state *s = st;
-    daemon_match m = daemon_match_of(&consul_daemon, s->node_dir,
-                                     remote_name(s->remote, node));
-    return daemon_rest_cmd(&m);
-}
-
-static int consul_wipe(void *st, size_t node, fl_error *err)
-{
-    consul_state *s = st;
-    return daemon_wipe(s->remote, node, s->node_dir, &consul_daemon, err);
-}
-
-static int consul_collect_logs(void *st, size_t node, const char *local_dir,
-                           fl_error *err)
-{
-    consul_state *s = st;
-    return daemon_collect(s->remote, node, s->node_dir, &consul_daemon,
-                          local_dir, err);
 }
 
 static void get(CURL *h, const char *bind, const char *addr, int port,
@@ -312,7 +266,7 @@ static void get(CURL *h, const char *bind, const char *addr, int port,
 static int consul_await_ready(void *st, size_t node, int timeout_ms,
                               fl_error *err)
 {
-    consul_state *s = st;
+    const remote *r = ((consul_state *)st)->db.remote;
     CURL *h = curl_easy_init();
     if (!h)
         return fl_error_set(err, FL_ENOMEM, "consul: out of memory");
@@ -321,7 +275,7 @@ static int consul_await_ready(void *st, size_t node, int timeout_ms,
     while (!ready && fl_clock_mono_s() < until) {
         http_answer a;
         json_t *body = NULL;
-        get(h, remote_bind_address(s->remote), remote_address(s->remote, node),
+        get(h, remote_bind_address(r), remote_address(r, node),
             CONSUL_HTTP_PORT, "/v1/status/leader", 1000, &a, &body);
         ready = a.answered && a.status == 200 && json_string_value(body) &&
                 *json_string_value(body);
@@ -333,8 +287,8 @@ static int consul_await_ready(void *st, size_t node, int timeout_ms,
     if (!ready)
         return fl_error_set(err, FL_EIO, "node %s: consul named no leader on "
                             "http://%s:%d/v1/status/leader within %d ms (see "
-                            "its consul.log)", remote_name(s->remote, node),
-                            remote_address(s->remote, node), CONSUL_HTTP_PORT,
+                            "its consul.log)", remote_name(r, node),
+                            remote_address(r, node), CONSUL_HTTP_PORT,
                             timeout_ms);
     return FL_OK;
 }
@@ -342,18 +296,18 @@ static int consul_await_ready(void *st, size_t node, int timeout_ms,
 /* /v1/status/leader names the leader's RPC address, "ADDR:8300". */
 static long consul_leader(void *st)
 {
-    consul_state *s = st;
+    const remote *r = ((consul_state *)st)->db.remote;
     CURL *h = curl_easy_init();
     long leader = -1;
-    for (size_t i = 0; h && leader < 0 && i < remote_count(s->remote); i++) {
+    for (size_t i = 0; h && leader < 0 && i < remote_count(r); i++) {
         http_answer a;
         json_t *body = NULL;
-        get(h, remote_bind_address(s->remote), remote_address(s->remote, i),
+        get(h, remote_bind_address(r), remote_address(r, i),
             CONSUL_HTTP_PORT, "/v1/status/leader", 500, &a, &body);
         const char *l = json_string_value(body);
-        for (size_t j = 0; l && j < remote_count(s->remote); j++) {
-            size_t n = strlen(remote_address(s->remote, j));
-            if (strncmp(l, remote_address(s->remote, j), n) == 0 && l[n] == ':')
+        for (size_t j = 0; l && j < remote_count(r); j++) {
+            size_t n = strlen(remote_address(r, j));
+            if (strncmp(l, remote_address(r, j), n) == 0 && l[n] == ':')
                 leader = (long)j;
         }
         json_decref(body);
@@ -399,8 +353,8 @@ static int client_new(const char *addr, int port, const char *mode,
 static int consul_client_open(void *st, size_t node, void **out, fl_error *err)
 {
     consul_state *s = st;
-    return client_new(remote_address(s->remote, node), CONSUL_HTTP_PORT,
-                      s->read_mode, remote_bind_address(s->remote), out, err);
+    return client_new(remote_address(s->db.remote, node), CONSUL_HTTP_PORT,
+                      s->read_mode, remote_bind_address(s->db.remote), out, err);
 }
 
 int consul_client_open_at(const char *address, int port, const char *read_mode,
@@ -639,16 +593,9 @@ const target_vtable consul_target = {
     .errors = consul_errors,
     .create = consul_create,
     .destroy = consul_destroy,
-    .install = consul_install,
-    .start = consul_start,
-    .kill = consul_kill,
-    .pause = consul_pause,
-    .resume = consul_resume,
-    .wipe = consul_wipe,
+    DAEMON_DB_CALLS,
     .await_ready = consul_await_ready,
-    .collect_logs = consul_collect_logs,
     .leader = consul_leader,
-    .rest_cmd = consul_rest_cmd,
     .client_open = consul_client_open,
     .client_invoke = consul_client_invoke,
     .client_close = consul_client_close,

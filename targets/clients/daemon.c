@@ -3,16 +3,32 @@
  * daemon.h.
  */
 #include "targets/clients/daemon.h"
+#include "base/clock.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* FIND's test of one /proc/$q: its command line, or (by_environ) its
+ * environment holds the marker. */
+#define BY_CMDLINE "tr '\\0' ' ' 2>/dev/null < $q/cmdline | grep -Eq -- \"%s\""
+#define BY_ENVIRON "tr '\\0' '\\n' 2>/dev/null < $q/environ | " \
+    "grep -qx -- \"" DAEMON_ENV_MARKER "=$d\"%s"
+
 #define FIND "d=%s/%s; ps=; " \
-    "for q in /proc/[0-9]*; do " \
-    "tr '\\0' ' ' < $q/cmdline 2>/dev/null | grep -Eq -- \"%s\" && " \
+    "for q in /proc/[0-9]*; do %s && " \
     "ps=\"$ps ${q#/proc/}\"; done; "
+
+/* FIND's process test for m, new string. */
+static char *test_of(const daemon_match *m)
+{
+    char *t = NULL;
+    if (asprintf(&t, m->by_environ ? BY_ENVIRON : BY_CMDLINE,
+                 m->by_environ ? "" : m->cmdline_re) < 0)
+        return NULL;
+    return t;
+}
 
 #define WAIT_GONE "for p in $ps; do for i in $(seq 100); do [ -d /proc/$p ] && " \
     "! grep -q '^State:.*Z' /proc/$p/status 2>/dev/null || break; " \
@@ -31,30 +47,32 @@ static char *with_pid_file(const daemon_match *m, char *cmd)
 
 char *daemon_signal_cmd(const daemon_match *m, const char *sig)
 {
-    char *s = NULL;
+    char *s = NULL, *test = test_of(m);
     bool kill = strcmp(sig, "KILL") == 0;
-    if (asprintf(&s, FIND "[ -n \"$ps\" ] || exit 0; kill -%s $ps%s%s",
-                 m->node_dir, m->name, m->cmdline_re, sig, kill ? "; " : "",
-                 kill ? WAIT_GONE : "") < 0)
-        return NULL;
+    if (!test || asprintf(&s, FIND "[ -n \"$ps\" ] || exit 0; kill -%s $ps%s%s",
+                          m->node_dir, m->name, test, sig, kill ? "; " : "",
+                          kill ? WAIT_GONE : "") < 0)
+        s = NULL;
+    free(test);
     return kill ? with_pid_file(m, s) : s;
 }
 
 char *daemon_rest_cmd(const daemon_match *m)
 {
-    char *s = NULL;
+    char *s = NULL, *test = test_of(m);
     /* A stopped process must be continued before SIGKILL can reap it
      * promptly, and counted first: it is a fault an earlier run left. */
-    if (asprintf(&s, FIND "stopped=0; for p in $ps; do "
+    if (test && asprintf(&s, FIND "stopped=0; for p in $ps; do "
                  "grep -q '^State:.*T' /proc/$p/status 2>/dev/null && "
                  "stopped=$((stopped + 1)); done; "
                  "if [ -n \"$ps\" ]; then kill -CONT $ps; kill -KILL $ps; "
                  WAIT_GONE "; %s%s%s fi 2>/dev/null; "
                  "echo \"running=$(echo $ps | wc -w) stopped=$stopped\"",
-                 m->node_dir, m->name, m->cmdline_re,
+                 m->node_dir, m->name, test,
                  m->pid_file ? "rm -f $d/" : "",
                  m->pid_file ? m->pid_file : "", m->pid_file ? ";" : "") < 0)
-        return NULL;
+        s = NULL;
+    free(test);
     return s;
 }
 
@@ -104,7 +122,8 @@ daemon_match daemon_match_of(const daemon_spec *sp, const char *node_dir,
 {
     return (daemon_match){.node_dir = node_dir, .name = name,
                           .cmdline_re = sp->cmdline_re,
-                          .pid_file = sp->pid_file};
+                          .pid_file = sp->pid_file,
+                          .by_environ = sp->by_environ};
 }
 
 int daemon_check_binary(remote *r, size_t node, const char *node_dir,
@@ -150,4 +169,142 @@ int daemon_collect(remote *r, size_t node, const char *node_dir,
                    const daemon_spec *sp, const char *local_dir, fl_error *err)
 {
     return daemon_collect_logs(r, node, node_dir, sp->logs, local_dir, err);
+}
+
+/* ---- the default db ------------------------------------------------------------ */
+
+char *daemon_start_cmd(const daemon_spec *sp, const char *node_dir,
+                       const char *name, daemon_start parts)
+{
+    daemon_match m = daemon_match_of(sp, node_dir, name);
+    char *test = parts.command ? test_of(&m) : NULL, *s = NULL;
+    const char *prepare = parts.prepare;
+    /* The pid file alone would be trusted blindly: the pid it names must
+     * still be this node's daemon (found as the rest step finds it). */
+    if (test &&
+        asprintf(&s, "set -e; d=%s/%s; mkdir -p $d; cd $d; "
+                 "if [ -f %s ] && q=/proc/$(cat %s) && %s; then "
+                 "echo \"already running as ${q#/proc/}\"; exit 0; fi; "
+                 "%s%s%ssetsid nohup %s >>$d/stdout.log 2>&1 </dev/null & "
+                 "echo $! > %s",
+                 node_dir, name, sp->pid_file, sp->pid_file, test,
+                 prepare ? prepare : "", prepare ? "; " : "",
+                 sp->by_environ ? "export " DAEMON_ENV_MARKER "=$d; " : "",
+                 parts.command, sp->pid_file) < 0)
+        s = NULL;
+    free(test);
+    free(parts.prepare);
+    free(parts.command);
+    return s;
+}
+
+int daemon_db_init(daemon_db *d, const target_config *cfg,
+                   const daemon_spec *sp, const char *binary,
+                   int (*start_parts)(const void *, size_t, daemon_start *),
+                   fl_error *err)
+{
+    const char *dir = cfg->node_dir ? cfg->node_dir : TARGET_DEFAULT_NODE_DIR;
+    memset(d, 0, sizeof *d);
+    if (!daemon_plain(dir, "/._-"))
+        return fl_error_set(err, FL_EUSAGE, "%s: the node directory \"%s\" "
+                            "must be a plain path", sp->what, dir);
+    for (size_t i = 0; i < remote_count(cfg->remote); i++)
+        if (!daemon_plain(remote_address(cfg->remote, i), ".:-") ||
+            !daemon_plain(remote_name(cfg->remote, i), "._-"))
+            return fl_error_set(err, FL_EUSAGE, "%s: node \"%s\" (%s) needs "
+                                "a plain name and address", sp->what,
+                                remote_name(cfg->remote, i),
+                                remote_address(cfg->remote, i));
+    *d = (daemon_db){.remote = cfg->remote, .node_dir = strdup(dir),
+                     .spec = sp, .binary = binary ? strdup(binary) : NULL,
+                     .start_parts = start_parts};
+    if (!d->node_dir || (binary && !d->binary)) {
+        daemon_db_clear(d);
+        return fl_error_set(err, FL_ENOMEM, "%s: out of memory", sp->what);
+    }
+    return FL_OK;
+}
+
+void daemon_db_clear(daemon_db *d)
+{
+    free(d->node_dir);
+    free(d->binary);
+    memset(d, 0, sizeof *d);
+}
+
+int daemon_db_install(void *st, size_t node, fl_error *err)
+{
+    daemon_db *d = st;
+    if (d->binary)
+        return daemon_check_binary(d->remote, node, d->node_dir, d->spec,
+                                   d->binary, err);
+    char *cmd = NULL;
+    if (asprintf(&cmd, "mkdir -p %s/%s", d->node_dir,
+                 remote_name(d->remote, node)) < 0)
+        cmd = NULL;
+    return daemon_run(d->remote, node, cmd, 15000, d->spec->what, err);
+}
+
+int daemon_db_start(void *st, size_t node, fl_error *err)
+{
+    daemon_db *d = st;
+    daemon_start parts = {0};
+    d->start_parts(st, node, &parts);
+    char *cmd = daemon_start_cmd(d->spec, d->node_dir,
+                                 remote_name(d->remote, node), parts);
+    return daemon_run(d->remote, node, cmd, 15000, d->spec->what, err);
+}
+
+static int db_signal(void *st, size_t node, const char *sig, fl_error *err)
+{
+    daemon_db *d = st;
+    return daemon_signal(d->remote, node, d->node_dir, d->spec, sig, err);
+}
+
+int daemon_db_kill(void *st, size_t n, fl_error *e) { return db_signal(st, n, "KILL", e); }
+int daemon_db_pause(void *st, size_t n, fl_error *e) { return db_signal(st, n, "STOP", e); }
+int daemon_db_resume(void *st, size_t n, fl_error *e) { return db_signal(st, n, "CONT", e); }
+
+int daemon_db_wipe(void *st, size_t node, fl_error *err)
+{
+    daemon_db *d = st;
+    return daemon_wipe(d->remote, node, d->node_dir, d->spec, err);
+}
+
+int daemon_db_collect_logs(void *st, size_t node, const char *local_dir,
+                           fl_error *err)
+{
+    daemon_db *d = st;
+    return daemon_collect(d->remote, node, d->node_dir, d->spec, local_dir,
+                          err);
+}
+
+char *daemon_db_rest_cmd(void *st, size_t node)
+{
+    daemon_db *d = st;
+    daemon_match m = daemon_match_of(d->spec, d->node_dir,
+                                     remote_name(d->remote, node));
+    return daemon_rest_cmd(&m);
+}
+
+int daemon_db_await(const daemon_db *d, size_t node, int timeout_ms,
+                    int (*probe)(void *st, size_t node, fl_error *err),
+                    void *st, const char *not_ready, fl_error *err)
+{
+    double until = fl_clock_mono_s() + timeout_ms / 1000.0;
+    for (;;) {
+        int r = probe(st, node, err);
+        if (r != 0)
+            return r > 0 ? FL_OK : err->code;
+        if (fl_clock_mono_s() >= until)
+            break;
+        fl_sleep_s(0.1);
+    }
+    char logs[256] = "";
+    for (size_t i = 0; d->spec->logs && d->spec->logs[i]; i++)
+        snprintf(logs + strlen(logs), sizeof logs - strlen(logs), "%s%s",
+                 i ? " and " : "", d->spec->logs[i]);
+    return fl_error_set(err, FL_EIO, "node %s: %s %s within %d ms (see its "
+                        "%s)", remote_name(d->remote, node), d->spec->what,
+                        not_ready, timeout_ms, logs);
 }

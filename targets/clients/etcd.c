@@ -17,45 +17,8 @@
 
 /* ---- command lines (pure) ---------------------------------------------------------- */
 
-char *etcd_start_cmd(const char *binary, const char *node_dir, size_t n,
-                     const char *const *names, const char *const *addrs,
-                     size_t i)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return NULL;
-    const char *a = addrs[i];
-    /* --name and --data-dir come first and in this order: the process is
-     * found by them (daemon.h). */
-    fprintf(f, "set -e; d=%s/%s; mkdir -p $d; cd $d; "
-               "if [ -f etcd.pid ] && p=$(cat etcd.pid) && "
-               "grep -qa etcd /proc/$p/cmdline 2>/dev/null; then "
-               "echo \"already running as $p\"; exit 0; fi; "
-               "setsid nohup %s --name %s --data-dir $d/etcd-data "
-               "--listen-client-urls http://%s:%d "
-               "--advertise-client-urls http://%s:%d "
-               "--listen-peer-urls http://%s:%d "
-               "--initial-advertise-peer-urls http://%s:%d "
-               "--initial-cluster-state new --initial-cluster-token faultline "
-               "--initial-cluster ",
-            node_dir, names[i], binary, names[i], a, ETCD_CLIENT_PORT, a,
-            ETCD_CLIENT_PORT, a, ETCD_PEER_PORT, a, ETCD_PEER_PORT);
-    for (size_t j = 0; j < n; j++)
-        fprintf(f, "%s%s=http://%s:%d", j ? "," : "", names[j], addrs[j],
-                ETCD_PEER_PORT);
-    fputs(" --logger zap --log-outputs $d/etcd.log"
-          " >>$d/stdout.log 2>&1 </dev/null & echo $! > etcd.pid", f);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
 /* How etcd's process is found, wiped and its logs collected. --name
- * (-node) and the data dir come first in its command line, in this order. */
+ * and the data dir come first in its command line, in this order. */
 static const daemon_spec etcd_daemon = {
     .what = "etcd",
     .cmdline_re = "^[^ ]*etcd --name [^ ]+ --data-dir $d/etcd-data ",
@@ -64,6 +27,46 @@ static const daemon_spec etcd_daemon = {
     .logs = (const char *const[]){"etcd.log", "stdout.log", NULL},
     .install_hint = "install etcd-server, or give --binary PATH",
 };
+
+/* Node i's etcd command line. */
+static char *command_line(const char *binary, size_t n,
+                          const char *const *names, const char *const *addrs,
+                          size_t i)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    const char *a = addrs[i];
+    fprintf(f, "%s --name %s --data-dir $d/etcd-data "
+               "--listen-client-urls http://%s:%d "
+               "--advertise-client-urls http://%s:%d "
+               "--listen-peer-urls http://%s:%d "
+               "--initial-advertise-peer-urls http://%s:%d "
+               "--initial-cluster-state new --initial-cluster-token faultline "
+               "--initial-cluster ",
+            binary, names[i], a, ETCD_CLIENT_PORT, a, ETCD_CLIENT_PORT, a,
+            ETCD_PEER_PORT, a, ETCD_PEER_PORT);
+    for (size_t j = 0; j < n; j++)
+        fprintf(f, "%s%s=http://%s:%d", j ? "," : "", names[j], addrs[j],
+                ETCD_PEER_PORT);
+    fputs(" --logger zap --log-outputs $d/etcd.log", f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+char *etcd_start_cmd(const char *binary, const char *node_dir, size_t n,
+                     const char *const *names, const char *const *addrs,
+                     size_t i)
+{
+    return daemon_start_cmd(&etcd_daemon, node_dir, names[i],
+                            (daemon_start){.command = command_line(
+                                binary, n, names, addrs, i)});
+}
 
 /* ---- request bodies (pure) ---------------------------------------------------------- */
 
@@ -257,8 +260,7 @@ void etcd_classify(const char *f, const json_t *written,
 /* ---- state and options ------------------------------------------------------------------- */
 
 typedef struct etcd_state {
-    remote *remote;
-    char *binary, *node_dir;
+    daemon_db db;            /* first: the daemon default's calls use it */
     bool serializable, round_robin;
 } etcd_state;
 
@@ -296,99 +298,46 @@ static void etcd_destroy(void *st)
     etcd_state *s = st;
     if (!s)
         return;
-    free(s->binary);
-    free(s->node_dir);
+    daemon_db_clear(&s->db);
     free(s);
     curl_global_cleanup();
 }
 
+static int etcd_start_parts(const void *st, size_t node, daemon_start *out)
+{
+    const etcd_state *s = st;
+    const remote *r = s->db.remote;
+    out->command = command_line(s->db.binary, remote_count(r),
+                                remote_names(r), remote_addresses(r), node);
+    return out->command ? FL_OK : FL_ENOMEM;
+}
+
 static int etcd_create(const target_config *cfg, void **out, fl_error *err)
 {
-    const char *dir = cfg->node_dir ? cfg->node_dir : TARGET_DEFAULT_NODE_DIR;
     const json_t *o = cfg->options;
     const char *binary = json_string_value(json_object_get(o, "binary"));
     const char *mode = json_string_value(json_object_get(o, "read-mode"));
     const char *routing = json_string_value(json_object_get(o, "routing"));
     if (!binary || !mode || !routing)
         return fl_error_set(err, FL_EUSAGE, "etcd: options not resolved");
-    if (!daemon_plain(dir, "/._-"))
-        return fl_error_set(err, FL_EUSAGE, "etcd: node directory must be a "
-                            "plain path");
-    for (size_t i = 0; i < remote_count(cfg->remote); i++)
-        if (!daemon_plain(remote_address(cfg->remote, i), ".:-") ||
-            !daemon_plain(remote_name(cfg->remote, i), "._-"))
-            return fl_error_set(err, FL_EUSAGE, "etcd: node \"%s\" (%s) needs "
-                                "a plain name and address",
-                                remote_name(cfg->remote, i),
-                                remote_address(cfg->remote, i));
-    /* curl_global_init is not thread safe: done here, before any client. */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return fl_error_set(err, FL_ENOMEM, "etcd: libcurl set-up failed");
     etcd_state *s = calloc(1, sizeof *s);
-    if (s) {
-        *s = (etcd_state){.remote = cfg->remote, .binary = strdup(binary),
-                          .node_dir = strdup(dir),
-                          .serializable = strcmp(mode, "serializable") == 0,
-                          .round_robin = strcmp(routing, "round-robin") == 0};
-    }
-    if (!s || !s->binary || !s->node_dir) {
-        etcd_destroy(s);
+    if (!s)
         return fl_error_set(err, FL_ENOMEM, "etcd: out of memory");
+    int rc = daemon_db_init(&s->db, cfg, &etcd_daemon, binary,
+                            etcd_start_parts, err);
+    /* curl_global_init is not thread safe: done here, before any client. */
+    if (rc == FL_OK && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        daemon_db_clear(&s->db);
+        rc = fl_error_set(err, FL_ENOMEM, "etcd: libcurl set-up failed");
     }
+    if (rc != FL_OK) {
+        free(s);
+        return rc;
+    }
+    s->serializable = strcmp(mode, "serializable") == 0;
+    s->round_robin = strcmp(routing, "round-robin") == 0;
     *out = s;
     return FL_OK;
-}
-
-/* ---- db -------------------------------------------------------------------------------------- */
-
-static int etcd_install(void *st, size_t node, fl_error *err)
-{
-    etcd_state *s = st;
-    return daemon_check_binary(s->remote, node, s->node_dir, &etcd_daemon,
-                               s->binary, err);
-}
-
-static int etcd_start(void *st, size_t node, fl_error *err)
-{
-    etcd_state *s = st;
-    return daemon_run(s->remote, node,
-                      etcd_start_cmd(s->binary, s->node_dir,
-                                      remote_count(s->remote),
-                                      remote_names(s->remote),
-                                      remote_addresses(s->remote), node),
-                      15000, "etcd", err);
-}
-
-static int etcd_signal(void *st, size_t node, const char *sig, fl_error *err)
-{
-    etcd_state *s = st;
-    return daemon_signal(s->remote, node, s->node_dir, &etcd_daemon, sig, err);
-}
-
-static int etcd_kill(void *st, size_t n, fl_error *e) { return etcd_signal(st, n, "KILL", e); }
-static int etcd_pause(void *st, size_t n, fl_error *e) { return etcd_signal(st, n, "STOP", e); }
-static int etcd_resume(void *st, size_t n, fl_error *e) { return etcd_signal(st, n, "CONT", e); }
-
-static char *etcd_rest_cmd(void *st, size_t node)
-{
-    etcd_state *s = st;
-    daemon_match m = daemon_match_of(&etcd_daemon, s->node_dir,
-                                     remote_name(s->remote, node));
-    return daemon_rest_cmd(&m);
-}
-
-static int etcd_wipe(void *st, size_t node, fl_error *err)
-{
-    etcd_state *s = st;
-    return daemon_wipe(s->remote, node, s->node_dir, &etcd_daemon, err);
-}
-
-static int etcd_collect_logs(void *st, size_t node, const char *local_dir,
-                           fl_error *err)
-{
-    etcd_state *s = st;
-    return daemon_collect(s->remote, node, s->node_dir, &etcd_daemon,
-                          local_dir, err);
 }
 
 /* One POST to node's gateway at path with body; *json the answer. The
@@ -399,9 +348,9 @@ static void post(const etcd_state *s, CURL *h, size_t node, const char *path,
 {
     char url[300];
     snprintf(url, sizeof url, "http://%s:%d%s",
-             remote_address(s->remote, node), ETCD_CLIENT_PORT, path);
+             remote_address(s->db.remote, node), ETCD_CLIENT_PORT, path);
     http_call call = {.method = "POST", .url = url,
-                      .bind = remote_bind_address(s->remote), .payload = body,
+                      .bind = remote_bind_address(s->db.remote), .payload = body,
                       .content_type = "application/json",
                       .may_change_state = may_write,
                       .connect_timeout_ms = ETCD_CONNECT_TIMEOUT_MS,
@@ -418,14 +367,14 @@ static int etcd_await_ready(void *st, size_t node, int timeout_ms,
         return fl_error_set(err, FL_ENOMEM, "etcd: out of memory");
     char url[300];
     snprintf(url, sizeof url, "http://%s:%d/health",
-             remote_address(s->remote, node), ETCD_CLIENT_PORT);
+             remote_address(s->db.remote, node), ETCD_CLIENT_PORT);
     bool ready = false, unbound = false;
     double until = fl_clock_mono_s() + timeout_ms / 1000.0;
     while (!ready && !unbound && fl_clock_mono_s() < until) {
         http_answer a;
         json_t *body = NULL;
         http_call call = {.method = "GET", .url = url,
-                          .bind = remote_bind_address(s->remote),
+                          .bind = remote_bind_address(s->db.remote),
                           .connect_timeout_ms = ETCD_CONNECT_TIMEOUT_MS,
                           .timeout_ms = 1000};
         http_request(h, &call, &a, &body);
@@ -445,14 +394,14 @@ static int etcd_await_ready(void *st, size_t node, int timeout_ms,
         return fl_error_set(err, FL_EIO, "node %s: " TARGET_ERROR_UNBOUND
                             ": source address %s is not on this machine (is "
                             "the local cluster's bridge gone?)",
-                            remote_name(s->remote, node),
-                            remote_bind_address(s->remote));
+                            remote_name(s->db.remote, node),
+                            remote_bind_address(s->db.remote));
     if (!ready)
         return fl_error_set(err, FL_EIO, "node %s: etcd did not report "
                             "healthy on http://%s:%d/health within %d ms (see "
                             "its etcd.log and stdout.log)",
-                            remote_name(s->remote, node),
-                            remote_address(s->remote, node), ETCD_CLIENT_PORT,
+                            remote_name(s->db.remote, node),
+                            remote_address(s->db.remote, node), ETCD_CLIENT_PORT,
                             timeout_ms);
     return FL_OK;
 }
@@ -464,7 +413,7 @@ static long etcd_leader(void *st)
     CURL *h = curl_easy_init();
     long best = -1;
     long long best_term = -1;
-    for (size_t i = 0; h && i < remote_count(s->remote); i++) {
+    for (size_t i = 0; h && i < remote_count(s->db.remote); i++) {
         http_answer a;
         json_t *body = NULL;
         post(s, h, i, "/v3/maintenance/status", "{}", false, 500, &a, &body);
@@ -518,7 +467,7 @@ static void etcd_client_close(void *cl)
  * next one. */
 static size_t route(etcd_client *c)
 {
-    size_t n = remote_count(c->s->remote);
+    size_t n = remote_count(c->s->db.remote);
     return c->s->round_robin ? c->node++ % n : c->node;
 }
 
@@ -665,16 +614,9 @@ const target_vtable etcd_target = {
     .errors = etcd_errors,
     .create = etcd_create,
     .destroy = etcd_destroy,
-    .install = etcd_install,
-    .start = etcd_start,
-    .kill = etcd_kill,
-    .pause = etcd_pause,
-    .resume = etcd_resume,
-    .wipe = etcd_wipe,
+    DAEMON_DB_CALLS,
     .await_ready = etcd_await_ready,
-    .collect_logs = etcd_collect_logs,
     .leader = etcd_leader,
-    .rest_cmd = etcd_rest_cmd,
     .client_open = etcd_client_open,
     .client_invoke = etcd_client_invoke,
     .client_close = etcd_client_close,
