@@ -81,6 +81,12 @@ static void lifecycle(const daemon_spec *sp, const node *n, const char *prep,
                           .command = strdup(command)};
     assert_int_equal(run_sh(daemon_start_cmd(sp, n->base, "n1", parts), out,
                             sizeof out), 0);
+    /* Until it runs (exec'd, and its child forked, if any): a process
+     * still between fork and exec is not recognisable yet. */
+    char wait[512];
+    snprintf(wait, sizeof wait, "for i in $(seq 100); do [ -s %s/up ] && "
+             "break; sleep 0.05; done; rm -f %s/up", n->dir, n->dir);
+    run_sh(strdup(wait), out, sizeof out);
     snprintf(pidfile, sizeof pidfile, "%s/%s", n->dir, sp->pid_file);
     assert_int_equal(access(pidfile, R_OK), 0);
     /* A second start finds it. */
@@ -100,6 +106,7 @@ static void lifecycle(const daemon_spec *sp, const node *n, const char *prep,
     assert_int_equal(run_sh(daemon_start_cmd(sp, n->base, "n1", parts), out,
                             sizeof out), 0);
     assert_null(strstr(out, "already running"));
+    run_sh(strdup(wait), out, sizeof out);
     assert_int_equal(run_sh(signal_cmd(sp, n, "KILL"), out, sizeof out), 0);
     assert_int_equal(access(pidfile, R_OK), -1);
     assert_int_equal(run_sh(rest(sp, n), out, sizeof out), 0);
@@ -114,7 +121,8 @@ static void test_by_cmdline(void **state)
         .pid_file = "fakedb.pid",
     };
     /* A started process whose command line names the node's directory. */
-    lifecycle(&sp, n, "printf 'while :; do sleep 0.1; done\\n' > fakedb.sh",
+    lifecycle(&sp, n, "printf 'echo 1 > up; while :; do sleep 0.1; done\\n' "
+              "> fakedb.sh",
               "sh $d/fakedb.sh", "running=1 stopped=1");
 }
 
@@ -126,7 +134,7 @@ static void test_by_environ(void **state)
     };
     /* A shell with a child: both are found by the marker, though neither
      * command line names the directory. */
-    lifecycle(&sp, n, NULL, "sh -c 'sleep 600 & wait'",
+    lifecycle(&sp, n, NULL, "sh -c 'sleep 600 & echo $! > up; wait'",
               "running=2 stopped=2");
 }
 

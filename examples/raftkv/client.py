@@ -66,7 +66,34 @@ def perform(op):
     return {"type": "fail" if definite else "info", "error": f"status {status}"}
 
 
+def add(key, element):
+    """The set's add as read-modify-write: a read, then a put conditional
+    on what was read; an uncertain put is settled by the next read."""
+    uncertain = False
+    for _ in range(20):
+        now = perform({"f": "read", "key": key, "value": None})
+        if now["type"] != "ok":
+            break
+        current = now["value"]
+        if current is not None and element in current:
+            return {"type": "ok"}                  # an uncertain put landed
+        body = {"value": [element], "create": True} if current is None else \
+            {"value": current + [element], "prev": current}
+        try:
+            status, answer = call("PUT", key, body)
+        except NotSent:
+            continue
+        except (OSError, http.client.HTTPException):
+            uncertain = True
+            continue
+        if status == 200:
+            return {"type": "ok"}
+        uncertain |= status not in (412, 421, 503)
+    return {"type": "info" if uncertain else "fail", "error": "add gave up"}
+
+
 print(json.dumps({"type": "ready"}), flush=True)
 for line in sys.stdin:
     op = json.loads(line)
-    print(json.dumps({"id": op["id"], **perform(op)}), flush=True)
+    done = add(op["key"], op["value"]) if op["f"] == "add" else perform(op)
+    print(json.dumps({"id": op["id"], **done}), flush=True)

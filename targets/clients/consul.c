@@ -569,28 +569,11 @@ static void consul_client_invoke(void *cl, const target_op *op,
 static const char *const consul_operations[] = {"read", "write", "cas", "add",
                                                 NULL};
 
-/* See consul.h for what each means. */
-static const target_error consul_errors[] = {
-    {TARGET_ERROR_UNBOUND, true},
-    {"no connection", true},
-    {"precondition failed", true},
-    {"no leader", true},
-    {"rejected", true},
-    {"out of memory", true},
-    {"timeout", false},
-    {"connection lost", false},
-    {"consul error", false},
-    {"not consul's answer", false},
-    {"answer too large", false},
-    {0},
-};
-
 const target_vtable consul_target = {
     .name = "consul",
     .options = consul_options,
     .resolve_options = consul_resolve_options,
     .operations = consul_operations,
-    .errors = consul_errors,
     .create = consul_create,
     .destroy = consul_destroy,
     DAEMON_DB_CALLS,

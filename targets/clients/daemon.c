@@ -16,9 +16,9 @@
 #define BY_ENVIRON "tr '\\0' '\\n' 2>/dev/null < $q/environ | " \
     "grep -qx -- \"" DAEMON_ENV_MARKER "=$d\"%s"
 
-#define FIND "d=%s/%s; ps=; " \
-    "for q in /proc/[0-9]*; do %s && " \
+#define SCAN "ps=; for q in /proc/[0-9]*; do %s && " \
     "ps=\"$ps ${q#/proc/}\"; done; "
+#define FIND "d=%s/%s; " SCAN
 
 /* FIND's process test for m, new string. */
 static char *test_of(const daemon_match *m)
@@ -33,6 +33,12 @@ static char *test_of(const daemon_match *m)
 #define WAIT_GONE "for p in $ps; do for i in $(seq 100); do [ -d /proc/$p ] && " \
     "! grep -q '^State:.*Z' /proc/$p/status 2>/dev/null || break; " \
     "sleep 0.05; done; done"
+
+/* After a kill, look again (four more times at most): a child forked
+ * while the first scan ran, and not yet exec'd, shows its parent's
+ * command line and environment and was not recognised then. */
+#define KILL_AGAIN "; for pass in 1 2 3 4; do sleep 0.05; " SCAN \
+    "[ -n \"$ps\" ] || break; kill -KILL $ps; " WAIT_GONE "; done"
 
 static char *with_pid_file(const daemon_match *m, char *cmd)
 {
@@ -53,6 +59,13 @@ char *daemon_signal_cmd(const daemon_match *m, const char *sig)
                           m->node_dir, m->name, test, sig, kill ? "; " : "",
                           kill ? WAIT_GONE : "") < 0)
         s = NULL;
+    if (s && kill) {
+        char *again = NULL;
+        if (asprintf(&again, "%s" KILL_AGAIN, s, test) < 0)
+            again = NULL;
+        free(s);
+        s = again;
+    }
     free(test);
     return kill ? with_pid_file(m, s) : s;
 }
@@ -62,13 +75,14 @@ char *daemon_rest_cmd(const daemon_match *m)
     char *s = NULL, *test = test_of(m);
     /* A stopped process must be continued before SIGKILL can reap it
      * promptly, and counted first: it is a fault an earlier run left. */
-    if (test && asprintf(&s, FIND "stopped=0; for p in $ps; do "
+    if (test && asprintf(&s, FIND "running=$(echo $ps | wc -w); "
+                 "stopped=0; for p in $ps; do "
                  "grep -q '^State:.*T' /proc/$p/status 2>/dev/null && "
                  "stopped=$((stopped + 1)); done; "
                  "if [ -n \"$ps\" ]; then kill -CONT $ps; kill -KILL $ps; "
-                 WAIT_GONE "; %s%s%s fi 2>/dev/null; "
-                 "echo \"running=$(echo $ps | wc -w) stopped=$stopped\"",
-                 m->node_dir, m->name, test,
+                 WAIT_GONE KILL_AGAIN "; %s%s%s fi 2>/dev/null; "
+                 "echo \"running=$running stopped=$stopped\"",
+                 m->node_dir, m->name, test, test,
                  m->pid_file ? "rm -f $d/" : "",
                  m->pid_file ? m->pid_file : "", m->pid_file ? ";" : "") < 0)
         s = NULL;

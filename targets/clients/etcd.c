@@ -591,27 +591,11 @@ static void etcd_client_invoke(void *cl, const target_op *op,
 static const char *const etcd_operations[] = {"read", "write", "cas", "add",
                                               NULL};
 
-/* See etcd.h for what each means. */
-static const target_error etcd_errors[] = {
-    {TARGET_ERROR_UNBOUND, true},
-    {"no connection", true},
-    {"precondition failed", true},
-    {"rejected", true},
-    {"out of memory", true},
-    {"timeout", false},
-    {"connection lost", false},
-    {"etcd error", false},
-    {"not etcd's answer", false},
-    {"answer too large", false},
-    {0},
-};
-
 const target_vtable etcd_target = {
     .name = "etcd",
     .options = etcd_options,
     .resolve_options = etcd_resolve_options,
     .operations = etcd_operations,
-    .errors = etcd_errors,
     .create = etcd_create,
     .destroy = etcd_destroy,
     DAEMON_DB_CALLS,

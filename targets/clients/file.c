@@ -864,6 +864,8 @@ int file_target_load(const char *path, target_vtable **out, fl_error *err)
     fv->vt = file_base;
     fv->vt.name = fv->d->name;
     fv->vt.operations = fv->d->operations;
+    if (!fv->d->leader)
+        fv->vt.leader = NULL;
     fv->d->options[0].default_value = fv->d->path;
     fv->vt.options = fv->d->options;
     *out = &fv->vt;

@@ -634,27 +634,11 @@ static long rk_leader(void *st)
 static const char *const rk_operations[] = {"read", "write", "cas", "add",
                                             NULL};
 
-/* See raftkv.h for what each means. */
-static const target_error rk_errors[] = {
-    {RAFTKV_ERROR_UNBOUND, true},
-    {"no connection", true},
-    {"precondition failed", true},
-    {"not leader", true},
-    {"no leader", true},
-    {"connection lost", false},
-    {"timeout", false},
-    {"answer too large", false},
-    {"not raftkv's answer", false},
-    {"unexpected status", false},
-    {0},
-};
-
 const target_vtable raftkv_target = {
     .name = "raftkv",
     .options = rk_options,
     .resolve_options = rk_resolve_options,
     .operations = rk_operations,
-    .errors = rk_errors,
     .create = rk_create,
     .destroy = rk_destroy,
     .install = rk_install,

@@ -804,27 +804,11 @@ static void zk_client_invoke(void *cl, const target_op *op, target_result *out)
 static const char *const zk_operations[] = {"read", "write", "cas", "add",
                                             NULL};
 
-/* See zookeeper.h for what each means. */
-static const target_error zk_errors[] = {
-    {TARGET_ERROR_UNBOUND, true},
-    {"no node", true},
-    {"bad version", true},
-    {"node exists", true},
-    {"precondition failed", true},
-    {"out of memory", true},
-    {"connection loss", false},
-    {"operation timeout", false},
-    {"session expired", false},
-    {"zookeeper error", false},
-    {0},
-};
-
 const target_vtable zk_target = {
     .name = "zookeeper",
     .options = zk_options,
     .resolve_options = zk_resolve_options,
     .operations = zk_operations,
-    .errors = zk_errors,
     .ready_timeout_ms = ZK_READY_TIMEOUT_MS,
     .create = zk_create,
     .destroy = zk_destroy,
