@@ -7,6 +7,7 @@
 #include "base/base64.h"
 #include "base/clock.h"
 #include "targets/clients/daemon.h"
+#include "targets/clients/http_kv.h"
 #include "targets/clients/rmw.h"
 
 #include <curl/curl.h>
@@ -19,26 +20,14 @@
 
 /* ---- command lines (pure) ---------------------------------------------------------- */
 
-/* How consul's process is found, wiped and its logs collected. -node and
- * the data dir come first in its command line, in this order. */
-static const daemon_spec consul_daemon = {
-    .what = "consul",
-    .cmdline_re = "^[^ ]*consul agent -server -node [^ ]+ -data-dir $d/consul-data ",
-    .pid_file = "consul.pid",
-    .wipe = (const char *const[]){"consul-data", "consul.log", "stdout.log", "consul.pid", NULL},
-    .logs = (const char *const[]){"consul.log", "stdout.log", NULL},
-    .install_hint = "install Consul there, or give --binary PATH",
-};
-
 /* Node i's agent command line. raft_multiplier 1: Consul's timing for
  * fast failure detection, not its production default of 5. */
 static char *command_line(const char *binary, size_t n,
                           const char *const *names, const char *const *addrs,
                           size_t i)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+    daemon_text t;
+    FILE *f = daemon_text_open(&t);
     if (!f)
         return NULL;
     fprintf(f, "%s agent -server -node %s -data-dir $d/consul-data "
@@ -49,12 +38,19 @@ static char *command_line(const char *binary, size_t n,
     for (size_t j = 0; j < n; j++)
         if (j != i)
             fprintf(f, " -retry-join %s", addrs[j]);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
+    return daemon_text_close(&t);
 }
+
+/* How consul's process is found (by -node and the data dir, first in the
+ * command line above, in this order), wiped and its logs collected. */
+static const daemon_spec consul_daemon = {
+    .what = "consul",
+    .cmdline_re = "^[^ ]*consul agent -server -node [^ ]+ -data-dir $d/consul-data ",
+    .pid_file = "consul.pid",
+    .wipe = (const char *const[]){"consul-data", "consul.log", "stdout.log", "consul.pid", NULL},
+    .logs = (const char *const[]){"consul.log", "stdout.log", NULL},
+    .install_hint = "install Consul there, or give --binary PATH",
+};
 
 char *consul_start_cmd(const char *binary, const char *node_dir, size_t n,
                        const char *const *names, const char *const *addrs,
@@ -94,32 +90,6 @@ int consul_read_answer(const http_answer *a, json_t **value,
     return *value ? 0 : -1;
 }
 
-static void set_error(target_result *out, history_type type, const char *msg,
-                      const char *detail, long status)
-{
-    out->type = type;
-    out->error = json_pack("{s:s}", "error", msg);
-    if (out->error && detail && *detail)
-        json_object_set_new(out->error, "detail", json_string(detail));
-    if (out->error && status)
-        json_object_set_new(out->error, "status", json_integer(status));
-}
-
-static void classify_unanswered(bool is_read, const http_answer *a,
-                                target_result *out)
-{
-    if (a->unbound) {
-        set_error(out, HISTORY_FAIL, TARGET_ERROR_UNBOUND, NULL, 0);
-        return;
-    }
-    const char *why = a->timed_out ? "timeout"
-                    : a->too_large ? "answer too large" : NULL;
-    if (is_read || !a->sent)
-        set_error(out, HISTORY_FAIL, why ? why : "no connection", NULL, 0);
-    else
-        set_error(out, HISTORY_INFO, why ? why : "connection lost", NULL, 0);
-}
-
 /* Refused before any Raft apply. */
 static bool refused_status(long status)
 {
@@ -132,7 +102,7 @@ void consul_classify(const char *f, const json_t *written,
     bool is_read = strcmp(f, "read") == 0;
     memset(out, 0, sizeof *out);
     if (!a->answered) {
-        classify_unanswered(is_read, a, out);
+        http_kv_unanswered(is_read, a, out);
         return;
     }
     if (is_read) {
@@ -140,7 +110,7 @@ void consul_classify(const char *f, const json_t *written,
         if (consul_read_answer(a, &out->value, &index) == 0)
             out->type = HISTORY_OK;
         else
-            set_error(out, HISTORY_FAIL, a->status >= 400 ? "consul error"
+            http_kv_error(out, HISTORY_FAIL, a->status >= 400 ? "consul error"
                                                           : "not consul's answer",
                       a->text, a->status);
         return;
@@ -150,17 +120,17 @@ void consul_classify(const char *f, const json_t *written,
         out->value = json_deep_copy(written);
     } else if (a->status == 200 && json_is_false(a->body) &&
                strcmp(f, "cas") == 0) {
-        set_error(out, HISTORY_FAIL, "precondition failed", NULL, 0);
+        http_kv_error(out, HISTORY_FAIL, "precondition failed", NULL, 0);
         out->refused = true;
     } else if (a->status == 500 &&
                strncmp(a->text, "No cluster leader", 17) == 0) {
-        set_error(out, HISTORY_FAIL, "no leader", NULL, a->status);
+        http_kv_error(out, HISTORY_FAIL, "no leader", NULL, a->status);
     } else if (refused_status(a->status)) {
-        set_error(out, HISTORY_FAIL, "rejected", a->text, a->status);
+        http_kv_error(out, HISTORY_FAIL, "rejected", a->text, a->status);
     } else {
         /* A plain PUT answers true; anything else is not in the contract:
          * assume the worst for a write. */
-        set_error(out, HISTORY_INFO, a->status >= 500 ? "consul error"
+        http_kv_error(out, HISTORY_INFO, a->status >= 500 ? "consul error"
                                                       : "not consul's answer",
                   a->text, a->status);
     }
@@ -417,15 +387,6 @@ static int kv_put(consul_client *c, const char *key, const json_t *value,
     return 0;
 }
 
-static void key_text(const json_t *key, char *out, size_t size)
-{
-    if (json_is_integer(key))
-        snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(key));
-    else
-        snprintf(out, size, "%s", json_string_value(key) ? json_string_value(key)
-                                                         : "");
-}
-
 /* Read the key consistently: its value and ModifyIndex. 0, or a fail in
  * *out (nothing was written). */
 static int read_for_write(consul_client *c, const char *key, json_t **value,
@@ -455,7 +416,7 @@ static void consul_cas(consul_client *c, const char *key, const json_t *v,
     if (!json_equal(current, json_array_get(v, 0))) {
         /* Nothing was written: the expectation did not hold. */
         json_decref(current);
-        set_error(out, HISTORY_FAIL, "precondition failed", NULL, 0);
+        http_kv_error(out, HISTORY_FAIL, "precondition failed", NULL, 0);
         out->refused = true;
         return;
     }
@@ -464,29 +425,37 @@ static void consul_cas(consul_client *c, const char *key, const json_t *v,
     json_t *j = NULL;
     if (kv_put(c, key, json_array_get(v, 1), index, CONSUL_REQUEST_TIMEOUT_MS,
                &a, &j) != 0) {
-        set_error(out, HISTORY_FAIL, "out of memory", NULL, 0);
+        http_kv_error(out, HISTORY_FAIL, "out of memory", NULL, 0);
         return;
     }
     consul_classify("cas", v, &a, out);
     json_decref(j);
 }
 
+/* An add's state between its steps. */
+typedef struct add_ctx {
+    consul_client *c;
+    const char *key;
+    long long index;         /* the last read's ModifyIndex */
+} add_ctx;
+
 /* One step of the set add: the read, or the ?cas= PUT. */
-static void add_step(consul_client *c, const char *key, rmw_add *st,
-                     json_t *next, long long *index, int timeout_ms)
+static void add_step(void *ctx, rmw_add *st, json_t *next, int timeout_ms)
 {
+    add_ctx *x = ctx;
     http_answer a;
     json_t *j = NULL;
     target_result r;
     if (!next) {
-        kv_get(c, key, "?consistent", timeout_ms, &a, &j);
+        kv_get(x->c, x->key, "?consistent", timeout_ms, &a, &j);
         consul_classify("read", NULL, &a, &r);
         json_t *seen = NULL;
-        if (r.type == HISTORY_OK && consul_read_answer(&a, &seen, index) == 0)
+        if (r.type == HISTORY_OK &&
+            consul_read_answer(&a, &seen, &x->index) == 0)
             json_decref(seen);   /* r holds the value; only the index here */
         rmw_add_read_answer(st, &r);
-    } else if (kv_put(c, key, next, st->current ? *index : 0, timeout_ms, &a,
-                      &j) != 0) {
+    } else if (kv_put(x->c, x->key, next, st->current ? x->index : 0,
+                      timeout_ms, &a, &j) != 0) {
         rmw_add_abandon(st, "out of memory");
     } else {
         consul_classify("cas", next, &a, &r);
@@ -500,54 +469,22 @@ static void add_step(consul_client *c, const char *key, rmw_add *st,
     json_decref(j);
 }
 
-static void consul_add(consul_client *c, const char *key, const json_t *element,
-                       target_result *out)
-{
-    memset(out, 0, sizeof *out);
-    if (!json_is_integer(element)) {
-        set_error(out, HISTORY_FAIL, "rejected", "an add's element must be an "
-                  "integer", 0);
-        return;
-    }
-    rmw_add st;
-    rmw_add_init(&st, json_integer_value(element));
-    long long index = 0;
-    double deadline = fl_clock_mono_s() + 2.0 * CONSUL_REQUEST_TIMEOUT_MS / 1000.0;
-    for (int i = 0; i < CONSUL_ADD_ATTEMPTS; i++) {
-        if (st.wait)
-            fl_sleep_s(0.05);
-        int left_ms = (int)((deadline - fl_clock_mono_s()) * 1000);
-        json_t *next = NULL;
-        rmw_action act = rmw_add_next(&st, &next);
-        if (act == RMW_DONE || left_ms < 50) {
-            json_decref(next);
-            break;
-        }
-        add_step(c, key, &st, act == RMW_CAS ? next : NULL, &index,
-                 left_ms < CONSUL_REQUEST_TIMEOUT_MS ? left_ms
-                                                     : CONSUL_REQUEST_TIMEOUT_MS);
-        json_decref(next);
-    }
-    rmw_add_give_up(&st);
-    *out = st.result;
-    memset(&st.result, 0, sizeof st.result);
-    rmw_add_clear(&st);
-}
-
 static void consul_client_invoke(void *cl, const target_op *op,
                                  target_result *out)
 {
     consul_client *c = cl;
     char key[64];
-    key_text(op->key, key, sizeof key);
+    http_kv_key(op->key, key, sizeof key);
     memset(out, 0, sizeof *out);
     if (strcmp(op->f, "add") == 0) {
-        consul_add(c, key, op->value, out);
+        add_ctx x = {.c = c, .key = key};
+        http_kv_add(op->value, CONSUL_ADD_ATTEMPTS, CONSUL_REQUEST_TIMEOUT_MS,
+                    add_step, &x, out);
     } else if (strcmp(op->f, "cas") == 0) {
         if (json_array_size(op->value) == 2)
             consul_cas(c, key, op->value, out);
         else
-            set_error(out, HISTORY_FAIL, "rejected", "a cas value is [old, new]",
+            http_kv_error(out, HISTORY_FAIL, "rejected", "a cas value is [old, new]",
                       0);
     } else if (strcmp(op->f, "read") == 0) {
         http_answer a;
@@ -559,7 +496,7 @@ static void consul_client_invoke(void *cl, const target_op *op,
         http_answer a;
         json_t *j = NULL;
         if (kv_put(c, key, op->value, -1, CONSUL_REQUEST_TIMEOUT_MS, &a, &j) != 0)
-            set_error(out, HISTORY_FAIL, "out of memory", NULL, 0);
+            http_kv_error(out, HISTORY_FAIL, "out of memory", NULL, 0);
         else
             consul_classify("write", op->value, &a, out);
         json_decref(j);

@@ -101,6 +101,21 @@ int daemon_plain(const char *s, const char *extra)
     return 1;
 }
 
+FILE *daemon_text_open(daemon_text *t)
+{
+    *t = (daemon_text){0};
+    return t->f = open_memstream(&t->buf, &t->len);
+}
+
+char *daemon_text_close(daemon_text *t)
+{
+    if (fclose(t->f) != 0) {
+        free(t->buf);
+        return NULL;
+    }
+    return t->buf;
+}
+
 int daemon_run(remote *r, size_t node, char *cmd, int timeout_ms,
                const char *who, fl_error *err)
 {
@@ -164,19 +179,14 @@ int daemon_signal(remote *r, size_t node, const char *node_dir,
 int daemon_wipe(remote *r, size_t node, const char *node_dir,
                 const daemon_spec *sp, fl_error *err)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (f) {
-        fprintf(f, "d=%s/%s; rm -rf", node_dir, remote_name(r, node));
-        for (size_t i = 0; sp->wipe[i]; i++)
-            fprintf(f, " $d/%s", sp->wipe[i]);
-        if (fclose(f) != 0) {
-            free(buf);
-            buf = NULL;
-        }
-    }
-    return daemon_run(r, node, buf, 15000, sp->what, err);
+    daemon_text t;
+    FILE *f = daemon_text_open(&t);
+    if (!f)
+        return daemon_run(r, node, NULL, 15000, sp->what, err);
+    fprintf(f, "d=%s/%s; rm -rf", node_dir, remote_name(r, node));
+    for (size_t i = 0; sp->wipe[i]; i++)
+        fprintf(f, " $d/%s", sp->wipe[i]);
+    return daemon_run(r, node, daemon_text_close(&t), 15000, sp->what, err);
 }
 
 int daemon_collect(remote *r, size_t node, const char *node_dir,

@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "base/fl_error.h"
 #include "harness/remote.h"
@@ -60,6 +61,17 @@ char *daemon_rest_cmd(const daemon_match *m);
 /* Whether s is non-empty and only letters, digits and characters of
  * `extra`: what may go into a command line unquoted. */
 int daemon_plain(const char *s, const char *extra);
+
+/* A string written with fprintf (a command line): daemon_text_open gives
+ * the stream, NULL when out of memory; daemon_text_close ends it and
+ * returns the new string (the caller's), NULL when out of memory. */
+typedef struct daemon_text {
+    char *buf;
+    size_t len;
+    FILE *f;
+} daemon_text;
+FILE *daemon_text_open(daemon_text *t);
+char *daemon_text_close(daemon_text *t);
 
 /* Run cmd (owned: freed here; NULL means building it ran out of memory,
  * reported as such, naming `who`) on the node. */

@@ -7,6 +7,7 @@
 #include "base/base64.h"
 #include "base/clock.h"
 #include "targets/clients/daemon.h"
+#include "targets/clients/http_kv.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -33,9 +34,8 @@ static char *command_line(const char *binary, size_t n,
                           const char *const *names, const char *const *addrs,
                           size_t i)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+    daemon_text t;
+    FILE *f = daemon_text_open(&t);
     if (!f)
         return NULL;
     const char *a = addrs[i];
@@ -52,11 +52,7 @@ static char *command_line(const char *binary, size_t n,
         fprintf(f, "%s%s=http://%s:%d", j ? "," : "", names[j], addrs[j],
                 ETCD_PEER_PORT);
     fputs(" --logger zap --log-outputs $d/etcd.log", f);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
+    return daemon_text_close(&t);
 }
 
 char *etcd_start_cmd(const char *binary, const char *node_dir, size_t n,
@@ -164,17 +160,6 @@ int etcd_range_value(const json_t *range_answer, json_t **value)
     return *value ? 0 : -1;
 }
 
-static void set_error(target_result *out, history_type type, const char *msg,
-                      const char *detail, long status)
-{
-    out->type = type;
-    out->error = json_pack("{s:s}", "error", msg);
-    if (out->error && detail)
-        json_object_set_new(out->error, "detail", json_string(detail));
-    if (out->error && status)
-        json_object_set_new(out->error, "status", json_integer(status));
-}
-
 /* etcd's own error answer: {"error": "...", "code": N, ...}. */
 static const char *etcd_error(const json_t *body)
 {
@@ -192,23 +177,6 @@ static bool refused_before_proposal(const json_t *body, const char *msg)
            strcmp(msg, "etcdserver: request is too large") == 0;
 }
 
-static void classify_unanswered(bool is_read, const http_answer *a,
-                                target_result *out)
-{
-    if (a->unbound) {
-        set_error(out, HISTORY_FAIL, TARGET_ERROR_UNBOUND, NULL, 0);
-        return;
-    }
-    const char *why = a->timed_out ? "timeout"
-                    : a->too_large ? "answer too large" : NULL;
-    /* Reads change nothing, and a request never sent changes nothing:
-     * both certainly did not happen. */
-    if (is_read || !a->sent)
-        set_error(out, HISTORY_FAIL, why ? why : "no connection", NULL, 0);
-    else
-        set_error(out, HISTORY_INFO, why ? why : "connection lost", NULL, 0);
-}
-
 static void classify_ok(const char *f, const json_t *written,
                         const http_answer *a, target_result *out)
 {
@@ -216,13 +184,13 @@ static void classify_ok(const char *f, const json_t *written,
         if (etcd_range_value(a->body, &out->value) == 0)
             out->type = HISTORY_OK;
         else
-            set_error(out, HISTORY_FAIL, "not etcd's answer", NULL, a->status);
+            http_kv_error(out, HISTORY_FAIL, "not etcd's answer", NULL, a->status);
         return;
     }
     if (strcmp(f, "cas") == 0 &&
         !json_is_true(json_object_get(a->body, "succeeded"))) {
         /* The gateway leaves false booleans out. */
-        set_error(out, HISTORY_FAIL, "precondition failed", NULL, 0);
+        http_kv_error(out, HISTORY_FAIL, "precondition failed", NULL, 0);
         out->refused = true;
         return;
     }
@@ -236,7 +204,7 @@ void etcd_classify(const char *f, const json_t *written,
     bool is_read = strcmp(f, "read") == 0;
     memset(out, 0, sizeof *out);
     if (!a->answered) {
-        classify_unanswered(is_read, a, out);
+        http_kv_unanswered(is_read, a, out);
         return;
     }
     if (a->status == 200 && json_is_object(a->body) &&
@@ -248,12 +216,12 @@ void etcd_classify(const char *f, const json_t *written,
     if (!msg) {
         /* Someone answered, but not etcd: a write may still have reached
          * etcd through it. */
-        set_error(out, is_read ? HISTORY_FAIL : HISTORY_INFO,
+        http_kv_error(out, is_read ? HISTORY_FAIL : HISTORY_INFO,
                   "not etcd's answer", NULL, a->status);
         return;
     }
     bool definite = is_read || refused_before_proposal(a->body, msg);
-    set_error(out, definite ? HISTORY_FAIL : HISTORY_INFO,
+    http_kv_error(out, definite ? HISTORY_FAIL : HISTORY_INFO,
               definite && !is_read ? "rejected" : "etcd error", msg, a->status);
 }
 
@@ -471,15 +439,6 @@ static size_t route(etcd_client *c)
     return c->s->round_robin ? c->node++ % n : c->node;
 }
 
-static void key_text(const json_t *key, char *out, size_t size)
-{
-    if (json_is_integer(key))
-        snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(key));
-    else
-        snprintf(out, size, "%s", json_string_value(key) ? json_string_value(key)
-                                                         : "");
-}
-
 /* body: owned, never NULL. Of the paths used, only range cannot write. */
 static void send_op(etcd_client *c, const char *path, char *body, int timeout_ms,
                     http_answer *a, json_t **json)
@@ -489,67 +448,48 @@ static void send_op(etcd_client *c, const char *path, char *body, int timeout_ms
     free(body);
 }
 
-/* The set add: rmw's read and compare-and-put, each a gateway call. */
-static void etcd_add(etcd_client *c, const char *key, const json_t *element,
-                     target_result *out)
+/* An add's state between its steps. */
+typedef struct add_ctx {
+    etcd_client *c;
+    const char *key;
+} add_ctx;
+
+/* One step of the set add: a range, or a txn putting next if the value
+ * is still what was read. */
+static void add_step(void *ctx, rmw_add *st, json_t *next, int timeout_ms)
 {
-    memset(out, 0, sizeof *out);
-    if (!json_is_integer(element)) {
-        set_error(out, HISTORY_FAIL, "rejected", "an add's element must be an "
-                  "integer", 0);
+    add_ctx *x = ctx;
+    http_answer a;
+    json_t *body = NULL;
+    target_result r;
+    char *req = !next ? etcd_range_body(x->key, false)
+                      : etcd_txn_body(x->key, st->current, next);
+    if (!req) {
+        rmw_add_abandon(st, "out of memory");
         return;
     }
-    rmw_add st;
-    rmw_add_init(&st, json_integer_value(element));
-    double deadline = fl_clock_mono_s() + 2.0 * ETCD_REQUEST_TIMEOUT_MS / 1000.0;
-    for (int i = 0; i < ETCD_ADD_ATTEMPTS; i++) {
-        if (st.wait)
-            fl_sleep_s(0.05);
-        int left_ms = (int)((deadline - fl_clock_mono_s()) * 1000);
-        json_t *next = NULL;
-        rmw_action act = rmw_add_next(&st, &next);
-        if (act == RMW_DONE || left_ms < 50) {
-            json_decref(next);
-            break;
-        }
-        int t = left_ms < ETCD_REQUEST_TIMEOUT_MS ? left_ms
-                                                  : ETCD_REQUEST_TIMEOUT_MS;
-        http_answer a;
-        json_t *body = NULL;
-        target_result r;
-        char *req = act == RMW_READ ? etcd_range_body(key, false)
-                                    : etcd_txn_body(key, st.current, next);
-        if (!req) {
-            json_decref(next);
-            rmw_add_abandon(&st, "out of memory");
-            break;
-        }
-        if (act == RMW_READ) {
-            send_op(c, "/v3/kv/range", req, t, &a, &body);
-            etcd_classify("read", NULL, &a, &r);
-            rmw_add_read_answer(&st, &r);
-        } else {
-            send_op(c, "/v3/kv/txn", req, t, &a, &body);
-            etcd_classify("cas", next, &a, &r);
-            json_t *now = NULL;
-            if (r.refused &&
-                etcd_range_value(json_object_get(json_array_get(
-                    json_object_get(body, "responses"), 0), "response_range"),
-                    &now) == 0) {
-                rmw_add_cas_refused(&st, true, json_is_null(now) ? NULL : now);
-                target_result_clear(&r);
-            } else {
-                rmw_add_cas_answer(&st, &r);
-            }
-            json_decref(now);
-        }
+    if (!next) {
+        send_op(x->c, "/v3/kv/range", req, timeout_ms, &a, &body);
+        etcd_classify("read", NULL, &a, &r);
+        rmw_add_read_answer(st, &r);
         json_decref(body);
-        json_decref(next);
+        return;
     }
-    rmw_add_give_up(&st);
-    *out = st.result;
-    memset(&st.result, 0, sizeof st.result);
-    rmw_add_clear(&st);
+    send_op(x->c, "/v3/kv/txn", req, timeout_ms, &a, &body);
+    etcd_classify("cas", next, &a, &r);
+    json_t *now = NULL;
+    /* A failed txn answers the range of its failure branch: the set now. */
+    if (r.refused &&
+        etcd_range_value(json_object_get(json_array_get(
+            json_object_get(body, "responses"), 0), "response_range"),
+            &now) == 0) {
+        rmw_add_cas_refused(st, true, json_is_null(now) ? NULL : now);
+        target_result_clear(&r);
+    } else {
+        rmw_add_cas_answer(st, &r);
+    }
+    json_decref(now);
+    json_decref(body);
 }
 
 static void etcd_client_invoke(void *cl, const target_op *op,
@@ -557,15 +497,17 @@ static void etcd_client_invoke(void *cl, const target_op *op,
 {
     etcd_client *c = cl;
     char key[64];
-    key_text(op->key, key, sizeof key);
+    http_kv_key(op->key, key, sizeof key);
     if (strcmp(op->f, "add") == 0) {
-        etcd_add(c, key, op->value, out);
+        add_ctx x = {.c = c, .key = key};
+        http_kv_add(op->value, ETCD_ADD_ATTEMPTS, ETCD_REQUEST_TIMEOUT_MS,
+                    add_step, &x, out);
         return;
     }
     bool is_cas = strcmp(op->f, "cas") == 0;
     if (is_cas && json_array_size(op->value) != 2) {
         memset(out, 0, sizeof *out);
-        set_error(out, HISTORY_FAIL, "rejected", "a cas value is [old, new]", 0);
+        http_kv_error(out, HISTORY_FAIL, "rejected", "a cas value is [old, new]", 0);
         return;
     }
     const json_t *written = is_cas ? json_array_get(op->value, 1) : op->value;
@@ -576,7 +518,7 @@ static void etcd_client_invoke(void *cl, const target_op *op,
                           : etcd_put_body(key, written);
     if (!body) {
         memset(out, 0, sizeof *out);
-        set_error(out, HISTORY_FAIL, "out of memory", NULL, 0);
+        http_kv_error(out, HISTORY_FAIL, "out of memory", NULL, 0);
         return;
     }
     http_answer a;

@@ -528,9 +528,8 @@ static char *expand_for(const file_state *s, size_t node, const char *tmpl)
 /* {peers}: each node's "peer", comma-separated. */
 static char *peers_of(const file_state *s)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+    daemon_text t;
+    FILE *f = daemon_text_open(&t);
     if (!f)
         return NULL;
     for (size_t i = 0; i < remote_count(s->db.remote); i++) {
@@ -538,11 +537,7 @@ static char *peers_of(const file_state *s)
         fprintf(f, "%s%s", i ? "," : "", p ? p : "");
         free(p);
     }
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
+    return daemon_text_close(&t);
 }
 
 /* faultline-bind.so next to this binary, or one level up (build/asan/

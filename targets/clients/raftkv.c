@@ -8,6 +8,7 @@
 #include "harness/netbind.h"
 #include "targets/clients/daemon.h"
 #include "targets/clients/http.h"
+#include "targets/clients/http_kv.h"
 
 #include <curl/curl.h>
 #include <limits.h>
@@ -35,9 +36,8 @@ static const daemon_spec raftkv_daemon = {
 static char *command_line(size_t n, const char *const *addrs, size_t i,
                           const char *bug)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+    daemon_text t;
+    FILE *f = daemon_text_open(&t);
     if (!f)
         return NULL;
     fprintf(f, "./raftkv --id %zu --listen %s:%d --peers ", i + 1, addrs[i],
@@ -49,11 +49,7 @@ static char *command_line(size_t n, const char *const *addrs, size_t i,
             RAFTKV_CLIENT_PORT);
     if (bug)
         fprintf(f, " --bug %s", bug);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
+    return daemon_text_close(&t);
 }
 
 char *raftkv_start_cmd(const char *node_dir, size_t n,
@@ -431,14 +427,6 @@ static void request(rk_client *c, const char *method, const char *key,
     }
 }
 
-static void key_text(const json_t *key, char *out, size_t size)
-{
-    if (json_is_integer(key))
-        snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(key));
-    else
-        snprintf(out, size, "%s", json_string_value(key));
-}
-
 /* ---- add: raftkv's side of the read-modify-write (pure) ---------------------------- */
 
 char *raftkv_add_payload(const json_t *current, const json_t *next)
@@ -490,55 +478,40 @@ void raftkv_add_answer(rmw_add *st, raftkv_add_action sent,
     }
 }
 
-/* ---- add: the loop ---------------------------------------------------------------------- */
+/* ---- add: the loop (targets/clients/http_kv.h) ------------------------------------ */
 
-/* Run the add's decisions over HTTP within RAFTKV_ADD_ATTEMPTS requests
- * and twice the request time-out: each request gets only the time left,
- * so the bound holds however the requests end. */
-static void rk_add(rk_client *c, const char *key, const json_t *element,
-                   target_result *out)
+typedef struct add_ctx {
+    rk_client *c;
+    const char *key;
+} add_ctx;
+
+/* One step: GET the set, or PUT it with the element added on condition. */
+static void add_step(void *ctx, rmw_add *st, json_t *next, int timeout_ms)
 {
-    if (!json_is_integer(element)) {
-        memset(out, 0, sizeof *out);
-        set_error(out, HISTORY_FAIL, "an add's element must be an integer", 0);
+    add_ctx *x = ctx;
+    char *payload = next ? raftkv_add_payload(st->current, next) : NULL;
+    if (next && !payload) {
+        rmw_add_abandon(st, "out of memory");
         return;
     }
-    rmw_add st;
-    rmw_add_init(&st, json_integer_value(element));
-    double deadline = fl_clock_mono_s() + 2.0 * RAFTKV_REQUEST_TIMEOUT_MS / 1000.0;
-    for (int i = 0; i < RAFTKV_ADD_ATTEMPTS; i++) {
-        if (st.wait)
-            fl_sleep_s(0.05);   /* no leader yet: let an election finish */
-        int left_ms = (int)((deadline - fl_clock_mono_s()) * 1000);
-        char *payload;
-        raftkv_add_action act = raftkv_add_next(&st, &payload);
-        if (act == RAFTKV_ADD_DONE || left_ms < 50) {
-            free(payload);
-            break;
-        }
-        raftkv_answer a;
-        json_t *body;
-        request(c, act == RAFTKV_ADD_GET ? "GET" : "PUT", key, payload,
-                left_ms < RAFTKV_REQUEST_TIMEOUT_MS ? left_ms
-                                                    : RAFTKV_REQUEST_TIMEOUT_MS,
-                &a, &body);
-        raftkv_add_answer(&st, act, &a);
-        json_decref(body);
-        free(payload);
-    }
-    rmw_add_give_up(&st);
-    *out = st.result;
-    memset(&st.result, 0, sizeof st.result);
-    rmw_add_clear(&st);
+    raftkv_answer a;
+    json_t *body;
+    request(x->c, next ? "PUT" : "GET", x->key, payload, timeout_ms, &a,
+            &body);
+    raftkv_add_answer(st, next ? RAFTKV_ADD_PUT : RAFTKV_ADD_GET, &a);
+    json_decref(body);
+    free(payload);
 }
 
 static void rk_client_invoke(void *cl, const target_op *op, target_result *out)
 {
     rk_client *c = cl;
     char key[64];
-    key_text(op->key, key, sizeof key);
+    http_kv_key(op->key, key, sizeof key);
     if (strcmp(op->f, "add") == 0) {
-        rk_add(c, key, op->value, out);
+        add_ctx x = {.c = c, .key = key};
+        http_kv_add(op->value, RAFTKV_ADD_ATTEMPTS, RAFTKV_REQUEST_TIMEOUT_MS,
+                    add_step, &x, out);
         return;
     }
     bool is_read = strcmp(op->f, "read") == 0;

@@ -89,9 +89,8 @@ static const daemon_spec zk_daemon = {
 static char *prepare_line(const char *classpath, size_t n,
                           const char *const *addrs, size_t i)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+    daemon_text t;
+    FILE *f = daemon_text_open(&t);
     if (!f)
         return NULL;
     fprintf(f, "mkdir -p data; "
@@ -108,11 +107,7 @@ static char *prepare_line(const char *classpath, size_t n,
     fputs(" >> zoo.cfg; ", f);
     put_lines(f, zk_log4j, "log4j.properties");
     fputs("true", f);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
+    return daemon_text_close(&t);
 }
 
 /* -Dfaultline.dir=$d comes first: the process is found by it (daemon.h).
