@@ -178,13 +178,19 @@ static int spawn(jsonl_client *c, fl_error *err)
         return fl_error_set(err, FL_EIO, "%s: socketpair: %s", c->who,
                             strerror(errno));
     }
+    long max_fd = sysconf(_SC_OPEN_MAX);
+    if (max_fd < 0 || max_fd > 65536)
+        max_fd = 65536;
     pid_t pid = fork();
     if (pid == 0) {
-        /* Only async-signal-safe calls until exec. */
+        /* Only async-signal-safe calls until exec. The harness's own
+         * descriptors (SSH sessions, the history) are not the client's. */
         setsid();
         if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0 ||
             (c->cwd && chdir(c->cwd) != 0))
             _exit(127);
+        for (int fd = 3; fd < max_fd; fd++)
+            close(fd);
         execve("/bin/sh", argv, env);
         _exit(127);
     }
