@@ -11,6 +11,8 @@
 #     bounded number of runs (as test.sh does for the C client);
 #   * --server-args "--bug early-ack", set workload under kills: invalid,
 #     acknowledged adds lost, in one of a bounded number of runs;
+#   * --db existing: a raftkv cluster started by hand, driven by the same
+#     file and client: valid, and its processes untouched;
 #   * the examples/etcd Python client over etcd's JSON gateway: valid
 #     (when /usr/bin/etcd is there);
 # then the cluster is torn down and nothing of the database is left.
@@ -75,6 +77,35 @@ if [[ $oks -ge 100 ]]; then ok "the python clients completed operations ($oks ok
 else nok "the python clients completed operations ($oks ok)"; fi
 if [[ -s $R/latest/nodes/n1/db.log ]]; then ok "the node's logs are downloaded"
 else nok "the node's logs are downloaded"; fi
+
+# --db existing: a raftkv cluster started by hand (here: in the nodes'
+# namespaces, outside faultline); the target file's client drives it and
+# nothing of it is installed, wiped, started or killed.
+U=$tmp/user
+peers=$(for i in 1 2 3 4 5; do printf '%s%d=10.231.0.%d:7000' "$([[ $i -gt 1 ]] && echo ,)" "$i" $((10 + i)); done)
+upids=()
+for i in 1 2 3 4 5; do
+  mkdir -p "$U/n$i"
+  ip netns exec "fl-n$i" setsid "$EX/../build/raftkv" --id "$i" \
+    --listen "10.231.0.$((10 + i)):7000" --peers "$peers" \
+    --data-dir "$U/n$i/data" --client-port 8000 --log "$U/n$i/raftkv.log" \
+    >"$U/n$i/stdout.log" 2>&1 </dev/null &
+  upids+=($!)
+done
+for _ in $(seq 100); do
+  ip netns exec fl-n1 curl -s -m 1 http://10.231.0.11:8000/status 2>/dev/null |
+    grep -q '"role"' && break
+  sleep 0.1
+done
+check "python client, --db existing, partition for 10 s: valid" 0 \
+  run --db existing --time-limit 10 --nemesis partition --nemesis-interval 2 \
+  --seed 9 --test-name py-existing
+alive=0
+for p in "${upids[@]}"; do [[ -d /proc/$p ]] && alive=$((alive + 1)); done
+if [[ $alive -eq 5 ]]; then ok "--db existing: the user's five raftkv processes still run"
+else nok "--db existing: the user's five raftkv processes still run ($alive)"; fi
+contains "--db existing: test.json records the mode" "$R/latest/test.json" '"mode": "existing"'
+kill -9 "${upids[@]}" 2>/dev/null; wait "${upids[@]}" 2>/dev/null
 
 found=0 i=0 began=$SECONDS
 while [[ $found -eq 0 && $((SECONDS - began)) -lt 90 ]]; do
