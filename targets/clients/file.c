@@ -781,13 +781,15 @@ static int file_client_open(void *st, size_t node, void **out, fl_error *err)
         json_array_append_new(nodes, json_pack("{s:s,s:s}", "name",
                                                remote_name(r, i), "addr",
                                                remote_address(r, i)));
-    json_t *hello = json_pack("{s:s,s:I,s:s,s:i,s:o,s:O}", "node",
+    json_t *options = s->d->client_options
+                          ? json_incref((json_t *)s->d->client_options)
+                          : json_object();
+    json_t *hello = json_pack("{s:s,s:I,s:s,s:i,s:o,s:o}", "node",
                               remote_name(r, node), "index",
                               (json_int_t)node, "addr",
                               remote_address(r, node), "port",
                               s->d->client_port, "nodes", nodes, "options",
-                              s->d->client_options ? s->d->client_options
-                                                   : json_object());
+                              options);
     char *cmd = expand_for(s, node, s->d->client_command);
     char who[128];
     snprintf(who, sizeof who, "%s client for %s", s->d->name,
