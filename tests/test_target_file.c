@@ -257,6 +257,7 @@ static void test_client_round_trip(void **state)
         assert_int_equal(json_integer_value(r.value), 7);
         target_result_clear(&r);
     }
+    assert_true(jsonl_client_alive(c));   /* may serve the next user */
     jsonl_client_free(c);
 }
 
@@ -291,6 +292,7 @@ static void test_client_timeout_garbage_death(void **state)
     assert_int_equal(invoke(c, "write", &r), HISTORY_INFO);
     assert_string_equal(error_of(&r), "client died");
     target_result_clear(&r);
+    assert_false(jsonl_client_alive(c));
     jsonl_client_free(c);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);

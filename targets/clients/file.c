@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,7 @@ static const char *const builtin_names[] = {
     "log", "target_dir", NULL,
 };
 #define N_BUILTIN (sizeof builtin_names / sizeof *builtin_names - 1)
+#define MAX_IDLE 64
 #define MAX_OPTIONS 16
 
 /* ---- the file, checked (pure but for reading it) ------------------------------------------ */
@@ -481,6 +483,12 @@ typedef struct file_state {
                                                the options JSON's copy) */
     json_t *options;         /* a copy of cfg->options */
     char preload[PATH_MAX];  /* faultline-bind.so; "" when not found */
+    /* Client processes closed while alive, per node, for the next open of
+     * the same node: the runner opens a client per final-read attempt,
+     * and a process costs tens of milliseconds to start. */
+    pthread_mutex_t idle_lock;
+    struct idle { jsonl_client *c; size_t node; } idle[MAX_IDLE];
+    size_t n_idle;
 } file_state;
 
 /* The node's placeholder values (pairs, NULL-terminated) in buffers the
@@ -567,6 +575,9 @@ static void file_destroy(void *st)
     if (!s)
         return;
     daemon_db_clear(&s->db);
+    for (size_t i = 0; i < s->n_idle; i++)
+        jsonl_client_free(s->idle[i].c);
+    pthread_mutex_destroy(&s->idle_lock);
     desc_free(s->d);
     free(s->peers);
     json_decref(s->options);
@@ -591,8 +602,10 @@ static int file_create(const target_config *cfg, void **out, fl_error *err)
     file_state *s = calloc(1, sizeof *s);
     if (!s)
         return fl_error_set(err, FL_ENOMEM, "target file: out of memory");
+    pthread_mutex_init(&s->idle_lock, NULL);
     int rc = desc_load(path, &s->d, err);
     if (rc != FL_OK) {
+        pthread_mutex_destroy(&s->idle_lock);
         free(s);
         return rc;
     }
@@ -604,6 +617,7 @@ static int file_create(const target_config *cfg, void **out, fl_error *err)
     rc = daemon_db_init(&s->db, cfg, &s->spec, NULL, file_start_parts, err);
     if (rc != FL_OK) {
         desc_free(s->d);
+        pthread_mutex_destroy(&s->idle_lock);
         free(s);
         return rc;
     }
@@ -772,9 +786,30 @@ static long file_leader(void *st)
 
 /* ---- client ------------------------------------------------------------------------------ */
 
-static int file_client_open(void *st, size_t node, void **out, fl_error *err)
+/* A client: its process and the node it talks to. */
+typedef struct file_client {
+    file_state *s;
+    size_t node;
+    jsonl_client *jc;
+} file_client;
+
+/* An idle process of node's, or NULL. */
+static jsonl_client *take_idle(file_state *s, size_t node)
 {
-    file_state *s = st;
+    jsonl_client *c = NULL;
+    pthread_mutex_lock(&s->idle_lock);
+    for (size_t i = s->n_idle; i-- > 0 && !c;)
+        if (s->idle[i].node == node) {
+            c = s->idle[i].c;
+            s->idle[i] = s->idle[--s->n_idle];
+        }
+    pthread_mutex_unlock(&s->idle_lock);
+    return c;
+}
+
+static int start_client(file_state *s, size_t node, jsonl_client **out,
+                        fl_error *err)
+{
     const remote *r = s->db.remote;
     json_t *nodes = json_array();
     for (size_t i = 0; nodes && i < remote_count(r); i++)
@@ -803,22 +838,56 @@ static int file_client_open(void *st, size_t node, void **out, fl_error *err)
                                   .bind_address = remote_bind_address(r),
                                   .preload = s->preload, .hello = hello,
                                   .timeout_ms = s->d->timeout_ms};
-        rc = jsonl_client_start(&spec, (jsonl_client **)out, err);
+        rc = jsonl_client_start(&spec, out, err);
     }
     json_decref(hello);
     free(cmd);
     return rc;
 }
 
+static int file_client_open(void *st, size_t node, void **out, fl_error *err)
+{
+    file_state *s = st;
+    file_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return fl_error_set(err, FL_ENOMEM, "%s client: out of memory",
+                            s->d->name);
+    *c = (file_client){.s = s, .node = node, .jc = take_idle(s, node)};
+    int rc = c->jc ? FL_OK : start_client(s, node, &c->jc, err);
+    if (rc != FL_OK) {
+        free(c);
+        return rc;
+    }
+    *out = c;
+    return FL_OK;
+}
+
 static void file_client_invoke(void *cl, const target_op *op,
                                target_result *out)
 {
-    jsonl_client_invoke(cl, op, out);
+    file_client *c = cl;
+    jsonl_client_invoke(c->jc, op, out);
 }
 
+/* Kept for the node's next open while it lives and there is room. */
 static void file_client_close(void *cl)
 {
-    jsonl_client_free(cl);
+    file_client *c = cl;
+    if (!c)
+        return;
+    file_state *s = c->s;
+    bool kept = false;
+    if (jsonl_client_alive(c->jc)) {
+        pthread_mutex_lock(&s->idle_lock);
+        if (s->n_idle < MAX_IDLE) {
+            s->idle[s->n_idle++] = (struct idle){c->jc, c->node};
+            kept = true;
+        }
+        pthread_mutex_unlock(&s->idle_lock);
+    }
+    if (!kept)
+        jsonl_client_free(c->jc);
+    free(c);
 }
 
 /* ---- the vtable ---------------------------------------------------------------------------- */

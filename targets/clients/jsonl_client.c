@@ -392,6 +392,16 @@ void jsonl_client_invoke(jsonl_client *c, const target_op *op,
     stop_process(c);
 }
 
+bool jsonl_client_alive(jsonl_client *c)
+{
+    if (c->pid > 0 && waitpid(c->pid, NULL, WNOHANG) == c->pid) {
+        /* Reaped here: its pid may be reused, never signal it again. */
+        c->pid = 0;
+        stop_process(c);
+    }
+    return c->pid > 0;
+}
+
 void jsonl_client_free(jsonl_client *c)
 {
     if (!c)

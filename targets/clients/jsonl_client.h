@@ -76,6 +76,10 @@ int jsonl_client_start(const jsonl_client_spec *spec, jsonl_client **out,
 void jsonl_client_invoke(jsonl_client *c, const target_op *op,
                          target_result *out);
 
+/* Whether c's process is running and kept the protocol so far (it may be
+ * handed to the next user of the same node). */
+bool jsonl_client_alive(jsonl_client *c);
+
 /* Kill the process (its group) and free c. NULL: nothing. */
 void jsonl_client_free(jsonl_client *c);
 
