@@ -311,11 +311,14 @@ static void wait_recovered(run *rn)
             LOG(rn, "after healing: %s", e.msg);
     }
     double until = now_s() + 10;
-    long leader;
-    while ((leader = target_leader(rn->t)) < 0 && now_s() < until)
+    long leader = -1;
+    /* A target that cannot name a leader is not waited for. */
+    while (target_has_leader(rn->t) &&
+           (leader = target_leader(rn->t)) < 0 && now_s() < until)
         sleep_s(0.2);
-    LOG(rn, "after healing: leader %s", leader >= 0 ?
-        remote_name(rn->r, (size_t)leader) : "(none yet)");
+    if (target_has_leader(rn->t))
+        LOG(rn, "after healing: leader %s", leader >= 0 ?
+            remote_name(rn->r, (size_t)leader) : "(none yet)");
     sleep_s(rn->opt->recover_s);
 }
 
