@@ -1,6 +1,7 @@
 /*
  * sequential.c — the sequential-consistency checker's driver: the
- * linearizability check first (shortcut 1), each non-linearizable key's
+ * linearizable checker's per-key verdicts first (shortcut 1; handed in
+ * by whoever runs this checker, checker.needs), each non-linearizable key's
  * projection (shortcut 2), then the global search on each component of
  * keys linked by processes (shortcut 3), and the anomaly. See sequential.h.
  */
@@ -8,7 +9,8 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "checkers/lin_model.h"
-#include "checkers/linearizable.h"
+#include "checkers/linearizable.h" /* checker_linearizable, what it needs */
+#include "checkers/sc_graph.h"
 #include "checkers/sc_search.h"
 #include "checkers/shrink.h"
 
@@ -24,9 +26,11 @@ struct sc_check_result {
     checker_consistency mode;
     checker_verdict lin, sc;
     const char *anomaly;
+    const char *anomaly_kind; /* real-time: "stale-read", ...; else NULL */
     json_t *lin_json, *sc_json, *anomaly_detail;
-    char *lin_words;       /* lin_result_explain's text */
+    char *lin_words;       /* the linearizable checker's explanation */
     size_t lin_words_len;
+    double lin_ms;         /* what the linearizable check took */
     const char *model;
     double elapsed_ms;
 };
@@ -54,6 +58,11 @@ typedef struct sc_all {
     wgl_stop stop;
     uint64_t explored;
     size_t searches;
+    size_t graph_decided; /* problems checkers/sc_graph decided */
+    bool guided;          /* the ranks are guide()'s */
+    size_t *support;      /* checkers/sc_graph's counterexample: the history
+                             positions of the ops that keep it */
+    size_t nsupport;
     json_t *counterexample;
     bool *scope;          /* the objects of the counterexample */
 } sc_all;
@@ -78,6 +87,7 @@ static int add_op(sc_all *a, size_t p, uint32_t obj, fl_error *err)
     o->obj = !o->op.known && a->m->read_only(&o->op) ? NOTHING : obj;
     o->required = ok;
     o->rank = (int64_t)p << RANK_SHIFT;
+    o->at = (int64_t)p;
     a->pos[a->n] = p;
     a->proc[a->n++] = e->process;
     return FL_OK;
@@ -463,6 +473,127 @@ static json_t *counterexample_json(const sc_all *a, const bool *in,
     return ce;
 }
 
+/* ---- The graph's evidence --------------------------------------------------------- */
+
+/* "read 5", "wrote 7", "cas 5->7": what an op did, from its JSON. */
+static void op_words(FILE *out, const json_t *op)
+{
+    const char *f = json_string_value(json_object_get(op, "f"));
+    const json_t *value = json_object_get(op, "value");
+    const json_t *output = json_object_get(op, "output");
+    bool read = f != NULL && (strcmp(f, "read") == 0 || strcmp(f, "get") == 0);
+    char *v = json_dumps(read && output ? output : value, JSON_ENCODE_ANY | JSON_COMPACT);
+    fprintf(out, "%s %s", read ? "read" : f && strcmp(f, "write") == 0 ? "wrote"
+                                                                       : f ? f : "?",
+            v ? v : "?");
+    free(v);
+}
+
+/* The cycle in words: each process's run of ops on it, in program order
+ * ("p3 read 5 then read 7 on 1; p8 read 7 then read 5 on 1"). */
+static json_t *cycle_words(const json_t *cycle)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (out == NULL)
+        return NULL;
+    size_t n = json_array_size(cycle);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *op = json_array_get(cycle, i);
+        const json_t *prev = i > 0 ? json_array_get(cycle, i - 1) : NULL;
+        bool po_in = prev != NULL &&
+                     strcmp(json_string_value(json_object_get(prev, "why")), "po") == 0;
+        if (!po_in)
+            fprintf(out, "%sp%lld ", i ? "; " : "",
+                    (long long)json_integer_value(json_object_get(op, "process")));
+        else
+            fputs(" then ", out);
+        op_words(out, op);
+        const json_t *key = json_object_get(op, "key");
+        bool po_out = strcmp(json_string_value(json_object_get(op, "why")), "po") == 0;
+        if (key != NULL && !json_is_null(key) && (!po_out || i + 1 == n)) {
+            char *k = json_is_string(key) ? NULL
+                                          : json_dumps(key, JSON_ENCODE_ANY | JSON_COMPACT);
+            fprintf(out, " on %s", k ? k : json_is_string(key) ? json_string_value(key) : "?");
+            free(k);
+        }
+    }
+    fputs(": no order of the writes satisfies all of these", out);
+    fclose(out);
+    json_t *words = json_string(buf);
+    free(buf);
+    return words;
+}
+
+static const char *const why_word[] = {"po", "reads-from", "before-overwrite"};
+
+static json_t *graph_counterexample(const sc_all *a, const bool *in,
+                                    const sc_sub *s, const sc_graph_result *g)
+{
+    json_t *ce = json_object();
+    json_object_set_new(ce, "keys", key_names(a, in));
+    json_object_set_new(ce, "decided_by", json_string("graph"));
+    if (g->unwritten != UINT32_MAX) {
+        json_t *op = checker_op_json(a->h, a->pos[s->idx[g->unwritten]]);
+        json_object_set_new(ce, "op", op);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&buf, &len);
+        if (out != NULL) {
+            fprintf(out, "p%lld ", (long long)json_integer_value(
+                                       json_object_get(op, "process")));
+            op_words(out, op);
+            fprintf(out, ", %s", g->unwritten_words);
+            fclose(out);
+            json_object_set_new(ce, "explanation", json_string(buf));
+            free(buf);
+        }
+        return ce;
+    }
+    /* start at a process's first op on the cycle, so runs read whole */
+    size_t start = 0;
+    while (start < g->ncycle &&
+           g->why[(start + g->ncycle - 1) % g->ncycle] == SC_GRAPH_PO)
+        start++;
+    start = start == g->ncycle ? 0 : start;
+    json_t *cycle = json_array();
+    for (size_t k = 0; k < g->ncycle; k++) {
+        size_t i = (start + k) % g->ncycle;
+        json_t *op = checker_op_json(a->h, a->pos[s->idx[g->cycle[i]]]);
+        json_object_set_new(op, "why", json_string(why_word[g->why[i]]));
+        json_array_append_new(cycle, op);
+    }
+    json_object_set_new(ce, "explanation", cycle_words(cycle));
+    json_object_set_new(ce, "cycle", cycle);
+    return ce;
+}
+
+/* The linear-time core (checkers/sc_graph.h) on the problem: its verdict,
+ * or unknown when it declines. */
+static checker_verdict graph_objects(sc_all *a, const bool *in, const sc_sub *s,
+                                     const sc_problem *p)
+{
+    sc_graph_result g;
+    fl_error err = {0};
+    sc_graph_decide(p, &a->limits, &g, &err);
+    if (g.verdict == CHECKER_INVALID && a->counterexample == NULL) {
+        a->counterexample = graph_counterexample(a, in, s, &g);
+        memcpy(a->scope, in, a->nobjs * sizeof *in);
+        /* where the shrinker starts: the ops that keep the cycle */
+        bool lone = g.unwritten != UINT32_MAX && g.support == NULL;
+        size_t n = lone ? 1 : g.nsupport;
+        a->support = fl_malloc((n + 1) * sizeof *a->support);
+        for (size_t i = 0; a->support != NULL && i < n; i++)
+            a->support[a->nsupport++] =
+                a->pos[s->idx[lone ? g.unwritten : g.support[i]]];
+    }
+    a->graph_decided += g.verdict != CHECKER_UNKNOWN;
+    checker_verdict v = g.verdict;
+    sc_graph_result_free(&g);
+    return v;
+}
+
 /* Search the ops of the objects in `in`; record what it found in a. */
 static checker_verdict search_objects(sc_all *a, const bool *in)
 {
@@ -475,6 +606,19 @@ static checker_verdict search_objects(sc_all *a, const bool *in)
     }
     sc_problem p = {a->m, a->ctx, s.ops, s.n, s.first, s.len, s.nprocs,
                     s.initial, s.nobjs};
+    if ((v = graph_objects(a, in, &s, &p)) != CHECKER_UNKNOWN)
+        goto done;
+    if (!a->guided) { /* only the search needs the ranks: guide once */
+        a->guided = true;
+        guide(a);
+        sub_free(&s);
+        if (sub_build(a, in, &s) != 0) {
+            a->stop = WGL_STOP_MEMORY;
+            goto done;
+        }
+        p = (sc_problem){a->m, a->ctx, s.ops, s.n, s.first, s.len, s.nprocs,
+                         s.initial, s.nobjs};
+    }
     fl_error err = {0};
     sc_search(&p, &a->limits, &w, &err);
     a->searches++;
@@ -707,6 +851,8 @@ typedef struct kind_scan {
     size_t nw;
     newest *nb;
     uint32_t initial;
+    json_t *stale, *early; /* the first found of each (new references) */
+    bool early_first;      /* in the order found, for the JSON */
 } kind_scan;
 
 /* A read of v that began after a write of another value completed, every
@@ -738,7 +884,7 @@ static json_t *early_read_at(const kind_scan *k, size_t i, uint32_t v)
                      checker_op_json(k->a->h, (size_t)w->first_call));
 }
 
-static void scan_reads(kind_scan *k, json_t *detail)
+static void scan_reads(kind_scan *k)
 {
     const history_event *ev = history_events(k->a->h);
     for (size_t i = 0; i < history_len(k->a->h); i++) {
@@ -756,22 +902,20 @@ static void scan_reads(kind_scan *k, json_t *detail)
         if (k->a->opt->nil_reads_unknown && json_is_null(out))
             continue;
         uint32_t v = lin_ctx_value(k->a->ctx, out);
-        json_t *found;
-        if (!json_object_get(detail, "stale_read") &&
-            (found = stale_read_at(k, i, v)) != NULL)
-            json_object_set_new(detail, "stale_read", found);
-        if (!json_object_get(detail, "early_read") &&
-            (found = early_read_at(k, i, v)) != NULL)
-            json_object_set_new(detail, "early_read", found);
+        if (k->stale == NULL)
+            k->stale = stale_read_at(k, i, v);
+        if (k->early == NULL && (k->early = early_read_at(k, i, v)) != NULL)
+            k->early_first = k->stale == NULL;
     }
 }
 
 /* Name a real-time anomaly where the register models let us tell:
- * "stale-read", "early-read" (a write seen before it began), or "other". */
-static json_t *real_time_kind(const sc_all *a)
+ * *kind "stale-read", "early-read" (a write seen before it began), or
+ * "other"; the JSON detail with the reads found. */
+static json_t *real_time_kind(const sc_all *a, const char **kind)
 {
     json_t *detail = json_object();
-    const char *kind = "other";
+    *kind = "other";
     bool registers = strcmp(a->m->name, "register") == 0 ||
                      strcmp(a->m->name, "cas-register") == 0;
     kind_scan k = {.a = a};
@@ -785,12 +929,16 @@ static json_t *real_time_kind(const sc_all *a)
         k.initial = lin_ctx_value(a->ctx, init ? init : null);
         json_decref(null);
         k.nw = collect_writes(a, k.w);
-        scan_reads(&k, detail);
-        kind = json_object_get(detail, "stale_read")   ? "stale-read"
-               : json_object_get(detail, "early_read") ? "early-read"
-                                                       : "other";
+        scan_reads(&k);
+        *kind = k.stale ? "stale-read" : k.early ? "early-read" : "other";
     }
-    json_object_set_new(detail, "anomaly_kind", json_string(kind));
+    if (k.early != NULL && k.early_first)
+        json_object_set_new(detail, "early_read", k.early);
+    if (k.stale != NULL)
+        json_object_set_new(detail, "stale_read", k.stale);
+    if (k.early != NULL && !k.early_first)
+        json_object_set_new(detail, "early_read", k.early);
+    json_object_set_new(detail, "anomaly_kind", json_string(*kind));
     fl_free(k.w);
     fl_free(k.nb);
     return detail;
@@ -809,47 +957,49 @@ static const char *anomaly_of(checker_verdict lin, checker_verdict sc)
 
 /* ---- The check ----------------------------------------------------------------------- */
 
-/* As the linearizable checker: the check's memory is what it allocates on
- * top of what is in use when it starts, within any limit already set. */
-static int run_lin(const history *h, const checker_options *opt,
-                   sc_check_result *r, fl_error *err)
+/* What sequential consistency needs of linearizability (checker.needs):
+ * the same question, but under "sequential" the linearizable half is
+ * evidence, not the verdict, and its counterexample is not worth a
+ * shrink. */
+static void lin_options_of(const checker_options *mine, checker_options *theirs)
 {
-    lin_result *lr;
-    /* under "sequential" the linearizable half is evidence, not the
-     * verdict: its counterexample is not worth a shrink */
-    checker_options lo = *opt;
-    lo.shrink = opt->shrink && opt->consistency != CHECKER_CONSISTENCY_SEQUENTIAL;
-    int rc = lin_check(h, &lo, &lr, err);
-    if (rc != FL_OK)
-        return rc;
-    r->lin = lin_result_verdict(lr);
-    r->lin_json = lin_result_to_json(lr, h);
-    FILE *words = open_memstream(&r->lin_words, &r->lin_words_len);
-    if (words != NULL) {
-        lin_result_explain(lr, h, words);
-        fclose(words);
+    theirs->shrink = mine->shrink &&
+                     mine->consistency != CHECKER_CONSISTENCY_SEQUENTIAL;
+}
+
+/* The linearizable checker's result, taken over: its verdict, JSON and
+ * words. lin NULL: nothing known (every key's verdict unknown). */
+static int take_lin(const checker_result *lin, sc_check_result *r,
+                    fl_error *err)
+{
+    if (lin == NULL) {
+        r->lin = CHECKER_UNKNOWN;
+        r->lin_json = json_object();
+    } else {
+        r->lin = checker_result_verdict(lin);
+        r->lin_json = json_incref(checker_result_json(lin));
+        r->lin_ms = checker_result_elapsed_ms(lin);
+        FILE *words = open_memstream(&r->lin_words, &r->lin_words_len);
+        if (words != NULL) {
+            checker_result_explain(lin, words);
+            fclose(words);
+        }
     }
-    lin_result_free(lr);
     return r->lin_json ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
 }
 
-/* Each object's linearizability verdict, from the linearizable result. */
-static int lin_verdicts(sc_all *a, const json_t *lin_json)
+/* Each object's linearizability verdict, from the linearizable result's
+ * per-key verdicts (lin NULL: unknown). */
+static int lin_verdicts(sc_all *a, const checker_result *lin)
 {
     a->lin_key = fl_malloc((a->nobjs + 1) * sizeof *a->lin_key);
     a->proj_key = fl_malloc((a->nobjs + 1) * sizeof *a->proj_key);
     if (a->lin_key == NULL || a->proj_key == NULL)
         return -1;
-    const json_t *per_key = json_object_get(lin_json, "per_key");
     for (size_t o = 0; o < a->nobjs; o++) {
-        char *name = checker_key_name(a->h, a->obj_key[o]);
-        const json_t *v = json_object_get(json_object_get(per_key, name ? name : ""),
-                                          "valid");
-        a->lin_key[o] = json_is_true(v)    ? CHECKER_VALID
-                        : json_is_false(v) ? CHECKER_INVALID
-                                           : CHECKER_UNKNOWN;
+        a->lin_key[o] = lin ? checker_result_key_verdict(lin, a->obj_key[o])
+                            : CHECKER_UNKNOWN;
         a->proj_key[o] = CHECKER_UNKNOWN;
-        fl_free(name);
     }
     return 0;
 }
@@ -864,6 +1014,7 @@ static void sc_all_free(sc_all *a)
     fl_free(a->lin_key);
     fl_free(a->proj_key);
     fl_free(a->scope);
+    fl_free(a->support);
     json_decref(a->counterexample);
     lin_ctx_free(a->ctx);
 }
@@ -882,6 +1033,7 @@ static json_t *sequential_json(const sc_all *a, double ms)
     json_object_set_new(o, "keys", json_integer((json_int_t)a->nobjs));
     json_object_set_new(o, "searches", json_integer((json_int_t)a->searches));
     json_object_set_new(o, "explored", json_integer((json_int_t)a->explored));
+    json_object_set_new(o, "graph_decided", json_integer((json_int_t)a->graph_decided));
     if (a->verdict == CHECKER_UNKNOWN) {
         char why[256];
         snprintf(why, sizeof why, "%s limit reached after exploring %llu "
@@ -902,7 +1054,7 @@ static int run_sc(const history *h, const checker_options *opt, int64_t start,
 {
     a->h = h;
     a->opt = opt;
-    a->m = lin_model_find(opt->model ? opt->model : "");
+    a->m = opt->model;
     a->ctx = lin_ctx_new();
     if (opt->time_limit_s > 0)
         a->limits.deadline_ns = start + (int64_t)(opt->time_limit_s * 1e9);
@@ -922,7 +1074,7 @@ static void classify(sc_check_result *r, const sc_all *a)
 {
     r->anomaly = anomaly_of(r->lin, r->sc);
     if (strcmp(r->anomaly, "real-time") == 0 && a != NULL)
-        r->anomaly_detail = real_time_kind(a);
+        r->anomaly_detail = real_time_kind(a, &r->anomaly_kind);
 }
 
 static int still_not_sc(void *arg, const history *sub, double time_left_s,
@@ -938,8 +1090,12 @@ static void shrink_counterexample(const history *h, const checker_options *opt,
     fl_error err = {0};
     if (keep == NULL)
         return;
-    for (size_t i = 0; i < a->n; i++)
-        keep[a->pos[i]] = a->scope[a->ops[i].obj];
+    if (a->support != NULL) /* a witness already: shrink from it */
+        for (size_t i = 0; i < a->nsupport; i++)
+            keep[a->support[i]] = true;
+    else
+        for (size_t i = 0; i < a->n; i++)
+            keep[a->pos[i]] = a->scope[a->ops[i].obj];
     checker_options budget = *opt;
     if (budget.time_limit_s <= 0) /* a courtesy: 10 s unless told */
         budget.time_limit_s = 10;
@@ -964,16 +1120,16 @@ static void shrink_counterexample(const history *h, const checker_options *opt,
 }
 
 static int check_sc(const history *h, const checker_options *opt,
-                    int64_t start, sc_check_result *r, fl_error *err)
+                    int64_t start, const checker_result *lin,
+                    sc_check_result *r, fl_error *err)
 {
     sc_all a = {0};
     int64_t sc_start = fl_clock_mono_ns();
     int rc = run_sc(h, opt, start, &a, err);
-    if (rc == FL_OK && lin_verdicts(&a, r->lin_json) != 0)
+    if (rc == FL_OK && lin_verdicts(&a, lin) != 0)
         rc = fl_error_set(err, FL_ENOMEM, "out of memory");
     if (rc == FL_OK) {
         drop_unobserved_writes(&a);
-        guide(&a);
         a.verdict = decide(&a, err);
     } else if (rc == FL_ENOMEM) { /* the limit, before the search began */
         rc = FL_OK;
@@ -999,15 +1155,13 @@ int sc_search_history(const history *h, const checker_options *opt,
 {
     sc_all a = {0};
     fl_alloc_scope scope = fl_alloc_scope_begin(opt->memory_limit_mb << 20);
-    int rc = lin_model_find(opt->model ? opt->model : "") == NULL
-                 ? fl_error_set(err, FL_EUSAGE, "unknown model \"%s\"",
-                                opt->model ? opt->model : "")
+    int rc = opt->model == NULL
+                 ? fl_error_set(err, FL_EUSAGE, "no model given")
                  : run_sc(h, opt, fl_clock_mono_ns(), &a, err);
     if (rc == FL_OK && lin_verdicts(&a, NULL) != 0)
         rc = fl_error_set(err, FL_ENOMEM, "out of memory");
     if (rc == FL_OK) {
         drop_unobserved_writes(&a);
-        guide(&a);
         *out = decide(&a, err);
         if (explored != NULL)
             *explored = a.explored;
@@ -1017,8 +1171,9 @@ int sc_search_history(const history *h, const checker_options *opt,
     return rc;
 }
 
-int sc_check(const history *h, const checker_options *opt,
-             sc_check_result **out, fl_error *err)
+int sc_check_given(const history *h, const checker_options *opt,
+                   const checker_result *lin, sc_check_result **out,
+                   fl_error *err)
 {
     *out = NULL;
     int64_t start = fl_clock_mono_ns();
@@ -1026,15 +1181,18 @@ int sc_check(const history *h, const checker_options *opt,
     if (r == NULL)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     r->mode = opt->consistency;
-    r->model = opt->model ? opt->model : "";
+    r->model = opt->model ? opt->model->name : "";
+    int rc = take_lin(lin, r, err);
+    /* the budget is the whole check's, the linearizable part's included */
+    start -= (int64_t)(r->lin_ms * 1e6);
     fl_alloc_scope scope = fl_alloc_scope_begin(opt->memory_limit_mb << 20);
-    int rc = run_lin(h, opt, r, err);
     if (rc == FL_OK && r->lin == CHECKER_VALID) { /* shortcut 1 */
         r->sc = CHECKER_VALID;
         r->sc_json = json_pack("{sbss}", "valid", 1, "decided_by", "linearizable");
         classify(r, NULL);
     } else if (rc == FL_OK) {
-        rc = check_sc(h, opt, start, r, err);
+        rc = opt->model == NULL ? fl_error_set(err, FL_EUSAGE, "no model given")
+                                : check_sc(h, opt, start, lin, r, err);
     }
     fl_alloc_scope_end(scope);
     r->elapsed_ms = (double)(fl_clock_mono_ns() - start) / 1e6;
@@ -1048,8 +1206,25 @@ int sc_check(const history *h, const checker_options *opt,
     return FL_OK;
 }
 
-/* The shrinker's judge: the same check, SC's verdict, on one thread,
- * never shrinking recursively, within what is left of the budget. */
+int sc_check(const history *h, const checker_options *opt,
+             sc_check_result **out, fl_error *err)
+{
+    checker_options theirs;
+    checker_result *lin = NULL;
+    *out = NULL;
+    checker_needs_options(&checker_sequential, opt, &theirs);
+    int rc = checker_check(checker_sequential.needs, h, &theirs, &lin, err);
+    if (rc == FL_OK)
+        rc = sc_check_given(h, opt, lin, out, err);
+    checker_result_free(lin);
+    return rc;
+}
+
+/* The shrinker's judge: SC's verdict on one thread, within what is left
+ * of the budget — without the linearizability check first (its shortcut
+ * saves nothing on a candidate the graph decides, and on many concurrent
+ * appends its search is factorial: c50-bad's shrink took 10 s and 2.5 GB
+ * in it). */
 static int still_not_sc(void *arg, const history *sub, double time_left_s,
                         fl_error *err)
 {
@@ -1058,12 +1233,10 @@ static int still_not_sc(void *arg, const history *sub, double time_left_s,
     trial.threads = 1;
     trial.time_limit_s = time_left_s;
     trial.consistency = CHECKER_CONSISTENCY_SEQUENTIAL;
-    sc_check_result *r;
-    if (sc_check(sub, &trial, &r, err) != FL_OK)
+    checker_verdict v;
+    if (sc_search_history(sub, &trial, &v, NULL, err) != FL_OK)
         return -1;
-    int invalid = r->sc == CHECKER_INVALID;
-    sc_check_free(r);
-    return invalid;
+    return v == CHECKER_INVALID;
 }
 
 checker_verdict sc_check_sequential(const sc_check_result *r)
@@ -1119,8 +1292,7 @@ static const char *bool_word(checker_verdict v)
 /* The anomaly in a few words, for the summary line. */
 static const char *anomaly_words(const sc_check_result *r)
 {
-    const char *kind = json_string_value(
-        json_object_get(r->anomaly_detail, "anomaly_kind"));
+    const char *kind = r->anomaly_kind;
     if (strcmp(r->anomaly, "real-time") == 0)
         return kind && strcmp(kind, "stale-read") == 0   ? "stale reads"
                : kind && strcmp(kind, "early-read") == 0 ? "a write seen before it began"
@@ -1143,10 +1315,11 @@ int sc_check_summary(const sc_check_result *r, FILE *out)
 /* ---- In the checker registry ------------------------------------------------------- */
 
 static int registry_check(const history *h, const checker_options *opt,
-                          checker_report *out, fl_error *err)
+                          const checker_result *needed, checker_report *out,
+                          fl_error *err)
 {
     sc_check_result *r;
-    int rc = sc_check(h, opt, &r, err);
+    int rc = sc_check_given(h, opt, needed, &r, err);
     if (rc != FL_OK)
         return rc;
     out->verdict = sc_check_verdict(r);
@@ -1162,6 +1335,10 @@ const checker checker_sequential = {
     .about = "sequential consistency and linearizability, and which broke",
     .check = registry_check,
     .explain_json = sc_explain,
+    .needs = &checker_linearizable,
+    .needs_options = lin_options_of,
+    .html_verdict = sc_html_verdict,
+    .html_panel = sc_html_panel,
 };
 
 int sc_check_explain(const sc_check_result *r, FILE *out)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkers/lin_model.h"
 #include "checkers/linearizable.h"
 #include "history/history.h"
 
@@ -63,7 +64,7 @@ static checker_verdict check_with(const char *model, const char *initial,
     history *h = parse(lines);
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = model;
+    opt.model = lin_model_find(model);
     opt.threads = 1;
     opt.nil_reads_unknown = nil_reads_unknown;
     json_t *init = initial ? json_loads(initial, JSON_DECODE_ANY, NULL) : NULL;
@@ -129,7 +130,7 @@ static void test_cas_register(void **state)
     history *h = parse("1 invoke cas [1,2]\n1 ok cas [1,2]\n");
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "register";
+    opt.model = lin_model_find("register");
     lin_result *r = NULL;
     fl_error err = {0};
     assert_int_equal(lin_check(h, &opt, &r, &err), FL_EUSAGE);
@@ -137,7 +138,7 @@ static void test_cas_register(void **state)
     /* a cas value that is not a pair is bad data */
     history_free(h);
     h = parse("1 invoke cas 5\n1 ok cas 5\n");
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     assert_int_equal(lin_check(h, &opt, &r, &err), FL_EDATA);
     assert_non_null(strstr(err.msg, "[old, new]"));
     history_free(h);
@@ -294,7 +295,7 @@ static void test_corpus_verdicts(void **state)
             fail_msg("%s", err.msg);
         lin_options opt;
         lin_options_init(&opt);
-        opt.model = json_string_value(json_object_get(meta, "model"));
+        opt.model = lin_model_find(json_string_value(json_object_get(meta, "model")));
         opt.threads = 2;
         lin_result *r = NULL;
         assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
@@ -506,7 +507,7 @@ static void test_random_against_brute_force(void **state)
         history *h = gen_history(&g);
         lin_options opt;
         lin_options_init(&opt);
-        opt.model = "cas-register";
+        opt.model = lin_model_find("cas-register");
         opt.initial = zero;
         opt.threads = 1;
         lin_result *r = NULL;
@@ -681,7 +682,7 @@ static void test_kv_random_against_brute_force(void **state)
         history *h = kv_gen_history(&g);
         lin_options opt;
         lin_options_init(&opt);
-        opt.model = "kv-append";
+        opt.model = lin_model_find("kv-append");
         opt.threads = 1;
         lin_result *r = NULL;
         fl_error err = {0};
@@ -727,7 +728,7 @@ static void test_counterexample_and_shrink(void **state)
     history *h = parse(hidden_violation());
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "register";
+    opt.model = lin_model_find("register");
     opt.shrink = true;
     opt.threads = 1;
     /* the search's own evidence on the whole key; the unique-value path,
@@ -918,7 +919,7 @@ static void test_shrink_gives_witnesses(void **state)
     json_t *zero = json_integer(0);
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     opt.initial = zero;
     opt.threads = 1;
     for (int seed = 1; seed <= seeds; seed++) {
@@ -967,7 +968,7 @@ static void test_shrink_real_runs(void **state)
     };
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     opt.threads = 1;
     for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
         history *h = NULL, *small = NULL;
@@ -1118,7 +1119,7 @@ static void test_kv_shrink_gives_witnesses(void **state)
     json_t *empty = json_string("");
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "kv-append";
+    opt.model = lin_model_find("kv-append");
     opt.initial = empty;
     opt.threads = 1;
     for (int seed = 1; seed <= seeds; seed++) {
@@ -1164,7 +1165,7 @@ static size_t kv_corpus_shrunk(const char *name, int64_t *index, size_t cap,
     json_t *empty = json_string("");
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "kv-append";
+    opt.model = lin_model_find("kv-append");
     opt.initial = empty;
     opt.threads = 1;
     opt.shrink = true;
@@ -1215,7 +1216,7 @@ static void test_kv_shrink_corpus(void **state)
     json_t *empty = json_string("");
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "kv-append";
+    opt.model = lin_model_find("kv-append");
     opt.initial = empty;
     opt.threads = 1;
     for (size_t w = 0; w < sizeof want / sizeof *want; w++) {
@@ -1263,7 +1264,7 @@ static void test_budgets_give_unknown(void **state)
     history *h = hard_history();
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "kv-append";
+    opt.model = lin_model_find("kv-append");
     opt.threads = 1;
     opt.memory_limit_mb = 4;
     lin_result *r = NULL;
@@ -1288,6 +1289,98 @@ static void test_budgets_give_unknown(void **state)
                            "time limit"));
     json_decref(res);
     lin_result_free(r);
+    history_free(h);
+}
+
+/* n writes that never complete, of values i % values, then reads by other
+ * processes returning `read` each (reads 0: none) — Jepsen's register
+ * workload against a database that stopped answering writes. */
+static history *never_completing_writes(int n, int values, int reads,
+                                        const int *read)
+{
+    char *text = malloc((size_t)(n + 2 * reads) * 48 + 1), *p = text;
+    for (int i = 0; i < n; i++)
+        p += sprintf(p, "%d invoke write %d\n", i, values ? i % values : i);
+    for (int i = 0; i < reads; i++)
+        p += sprintf(p, "%d invoke read null\n", n + i);
+    for (int i = 0; i < reads; i++)
+        p += sprintf(p, "%d ok read %d\n", n + i, read[i]);
+    *p = '\0';
+    history *h = parse(text);
+    free(text);
+    return h;
+}
+
+static json_t *lin_json(const history *h, const lin_options *opt)
+{
+    lin_result *r = NULL;
+    fl_error err = {0};
+    assert_int_equal(lin_check(h, opt, &r, &err), FL_OK);
+    json_t *res = lin_result_to_json(r, h);
+    lin_result_free(r);
+    return res;
+}
+
+/* Of the never-completing writes of a value k ops observe, only the k
+ * invoked first are searched: 20,000 of them and one read is a search of
+ * two ops, not a quadratic one, and the verdicts stay right. */
+static void test_never_completing_writes_are_cut(void **state)
+{
+    (void)state;
+    lin_options opt;
+    lin_options_init(&opt);
+    opt.model = lin_model_find("cas-register");
+    opt.threads = 1;
+    int three = 3, seven = 7;
+    history *h = never_completing_writes(20000, 5, 1, &three);
+    json_t *res = lin_json(h, &opt);
+    assert_true(json_is_true(json_object_get(res, "valid")));
+    json_t *k = json_object_get(json_object_get(res, "per_key"), "*");
+    assert_int_equal(json_integer_value(json_object_get(k, "ops")), 2);
+    json_decref(res);
+    history_free(h);
+
+    h = never_completing_writes(20000, 5, 1, &seven); /* nothing wrote 7 */
+    res = lin_json(h, &opt);
+    assert_true(json_is_false(json_object_get(res, "valid")));
+    json_decref(res);
+    history_free(h);
+
+    /* two reads of 3 need two writes of it, and there are 4,000 */
+    int both[2] = {3, 3};
+    h = never_completing_writes(20000, 5, 2, both);
+    res = lin_json(h, &opt);
+    assert_true(json_is_true(json_object_get(res, "valid")));
+    k = json_object_get(json_object_get(res, "per_key"), "*");
+    assert_int_equal(json_integer_value(json_object_get(k, "ops")), 4);
+    json_decref(res);
+    history_free(h);
+}
+
+/* The same shape where nothing can be cut (unique values, each read once,
+ * the fast path off): each step of the search walks the whole list, and a
+ * small budget still ends it "unknown" for time. */
+static void test_budget_met_on_long_steps(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    int *reads = malloc(N * sizeof *reads);
+    for (int i = 0; i < N; i++)
+        reads[i] = N - 1 - i;
+    history *h = never_completing_writes(N, 0, N, reads);
+    free(reads);
+    lin_options opt;
+    lin_options_init(&opt);
+    opt.model = lin_model_find("cas-register");
+    opt.threads = 1;
+    opt.no_fast_path = true;
+    opt.time_limit_s = 0.05;
+    json_t *res = lin_json(h, &opt);
+    assert_string_equal(json_string_value(json_object_get(res, "valid")), "unknown");
+    json_t *k = json_object_get(json_object_get(res, "per_key"), "*");
+    assert_non_null(strstr(json_string_value(json_object_get(k, "reason")),
+                           "time limit"));
+    json_decref(res);
     history_free(h);
 }
 
@@ -1318,7 +1411,7 @@ static void test_per_key_names_types_apart(void **state)
         "{\"process\":3,\"type\":\"ok\",\"f\":\"read\",\"key\":\"k\",\"value\":null}\n");
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "register";
+    opt.model = lin_model_find("register");
     opt.threads = 1;
     opt.all_keys = true;
     lin_result *r = NULL;
@@ -1359,6 +1452,8 @@ int main(void)
         cmocka_unit_test(test_kv_shrink_gives_witnesses),
         cmocka_unit_test(test_kv_shrink_corpus),
         cmocka_unit_test(test_budgets_give_unknown),
+        cmocka_unit_test(test_never_completing_writes_are_cut),
+        cmocka_unit_test(test_budget_met_on_long_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
