@@ -20,6 +20,7 @@ packages=(
   etcd-server                                           # the etcd target (tests/cli/etcd.sh, bench)
   zookeeper libzookeeper-mt-dev                         # the ZooKeeper target: server, C client
   chromium nodejs                                       # report.html opened headless (tests/browser/)
+  python3 curl                                          # examples/' clients and raftkv's leader probe (tests/cli/target_file.sh)
 )
 
 missing=()
