@@ -56,6 +56,8 @@ typedef struct checker_options {
                                  register with unique values
                                  (checkers/unique_register.h) */
     checker_consistency consistency; /* (sequential) which verdict */
+    const char *isolation;    /* (elle) the transactional model, e.g.
+                                 "serializable"; NULL: strict-serializable */
 } checker_options;
 
 /* Sets every field to its default: model "cas-register", no limits, no

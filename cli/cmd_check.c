@@ -5,6 +5,7 @@
  */
 #include "base/alloc.h"
 #include "checkers/checker.h"
+#include "checkers/elle.h"
 #include "checkers/linearizable.h"
 #include "cli/cli.h"
 #include "history/history.h"
@@ -49,7 +50,11 @@ static int usage(FILE *out, int code)
             "                       default): both verdicts and the anomaly\n"
             "                       (stale read, non-sequential); the exit\n"
             "                       code is sequential's with sequential,\n"
-            "                       else linearizability's\n"
+            "                       else linearizability's. (elle) the\n"
+            "                       isolation model: strict-serializable\n"
+            "                       (default), serializable,\n"
+            "                       snapshot-isolation, repeatable-read,\n"
+            "                       read-committed, read-uncommitted\n"
             "  --initial JSON       the model's initial value (default: the\n"
             "                       model's empty value; null for registers)\n"
             "  --nil-reads-unknown  a read that returned null constrains\n"
@@ -115,9 +120,14 @@ static int parse_option(check_args *a, int c, const char *arg)
             a->opt.consistency = CHECKER_CONSISTENCY_SEQUENTIAL;
         else if (strcmp(arg, "both") == 0)
             a->opt.consistency = CHECKER_CONSISTENCY_BOTH;
+        else if (elle_model_parse(arg, &(elle_model){0}) == 0)
+            a->opt.isolation = arg;
         else {
             fprintf(stderr, "faultline check: --consistency: linearizable, "
-                            "sequential or both, not \"%s\"\n", arg);
+                            "sequential or both, or for elle strict-serializable, "
+                            "serializable, snapshot-isolation, repeatable-read, "
+                            "read-committed or read-uncommitted, not \"%s\"\n",
+                    arg);
             return FL_EUSAGE;
         }
         return FL_OK;
