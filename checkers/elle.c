@@ -446,48 +446,44 @@ static int read_txns(elle_result *r, const history *h, fl_error *err)
 
 /* ---- Within one transaction ----------------------------------------------- */
 
-/* Mark each txn's external reads and final writes, and check each read
- * against what the txn itself read and wrote before it (internal). */
+/* Mark each txn's final writes, and check that each read shows the txn's
+ * own earlier appends to the key, in order, at its end (internal): what
+ * every model requires. What precedes them is a committed version, the
+ * read's external part (elle_mop.own counts the appends after it); two
+ * reads of one key disagreeing there is a non-repeatable read, which the
+ * graph judges (a G-single), not an internal anomaly. A read showing a
+ * value the txn appends only later is internal too. */
 static int internal_list(elle_result *r, uint32_t t)
 {
     const elle_txn *x = &r->txns[t];
     elle_mop *m = &r->mops[x->mop0];
     for (uint32_t j = 0; j < x->nmop; j++) {
-        int64_t prev_read = -1, own = 0;
+        uint32_t own = 0;
         for (uint32_t i = 0; i < j; i++)
-            if (m[i].key == m[j].key) {
-                if (m[i].f == M_READ && !m[i].nil) {
-                    prev_read = i;
-                    own = 0;
-                } else if (m[i].f != M_READ) {
-                    own++;
-                    if (m[j].f != M_READ)
-                        m[i].last_write = false;
-                }
+            if (m[i].key == m[j].key && m[i].f != M_READ) {
+                own++;
+                if (m[j].f != M_READ)
+                    m[i].last_write = false;
             }
         if (m[j].f != M_READ) {
             m[j].last_write = true;
             continue;
         }
-        m[j].external = own == 0 && prev_read < 0;
-        if (m[j].nil || x->status != T_OK || m[j].external)
+        if (x->status != T_OK)
             continue;
-        /* expected: the previous read followed by own appends since, or
-         * (no previous read) a list ending with the own appends */
+        bool ok = m[j].nil ? own == 0 : m[j].rn >= own;
         const int64_t *got = &r->reads[m[j].r0];
-        uint32_t n = m[j].rn;
-        bool ok;
-        if (prev_read >= 0) {
-            const elle_mop *p = &m[prev_read];
-            ok = n == p->rn + own &&
-                 memcmp(got, &r->reads[p->r0], p->rn * sizeof *got) == 0;
-        } else {
-            ok = n >= own;
-        }
-        int64_t at = (int64_t)n - own;
-        for (uint32_t i = (uint32_t)(prev_read + 1); ok && i < j; i++)
+        uint32_t at = m[j].rn - own;
+        for (uint32_t i = 0; ok && i < j; i++)
             if (m[i].key == m[j].key && m[i].f == M_APPEND)
                 ok = got[at++] == m[i].v;
+        /* nor may it show what the txn appends only later */
+        for (uint32_t i = j + 1; ok && !m[j].nil && i < x->nmop; i++)
+            for (uint32_t e = 0; ok && m[i].key == m[j].key &&
+                                 m[i].f == M_APPEND && e < m[j].rn - own; e++)
+                ok = got[e] != m[i].v;
+        m[j].external = ok && !m[j].nil;
+        m[j].own = own;
         if (!ok && elle_found(r, ELLE_INTERNAL, &t, NULL, 1, x->mop0 + j, 0,
                               ELLE_NONE, ELLE_NONE) != FL_OK)
             return FL_ENOMEM;
@@ -502,9 +498,9 @@ static int internal_register(elle_result *r, uint32_t t)
     for (uint32_t j = 0; j < x->nmop; j++) {
         int64_t last = -1;
         for (uint32_t i = 0; i < j; i++)
-            if (m[i].key == m[j].key && (m[i].f == M_WRITE || !m[i].nil)) {
+            if (m[i].key == m[j].key && m[i].f == M_WRITE) {
                 last = i;
-                if (m[i].f == M_WRITE && m[j].f == M_WRITE)
+                if (m[j].f == M_WRITE)
                     m[i].last_write = false;
             }
         if (m[j].f != M_READ) {
@@ -512,9 +508,12 @@ static int internal_register(elle_result *r, uint32_t t)
             continue;
         }
         m[j].external = last < 0;
-        if (last < 0 || x->status != T_OK)
+        if (x->status != T_OK)
             continue;
-        bool ok = !m[j].nil && m[j].v == m[last].v;
+        bool ok = last < 0 || (!m[j].nil && m[j].v == m[last].v);
+        for (uint32_t i = j + 1; ok && last < 0 && !m[j].nil && i < x->nmop; i++)
+            ok = !(m[i].f == M_WRITE && m[i].key == m[j].key &&
+                   m[i].v == m[j].v); /* a value it writes only later */
         if (!ok && elle_found(r, ELLE_INTERNAL, &t, NULL, 1, x->mop0 + j, 0,
                               ELLE_NONE, ELLE_NONE) != FL_OK)
             return FL_ENOMEM;
@@ -592,8 +591,7 @@ static int orders_list(elle_result *r)
                 continue;
             const elle_key *k = &r->keys[m->key];
             const elle_mop *o = &r->mops[k->order_mop];
-            bool prefix = memcmp(&r->reads[m->r0], &r->reads[o->r0],
-                                 m->rn * sizeof *r->reads) == 0;
+            bool prefix = elle_prefix(r, m, &r->reads[o->r0]);
             int rc = FL_OK;
             if (!prefix) {
                 rc = elle_found(r, ELLE_INCOMPATIBLE_ORDER, &t, NULL, 1, j, 0,
@@ -602,7 +600,12 @@ static int orders_list(elle_result *r)
                     rc = observe(r, t, j, r->reads[m->r0 + i],
                                  i + 1 == m->rn);
             } else if (m->rn > 0) {
-                rc = observe(r, t, j, r->reads[m->r0 + m->rn - 1], true);
+                /* G1b is judged at the end of the external part */
+                uint32_t len = m->external ? m->rn - m->own : m->rn;
+                rc = observe(r, t, j, r->reads[m->r0 + m->rn - 1],
+                             len == m->rn);
+                if (rc == FL_OK && len > 0 && len < m->rn)
+                    rc = observe(r, t, j, r->reads[m->r0 + len - 1], true);
             }
             if (rc != FL_OK)
                 return rc;

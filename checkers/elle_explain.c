@@ -90,27 +90,26 @@ static bool list_step(FILE *f, const history *h, const elle_result *r,
     } else if (type == E_WR || type == E_RW) {
         uint32_t reader = type == E_WR ? b : a;
         FOR_MOPS(r, reader, m) {
-            if (m->f != M_READ || m->nil || !m->external)
+            if (m->f != M_READ || !m->external)
                 continue;
-            uint32_t n;
+            uint32_t n, len = m->rn - m->own;
             const int64_t *o = elle_order(r, m->key, &n);
-            if (memcmp(&r->reads[m->r0], o, m->rn * sizeof *o) != 0)
+            if (!elle_prefix(r, m, o))
                 continue;
-            if (type == E_WR && m->rn > 0 &&
-                writer_txn(r, m->key, o[m->rn - 1]) == a) {
+            if (type == E_WR && len > 0 && writer_txn(r, m->key, o[len - 1]) == a) {
                 fprintf(f, "T%" PRId64 " appended %" PRId64 " to ", A,
-                        o[m->rn - 1]);
+                        o[len - 1]);
                 put_key(f, r, m->key);
                 fprintf(f, ", which T%" PRId64 " read (", B);
                 put_read(f, r, m);
                 fputs(") (wr)", f);
                 return true;
             }
-            if (type == E_RW && m->rn < n && writer_txn(r, m->key, o[m->rn]) == b) {
+            if (type == E_RW && len < n && writer_txn(r, m->key, o[len]) == b) {
                 fprintf(f, "T%" PRId64 " read ", A);
                 put_read(f, r, m);
                 fprintf(f, ", missing %" PRId64 ", which T%" PRId64 " appended "
-                        "next (rw)", o[m->rn], B);
+                        "next (rw)", o[len], B);
                 return true;
             }
         }

@@ -91,17 +91,17 @@ static int edges_list(const elle_result *r, edges *l)
             continue;
         for (uint32_t j = x->mop0; j < x->mop0 + x->nmop; j++) {
             const elle_mop *m = &r->mops[j];
-            if (m->f != M_READ || m->nil || !m->external)
+            if (m->f != M_READ || !m->external)
                 continue;
-            uint32_t n;
+            uint32_t n, len = m->rn - m->own;
             const int64_t *o = elle_order(r, m->key, &n);
-            if (memcmp(&r->reads[m->r0], o, m->rn * sizeof *o) != 0)
+            if (!elle_prefix(r, m, o))
                 continue; /* incompatible: no place in the order */
-            if (m->rn > 0 &&
-                add_edge(l, writer_node(r, m->key, o[m->rn - 1]), x->node, E_WR))
+            if (len > 0 &&
+                add_edge(l, writer_node(r, m->key, o[len - 1]), x->node, E_WR))
                 return FL_ENOMEM;
-            if (m->rn < n &&
-                add_edge(l, x->node, writer_node(r, m->key, o[m->rn]), E_RW))
+            if (len < n &&
+                add_edge(l, x->node, writer_node(r, m->key, o[len]), E_RW))
                 return FL_ENOMEM;
         }
     }

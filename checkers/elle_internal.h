@@ -31,11 +31,14 @@ typedef struct elle_txn {
 typedef struct elle_mop {
     uint8_t f;             /* M_APPEND, M_WRITE, M_READ */
     bool nil;              /* a read of null (or of nothing yet: not ok) */
-    bool external;         /* a read before the txn's own writes of key */
+    bool external;         /* an ok read showing a committed version (list:
+                              its first rn - own elements; register: no
+                              own write of the key before it) */
     bool last_write;       /* the txn's final write of key */
     uint32_t key;
     int64_t v;             /* written value; a register read's value */
     uint32_t r0, rn;       /* a list read's elements: reads[r0 .. r0+rn) */
+    uint32_t own;          /* list read: the txn's own appends at its end */
 } elle_mop;
 
 /* One written (key, value): who wrote it, its place in the key's order. */
@@ -102,6 +105,16 @@ int elle_found(elle_result *r, elle_anomaly kind, const uint32_t *txns,
 
 /* Build the graph of the committed txns and record every cycle class. */
 int elle_cycles(elle_result *r, fl_error *err);
+
+/* Whether list read m's elements are the first m->rn of o. */
+static inline bool elle_prefix(const elle_result *r, const elle_mop *m,
+                               const int64_t *o)
+{
+    for (uint32_t i = 0; i < m->rn; i++)
+        if (r->reads[m->r0 + i] != o[i])
+            return false;
+    return true;
+}
 
 /* The version order of key k (list-append): *n elements, or NULL. */
 const int64_t *elle_order(const elle_result *r, uint32_t k, uint32_t *n);
