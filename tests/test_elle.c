@@ -27,7 +27,9 @@
 #include "base/rng.h"
 #include "checkers/checker.h"
 #include "checkers/elle.h"
+#include "workloads/txn.h"
 #include "workloads/txn_sim.h"
+#include "workloads/workload.h"
 
 /* ---- building histories ---------------------------------------------------------- */
 
@@ -593,6 +595,134 @@ static void test_simulated_levels_at_scale(void **state)
     assert_true(gsingle_rc > 0);
 }
 
+/* ---- the workloads ------------------------------------------------------------------ */
+
+static void test_txn_workloads(void **state)
+{
+    (void)state;
+    const char *names[] = {"list-append", "rw-register"};
+    for (int w = 0; w < 2; w++) {
+        workload *a, *b;
+        fl_error err = {0};
+        workload_options o = {.seed = 7, .active_keys = 3, .concurrency = 5};
+        assert_int_equal(workload_new(names[w], &o, &a, &err), FL_OK);
+        assert_int_equal(workload_new(names[w], &o, &b, &err), FL_OK);
+        const workload_checker *ck;
+        size_t n;
+        assert_int_equal(workload_checkers(names[w], &ck, &n, &err), FL_OK);
+        assert_int_equal(n, 1);
+        assert_string_equal(ck[0].checker, "elle");
+        assert_string_equal(workload_operations(names[w])[0], "txn");
+        /* deterministic; values unique per key; keys retire after 32 writes */
+        json_t *seen = json_object();
+        history *h = history_new();
+        for (int i = 0; i < 2000; i++) {
+            workload_op x = {0}, y = {0};
+            assert_int_equal(workload_next(a, &x, &err), FL_OK);
+            assert_int_equal(workload_next(b, &y, &err), FL_OK);
+            assert_string_equal(x.f, "txn");
+            assert_null(x.key);
+            assert_true(json_equal(x.value, y.value));
+            size_t j;
+            json_t *m;
+            assert_true(json_array_size(x.value) >= 1 &&
+                        json_array_size(x.value) <= 4);
+            json_array_foreach(x.value, j, m) {
+                const char *f = json_string_value(json_array_get(m, 0));
+                assert_true(strcmp(f, "r") == 0 ||
+                            strcmp(f, w == 0 ? "append" : "w") == 0);
+                if (f[0] == 'r')
+                    continue;
+                char kv[64];
+                snprintf(kv, sizeof kv, "%lld/%lld",
+                         (long long)json_integer_value(json_array_get(m, 1)),
+                         (long long)json_integer_value(json_array_get(m, 2)));
+                assert_null(json_object_get(seen, kv));
+                json_object_set_new(seen, kv, json_true());
+                assert_true(json_integer_value(json_array_get(m, 2)) <= 32);
+            }
+            /* a history of them, all ok with empty reads, is checkable */
+            history_input in = {.index = HISTORY_AUTO_INDEX,
+                                .time = HISTORY_NO_TIME, .process = 0,
+                                .type = HISTORY_INVOKE, .f = "txn",
+                                .value = x.value};
+            assert_int_equal(history_append(h, &in, &err), FL_OK);
+            in.type = HISTORY_FAIL;
+            assert_int_equal(history_append(h, &in, &err), FL_OK);
+            workload_op_clear(&x);
+            workload_op_clear(&y);
+        }
+        assert_true(workload_keys_used(a) > 3);
+        workload_op fr = {0};
+        assert_int_equal(workload_final_read(a, 2, &fr, &err), FL_OK);
+        assert_string_equal(fr.f, "txn");
+        char *s = json_dumps(fr.value, JSON_COMPACT);
+        assert_string_equal(s, "[[\"r\",2,null]]");
+        free(s);
+        workload_op_clear(&fr);
+        elle_result *r = check(h);
+        assert_true(elle_valid(r, ELLE_STRICT_SERIALIZABLE));
+        assert_int_equal(elle_result_summary(r)->failed, 2000);
+        elle_result_free(r);
+        history_free(h);
+        json_decref(seen);
+        workload_free(a);
+        workload_free(b);
+    }
+    workload *k;
+    fl_error err = {0};
+    workload_options o = {.seed = 1, .active_keys = 1, .concurrency = 1};
+    assert_int_equal(workload_new("register", &o, &k, &err), FL_OK);
+    workload_op fr = {0};
+    assert_int_equal(workload_final_read(k, 4, &fr, &err), FL_OK);
+    assert_string_equal(fr.f, "read");
+    assert_int_equal(json_integer_value(fr.key), 4);
+    workload_op_clear(&fr);
+    workload_free(k);
+}
+
+/* Elle's own EDN shape reads as it is, and writes back as Elle's. */
+static void test_edn_both_ways(void **state)
+{
+    (void)state;
+    const char *edn =
+        "{:type :invoke, :f :txn, :value [[:r 1 nil] [:append 2 1]], :time 10, :process 0, :index 0}\n"
+        "{:type :invoke, :f :txn, :value [[:r 2 nil] [:append 1 1]], :time 11, :process 1, :index 1}\n"
+        "{:type :info, :f :start-partition, :value nil, :process :nemesis, :index 2}\n"
+        "{:type :ok, :f :txn, :value [[:r 1 []] [:append 2 1]], :time 12, :process 0, :index 3}\n"
+        "{:type :ok, :f :txn, :value [[:r 2 []] [:append 1 1]], :time 13, :process 1, :index 4}\n"
+        "{:type :invoke, :f :txn, :value [[:r 1 nil] [:r 2 nil]], :time 14, :process 0, :index 5}\n"
+        "{:type :ok, :f :txn, :value [[:r 1 [1]] [:r 2 [1]]], :time 15, :process 0, :index 6}\n";
+    FILE *in = fmemopen((void *)edn, strlen(edn), "r");
+    history *h;
+    fl_error err = {0};
+    assert_int_equal(history_read_edn(in, "t.edn", HISTORY_EDN_KEYS_AUTO, &h,
+                                      &err), FL_OK);
+    fclose(in);
+    elle_result *r = check(h);
+    assert_int_equal(count(r, ELLE_G2_ITEM), 1);
+    elle_result_free(r);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_int_equal(history_write_edn(h, out, &err), FL_OK);
+    fclose(out);
+    assert_non_null(strstr(buf, ":f :txn, :process 0, :value [[:r 1 []] "
+                                "[:append 2 1]]"));
+    in = fmemopen(buf, len, "r");
+    history *back;
+    assert_int_equal(history_read_edn(in, "back.edn", HISTORY_EDN_KEYS_AUTO,
+                                      &back, &err), FL_OK);
+    fclose(in);
+    for (size_t i = 0; i < history_len(h); i++)
+        assert_true(json_equal(
+            history_value(h, history_events(h)[i].value),
+            history_value(back, history_events(back)[i].value)));
+    free(buf);
+    history_free(back);
+    history_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -609,6 +739,8 @@ int main(void)
         cmocka_unit_test(test_registry_and_model_option),
         cmocka_unit_test(test_oracle_agreement),
         cmocka_unit_test(test_simulated_levels_at_scale),
+        cmocka_unit_test(test_txn_workloads),
+        cmocka_unit_test(test_edn_both_ways),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
