@@ -96,7 +96,7 @@ for h in "$tmp/valid.jsonl" "$tmp/invalid.jsonl" tests/data/runs/stale-read-1.js
 done
 contains "the default checks cas-register" "$tmp/default.json" '"model":"cas-register"'
 check "an unknown checker is a usage error" 64 "$FL" check --checker causal "$tmp/valid.jsonl"
-contains "an unknown checker names the known ones" "$tmp/err" 'unknown checker "causal" (checkers: linearizable, set, sequential)'
+contains "an unknown checker names the known ones" "$tmp/err" 'unknown checker "causal" (checkers: linearizable, set, sequential, elle)'
 check "check --help lists the registry's checkers" 0 "$FL" check --help
 contains "--help names the set checker" "$tmp/out" "checker/set"
 
