@@ -121,9 +121,15 @@ bool elle_valid(const elle_result *r, elle_model m);
  * The result as JSON for model m (new reference, NULL on OOM), h the
  * history it was checked from (for event indices and ops): valid,
  * consistency, anomaly_types, not (models ruled out), weakest_anomaly,
- * anomalies {name: [{txns, steps, explanation, svg?, ops}]}, counts.
+ * anomalies {name: [{type, txns, steps?, edges?, svg?, explanation, ops}]}
+ * (steps, edges, svg: cycles only), counts.
  */
 json_t *elle_result_json(const elle_result *r, const history *h,
                          elle_model m);
+
+/* A cycle finding's figure (its JSON's "txns" and "edges") as a small
+ * self-contained SVG, for the report; draws nothing for a finding that
+ * is no cycle. Only numbers and the four edge names reach out. */
+void elle_cycle_svg(FILE *out, const json_t *txns, const json_t *edges);
 
 #endif

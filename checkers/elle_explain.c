@@ -282,53 +282,56 @@ static char *words_of(const history *h, const elle_result *r,
 }
 
 /* The cycle as a small self-contained SVG: txns on a circle, each edge an
- * arrow named by its class. */
-static char *svg_of(const history *h, const elle_result *r,
-                    const elle_finding *x)
+ * arrow named by its class. Drawn from a finding's stored JSON (txns: the
+ * transactions' numbers; edges: "ww", "wr", "rw" or "rt" from each to the
+ * next), so a report of a stored run draws the same; anything else in
+ * them is drawn as nothing, so no text of the file reaches the page. */
+void elle_cycle_svg(FILE *f, const json_t *txns, const json_t *edges)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (f == NULL)
-        return NULL;
-    double R = x->n <= 2 ? 50 : 22.0 * x->n, c = R + 40;
+    size_t n = json_array_size(txns);
+    if (n == 0 || json_array_size(edges) != n)
+        return;
+    double R = n <= 2 ? 50 : 22.0 * (double)n, c = R + 40;
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"elle-cycle\" "
             "width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">"
             "<defs><marker id=\"elle-arrow\" viewBox=\"0 0 10 10\" refX=\"10\" "
             "refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">"
             "<path d=\"M0,0L10,5L0,10z\"/></marker></defs>",
             2 * c, 2 * c, 2 * c, 2 * c);
-    for (uint32_t i = 0; i < x->n; i++) {
-        double a0 = 2 * M_PI * i / x->n - M_PI / 2;
-        double a1 = 2 * M_PI * ((i + 1) % x->n) / x->n - M_PI / 2;
+    for (size_t i = 0; i < n; i++) {
+        const char *t = json_string_value(json_array_get(edges, i));
+        const char *col = !t ? NULL : !strcmp(t, "rw") ? "#c0392b"
+                        : !strcmp(t, "wr") ? "#2471a3"
+                        : !strcmp(t, "ww") ? "#1e8449"
+                        : !strcmp(t, "rt") ? "#7f8c8d" : NULL;
+        if (col == NULL)
+            continue;
+        double a0 = 2 * M_PI * (double)i / (double)n - M_PI / 2;
+        double a1 = 2 * M_PI * (double)((i + 1) % n) / (double)n - M_PI / 2;
         double x0 = c + R * cos(a0), y0 = c + R * sin(a0);
         double x1 = c + R * cos(a1), y1 = c + R * sin(a1);
         double dx = x1 - x0, dy = y1 - y0, d = sqrt(dx * dx + dy * dy);
         double ux = d > 0 ? dx / d : 0, uy = d > 0 ? dy / d : 0;
         /* bend two-node cycles apart: offset each arrow sideways */
-        double ox = x->n == 2 ? -uy * 10 : 0, oy = x->n == 2 ? ux * 10 : 0;
-        const char *col = x->types[i] == E_RW ? "#c0392b"
-                        : x->types[i] == E_WR ? "#2471a3"
-                        : x->types[i] == E_WW ? "#1e8449" : "#7f8c8d";
+        double ox = n == 2 ? -uy * 10 : 0, oy = n == 2 ? ux * 10 : 0;
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                 "stroke=\"%s\" stroke-width=\"1.5\" marker-end=\"url(#elle-arrow)\"/>"
                 "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"%s\" "
                 "text-anchor=\"middle\">%s</text>",
                 x0 + ux * 20 + ox, y0 + uy * 20 + oy, x1 - ux * 20 + ox,
                 y1 - uy * 20 + oy, col, (x0 + x1) / 2 + ox * 2.2,
-                (y0 + y1) / 2 + oy * 2.2 + 4, col, edge_name(x->types[i]));
+                (y0 + y1) / 2 + oy * 2.2 + 4, col, t);
     }
-    for (uint32_t i = 0; i < x->n; i++) {
-        double a0 = 2 * M_PI * i / x->n - M_PI / 2;
+    for (size_t i = 0; i < n; i++) {
+        double a0 = 2 * M_PI * (double)i / (double)n - M_PI / 2;
         fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"18\" fill=\"#fff\" "
                 "stroke=\"#333\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "
-                "text-anchor=\"middle\">T%" PRId64 "</text>",
+                "text-anchor=\"middle\">T%" JSON_INTEGER_FORMAT "</text>",
                 c + R * cos(a0), c + R * sin(a0), c + R * cos(a0),
-                c + R * sin(a0) + 4, tname(h, r, x->txns[i]));
+                c + R * sin(a0) + 4,
+                json_integer_value(json_array_get(txns, i)));
     }
     fputs("</svg>", f);
-    fclose(f);
-    return buf;
 }
 
 static json_t *finding_json(const history *h, const elle_result *r,
@@ -348,8 +351,18 @@ static json_t *finding_json(const history *h, const elle_result *r,
     json_object_set_new(o, "type", json_string(elle_anomaly_name(x->kind)));
     json_object_set_new(o, "txns", txns);
     if (x->types) {
+        json_t *edges = json_array();
+        for (uint32_t i = 0; i < x->n; i++)
+            json_array_append_new(edges, json_string(edge_name(x->types[i])));
         json_object_set_new(o, "steps", steps);
-        char *svg = svg_of(h, r, x);
+        json_object_set_new(o, "edges", edges);
+        char *svg = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&svg, &len);
+        if (f) {
+            elle_cycle_svg(f, txns, edges);
+            fclose(f);
+        }
         json_object_set_new(o, "svg", json_string(svg ? svg : ""));
         free(svg);
     } else {

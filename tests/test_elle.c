@@ -120,6 +120,17 @@ static void test_g0_write_cycle(void **state)
     assert_non_null(strstr(why, "hence T"));
     assert_string_equal(json_string_value(json_object_get(j, "weakest_anomaly")),
                         "G0");
+    /* the figure: two transactions, two ww arrows */
+    const char *svg = json_string_value(json_object_get(json_array_get(
+        json_object_get(json_object_get(j, "anomalies"), "G0"), 0), "svg"));
+    assert_non_null(svg);
+    size_t circles = 0, arrows = 0;
+    for (const char *p = svg; (p = strstr(p, "<circle")); p++)
+        circles++;
+    for (const char *p = svg; (p = strstr(p, ">ww</text>")); p++)
+        arrows++;
+    assert_int_equal(circles, 2);
+    assert_int_equal(arrows, 2);
     json_decref(j);
     elle_result_free(r);
     history_free(h);
