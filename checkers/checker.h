@@ -91,7 +91,16 @@ typedef struct checker {
      * report of a stored run (report/report.h) says what --explain said.
      * NULL: the report gives no words beyond the verdict. */
     int (*explain_json)(const json_t *result, FILE *out);
+    /* Optional: check the JSONL file at path without building a history,
+     * for a checker with a faster reader of its own shape of history.
+     * FL_OK with the report filled, CHECKER_DECLINED when the file is not
+     * of that shape (the caller then reads the history and calls check),
+     * or an error as check's. NULL: always read the history. */
+    int (*check_file)(const char *path, const checker_options *opt,
+                      checker_report *out, fl_error *err);
 } checker;
+
+#define CHECKER_DECLINED (-1) /* check_file: read the history instead */
 
 /* ---- The registry ----------------------------------------------------------- */
 
@@ -110,6 +119,13 @@ typedef struct checker_result checker_result;
 int checker_check(const checker *c, const history *h,
                   const checker_options *opt, checker_result **out,
                   fl_error *err);
+
+/* Run c's check_file on the JSONL file at path: FL_OK with *out set, or
+ * with *out NULL when c has none or declined (read the history and call
+ * checker_check); otherwise c's error, or FL_ENOMEM. */
+int checker_check_file(const checker *c, const char *path,
+                       const checker_options *opt, checker_result **out,
+                       fl_error *err);
 
 const char *checker_result_name(const checker_result *r);
 checker_verdict checker_result_verdict(const checker_result *r);

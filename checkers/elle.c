@@ -94,10 +94,14 @@ void elle_result_free(elle_result *r)
     fl_free(r->txns);
     fl_free(r->mops);
     fl_free(r->reads);
-    fl_free(r->keys);
     fl_free(r->writes);
     fl_free(r->wtab);
     fl_free(r->node_txn);
+    for (size_t k = 0; r->own_keys && k < r->nkeys; k++)
+        json_decref((json_t *)r->keys[k].name);
+    fl_free(r->keys);
+    fl_free(r->lines);
+    history_free(r->mini);
     fl_free(r);
 }
 
@@ -664,14 +668,9 @@ const int64_t *elle_order(const elle_result *r, uint32_t k, uint32_t *n)
     return &r->reads[r->mops[om].r0];
 }
 
-int elle_check(const history *h, elle_result **out, fl_error *err)
+int elle_analyse(elle_result *r, fl_error *err)
 {
-    *out = NULL;
-    elle_result *r = fl_calloc(1, sizeof *r);
-    if (r == NULL)
-        return fl_error_set(err, FL_ENOMEM, "elle: out of memory");
-    r->h = h;
-    int rc = read_txns(r, h, err);
+    int rc = FL_OK;
     for (uint32_t t = 0; rc == FL_OK && t < r->ntxn; t++)
         rc = r->sum.list_append ? internal_list(r, t)
                                 : internal_register(r, t);
@@ -685,10 +684,8 @@ int elle_check(const history *h, elle_result **out, fl_error *err)
         rc = elle_cycles(r, err);
     if (rc == FL_ENOMEM && err && err->code != FL_ENOMEM)
         fl_error_set(err, FL_ENOMEM, "elle: out of memory");
-    if (rc != FL_OK) {
-        elle_result_free(r);
+    if (rc != FL_OK)
         return rc;
-    }
     for (uint32_t t = 0; t < r->ntxn; t++) {
         const elle_txn *x = &r->txns[t];
         r->sum.ok += x->status == T_OK;
@@ -697,7 +694,22 @@ int elle_check(const history *h, elle_result **out, fl_error *err)
         r->sum.committed += x->committed;
     }
     r->sum.txns = r->ntxn;
-    r->h = NULL;
+    return FL_OK;
+}
+
+int elle_check(const history *h, elle_result **out, fl_error *err)
+{
+    *out = NULL;
+    elle_result *r = fl_calloc(1, sizeof *r);
+    if (r == NULL)
+        return fl_error_set(err, FL_ENOMEM, "elle: out of memory");
+    int rc = read_txns(r, h, err);
+    if (rc == FL_OK)
+        rc = elle_analyse(r, err);
+    if (rc != FL_OK) {
+        elle_result_free(r);
+        return rc;
+    }
     *out = r;
     return FL_OK;
 }

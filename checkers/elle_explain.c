@@ -466,17 +466,22 @@ static int explain_json(const json_t *res, FILE *out)
     return FL_OK;
 }
 
-static int check(const history *h, const checker_options *opt,
-                 checker_report *out, fl_error *err)
+static int model_of(const checker_options *opt, elle_model *m, fl_error *err)
 {
-    elle_model m = ELLE_STRICT_SERIALIZABLE;
-    if (opt->isolation && elle_model_parse(opt->isolation, &m) != 0)
+    *m = ELLE_STRICT_SERIALIZABLE;
+    if (opt->isolation && elle_model_parse(opt->isolation, m) != 0)
         return fl_error_set(err, FL_EUSAGE, "elle: unknown consistency model "
                             "\"%s\" (strict-serializable, serializable, "
                             "snapshot-isolation, repeatable-read, "
                             "read-committed, read-uncommitted)", opt->isolation);
-    elle_result *r;
-    int rc = elle_check(h, &r, err);
+    return FL_OK;
+}
+
+/* Fill the report from r (checked from h, or from a file: r's own small
+ * history) and free r; rc is the check's. */
+static int report(elle_result *r, const history *h, elle_model m, int rc,
+                  checker_report *out, fl_error *err)
+{
     if (rc == FL_ENOMEM) {
         fl_error_clear(err);
         out->verdict = CHECKER_UNKNOWN;
@@ -487,7 +492,7 @@ static int check(const history *h, const checker_options *opt,
     }
     if (rc != FL_OK)
         return rc;
-    out->json = elle_result_json(r, h, m);
+    out->json = elle_result_json(r, h ? h : elle_result_history(r), m);
     out->verdict = elle_valid(r, m) ? CHECKER_VALID : CHECKER_INVALID;
     const elle_summary *s = elle_result_summary(r);
     fprintf(out->summary, "elle: %s under %s (%zu txns, %zu committed",
@@ -503,10 +508,35 @@ static int check(const history *h, const checker_options *opt,
     return FL_OK;
 }
 
+static int check(const history *h, const checker_options *opt,
+                 checker_report *out, fl_error *err)
+{
+    elle_model m;
+    if (model_of(opt, &m, err) != FL_OK)
+        return FL_EUSAGE;
+    elle_result *r = NULL;
+    int rc = elle_check(h, &r, err);
+    return report(r, h, m, rc, out, err);
+}
+
+static int check_file(const char *path, const checker_options *opt,
+                      checker_report *out, fl_error *err)
+{
+    elle_model m;
+    if (model_of(opt, &m, err) != FL_OK)
+        return FL_EUSAGE;
+    elle_result *r = NULL;
+    int rc = elle_check_jsonl(path, &r, err);
+    if (rc == ELLE_DECLINED)
+        return CHECKER_DECLINED;
+    return report(r, NULL, m, rc, out, err);
+}
+
 const checker checker_elle = {
     .name = "elle",
     .about = "transactional isolation (list-append, rw-register): Adya's "
              "anomalies from an inferred dependency graph",
     .check = check,
     .explain_json = explain_json,
+    .check_file = check_file,
 };

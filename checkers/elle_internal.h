@@ -72,7 +72,6 @@ typedef struct elle_finding {
 typedef struct elle_graph elle_graph;
 
 struct elle_result {
-    const history *h;      /* borrowed during the check only */
     elle_summary sum;
     elle_txn *txns;
     size_t ntxn;
@@ -91,8 +90,18 @@ struct elle_result {
     uint32_t *node_txn;    /* graph node -> txn (time nodes: ELLE_NONE) */
     size_t nnodes, ntxn_nodes;
     bool budget_spent;     /* the cycle search stopped early */
-    json_t *json_cache;    /* unused by the core */
+    /* Read from a file (elle_read.c): keys' names are owned; each txn's
+     * invoke and completion line (byte offsets, SIZE_MAX: none), and the
+     * small history of the lines of the txns in findings, whose
+     * positions txns' inv/done then hold (elle_result_history). */
+    bool own_keys;
+    size_t (*lines)[2];
+    history *mini;
 };
+
+/* Everything after reading the txns: internal, writes, orders, cycles,
+ * the summary. FL_OK, FL_ENOMEM. */
+int elle_analyse(elle_result *r, fl_error *err);
 
 /* The write of (key, v), or NULL. */
 elle_write *elle_write_find(const elle_result *r, uint32_t key, int64_t v);

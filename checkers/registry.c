@@ -65,9 +65,10 @@ struct checker_result {
     size_t summary_len, explanation_len;
 };
 
-int checker_check(const checker *c, const history *h,
-                  const checker_options *opt, checker_result **out,
-                  fl_error *err)
+/* Run c's check (h) or check_file (path) into a new result. */
+static int run(const checker *c, const history *h, const char *path,
+               const checker_options *opt, checker_result **out,
+               fl_error *err)
 {
     *out = NULL;
     checker_result *r = fl_calloc(1, sizeof *r);
@@ -78,7 +79,19 @@ int checker_check(const checker *c, const history *h,
         .summary = open_memstream(&r->summary, &r->summary_len),
         .explain = open_memstream(&r->explanation, &r->explanation_len),
     };
-    int rc = rep.summary && rep.explain ? c->check(h, opt, &rep, err) : FL_OK;
+    int rc = !rep.summary || !rep.explain ? FL_OK
+           : path ? c->check_file(path, opt, &rep, err)
+                  : c->check(h, opt, &rep, err);
+    if (rc == CHECKER_DECLINED) {
+        if (rep.summary)
+            fclose(rep.summary);
+        if (rep.explain)
+            fclose(rep.explain);
+        json_decref(rep.json);
+        r->json = NULL;
+        checker_result_free(r);
+        return FL_OK;
+    }
     /* the streams' buffers are only final once closed */
     bool words = rep.summary && fclose(rep.summary) == 0;
     words = rep.explain && fclose(rep.explain) == 0 && words;
@@ -92,6 +105,21 @@ int checker_check(const checker *c, const history *h,
     }
     *out = r;
     return FL_OK;
+}
+
+int checker_check(const checker *c, const history *h,
+                  const checker_options *opt, checker_result **out,
+                  fl_error *err)
+{
+    return run(c, h, NULL, opt, out, err);
+}
+
+int checker_check_file(const checker *c, const char *path,
+                       const checker_options *opt, checker_result **out,
+                       fl_error *err)
+{
+    *out = NULL;
+    return c->check_file ? run(c, NULL, path, opt, out, err) : FL_OK;
 }
 
 const char *checker_result_name(const checker_result *r)

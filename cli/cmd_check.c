@@ -254,8 +254,13 @@ static int check_one(const check_args *a, const char *path, bool named,
     fl_error err = {0};
     history *h = NULL;
     checker_result *r = NULL;
-    int rc = cli_read_history(path, a->keys, &h, &err);
-    if (rc == FL_OK) {
+    /* a checker's own reader first (JSONL only); it may decline */
+    int rc = history_format_of_path(path) == HISTORY_FORMAT_JSONL
+                 ? checker_check_file(a->checker, path, &a->opt, &r, &err)
+                 : FL_OK;
+    if (rc == FL_OK && r == NULL)
+        rc = cli_read_history(path, a->keys, &h, &err);
+    if (rc == FL_OK && r == NULL) {
         cli_print_warnings(h, errs);
         rc = checker_check(a->checker, h, &a->opt, &r, &err);
         if (rc != FL_OK) /* the reader's messages name the file already */
@@ -266,7 +271,7 @@ static int check_one(const check_args *a, const char *path, bool named,
     if (rc == FL_OK || named)
         print_line(out, path, named, r, rc, &err);
     if (rc == FL_OK) {
-        if (history_len(h) == 0) /* say why an empty file passes */
+        if (h != NULL && history_len(h) == 0) /* why an empty file passes */
             fprintf(errs, "faultline check: %s: %s: 0 operations\n", path,
                     checker_verdict_word(checker_result_verdict(r)));
         if (a->explain)

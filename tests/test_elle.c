@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/rng.h"
 #include "checkers/checker.h"
@@ -606,6 +607,73 @@ static void test_simulated_levels_at_scale(void **state)
     assert_true(gsingle_rc > 0);
 }
 
+/* ---- the file reader ------------------------------------------------------------------ */
+
+/* elle_check_jsonl on the file of h equals elle_check on h, words and
+ * operations included, on simulated histories plain and corrupted. */
+static void test_file_reader_equals_history_path(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_elle.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    size_t fast = 0;
+    for (uint64_t seed = 0; seed < 300; seed++) {
+        fl_rng rng;
+        fl_rng_seed(&rng, seed * 31 + 5);
+        txn_sim_options o = {
+            .txns = 5 + fl_rng_below(&rng, 60), .processes = 2 + seed % 5,
+            .keys = 2 + seed % 4, .key_writes = seed % 2 ? 8 : 0,
+            .max_mops = 1 + seed % 4, .info_rate = seed % 3 ? 0.1 : 0,
+            .list_append = seed % 4 != 0, .final_read = seed % 2,
+            .level = (txn_sim_level)(seed % 3), .seed = seed,
+        };
+        history *h;
+        fl_error err = {0};
+        assert_int_equal(txn_sim_generate(&o, &h, &err), FL_OK);
+        if (seed % 2) {
+            history *c = corrupt(h, &rng);
+            history_free(h);
+            h = c;
+        }
+        assert_int_equal(history_write_file(h, path, HISTORY_FORMAT_JSONL,
+                                            &err), FL_OK);
+        elle_result *a = check(h), *b = NULL;
+        int rc = elle_check_jsonl(path, &b, &err);
+        assert_true(rc == FL_OK || rc == ELLE_DECLINED);
+        if (rc == FL_OK) {
+            fast++;
+            for (int m = 0; m < ELLE_N_MODELS; m++) {
+                json_t *ja = elle_result_json(a, h, (elle_model)m);
+                json_t *jb = elle_result_json(b, elle_result_history(b),
+                                              (elle_model)m);
+                if (!json_equal(ja, jb)) {
+                    char *x = json_dumps(ja, 0), *y = json_dumps(jb, 0);
+                    fail_msg("seed %llu: history %s\nfile    %s",
+                             (unsigned long long)seed, x, y);
+                }
+                json_decref(ja);
+                json_decref(jb);
+            }
+        }
+        elle_result_free(a);
+        elle_result_free(b);
+        history_free(h);
+    }
+    unlink(path);
+    assert_true(fast > 250); /* the recorder's shape is read, not declined */
+    /* another shape (string keys) declines */
+    FILE *f = fopen(path, "w");
+    fputs("{\"process\":0,\"type\":\"invoke\",\"f\":\"txn\",\"value\":[[\"r\",\"x\",null]]}\n", f);
+    fclose(f);
+    elle_result *r = NULL;
+    fl_error err = {0};
+    assert_int_equal(elle_check_jsonl(path, &r, &err), ELLE_DECLINED);
+    assert_null(r);
+    unlink(path);
+}
+
 /* ---- the workloads ------------------------------------------------------------------ */
 
 static void test_txn_workloads(void **state)
@@ -750,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_registry_and_model_option),
         cmocka_unit_test(test_oracle_agreement),
         cmocka_unit_test(test_simulated_levels_at_scale),
+        cmocka_unit_test(test_file_reader_equals_history_path),
         cmocka_unit_test(test_txn_workloads),
         cmocka_unit_test(test_edn_both_ways),
     };
