@@ -6,12 +6,15 @@
  * processes: valid, and with one stale read injected (a read missing the
  * last element, whose appender had completed before the reader began).
  *
- * Each case is written as JSONL and checked by `faultline check --checker
- * elle` in a child process: the figures are the whole process (reading
- * the file included), wall time and peak resident set. BENCH_ELLE_MAX
+ * Each case is written as JSONL (by a child process, so this one stays
+ * small) and checked by `faultline check --checker elle` in another: the
+ * figures are that whole process (reading the file included), wall time
+ * and peak resident set. BENCH_ELLE_MAX
  * caps the sizes (e.g. 100000); BENCH_ELLE_DIR keeps the files.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,8 @@
 #include <unistd.h>
 
 #include "workloads/txn_sim.h"
+
+extern char **environ;
 
 static double now_ms(void)
 {
@@ -77,7 +82,7 @@ static int write_case(const history *h, size_t at, size_t mop,
     const history_event *ev = history_events(h);
     for (size_t i = 0; i < history_len(h); i++) {
         json_t *o = history_event_to_json(h, &ev[i]);
-        if (i == at) {
+        if (at != SIZE_MAX && i == at) {
             json_t *v = json_deep_copy(json_object_get(o, "value"));
             json_t *l = json_array_get(json_array_get(v, mop), 2);
             json_array_remove(l, json_array_size(l) - 1);
@@ -90,27 +95,63 @@ static int write_case(const history *h, size_t at, size_t mop,
     return fclose(f);
 }
 
-/* Run `faultline check --checker elle path`: exit code, wall ms, peak KB. */
+/* Run `faultline check --checker elle path`: exit code, wall ms, peak KB.
+ * posix_spawn, not fork: a forked child's peak would count this process's
+ * own pages (the generated history) until its exec. */
 static int run_check(const char *faultline, const char *path, double *ms,
                      long *rss_kb)
 {
-    fflush(stdout);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    char *argv[] = {(char *)faultline, "check", "--checker", "elle",
+                    (char *)path, NULL};
     double t0 = now_ms();
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (freopen("/dev/null", "w", stdout) == NULL)
-            _exit(127);
-        execl(faultline, faultline, "check", "--checker", "elle", path,
-              (char *)NULL);
-        _exit(127);
-    }
+    pid_t pid;
+    int rc = posix_spawn(&pid, faultline, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
     int status;
     struct rusage ru;
-    if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
+    if (rc != 0 || wait4(pid, &status, 0, &ru) < 0)
         return -1;
     *ms = now_ms() - t0;
     *rss_kb = ru.ru_maxrss;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Generate the case's history and write the valid and stale files, in a
+ * child process: this one stays small, so the checks' peak memory is
+ * theirs alone (a child's maximum resident set counts its parent's pages
+ * up to its exec). 0, or -1 with a message printed. */
+static int make_files(size_t txns, size_t procs, const char *valid,
+                      const char *stale)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        txn_sim_options o = {
+            .txns = txns, .processes = procs, .keys = procs,
+            .key_writes = 32, .max_mops = 4, .list_append = true,
+            .level = TXN_SIM_SERIAL, .seed = txns + procs,
+        };
+        history *h;
+        fl_error err = {0};
+        if (txn_sim_generate(&o, &h, &err) != FL_OK) {
+            fprintf(stderr, "bench_elle: %s\n", err.msg);
+            _exit(1);
+        }
+        size_t mop = 0, at = pick_stale(h, &mop);
+        if (write_case(h, SIZE_MAX, 0, valid) != 0 ||
+            (at != SIZE_MAX && write_case(h, at, mop, stale) != 0)) {
+            fprintf(stderr, "bench_elle: %s\n", strerror(errno));
+            _exit(1);
+        }
+        _exit(at == SIZE_MAX ? 2 : 0);
+    }
+    int status;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status) == 0 ? 0 : WEXITSTATUS(status) == 2 ? 1 : -1;
 }
 
 int main(void)
@@ -135,40 +176,28 @@ int main(void)
     int status = 0;
     for (size_t s = 0; s < 3 && sizes[s] <= max; s++)
         for (size_t p = 0; p < 2; p++) {
-            txn_sim_options o = {
-                .txns = sizes[s], .processes = procs[p], .keys = procs[p],
-                .key_writes = 32, .max_mops = 4, .list_append = true,
-                .level = TXN_SIM_SERIAL, .seed = sizes[s] + procs[p],
-            };
-            history *h;
-            fl_error err = {0};
-            if (txn_sim_generate(&o, &h, &err) != FL_OK) {
-                fprintf(stderr, "bench_elle: %s\n", err.msg);
+            char path[2][600];
+            for (int stale = 0; stale < 2; stale++)
+                snprintf(path[stale], sizeof path[stale],
+                         "%s/elle-%zu-%zu-%s.jsonl", out, sizes[s], procs[p],
+                         stale ? "stale" : "valid");
+            int made = make_files(sizes[s], procs[p], path[0], path[1]);
+            if (made < 0)
                 return 1;
-            }
             for (int stale = 0; stale < 2; stale++) {
-                size_t mop = 0, at = stale ? pick_stale(h, &mop) : SIZE_MAX;
-                if (stale && at == SIZE_MAX) {
+                if (stale && made == 1) {
                     printf("%-9zu %-6zu stale   (no read to make stale)\n",
                            sizes[s], procs[p]);
                     continue;
                 }
-                char path[600];
-                snprintf(path, sizeof path, "%s/elle-%zu-%zu-%s.jsonl", out,
-                         sizes[s], procs[p], stale ? "stale" : "valid");
-                if (write_case(h, at, mop, path) != 0) {
-                    fprintf(stderr, "bench_elle: %s: %s\n", path,
-                            strerror(errno));
-                    return 1;
-                }
                 double ms = 0;
                 long kb = 0;
-                int rc = run_check(faultline, path, &ms, &kb);
+                int rc = run_check(faultline, path[stale], &ms, &kb);
                 const char *verdict = rc == 0 ? "valid" : rc == 1 ? "invalid"
                                                                   : "error";
                 if (rc != stale)
                     status = 1; /* valid must be valid, stale invalid */
-                FILE *f = fopen(path, "r");
+                FILE *f = fopen(path[stale], "r");
                 long bytes = 0;
                 if (f && fseek(f, 0, SEEK_END) == 0)
                     bytes = ftell(f);
@@ -179,9 +208,8 @@ int main(void)
                        ms, sizes[s] / (ms / 1e3), kb / 1024.0, bytes / 1e6);
                 fflush(stdout);
                 if (!getenv("BENCH_ELLE_DIR"))
-                    unlink(path);
+                    unlink(path[stale]);
             }
-            history_free(h);
         }
     if (!getenv("BENCH_ELLE_DIR"))
         rmdir(dir);

@@ -221,8 +221,9 @@ static void put_single(FILE *f, const history *h, const elle_result *r,
                 "failed", x->value, tname(h, r, x->other));
         break;
     case ELLE_G1B:
-        fprintf(f, ", but T%" PRId64 " wrote %" PRId64 " and then wrote ",
-                tname(h, r, x->other), x->value);
+        fprintf(f, ", but T%" PRId64 " %s %" PRId64 " and then %s ",
+                tname(h, r, x->other), r->sum.list_append ? "appended" : "wrote",
+                x->value, r->sum.list_append ? "appended to" : "wrote");
         put_key(f, r, m->key);
         fputs(" again in the same transaction", f);
         break;
