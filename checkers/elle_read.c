@@ -25,19 +25,19 @@ typedef struct scan {
     const char *p, *end;
 } scan;
 
+typedef struct imap {
+    int64_t *k;
+    uint32_t *v;
+    size_t cap, n;
+} imap;
+
 typedef struct reader {
     elle_result *r;
     const char *base;
     size_t txcap, mcap, rcap, kcap;
     size_t *inv_value;     /* per txn: offset of its invoke's value */
-    /* process -> open txn (open addressing; ELLE_NONE empty) */
-    int64_t *proc;
-    uint32_t *open;
-    size_t pcap, pn;
-    /* integer key -> key id */
-    int64_t *kval;
-    uint32_t *kid;
-    size_t kslots;
+    imap open;             /* process -> its txn in flight */
+    imap keys;             /* integer key -> key id */
     bool decided, list_append;
 } reader;
 
@@ -145,42 +145,83 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
-/* ---- keys and processes: small open-addressing tables ------------------ */
+/* ---- keys and processes: an int64 -> uint32 map -------------------------- */
 
+/* Open addressing, linear probing; v[i] ELLE_NONE marks an empty slot. */
+static size_t imap_slot(const imap *m, int64_t k)
+{
+    size_t j = fl_rng_mix((uint64_t)k) & (m->cap - 1);
+    while (m->v[j] != ELLE_NONE && m->k[j] != k)
+        j = (j + 1) & (m->cap - 1);
+    return j;
+}
+
+/* Room for one more entry. -1 when out of memory. */
+static int imap_reserve(imap *m)
+{
+    if ((m->n + 1) * 2 <= m->cap)
+        return 0;
+    imap g = {.cap = m->cap ? m->cap * 2 : 1024, .n = m->n};
+    g.k = fl_malloc(g.cap * sizeof *g.k);
+    g.v = fl_malloc(g.cap * sizeof *g.v);
+    if (!g.k || !g.v) {
+        fl_free(g.k);
+        fl_free(g.v);
+        return -1;
+    }
+    memset(g.v, 0xff, g.cap * sizeof *g.v);
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->v[i] != ELLE_NONE) {
+            size_t j = imap_slot(&g, m->k[i]);
+            g.k[j] = m->k[i];
+            g.v[j] = m->v[i];
+        }
+    fl_free(m->k);
+    fl_free(m->v);
+    *m = g;
+    return 0;
+}
+
+static void imap_put(imap *m, size_t slot, int64_t k, uint32_t v)
+{
+    m->n += m->v[slot] == ELLE_NONE;
+    m->k[slot] = k;
+    m->v[slot] = v;
+}
+
+/* Empty the slot, re-placing the cluster after it. */
+static void imap_remove(imap *m, size_t j)
+{
+    m->v[j] = ELLE_NONE;
+    m->n--;
+    for (size_t i = (j + 1) & (m->cap - 1); m->v[i] != ELLE_NONE;
+         i = (i + 1) & (m->cap - 1)) {
+        int64_t k = m->k[i];
+        uint32_t v = m->v[i];
+        m->v[i] = ELLE_NONE;
+        size_t at = imap_slot(m, k);
+        m->k[at] = k;
+        m->v[at] = v;
+    }
+}
+
+static void imap_free(imap *m)
+{
+    fl_free(m->k);
+    fl_free(m->v);
+}
+
+/* The id of integer key k, new keys named by a JSON integer of their own. */
 static int key_of(reader *rd, int64_t k, uint32_t *out)
 {
     elle_result *r = rd->r;
-    if ((r->nkeys + 1) * 2 > rd->kslots) {
-        size_t n = rd->kslots ? rd->kslots * 2 : 4096;
-        int64_t *kv = fl_malloc(n * sizeof *kv);
-        uint32_t *ki = fl_malloc(n * sizeof *ki);
-        if (!kv || !ki) {
-            fl_free(kv);
-            fl_free(ki);
-            return -1;
-        }
-        memset(ki, 0xff, n * sizeof *ki);
-        for (size_t i = 0; i < rd->kslots; i++) {
-            if (rd->kid[i] == ELLE_NONE)
-                continue;
-            size_t j = fl_rng_mix((uint64_t)rd->kval[i]) & (n - 1);
-            while (ki[j] != ELLE_NONE)
-                j = (j + 1) & (n - 1);
-            kv[j] = rd->kval[i];
-            ki[j] = rd->kid[i];
-        }
-        fl_free(rd->kval);
-        fl_free(rd->kid);
-        rd->kval = kv;
-        rd->kid = ki;
-        rd->kslots = n;
+    if (imap_reserve(&rd->keys))
+        return -1;
+    size_t j = imap_slot(&rd->keys, k);
+    if (rd->keys.v[j] != ELLE_NONE) {
+        *out = rd->keys.v[j];
+        return 0;
     }
-    size_t j = fl_rng_mix((uint64_t)k) & (rd->kslots - 1);
-    for (; rd->kid[j] != ELLE_NONE; j = (j + 1) & (rd->kslots - 1))
-        if (rd->kval[j] == k) {
-            *out = rd->kid[j];
-            return 0;
-        }
     json_t *name = json_integer(k);
     if (name == NULL || grow((void **)&r->keys, &rd->kcap, r->nkeys + 1,
                              sizeof *r->keys)) {
@@ -189,65 +230,9 @@ static int key_of(reader *rd, int64_t k, uint32_t *out)
     }
     r->keys[r->nkeys] = (elle_key){.name = name, .order_txn = ELLE_NONE,
                                    .order_mop = ELLE_NONE};
-    rd->kval[j] = k;
-    rd->kid[j] = (uint32_t)r->nkeys;
+    imap_put(&rd->keys, j, k, (uint32_t)r->nkeys);
     *out = (uint32_t)r->nkeys++;
     return 0;
-}
-
-/* The slot of process p in the open table (inserting p if asked). */
-static size_t proc_slot(reader *rd, int64_t p)
-{
-    size_t j = fl_rng_mix((uint64_t)p) & (rd->pcap - 1);
-    while (rd->open[j] != ELLE_NONE && rd->proc[j] != p)
-        j = (j + 1) & (rd->pcap - 1);
-    return j;
-}
-
-static int proc_grow(reader *rd)
-{
-    if ((rd->pn + 1) * 2 <= rd->pcap)
-        return 0;
-    size_t n = rd->pcap ? rd->pcap * 2 : 1024;
-    int64_t *pv = fl_malloc(n * sizeof *pv);
-    uint32_t *po = fl_malloc(n * sizeof *po);
-    if (!pv || !po) {
-        fl_free(pv);
-        fl_free(po);
-        return -1;
-    }
-    memset(po, 0xff, n * sizeof *po);
-    for (size_t i = 0; i < rd->pcap; i++) {
-        if (rd->open[i] == ELLE_NONE)
-            continue;
-        size_t j = fl_rng_mix((uint64_t)rd->proc[i]) & (n - 1);
-        while (po[j] != ELLE_NONE)
-            j = (j + 1) & (n - 1);
-        pv[j] = rd->proc[i];
-        po[j] = rd->open[i];
-    }
-    fl_free(rd->proc);
-    fl_free(rd->open);
-    rd->proc = pv;
-    rd->open = po;
-    rd->pcap = n;
-    return 0;
-}
-
-/* Remove slot j, re-placing the cluster after it (linear probing). */
-static void proc_remove(reader *rd, size_t j)
-{
-    rd->open[j] = ELLE_NONE;
-    rd->pn--;
-    for (size_t i = (j + 1) & (rd->pcap - 1); rd->open[i] != ELLE_NONE;
-         i = (i + 1) & (rd->pcap - 1)) {
-        int64_t p = rd->proc[i];
-        uint32_t t = rd->open[i];
-        rd->open[i] = ELLE_NONE;
-        size_t k = proc_slot(rd, p);
-        rd->proc[k] = p;
-        rd->open[k] = t;
-    }
 }
 
 /* ---- micro-ops ------------------------------------------------------------------ */
@@ -416,27 +401,24 @@ static int event(reader *rd, const line *l, size_t pos, size_t off,
         return OK_;
     if (!is(l->f, l->flen, "txn") || !l->has_value)
         return DECLINE;
-    if (proc_grow(rd))
+    if (imap_reserve(&rd->open))
         return NOMEM;
-    size_t j = proc_slot(rd, l->process);
+    size_t j = imap_slot(&rd->open, l->process);
     if (l->type == HISTORY_INVOKE) {
-        if (rd->open[j] != ELLE_NONE)
+        if (rd->open.v[j] != ELLE_NONE)
             return DECLINE;
         if (grow((void **)&r->txns, &rd->txcap, r->ntxn + 1, sizeof *r->txns))
             return NOMEM;
         r->txns[r->ntxn] = (elle_txn){.inv = pos, .done = SIZE_MAX,
                                       .status = T_INFO, .node = ELLE_NONE,
                                       .mop0 = UINT32_MAX};
-        rd->proc[j] = l->process;
-        rd->open[j] = (uint32_t)r->ntxn;
-        rd->pn++;
-        r->ntxn++;
+        imap_put(&rd->open, j, l->process, (uint32_t)r->ntxn++);
         return OK_;
     }
-    if (rd->open[j] == ELLE_NONE)
+    if (rd->open.v[j] == ELLE_NONE)
         return DECLINE;
-    uint32_t t = rd->open[j];
-    proc_remove(rd, j);
+    uint32_t t = rd->open.v[j];
+    imap_remove(&rd->open, j);
     elle_txn *x = &r->txns[t];
     x->done = pos;
     x->status = l->type == HISTORY_OK ? T_OK : l->type == HISTORY_FAIL
@@ -611,10 +593,8 @@ static int read_mini(elle_result *r, const char *buf, size_t n, fl_error *err)
 static void reader_free(reader *rd)
 {
     fl_free(rd->inv_value);
-    fl_free(rd->proc);
-    fl_free(rd->open);
-    fl_free(rd->kval);
-    fl_free(rd->kid);
+    imap_free(&rd->open);
+    imap_free(&rd->keys);
 }
 
 int elle_check_jsonl(const char *path, elle_result **out, fl_error *err)
