@@ -240,7 +240,8 @@ static char *node_cmd(const pg_state *s, const char *fmt, ...)
     return cmd;
 }
 
-/* initdb once: the data dir survives restarts, and wipe removes it. */
+/* initdb once (the data dir survives restarts; wipe removes it), letting
+ * the controller in from any address without a password. */
 static int pg_install(void *st, size_t node, fl_error *err)
 {
     pg_state *s = st;
@@ -253,9 +254,10 @@ static int pg_install(void *st, size_t node, fl_error *err)
     if (rc != FL_OK)
         return rc;
     return daemon_run(s->remote, 0, node_cmd(s,
-        "chown postgres $d; [ -f $d/pgdata/PG_VERSION ] || "
+        "chown postgres $d; [ -f $d/pgdata/PG_VERSION ] || { "
         "setpriv --reuid=postgres --regid=postgres --init-groups "
-        "%s/initdb -D $d/pgdata -U postgres --auth=trust >$d/stdout.log 2>&1",
+        "%s/initdb -D $d/pgdata -U postgres --auth=trust >$d/stdout.log 2>&1; "
+        "echo 'host all all 0.0.0.0/0 trust' >>$d/pgdata/pg_hba.conf; }",
         s->bin), 60000, "postgres", err);
 }
 
