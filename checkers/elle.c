@@ -566,55 +566,65 @@ static int observe(elle_result *r, uint32_t t, uint32_t mop, int64_t v,
     return FL_OK;
 }
 
-/* List-append: each key's longest ok read is its order; every other read
- * must be a prefix of it; the order's elements are observed. */
-static int orders_list(elle_result *r)
+int elle_each_read(elle_result *r, int (*fn)(elle_result *, uint32_t,
+                                             uint32_t))
 {
     for (uint32_t t = 0; t < r->ntxn; t++) {
         const elle_txn *x = &r->txns[t];
-        if (x->status != T_OK)
-            continue;
-        for (uint32_t j = x->mop0; j < x->mop0 + x->nmop; j++) {
+        for (uint32_t j = x->mop0; x->status == T_OK && j < x->mop0 + x->nmop;
+             j++) {
             const elle_mop *m = &r->mops[j];
-            if (m->f != M_READ || m->nil)
-                continue;
-            elle_key *k = &r->keys[m->key];
-            if (k->order_mop == ELLE_NONE || r->mops[k->order_mop].rn < m->rn) {
-                k->order_mop = j;
-                k->order_txn = t;
-            }
-        }
-    }
-    for (uint32_t t = 0; t < r->ntxn; t++) {
-        const elle_txn *x = &r->txns[t];
-        if (x->status != T_OK)
-            continue;
-        for (uint32_t j = x->mop0; j < x->mop0 + x->nmop; j++) {
-            const elle_mop *m = &r->mops[j];
-            if (m->f != M_READ || m->nil)
-                continue;
-            const elle_key *k = &r->keys[m->key];
-            const elle_mop *o = &r->mops[k->order_mop];
-            bool prefix = elle_prefix(r, m, &r->reads[o->r0]);
-            int rc = FL_OK;
-            if (!prefix) {
-                rc = elle_found(r, ELLE_INCOMPATIBLE_ORDER, &t, NULL, 1, j, 0,
-                                k->order_txn, k->order_mop);
-                for (uint32_t i = 0; rc == FL_OK && i < m->rn; i++)
-                    rc = observe(r, t, j, r->reads[m->r0 + i],
-                                 i + 1 == m->rn);
-            } else if (m->rn > 0) {
-                /* G1b is judged at the end of the external part */
-                uint32_t len = m->external ? m->rn - m->own : m->rn;
-                rc = observe(r, t, j, r->reads[m->r0 + m->rn - 1],
-                             len == m->rn);
-                if (rc == FL_OK && len > 0 && len < m->rn)
-                    rc = observe(r, t, j, r->reads[m->r0 + len - 1], true);
-            }
+            int rc = m->f == M_READ && !m->nil ? fn(r, t, j) : FL_OK;
             if (rc != FL_OK)
                 return rc;
         }
     }
+    return FL_OK;
+}
+
+/* The longest read of its key so far becomes the key's order. */
+static int longest(elle_result *r, uint32_t t, uint32_t j)
+{
+    const elle_mop *m = &r->mops[j];
+    elle_key *k = &r->keys[m->key];
+    if (k->order_mop == ELLE_NONE || r->mops[k->order_mop].rn < m->rn) {
+        k->order_mop = j;
+        k->order_txn = t;
+    }
+    return FL_OK;
+}
+
+/* A read against its key's order: a prefix, or incompatible (every
+ * element then observed); the end of its external part observed (G1b). */
+static int against_order(elle_result *r, uint32_t t, uint32_t j)
+{
+    const elle_mop *m = &r->mops[j];
+    const elle_key *k = &r->keys[m->key];
+    const elle_mop *o = &r->mops[k->order_mop];
+    int rc = FL_OK;
+    if (!elle_prefix(r, m, &r->reads[o->r0])) {
+        rc = elle_found(r, ELLE_INCOMPATIBLE_ORDER, &t, NULL, 1, j, 0,
+                        k->order_txn, k->order_mop);
+        for (uint32_t i = 0; rc == FL_OK && i < m->rn; i++)
+            rc = observe(r, t, j, r->reads[m->r0 + i], i + 1 == m->rn);
+    } else if (m->rn > 0) {
+        uint32_t len = m->external ? m->rn - m->own : m->rn;
+        rc = observe(r, t, j, r->reads[m->r0 + m->rn - 1], len == m->rn);
+        if (rc == FL_OK && len > 0 && len < m->rn)
+            rc = observe(r, t, j, r->reads[m->r0 + len - 1], true);
+    }
+    return rc;
+}
+
+/* List-append: each key's longest ok read is its order; every other read
+ * must be a prefix of it; the order's elements are observed. */
+static int orders_list(elle_result *r)
+{
+    int rc = elle_each_read(r, longest);
+    if (rc == FL_OK)
+        rc = elle_each_read(r, against_order);
+    if (rc != FL_OK)
+        return rc;
     for (uint32_t k = 0; k < r->nkeys; k++) {
         uint32_t om = r->keys[k].order_mop;
         if (om == ELLE_NONE)
@@ -624,7 +634,7 @@ static int orders_list(elle_result *r)
         for (uint32_t i = 0; i < o->rn; i++) {
             int64_t v = r->reads[o->r0 + i];
             elle_write *w = elle_write_find(r, k, v);
-            int rc = FL_OK;
+            rc = FL_OK;
             if (w != NULL && w->pos >= 0) {
                 uint32_t tt[1] = {t};
                 rc = elle_found(r, ELLE_DUPLICATE, tt, NULL, 1, om, v,
@@ -641,20 +651,10 @@ static int orders_list(elle_result *r)
     return FL_OK;
 }
 
-static int observe_register(elle_result *r)
+static int observe_external(elle_result *r, uint32_t t, uint32_t j)
 {
-    for (uint32_t t = 0; t < r->ntxn; t++) {
-        const elle_txn *x = &r->txns[t];
-        if (x->status != T_OK)
-            continue;
-        for (uint32_t j = x->mop0; j < x->mop0 + x->nmop; j++) {
-            const elle_mop *m = &r->mops[j];
-            if (m->f == M_READ && !m->nil && m->external &&
-                observe(r, t, j, m->v, true) != FL_OK)
-                return FL_ENOMEM;
-        }
-    }
-    return FL_OK;
+    const elle_mop *m = &r->mops[j];
+    return m->external ? observe(r, t, j, m->v, true) : FL_OK;
 }
 
 const int64_t *elle_order(const elle_result *r, uint32_t k, uint32_t *n)
@@ -679,7 +679,8 @@ int elle_analyse(elle_result *r, fl_error *err)
     if (rc == FL_OK)
         rc = index_writes(r);
     if (rc == FL_OK)
-        rc = r->sum.list_append ? orders_list(r) : observe_register(r);
+        rc = r->sum.list_append ? orders_list(r)
+                                : elle_each_read(r, observe_external);
     if (rc == FL_OK)
         rc = elle_cycles(r, err);
     if (rc == FL_ENOMEM && err && err->code != FL_ENOMEM)

@@ -99,6 +99,11 @@ struct elle_result {
     history *mini;
 };
 
+/* fn(r, txn, mop) for every non-null read of an ok txn, in order, until
+ * one returns other than FL_OK (returned). */
+int elle_each_read(elle_result *r, int (*fn)(elle_result *, uint32_t,
+                                             uint32_t));
+
 /* Everything after reading the txns: internal, writes, orders, cycles,
  * the summary. FL_OK, FL_ENOMEM. */
 int elle_analyse(elle_result *r, fl_error *err);
