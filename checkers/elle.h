@@ -150,4 +150,12 @@ json_t *elle_result_json(const elle_result *r, const history *h,
  * is no cycle. Only numbers and the four edge names reach out. */
 void elle_cycle_svg(FILE *out, const json_t *txns, const json_t *edges);
 
+/* elle's part of report.html (checker.html_verdict, html_panel;
+ * checkers/elle_panel.c): from the stored result alone. */
+struct checker_panel_env;
+void elle_html_verdict(FILE *out, const char *name, const json_t *res,
+                       const struct checker_panel_env *env);
+void elle_html_panel(FILE *out, const char *name, const json_t *res,
+                     const struct checker_panel_env *env);
+
 #endif

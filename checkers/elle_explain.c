@@ -510,8 +510,10 @@ static int report(elle_result *r, const history *h, elle_model m, int rc,
 }
 
 static int check(const history *h, const checker_options *opt,
-                 checker_report *out, fl_error *err)
+                 const checker_result *needed, checker_report *out,
+                 fl_error *err)
 {
+    (void)needed;
     elle_model m;
     if (model_of(opt, &m, err) != FL_OK)
         return FL_EUSAGE;
@@ -539,5 +541,7 @@ const checker checker_elle = {
              "anomalies from an inferred dependency graph",
     .check = check,
     .explain_json = explain_json,
+    .html_verdict = elle_html_verdict,
+    .html_panel = elle_html_panel,
     .check_file = check_file,
 };

@@ -3,6 +3,8 @@
  */
 #include "checkers/checker.h"
 #include "base/alloc.h"
+#include "base/clock.h"
+#include "checkers/lin_model.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +28,7 @@ static const checker *const registry[] = {FL_CHECKERS(FL_CHECKER_ENTRY)};
 void checker_options_init(checker_options *opt)
 {
     memset(opt, 0, sizeof *opt);
-    opt->model = "cas-register";
+    opt->model = &lin_model_cas_register;
 }
 
 const char *const *checker_names(void)
@@ -63,12 +65,23 @@ struct checker_result {
     json_t *json;
     char *summary, *explanation;
     size_t summary_len, explanation_len;
+    checker_key_verdict *per_key; /* sorted by key */
+    size_t nper_key;
+    double elapsed_ms;
 };
 
-/* Run c's check (h) or check_file (path) into a new result. */
+static int cmp_key_verdict(const void *x, const void *y)
+{
+    uint32_t a = ((const checker_key_verdict *)x)->key;
+    uint32_t b = ((const checker_key_verdict *)y)->key;
+    return (a > b) - (a < b);
+}
+
+/* Run c's check (h, given needed) or check_file (path) into a new
+ * result; FL_OK with *out NULL when check_file declined. */
 static int run(const checker *c, const history *h, const char *path,
-               const checker_options *opt, checker_result **out,
-               fl_error *err)
+               const checker_options *opt, const checker_result *needed,
+               checker_result **out, fl_error *err)
 {
     *out = NULL;
     checker_result *r = fl_calloc(1, sizeof *r);
@@ -79,16 +92,18 @@ static int run(const checker *c, const history *h, const char *path,
         .summary = open_memstream(&r->summary, &r->summary_len),
         .explain = open_memstream(&r->explanation, &r->explanation_len),
     };
+    int64_t start = fl_clock_mono_ns();
     int rc = !rep.summary || !rep.explain ? FL_OK
            : path ? c->check_file(path, opt, &rep, err)
-                  : c->check(h, opt, &rep, err);
+                  : c->check(h, opt, needed, &rep, err);
+    r->elapsed_ms = (double)(fl_clock_mono_ns() - start) / 1e6;
     if (rc == CHECKER_DECLINED) {
         if (rep.summary)
             fclose(rep.summary);
         if (rep.explain)
             fclose(rep.explain);
         json_decref(rep.json);
-        r->json = NULL;
+        fl_free(rep.per_key);
         checker_result_free(r);
         return FL_OK;
     }
@@ -97,6 +112,10 @@ static int run(const checker *c, const history *h, const char *path,
     words = rep.explain && fclose(rep.explain) == 0 && words;
     r->verdict = rep.verdict;
     r->json = rep.json;
+    r->per_key = rep.per_key;
+    r->nper_key = rep.per_key ? rep.nper_key : 0;
+    if (r->nper_key > 1)
+        qsort(r->per_key, r->nper_key, sizeof *r->per_key, cmp_key_verdict);
     if (rc == FL_OK && (!words || r->json == NULL))
         rc = fl_error_set(err, FL_ENOMEM, "%s: out of memory", c->name);
     if (rc != FL_OK) {
@@ -107,11 +126,51 @@ static int run(const checker *c, const history *h, const char *path,
     return FL_OK;
 }
 
+void checker_needs_options(const checker *c, const checker_options *opt,
+                           checker_options *out)
+{
+    *out = *opt;
+    if (c->needs_options != NULL)
+        c->needs_options(opt, out);
+}
+
+/* Needs nest at most this deep: deeper is a cycle in the registry. */
+#define MAX_NEEDS_DEPTH 8
+
+static int check_needing(const checker *c, const history *h,
+                         const checker_options *opt, size_t depth,
+                         checker_result **out, fl_error *err)
+{
+    checker_result *needed = NULL;
+    *out = NULL;
+    if (depth > MAX_NEEDS_DEPTH)
+        return fl_error_set(err, FL_EUSAGE, "%s: its needs form a cycle",
+                            c->name);
+    if (c->needs != NULL) {
+        checker_options theirs;
+        checker_needs_options(c, opt, &theirs);
+        int rc = check_needing(c->needs, h, &theirs, depth + 1, &needed, err);
+        if (rc != FL_OK)
+            return rc;
+    }
+    int rc = checker_check_given(c, h, opt, needed, out, err);
+    checker_result_free(needed);
+    return rc;
+}
+
 int checker_check(const checker *c, const history *h,
                   const checker_options *opt, checker_result **out,
                   fl_error *err)
 {
-    return run(c, h, NULL, opt, out, err);
+    return check_needing(c, h, opt, 0, out, err);
+}
+
+int checker_check_given(const checker *c, const history *h,
+                        const checker_options *opt,
+                        const checker_result *needed, checker_result **out,
+                        fl_error *err)
+{
+    return run(c, h, NULL, opt, needed, out, err);
 }
 
 int checker_check_file(const checker *c, const char *path,
@@ -119,7 +178,44 @@ int checker_check_file(const checker *c, const char *path,
                        fl_error *err)
 {
     *out = NULL;
-    return c->check_file ? run(c, NULL, path, opt, out, err) : FL_OK;
+    return c->check_file && c->needs == NULL
+               ? run(c, NULL, path, opt, NULL, out, err)
+               : FL_OK;
+}
+
+bool checker_options_same_question(const checker_options *a,
+                                   const checker_options *b)
+{
+    bool same_initial = a->initial == b->initial ||
+                        (a->initial && b->initial &&
+                         json_equal((json_t *)a->initial, (json_t *)b->initial));
+    bool same_isolation = a->isolation == b->isolation ||
+                          (a->isolation && b->isolation &&
+                           strcmp(a->isolation, b->isolation) == 0);
+    return a->model == b->model && same_initial &&
+           a->nil_reads_unknown == b->nil_reads_unknown &&
+           a->no_split == b->no_split && same_isolation;
+}
+
+const checker *checker_result_checker(const checker_result *r)
+{
+    return r->by;
+}
+
+checker_verdict checker_result_key_verdict(const checker_result *r,
+                                           uint32_t key)
+{
+    checker_key_verdict k = {.key = key};
+    const checker_key_verdict *v =
+        r->nper_key ? bsearch(&k, r->per_key, r->nper_key, sizeof k,
+                              cmp_key_verdict)
+                    : NULL;
+    return v ? v->verdict : CHECKER_UNKNOWN;
+}
+
+double checker_result_elapsed_ms(const checker_result *r)
+{
+    return r->elapsed_ms;
 }
 
 const char *checker_result_name(const checker_result *r)
@@ -159,6 +255,7 @@ void checker_result_free(checker_result *r)
     if (r == NULL)
         return;
     json_decref(r->json);
+    fl_free(r->per_key);
     free(r->summary);
     free(r->explanation);
     free(r);
