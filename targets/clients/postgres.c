@@ -343,6 +343,13 @@ static int pg_await_ready(void *st, size_t node, int timeout_ms, fl_error *err)
                         remote_name(s->remote, 0), last.msg);
 }
 
+/* The one server is the "leader" the run waits for. */
+static long pg_leader(void *st)
+{
+    (void)st;
+    return 0;
+}
+
 /* ---- client -------------------------------------------------------------------------------- */
 
 typedef struct pg_client {
@@ -444,7 +451,7 @@ const target_vtable postgres_target = {
     .wipe = pg_wipe,
     .await_ready = pg_await_ready,
     .collect_logs = pg_collect_logs,
-    .leader = NULL,
+    .leader = pg_leader,
     .rest_cmd = pg_rest_cmd,
     .client_open = pg_client_open,
     .client_invoke = pg_client_invoke,
