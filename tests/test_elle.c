@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/rng.h"
 #include "checkers/checker.h"
 #include "checkers/elle.h"
@@ -633,6 +634,49 @@ static void test_file_reader_equals_history_path(void **state)
     unlink(path);
 }
 
+/* ---- out of memory ------------------------------------------------------------------ */
+
+/* Every allocation of a check failed in turn (history and file paths):
+ * FL_ENOMEM or a result, never a crash or a leak (ASan). */
+static void test_out_of_memory_everywhere(void **state)
+{
+    (void)state;
+    json_set_alloc_funcs(fl_malloc, fl_free);
+    txn_sim_options o = {.txns = 30, .processes = 3, .keys = 3,
+                         .max_mops = 3, .info_rate = 0.1, .list_append = true,
+                         .final_read = true, .level = TXN_SIM_SNAPSHOT,
+                         .seed = 3};
+    history *h;
+    fl_error err = {0};
+    assert_int_equal(txn_sim_generate(&o, &h, &err), FL_OK);
+    char path[] = "/tmp/test_elle_oom.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(history_write_file(h, path, HISTORY_FORMAT_JSONL, &err),
+                     FL_OK);
+    for (int file = 0; file < 2; file++) {
+        bool failed = true;
+        for (uint64_t n = 1; failed; n++) {
+            elle_result *r = NULL;
+            fl_alloc_fail_after(n);
+            int rc = file ? elle_check_jsonl(path, &r, &err)
+                          : elle_check(h, &r, &err);
+            json_t *j = rc == FL_OK ? elle_result_json(r, file
+                                          ? elle_result_history(r) : h,
+                                          ELLE_SERIALIZABLE) : NULL;
+            failed = fl_alloc_failed();
+            fl_alloc_fail_after(0);
+            assert_true(rc == FL_OK || rc == FL_ENOMEM);
+            json_decref(j);
+            elle_result_free(r);
+        }
+    }
+    unlink(path);
+    history_free(h);
+    json_set_alloc_funcs(malloc, free);
+}
+
 /* ---- the workloads ------------------------------------------------------------------ */
 
 static void test_txn_workloads(void **state)
@@ -771,6 +815,7 @@ int main(void)
         cmocka_unit_test(test_oracle_agreement),
         cmocka_unit_test(test_simulated_levels_at_scale),
         cmocka_unit_test(test_file_reader_equals_history_path),
+        cmocka_unit_test(test_out_of_memory_everywhere),
         cmocka_unit_test(test_txn_workloads),
         cmocka_unit_test(test_edn_both_ways),
     };
