@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <jansson.h>
 
 #include "base/fl_error.h"
@@ -50,8 +51,16 @@ typedef struct fault_action {
     bool begin;                   /* begins the fault; else ends it */
     bool nodes[FAULT_MAX_NODES];  /* the nodes apply / heal is called for */
     /* What a kind needs to remember of a beginning; zero in a sweep. */
-    int shape;                    /* partition: the nem_partition_kind */
-    nem_grudge grudge;            /* partition: who drops whom */
+    int shape;                    /* partition: the nem_partition_kind;
+                                     others: the kind's own mode */
+    nem_grudge grudge;            /* partition: who drops whom; packet:
+                                     whose packets to whom are shaped */
+    double amount[FAULT_MAX_NODES]; /* per node, the kind's own (a clock's
+                                     offset in s, bytes cut off a file) */
+    /* The run's fault options (fault_options_resolve: every option of
+     * every kind, {NAME: number}); borrowed from the plan, NULL in a rig
+     * without options (kinds then use their defaults). */
+    const json_t *options;
 } fault_action;
 
 /* What apply and heal act on. Borrowed; outlives every call. */
@@ -62,7 +71,18 @@ typedef struct fault_env {
     size_t n;                     /* nodes, <= FAULT_MAX_NODES */
     const char *const *names;     /* n node names, for descriptions */
     void *state;                  /* a kind of a test's own */
+    /* The fault options resolved (fault_options_resolve); NULL: every
+     * default. Borrowed. */
+    const json_t *options;
 } fault_env;
+
+/* One option a kind takes on the command line, --NAME NUMBER. */
+typedef struct fault_option {
+    const char *name;             /* "packet-delay"; NULL ends a table */
+    const char *arg;              /* the argument's name in help: "MS" */
+    const char *help;             /* one line */
+    double min, max, default_value;
+} fault_option;
 
 struct fault_kind {
     const char *name;             /* in --nemesis: "partition" */
@@ -91,6 +111,9 @@ struct fault_kind {
      * runs unless the user gave a command for each. 0: none (partition
      * acts on the nodes' iptables, never on the database). */
     unsigned db_needs;
+    /* Its options (NULL-name terminated; NULL: none). Each option's name
+     * begins with the kind's name, so kinds never clash. */
+    const fault_option *options;
 };
 
 /* A table of kinds: the order --nemesis masks and the scheduler use. */
@@ -116,6 +139,25 @@ int fault_parse(const fault_table *t, const char *list, unsigned *mask,
 int fault_check_db(const fault_table *t, unsigned mask, const target_db *db,
                    fl_error *err);
 
+/* The option called name among t's kinds, or NULL. */
+const fault_option *fault_option_find(const fault_table *t, const char *name);
+
+/*
+ * Every option of every kind of t, as {NAME: number}: the value given in
+ * `given` ({NAME: "text"} as typed, may be NULL) or the default. FL_EUSAGE
+ * naming the option when a value is not a number in its range, or when
+ * given holds a name no kind takes. *out is the caller's.
+ */
+int fault_options_resolve(const fault_table *t, const json_t *given,
+                          json_t **out, fl_error *err);
+
+/* Option name of a's options, or its default in the kinds' tables when
+ * a carries no options (a test's rig). Pure. */
+double fault_option_value(const fault_action *a, const char *name);
+
+/* Print the options of t's kinds, one help entry each, to out. */
+void fault_options_help(const fault_table *t, FILE *out);
+
 /* The history's f for a: its kind's begin_f or end_f. */
 const char *fault_action_f(const fault_action *a);
 
@@ -131,6 +173,23 @@ void fault_plan_minority(fl_rng *rng, size_t n, long leader,
 json_t *fault_nodes_json(const fault_action *a, size_t n,
                          const char *const *names);
 
+/* ---- kinds' command lines (pure; exposed for tests) ------------------------- */
+
+/* The comment on the packet fault's iptables rules. */
+#define FAULT_PACKET_TAG "faultline-packet"
+
+/* The command that starts node `node`'s shaper and steers its packets to
+ * each node it shapes (a->grudge) into it; node_dir/name is the node's
+ * directory, where the shaper was uploaded. NULL with err set (a bad
+ * address, out of memory). New string. */
+char *fault_packet_apply_cmd(const fault_action *a, size_t node,
+                             const char *node_dir, const char *name,
+                             const char *const *addrs, fl_error *err);
+
+/* The command that deletes every FAULT_PACKET_TAG rule and stops the
+ * node's shaper: heal and rest. New string; NULL when out of memory. */
+char *fault_packet_heal_cmd(const char *node_dir, const char *name);
+
 /* ---- the scheduler ----------------------------------------------------------- */
 
 /*
@@ -144,6 +203,7 @@ typedef struct fault_plan {
     unsigned enabled;             /* mask over table */
     size_t n;                     /* nodes */
     fault_action in_force;        /* kind NULL when nothing is */
+    const json_t *options;        /* copied into every action; borrowed */
 } fault_plan;
 
 void fault_plan_init(fault_plan *p, const fault_table *t, unsigned enabled,
