@@ -32,6 +32,7 @@ typedef struct test_args {
     const char *target_name;   /* --target; NULL: targets_default() */
     const target_vtable *target;
     json_t *target_opts;       /* as given (owned); NULL: none */
+    json_t *fault_opts;        /* the kinds' options as given (owned) */
     double nemesis_interval, time_limit, rate;
     int concurrency;
     int keys;               /* active keys; 0: the workload's default */
@@ -91,8 +92,9 @@ static int usage(FILE *out, int code, const target_vtable *chosen)
         "  --workload W          register (default: read/write/cas, checked\n"
         "                        linearizable) or set (unique adds, final\n"
         "                        reads, checked for lost elements)\n"
-        "  --nemesis LIST        partition,kill,pause or none (default\n"
-        "                        partition,kill)\n"
+        "  --nemesis LIST        partition,kill,pause,packet,clock-skew,\n"
+        "                        clock-strobe,clock-rate, all or none\n"
+        "                        (default partition,kill)\n"
         "  --nemesis-interval S  seconds between fault changes (default 5)\n"
         "  --time-limit S        seconds of client operations (default 60)\n"
         "  --concurrency N       client threads (default 10)\n"
@@ -116,6 +118,8 @@ static int usage(FILE *out, int code, const target_vtable *chosen)
         "  --logs-cmd CMD        its stdout is kept as the node's log\n"
         "  --log-path PATH       a log file on the nodes to download\n"
         "                        (repeatable, up to 16)\n");
+    fprintf(out, "Faults' options (recorded in test.json's nemesis_options):\n");
+    fault_options_help(fault_builtin(), out);
     targets_help(out, chosen);
     fprintf(out, "\nfaultline analyze RUN_DIR  re-checks a stored run.\n");
     return code;
@@ -160,8 +164,22 @@ static const struct option generic_opts[] = {
 };
 
 #define N_GENERIC (sizeof generic_opts / sizeof *generic_opts)
-/* getopt's value for the target's i-th option. */
+/* getopt's value for the target's i-th option, and for the i-th option of
+ * the fault kinds (in table order). */
 #define TARGET_OPT(i) (1000 + (int)(i))
+#define FAULT_OPT(i) (2000 + (int)(i))
+
+/* The fault kinds' options, in table order; at most 64. */
+static size_t fault_opts_list(const fault_option **out, size_t max)
+{
+    const fault_table *t = fault_builtin();
+    size_t n = 0;
+    for (size_t k = 0; k < t->count; k++)
+        for (const fault_option *o = t->kinds[k]->options; o && o->name; o++)
+            if (n < max)
+                out[n++] = o;
+    return n;
+}
 
 /* The target named by --target NAME / --target=NAME (the last one), before
  * parsing: its options decide what else the command line may hold. */
@@ -184,9 +202,11 @@ static const char *target_named(int argc, char **argv)
 static struct option *options_for(const target_vtable *vt)
 {
     size_t n = 0;
+    const fault_option *fo[64];
+    size_t nf = fault_opts_list(fo, 64);
     for (const target_option *o = vt->options; o && o->name; o++)
         n++;
-    struct option *opts = calloc(N_GENERIC + n + 1, sizeof *opts);
+    struct option *opts = calloc(N_GENERIC + n + nf + 1, sizeof *opts);
     if (!opts)
         return NULL;
     memcpy(opts, generic_opts, sizeof generic_opts);
@@ -194,6 +214,9 @@ static struct option *options_for(const target_vtable *vt)
         opts[N_GENERIC + i] = (struct option){vt->options[i].name,
                                               vt->options[i].arg ? 1 : 0, 0,
                                               TARGET_OPT(i)};
+    for (size_t i = 0; i < nf; i++)
+        opts[N_GENERIC + n + i] = (struct option){fo[i]->name, 1, 0,
+                                                  FAULT_OPT(i)};
     return opts;
 }
 
@@ -271,7 +294,16 @@ static int parse_opts(int argc, char **argv, test_args *a)
     opterr = 0;
     while (rc == FL_OK &&
            (c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        if (c >= TARGET_OPT(0)) {
+        if (c >= FAULT_OPT(0)) {
+            const fault_option *fo[64];
+            fault_opts_list(fo, 64);
+            if ((!a->fault_opts && !(a->fault_opts = json_object())) ||
+                json_object_set_new(a->fault_opts, fo[c - FAULT_OPT(0)]->name,
+                                    json_string(optarg))) {
+                fprintf(stderr, "faultline test: out of memory\n");
+                rc = FL_EUSAGE;
+            }
+        } else if (c >= TARGET_OPT(0)) {
             fl_error err = {0};
             rc = target_options_set(a->target, &a->target_opts,
                                     opts[N_GENERIC + (size_t)(c - TARGET_OPT(0))].name,
@@ -419,6 +451,7 @@ static int run(const test_args *a)
         .rate = a->rate, .concurrency = a->concurrency, .keys = a->keys,
         .seed = a->seed, .target = a->target,
         .target_options = a->target_opts, .db = &a->db, .stop = &stop_flag,
+        .fault_options = a->fault_opts,
         .log = print_line, .report = stderr,
     };
     test_run_outcome out;
@@ -449,6 +482,7 @@ int cmd_test(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc == -1 || rc != FL_OK) {
         json_decref(a.target_opts);
+        json_decref(a.fault_opts);
         return rc == -1 ? usage(stdout, 0, a.target)
                         : usage(stderr, FL_EUSAGE, a.target);
     }
@@ -464,5 +498,6 @@ int cmd_test(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     rc = run(&a);
     json_decref(a.target_opts);
+    json_decref(a.fault_opts);
     return rc;
 }

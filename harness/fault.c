@@ -20,7 +20,10 @@
     X(fault_partition)   /* fault_partition.c */ \
     X(fault_kill)        /* fault_kill.c */ \
     X(fault_pause)       /* fault_pause.c */ \
-    X(fault_packet)      /* fault_packet.c */
+    X(fault_packet)      /* fault_packet.c */ \
+    X(fault_clock_skew)  /* fault_clock.c */ \
+    X(fault_clock_strobe) /* fault_clock.c */ \
+    X(fault_clock_rate)  /* fault_clock.c */
 
 #define FAULT_DECLARE(k) extern const fault_kind k;
 #define FAULT_ENTRY(k) &k,
@@ -67,7 +70,7 @@ static void known_names(const fault_table *t, char *buf, size_t size)
         len += (size_t)snprintf(buf + len, size - len, "%s, ",
                                 t->kinds[k]->name);
     if (len < size)
-        snprintf(buf + len, size - len, "none");
+        snprintf(buf + len, size - len, "all, none");
 }
 
 int fault_parse(const fault_table *t, const char *list, unsigned *mask,
@@ -76,6 +79,10 @@ int fault_parse(const fault_table *t, const char *list, unsigned *mask,
     *mask = 0;
     if (!list || !*list || strcmp(list, "none") == 0)
         return FL_OK;
+    if (strcmp(list, "all") == 0) {
+        *mask = t->count >= 32 ? ~0u : (1u << t->count) - 1;
+        return FL_OK;
+    }
     for (const char *p = list; *p;) {
         size_t len = strcspn(p, ","), k = 0;
         while (k < t->count && !(strlen(t->kinds[k]->name) == len &&
@@ -173,6 +180,14 @@ void fault_options_help(const fault_table *t, FILE *out)
             fprintf(out, "  %-22s %s (default %g)\n", opt, o->help,
                     o->default_value);
         }
+}
+
+const char *fault_db_env(const fault_table *t, unsigned mask)
+{
+    for (size_t k = 0; k < t->count; k++)
+        if ((mask & (1u << k)) && t->kinds[k]->db_env)
+            return t->kinds[k]->db_env;
+    return NULL;
 }
 
 const char *fault_action_f(const fault_action *a)

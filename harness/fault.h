@@ -111,6 +111,10 @@ struct fault_kind {
      * runs unless the user gave a command for each. 0: none (partition
      * acts on the nodes' iptables, never on the database). */
     unsigned db_needs;
+    /* The environment the database must be started in for this kind to
+     * work (NAME=VALUE words; $d is the node's directory), or NULL: the
+     * clock kinds' libfaketime preload. See fault_db_env. */
+    const char *db_env;
     /* Its options (NULL-name terminated; NULL: none). Each option's name
      * begins with the kind's name, so kinds never clash. */
     const fault_option *options;
@@ -128,7 +132,8 @@ const fault_table *fault_builtin(void);
 /* Kind k's bit in a mask over t, or 0 if kind is not in t. */
 unsigned fault_bit(const fault_table *t, const fault_kind *kind);
 
-/* Parse "partition,kill" (or "none" / "" / NULL: no kind) into a mask
+/* Parse "partition,kill" ("all": every kind of t; "none" / "" / NULL: no
+ * kind) into a mask
  * over t; FL_EUSAGE naming the unknown fault and the known ones. */
 int fault_parse(const fault_table *t, const char *list, unsigned *mask,
                 fl_error *err);
@@ -157,6 +162,10 @@ double fault_option_value(const fault_action *a, const char *name);
 
 /* Print the options of t's kinds, one help entry each, to out. */
 void fault_options_help(const fault_table *t, FILE *out);
+
+/* The environment the database must be started in for the kinds in mask
+ * (their db_env; the first one given, as they agree), or NULL. Pure. */
+const char *fault_db_env(const fault_table *t, unsigned mask);
 
 /* The history's f for a: its kind's begin_f or end_f. */
 const char *fault_action_f(const fault_action *a);
@@ -189,6 +198,25 @@ char *fault_packet_apply_cmd(const fault_action *a, size_t node,
 /* The command that deletes every FAULT_PACKET_TAG rule and stops the
  * node's shaper: heal and rest. New string; NULL when out of memory. */
 char *fault_packet_heal_cmd(const char *node_dir, const char *name);
+
+/* The clock faults' file, under the node's directory, and how the
+ * database reads it. */
+#define FAULT_CLOCK_FILE "faketime.rc"
+#define FAULT_CLOCK_LIB "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+#define FAULT_CLOCK_DB_ENV \
+    "LD_PRELOAD=" FAULT_CLOCK_LIB " FAKETIME_TIMESTAMP_FILE=$d/" \
+    FAULT_CLOCK_FILE " FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1"
+
+/* The command that sets node `node`'s clock as a (a clock kind's
+ * beginning) says: an offset, a rate, or a strobe loop started; it fails
+ * unless a process on the node runs under libfaketime with the node's
+ * file. New string; NULL when out of memory. */
+char *fault_clock_apply_cmd(const fault_action *a, size_t node,
+                            const char *node_dir, const char *name);
+
+/* The command that stops a strobe and removes the clock file: every
+ * clock kind's heal, and rest. New string; NULL when out of memory. */
+char *fault_clock_heal_cmd(const char *node_dir, const char *name);
 
 /* ---- the scheduler ----------------------------------------------------------- */
 

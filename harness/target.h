@@ -83,6 +83,10 @@ typedef struct target_config {
      * none given. */
     const json_t *options;
     const char *node_dir;    /* base of per-node dirs on the nodes */
+    /* The environment the database is started in (NAME=VALUE words; $d
+     * is the node's directory), or NULL: the clock faults' libfaketime
+     * (fault_db_env). Only a target with takes_db_env honours it. */
+    const char *db_env;
 } target_config;
 
 /* One option a target takes on the command line, as --NAME [ARG]. */
@@ -158,6 +162,9 @@ typedef struct target_vtable {
      * harness's own (15 s, 10 s). 0: those. A JVM that starts in 10-20 s
      * on a loaded machine needs more; see target_ready_timeout_ms. */
     int ready_timeout_ms;
+    /* Whether its start command honours target_config.db_env: faults that
+     * need one (the clock faults) are refused for a target without. */
+    bool takes_db_env;
     int (*create)(const target_config *cfg, void **state, fl_error *err);
     void (*destroy)(void *state);
     /* db: each takes the node and must leave a clear error on failure. */

@@ -178,6 +178,26 @@ static json_t *test_json(const test_run_config *a, const json_t *target_opts,
     return t;
 }
 
+/* test.json's nemesis_options: the resolved options of the kinds in use
+ * (their names begin with the kind's), so a run says what it injected. */
+static void record_fault_options(const char *dir, const test_run_config *a,
+                                 const json_t *opts)
+{
+    const fault_table *ft = fault_builtin();
+    json_t *used = json_object();
+    const char *name;
+    json_t *v;
+    json_object_foreach((json_t *)opts, name, v)
+        for (size_t k = 0; used && k < ft->count; k++)
+            if ((a->faults & (1u << k)) &&
+                strncmp(name, ft->kinds[k]->name,
+                        strlen(ft->kinds[k]->name)) == 0)
+                json_object_set(used, name, v);
+    if (used)
+        run_store_set_test_field(dir, "nemesis_options", used, NULL);
+    json_decref(used);
+}
+
 /* ---- nodes at rest ------------------------------------------------------------------------ */
 
 /* Per node: the target's rest command and the partition heal, whose output
@@ -190,18 +210,25 @@ typedef struct rest_job {
     pthread_mutex_t lock;
 } rest_job;
 
-static char *rest_cmd_of(target *t, size_t node, bool count_rules)
+static char *rest_cmd_of(target *t, const char *name, size_t node,
+                         bool count_rules)
 {
     char *target_rest = target_rest_cmd(t, node), *s = NULL;
-    if (!target_rest)
-        return NULL;
-    /* The heal's own exit status is 1 when rules remain after it. */
-    if (asprintf(&s, "%s%s; %s", count_rules ?
+    char *packet = fault_packet_heal_cmd(TARGET_DEFAULT_NODE_DIR, name);
+    char *clock = fault_clock_heal_cmd(TARGET_DEFAULT_NODE_DIR, name);
+    /* The packet fault's and the clocks' leftovers first (a shaper, a
+     * strobe, a clock file), each in a subshell of its own; then the
+     * partition heal, whose exit status is 1 when rules remain after it. */
+    if (!target_rest || !packet || !clock ||
+        asprintf(&s, "%s%s; (%s) >/dev/null 2>&1; (%s) >/dev/null 2>&1; %s",
+                 count_rules ?
                  "echo rules=$(iptables -w -S | grep -c -e '--comment "
                  NEM_IPTABLES_TAG "\\( \\|$\\)'); " : "",
-                 target_rest, nem_iptables_heal_cmd()) < 0)
+                 target_rest, packet, clock, nem_iptables_heal_cmd()) < 0)
         s = NULL;
     free(target_rest);
+    free(packet);
+    free(clock);
     return s;
 }
 
@@ -214,7 +241,7 @@ static long count_in(const char *out, const char *field)
 static int rest_node(void *ctx, size_t node, fl_error *err)
 {
     rest_job *j = ctx;
-    char *cmd = rest_cmd_of(j->t, node, true);
+    char *cmd = rest_cmd_of(j->t, remote_name(j->r, node), node, true);
     fl_ssh_result res = {0};
     if (!cmd)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
@@ -293,7 +320,7 @@ static int arm_deadman(target *t, remote *dr, deadman **out, fl_error *err)
     char **cmds = calloc(n, sizeof *cmds);
     int rc = cmds ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
     for (size_t i = 0; rc == FL_OK && i < n; i++)
-        if (!(cmds[i] = rest_cmd_of(t, i, false)))
+        if (!(cmds[i] = rest_cmd_of(t, remote_name(dr, i), i, false)))
             rc = fl_error_set(err, FL_ENOMEM, "out of memory");
     if (rc == FL_OK)
         rc = deadman_arm(dr, TARGET_DEFAULT_NODE_DIR, (const char *const *)cmds,
@@ -400,8 +427,9 @@ static const char *untrusted(void *ctx)
 }
 
 static int run_timeline(const test_run_config *a, target *t, remote *r,
-                        const char *dir, test_log *l, trust *tr,
-                        runner_stats *st, fl_error *err)
+                        const json_t *fault_opts, const char *dir,
+                        test_log *l, trust *tr, runner_stats *st,
+                        fl_error *err)
 {
     char path[PATH_MAX];
     history_writer *w = NULL;
@@ -420,6 +448,7 @@ static int run_timeline(const test_run_config *a, target *t, remote *r,
     runner_options ro = {
         .concurrency = a->concurrency, .rate = a->rate,
         .time_limit_s = a->time_limit, .faults = a->faults,
+        .fault_options = fault_opts,
         .nemesis_interval_s = a->nemesis_interval, .seed = a->seed,
         .recover_s = 1.0, .log = tlog, .log_ctx = l,
         .broken = untrusted, .broken_ctx = tr,
@@ -471,6 +500,7 @@ typedef struct run_ctx {
     deadman *dm;
     bool ssh;
     json_t *target_opts;    /* resolved (target_options_resolve) */
+    json_t *fault_opts;     /* resolved (fault_options_resolve) */
     target_db db;           /* a->db's (borrowed strings) and the key base */
 } run_ctx;
 
@@ -521,10 +551,13 @@ static int open_run(run_ctx *c, fl_error *err)
             : fl_error_set(err, FL_ENOMEM, "out of memory");
     json_decref(tj);
     if (rc == FL_OK)
+        record_fault_options(c->dir, a, c->fault_opts);
+    if (rc == FL_OK)
         rc = run_store_lock_recording(c->dir, &c->rec_fd, err);
     if (rc == FL_OK && (rc = fl_ssh_init(err)) == FL_OK)
         c->ssh = true;
-    target_config tc = {.options = c->target_opts, .db = &c->db};
+    target_config tc = {.options = c->target_opts, .db = &c->db,
+                        .db_env = fault_db_env(fault_builtin(), a->faults)};
     if (rc == FL_OK)
         rc = remote_open(&c->env.nodes, &c->env.auth, &c->r, err);
     if (rc == FL_OK)
@@ -594,7 +627,7 @@ static int record_and_judge(run_ctx *c, char *ended, size_t size,
                 .local_nodes = a->nodes_file ? 0 : (int)c->env.nodes.count};
     runner_stats st = {0};
     run_store_point_latest(a->results, c->dir, NULL);
-    int rc = run_timeline(a, c->t, c->r, c->dir, &c->l, &tr, &st, err);
+    int rc = run_timeline(a, c->t, c->r, c->fault_opts, c->dir, &c->l, &tr, &st, err);
     ended_text(a, rc, err, &st, ended, size);
     if (rc != FL_OK)
         tlog(&c->l, "warning: %s", ended);
@@ -620,10 +653,11 @@ static int record_and_judge(run_ctx *c, char *ended, size_t size,
 
 /* What can be refused before anything starts: the target's options, the
  * workload's operations, root for a local cluster. */
-static int preflight(const test_run_config *a, json_t **opts, fl_error *err)
+static int preflight(const test_run_config *a, json_t **opts,
+                     json_t **fault_opts, fl_error *err)
 {
     const char *missing;
-    *opts = NULL;
+    *opts = *fault_opts = NULL;
     if (!a->target)
         return fl_error_set(err, FL_EUSAGE, "no target given");
     if (!target_supports_workload(a->target, a->workload, &missing))
@@ -632,6 +666,14 @@ static int preflight(const test_run_config *a, json_t **opts, fl_error *err)
                             a->target->name, a->workload,
                             missing ? missing : "?");
     int rc = fault_check_db(fault_builtin(), a->faults, a->db, err);
+    if (rc == FL_OK && fault_db_env(fault_builtin(), a->faults) &&
+        !a->target->takes_db_env)
+        rc = fl_error_set(err, FL_EUSAGE, "target %s cannot start its "
+                          "database under libfaketime, which the clock "
+                          "faults need (raftkv can)", a->target->name);
+    if (rc == FL_OK)
+        rc = fault_options_resolve(fault_builtin(), a->fault_options,
+                                   fault_opts, err);
     if (rc == FL_OK)
         rc = target_options_resolve(a->target, a->target_options, opts, err);
     if (rc == FL_OK && !a->nodes_file && geteuid() != 0)
@@ -645,7 +687,8 @@ int test_run(const test_run_config *a, test_run_outcome *out)
     memset(out, 0, sizeof *out);
     run_ctx c = {.a = a, .rec_fd = -1, .env = {.lock_fd = -1},
                  .l = {.fn = a->log, .ctx = a->log_ctx}};
-    if (preflight(a, &c.target_opts, &out->err) != FL_OK) {
+    if (preflight(a, &c.target_opts, &c.fault_opts, &out->err) != FL_OK) {
+        json_decref(c.fault_opts);
         out->status = TEST_RUN_REFUSED;
         return out->err.code;
     }
@@ -678,6 +721,7 @@ int test_run(const test_run_config *a, test_run_outcome *out)
         fclose(c.l.file);
     fl_nodes_free(&c.env.nodes);
     json_decref(c.target_opts);
+    json_decref(c.fault_opts);
     snprintf(out->dir, sizeof out->dir, "%s", c.dir);
     snprintf(out->ended, sizeof out->ended, "%s", ended);
     out->status = v == NOT_JUDGED ? TEST_RUN_NOT_JUDGED : TEST_RUN_JUDGED;

@@ -21,7 +21,7 @@
 
 char *raftkv_start_cmd(const char *node_dir, size_t n,
                        const char *const *names, const char *const *addrs,
-                       size_t i, const char *bug)
+                       size_t i, const char *bug, const char *env)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -32,8 +32,9 @@ char *raftkv_start_cmd(const char *node_dir, size_t n,
                "if [ -f raftkv.pid ] && p=$(cat raftkv.pid) && "
                "grep -qa raftkv /proc/$p/cmdline 2>/dev/null; then "
                "echo \"already running as $p\"; exit 0; fi; "
-               "setsid nohup ./raftkv --id %zu --listen %s:%d --peers ",
-            node_dir, names[i], i + 1, addrs[i], RAFTKV_PEER_PORT);
+               "setsid nohup %s%s./raftkv --id %zu --listen %s:%d --peers ",
+            node_dir, names[i], env ? "env " : "", env ? env : "",
+            i + 1, addrs[i], RAFTKV_PEER_PORT);
     for (size_t j = 0; j < n; j++)
         fprintf(f, "%s%zu=%s:%d", j ? "," : "", j + 1, addrs[j],
                 RAFTKV_PEER_PORT);
@@ -178,6 +179,7 @@ void raftkv_classify(const char *f, const json_t *written,
 typedef struct raftkv_state {
     remote *remote;
     char *binary, *bug, *node_dir;
+    char *db_env;               /* target_config.db_env with a space, or NULL */
 } raftkv_state;
 
 static void rk_destroy(void *st)
@@ -188,6 +190,7 @@ static void rk_destroy(void *st)
     free(s->binary);
     free(s->bug);
     free(s->node_dir);
+    free(s->db_env);
     free(s);
     curl_global_cleanup();
 }
@@ -266,8 +269,11 @@ static int rk_create(const target_config *cfg, void **out, fl_error *err)
         s->binary = strdup(binary);
         s->bug = bug ? strdup(bug) : NULL;
         s->node_dir = strdup(dir);
+        if (cfg->db_env && asprintf(&s->db_env, "%s ", cfg->db_env) < 0)
+            s->db_env = NULL;
     }
-    if (!s || !s->binary || !s->node_dir || (bug && !s->bug)) {
+    if (!s || !s->binary || !s->node_dir || (bug && !s->bug) ||
+        (cfg->db_env && !s->db_env)) {
         rk_destroy(s);
         return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
     }
@@ -309,7 +315,8 @@ static int rk_start(void *st, size_t node, fl_error *err)
     raftkv_state *s = st;
     char *cmd = raftkv_start_cmd(s->node_dir, remote_count(s->remote),
                                  remote_names(s->remote),
-                                 remote_addresses(s->remote), node, s->bug);
+                                 remote_addresses(s->remote), node, s->bug,
+                                 s->db_env);
     return run_owned(s, node, cmd, 10000, err);
 }
 
@@ -686,6 +693,7 @@ const target_vtable raftkv_target = {
     .name = "raftkv",
     .options = rk_options,
     .resolve_options = rk_resolve_options,
+    .takes_db_env = true,
     .operations = rk_operations,
     .errors = rk_errors,
     .create = rk_create,
