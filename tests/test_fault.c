@@ -119,7 +119,9 @@ static void test_parse_by_table_names(void **state)
     assert_int_equal(fault_parse(&test_table, "flood,kill", &m, &err),
                      FL_EUSAGE);
     assert_string_equal(err.msg, "--nemesis: unknown fault \"kill\" (known: "
-                                 "flood, drought, none)");
+                                 "flood, drought, all, none)");
+    assert_int_equal(fault_parse(&test_table, "all", &m, &err), FL_OK);
+    assert_int_equal(m, 3);
     assert_int_equal(fault_bit(&test_table, &drought), 2);
     assert_int_equal(fault_bit(fault_builtin(), &drought), 0);
 }
