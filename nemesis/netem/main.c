@@ -30,6 +30,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +44,10 @@
 typedef struct held {
     uint64_t release_ns;
     uint32_t id;              /* network order, as the kernel gave it */
-    unsigned char *data;      /* a changed packet to send back, or NULL */
+    unsigned char *data;      /* the packet's bytes when kept, or NULL */
     size_t len;
+    bool changed;             /* data is to replace the packet */
+    bool duplicate;           /* send data again when it goes */
 } held;
 
 typedef struct netem {
@@ -197,16 +200,6 @@ static held heap_pop(netem *ne)
     return top;
 }
 
-/* Let go of every packet due by now (all of them when now is UINT64_MAX). */
-static void release_due(netem *ne, uint64_t now)
-{
-    while (ne->count && ne->heap[0].release_ns <= now) {
-        held h = heap_pop(ne);
-        verdict(ne, h.id, NF_ACCEPT, h.data, h.len);
-        free(h.data);
-    }
-}
-
 /* Send a copy of an IPv4 packet through the raw socket, marked so that
  * the steering rule lets it pass. */
 static void send_copy(netem *ne, const unsigned char *pkt, size_t len)
@@ -217,6 +210,24 @@ static void send_copy(netem *ne, const unsigned char *pkt, size_t len)
     memcpy(&to.sin_addr, pkt + 16, 4);
     if (sendto(ne->raw, pkt, len, 0, (struct sockaddr *)&to, sizeof to) < 0)
         perror("faultline-netem: duplicate");
+}
+
+/* Accept a packet (changed, and its duplicate sent, as decided). */
+static void let_go(netem *ne, held *h)
+{
+    verdict(ne, h->id, NF_ACCEPT, h->changed ? h->data : NULL, h->len);
+    if (h->duplicate && h->data)
+        send_copy(ne, h->data, h->len);
+    free(h->data);
+}
+
+/* Let go of every packet due by now (all of them when now is UINT64_MAX). */
+static void release_due(netem *ne, uint64_t now)
+{
+    while (ne->count && ne->heap[0].release_ns <= now) {
+        held h = heap_pop(ne);
+        let_go(ne, &h);
+    }
 }
 
 /* One queued packet: its header and payload attributes. */
@@ -247,17 +258,20 @@ static void on_packet(netem *ne, struct nlmsghdr *h)
         verdict(ne, ph->packet_id, NF_DROP, NULL, 0);
         return;
     }
-    if (d.duplicate && payload)
-        send_copy(ne, payload, plen);
-    held x = {.release_ns = d.release_ns, .id = ph->packet_id};
-    if (d.corrupt && payload && (x.data = malloc(plen))) {
+    /* The bytes are kept only when needed: to damage them, or to send
+     * them again beside the original (at the same time, as netem). */
+    held x = {.release_ns = d.release_ns, .id = ph->packet_id,
+              .changed = d.corrupt && payload,
+              .duplicate = d.duplicate && payload};
+    if ((x.changed || x.duplicate) && (x.data = malloc(plen))) {
         memcpy(x.data, payload, plen);
         x.len = plen;
-        shape_corrupt(x.data, plen);
+        if (x.changed)
+            shape_corrupt(x.data, plen);
     }
+    x.changed = x.changed && x.data;
     if (x.release_ns <= now || ne->count == NETEM_MAX_HELD) {
-        verdict(ne, x.id, NF_ACCEPT, x.data, x.len);
-        free(x.data);
+        let_go(ne, &x);
         return;
     }
     heap_push(ne, x);
@@ -267,11 +281,12 @@ static void on_readable(netem *ne)
 {
     static char buf[NETEM_BUF];
     for (;;) {
-        ssize_t n = recv(ne->nl, buf, sizeof buf, MSG_DONTWAIT);
-        if (n <= 0)
+        ssize_t got = recv(ne->nl, buf, sizeof buf, MSG_DONTWAIT);
+        if (got <= 0)
             return;   /* EAGAIN; ENOBUFS (a message lost) is survived */
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
-             h = NLMSG_NEXT(h, n))
+        int len = (int)got;
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+             h = NLMSG_NEXT(h, len))
             if ((h->nlmsg_type & 0xff) == NFQNL_MSG_PACKET &&
                 (h->nlmsg_type >> 8) == NFNL_SUBSYS_QUEUE)
                 on_packet(ne, h);
