@@ -205,7 +205,8 @@ char *fault_packet_heal_cmd(const char *node_dir, const char *name);
 #define FAULT_CLOCK_LIB "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 #define FAULT_CLOCK_DB_ENV \
     "LD_PRELOAD=" FAULT_CLOCK_LIB " FAKETIME_TIMESTAMP_FILE=$d/" \
-    FAULT_CLOCK_FILE " FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1"
+    FAULT_CLOCK_FILE " FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1" \
+    " FAKETIME_FORCE_MONOTONIC_FIX=0"
 
 /* The command that sets node `node`'s clock as a (a clock kind's
  * beginning) says: an offset, a rate, or a strobe loop started; it fails
