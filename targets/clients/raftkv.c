@@ -204,7 +204,8 @@ static const target_option rk_options[] = {
     {.name = "raftkv", .arg = "PATH", .help = "the raftkv build",
      .alias_of = "binary"},
     {.name = "bug", .arg = "X",
-     .help = "a deliberate bug: stale-read, early-ack, volatile-vote"},
+     .help = "a deliberate bug: stale-read, early-ack, volatile-vote, "
+             "lease-read"},
     {0},
 };
 
