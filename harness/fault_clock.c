@@ -56,8 +56,23 @@ static const fault_option rate_options[] = {
 };
 
 /* ---- plans -------------------------------------------------------------------- */
-/* Each: a minority (the leader half the time when known), and per node
- * the amount the history records. */
+/* Each: a minority that holds the leader whenever it is known (a leader's
+ * clock is what leases, locks and timestamps trust), and per node the
+ * amount the history records. */
+static void leader_minority(fl_rng *rng, size_t n, long leader,
+                            const fault_action *in_force, fault_action *a)
+{
+    fault_plan_minority(rng, n, -1, in_force, a);
+    if (leader < 0 || (size_t)leader >= n || a->nodes[leader])
+        return;
+    /* Swap one chosen node for the leader: still a minority. */
+    for (size_t i = 0; i < n; i++)
+        if (a->nodes[i]) {
+            a->nodes[i] = false;
+            break;
+        }
+    a->nodes[leader] = true;
+}
 
 /* A uniform draw in [lo, hi], in thousandths. */
 static double uniform(fl_rng *rng, double lo, double hi)
@@ -68,7 +83,7 @@ static double uniform(fl_rng *rng, double lo, double hi)
 static void skew_plan(fl_rng *rng, size_t n, long leader,
                       const fault_action *in_force, fault_action *a)
 {
-    fault_plan_minority(rng, n, leader, in_force, a);
+    leader_minority(rng, n, leader, in_force, a);
     a->shape = CLOCK_SKEW;
     double max = fault_option_value(a, "clock-skew-max");
     for (size_t i = 0; i < n; i++)
@@ -81,7 +96,7 @@ static void skew_plan(fl_rng *rng, size_t n, long leader,
 static void strobe_plan(fl_rng *rng, size_t n, long leader,
                         const fault_action *in_force, fault_action *a)
 {
-    fault_plan_minority(rng, n, leader, in_force, a);
+    leader_minority(rng, n, leader, in_force, a);
     a->shape = CLOCK_STROBE;
     double delta = fault_option_value(a, "clock-strobe-delta") / 1000;
     for (size_t i = 0; i < n; i++)
@@ -92,7 +107,7 @@ static void strobe_plan(fl_rng *rng, size_t n, long leader,
 static void rate_plan(fl_rng *rng, size_t n, long leader,
                       const fault_action *in_force, fault_action *a)
 {
-    fault_plan_minority(rng, n, leader, in_force, a);
+    leader_minority(rng, n, leader, in_force, a);
     a->shape = CLOCK_RATE;
     double max = fault_option_value(a, "clock-rate-max");
     for (size_t i = 0; i < n; i++)
