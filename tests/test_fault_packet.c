@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/fault.h"
+#include "nemesis/fault.h"
 #include "nemesis/netem/shape.h"
 
 static const char *const names[] = {"n1", "n2", "n3", "n4", "n5"};

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/fault.h"
-#include "harness/nemesis.h"
+#include "nemesis/fault.h"
+#include "nemesis/nemesis.h"
 #include "targets/clients/raftkv.h"
 
 static const char *const names[] = {"n1", "n2", "n3", "n4", "n5", "n6", "n7"};
@@ -176,7 +176,9 @@ static void test_faults_parse(void **state)
     assert_int_equal(m, 0);
     assert_int_equal(fault_parse(t, "kill,clock", &m, &err), FL_EUSAGE);
     assert_non_null(strstr(err.msg, "\"clock\""));
-    assert_non_null(strstr(err.msg, "known: partition, kill, pause, none"));
+    assert_non_null(strstr(err.msg, "known: partition, kill, pause, packet, "
+                                    "clock-skew, clock-strobe, clock-rate, all, "
+                                    "none"));
 }
 
 /* The history's f of each built-in kind's beginning and end. */
@@ -294,7 +296,7 @@ static void test_raftkv_start_cmd(void **state)
 {
     (void)state;
     char *cmd = raftkv_start_cmd("/var/lib/faultline-node", 3, names, addrs, 1,
-                                 "stale-read");
+                                 "stale-read", NULL);
     assert_non_null(cmd);
     assert_non_null(strstr(cmd, "d=/var/lib/faultline-node/n2;"));
     assert_non_null(strstr(cmd, "setsid nohup ./raftkv --id 2 --listen "
@@ -305,8 +307,13 @@ static void test_raftkv_start_cmd(void **state)
                                 ">>$d/stdout.log 2>&1 </dev/null & "
                                 "echo $! > raftkv.pid"));
     free(cmd);
-    cmd = raftkv_start_cmd("/x", 3, names, addrs, 0, NULL);
+    cmd = raftkv_start_cmd("/x", 3, names, addrs, 0, NULL, NULL);
     assert_null(strstr(cmd, "--bug"));
+    assert_null(strstr(cmd, "env "));
+    free(cmd);
+    /* A clock fault's preload goes before the binary, through env. */
+    cmd = raftkv_start_cmd("/x", 3, names, addrs, 0, NULL, "A=1 B=$d/f ");
+    assert_non_null(strstr(cmd, "setsid nohup env A=1 B=$d/f ./raftkv --id 1 "));
     free(cmd);
 }
 

@@ -27,7 +27,7 @@
  * and raftkv answered no request at all (measured: 0 of 10 at x0.7) — an
  * artefact of the mechanism, not a clock a database could see.
  */
-#include "harness/fault.h"
+#include "nemesis/fault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,28 +207,43 @@ static int run_owned(const fault_env *env, size_t node, char *cmd,
     return rc;
 }
 
+static const char *node_dir_of(const fault_env *env)
+{
+    return env->node_dir ? env->node_dir : TARGET_DEFAULT_NODE_DIR;
+}
+
 static int clock_apply(const fault_env *env, const fault_action *a,
                        size_t node, fl_error *err)
 {
     return run_owned(env, node, fault_clock_apply_cmd(a, node,
-                     TARGET_DEFAULT_NODE_DIR, remote_name(env->r, node)), err);
+                     node_dir_of(env), env->names[node]), err);
 }
 
 static int clock_heal(const fault_env *env, const fault_action *a,
                       size_t node, fl_error *err)
 {
     (void)a;
-    return run_owned(env, node, fault_clock_heal_cmd(TARGET_DEFAULT_NODE_DIR,
-                     remote_name(env->r, node)), err);
+    return run_owned(env, node, fault_clock_heal_cmd(node_dir_of(env),
+                     env->names[node]), err);
 }
 
-#define CLOCK_KIND(id, kname, plan_fn, opts) \
+/* The same for every clock kind: a strobe or a clock file left. */
+static char *clock_rest(const fault_env *env, size_t node)
+{
+    return fault_clock_heal_cmd(node_dir_of(env), env->names[node]);
+}
+
+#define CLOCK_KIND(id, kname, plan_fn, opts, what) \
     const fault_kind id = { \
         .name = kname, .begin_f = "start-" kname, .end_f = "stop-" kname, \
-        .plan = plan_fn, .describe = clock_describe, .apply = clock_apply, \
-        .heal = clock_heal, .options = opts, .db_env = FAULT_CLOCK_DB_ENV, \
+        .summary = what, .plan = plan_fn, .describe = clock_describe, \
+        .apply = clock_apply, .heal = clock_heal, .rest = clock_rest, \
+        .options = opts, .db_env = FAULT_CLOCK_DB_ENV, \
     }
 
-CLOCK_KIND(fault_clock_skew, "clock-skew", skew_plan, skew_options);
-CLOCK_KIND(fault_clock_strobe, "clock-strobe", strobe_plan, strobe_options);
-CLOCK_KIND(fault_clock_rate, "clock-rate", rate_plan, rate_options);
+CLOCK_KIND(fault_clock_skew, "clock-skew", skew_plan, skew_options,
+           "the leader's wall clock set off by up to minutes (libfaketime)");
+CLOCK_KIND(fault_clock_strobe, "clock-strobe", strobe_plan, strobe_options,
+           "the leader's wall clock jumping ahead and back (libfaketime)");
+CLOCK_KIND(fault_clock_rate, "clock-rate", rate_plan, rate_options,
+           "the leader's wall clock running fast (libfaketime)");

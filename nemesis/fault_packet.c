@@ -7,7 +7,7 @@
  *
  * Mechanism: this kernel has no sch_netem, so instead of tc each shaped
  * node runs faultline-netem (nemesis/netem/main.c, uploaded beside the
- * database) bound to an NFQUEUE, and one iptables rule per destination in
+ * database by prepare) bound to an NFQUEUE, and one iptables rule per destination in
  * the mangle table's POSTROUTING steers its packets there. POSTROUTING
  * comes after the filter table's OUTPUT, so a partition's DROP still
  * wins; the rule skips the shaper's own duplicates (their mark) and has
@@ -17,7 +17,7 @@
  * A remote node needs iptables with the NFQUEUE target (xt_NFQUEUE and
  * nfnetlink_queue) and root; the shaper is a static binary.
  */
-#include "harness/fault.h"
+#include "nemesis/fault.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -180,7 +180,9 @@ char *fault_packet_heal_cmd(const char *node_dir, const char *name)
      * anchored at the start of the command line so that it never matches
      * the shell running this. */
     if (asprintf(&cmd,
-            "d=%s/%s; iptables -w -t mangle -S POSTROUTING | "
+            "d=%s/%s; echo packet=$(iptables -w -t mangle -S POSTROUTING "
+            "2>/dev/null | grep -c -e '--comment %s\\( \\|$\\)'); "
+            "iptables -w -t mangle -S POSTROUTING | "
             "grep -e '--comment %s\\( \\|$\\)' | sed 's/^-A /-D /' | "
             "xargs -r -L1 iptables -w -t mangle || exit 1; "
             "re=\"^[^ ]*faultline-netem .*--tag $d( |\\$)\"; "
@@ -189,7 +191,8 @@ char *fault_packet_heal_cmd(const char *node_dir, const char *name)
             "sleep 0.1; i=$((i+1)); done; pkill -KILL -f \"$re\"; "
             "! iptables -w -t mangle -S POSTROUTING | "
             "grep -q -e '--comment %s\\( \\|$\\)'",
-            node_dir, name, FAULT_PACKET_TAG, FAULT_PACKET_TAG) < 0)
+            node_dir, name, FAULT_PACKET_TAG, FAULT_PACKET_TAG,
+            FAULT_PACKET_TAG) < 0)
         return NULL;
     return cmd;
 }
@@ -215,23 +218,23 @@ static int shaper_binary(char *out, size_t size)
 
 /* Upload the shaper beside the database (as a new file, then renamed: a
  * running shaper's binary cannot be overwritten). */
-static int install_shaper(remote *r, size_t node, fl_error *err)
+static int install_shaper(remote *r, const char *node_dir, size_t node,
+                          fl_error *err)
 {
     char local[PATH_MAX], path[4096], *cmd = NULL;
     if (shaper_binary(local, sizeof local) != 0)
         return fl_error_set(err, FL_EIO, "no faultline-netem build next to "
                             "faultline (run `make`)");
     const char *name = remote_name(r, node);
-    if (asprintf(&cmd, "mkdir -p %s/%s", TARGET_DEFAULT_NODE_DIR, name) < 0)
+    if (asprintf(&cmd, "mkdir -p %s/%s", node_dir, name) < 0)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     int rc = remote_run(r, node, cmd, 10000, err);
     free(cmd);
-    snprintf(path, sizeof path, "%s/%s/faultline-netem.new",
-             TARGET_DEFAULT_NODE_DIR, name);
+    snprintf(path, sizeof path, "%s/%s/faultline-netem.new", node_dir, name);
     if (rc == FL_OK)
         rc = remote_upload(r, node, local, path, 0755, 30000, err);
     if (rc == FL_OK && asprintf(&cmd, "mv -f %s %s/%s/faultline-netem", path,
-                                TARGET_DEFAULT_NODE_DIR, name) < 0)
+                                node_dir, name) < 0)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     if (rc == FL_OK) {
         rc = remote_run(r, node, cmd, 10000, err);
@@ -240,30 +243,39 @@ static int install_shaper(remote *r, size_t node, fl_error *err)
     return rc;
 }
 
+/* Where node `node`'s files are: env's node directory. */
+static const char *node_dir_of(const fault_env *env)
+{
+    return env->node_dir ? env->node_dir : TARGET_DEFAULT_NODE_DIR;
+}
+
 static int packet_apply(const fault_env *env, const fault_action *a,
                         size_t node, fl_error *err)
 {
     if (nem_grudge_idle(&a->grudge, node))
         return FL_OK;
-    int rc = install_shaper(env->r, node, err);
-    if (rc != FL_OK)
-        return rc;
-    char *cmd = fault_packet_apply_cmd(a, node, TARGET_DEFAULT_NODE_DIR,
+    char *cmd = fault_packet_apply_cmd(a, node, node_dir_of(env),
                                        remote_name(env->r, node),
                                        remote_addresses(env->r), err);
     if (!cmd)
         return err->code;
-    rc = remote_run(env->r, node, cmd, 15000, err);
+    int rc = remote_run(env->r, node, cmd, 15000, err);
     free(cmd);
     return rc;
+}
+
+/* The shaper on every node before the run (uploaded once, not at each
+ * fault). */
+static int packet_prepare(const fault_env *env, size_t node, fl_error *err)
+{
+    return install_shaper(env->r, node_dir_of(env), node, err);
 }
 
 static int packet_heal(const fault_env *env, const fault_action *a,
                        size_t node, fl_error *err)
 {
     (void)a;
-    char *cmd = fault_packet_heal_cmd(TARGET_DEFAULT_NODE_DIR,
-                                      remote_name(env->r, node));
+    char *cmd = fault_packet_heal_cmd(node_dir_of(env), env->names[node]);
     if (!cmd)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     int rc = remote_run(env->r, node, cmd, 15000, err);
@@ -271,8 +283,17 @@ static int packet_heal(const fault_env *env, const fault_action *a,
     return rc;
 }
 
+/* Rules and shapers an earlier run (or a dead controller) left. */
+static char *packet_rest(const fault_env *env, size_t node)
+{
+    return fault_packet_heal_cmd(node_dir_of(env), env->names[node]);
+}
+
 const fault_kind fault_packet = {
     .name = "packet",
+    .summary = "netem's behaviours on the targets' links (NFQUEUE)",
+    .rest = packet_rest,
+    .prepare = packet_prepare,
     .begin_f = "start-packet",
     .end_f = "stop-packet",
     .plan = packet_plan,
