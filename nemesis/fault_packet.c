@@ -18,6 +18,7 @@
  * nfnetlink_queue) and root; the shaper is a static binary.
  */
 #include "nemesis/fault.h"
+#include "base/build_path.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -197,32 +198,13 @@ char *fault_packet_heal_cmd(const char *node_dir, const char *name)
     return cmd;
 }
 
-/* The shaper's build: next to this binary (build/), or one level up (a
- * sanitizer build in build/asan/ uses build/faultline-netem). */
-static int shaper_binary(char *out, size_t size)
-{
-    char self[PATH_MAX / 2];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        return -1;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = '\0';
-    snprintf(out, size, "%s/faultline-netem", self);
-    if (access(out, X_OK) == 0)
-        return 0;
-    snprintf(out, size, "%s/../faultline-netem", self);
-    return access(out, X_OK) == 0 ? 0 : -1;
-}
-
 /* Upload the shaper beside the database (as a new file, then renamed: a
  * running shaper's binary cannot be overwritten). */
 static int install_shaper(remote *r, const char *node_dir, size_t node,
                           fl_error *err)
 {
     char local[PATH_MAX], path[4096], *cmd = NULL;
-    if (shaper_binary(local, sizeof local) != 0)
+    if (fl_build_path("faultline-netem", local, sizeof local) != 0)
         return fl_error_set(err, FL_EIO, "no faultline-netem build next to "
                             "faultline (run `make`)");
     const char *name = remote_name(r, node);
