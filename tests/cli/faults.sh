@@ -92,8 +92,8 @@ check "packet (delay 200 ms, loss 5 %) for 16 s: valid" 0 \
   --packet-delay 200 --packet-jitter 20 --packet-loss 5 --test-name packet
 at_rest "packet"
 H=$R/latest/history.jsonl
-if jq -e 'select(.f == "start-packet" and .value.behaviour.delay == 200 and
-                 .value.behaviour.loss == 5)' "$H" >/dev/null 2>&1
+if jq -se 'any(.[]; .f == "start-packet" and .value.behaviour.delay == 200
+                 and .value.behaviour.loss == 5)' "$H" >/dev/null 2>&1
 then ok "the history records the packet behaviour"
 else nok "the history records the packet behaviour"; fi
 # The longest latency of an operation invoked while packets were shaped.
@@ -118,7 +118,7 @@ for kind in clock-skew clock-strobe clock-rate; do
     run --nemesis $kind --time-limit 12 --nemesis-interval 2 --seed 7 \
     --test-name $kind
   at_rest "$kind"
-  if jq -e "select(.f == \"start-$kind\" and (.value | type) == \"object\")" \
+  if jq -se "any(.[]; .f == \"start-$kind\" and (.value | type) == \"object\")" \
        "$R/latest/history.jsonl" >/dev/null 2>&1
   then ok "the history records $kind's amounts"
   else nok "the history records $kind's amounts"; fi
