@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The clock faults' proof as figures: raftkv --bug lease-read on a 3-node
 # local cluster, BENCH_FAULT_RUNS (default 10) runs of BENCH_FAULT_SECONDS
-# (default 30) each, nemesis interval 3 s, under partitions alone (the
+# (default 30) each, nemesis interval 5 s, 30 clients, under partitions alone (the
 # bug must hide: clocks run true) and under partition,clock-strobe and
 # partition,clock-skew (it must show: stale reads from a cut-off leader
 # whose clock was set back). Prints "found in n of m runs" per nemesis and
@@ -24,8 +24,8 @@ for nem in partition partition,clock-strobe partition,clock-skew; do
   found=0 judged=0 verdicts=""
   for i in $(seq "$RUNS"); do
     flock "$LOCK" env FAULTLINE_STATE="$tmp/state" "$FL" test --target raftkv \
-      --bug lease-read --nodes 3 --nemesis "$nem" --nemesis-interval 3 \
-      --clock-strobe-delta 30000 --time-limit "$SECS" \
+      --bug lease-read --nodes 3 --nemesis "$nem" --nemesis-interval 5 \
+      --concurrency 30 --clock-strobe-delta 30000 --time-limit "$SECS" \
       --results "$tmp/results" >"$tmp/out" 2>&1
     rc=$?
     case $rc in
