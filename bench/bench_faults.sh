@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The clock faults' proof as figures: raftkv --bug lease-read on a 3-node
 # local cluster, BENCH_FAULT_RUNS (default 10) runs of BENCH_FAULT_SECONDS
-# (default 30) each, nemesis interval 5 s, 30 clients, under partitions alone (the
-# bug must hide: clocks run true) and under partition,clock-strobe and
+# (default 30) each, nemesis interval 5 s, 30 clients, under partitions
+# alone (the bug must hide: clocks run true) and under partition,clock-strobe and
 # partition,clock-skew (it must show: stale reads from a cut-off leader
 # whose clock was set back). Prints "found in n of m runs" per nemesis and
 # each run's verdict; asserts nothing. Each run takes the dev queue's lock
