@@ -38,6 +38,10 @@ SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno
 # -> cli. libfl_base.a is all that raftkv links.
 BASE_SRCS := $(wildcard base/*.c)
 LIB_SRCS  := $(wildcard history/*.c report/*.c serve/*.c harness/*.c nemesis/*.c run/*.c checkers/*.c workloads/*.c targets/clients/*.c targets/*.c)
+# The packet fault's shaper: a program of its own, uploaded to the nodes
+# (nemesis/netem/main.c); its pure core is in the library for the tests.
+NETEM_SRCS := nemesis/netem/shape.c
+LIB_SRCS  += $(NETEM_SRCS)
 CLI_SRCS  := $(wildcard cli/*.c)
 # Two binaries, as git splits its commands: faultline (check, history,
 # analyze, report) and faultline-harness (every command, the controller's
@@ -84,7 +88,7 @@ BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all deps test unit-tests fuzz fuzz-quick bench run clean check-deps
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/faultline $(BUILD)/faultline-harness $(BUILD)/faultline-bind.so $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
+all: $(BUILD)/faultline $(BUILD)/faultline-harness $(BUILD)/faultline-bind.so $(BUILD)/faultline-netem $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
 
 deps:
 	@scripts/deps.sh
@@ -120,6 +124,10 @@ $(BUILD)/faultline-harness: $(CLI_OBJS) $(BUILD)/libfaultline.a $(BUILD)/libfl_b
 $(BUILD)/faultline-bind.so: preload/bind_connect.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_FLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+
+# Static: it runs on the nodes, whatever their libc.
+$(BUILD)/faultline-netem: $(BUILD)/obj/nemesis/netem/main.o $(NETEM_SRCS:%.c=$(BUILD)/obj/%.o)
+	$(CC) $(CFLAGS) -static -o $@ $^
 
 $(BUILD)/libraftkv.a: $(RAFT_OBJS)
 	@mkdir -p $(dir $@)

@@ -35,6 +35,7 @@ typedef struct test_args {
     target_vtable *file_target; /* --target-file's (owned); NULL: none */
     bool file_error;           /* its error is said: no usage after it */
     json_t *target_opts;       /* as given (owned); NULL: none */
+    json_t *fault_opts;        /* the kinds' options as given (owned) */
     double nemesis_interval, time_limit, rate;
     int concurrency;
     int keys;               /* active keys; 0: the workload's default */
@@ -165,6 +166,8 @@ static int usage(FILE *out, int code, const target_vtable *chosen)
         "                        logs, beside the target's (repeatable, up\n"
         "                        to 16)\n"
         "  --allow-crashes       report crashes as a warning only\n");
+    fprintf(out, "Faults' options (recorded in test.json's nemesis_options):\n");
+    fault_options_help(fault_builtin(), out);
     targets_help(out, chosen);
     fprintf(out, "\nfaultline analyze RUN_DIR  re-checks a stored run.\n");
     return code;
@@ -213,8 +216,22 @@ static const struct option generic_opts[] = {
 };
 
 #define N_GENERIC (sizeof generic_opts / sizeof *generic_opts)
-/* getopt's value for the target's i-th option. */
+/* getopt's value for the target's i-th option, and for the i-th option of
+ * the fault kinds (in table order). */
 #define TARGET_OPT(i) (1000 + (int)(i))
+#define FAULT_OPT(i) (2000 + (int)(i))
+
+/* The fault kinds' options, in table order; at most 64. */
+static size_t fault_opts_list(const fault_option **out, size_t max)
+{
+    const fault_table *t = fault_builtin();
+    size_t n = 0;
+    for (size_t k = 0; k < t->count; k++)
+        for (const fault_option *o = t->kinds[k]->options; o && o->name; o++)
+            if (n < max)
+                out[n++] = o;
+    return n;
+}
 
 /* The value of --OPT V / --OPT=V (the last one), before parsing: the
  * target decides what else the command line may hold. */
@@ -257,9 +274,11 @@ static int target_from_file(const char *path, test_args *a)
 static struct option *options_for(const target_vtable *vt)
 {
     size_t n = 0;
+    const fault_option *fo[64];
+    size_t nf = fault_opts_list(fo, 64);
     for (const target_option *o = vt->options; o && o->name; o++)
         n++;
-    struct option *opts = calloc(N_GENERIC + n + 1, sizeof *opts);
+    struct option *opts = calloc(N_GENERIC + n + nf + 1, sizeof *opts);
     if (!opts)
         return NULL;
     memcpy(opts, generic_opts, sizeof generic_opts);
@@ -267,6 +286,9 @@ static struct option *options_for(const target_vtable *vt)
         opts[N_GENERIC + i] = (struct option){vt->options[i].name,
                                               vt->options[i].arg ? 1 : 0, 0,
                                               TARGET_OPT(i)};
+    for (size_t i = 0; i < nf; i++)
+        opts[N_GENERIC + n + i] = (struct option){fo[i]->name, 1, 0,
+                                                  FAULT_OPT(i)};
     return opts;
 }
 
@@ -357,7 +379,16 @@ static int parse_opts(int argc, char **argv, test_args *a)
     opterr = 0;
     while (rc == FL_OK &&
            (c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        if (c >= TARGET_OPT(0)) {
+        if (c >= FAULT_OPT(0)) {
+            const fault_option *fo[64];
+            fault_opts_list(fo, 64);
+            if ((!a->fault_opts && !(a->fault_opts = json_object())) ||
+                json_object_set_new(a->fault_opts, fo[c - FAULT_OPT(0)]->name,
+                                    json_string(optarg))) {
+                fprintf(stderr, "faultline test: out of memory\n");
+                rc = FL_EUSAGE;
+            }
+        } else if (c >= TARGET_OPT(0)) {
             fl_error err = {0};
             rc = target_options_set(a->target, &a->target_opts,
                                     opts[N_GENERIC + (size_t)(c - TARGET_OPT(0))].name,
@@ -513,6 +544,7 @@ static int run(const test_args *a)
         .rate = a->rate, .concurrency = a->concurrency, .keys = a->keys,
         .seed = a->seed, .target = a->target,
         .target_options = a->target_opts, .db = &a->db, .stop = &stop_flag,
+        .fault_options = a->fault_opts,
         .log = print_line, .report = stderr,
         .log_patterns = a->log_patterns, .allow_crashes = a->allow_crashes,
     };
@@ -544,6 +576,7 @@ int cmd_test(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc == -1 || rc != FL_OK) {
         json_decref(a.target_opts);
+        json_decref(a.fault_opts);
         rc = rc == -1 ? usage(stdout, 0, a.target)
            : rc == FL_EUSAGE && !a.file_error
                ? usage(stderr, FL_EUSAGE, a.target) : rc;
@@ -563,5 +596,6 @@ int cmd_test(int argc, char **argv)
     rc = run(&a);
     json_decref(a.target_opts);
     file_target_free(a.file_target);
+    json_decref(a.fault_opts);
     return rc;
 }

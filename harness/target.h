@@ -49,6 +49,10 @@ typedef struct target_config {
      * none given. */
     const json_t *options;
     const char *node_dir;    /* base of per-node dirs on the nodes */
+    /* The environment the database is started in (NAME=VALUE words; $d
+     * is the node's directory), or NULL: the clock faults' libfaketime
+     * (fault_db_env). Only a target with takes_db_env honours it. */
+    const char *db_env;
 } target_config;
 
 /* One option a target takes on the command line, as --NAME [ARG]. */
@@ -127,6 +131,9 @@ typedef struct target_vtable {
      * none. The downloaded logs are scanned for them (and for the user's
      * --log-pattern): a match makes the run invalid (harness/crash.h). */
     const char *const *crash_patterns;
+    /* Whether its start command honours target_config.db_env: faults that
+     * need one (the clock faults) are refused for a target without. */
+    bool takes_db_env;
     int (*create)(const target_config *cfg, void **state, fl_error *err);
     void (*destroy)(void *state);
     /* db: each takes the node and must leave a clear error on failure. */

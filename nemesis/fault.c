@@ -21,7 +21,11 @@
 #define FAULT_BUILTIN(X) \
     X(fault_partition)   /* fault_partition.c */ \
     X(fault_kill)        /* fault_kill.c */ \
-    X(fault_pause)       /* fault_pause.c */
+    X(fault_pause)       /* fault_pause.c */ \
+    X(fault_packet)      /* fault_packet.c */ \
+    X(fault_clock_skew)  /* fault_clock.c */ \
+    X(fault_clock_strobe) /* fault_clock.c */ \
+    X(fault_clock_rate)  /* fault_clock.c */
 
 #define FAULT_DECLARE(k) extern const fault_kind k;
 #define FAULT_ENTRY(k) &k,
@@ -124,6 +128,94 @@ int fault_parse(const fault_table *t, const char *list, unsigned *mask,
     return FL_OK;
 }
 
+/* ---- options ------------------------------------------------------------------------ */
+
+const fault_option *fault_option_find(const fault_table *t, const char *name)
+{
+    for (size_t k = 0; k < t->count; k++)
+        for (const fault_option *o = t->kinds[k]->options; o && o->name; o++)
+            if (strcmp(o->name, name) == 0)
+                return o;
+    return NULL;
+}
+
+/* o's value in given (text, as typed; or a number), or its default. */
+static int option_number(const fault_option *o, const json_t *given,
+                         double *out, fl_error *err)
+{
+    const json_t *v = given ? json_object_get(given, o->name) : NULL;
+    *out = o->default_value;
+    if (!v)
+        return FL_OK;
+    char *end = NULL;
+    if (json_is_number(v))
+        *out = json_number_value(v);
+    else if (json_is_string(v))
+        *out = strtod(json_string_value(v), &end);
+    if ((!json_is_number(v) && (!end || end == json_string_value(v) || *end)) ||
+        !(*out >= o->min && *out <= o->max))
+        return fl_error_set(err, FL_EUSAGE, "--%s: expected a number in "
+                            "%g..%g", o->name, o->min, o->max);
+    return FL_OK;
+}
+
+int fault_options_resolve(const fault_table *t, const json_t *given,
+                          json_t **out, fl_error *err)
+{
+    const char *name;
+    const json_t *v;
+    json_object_foreach((json_t *)given, name, v)
+        if (!fault_option_find(t, name))
+            return fl_error_set(err, FL_EUSAGE, "no fault takes --%s", name);
+    json_t *opts = json_object();
+    if (!opts)
+        return fl_error_set(err, FL_ENOMEM, "fault options: out of memory");
+    for (size_t k = 0; k < t->count; k++)
+        for (const fault_option *o = t->kinds[k]->options; o && o->name; o++) {
+            double x;
+            int rc = option_number(o, given, &x, err);
+            if (rc == FL_OK && json_object_set_new(opts, o->name, json_real(x)))
+                rc = fl_error_set(err, FL_ENOMEM, "fault options: out of memory");
+            if (rc != FL_OK) {
+                json_decref(opts);
+                return rc;
+            }
+        }
+    *out = opts;
+    return FL_OK;
+}
+
+double fault_option_value(const fault_action *a, const char *name)
+{
+    const json_t *v = a->options ? json_object_get(a->options, name) : NULL;
+    if (json_is_number(v))
+        return json_number_value(v);
+    for (const fault_option *o = a->kind ? a->kind->options : NULL;
+         o && o->name; o++)
+        if (strcmp(o->name, name) == 0)
+            return o->default_value;
+    return 0;
+}
+
+void fault_options_help(const fault_table *t, FILE *out)
+{
+    for (size_t k = 0; k < t->count; k++)
+        for (const fault_option *o = t->kinds[k]->options; o && o->name; o++) {
+            char opt[64];
+            snprintf(opt, sizeof opt, "--%s %s", o->name, o->arg);
+            fprintf(out, "  %-22s %s (default %g)\n", opt, o->help,
+                    o->default_value);
+        }
+}
+
+const char *fault_db_env(const fault_table *t, unsigned mask)
+{
+    for (size_t k = 0; k < t->count; k++)
+        if ((mask & (1u << k)) && t->kinds[k]->db_env)
+            return t->kinds[k]->db_env;
+    return NULL;
+}
+
 const char *fault_action_f(const fault_action *a)
 {
     if (!a->kind)
@@ -201,6 +293,7 @@ void fault_plan_next(fault_plan *p, fl_rng *rng, long leader,
         return;
     out->kind = p->table->kinds[choices[fl_rng_below(rng, nc)]];
     out->begin = true;
+    out->options = p->options;
     out->kind->plan(rng, p->n, leader, &p->in_force, out);
     p->in_force = *out;
 }
@@ -209,6 +302,7 @@ void fault_plan_sweep(const fault_plan *p, size_t k, fault_action *out)
 {
     memset(out, 0, sizeof *out);
     out->kind = p->table->kinds[k];
+    out->options = p->options;
     for (size_t i = 0; i < p->n; i++)
         out->nodes[i] = true;
 }
@@ -482,6 +576,7 @@ void fault_driver_init(fault_driver *d, const fault_table *t,
 {
     memset(d, 0, sizeof *d);
     fault_plan_init(&d->plan, t, enabled, env->n);
+    d->plan.options = env->options;
     fl_rng_seed(&d->rng, seed);
     d->env = env;
     d->note = note;

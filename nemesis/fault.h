@@ -42,6 +42,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <jansson.h>
 
 #include "base/fl_error.h"
@@ -64,12 +65,20 @@ typedef struct fault_action {
     bool begin;                   /* begins the fault; else ends it */
     bool nodes[FAULT_MAX_NODES];  /* the nodes apply / heal is called for */
     /* What a kind needs to remember of a beginning; zero in a sweep. */
-    int shape;                    /* partition: the nem_partition_kind */
-    nem_grudge grudge;            /* partition: who drops whom */
+    int shape;                    /* partition: the nem_partition_kind;
+                                     others: the kind's own mode */
+    nem_grudge grudge;            /* partition: who drops whom; packet:
+                                     whose packets to whom are shaped */
     int64_t args[4];              /* any other kind's own numbers, chosen by
                                      its plan (a skew in ms, a delay, a
                                      loss rate in 1/1000): a new kind needs
                                      no field of its own here */
+    double amount[FAULT_MAX_NODES]; /* per node, the kind's own (a clock's
+                                     offset in s, a shaper's seed) */
+    /* The run's fault options (fault_options_resolve: every option of
+     * every kind, {NAME: number}); borrowed from the plan, NULL in a rig
+     * without options (kinds then use their defaults). */
+    const json_t *options;
 } fault_action;
 
 /* What a kind's hooks act on. Borrowed; outlives every call. */
@@ -86,13 +95,24 @@ typedef struct fault_env {
                                      keeps its own there. NULL in tests */
     void *state;                  /* a kind of a test's own; NULL in rest,
                                      prepare and teardown */
+    /* The fault options resolved (fault_options_resolve); NULL: every
+     * default. Borrowed. */
+    const json_t *options;
 } fault_env;
+
+/* One option a kind takes on the command line, --NAME NUMBER. */
+typedef struct fault_option {
+    const char *name;             /* "packet-delay"; NULL ends a table */
+    const char *arg;              /* the argument's name in help: "MS" */
+    const char *help;             /* one line */
+    double min, max, default_value;
+} fault_option;
 
 /*
  * One kind of fault. Every member but the optional hooks (rest, prepare,
- * teardown: NULL means nothing to do) and db_needs must be set. A kind is
- * a `const fault_kind` with static storage, defined in its own file and
- * listed once in fault.c's FAULT_BUILTIN.
+ * teardown: NULL means nothing to do), db_needs, db_env and options must
+ * be set. A kind is a `const fault_kind` with static storage, defined in
+ * its own file and listed once in fault.c's FAULT_BUILTIN.
  */
 struct fault_kind {
     const char *name;             /* in --nemesis: "partition"; lower case,
@@ -127,6 +147,13 @@ struct fault_kind {
      * runs unless the user gave a command for each. 0: none (partition
      * acts on the nodes' iptables, never on the database). */
     unsigned db_needs;
+    /* The environment the database must be started in for this kind to
+     * work (NAME=VALUE words; $d is the node's directory), or NULL: the
+     * clock kinds' libfaketime preload. See fault_db_env. */
+    const char *db_env;
+    /* Its options (NULL-name terminated; NULL: none). Each option's name
+     * begins with the kind's name, so kinds never clash. */
+    const fault_option *options;
     /*
      * Optional. A shell fragment that undoes on node `node` whatever a
      * fault of this kind, or its prepare, may have left there, by this
@@ -195,6 +222,28 @@ int fault_parse(const fault_table *t, const char *list, unsigned *mask,
 int fault_check_db(const fault_table *t, unsigned mask, const target_db *db,
                    fl_error *err);
 
+/* The option called name among t's kinds, or NULL. */
+const fault_option *fault_option_find(const fault_table *t, const char *name);
+
+/*
+ * Every option of every kind of t, as {NAME: number}: the value given in
+ * `given` ({NAME: "text"} as typed, may be NULL) or the default. FL_EUSAGE
+ * naming the option when a value is not a number in its range, or when
+ * given holds a name no kind takes. *out is the caller's.
+ */
+int fault_options_resolve(const fault_table *t, const json_t *given,
+                          json_t **out, fl_error *err);
+
+/* Option name of a's options, or its default in the kinds' tables when
+ * a carries no options (a test's rig). Pure. */
+double fault_option_value(const fault_action *a, const char *name);
+
+/* Print the options of t's kinds, one help entry each, to out. */
+void fault_options_help(const fault_table *t, FILE *out);
+
+/* The environment the database must be started in for the kinds in mask
+ * (their db_env; the first one given, as they agree), or NULL. Pure. */
+const char *fault_db_env(const fault_table *t, unsigned mask);
 /* "partition,kill,pause": t's names joined by sep, into buf (truncated
  * to size, always terminated). For help texts and errors. */
 void fault_names(const fault_table *t, const char *sep, char *buf,
@@ -248,6 +297,42 @@ int fault_prepare_all(const fault_table *t, unsigned mask,
  * order; every one attempted. FL_OK, or the first failure. */
 int fault_teardown_all(const fault_table *t, unsigned mask,
                        const fault_env *env, fl_error *err);
+/* ---- kinds' command lines (pure; exposed for tests) ------------------------- */
+
+/* The comment on the packet fault's iptables rules. */
+#define FAULT_PACKET_TAG "faultline-packet"
+
+/* The command that starts node `node`'s shaper and steers its packets to
+ * each node it shapes (a->grudge) into it; node_dir/name is the node's
+ * directory, where the shaper was uploaded. NULL with err set (a bad
+ * address, out of memory). New string. */
+char *fault_packet_apply_cmd(const fault_action *a, size_t node,
+                             const char *node_dir, const char *name,
+                             const char *const *addrs, fl_error *err);
+
+/* The command that deletes every FAULT_PACKET_TAG rule and stops the
+ * node's shaper: heal and rest. New string; NULL when out of memory. */
+char *fault_packet_heal_cmd(const char *node_dir, const char *name);
+
+/* The clock faults' file, under the node's directory, and how the
+ * database reads it. */
+#define FAULT_CLOCK_FILE "faketime.rc"
+#define FAULT_CLOCK_LIB "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+#define FAULT_CLOCK_DB_ENV \
+    "LD_PRELOAD=" FAULT_CLOCK_LIB " FAKETIME_TIMESTAMP_FILE=$d/" \
+    FAULT_CLOCK_FILE " FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1" \
+    " FAKETIME_FORCE_MONOTONIC_FIX=0"
+
+/* The command that sets node `node`'s clock as a (a clock kind's
+ * beginning) says: an offset, a rate, or a strobe loop started; it fails
+ * unless a process on the node runs under libfaketime with the node's
+ * file. New string; NULL when out of memory. */
+char *fault_clock_apply_cmd(const fault_action *a, size_t node,
+                            const char *node_dir, const char *name);
+
+/* The command that stops a strobe and removes the clock file: every
+ * clock kind's heal, and rest. New string; NULL when out of memory. */
+char *fault_clock_heal_cmd(const char *node_dir, const char *name);
 
 /* ---- the scheduler ----------------------------------------------------------- */
 
@@ -262,6 +347,7 @@ typedef struct fault_plan {
     unsigned enabled;             /* mask over table */
     size_t n;                     /* nodes */
     fault_action in_force;        /* kind NULL when nothing is */
+    const json_t *options;        /* copied into every action; borrowed */
 } fault_plan;
 
 void fault_plan_init(fault_plan *p, const fault_table *t, unsigned enabled,

@@ -198,6 +198,26 @@ static json_t *test_json(const run_config *a, const json_t *target_opts,
     return t;
 }
 
+/* test.json's nemesis_options: the resolved options of the kinds in use
+ * (their names begin with the kind's), so a run says what it injected. */
+static void record_fault_options(const char *dir, const run_config *a,
+                                 const json_t *opts)
+{
+    const fault_table *ft = fault_builtin();
+    json_t *used = json_object();
+    const char *name;
+    json_t *v;
+    json_object_foreach((json_t *)opts, name, v)
+        for (size_t k = 0; used && k < ft->count; k++)
+            if ((a->faults & (1u << k)) &&
+                strncmp(name, ft->kinds[k]->name,
+                        strlen(ft->kinds[k]->name)) == 0)
+                json_object_set(used, name, v);
+    if (used)
+        run_store_set_test_field(dir, "nemesis_options", used, NULL);
+    json_decref(used);
+}
+
 /* ---- nodes at rest ------------------------------------------------------------------------ */
 
 /* Per node: the target's rest command and every fault kind's rest
@@ -463,7 +483,8 @@ static const char *untrusted(void *ctx)
 }
 
 static int run_timeline(const run_config *a, target *t, remote *r,
-                        remote *watch, const char *dir, test_log *l, trust *tr,
+                        remote *watch, const json_t *fault_opts,
+                        const char *dir, test_log *l, trust *tr,
                         runner_stats *st, fl_error *err)
 {
     char path[PATH_MAX];
@@ -483,6 +504,7 @@ static int run_timeline(const run_config *a, target *t, remote *r,
     runner_options ro = {
         .concurrency = a->concurrency, .rate = a->rate,
         .time_limit_s = a->time_limit, .faults = a->faults,
+        .fault_options = fault_opts,
         .nemesis_interval_s = a->nemesis_interval, .seed = a->seed,
         .recover_s = 1.0, .log = tlog, .log_ctx = l,
         .broken = untrusted, .broken_ctx = tr,
@@ -540,6 +562,7 @@ typedef struct run_ctx {
     deadman *dm;
     bool ssh;
     json_t *target_opts;    /* resolved (target_options_resolve) */
+    json_t *fault_opts;     /* resolved (fault_options_resolve) */
     fault_env fenv;         /* what the fault kinds' rest, prepare and
                                teardown act on */
     target_db db;           /* a->db's (borrowed strings) and the key base */
@@ -592,10 +615,13 @@ static int open_run(run_ctx *c, fl_error *err)
             : fl_error_set(err, FL_ENOMEM, "out of memory");
     json_decref(tj);
     if (rc == FL_OK)
+        record_fault_options(c->dir, a, c->fault_opts);
+    if (rc == FL_OK)
         rc = run_store_lock_recording(c->dir, &c->rec_fd, err);
     if (rc == FL_OK && (rc = fl_ssh_init(err)) == FL_OK)
         c->ssh = true;
-    target_config tc = {.options = c->target_opts, .db = &c->db};
+    target_config tc = {.options = c->target_opts, .db = &c->db,
+                        .db_env = fault_db_env(fault_builtin(), a->faults)};
     if (rc == FL_OK)
         rc = remote_open(&c->env.nodes, &c->env.auth, &c->r, err);
     if (rc == FL_OK)
@@ -609,7 +635,8 @@ static int open_run(run_ctx *c, fl_error *err)
     if (rc == FL_OK)
         c->fenv = (fault_env){.t = c->t, .r = c->r, .n = remote_count(c->r),
                               .names = remote_names(c->r),
-                              .node_dir = TARGET_DEFAULT_NODE_DIR};
+                              .node_dir = TARGET_DEFAULT_NODE_DIR,
+                              .options = c->fault_opts};
     return rc;
 }
 
@@ -754,7 +781,8 @@ static int record_and_judge(run_ctx *c, char *ended, size_t size,
                 .local_nodes = a->nodes_file ? 0 : (int)c->env.nodes.count};
     runner_stats st = {0};
     run_store_point_latest(a->results, c->dir, NULL);
-    int rc = run_timeline(a, c->t, c->r, c->wr, c->dir, &c->l, &tr, &st, err);
+    int rc = run_timeline(a, c->t, c->r, c->wr, c->fault_opts, c->dir, &c->l,
+                          &tr, &st, err);
     ended_text(a, rc, err, &st, ended, size);
     if (rc != FL_OK)
         tlog(&c->l, "warning: %s", ended);
@@ -782,10 +810,11 @@ static int record_and_judge(run_ctx *c, char *ended, size_t size,
 
 /* What can be refused before anything starts: the target's options, the
  * workload's operations, root for a local cluster. */
-static int preflight(const run_config *a, json_t **opts, fl_error *err)
+static int preflight(const run_config *a, json_t **opts,
+                     json_t **fault_opts, fl_error *err)
 {
     const char *missing;
-    *opts = NULL;
+    *opts = *fault_opts = NULL;
     if (!a->target)
         return fl_error_set(err, FL_EUSAGE, "no target given");
     if (!target_supports_workload(a->target, a->workload, &missing))
@@ -794,6 +823,14 @@ static int preflight(const run_config *a, json_t **opts, fl_error *err)
                             a->target->name, a->workload,
                             missing ? missing : "?");
     int rc = fault_check_db(fault_builtin(), a->faults, a->db, err);
+    if (rc == FL_OK && fault_db_env(fault_builtin(), a->faults) &&
+        !a->target->takes_db_env)
+        rc = fl_error_set(err, FL_EUSAGE, "target %s cannot start its "
+                          "database under libfaketime, which the clock "
+                          "faults need (raftkv can)", a->target->name);
+    if (rc == FL_OK)
+        rc = fault_options_resolve(fault_builtin(), a->fault_options,
+                                   fault_opts, err);
     if (rc == FL_OK)
         rc = target_options_resolve(a->target, a->target_options, opts, err);
     if (rc == FL_OK && !a->nodes_file && geteuid() != 0)
@@ -807,7 +844,8 @@ int run_test(const run_config *a, run_outcome *out)
     memset(out, 0, sizeof *out);
     run_ctx c = {.a = a, .rec_fd = -1, .env = {.lock_fd = -1},
                  .l = {.fn = a->log, .ctx = a->log_ctx}};
-    if (preflight(a, &c.target_opts, &out->err) != FL_OK) {
+    if (preflight(a, &c.target_opts, &c.fault_opts, &out->err) != FL_OK) {
+        json_decref(c.fault_opts);
         out->status = RUN_REFUSED;
         return out->err.code;
     }
@@ -840,6 +878,7 @@ int run_test(const run_config *a, run_outcome *out)
         fclose(c.l.file);
     fl_nodes_free(&c.env.nodes);
     json_decref(c.target_opts);
+    json_decref(c.fault_opts);
     snprintf(out->dir, sizeof out->dir, "%s", c.dir);
     snprintf(out->ended, sizeof out->ended, "%s", ended);
     out->status = v == NOT_JUDGED ? RUN_NOT_JUDGED : RUN_JUDGED;

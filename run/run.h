@@ -77,6 +77,9 @@ typedef struct run_config {
     const char *workload;     /* workload_names() */
     const char *nemesis;      /* as given, for test.json */
     unsigned faults;          /* fault kinds (nemesis/fault.h), parsed from it */
+    /* The kinds' options as given ({NAME: "text"}, fault_option; NULL:
+     * every default). */
+    const json_t *fault_options;
     double nemesis_interval, time_limit, rate;
     int concurrency;
     int keys;                 /* 0: the workload's default */

@@ -518,7 +518,8 @@ int runner_run(target *t, remote *r, workload *gen, history_writer *w,
     atomic_init(&rn.fault_changed, 0.0);
     rn.nem_env = (fault_env){.t = t, .r = r, .n = remote_count(r),
                              .names = remote_names(r),
-                             .node_dir = TARGET_DEFAULT_NODE_DIR};
+                             .node_dir = TARGET_DEFAULT_NODE_DIR,
+                             .options = opt->fault_options};
     fault_driver_init(&rn.nem, fault_builtin(), opt->faults,
                       opt->seed ^ UINT64_C(0x6e656d65736973), &rn.nem_env,
                       nem_note, &rn);

@@ -49,6 +49,7 @@ typedef struct runner_options {
     double rate;                /* total invocations per second; 0: no limit */
     double time_limit_s;        /* of the client phase */
     unsigned faults;            /* mask over fault_builtin(): fault.h */
+    const json_t *fault_options; /* fault_options_resolve's; NULL: defaults */
     double nemesis_interval_s;  /* between nemesis actions */
     uint64_t seed;              /* the nemesis's choices */
     double recover_s;           /* after the final heal, before final reads */

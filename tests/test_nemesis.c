@@ -176,7 +176,9 @@ static void test_faults_parse(void **state)
     assert_int_equal(m, 0);
     assert_int_equal(fault_parse(t, "kill,clock", &m, &err), FL_EUSAGE);
     assert_non_null(strstr(err.msg, "\"clock\""));
-    assert_non_null(strstr(err.msg, "known: partition, kill, pause, all, none"));
+    assert_non_null(strstr(err.msg, "known: partition, kill, pause, packet, "
+                                    "clock-skew, clock-strobe, clock-rate, all, "
+                                    "none"));
 }
 
 /* The history's f of each built-in kind's beginning and end. */
@@ -294,7 +296,7 @@ static void test_raftkv_start_cmd(void **state)
 {
     (void)state;
     char *cmd = raftkv_start_cmd("/var/lib/faultline-node", 3, names, addrs, 1,
-                                 "stale-read");
+                                 "stale-read", NULL);
     assert_non_null(cmd);
     assert_non_null(strstr(cmd, "d=/var/lib/faultline-node/n2;"));
     assert_non_null(strstr(cmd, "setsid nohup sh -c './raftkv --id 2 --listen "
@@ -308,8 +310,13 @@ static void test_raftkv_start_cmd(void **state)
     /* The exit file an earlier start left goes first (crashwatch.h). */
     assert_non_null(strstr(cmd, "rm -f raftkv.pid $d/db.exit; export d; setsid"));
     free(cmd);
-    cmd = raftkv_start_cmd("/x", 3, names, addrs, 0, NULL);
+    cmd = raftkv_start_cmd("/x", 3, names, addrs, 0, NULL, NULL);
     assert_null(strstr(cmd, "--bug"));
+    assert_null(strstr(cmd, "env "));
+    free(cmd);
+    /* A clock fault's preload goes before the binary, through env. */
+    cmd = raftkv_start_cmd("/x", 3, names, addrs, 0, NULL, "A=1 B=$d/f ");
+    assert_non_null(strstr(cmd, "setsid nohup sh -c 'env A=1 B=$d/f ./raftkv --id 1 "));
     free(cmd);
 }
 

@@ -436,6 +436,49 @@ static void test_read_index_needs_quorum(void **state)
     }
 }
 
+/* Seeded bug lease-read: while its lease holds on the clock it is given,
+ * a leader answers reads at once and is never deposed by check-quorum;
+ * with the clock running true the lease lapses before anyone else could
+ * be elected, and with the clock set back it holds on, cut off. */
+static void test_lease_read_trusts_its_clock(void **state)
+{
+    (void)state;
+    raft_config cfg;
+    base_config(&cfg, 3, 1);
+    cfg.bug_lease_read = true;
+    cfg.lease_ms = 50;   /* T = 10 ticks of 10 "ms": half an election */
+    raft_fixture *c = cluster_new(3, &cfg, NULL);
+    for (raft_id i = 1; i <= 3; i++)
+        raft_lease_clock(node(c, i), 100000);
+    raft_id l = tick_until_leader(c, 100);
+    tick_all(c, 4);   /* this term's no-op commits; rounds acknowledged */
+    raft_fixture_isolate(c, l, true);
+    assert_int_equal(raft_fixture_read_index(c, l, 1, NULL), FL_OK);
+    drain(c);
+    assert_int_equal(n_reads(c), 1);          /* from the lease, at once */
+    assert_true(read_at(c, 0).ok);
+    /* The clock runs true past the lease: the read waits for a quorum. */
+    raft_lease_clock(node(c, l), 100060);
+    assert_int_equal(raft_fixture_read_index(c, l, 2, NULL), FL_OK);
+    drain(c);
+    assert_int_equal(n_reads(c), 1);
+    /* Set back a minute: the lease holds again, and the cut-off leader
+     * outlives every check-quorum window. */
+    raft_lease_clock(node(c, l), 100000 - 60000);
+    for (int t = 0; t < 40; t++)
+        tick(c, l);
+    assert_int_equal(status(c, l).role, RAFT_LEADER);
+    assert_int_equal(raft_fixture_read_index(c, l, 3, NULL), FL_OK);
+    drain(c);
+    assert_int_equal(n_reads(c), 2);
+    /* Back to true time: it steps down within two windows. */
+    raft_lease_clock(node(c, l), 200000);
+    for (int t = 0; t < 20; t++)
+        tick(c, l);
+    assert_int_equal(status(c, l).role, RAFT_FOLLOWER);
+    raft_fixture_free(c);
+}
+
 /* A new leader answers reads only after its no-op commits; a leader that
  * loses leadership fails its pending reads. */
 static void test_read_index_waits_for_term_commit(void **state)
@@ -730,6 +773,7 @@ int main(void)
         cmocka_unit_test(test_figure8_no_commit_of_old_term),
         cmocka_unit_test(test_read_index_needs_quorum),
         cmocka_unit_test(test_read_index_waits_for_term_commit),
+        cmocka_unit_test(test_lease_read_trusts_its_clock),
         cmocka_unit_test(test_snapshot_send_install),
         cmocka_unit_test(test_msg_roundtrip),
         cmocka_unit_test(test_msg_garbage),

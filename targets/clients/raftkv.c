@@ -4,6 +4,7 @@
  * libcurl. See raftkv.h for the layout on a node and the outcomes.
  */
 #include "targets/clients/raftkv.h"
+#include "base/build_path.h"
 #include "base/clock.h"
 #include "harness/netbind.h"
 #include "targets/clients/daemon.h"
@@ -34,13 +35,14 @@ static const daemon_spec raftkv_daemon = {
 
 /* Node i's raftkv command line (run from its directory $d). */
 static char *command_line(size_t n, const char *const *addrs, size_t i,
-                          const char *bug)
+                          const char *bug, const char *env)
 {
     daemon_text t;
     FILE *f = daemon_text_open(&t);
     if (!f)
         return NULL;
-    fprintf(f, "./raftkv --id %zu --listen %s:%d --peers ", i + 1, addrs[i],
+    fprintf(f, "%s%s./raftkv --id %zu --listen %s:%d --peers ",
+            env ? "env " : "", env ? env : "", i + 1, addrs[i],
             RAFTKV_PEER_PORT);
     for (size_t j = 0; j < n; j++)
         fprintf(f, "%s%zu=%s:%d", j ? "," : "", j + 1, addrs[j],
@@ -54,12 +56,13 @@ static char *command_line(size_t n, const char *const *addrs, size_t i,
 
 char *raftkv_start_cmd(const char *node_dir, size_t n,
                        const char *const *names, const char *const *addrs,
-                       size_t i, const char *bug)
+                       size_t i, const char *bug, const char *env)
 {
     return daemon_start_cmd(&raftkv_daemon, node_dir, names[i],
                             (daemon_start){.prepare = strdup("mkdir -p data"),
                                            .command = command_line(n, addrs,
-                                                                   i, bug)});
+                                                                   i, bug,
+                                                                   env)});
 }
 
 char *raftkv_signal_cmd(const char *node_dir, const char *name,
@@ -182,6 +185,7 @@ void raftkv_classify(const char *f, const json_t *written,
 typedef struct raftkv_state {
     daemon_db db;            /* first: the daemon default's calls use it */
     char *binary, *bug;      /* the local build uploaded by install */
+    char *db_env;            /* target_config.db_env, or NULL */
 } raftkv_state;
 
 static void rk_destroy(void *st)
@@ -192,6 +196,7 @@ static void rk_destroy(void *st)
     daemon_db_clear(&s->db);
     free(s->binary);
     free(s->bug);
+    free(s->db_env);
     free(s);
     curl_global_cleanup();
 }
@@ -206,34 +211,16 @@ static const target_option rk_options[] = {
      .alias_of = "binary"},
     {.name = "bug", .arg = "X",
      .help = "a deliberate bug: stale-read, early-ack, volatile-vote, "
-             "txn-split"},
+             "txn-split, lease-read"},
     {0},
 };
-
-/* The default build: next to this binary (build/), or one level up (a
- * sanitizer build in build/asan/ uses build/raftkv). */
-static int default_binary(char *out, size_t size)
-{
-    char self[PATH_MAX / 2];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        return -1;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = '\0';
-    snprintf(out, size, "%s/raftkv", self);
-    if (access(out, X_OK) == 0)
-        return 0;
-    snprintf(out, size, "%s/../raftkv", self);
-    return access(out, X_OK) == 0 ? 0 : -1;
-}
 
 static int rk_resolve_options(json_t *opts, fl_error *err)
 {
     const char *given = json_string_value(json_object_get(opts, "binary"));
     char path[PATH_MAX];
-    int found = given ? access(given, X_OK) : default_binary(path, sizeof path);
+    int found = given ? access(given, X_OK)
+                      : fl_build_path("raftkv", path, sizeof path);
     if (found != 0)
         return fl_error_set(err, FL_EIO, "no raftkv build at %s (run `make`, "
                             "or give --raftkv PATH)",
@@ -249,7 +236,8 @@ static int rk_start_parts(const void *st, size_t node, daemon_start *out)
     const raftkv_state *s = st;
     out->prepare = strdup("mkdir -p data");
     out->command = command_line(remote_count(s->db.remote),
-                                remote_addresses(s->db.remote), node, s->bug);
+                                remote_addresses(s->db.remote), node, s->bug,
+                                s->db_env);
     return out->prepare && out->command ? FL_OK : FL_ENOMEM;
 }
 
@@ -281,7 +269,10 @@ static int rk_create(const target_config *cfg, void **out, fl_error *err)
     }
     s->binary = strdup(binary);
     s->bug = bug ? strdup(bug) : NULL;
-    if (!s->binary || (bug && !s->bug)) {
+    /* The clock faults' preload (a trailing space ends it). */
+    if (cfg->db_env && asprintf(&s->db_env, "%s ", cfg->db_env) < 0)
+        s->db_env = NULL;
+    if (!s->binary || (bug && !s->bug) || (cfg->db_env && !s->db_env)) {
         rk_destroy(s);
         return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
     }
@@ -650,6 +641,7 @@ const target_vtable raftkv_target = {
                                             NULL},
     .options = rk_options,
     .resolve_options = rk_resolve_options,
+    .takes_db_env = true,
     .operations = rk_operations,
     .create = rk_create,
     .destroy = rk_destroy,

@@ -59,11 +59,12 @@ extern const target_vtable raftkv_target;
  * The command that starts node i as a daemon (setsid, nohup, pid file),
  * for nodes with these names and addresses; bug may be NULL. New string
  * owned by the caller, or NULL on OOM. Names and addresses must be plain
- * (checked by the target before use).
+ * (checked by the target before use). env (NULL: none) is the
+ * environment to start it in (target_config.db_env), trusted.
  */
 char *raftkv_start_cmd(const char *node_dir, size_t n,
                        const char *const *names, const char *const *addrs,
-                       size_t i, const char *bug);
+                       size_t i, const char *bug, const char *env);
 
 /* kill -9 (sig "KILL"), SIGSTOP ("STOP") or SIGCONT ("CONT") to every
  * raftkv running on the node's data directory (found in /proc; the pid

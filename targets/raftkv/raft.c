@@ -49,6 +49,12 @@ struct raft_node {
     raft_progress pr[RAFT_MAX_NODES + 1];
     uint64_t round; /* heartbeat rounds sent in this term */
 
+    /* The seeded lease-read bug: the clock the shell last gave
+     * (raft_lease_clock), when each recent round was sent by it, and
+     * until when the latest quorum-acknowledged round holds the lease. */
+    uint64_t lease_now_ms, lease_until_ms;
+    uint64_t round_ms[RAFT_LEASE_ROUNDS];
+
     raft_pending_read *reads;
     size_t n_reads, cap_reads;
 
@@ -269,6 +275,7 @@ static void become_follower(raft_node *n, uint64_t term, raft_id leader)
         fail_reads(n);
     n->role = RAFT_FOLLOWER;
     n->leader = leader;
+    n->lease_until_ms = 0;
     reset_timer(n);
 }
 
@@ -288,6 +295,7 @@ static int become_leader(raft_node *n)
     n->elapsed = 0;
     n->hb_elapsed = 0;
     n->round = 0;
+    n->lease_until_ms = 0;
     for (raft_id i = 1; i <= n->cfg.n_nodes; i++)
         n->pr[i] = (raft_progress){.next = last_index(n) + 1, .match = 0,
                                    .active = i == n->cfg.id};
@@ -436,13 +444,51 @@ static int broadcast_append(raft_node *n)
     return rc;
 }
 
+/* The highest heartbeat round of this term a quorum (the leader among
+ * them) acknowledged: the quorum-th largest ack_round. */
+static uint64_t quorum_round(const raft_node *n)
+{
+    uint64_t best = 0;
+    for (raft_id i = 1; i <= n->cfg.n_nodes; i++) {
+        uint32_t acks = 0;
+        for (raft_id j = 1; j <= n->cfg.n_nodes; j++)
+            acks += n->pr[j].ack_round >= n->pr[i].ack_round;
+        if (acks >= quorum(n) && n->pr[i].ack_round > best)
+            best = n->pr[i].ack_round;
+    }
+    return best;
+}
+
+/* Seeded bug lease-read: a round a quorum acknowledged proves leadership
+ * as of its sending, so the lease runs lease_ms from then — on the
+ * shell's clock, whatever that clock does. */
+static void lease_renew(raft_node *n)
+{
+    if (!n->cfg.bug_lease_read || n->role != RAFT_LEADER)
+        return;
+    uint64_t q = quorum_round(n);
+    if (q == 0 || n->round - q >= RAFT_LEASE_ROUNDS)
+        return;
+    uint64_t until = n->round_ms[q % RAFT_LEASE_ROUNDS] + n->cfg.lease_ms;
+    if (until > n->lease_until_ms)
+        n->lease_until_ms = until;
+}
+
+static bool lease_held(const raft_node *n)
+{
+    return n->cfg.bug_lease_read && n->role == RAFT_LEADER &&
+           n->lease_now_ms < n->lease_until_ms;
+}
+
 /* A new heartbeat round: its acknowledgements confirm leadership for the
  * reads waiting on it. */
 static int heartbeat(raft_node *n)
 {
     n->round++;
+    n->round_ms[n->round % RAFT_LEASE_ROUNDS] = n->lease_now_ms;
     n->pr[n->cfg.id].ack_round = n->round;
     n->hb_elapsed = 0;
+    lease_renew(n);   /* a single node is its own quorum */
     return broadcast_append(n);
 }
 
@@ -533,8 +579,10 @@ static int recv_append_resp(raft_node *n, const raft_msg *m)
         return 0;
     raft_progress *p = &n->pr[m->from];
     p->active = true;
-    if (m->ctx > p->ack_round && m->ctx <= n->round)
+    if (m->ctx > p->ack_round && m->ctx <= n->round) {
         p->ack_round = m->ctx;
+        lease_renew(n);
+    }
     int rc = 0;
     if (m->reject) {
         if (m->log_index > p->match && m->log_index <= last_index(n)) {
@@ -751,7 +799,10 @@ int raft_tick(raft_node *n, fl_error *err)
     if (n->role == RAFT_LEADER) {
         if (n->cfg.check_quorum && n->elapsed >= n->cfg.election_ticks) {
             n->elapsed = 0;
-            check_quorum(n);
+            /* Seeded bug lease-read: a leader that holds its lease by its
+             * own clock does not doubt its leadership. */
+            if (!lease_held(n))
+                check_quorum(n);
             if (n->role != RAFT_LEADER)
                 return FL_OK;
         }
@@ -793,6 +844,11 @@ int raft_propose(raft_node *n, const void *data, size_t len,
     return FL_OK;
 }
 
+void raft_lease_clock(raft_node *n, uint64_t now_ms)
+{
+    n->lease_now_ms = now_ms;
+}
+
 int raft_read_index(raft_node *n, uint64_t ctx, raft_id *leader,
                     fl_error *err)
 {
@@ -800,7 +856,8 @@ int raft_read_index(raft_node *n, uint64_t ctx, raft_id *leader,
         *leader = n->leader;
     if (n->role != RAFT_LEADER)
         return RAFT_ENOTLEADER;
-    if (n->cfg.bug_stale_read)
+    if (n->cfg.bug_stale_read ||
+        (lease_held(n) && committed_in_term(n)))
         return push_read_state(n, ctx, n->commit, true)
                    ? oom(err, "read index")
                    : FL_OK;

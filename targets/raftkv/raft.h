@@ -200,7 +200,19 @@ typedef struct raft_config {
     bool bug_volatile_vote;  /* hard state handed out for persistence carries
                                 vote = RAFT_NONE, so a restarted node may vote
                                 twice in one term */
+    bool bug_lease_read;     /* a leader holds a lease for lease_ms from the
+                                sending of each heartbeat round a quorum
+                                acknowledged, on the clock the shell gives
+                                (raft_lease_clock); while it holds, reads are
+                                answered at once and check-quorum never
+                                deposes it. Safe while that clock runs true
+                                (lease_ms < T ticks); a clock set back keeps
+                                a deposed leader serving stale reads */
+    uint32_t lease_ms;       /* bug_lease_read: the lease's length */
 } raft_config;
+
+/* Rounds whose sending time a lease-read leader remembers. */
+#define RAFT_LEASE_ROUNDS 64
 
 /* Fill *cfg with defaults: T = 10, H = 2, pre_vote and check_quorum on, 64
  * entries per message, no bugs. The caller then sets id, n_nodes, seed. */
@@ -234,6 +246,11 @@ int raft_new(const raft_config *cfg, const raft_restore *restore,
 void raft_free(raft_node *n);
 
 /* ---- Inputs ------------------------------------------------------------------ */
+
+/* The seeded lease-read bug's clock (milliseconds, any epoch): what the
+ * leader takes as now when it sends a round and checks its lease. Unused
+ * without bug_lease_read. */
+void raft_lease_clock(raft_node *n, uint64_t now_ms);
 
 /* Advance logical time by one tick: may start a (pre-)election, send
  * heartbeats, or make a leader without a quorum step down. Errors: FL_ENOMEM

@@ -488,9 +488,20 @@ static int ticks_due(server *s, uint64_t *next)
     return n;
 }
 
+/* The seeded lease-read bug's clock: the wall clock, which an operator,
+ * NTP or a clock fault (libfaketime) may set anywhere. */
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static int loop_once(server *s, uint64_t *next_tick, fl_error *err)
 {
     uint64_t now = (uint64_t)(fl_clock_mono_ns() / 1000000);
+    if (s->cfg.bugs & SERVER_BUG_LEASE_READ)
+        raft_lease_clock(s->raft, wall_ms());
     struct pollfd pfd = {.fd = s->wake_fd, .events = POLLIN};
     int timeout = *next_tick > now ? (int)(*next_tick - now) : 0;
     if (poll(&pfd, 1, timeout) > 0) {
@@ -580,6 +591,9 @@ static int open_state(server *s, fl_error *err)
     if (rc.bug_stale_read)
         rc.check_quorum = false;
     rc.bug_volatile_vote = (s->cfg.bugs & SERVER_BUG_VOLATILE_VOTE) != 0;
+    /* Half the shortest election timeout: safe while clocks run true. */
+    rc.bug_lease_read = (s->cfg.bugs & SERVER_BUG_LEASE_READ) != 0;
+    rc.lease_ms = s->cfg.election_ticks * s->cfg.tick_ms / 2;
     if ((e = raft_new(&rc, &rs, &s->raft, err)))
         return e;
     server_log(s, "recovered %s: term %" PRIu64 " vote %u snapshot %" PRIu64
@@ -626,13 +640,14 @@ int server_start(const server_config *cfg, server **out, fl_error *err)
         server_stop(s);
         return rc;
     }
-    server_log(s, "serving peers on %s:%u, clients on %s:%u%s%s%s%s",
+    server_log(s, "serving peers on %s:%u, clients on %s:%u%s%s%s%s%s",
                cfg->peers[cfg->id].host, cfg->peers[cfg->id].port,
                cfg->client.host, cfg->client.port,
                cfg->bugs & SERVER_BUG_STALE_READ ? " [bug stale-read]" : "",
                cfg->bugs & SERVER_BUG_EARLY_ACK ? " [bug early-ack]" : "",
                cfg->bugs & SERVER_BUG_VOLATILE_VOTE ? " [bug volatile-vote]" : "",
-               cfg->bugs & SERVER_BUG_TXN_SPLIT ? " [bug txn-split]" : "");
+               cfg->bugs & SERVER_BUG_TXN_SPLIT ? " [bug txn-split]" : "",
+               cfg->bugs & SERVER_BUG_LEASE_READ ? " [bug lease-read]" : "");
     *out = s;
     return FL_OK;
 }

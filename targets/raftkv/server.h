@@ -61,6 +61,8 @@ enum {
     SERVER_BUG_VOLATILE_VOTE = 1u << 2, /* raft + storage volatile vote */
     SERVER_BUG_TXN_SPLIT = 1u << 3,     /* a txn's micro-ops as two log
                                            entries, not one */
+    SERVER_BUG_LEASE_READ = 1u << 4,    /* raft bug_lease_read, on the
+                                           wall clock (CLOCK_REALTIME) */
 };
 
 #define SERVER_DEFAULT_CLIENT_OFFSET 1000

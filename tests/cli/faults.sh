@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Real runs of the packet and clock faults on a private 3-node local
+# cluster (root, `ip netns`, sshd, build/raftkv, build/faultline-netem):
+#   * usage: a fault option out of range, an unknown one, and a clock fault
+#     on a target that cannot start its database under libfaketime are
+#     refused (exit 64) before anything runs;
+#   * packet (delay 200 ms +- 20, loss 5 %): valid; the history records the
+#     behaviour; some operation begun inside a shaped window took at least
+#     the delay (a lower bound: a loaded machine only adds to it);
+#   * clock-skew, clock-strobe, clock-rate on raftkv: valid, each recorded
+#     with its per-node amounts;
+#   * raftkv --bug lease-read: valid under partitions alone, and found
+#     (invalid) under partition,clock-strobe (a 30 s delta) in one of at
+#     most 4 runs of 30 s with seeds whose schedule strobes the leader and
+#     then isolates it (the bug shows only when a leader whose clock
+#     jumped back is cut off while its lease still holds);
+# and after every run: no packet rule, no shaper, no clock file and no
+# strobe loop on any node. Then the cluster is torn down.
+# Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
+set -u
+FL=${FAULTLINE:-build/faultline}
+FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
+# The release raftkv: an ASan build refuses to run with libfaketime
+# preloaded ahead of its runtime, which the clock faults need.
+RAFTKV=${RAFTKV:-$(cd "$(dirname "$0")/../.." && pwd)/${BUILD:-build}/raftkv}
+tmp=$(mktemp -d /tmp/fl-faults-cli.XXXXXX)
+export FAULTLINE_STATE=$tmp/state
+cluster_made=0
+cleanup() {
+  if [[ $cluster_made -eq 1 ]]; then "$FL" cluster down >/dev/null 2>&1; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+failures=0
+ok() { echo "ok - $1"; }
+nok() { echo "not ok - $1"; failures=$((failures + 1)); }
+
+check() { # NAME EXPECTED_EXIT CMD...
+  local name=$1 want=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [[ $got -eq $want ]]; then ok "$name"; else
+    nok "$name (exit $got, wanted $want)"; sed 's/^/  # /' "$tmp/err" | tail -8
+  fi
+}
+
+check "a fault option out of range is a usage error" 64 \
+  "$FL" test --target raftkv --nemesis packet --packet-loss 120
+grep -q -- "--packet-loss" "$tmp/err" && ok "the message names the option" \
+  || nok "the message names the option"
+check "a fault option that is no number is a usage error" 64 \
+  "$FL" test --target raftkv --nemesis packet --packet-delay 50ms
+check "clock faults need a target that takes the libfaketime preload" 64 \
+  "$FL" test --target etcd --nemesis clock-skew
+grep -q "libfaketime" "$tmp/err" && ok "the message says why" \
+  || nok "the message says why"
+
+skip() { echo "ok - fault runs # SKIP $1"; exit $((failures > 0)); }
+[[ $(id -u) -eq 0 ]] || skip "needs root"
+ip netns list >/dev/null 2>&1 && [[ -x /usr/sbin/sshd ]] || skip "needs ip netns and sshd"
+command -v iptables >/dev/null || skip "needs iptables"
+[[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ]] || skip "needs libfaketime"
+[[ -x $RAFTKV ]] || skip "no raftkv build at $RAFTKV"
+if [[ -e /sys/class/net/flbr0 || -n $(ip netns list 2>/dev/null | grep '^fl-n') ]]; then
+  skip "a faultline cluster is already up here"
+fi
+
+R=$tmp/results
+cluster_made=1
+run() {
+  "$FL" test --target raftkv --raftkv "$RAFTKV" --nodes 3 --results "$R" \
+    --keep-cluster "$@"
+}
+
+# Nothing a fault leaves may outlive its run, on any node.
+at_rest() { # NAME
+  local left=""
+  for i in 1 2 3; do
+    ip netns exec fl-n$i iptables -w -t mangle -S POSTROUTING 2>/dev/null |
+      grep -q faultline-packet && left="$left n$i:packet-rule"
+    [[ -e /var/lib/faultline-node/n$i/faketime.rc ]] && left="$left n$i:clock-file"
+  done
+  pgrep -f "^[^ ]*faultline-netem .*--tag /var/lib/faultline-node/" >/dev/null &&
+    left="$left shaper"
+  pgrep -f "^sh -c while :; do .* faultline-clock-strobe " >/dev/null &&
+    left="$left strobe"
+  if [[ -z $left ]]; then ok "$1: nothing left on the nodes"
+  else nok "$1: left on the nodes:$left"; fi
+}
+
+check "packet (delay 200 ms, loss 5 %) for 16 s: valid" 0 \
+  run --nemesis packet --time-limit 16 --nemesis-interval 3 --seed 5 \
+  --packet-delay 200 --packet-jitter 20 --packet-loss 5 --test-name packet
+at_rest "packet"
+H=$R/latest/history.jsonl
+if jq -se 'any(.[]; .f == "start-packet" and .value.behaviour.delay == 200
+                 and .value.behaviour.loss == 5)' "$H" >/dev/null 2>&1
+then ok "the history records the packet behaviour"
+else nok "the history records the packet behaviour"; fi
+# The longest latency of an operation invoked while packets were shaped.
+slow=$(jq -rs '
+  (reduce .[] as $e ({w: [], open: null};
+     if $e.process == "nemesis" and $e.f == "start-packet" and .open == null
+       then .open = $e.time
+     elif $e.process == "nemesis" and $e.f == "stop-packet" and .open != null
+       then .w += [[.open, $e.time]] | .open = null
+     else . end)) as $s
+  | [foreach .[] as $e ({}; if $e.process == "nemesis" then .
+       elif $e.type == "invoke" then .[($e.process|tostring)] = $e.time
+       else .done = [.[($e.process|tostring)], $e.time] end;
+       if .done and $e.type != "invoke" then .done else empty end)]
+  | map(select(.[0] as $t | $s.w | any(.[0] <= $t and $t <= .[1])))
+  | map(.[1] - .[0]) | max // 0 | . / 1000000 | floor' "$H")
+if [[ ${slow:-0} -ge 200 ]]; then ok "an operation inside a shaped window took >= 200 ms ($slow ms)"
+else nok "an operation inside a shaped window took >= 200 ms (longest: ${slow:-none} ms)"; fi
+
+for kind in clock-skew clock-strobe clock-rate; do
+  check "$kind for 12 s: valid" 0 \
+    run --nemesis $kind --time-limit 12 --nemesis-interval 2 --seed 7 \
+    --test-name $kind
+  at_rest "$kind"
+  if jq -se "any(.[]; .f == \"start-$kind\" and (.value | type) == \"object\")" \
+       "$R/latest/history.jsonl" >/dev/null 2>&1
+  then ok "the history records $kind's amounts"
+  else nok "the history records $kind's amounts"; fi
+done
+
+check "lease-read under partitions alone for 20 s: valid" 0 \
+  run --nemesis partition --bug lease-read --time-limit 20 \
+  --nemesis-interval 2 --test-name lease-read-partition
+# Seeds whose schedule (partition,clock-strobe; the leader known) is a
+# strobe on the leader, then a partition that isolates it while the lease
+# the strobe left still holds (found with fault_plan over the runner's
+# seed): the bug needs that schedule and a stale read in its window; 30
+# clients and 5 s partitions leave the cut-off leader's clients time to
+# read after their writes time out.
+found=0
+for seed in 11 36 41 43; do
+  run --nemesis partition,clock-strobe --clock-strobe-delta 30000 \
+    --bug lease-read --time-limit 30 --nemesis-interval 5 --concurrency 30 \
+    --seed $seed --test-name lease-read-clock >"$tmp/out" 2>&1
+  rc=$?
+  at_rest "lease-read, partition,clock-strobe seed $seed"
+  if [[ $rc -eq 1 ]]; then found=1; break; fi
+done
+if [[ $found -eq 1 ]]; then ok "lease-read found by partition,clock-strobe (seed $seed)"
+else nok "lease-read found by partition,clock-strobe (no seed of 4 exited 1)"; fi
+
+check "cluster down" 0 "$FL" cluster down
+cluster_made=0
+exit $((failures > 0))
