@@ -19,6 +19,7 @@ packages=(
   zlib1g-dev                                            # crc32 (raftkv storage)
   etcd-server                                           # the etcd target (tests/cli/etcd.sh, bench)
   zookeeper libzookeeper-mt-dev                         # the ZooKeeper target: server, C client
+  fuse3 libfuse3-dev                                    # powerfs (the power-loss fault): fusermount3, libfuse3
   chromium nodejs                                       # report.html opened headless (tests/browser/)
 )
 
