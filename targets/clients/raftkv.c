@@ -201,7 +201,7 @@ static const target_option rk_options[] = {
     {.name = "raftkv", .arg = "PATH", .help = "the raftkv build",
      .alias_of = "binary"},
     {.name = "bug", .arg = "X",
-     .help = "a deliberate bug: stale-read, early-ack, volatile-vote"},
+     .help = "a deliberate bug: stale-read, early-ack, volatile-vote, no-fsync"},
     {0},
 };
 
