@@ -671,6 +671,7 @@ const target_vtable etcd_target = {
     .pause = etcd_pause,
     .resume = etcd_resume,
     .wipe = etcd_wipe,
+    .data_dir = "etcd-data",
     .await_ready = etcd_await_ready,
     .collect_logs = etcd_collect_logs,
     .leader = etcd_leader,

@@ -696,6 +696,7 @@ const target_vtable raftkv_target = {
     .pause = rk_pause,
     .resume = rk_resume,
     .wipe = rk_wipe,
+    .data_dir = "data",
     .await_ready = rk_await_ready,
     .collect_logs = rk_collect_logs,
     .leader = rk_leader,

@@ -862,6 +862,7 @@ const target_vtable zk_target = {
     .pause = zk_pause,
     .resume = zk_resume,
     .wipe = zk_wipe,
+    .data_dir = "data",
     .await_ready = zk_await_ready,
     .collect_logs = zk_collect_logs,
     .leader = zk_leader,
