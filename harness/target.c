@@ -7,8 +7,10 @@
 
 #include "workloads/workload.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct target {
     const target_vtable *vt;
@@ -268,6 +270,23 @@ int target_set_up(target *t, size_t n, fl_error *e)
 int target_tear_down(target *t, size_t n, fl_error *e)
 {
     return existing(t) ? FL_OK : t->vt->kill(t->state, n, e);
+}
+
+int target_sibling_binary(const char *name, char *out, size_t size)
+{
+    char self[PATH_MAX / 2];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return -1;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(out, size, "%s/%s", self, name);
+    if (access(out, X_OK) == 0)
+        return 0;
+    snprintf(out, size, "%s/../%s", self, name);
+    return access(out, X_OK) == 0 ? 0 : -1;
 }
 
 char *target_data_path(const target *t, size_t node)

@@ -274,6 +274,12 @@ long target_leader(target *t);
  * default_ms: the larger of it and the target's ready_timeout_ms. */
 int target_ready_timeout_ms(const target *t, int default_ms);
 
+/* Into out: the executable `name` beside the running binary, else one
+ * level up (build/asan/faultline-harness finds build/raftkv): how a build
+ * finds the programs it installs on the nodes. 0, or -1 if neither is
+ * executable. */
+int target_sibling_binary(const char *name, char *out, size_t size);
+
 /* The absolute path of node's data directory on the node (vtable
  * data_dir under the node's directory), or NULL when the target declares
  * none or the database is not faultline's (existing mode: its files are

@@ -207,28 +207,11 @@ static const target_option rk_options[] = {
 
 /* The default build: next to this binary (build/), or one level up (a
  * sanitizer build in build/asan/ uses build/raftkv). */
-static int default_binary(char *out, size_t size)
-{
-    char self[PATH_MAX / 2];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        return -1;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = '\0';
-    snprintf(out, size, "%s/raftkv", self);
-    if (access(out, X_OK) == 0)
-        return 0;
-    snprintf(out, size, "%s/../raftkv", self);
-    return access(out, X_OK) == 0 ? 0 : -1;
-}
-
 static int rk_resolve_options(json_t *opts, fl_error *err)
 {
     const char *given = json_string_value(json_object_get(opts, "binary"));
     char path[PATH_MAX];
-    int found = given ? access(given, X_OK) : default_binary(path, sizeof path);
+    int found = given ? access(given, X_OK) : target_sibling_binary("raftkv", path, sizeof path);
     if (found != 0)
         return fl_error_set(err, FL_EIO, "no raftkv build at %s (run `make`, "
                             "or give --raftkv PATH)",
