@@ -211,7 +211,8 @@ static int rk_resolve_options(json_t *opts, fl_error *err)
 {
     const char *given = json_string_value(json_object_get(opts, "binary"));
     char path[PATH_MAX];
-    int found = given ? access(given, X_OK) : target_sibling_binary("raftkv", path, sizeof path);
+    int found = given ? access(given, X_OK)
+                      : target_sibling_binary("raftkv", path, sizeof path);
     if (found != 0)
         return fl_error_set(err, FL_EIO, "no raftkv build at %s (run `make`, "
                             "or give --raftkv PATH)",
