@@ -1,8 +1,17 @@
 /*
- * The power-loss fault: kill -9 the database on a minority of the nodes,
- * drop everything it wrote and did not make durable, and start it again
- * on heal. kill -9 alone loses nothing the kernel already holds; a power
- * cut loses what was not fsync'd. See fault.h.
+ * The power-loss fault: kill -9 the database on some of the nodes, drop
+ * everything it wrote and did not make durable, and start it again on
+ * heal. kill -9 alone loses nothing the kernel already holds; a power cut
+ * loses what was not fsync'd. See fault.h.
+ *
+ * Whom the power fails on (pl_plan), as Jepsen's kill targets: a minority
+ * half the time (the leader half of those, fault_plan_minority), a
+ * majority a quarter, every node a quarter. A cut that spares a majority
+ * cannot lose what a quorum acknowledged in a correct-by-quorum system:
+ * the survivors' kernels still hold every entry, and they elect among
+ * themselves. Only a majority or all the nodes losing power at once, as a
+ * rack or a datacenter does, shows a database that acknowledges before
+ * fsync.
  *
  * Mechanism: powerfs (powerfs/, build/faultline-powerfs), a FUSE file
  * system that writes through to a backing directory and remembers what
@@ -53,6 +62,25 @@ static int run(const fault_env *env, size_t node, char *cmd, fl_error *err)
     int rc = remote_run(env->r, node, cmd, PL_TIMEOUT_MS, err);
     free(cmd);
     return rc ? fl_error_wrap(err, "power-loss on %s", env->names[node]) : rc;
+}
+
+static void pl_plan(fl_rng *rng, size_t n, long leader,
+                    const fault_action *in_force, fault_action *out)
+{
+    uint64_t r = fl_rng_below(rng, 4);
+    if (r < 2 || n < 2) {
+        fault_plan_minority(rng, n, leader, in_force, out);
+        return;
+    }
+    size_t idx[FAULT_MAX_NODES], want = r == 2 ? n / 2 + 1 : n;
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    for (size_t i = 0; i < want; i++) {    /* a partial Fisher-Yates */
+        size_t j = i + (size_t)fl_rng_below(rng, n - i), t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+        out->nodes[idx[i]] = true;
+    }
 }
 
 static int pl_apply(const fault_env *env, const fault_action *a, size_t node,
@@ -165,9 +193,9 @@ const fault_kind fault_power_loss = {
     .name = "power-loss",
     .begin_f = "power-loss",
     .end_f = "power-on",
-    .summary = "kill -9 a minority and drop its un-fsynced writes (powerfs), "
-               "then start it again",
-    .plan = fault_plan_minority,
+    .summary = "kill -9 a minority, a majority or all and drop their "
+               "un-fsynced writes (powerfs), then start them again",
+    .plan = pl_plan,
     .describe = fault_nodes_json,
     .apply = pl_apply,
     .heal = pl_heal,
