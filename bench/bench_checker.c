@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkers/lin_model.h"
 #include "checkers/linearizable.h"
 #include "workloads/histgen.h"
 
@@ -79,7 +80,7 @@ static void corpus_child(int fd, const corpus_case *c)
     if (history_read_file(c->path, HISTORY_FORMAT_UNKNOWN, &h, &err) == FL_OK) {
         lin_options opt;
         lin_options_init(&opt);
-        opt.model = c->model;
+        opt.model = lin_model_find(c->model);
         opt.threads = c->threads;
         double runs[3];
         checker_verdict v = CHECKER_UNKNOWN;
@@ -237,7 +238,7 @@ static void run_unsplit(const void *arg, child_report *r)
         return;
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "kv-append";
+    opt.model = lin_model_find("kv-append");
     opt.no_split = true;
     opt.threads = 1;
     opt.time_limit_s = 60;
@@ -283,7 +284,7 @@ static void run_generated(const void *arg, child_report *r)
     r->gen_ms = now_ms() - t0;
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     opt.threads = c->threads;
     opt.time_limit_s = 30;
     opt.memory_limit_mb = 2048;

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "checkers/lin_model.h"
 #include "checkers/linearizable.h"
 #include "workloads/histgen.h"
 
@@ -250,7 +251,7 @@ static void parse_then_check(const char *dir)
     fl_error err = {0};
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     lin_result *r = NULL;
     double t0 = now_s();
     if (lin_check(h, &opt, &r, &err) != FL_OK) {

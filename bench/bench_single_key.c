@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkers/lin_model.h"
 #include "checkers/linearizable.h"
 #include "workloads/histgen.h"
 
@@ -52,7 +53,7 @@ static void sk_run(const sk_case *c, sk_report *r)
         return;
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     opt.threads = 1;
     opt.time_limit_s = BENCH_TIME_LIMIT_S;
     opt.memory_limit_mb = BENCH_MEMORY_LIMIT_MB;

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkers/lin_model.h"
 #include "checkers/linearizable.h"
 #include "workloads/histgen.h"
 
@@ -134,7 +135,7 @@ static void unique_child(const unique_case *c, unique_report *r)
     unique_write(h, c);
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     opt.threads = 1;
     opt.time_limit_s = SEARCH_LIMIT_S;
     opt.memory_limit_mb = 2048;

@@ -99,6 +99,10 @@ typedef struct lin_model {
                    const lin_op *const *window, size_t n);
 } lin_model;
 
+/* The default model (checker_options_init), for tables that name it
+ * statically (workloads/workload.c). */
+extern const lin_model lin_model_cas_register;
+
 /* The registry. NULL when no model has that name. */
 const lin_model *lin_model_find(const char *name);
 /* NULL-terminated names, for usage messages. */

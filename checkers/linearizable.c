@@ -459,7 +459,7 @@ int lin_shrink(const history *h, const lin_options *opt, history **out,
         .judge = still_invalid,
         .judge_arg = (void *)opt,
         .time_limit_s = opt->time_limit_s,
-        .model = lin_model_find(opt->model ? opt->model : ""),
+        .model = opt->model,
         .initial = opt->initial,
         .nil_reads_unknown = opt->nil_reads_unknown,
     };
@@ -524,15 +524,10 @@ static int first_error(const lin_result *r, fl_error *err)
 int lin_check(const history *h, const lin_options *opt, lin_result **out,
               fl_error *err)
 {
-    const lin_model *model = lin_model_find(opt->model ? opt->model : "");
-    if (model == NULL) {
-        char names[256] = "";
-        for (const char *const *m = lin_model_list(); *m; m++)
-            snprintf(names + strlen(names), sizeof names - strlen(names),
-                     "%s%s", m == lin_model_list() ? "" : ", ", *m);
-        return fl_error_set(err, FL_EUSAGE, "unknown model \"%s\" (models: %s)",
-                            opt->model ? opt->model : "", names);
-    }
+    const lin_model *model = opt->model;
+    if (model == NULL)
+        return fl_error_set(err, FL_EUSAGE, "no model given (checker_options."
+                            "model; the command line resolves --model)");
     int64_t start = fl_clock_mono_ns();
     lin_result *r = fl_calloc(1, sizeof *r);
     if (r == NULL || split(h, opt->no_split, r) != 0) {
@@ -653,15 +648,28 @@ json_t *lin_result_to_json(const lin_result *r, const history *h)
 
 /* ---- In the checker registry -------------------------------------------------------------- */
 
+/* Each key's verdict, for the checkers that reuse them (sequential). */
+static void key_verdicts(const lin_result *r, checker_report *out)
+{
+    out->per_key = fl_malloc((r->nkeys + 1) * sizeof *out->per_key);
+    out->nper_key = out->per_key ? r->nkeys : 0;
+    for (size_t i = 0; i < out->nper_key; i++)
+        out->per_key[i] = (checker_key_verdict){r->keys[i].key,
+                                                r->keys[i].verdict};
+}
+
 static int registry_check(const history *h, const checker_options *opt,
-                          checker_report *out, fl_error *err)
+                          const checker_result *needed, checker_report *out,
+                          fl_error *err)
 {
     lin_result *r;
+    (void)needed;
     int rc = lin_check(h, opt, &r, err);
     if (rc != FL_OK)
         return rc;
     out->verdict = r->verdict;
     out->json = lin_result_to_json(r, h);
+    key_verdicts(r, out);
     fprintf(out->summary, "linearizable (%s): %s\n", r->model->name,
             checker_verdict_word(r->verdict));
     rc = lin_result_explain(r, h, out->explain);
@@ -674,4 +682,6 @@ const checker checker_linearizable = {
     .about = "each key against --model (Wing & Gong, Lowe)",
     .check = registry_check,
     .explain_json = lin_explain_json,
+    .html_verdict = lin_html_verdict,
+    .html_panel = lin_html_panel,
 };

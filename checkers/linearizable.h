@@ -44,7 +44,7 @@ typedef struct lin_result lin_result;
 
 /*
  * Check h. Returns FL_OK with *out set whatever the verdict; an error code
- * (FL_EUSAGE: unknown model or an op the model does not know, with the event
+ * (FL_EUSAGE: no model, or an op the model does not know, with the event
  * named; FL_ENOMEM) only when the check could not be run at all.
  */
 int lin_check(const history *h, const lin_options *opt, lin_result **out,
@@ -77,6 +77,28 @@ void lin_result_free(lin_result *r);
  */
 int lin_shrink(const history *h, const lin_options *opt, history **out,
                bool *minimal, fl_error *err);
+
+/* ---- In report.html (checkers/lin_panel.c, kit: checkers/panel.h) ------- */
+
+/* The checker's panel (checker.html_verdict, html_panel): a badge and the
+ * verdict in words; the counterexample drawn. */
+void lin_html_verdict(FILE *out, const char *name, const json_t *result,
+                      const checker_panel_env *env);
+void lin_html_panel(FILE *out, const char *name, const json_t *result,
+                    const checker_panel_env *env);
+/* The parts other panels reuse on a result of this checker's shape
+ * (`lin`): the verdict in words ("not linearizable: p1 read ... cannot
+ * take effect ..."), given the verdict word and the reason; the
+ * counterexample's stuck op in one clause; the counterexample ce drawn as
+ * a figure with id "ce-CHECKER" + id_suffix (nothing if ce has no op). */
+void lin_html_words(FILE *out, const char *verdict, const char *reason,
+                    const json_t *lin);
+void lin_html_stuck(FILE *out, const json_t *lin);
+void lin_html_figure(FILE *out, const char *who, const json_t *ce,
+                     const char *id_suffix, const checker_panel_env *env);
+
+/* In the checker registry; checkers/sequential.c needs its results. */
+extern const checker checker_linearizable;
 
 /* Names of the models, NULL-terminated, for usage messages. */
 const char *const *lin_model_names(void);

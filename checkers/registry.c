@@ -3,6 +3,8 @@
  */
 #include "checkers/checker.h"
 #include "base/alloc.h"
+#include "base/clock.h"
+#include "checkers/lin_model.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,7 @@ static const checker *const registry[] = {FL_CHECKERS(FL_CHECKER_ENTRY)};
 void checker_options_init(checker_options *opt)
 {
     memset(opt, 0, sizeof *opt);
-    opt->model = "cas-register";
+    opt->model = &lin_model_cas_register;
 }
 
 const char *const *checker_names(void)
@@ -62,11 +64,22 @@ struct checker_result {
     json_t *json;
     char *summary, *explanation;
     size_t summary_len, explanation_len;
+    checker_key_verdict *per_key; /* sorted by key */
+    size_t nper_key;
+    double elapsed_ms;
 };
 
-int checker_check(const checker *c, const history *h,
-                  const checker_options *opt, checker_result **out,
-                  fl_error *err)
+static int cmp_key_verdict(const void *x, const void *y)
+{
+    uint32_t a = ((const checker_key_verdict *)x)->key;
+    uint32_t b = ((const checker_key_verdict *)y)->key;
+    return (a > b) - (a < b);
+}
+
+int checker_check_given(const checker *c, const history *h,
+                        const checker_options *opt,
+                        const checker_result *needed, checker_result **out,
+                        fl_error *err)
 {
     *out = NULL;
     checker_result *r = fl_calloc(1, sizeof *r);
@@ -77,12 +90,19 @@ int checker_check(const checker *c, const history *h,
         .summary = open_memstream(&r->summary, &r->summary_len),
         .explain = open_memstream(&r->explanation, &r->explanation_len),
     };
-    int rc = rep.summary && rep.explain ? c->check(h, opt, &rep, err) : FL_OK;
+    int64_t start = fl_clock_mono_ns();
+    int rc = rep.summary && rep.explain ? c->check(h, opt, needed, &rep, err)
+                                        : FL_OK;
+    r->elapsed_ms = (double)(fl_clock_mono_ns() - start) / 1e6;
     /* the streams' buffers are only final once closed */
     bool words = rep.summary && fclose(rep.summary) == 0;
     words = rep.explain && fclose(rep.explain) == 0 && words;
     r->verdict = rep.verdict;
     r->json = rep.json;
+    r->per_key = rep.per_key;
+    r->nper_key = rep.per_key ? rep.nper_key : 0;
+    if (r->nper_key > 1)
+        qsort(r->per_key, r->nper_key, sizeof *r->per_key, cmp_key_verdict);
     if (rc == FL_OK && (!words || r->json == NULL))
         rc = fl_error_set(err, FL_ENOMEM, "%s: out of memory", c->name);
     if (rc != FL_OK) {
@@ -91,6 +111,77 @@ int checker_check(const checker *c, const history *h,
     }
     *out = r;
     return FL_OK;
+}
+
+void checker_needs_options(const checker *c, const checker_options *opt,
+                           checker_options *out)
+{
+    *out = *opt;
+    if (c->needs_options != NULL)
+        c->needs_options(opt, out);
+}
+
+/* Needs nest at most this deep: deeper is a cycle in the registry. */
+#define MAX_NEEDS_DEPTH 8
+
+static int check_needing(const checker *c, const history *h,
+                         const checker_options *opt, size_t depth,
+                         checker_result **out, fl_error *err)
+{
+    checker_result *needed = NULL;
+    *out = NULL;
+    if (depth > MAX_NEEDS_DEPTH)
+        return fl_error_set(err, FL_EUSAGE, "%s: its needs form a cycle",
+                            c->name);
+    if (c->needs != NULL) {
+        checker_options theirs;
+        checker_needs_options(c, opt, &theirs);
+        int rc = check_needing(c->needs, h, &theirs, depth + 1, &needed, err);
+        if (rc != FL_OK)
+            return rc;
+    }
+    int rc = checker_check_given(c, h, opt, needed, out, err);
+    checker_result_free(needed);
+    return rc;
+}
+
+int checker_check(const checker *c, const history *h,
+                  const checker_options *opt, checker_result **out,
+                  fl_error *err)
+{
+    return check_needing(c, h, opt, 0, out, err);
+}
+
+bool checker_options_same_question(const checker_options *a,
+                                   const checker_options *b)
+{
+    bool same_initial = a->initial == b->initial ||
+                        (a->initial && b->initial &&
+                         json_equal((json_t *)a->initial, (json_t *)b->initial));
+    return a->model == b->model && same_initial &&
+           a->nil_reads_unknown == b->nil_reads_unknown &&
+           a->no_split == b->no_split;
+}
+
+const checker *checker_result_checker(const checker_result *r)
+{
+    return r->by;
+}
+
+checker_verdict checker_result_key_verdict(const checker_result *r,
+                                           uint32_t key)
+{
+    checker_key_verdict k = {.key = key};
+    const checker_key_verdict *v =
+        r->nper_key ? bsearch(&k, r->per_key, r->nper_key, sizeof k,
+                              cmp_key_verdict)
+                    : NULL;
+    return v ? v->verdict : CHECKER_UNKNOWN;
+}
+
+double checker_result_elapsed_ms(const checker_result *r)
+{
+    return r->elapsed_ms;
 }
 
 const char *checker_result_name(const checker_result *r)
@@ -130,6 +221,7 @@ void checker_result_free(checker_result *r)
     if (r == NULL)
         return;
     json_decref(r->json);
+    fl_free(r->per_key);
     free(r->summary);
     free(r->explanation);
     free(r);

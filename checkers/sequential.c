@@ -1,6 +1,7 @@
 /*
  * sequential.c — the sequential-consistency checker's driver: the
- * linearizability check first (shortcut 1), each non-linearizable key's
+ * linearizable checker's per-key verdicts first (shortcut 1; handed in
+ * by whoever runs this checker, checker.needs), each non-linearizable key's
  * projection (shortcut 2), then the global search on each component of
  * keys linked by processes (shortcut 3), and the anomaly. See sequential.h.
  */
@@ -8,7 +9,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "checkers/lin_model.h"
-#include "checkers/linearizable.h"
+#include "checkers/linearizable.h" /* checker_linearizable, what it needs */
 #include "checkers/sc_search.h"
 #include "checkers/shrink.h"
 
@@ -24,9 +25,11 @@ struct sc_check_result {
     checker_consistency mode;
     checker_verdict lin, sc;
     const char *anomaly;
+    const char *anomaly_kind; /* real-time: "stale-read", ...; else NULL */
     json_t *lin_json, *sc_json, *anomaly_detail;
-    char *lin_words;       /* lin_result_explain's text */
+    char *lin_words;       /* the linearizable checker's explanation */
     size_t lin_words_len;
+    double lin_ms;         /* what the linearizable check took */
     const char *model;
     double elapsed_ms;
 };
@@ -707,6 +710,8 @@ typedef struct kind_scan {
     size_t nw;
     newest *nb;
     uint32_t initial;
+    json_t *stale, *early; /* the first found of each (new references) */
+    bool early_first;      /* in the order found, for the JSON */
 } kind_scan;
 
 /* A read of v that began after a write of another value completed, every
@@ -738,7 +743,7 @@ static json_t *early_read_at(const kind_scan *k, size_t i, uint32_t v)
                      checker_op_json(k->a->h, (size_t)w->first_call));
 }
 
-static void scan_reads(kind_scan *k, json_t *detail)
+static void scan_reads(kind_scan *k)
 {
     const history_event *ev = history_events(k->a->h);
     for (size_t i = 0; i < history_len(k->a->h); i++) {
@@ -756,22 +761,20 @@ static void scan_reads(kind_scan *k, json_t *detail)
         if (k->a->opt->nil_reads_unknown && json_is_null(out))
             continue;
         uint32_t v = lin_ctx_value(k->a->ctx, out);
-        json_t *found;
-        if (!json_object_get(detail, "stale_read") &&
-            (found = stale_read_at(k, i, v)) != NULL)
-            json_object_set_new(detail, "stale_read", found);
-        if (!json_object_get(detail, "early_read") &&
-            (found = early_read_at(k, i, v)) != NULL)
-            json_object_set_new(detail, "early_read", found);
+        if (k->stale == NULL)
+            k->stale = stale_read_at(k, i, v);
+        if (k->early == NULL && (k->early = early_read_at(k, i, v)) != NULL)
+            k->early_first = k->stale == NULL;
     }
 }
 
 /* Name a real-time anomaly where the register models let us tell:
- * "stale-read", "early-read" (a write seen before it began), or "other". */
-static json_t *real_time_kind(const sc_all *a)
+ * *kind "stale-read", "early-read" (a write seen before it began), or
+ * "other"; the JSON detail with the reads found. */
+static json_t *real_time_kind(const sc_all *a, const char **kind)
 {
     json_t *detail = json_object();
-    const char *kind = "other";
+    *kind = "other";
     bool registers = strcmp(a->m->name, "register") == 0 ||
                      strcmp(a->m->name, "cas-register") == 0;
     kind_scan k = {.a = a};
@@ -785,12 +788,16 @@ static json_t *real_time_kind(const sc_all *a)
         k.initial = lin_ctx_value(a->ctx, init ? init : null);
         json_decref(null);
         k.nw = collect_writes(a, k.w);
-        scan_reads(&k, detail);
-        kind = json_object_get(detail, "stale_read")   ? "stale-read"
-               : json_object_get(detail, "early_read") ? "early-read"
-                                                       : "other";
+        scan_reads(&k);
+        *kind = k.stale ? "stale-read" : k.early ? "early-read" : "other";
     }
-    json_object_set_new(detail, "anomaly_kind", json_string(kind));
+    if (k.early != NULL && k.early_first)
+        json_object_set_new(detail, "early_read", k.early);
+    if (k.stale != NULL)
+        json_object_set_new(detail, "stale_read", k.stale);
+    if (k.early != NULL && !k.early_first)
+        json_object_set_new(detail, "early_read", k.early);
+    json_object_set_new(detail, "anomaly_kind", json_string(*kind));
     fl_free(k.w);
     fl_free(k.nb);
     return detail;
@@ -809,47 +816,49 @@ static const char *anomaly_of(checker_verdict lin, checker_verdict sc)
 
 /* ---- The check ----------------------------------------------------------------------- */
 
-/* As the linearizable checker: the check's memory is what it allocates on
- * top of what is in use when it starts, within any limit already set. */
-static int run_lin(const history *h, const checker_options *opt,
-                   sc_check_result *r, fl_error *err)
+/* What sequential consistency needs of linearizability (checker.needs):
+ * the same question, but under "sequential" the linearizable half is
+ * evidence, not the verdict, and its counterexample is not worth a
+ * shrink. */
+static void lin_options_of(const checker_options *mine, checker_options *theirs)
 {
-    lin_result *lr;
-    /* under "sequential" the linearizable half is evidence, not the
-     * verdict: its counterexample is not worth a shrink */
-    checker_options lo = *opt;
-    lo.shrink = opt->shrink && opt->consistency != CHECKER_CONSISTENCY_SEQUENTIAL;
-    int rc = lin_check(h, &lo, &lr, err);
-    if (rc != FL_OK)
-        return rc;
-    r->lin = lin_result_verdict(lr);
-    r->lin_json = lin_result_to_json(lr, h);
-    FILE *words = open_memstream(&r->lin_words, &r->lin_words_len);
-    if (words != NULL) {
-        lin_result_explain(lr, h, words);
-        fclose(words);
+    theirs->shrink = mine->shrink &&
+                     mine->consistency != CHECKER_CONSISTENCY_SEQUENTIAL;
+}
+
+/* The linearizable checker's result, taken over: its verdict, JSON and
+ * words. lin NULL: nothing known (every key's verdict unknown). */
+static int take_lin(const checker_result *lin, sc_check_result *r,
+                    fl_error *err)
+{
+    if (lin == NULL) {
+        r->lin = CHECKER_UNKNOWN;
+        r->lin_json = json_object();
+    } else {
+        r->lin = checker_result_verdict(lin);
+        r->lin_json = json_incref(checker_result_json(lin));
+        r->lin_ms = checker_result_elapsed_ms(lin);
+        FILE *words = open_memstream(&r->lin_words, &r->lin_words_len);
+        if (words != NULL) {
+            checker_result_explain(lin, words);
+            fclose(words);
+        }
     }
-    lin_result_free(lr);
     return r->lin_json ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
 }
 
-/* Each object's linearizability verdict, from the linearizable result. */
-static int lin_verdicts(sc_all *a, const json_t *lin_json)
+/* Each object's linearizability verdict, from the linearizable result's
+ * per-key verdicts (lin NULL: unknown). */
+static int lin_verdicts(sc_all *a, const checker_result *lin)
 {
     a->lin_key = fl_malloc((a->nobjs + 1) * sizeof *a->lin_key);
     a->proj_key = fl_malloc((a->nobjs + 1) * sizeof *a->proj_key);
     if (a->lin_key == NULL || a->proj_key == NULL)
         return -1;
-    const json_t *per_key = json_object_get(lin_json, "per_key");
     for (size_t o = 0; o < a->nobjs; o++) {
-        char *name = checker_key_name(a->h, a->obj_key[o]);
-        const json_t *v = json_object_get(json_object_get(per_key, name ? name : ""),
-                                          "valid");
-        a->lin_key[o] = json_is_true(v)    ? CHECKER_VALID
-                        : json_is_false(v) ? CHECKER_INVALID
-                                           : CHECKER_UNKNOWN;
+        a->lin_key[o] = lin ? checker_result_key_verdict(lin, a->obj_key[o])
+                            : CHECKER_UNKNOWN;
         a->proj_key[o] = CHECKER_UNKNOWN;
-        fl_free(name);
     }
     return 0;
 }
@@ -902,7 +911,7 @@ static int run_sc(const history *h, const checker_options *opt, int64_t start,
 {
     a->h = h;
     a->opt = opt;
-    a->m = lin_model_find(opt->model ? opt->model : "");
+    a->m = opt->model;
     a->ctx = lin_ctx_new();
     if (opt->time_limit_s > 0)
         a->limits.deadline_ns = start + (int64_t)(opt->time_limit_s * 1e9);
@@ -922,7 +931,7 @@ static void classify(sc_check_result *r, const sc_all *a)
 {
     r->anomaly = anomaly_of(r->lin, r->sc);
     if (strcmp(r->anomaly, "real-time") == 0 && a != NULL)
-        r->anomaly_detail = real_time_kind(a);
+        r->anomaly_detail = real_time_kind(a, &r->anomaly_kind);
 }
 
 static int still_not_sc(void *arg, const history *sub, double time_left_s,
@@ -964,12 +973,13 @@ static void shrink_counterexample(const history *h, const checker_options *opt,
 }
 
 static int check_sc(const history *h, const checker_options *opt,
-                    int64_t start, sc_check_result *r, fl_error *err)
+                    int64_t start, const checker_result *lin,
+                    sc_check_result *r, fl_error *err)
 {
     sc_all a = {0};
     int64_t sc_start = fl_clock_mono_ns();
     int rc = run_sc(h, opt, start, &a, err);
-    if (rc == FL_OK && lin_verdicts(&a, r->lin_json) != 0)
+    if (rc == FL_OK && lin_verdicts(&a, lin) != 0)
         rc = fl_error_set(err, FL_ENOMEM, "out of memory");
     if (rc == FL_OK) {
         drop_unobserved_writes(&a);
@@ -999,9 +1009,8 @@ int sc_search_history(const history *h, const checker_options *opt,
 {
     sc_all a = {0};
     fl_alloc_scope scope = fl_alloc_scope_begin(opt->memory_limit_mb << 20);
-    int rc = lin_model_find(opt->model ? opt->model : "") == NULL
-                 ? fl_error_set(err, FL_EUSAGE, "unknown model \"%s\"",
-                                opt->model ? opt->model : "")
+    int rc = opt->model == NULL
+                 ? fl_error_set(err, FL_EUSAGE, "no model given")
                  : run_sc(h, opt, fl_clock_mono_ns(), &a, err);
     if (rc == FL_OK && lin_verdicts(&a, NULL) != 0)
         rc = fl_error_set(err, FL_ENOMEM, "out of memory");
@@ -1017,8 +1026,9 @@ int sc_search_history(const history *h, const checker_options *opt,
     return rc;
 }
 
-int sc_check(const history *h, const checker_options *opt,
-             sc_check_result **out, fl_error *err)
+int sc_check_given(const history *h, const checker_options *opt,
+                   const checker_result *lin, sc_check_result **out,
+                   fl_error *err)
 {
     *out = NULL;
     int64_t start = fl_clock_mono_ns();
@@ -1026,15 +1036,18 @@ int sc_check(const history *h, const checker_options *opt,
     if (r == NULL)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     r->mode = opt->consistency;
-    r->model = opt->model ? opt->model : "";
+    r->model = opt->model ? opt->model->name : "";
+    int rc = take_lin(lin, r, err);
+    /* the budget is the whole check's, the linearizable part's included */
+    start -= (int64_t)(r->lin_ms * 1e6);
     fl_alloc_scope scope = fl_alloc_scope_begin(opt->memory_limit_mb << 20);
-    int rc = run_lin(h, opt, r, err);
     if (rc == FL_OK && r->lin == CHECKER_VALID) { /* shortcut 1 */
         r->sc = CHECKER_VALID;
         r->sc_json = json_pack("{sbss}", "valid", 1, "decided_by", "linearizable");
         classify(r, NULL);
     } else if (rc == FL_OK) {
-        rc = check_sc(h, opt, start, r, err);
+        rc = opt->model == NULL ? fl_error_set(err, FL_EUSAGE, "no model given")
+                                : check_sc(h, opt, start, lin, r, err);
     }
     fl_alloc_scope_end(scope);
     r->elapsed_ms = (double)(fl_clock_mono_ns() - start) / 1e6;
@@ -1046,6 +1059,20 @@ int sc_check(const history *h, const checker_options *opt,
     }
     *out = r;
     return FL_OK;
+}
+
+int sc_check(const history *h, const checker_options *opt,
+             sc_check_result **out, fl_error *err)
+{
+    checker_options theirs;
+    checker_result *lin = NULL;
+    *out = NULL;
+    checker_needs_options(&checker_sequential, opt, &theirs);
+    int rc = checker_check(checker_sequential.needs, h, &theirs, &lin, err);
+    if (rc == FL_OK)
+        rc = sc_check_given(h, opt, lin, out, err);
+    checker_result_free(lin);
+    return rc;
 }
 
 /* The shrinker's judge: the same check, SC's verdict, on one thread,
@@ -1119,8 +1146,7 @@ static const char *bool_word(checker_verdict v)
 /* The anomaly in a few words, for the summary line. */
 static const char *anomaly_words(const sc_check_result *r)
 {
-    const char *kind = json_string_value(
-        json_object_get(r->anomaly_detail, "anomaly_kind"));
+    const char *kind = r->anomaly_kind;
     if (strcmp(r->anomaly, "real-time") == 0)
         return kind && strcmp(kind, "stale-read") == 0   ? "stale reads"
                : kind && strcmp(kind, "early-read") == 0 ? "a write seen before it began"
@@ -1143,10 +1169,11 @@ int sc_check_summary(const sc_check_result *r, FILE *out)
 /* ---- In the checker registry ------------------------------------------------------- */
 
 static int registry_check(const history *h, const checker_options *opt,
-                          checker_report *out, fl_error *err)
+                          const checker_result *needed, checker_report *out,
+                          fl_error *err)
 {
     sc_check_result *r;
-    int rc = sc_check(h, opt, &r, err);
+    int rc = sc_check_given(h, opt, needed, &r, err);
     if (rc != FL_OK)
         return rc;
     out->verdict = sc_check_verdict(r);
@@ -1162,6 +1189,10 @@ const checker checker_sequential = {
     .about = "sequential consistency and linearizability, and which broke",
     .check = registry_check,
     .explain_json = sc_explain,
+    .needs = &checker_linearizable,
+    .needs_options = lin_options_of,
+    .html_verdict = sc_html_verdict,
+    .html_panel = sc_html_panel,
 };
 
 int sc_check_explain(const sc_check_result *r, FILE *out)

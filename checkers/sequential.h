@@ -28,7 +28,8 @@
  * even SC), "unknown" (a budget ran out before it could be told).
  *
  * In the checker registry (checkers/checker.h) this is "sequential",
- * taking opt->model and opt->consistency (SEQUENTIAL: the verdict is SC's;
+ * needing "linearizable"'s result (checker.needs: a composition hands in
+ * its own, or runs one), taking opt->model and opt->consistency (SEQUENTIAL: the verdict is SC's;
  * BOTH or DEFAULT: the verdict is linearizability's and the JSON also
  * carries, at its top level, every field of the linearizable checker's
  * result, so readers of that result keep working).
@@ -48,11 +49,25 @@
 
 typedef struct sc_check_result sc_check_result;
 
+/* In the checker registry: needs checker_linearizable's result. */
+extern const checker checker_sequential;
+
 /*
- * Check h. FL_OK with *out set whatever the verdict; FL_EUSAGE (unknown
- * model, an op the model does not know, with the event named) or
- * FL_ENOMEM only when the check could not be run.
+ * Check h, given the linearizable checker's result on h with the same
+ * model, initial value and splitting (checker.needs; its per-key verdicts
+ * through checker_result_key_verdict, its JSON and words carried into
+ * this result). lin NULL: nothing known of linearizability, so no
+ * shortcut 1 and an unknown linearizability verdict. FL_OK with *out set
+ * whatever the verdict; FL_EUSAGE (no model, an op the model does not
+ * know, with the event named) or FL_ENOMEM only when the check could not
+ * be run.
  */
+int sc_check_given(const history *h, const checker_options *opt,
+                   const checker_result *lin, sc_check_result **out,
+                   fl_error *err);
+
+/* The same, running what it needs first through the registry
+ * (checker_check): for tests and benchmarks. */
 int sc_check(const history *h, const checker_options *opt,
              sc_check_result **out, fl_error *err);
 
@@ -86,5 +101,14 @@ int sc_search_history(const history *h, const checker_options *opt,
  * the verdicts, the anomaly and the counterexample. Reads only the JSON,
  * so what a person reads and what a report shows come from one source. */
 int sc_explain(const json_t *result, FILE *out);
+
+/* Its panel in report.html (checker.html_verdict, html_panel;
+ * checkers/sc_panel.c): a badge per guarantee and the anomaly in words;
+ * the conflicting program-order chains drawn, and the linearizability
+ * counterexample unless the run's linearizable result draws it. */
+void sc_html_verdict(FILE *out, const char *name, const json_t *result,
+                     const checker_panel_env *env);
+void sc_html_panel(FILE *out, const char *name, const json_t *result,
+                   const checker_panel_env *env);
 
 #endif

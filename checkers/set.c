@@ -472,9 +472,11 @@ int set_result_explain(const set_result *r, FILE *out)
 /* ---- In the checker registry -------------------------------------------------------------- */
 
 static int registry_check(const history *h, const checker_options *opt,
-                          checker_report *out, fl_error *err)
+                          const checker_result *needed, checker_report *out,
+                          fl_error *err)
 {
     (void)opt; /* nothing to choose: adds and reads are judged as they are */
+    (void)needed;
     set_result *r;
     int rc = set_check(h, &r, err);
     if (rc != FL_OK)

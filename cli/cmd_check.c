@@ -1,11 +1,11 @@
 /*
  * faultline check — judge a recorded history with one checker of the
- * registry (checkers/checker.h; default linearizable) and print the verdict
+ * registry (checkers/checker.h; cli/check_options.h picks it) and print the verdict
  * as one JSON object (and, with --explain, in words on stderr).
  */
 #include "base/alloc.h"
 #include "checkers/checker.h"
-#include "checkers/linearizable.h"
+#include "cli/check_options.h"
 #include "cli/cli.h"
 #include "history/history.h"
 
@@ -20,176 +20,64 @@ static int usage(FILE *out, int code)
             "usage: faultline check [--checker C] [--model MODEL] [options] "
             "HISTORY...\n"
             "\n"
-            "Decides whether HISTORY (.jsonl, or Jepsen .edn) is linearizable\n"
-            "(or, with --checker set, whether a set workload lost or invented\n"
-            "elements) and prints one JSON result. Exit: 0 valid, 1 invalid,\n"
-            "2 unknown (a budget ran out, or a set was never read), 64 usage,\n"
-            "65 bad input, 66 cannot open.\n"
+            "Judges HISTORY (.jsonl, or Jepsen .edn) with one checker: by\n"
+            "default \"sequential\", which decides linearizability and\n"
+            "sequential consistency against --model and names the anomaly\n"
+            "(--checker set: whether a set workload lost or invented\n"
+            "elements). Prints one JSON result, whose \"checker\" names the\n"
+            "checker that ran. Exit: 0 valid, 1 invalid, 2 unknown (a budget\n"
+            "ran out, or a set was never read), 64 usage, 65 bad input,\n"
+            "66 cannot open.\n"
             "\n"
             "Given several files, prints one line per file, in the order\n"
             "given, each with a \"file\" field (and, for a file that could\n"
             "not be checked, \"error\" and \"exit\" instead of a verdict);\n"
             "the others are still checked. The exit code is the worst: any\n"
             "error (the highest code among them), else 1, else 2, else 0.\n"
-            "\n"
-            "  --checker C          one of (default linearizable):\n");
-    for (const char *const *c = checker_names(); *c; c++) {
-        const checker *ck;
-        if (checker_find(*c, &ck, NULL) == FL_OK)
-            fprintf(out, "                         %-13s %s\n", ck->name,
-                    ck->about);
-    }
+            "\n");
+    cli_check_usage(out);
     fprintf(out,
-            "  --model M            (linearizable) one of:");
-    for (const char *const *m = lin_model_names(); *m; m++)
-        fprintf(out, " %s", *m);
-    fprintf(out,
-            "\n"
-            "  --consistency C      linearizable, sequential, or both (the\n"
-            "                       default): both verdicts and the anomaly\n"
-            "                       (stale read, non-sequential); the exit\n"
-            "                       code is sequential's with sequential,\n"
-            "                       else linearizability's\n"
-            "  --initial JSON       the model's initial value (default: the\n"
-            "                       model's empty value; null for registers)\n"
-            "  --nil-reads-unknown  a read that returned null constrains\n"
-            "                       nothing (Knossos's convention)\n"
-            "  --time-limit S       give up with \"unknown\" after S seconds\n"
-            "  --memory-limit MB    give up with \"unknown\" when the check's\n"
-            "                       memory would pass MB megabytes (a hard\n"
-            "                       limit; default: half of physical memory;\n"
-            "                       0: none)\n"
-            "  --threads N          keys checked in parallel (default: cores)\n"
             "  --jobs N             files checked at once (default 1)\n"
-            "  --no-split           check all keys as one object\n"
-            "  --all-keys           finish every key even after one is found\n"
-            "                       not linearizable\n"
-            "  --no-shrink          do not minimise the counterexample\n"
-            "  --no-fast-path       search even a register whose values are\n"
-            "                       written once (decided in O(n log n)\n"
-            "                       otherwise)\n"
-            "  --explain            describe each violation on stderr\n"
-            "  --keys auto|yes|no   EDN: are [k v] values independent keys\n");
+            "  --explain            describe each violation on stderr\n");
     return code;
 }
 
 typedef struct check_args {
-    checker_options opt;
-    json_t *initial;
+    cli_check_options c;
     bool explain;
-    const checker *checker;
-    history_edn_keys keys;
     int jobs;           /* files checked at once */
     char **paths;       /* the HISTORY arguments (argv's) */
     size_t count;
 } check_args;
 
-static int parse_number(const char *flag, const char *s, double *out)
-{
-    char *end;
-    *out = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || *out < 0) {
-        fprintf(stderr, "faultline check: %s: expected a number >= 0, got "
-                        "\"%s\"\n", flag, s);
-        return FL_EUSAGE;
-    }
-    return FL_OK;
-}
-
 static int parse_option(check_args *a, int c, const char *arg)
 {
-    double x;
-    json_error_t jerr;
-    fl_error err = {0};
-    switch (c) {
-    case 'm': a->opt.model = arg; return FL_OK;
-    case 'C':
-        if (checker_find(arg, &a->checker, &err) == FL_OK)
-            return FL_OK;
-        fprintf(stderr, "faultline check: --checker: %s\n", err.msg);
-        return FL_EUSAGE;
-    case 'c':
-        if (strcmp(arg, "linearizable") == 0)
-            a->opt.consistency = CHECKER_CONSISTENCY_LINEARIZABLE;
-        else if (strcmp(arg, "sequential") == 0)
-            a->opt.consistency = CHECKER_CONSISTENCY_SEQUENTIAL;
-        else if (strcmp(arg, "both") == 0)
-            a->opt.consistency = CHECKER_CONSISTENCY_BOTH;
-        else {
-            fprintf(stderr, "faultline check: --consistency: linearizable, "
-                            "sequential or both, not \"%s\"\n", arg);
-            return FL_EUSAGE;
-        }
+    int rc = cli_check_option(&a->c, c, arg, "check");
+    if (rc != 1)
+        return rc;
+    if (c == 'e') {
+        a->explain = true;
         return FL_OK;
-    case 'i':
-        json_decref(a->initial);
-        a->initial = json_loads(arg, JSON_DECODE_ANY, &jerr);
-        if (a->initial == NULL) {
-            fprintf(stderr, "faultline check: --initial: not JSON: %s\n",
-                    jerr.text);
-            return FL_EUSAGE;
-        }
-        return FL_OK;
-    case 'n': a->opt.nil_reads_unknown = true; return FL_OK;
-    case 't':
-        if (parse_number("--time-limit", arg, &x) != FL_OK)
-            return FL_EUSAGE;
-        a->opt.time_limit_s = x;
-        return FL_OK;
-    case 'M':
-        if (parse_number("--memory-limit", arg, &x) != FL_OK)
-            return FL_EUSAGE;
-        a->opt.memory_limit_mb = (size_t)x;
-        return FL_OK;
-    case 'j':
-        if (parse_number("--threads", arg, &x) != FL_OK)
-            return FL_EUSAGE;
-        a->opt.threads = (int)x;
-        return FL_OK;
-    case 'J':
-        if (parse_number("--jobs", arg, &x) != FL_OK)
-            return FL_EUSAGE;
-        a->jobs = x < 1 ? 1 : x > 1024 ? 1024 : (int)x;
-        return FL_OK;
-    case 's': a->opt.no_split = true; return FL_OK;
-    case 'a': a->opt.all_keys = true; return FL_OK;
-    case 'S': a->opt.shrink = false; return FL_OK;
-    case 'F': a->opt.no_fast_path = true; return FL_OK;
-    case 'e': a->explain = true; return FL_OK;
-    case 'k':
-        if (strcmp(arg, "auto") == 0)
-            a->keys = HISTORY_EDN_KEYS_AUTO;
-        else if (strcmp(arg, "yes") == 0)
-            a->keys = HISTORY_EDN_KEYS_YES;
-        else if (strcmp(arg, "no") == 0)
-            a->keys = HISTORY_EDN_KEYS_NO;
-        else {
-            fprintf(stderr, "faultline check: --keys: auto, yes or no\n");
-            return FL_EUSAGE;
-        }
-        return FL_OK;
-    default: return FL_EUSAGE;
     }
+    if (c != 'J')
+        return FL_EUSAGE;
+    char *end;
+    double x = strtod(arg, &end);
+    if (*arg == '\0' || *end != '\0' || x < 0) {
+        fprintf(stderr, "faultline check: --jobs: expected a number >= 0, "
+                        "got \"%s\"\n", arg);
+        return FL_EUSAGE;
+    }
+    a->jobs = x < 1 ? 1 : x > 1024 ? 1024 : (int)x;
+    return FL_OK;
 }
 
 static int parse_args(int argc, char **argv, check_args *a)
 {
     static const struct option opts[] = {
-        {"model", required_argument, NULL, 'm'},
-        {"checker", required_argument, NULL, 'C'},
-        {"consistency", required_argument, NULL, 'c'},
-        {"initial", required_argument, NULL, 'i'},
-        {"nil-reads-unknown", no_argument, NULL, 'n'},
-        {"time-limit", required_argument, NULL, 't'},
-        {"memory-limit", required_argument, NULL, 'M'},
-        {"threads", required_argument, NULL, 'j'},
+        CLI_CHECK_LONGOPTS,
         {"jobs", required_argument, NULL, 'J'},
-        {"no-split", no_argument, NULL, 's'},
-        {"all-keys", no_argument, NULL, 'a'},
-        {"no-shrink", no_argument, NULL, 'S'},
-        {"no-fast-path", no_argument, NULL, 'F'},
         {"explain", no_argument, NULL, 'e'},
-        {"keys", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -201,19 +89,15 @@ static int parse_args(int argc, char **argv, check_args *a)
         if (c == '?' || parse_option(a, c, optarg) != FL_OK)
             return usage(stderr, FL_EUSAGE);
     }
+    /* the model first: a bad one is the error, whatever the files are */
+    if (cli_check_resolve(&a->c, "check") != FL_OK)
+        return FL_EUSAGE;
     if (optind >= argc) {
         fprintf(stderr, "faultline check: expected a HISTORY file\n");
         return usage(stderr, FL_EUSAGE);
     }
     a->paths = argv + optind;
     a->count = (size_t)(argc - optind);
-    a->opt.initial = a->initial;
-    /* the linearizable checker's models all have both guarantees: unless
-     * told otherwise, the sequential checker decides both */
-    if (strcmp(a->checker->name, "linearizable") == 0 &&
-        a->opt.consistency != CHECKER_CONSISTENCY_LINEARIZABLE &&
-        checker_find("sequential", &a->checker, NULL) != FL_OK)
-        return FL_EUSAGE;
     return FL_OK;
 }
 
@@ -226,6 +110,9 @@ static void print_line(FILE *out, const char *path, bool named,
         json_object_set_new(line, "file", json_string(path));
     if (r != NULL) {
         json_object_update(line, checker_result_json(r));
+        /* last, so that a line still begins as the result does */
+        json_object_set_new(line, "checker",
+                            json_string(checker_result_name(r)));
     } else {
         json_object_set_new(line, "error", json_string(err->msg));
         json_object_set_new(line, "exit", json_integer(rc));
@@ -244,10 +131,10 @@ static int check_one(const check_args *a, const char *path, bool named,
     fl_error err = {0};
     history *h = NULL;
     checker_result *r = NULL;
-    int rc = cli_read_history(path, a->keys, &h, &err);
+    int rc = cli_read_history(path, a->c.keys, &h, &err);
     if (rc == FL_OK) {
         cli_print_warnings(h, errs);
-        rc = checker_check(a->checker, h, &a->opt, &r, &err);
+        rc = checker_check(a->c.checker, h, &a->c.opt, &r, &err);
         if (rc != FL_OK) /* the reader's messages name the file already */
             fl_error_wrap(&err, "%s", path);
     }
@@ -382,15 +269,11 @@ static int check_many(const check_args *a, char **paths, size_t count)
 
 int cmd_check(int argc, char **argv)
 {
-    check_args a = {.keys = HISTORY_EDN_KEYS_AUTO, .jobs = 1};
-    checker_options_init(&a.opt);
-    a.opt.shrink = true;
-    a.opt.memory_limit_mb = fl_alloc_default_limit() >> 20;
-    if (checker_find("linearizable", &a.checker, NULL) != FL_OK)
-        return FL_EUSAGE; /* cannot happen: it is in the registry */
+    check_args a = {.jobs = 1};
+    cli_check_options_init(&a.c);
     int rc = parse_args(argc, argv, &a);
     if (rc != FL_OK) {
-        json_decref(a.initial);
+        cli_check_options_free(&a.c);
         return rc < 0 ? 0 : rc;
     }
     if (a.count == 1)
@@ -399,6 +282,6 @@ int cmd_check(int argc, char **argv)
         rc = check_many(&a, a.paths, a.count);
     if (fflush(stdout) != 0 || ferror(stdout))
         rc = worse(rc, FL_EIO);
-    json_decref(a.initial);
+    cli_check_options_free(&a.c);
     return rc;
 }

@@ -15,6 +15,7 @@
 
 #include "base/alloc.h"
 #include "checkers/checker.h"
+#include "checkers/compose.h"
 #include "history/history.h"
 #include "workloads/workload.h"
 
@@ -202,37 +203,64 @@ static int read_record(const char *dir, run_record *rec, fl_error *err)
     return rc;
 }
 
-/* Run the workload's checkers through the registry, each result under its
- * name in `checkers`; *v combines their verdicts. The budgets are ours:
- * the time limit, and a shrunk counterexample for whoever reads it. */
-static int run_checkers(const history *h, const workload_checker *wc,
-                        size_t n, double time_limit_s, FILE *summary,
-                        checker_verdict *v, json_t *checkers, fl_error *err)
+/* The composition that judges a run: the workload's checkers with the
+ * options it fixes, or judge->only; our budgets (the time limit, and a
+ * shrunk counterexample for whoever reads it); then what judge adjusts.
+ * *items is the caller's (fl_free). */
+static int plan(const workload_checker *wc, size_t n, double time_limit_s,
+                const run_store_judge *judge, compose_item **items,
+                size_t *count, fl_error *err)
 {
-    *v = CHECKER_VALID;
-    for (size_t i = 0; i < n; i++) {
-        const checker *c;
-        checker_result *res;
-        checker_options opt = wc[i].options;
-        opt.time_limit_s = time_limit_s;
-        opt.memory_limit_mb = fl_alloc_default_limit() >> 20;
-        opt.shrink = true;
-        int rc = checker_find(wc[i].checker, &c, err);
-        if (rc == FL_OK)
-            rc = checker_check(c, h, &opt, &res, err);
-        if (rc != FL_OK)
-            return rc;
-        checker_verdict cv = checker_result_verdict(res);
-        *v = checker_verdict_combine(*v, cv);
-        json_object_set(checkers, c->name, checker_result_json(res));
-        if (summary) {
-            checker_result_summary(res, summary);
-            if (cv != CHECKER_VALID)
-                checker_result_explain(res, summary);
+    bool only = judge != NULL && judge->only != NULL;
+    *count = only ? 1 : n;
+    *items = fl_calloc(*count + 1, sizeof **items);
+    int rc = *items ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < *count && rc == FL_OK; i++) {
+        compose_item *it = &(*items)[i];
+        if (only) {
+            it->checker = judge->only;
+            checker_options_init(&it->options);
+        } else {
+            it->options = wc[i].options;
+            rc = checker_find(wc[i].checker, &it->checker, err);
         }
-        checker_result_free(res);
+        it->options.time_limit_s = time_limit_s;
+        it->options.memory_limit_mb = fl_alloc_default_limit() >> 20;
+        it->options.shrink = true;
+        if (judge != NULL && judge->adjust != NULL)
+            judge->adjust(judge->arg, &it->options);
     }
-    return FL_OK;
+    return rc;
+}
+
+/* Run the run's checkers as one composition (checkers/compose.h):
+ * *checkers gets {NAME: RESULT, ...}, *v their combined verdict. */
+static int run_checkers(const history *h, const workload_checker *wc,
+                        size_t nwc, double time_limit_s,
+                        const run_store_judge *judge, FILE *summary,
+                        checker_verdict *v, json_t **checkers, fl_error *err)
+{
+    compose_item *items = NULL;
+    size_t n = 0;
+    int rc = plan(wc, nwc, time_limit_s, judge, &items, &n, err);
+    composition *run = NULL;
+    if (rc == FL_OK)
+        rc = compose_run(h, items, n, &run, err);
+    fl_free(items);
+    if (rc != FL_OK)
+        return rc;
+    *v = compose_verdict(run);
+    json_t *all = compose_json(run);
+    *checkers = json_incref(json_object_get(all, "checkers"));
+    json_decref(all);
+    for (size_t i = 0; summary && i < n; i++) {
+        const checker_result *res = compose_result(run, i);
+        checker_result_summary(res, summary);
+        if (checker_result_verdict(res) != CHECKER_VALID)
+            checker_result_explain(res, summary);
+    }
+    compose_free(run);
+    return *checkers ? FL_OK : fl_error_set(err, FL_ENOMEM, "results: out of memory");
 }
 
 #define NOT_RECORDED "not recorded (the controller died mid-run, or the " \
@@ -240,6 +268,15 @@ static int run_checkers(const history *h, const workload_checker *wc,
 
 int run_store_analyze(const char *dir, double check_time_limit_s, bool force,
                       FILE *summary, checker_verdict *verdict, fl_error *err)
+{
+    return run_store_analyze_judged(dir, check_time_limit_s, force, NULL,
+                                    summary, verdict, err);
+}
+
+int run_store_analyze_judged(const char *dir, double check_time_limit_s,
+                             bool force, const run_store_judge *judge,
+                             FILE *summary, checker_verdict *verdict,
+                             fl_error *err)
 {
     char path[4096];
     history *h = NULL;
@@ -267,16 +304,12 @@ int run_store_analyze(const char *dir, double check_time_limit_s, bool force,
         return rc;
     for (size_t i = 0; summary && i < history_warning_count(h); i++)
         fprintf(summary, "warning: %s\n", history_warning(h, i));
-    json_t *checkers = json_object();
+    json_t *checkers = NULL;
     snprintf(path, sizeof path, "%s/history.edn", dir);
     if ((rc = history_write_file(h, path, HISTORY_FORMAT_EDN, err)) != FL_OK)
         goto out;
-    if (!checkers) {
-        rc = fl_error_set(err, FL_ENOMEM, "results: out of memory");
-        goto out;
-    }
-    rc = run_checkers(h, wc, nwc, check_time_limit_s, summary, verdict,
-                      checkers, err);
+    rc = run_checkers(h, wc, nwc, check_time_limit_s, judge, summary, verdict,
+                      &checkers, err);
     if (rc != FL_OK)
         goto out;
     json_t *top = json_pack("{s:o,s:s,s:s,s:O,s:I,s:I}",

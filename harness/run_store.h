@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "base/fl_error.h"
+#include "checkers/checker.h"
 #include "checkers/verdict.h"
 
 enum {
@@ -86,5 +87,21 @@ int run_store_write_json(const char *dir, const char *file, const json_t *v,
  */
 int run_store_analyze(const char *dir, double check_time_limit_s, bool force,
                       FILE *summary, checker_verdict *verdict, fl_error *err);
+
+/* What `faultline analyze` may change of how a run is judged (borrowed;
+ * NULL: nothing). */
+typedef struct run_store_judge {
+    const checker *only;  /* this checker alone, not the workload's */
+    /* Called on each checker's options after the workload's and the
+     * budgets: the user's options (cli/check_options.h) go in here. */
+    void (*adjust)(const void *arg, checker_options *opt);
+    const void *arg;
+} run_store_judge;
+
+/* run_store_analyze, judged as `judge` says. */
+int run_store_analyze_judged(const char *dir, double check_time_limit_s,
+                             bool force, const run_store_judge *judge,
+                             FILE *summary, checker_verdict *verdict,
+                             fl_error *err);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * html.c — report.html (report/html.h): the header and verdicts in words,
  * the quantile table, the links, and the operations as number columns for
- * the page's script. The counterexample figures are html_svg.c's.
+ * the page's script. Each checker draws its own verdict and figures
+ * (checker.html_verdict, html_panel); this file names none of them.
  */
 #include "report/html.h"
 #include "base/alloc.h"
@@ -19,82 +20,17 @@ extern const char report_asset_js[];
 
 /* ---- Verdicts in words ------------------------------------------------------------ */
 
-static const char *verdict_of(const json_t *valid)
-{
-    return json_is_true(valid) ? "valid" : json_is_false(valid) ? "invalid"
-                                                                : "unknown";
-}
-
-/* "a read on key 7 returned 3 after the write of 5 had completed". */
-static void stale_read_words(FILE *out, const json_t *stale)
-{
-    const json_t *rd = json_object_get(stale, "read");
-    const json_t *w = json_object_get(stale, "newer_write");
-    fputs("a read", out);
-    const json_t *key = json_object_get(rd, "key");
-    if (key && !json_is_null(key)) {
-        fputs(" on key ", out);
-        html_json_text(out, key);
-    }
-    fputs(" returned ", out);
-    html_json_text(out, json_object_get(rd, "output"));
-    fputs(" after the ", out);
-    html_text(out, json_string_value(json_object_get(w, "f")) ?: "write");
-    fputs(" of ", out);
-    html_json_text(out, json_object_get(w, "value"));
-    fprintf(out, " (p%lld) had completed",
-            (long long)json_integer_value(json_object_get(w, "process")));
-}
-
-static void early_read_words(FILE *out, const json_t *early)
-{
-    const json_t *rd = json_object_get(early, "read");
-    fputs("a read", out);
-    const json_t *key = json_object_get(rd, "key");
-    if (key && !json_is_null(key)) {
-        fputs(" on key ", out);
-        html_json_text(out, key);
-    }
-    fputs(" returned ", out);
-    html_json_text(out, json_object_get(rd, "output"));
-    fputs(" before any write of it had begun", out);
-}
-
-/* The linearizable checker's counterexample in one clause. */
-static void stuck_words(FILE *out, const json_t *ce, bool colon)
-{
-    const json_t *op = json_object_get(ce, "op");
-    if (op == NULL)
-        return;
-    fputs(colon ? ": " : "", out);
-    html_op_words(out, op, true, true);
-    fputs(" cannot take effect anywhere before it completed", out);
-    const json_t *states = json_object_get(ce, "states");
-    if (json_is_array(states) && json_array_size(states) > 0) {
-        fputs(" (the object could only hold ", out);
-        html_json_text(out, states);
-        fputs(" then)", out);
-    }
-}
-
-/* The lin part of a result: the result itself, or its "linearizable". */
-static const json_t *lin_part(const json_t *res)
-{
-    const json_t *l = json_object_get(res, "linearizable");
-    return json_is_object(l) ? l : res;
-}
-
 static char *explanation(const char *name, const json_t *res);
 
 #define OWN_WORDS_MAX 240 /* a sentence, not the whole explanation */
 
-/* A checker without a model (set): the start of its explanation, its
- * lines run together. */
+/* A checker without a panel of its own: the start of its explanation,
+ * its lines run together. */
 static void own_words(FILE *out, const char *name, const json_t *res,
                       const char *v)
 {
     char *words = explanation(name, res);
-    html_text(out, v);
+    panel_text(out, v);
     if (words && *words) {
         size_t n = 0;
         for (char *p = words; *p; p++) {
@@ -110,64 +46,11 @@ static void own_words(FILE *out, const char *name, const json_t *res,
         bool cut = n > OWN_WORDS_MAX;
         words[cut ? OWN_WORDS_MAX : n] = '\0';
         fputs(": ", out);
-        html_text(out, words);
+        panel_text(out, words);
         if (cut)
             fputs("\xe2\x80\xa6", out); /* … */
     }
     free(words);
-}
-
-/* One checker's verdict as a sentence (HTML text). */
-static void verdict_words(FILE *out, const char *name, const json_t *res)
-{
-    const char *v = verdict_of(json_object_get(res, "valid"));
-    const char *anomaly = json_string_value(json_object_get(res, "anomaly"));
-    const char *reason = json_string_value(json_object_get(res, "reason"));
-    const json_t *lin = lin_part(res);
-    if (anomaly && strcmp(anomaly, "none") == 0) {
-        fputs("linearizable, hence sequentially consistent", out);
-    } else if (anomaly && strcmp(anomaly, "real-time") == 0) {
-        fputs("not linearizable, but sequentially consistent: ", out);
-        if (json_object_get(res, "stale_read"))
-            stale_read_words(out, json_object_get(res, "stale_read"));
-        else if (json_object_get(res, "early_read"))
-            early_read_words(out, json_object_get(res, "early_read"));
-        else if (json_is_object(json_object_get(lin, "counterexample")))
-            stuck_words(out, json_object_get(lin, "counterexample"), false);
-        else
-            fputs("an operation took effect outside its real-time interval",
-                  out);
-    } else if (anomaly && strcmp(anomaly, "non-sequential") == 0) {
-        fputs("not sequentially consistent (so not linearizable either): no "
-              "single order keeps every process's program order", out);
-        const json_t *sce = json_object_get(
-            json_object_get(res, "sequential"), "counterexample");
-        const json_t *op = json_object_get(sce, "op");
-        if (op) {
-            fputs("; ", out);
-            html_op_words(out, op, true, true);
-            fputs(" cannot be placed", out);
-        }
-    } else if (!json_object_get(res, "model")) {
-        own_words(out, name, res, v);
-    } else if (strcmp(v, "valid") == 0) {
-        fputs("linearizable", out);
-    } else if (strcmp(v, "invalid") == 0) {
-        const json_t *ce = json_object_get(lin, "counterexample");
-        fputs("not linearizable", out);
-        if (json_is_object(ce))
-            stuck_words(out, ce, true);
-        else if (reason) {
-            fputs(": ", out);
-            html_text(out, reason);
-        }
-    } else {
-        fputs("undecided", out);
-        if (reason) {
-            fputs(": ", out);
-            html_text(out, reason);
-        }
-    }
 }
 
 /* checker.explain_json's words for res; NULL if it has none (free()). */
@@ -195,7 +78,7 @@ static char *explanation(const char *name, const json_t *res)
 static void row(FILE *out, const char *name, const char *value)
 {
     fprintf(out, "<tr><th>%s</th><td>", name);
-    html_text(out, value ? value : "-");
+    panel_text(out, value ? value : "-");
     fputs("</td></tr>\n", out);
 }
 
@@ -248,7 +131,7 @@ static void ops_by_type(FILE *out, const html_run *r)
         if (count[f][0] + count[f][1] + count[f][2] == 0)
             continue;
         fputs("<tr><td>", out);
-        html_text(out, history_name(r->h, f));
+        panel_text(out, history_name(r->h, f));
         fprintf(out, "</td><td>%zu</td><td>%zu</td><td>%zu</td></tr>\n",
                 count[f][0], count[f][1], count[f][2]);
     }
@@ -258,28 +141,32 @@ static void ops_by_type(FILE *out, const html_run *r)
     fl_free(count);
 }
 
-static void badge(FILE *out, const char *label, const char *verdict)
+static int64_t tick_of_index(const void *page, int64_t idx)
 {
-    fputs("<b>", out);
-    html_text(out, label);
-    fprintf(out, "</b> <span class=\"badge %s\">%s</span> ", verdict, verdict);
+    return html_tick_of_index(page, idx);
 }
 
-/* A result that decided both guarantees (`faultline check`'s and `report
- * HISTORY`'s default) carries linearizability's verdict as its own; under
- * the checker's name alone, "sequential: invalid" would sit beside "but
- * sequentially consistent". So it shows one badge per guarantee. */
-static void badges(FILE *out, const char *name, const json_t *res)
+/* The checker that wrote a result, by its name in results.json; NULL for
+ * one this build does not have (then only what every result says). */
+static const checker *checker_named(const char *name)
 {
-    const char *consistency =
-        json_string_value(json_object_get(res, "consistency"));
-    const json_t *sc = json_object_get(res, "sequential");
-    if (consistency && strcmp(consistency, "both") == 0 && json_is_object(sc)) {
-        badge(out, "linearizable", verdict_of(json_object_get(res, "valid")));
-        badge(out, "sequential", verdict_of(json_object_get(sc, "valid")));
+    const checker *c = NULL;
+    return checker_find(name, &c, NULL) == FL_OK ? c : NULL;
+}
+
+/* One checker's verdict: its own panel's badges and words, or a badge
+ * and the start of its explanation. */
+static void verdict_line(FILE *out, const char *name, const json_t *res,
+                         const checker_panel_env *env)
+{
+    const checker *c = checker_named(name);
+    if (c != NULL && c->html_verdict != NULL) {
+        c->html_verdict(out, name, res, env);
         return;
     }
-    badge(out, name, verdict_of(json_object_get(res, "valid")));
+    const char *v = panel_verdict_of(json_object_get(res, "valid"));
+    panel_badge(out, name, v);
+    own_words(out, name, res, v);
 }
 
 static void verdicts(FILE *out, const html_run *r, const json_t *results)
@@ -288,27 +175,26 @@ static void verdicts(FILE *out, const html_run *r, const json_t *results)
     const json_t *res;
     fputs("<section id=\"verdicts\"><h2>Verdicts</h2>\n<ul class=\"verdicts\">\n",
           out);
+    checker_panel_env env = {results, tick_of_index, r};
     json_object_foreach((json_t *)json_object_get(results, "checkers"), name,
                         res) {
-        const char *v = verdict_of(json_object_get(res, "valid"));
+        const char *v = panel_verdict_of(json_object_get(res, "valid"));
         fprintf(out, "<li class=\"%s\">", v);
-        badges(out, name, res);
-        verdict_words(out, name, res);
+        verdict_line(out, name, res, &env);
         fputs("</li>\n", out);
     }
     fputs("</ul>\n", out);
     json_object_foreach((json_t *)json_object_get(results, "checkers"), name,
                         res) {
-        bool lin_elsewhere = strcmp(name, "linearizable") != 0 &&
-            json_object_get(json_object_get(results, "checkers"),
-                            "linearizable") != NULL;
-        html_svg_counterexamples(out, r, name, res, !lin_elsewhere);
+        const checker *c = checker_named(name);
+        if (c != NULL && c->html_panel != NULL)
+            c->html_panel(out, name, res, &env);
         char *words = explanation(name, res);
         if (words) {
             fputs("<details><summary>", out);
-            html_text(out, name);
+            panel_text(out, name);
             fputs(": the explanation in full</summary><pre>", out);
-            html_text(out, words);
+            panel_text(out, words);
             fputs("</pre></details>\n", out);
         }
         free(words);
@@ -354,7 +240,7 @@ static void quantiles(FILE *out, const html_run *r)
             continue;
         qsort(lat, m, sizeof *lat, cmp_i64);
         fputs("<tr><td>", out);
-        html_text(out, history_name(r->h, f));
+        panel_text(out, history_name(r->h, f));
         fprintf(out, "</td><td>%zu</td>", m);
         for (size_t k = 0; k < sizeof q / sizeof q[0]; k++) {
             char buf[64];
@@ -533,7 +419,7 @@ static void file_link(FILE *out, const char *href)
             fputc(*p, out);
     }
     fputs("\">", out);
-    html_text(out, href);
+    panel_text(out, href);
     fputs("</a></li>\n", out);
 }
 
@@ -555,7 +441,7 @@ static void head(FILE *out, const report_html_input *in)
           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
           "'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
           "img-src data:\">\n<title>faultline: ", out);
-    html_text(out, in->title ? in->title : "report");
+    panel_text(out, in->title ? in->title : "report");
     fputs("</title>\n<style>\n", out);
     fputs(report_asset_css, out);
     fputs("</style></head>\n<body>\n", out);
@@ -568,12 +454,12 @@ int report_html(const report_html_input *in, FILE *out, fl_error *err)
     html_run r;
     if (html_run_build(in->h, &r) != 0)
         return fl_error_set(err, FL_ENOMEM, "report.html: out of memory");
-    const char *v = verdict_of(json_object_get(in->results, "valid"));
+    const char *v = panel_verdict_of(json_object_get(in->results, "valid"));
     head(out, in);
     fprintf(out, "<header class=\"%s\"><h1><span class=\"badge %s\">%s</span> ",
             v, v, strcmp(v, "valid") == 0 ? "valid" : strcmp(v, "invalid") == 0
                                                         ? "INVALID" : "unknown");
-    html_text(out, in->title ? in->title : "faultline report");
+    panel_text(out, in->title ? in->title : "faultline report");
     fputs("</h1>\n", out);
     facts(out, in, &r);
     ops_by_type(out, &r);

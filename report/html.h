@@ -2,16 +2,13 @@
  * html: report.html, one self-contained page a person reads a run from.
  *
  *   header          target, workload, nemesis, duration, how the run
- *                   ended, ops by type, each checker's verdict in plain
- *                   words ("not linearizable, but sequentially consistent:
- *                   a read on key 7 returned 3 after the write of 5 had
- *                   completed") and its full explanation;
- *   counterexample  SVG drawn here, in C: the operations involved as bars
- *                   on a time axis, one lane per process, the one that
- *                   cannot be placed highlighted, the states the object
- *                   could be in then (Porcupine's picture); for a
- *                   sequential-consistency failure the program-order
- *                   chains that conflict; the shrunk history too;
+ *                   ended, ops by type;
+ *   verdicts        each checker's panel (checker.html_verdict and
+ *                   html_panel, checkers/checker.h): its verdict in plain
+ *                   words and its figures (counterexamples as SVG, drawn
+ *                   with checkers/panel.h), from its stored result alone;
+ *                   a checker without one gets a badge and the start of
+ *                   its explanation; every checker's full explanation;
  *   timeline        every operation, one lane per client thread, nemesis
  *                   periods shaded and labelled, zoom / pan and "jump to
  *                   anomaly" (canvas, drawn by the page's script);

@@ -1,6 +1,6 @@
 /*
- * html_internal: what report/html.c and report/html_svg.c share — the
- * history as a table of operations on a tick axis, and the escapers.
+ * html_internal: what report/html.c and report/html_run.c share — the
+ * history as a table of operations on a tick axis.
  * Not for other layers.
  */
 #ifndef FL_REPORT_HTML_INTERNAL_H
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <jansson.h>
 
+#include "checkers/panel.h" /* the HTML escapers */
 #include "history/history.h"
 
 enum { HTML_OK, HTML_FAIL, HTML_INFO };
@@ -60,24 +61,7 @@ size_t html_pos_of_index(const html_run *r, int64_t idx);
 /* The tick of the event whose "index" field is idx, -1 if none. */
 int64_t html_tick_of_index(const html_run *r, int64_t idx);
 
-/* HTML text / attribute value: & < > " ' escaped. */
-void html_text(FILE *out, const char *s);
-/* A JSON value compact, as HTML text. */
-void html_json_text(FILE *out, const json_t *v);
 /* A JSON value inside <script>: "<", ">", "&" as \u escapes, so no
  * string in it can close the script element. */
 void html_json_script(FILE *out, const json_t *v);
-/* An operation of a counterexample ({process, f, key, value, output,
- * type}) in words, as text: "p3 read key 1 → 2". */
-void html_op_words(FILE *out, const json_t *op, bool with_process,
-                   bool with_key);
-
-/* The counterexamples of one checker's result drawn as SVG figures (none
- * written if it has none). lin_too: draw the linearizability
- * counterexample that a sequential result carries too (false when the
- * linearizable checker's own result draws it). */
-void html_svg_counterexamples(FILE *out, const html_run *r,
-                              const char *checker, const json_t *res,
-                              bool lin_too);
-
 #endif

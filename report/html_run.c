@@ -1,6 +1,7 @@
 /*
  * html_run.c — a history as operations on a tick axis, lanes and nemesis
- * periods (html_internal.h), and the escapers the report's writers share.
+ * periods (html_internal.h), and the script escaper (the text ones are
+ * checkers/panel.h's, which checkers' panels use too).
  */
 #include "report/html_internal.h"
 #include "base/alloc.h"
@@ -9,27 +10,6 @@
 #include <string.h>
 
 /* ---- Escaping ------------------------------------------------------------------ */
-
-void html_text(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        default: fputc(*s, out);
-        }
-    }
-}
-
-void html_json_text(FILE *out, const json_t *v)
-{
-    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    html_text(out, s ? s : "null");
-    fl_free(s);
-}
 
 void html_json_script(FILE *out, const json_t *v)
 {
@@ -45,31 +25,6 @@ void html_json_script(FILE *out, const json_t *v)
             fputc(*p, out);
     }
     fl_free(s);
-}
-
-void html_op_words(FILE *out, const json_t *op, bool with_process,
-                   bool with_key)
-{
-    if (with_process)
-        fprintf(out, "p%lld ",
-                (long long)json_integer_value(json_object_get(op, "process")));
-    const char *f = json_string_value(json_object_get(op, "f"));
-    html_text(out, f ? f : "?");
-    const json_t *key = json_object_get(op, "key");
-    if (with_key && key != NULL && !json_is_null(key)) {
-        fputs(" key ", out);
-        html_json_text(out, key);
-    }
-    const json_t *value = json_object_get(op, "value");
-    if (value != NULL && !json_is_null(value)) {
-        fputc(' ', out);
-        html_json_text(out, value);
-    }
-    const json_t *output = json_object_get(op, "output");
-    if (output != NULL && !json_equal(output, value)) {
-        fputs(" \xe2\x86\x92 ", out); /* → */
-        html_json_text(out, output);
-    }
 }
 
 /* ---- Lanes ----------------------------------------------------------------------- */

@@ -204,8 +204,8 @@ static void md_cell(FILE *out, const char *s)
     }
 }
 
-/* What a checker found beyond its verdict: the sequential checker's
- * anomaly, or why a budget ran out. */
+/* What a checker found beyond its verdict, from the fields any result may
+ * carry (checkers/checker.h): its named anomaly, or why a budget ran out. */
 static void md_detail(FILE *out, const json_t *res)
 {
     const char *anomaly = json_string_value(json_object_get(res, "anomaly"));
@@ -225,7 +225,7 @@ static void md_detail(FILE *out, const json_t *res)
 }
 
 /* Does res show something wrong: not valid, or an anomaly under a valid
- * verdict (a stale read that sequential consistency allows)? */
+ * verdict (one a weaker guarantee allows)? */
 static bool md_anomalous(const json_t *res)
 {
     const char *anomaly = json_string_value(json_object_get(res, "anomaly"));

@@ -22,6 +22,7 @@
 
 #include "base/alloc.h"
 #include "base/fl_error.h"
+#include "checkers/lin_model.h"
 #include "checkers/linearizable.h"
 #include "history/history.h"
 #include "workloads/histgen.h"
@@ -113,7 +114,7 @@ static void test_hard_history_unknown(void **state)
     history *h = hard_history();
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     opt.memory_limit_mb = 16;
     opt.no_fast_path = true;
     lin_result *r = NULL;
@@ -150,7 +151,7 @@ static void test_default_limit_keeps_verdicts(void **state)
                          .info_rate = 0.15, .seed = 3};
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     opt.memory_limit_mb = fl_alloc_default_limit() >> 20;
     opt.shrink = false;
     fl_error err = {0};

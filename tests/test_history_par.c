@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkers/lin_model.h"
 #include "checkers/linearizable.h"
 #include "history/history.h"
 #include "history/history_internal.h"
@@ -400,7 +401,7 @@ static char *verdict_json(const history *h)
 {
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     opt.threads = 1;
     lin_result *r = NULL;
     fl_error err = {0};

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkers/lin_model.h"
 #include "checkers/linearizable.h"
 #include "history/history.h"
 
@@ -63,7 +64,7 @@ static checker_verdict check_with(const char *model, const char *initial,
     history *h = parse(lines);
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = model;
+    opt.model = lin_model_find(model);
     opt.threads = 1;
     opt.nil_reads_unknown = nil_reads_unknown;
     json_t *init = initial ? json_loads(initial, JSON_DECODE_ANY, NULL) : NULL;
@@ -129,7 +130,7 @@ static void test_cas_register(void **state)
     history *h = parse("1 invoke cas [1,2]\n1 ok cas [1,2]\n");
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "register";
+    opt.model = lin_model_find("register");
     lin_result *r = NULL;
     fl_error err = {0};
     assert_int_equal(lin_check(h, &opt, &r, &err), FL_EUSAGE);
@@ -137,7 +138,7 @@ static void test_cas_register(void **state)
     /* a cas value that is not a pair is bad data */
     history_free(h);
     h = parse("1 invoke cas 5\n1 ok cas 5\n");
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     assert_int_equal(lin_check(h, &opt, &r, &err), FL_EDATA);
     assert_non_null(strstr(err.msg, "[old, new]"));
     history_free(h);
@@ -294,7 +295,7 @@ static void test_corpus_verdicts(void **state)
             fail_msg("%s", err.msg);
         lin_options opt;
         lin_options_init(&opt);
-        opt.model = json_string_value(json_object_get(meta, "model"));
+        opt.model = lin_model_find(json_string_value(json_object_get(meta, "model")));
         opt.threads = 2;
         lin_result *r = NULL;
         assert_int_equal(lin_check(h, &opt, &r, &err), FL_OK);
@@ -506,7 +507,7 @@ static void test_random_against_brute_force(void **state)
         history *h = gen_history(&g);
         lin_options opt;
         lin_options_init(&opt);
-        opt.model = "cas-register";
+        opt.model = lin_model_find("cas-register");
         opt.initial = zero;
         opt.threads = 1;
         lin_result *r = NULL;
@@ -681,7 +682,7 @@ static void test_kv_random_against_brute_force(void **state)
         history *h = kv_gen_history(&g);
         lin_options opt;
         lin_options_init(&opt);
-        opt.model = "kv-append";
+        opt.model = lin_model_find("kv-append");
         opt.threads = 1;
         lin_result *r = NULL;
         fl_error err = {0};
@@ -727,7 +728,7 @@ static void test_counterexample_and_shrink(void **state)
     history *h = parse(hidden_violation());
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "register";
+    opt.model = lin_model_find("register");
     opt.shrink = true;
     opt.threads = 1;
     /* the search's own evidence on the whole key; the unique-value path,
@@ -918,7 +919,7 @@ static void test_shrink_gives_witnesses(void **state)
     json_t *zero = json_integer(0);
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     opt.initial = zero;
     opt.threads = 1;
     for (int seed = 1; seed <= seeds; seed++) {
@@ -967,7 +968,7 @@ static void test_shrink_real_runs(void **state)
     };
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     opt.threads = 1;
     for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
         history *h = NULL, *small = NULL;
@@ -1118,7 +1119,7 @@ static void test_kv_shrink_gives_witnesses(void **state)
     json_t *empty = json_string("");
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "kv-append";
+    opt.model = lin_model_find("kv-append");
     opt.initial = empty;
     opt.threads = 1;
     for (int seed = 1; seed <= seeds; seed++) {
@@ -1164,7 +1165,7 @@ static size_t kv_corpus_shrunk(const char *name, int64_t *index, size_t cap,
     json_t *empty = json_string("");
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "kv-append";
+    opt.model = lin_model_find("kv-append");
     opt.initial = empty;
     opt.threads = 1;
     opt.shrink = true;
@@ -1215,7 +1216,7 @@ static void test_kv_shrink_corpus(void **state)
     json_t *empty = json_string("");
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "kv-append";
+    opt.model = lin_model_find("kv-append");
     opt.initial = empty;
     opt.threads = 1;
     for (size_t w = 0; w < sizeof want / sizeof *want; w++) {
@@ -1263,7 +1264,7 @@ static void test_budgets_give_unknown(void **state)
     history *h = hard_history();
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "kv-append";
+    opt.model = lin_model_find("kv-append");
     opt.threads = 1;
     opt.memory_limit_mb = 4;
     lin_result *r = NULL;
@@ -1318,7 +1319,7 @@ static void test_per_key_names_types_apart(void **state)
         "{\"process\":3,\"type\":\"ok\",\"f\":\"read\",\"key\":\"k\",\"value\":null}\n");
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "register";
+    opt.model = lin_model_find("register");
     opt.threads = 1;
     opt.all_keys = true;
     lin_result *r = NULL;

@@ -426,6 +426,29 @@ static void test_html_non_sequential(void **state)
     history_free(h);
 }
 
+/* The page names no checker: a result whose checker this build lacks
+ * still gets its badge and verdict, and no figure. */
+static void test_html_any_checker(void **state)
+{
+    (void)state;
+    json_t *results = json_loads(
+        "{\"valid\": false, \"checkers\": {\"bank\": {\"valid\": false, "
+        "\"counterexample\": {\"op\": {\"process\": 1}}}}}", 0, NULL);
+    assert_non_null(results);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    report_html_input in = {.title = "t", .results = results};
+    fl_error err = {0};
+    assert_int_equal(report_html(&in, f, &err), FL_OK);
+    fclose(f);
+    has(buf, "<li class=\"invalid\"><b>bank</b> <span class=\"badge invalid\">"
+             "invalid</span> invalid</li>");
+    lacks(buf, "<svg class=\"counterexample\"");
+    free(buf);
+    json_decref(results);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_html_both_in_one_result),
         cmocka_unit_test(test_html_escaping),
         cmocka_unit_test(test_html_non_sequential),
+        cmocka_unit_test(test_html_any_checker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "base/rng.h"
+#include "checkers/lin_model.h"
 #include "checkers/sequential.h"
 #include "history/history.h"
 
@@ -109,7 +110,7 @@ static checker_verdict search_only(const history *h, const char *model)
 {
     checker_options opt;
     options(&opt, CHECKER_CONSISTENCY_SEQUENTIAL);
-    opt.model = model;
+    opt.model = lin_model_find(model);
     checker_verdict v;
     fl_error err = {0};
     if (sc_search_history(h, &opt, &v, NULL, &err) != FL_OK)
@@ -629,7 +630,7 @@ static void test_corpus(void **state)
         const char *model = json_string_value(json_object_get(entry, "model"));
         checker_options opt;
         options(&opt, CHECKER_CONSISTENCY_BOTH);
-        opt.model = model;
+        opt.model = lin_model_find(model);
         sc_check_result *r = NULL;
         assert_int_equal(sc_check(h, &opt, &r, &err), FL_OK);
         assert_int_equal(sc_check_sequential(r), CHECKER_VALID);
@@ -661,7 +662,7 @@ static void test_etcd_071_explored(void **state)
         skip();
     checker_options opt;
     options(&opt, CHECKER_CONSISTENCY_SEQUENTIAL);
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     opt.time_limit_s = 120; /* a regression shows as a count, not a hang */
     checker_verdict v;
     uint64_t explored = 0;
@@ -687,7 +688,7 @@ static void test_bad_input(void **state)
     assert_int_equal(sc_check(h, &opt, &r, &err), FL_EUSAGE);
     assert_null(r);
     assert_non_null(strstr(err.msg, "frobnicate"));
-    opt.model = "no-such-model";
+    opt.model = lin_model_find("no-such-model");
     assert_int_equal(sc_check(h, &opt, &r, &err), FL_EUSAGE);
     history_free(h);
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "checkers/lin_model.h"
 #include "checkers/linearizable.h"
 #include "history/history.h"
 
@@ -64,7 +65,7 @@ static outcome run(const history *h, const char *model, bool fast_path,
 {
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = model;
+    opt.model = lin_model_find(model);
     opt.threads = 1;
     opt.shrink = shrink;
     opt.no_fast_path = !fast_path;
@@ -488,7 +489,7 @@ static checker_verdict g_compare(const g_hist *g, int seed, bool brute_too)
     json_t *zero = json_integer(0);
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     opt.initial = zero;
     opt.threads = 1;
     checker_verdict got[2];
@@ -642,7 +643,7 @@ static void test_allocation_failures(void **state)
                        "3 invoke read null\n3 ok read 1\n");
     lin_options opt;
     lin_options_init(&opt);
-    opt.model = "cas-register";
+    opt.model = lin_model_find("cas-register");
     opt.threads = 1;
     bool hit = true;
     for (uint64_t n = 1; hit && n < 10000; n++) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkers/lin_model.h"
 #include "workloads/register.h"
 #include "workloads/set.h"
 
@@ -105,9 +106,9 @@ static const char *const set_ops[] = {"add", "read", NULL};
 static const workload_kind kinds[] = {
     {"register", register_make, register_next, register_keys_used,
      register_free,
-     {{"linearizable", {.model = "cas-register"}},
+     {{"linearizable", {.model = &lin_model_cas_register}},
       /* and which guarantee broke: SC's verdict, and the anomaly */
-      {"sequential", {.model = "cas-register",
+      {"sequential", {.model = &lin_model_cas_register,
                       .consistency = CHECKER_CONSISTENCY_SEQUENTIAL}}},
      register_ops},
     {"set", set_make, set_next, set_keys_used, set_free, {{"set", {0}}},

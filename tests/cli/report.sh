@@ -118,4 +118,14 @@ else nok "set run: junit.xml escapes the key, counts right"; echo "$out" | sed '
 if python3 -c 'import sys,xml.etree.ElementTree as E; assert E.parse(sys.argv[1]).getroot()[0].get("name") == "set <&> \"é\""' "$tmp/set/junit.xml"
 then ok "set run: the suite's name survives escaping"; else nok "set run: the suite's name survives escaping"; fi
 
+# analyze takes check's checker options: the workload's checkers, changed
+check "analyze --checker linearizable: that checker alone" 0 "$FL" analyze --checker linearizable "$tmp/good"
+if python3 -c 'import json,sys; assert list(json.load(open(sys.argv[1]))["checkers"]) == ["linearizable"]' "$tmp/good/results.json"
+then ok "analyze --checker: results.json has it alone"; else nok "analyze --checker: results.json has it alone"; fi
+check "analyze --time-limit: the workload's checkers, both" 0 "$FL" analyze --time-limit 5 "$tmp/good"
+if python3 -c 'import json,sys; assert list(json.load(open(sys.argv[1]))["checkers"]) == ["linearizable", "sequential"]' "$tmp/good/results.json"
+then ok "analyze with an option keeps the workload's checkers"; else nok "analyze with an option keeps the workload's checkers"; fi
+check "analyze --model btree: a usage error before the run is read" 64 "$FL" analyze --model btree "$tmp/no-such-run"
+if grep -qF 'unknown model "btree"' "$tmp/err"; then ok "analyze names the bad model"; else nok "analyze names the bad model"; fi
+
 exit $((failures > 0))

@@ -1,54 +1,103 @@
 /*
- * html_svg.c — the counterexamples of report.html drawn as SVG, after
- * Porcupine's visualization: each operation involved is a bar from its
- * invocation to its completion on a time axis, one lane per process; the
- * operation that cannot be placed is red, the ones still open when it had
- * to take effect orange, the last ones placed before it blue with the
- * state they left; a dashed line marks where the red one had to have
- * taken effect, beside the states the object could be in there. For
- * sequential consistency, the program-order chains that conflict, each
- * process's next operations in a lane. The shrunk history, where there is
- * one, is drawn the same way.
+ * panel.c — the kit checkers draw their report panels with. See panel.h.
+ * The figure is Porcupine's picture: the axis is the order of the events
+ * involved, evenly spaced, since real time between them would squeeze
+ * the bars that matter into slivers beside long quiet spans, and only the
+ * order decides.
  */
-#include "report/html_internal.h"
+#include "checkers/panel.h"
 #include "base/alloc.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* ---- Words ------------------------------------------------------------------- */
+
+void panel_text(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", out); break;
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '"': fputs("&quot;", out); break;
+        case '\'': fputs("&#39;", out); break;
+        default: fputc(*s, out);
+        }
+    }
+}
+
+void panel_json_text(FILE *out, const json_t *v)
+{
+    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    panel_text(out, s ? s : "null");
+    fl_free(s);
+}
+
+void panel_op_words(FILE *out, const json_t *op, bool with_process,
+                   bool with_key)
+{
+    if (with_process)
+        fprintf(out, "p%lld ",
+                (long long)json_integer_value(json_object_get(op, "process")));
+    const char *f = json_string_value(json_object_get(op, "f"));
+    panel_text(out, f ? f : "?");
+    const json_t *key = json_object_get(op, "key");
+    if (with_key && key != NULL && !json_is_null(key)) {
+        fputs(" key ", out);
+        panel_json_text(out, key);
+    }
+    const json_t *value = json_object_get(op, "value");
+    if (value != NULL && !json_is_null(value)) {
+        fputc(' ', out);
+        panel_json_text(out, value);
+    }
+    const json_t *output = json_object_get(op, "output");
+    if (output != NULL && !json_equal(output, value)) {
+        fputs(" \xe2\x86\x92 ", out); /* → */
+        panel_json_text(out, output);
+    }
+}
+
+const char *panel_verdict_of(const json_t *valid)
+{
+    return json_is_true(valid) ? "valid" : json_is_false(valid) ? "invalid"
+                                                                : "unknown";
+}
+
+void panel_badge(FILE *out, const char *label, const char *verdict)
+{
+    fputs("<b>", out);
+    panel_text(out, label);
+    fprintf(out, "</b> <span class=\"badge %s\">%s</span> ", verdict, verdict);
+}
+
+/* ---- The figure ------------------------------------------------------------------ */
 
 #define FIG_W 1100
 #define FIG_LABEL 70   /* the lane labels' column */
 #define FIG_LANE 52
 #define FIG_TOP 28
-#define FIG_PREFIX 6   /* placed operations drawn before the stuck one */
-#define FIG_MAX 40     /* operations in one figure */
 
-typedef enum fig_kind { FIG_PLACED, FIG_OPEN, FIG_STUCK, FIG_PLAIN } fig_kind;
-
-typedef struct fig_op {
-    const json_t *op; /* {process, f, value, output, type, *_index}; borrowed */
-    fig_kind kind;
-    int64_t start, end; /* ticks; end -1: never completed */
-} fig_op;
-
-typedef struct figure {
-    fig_op ops[FIG_MAX];
-    size_t n;
-    int64_t procs[FIG_MAX];
-    size_t nprocs;
-} figure;
-
-static void fig_add(figure *g, const html_run *r, const json_t *op,
-                    fig_kind kind)
+/* Where the event with "index" idx sits; its index when the page cannot
+ * tell (no history at hand). */
+static int64_t tick(const checker_panel_env *env, int64_t idx)
 {
-    if (g->n == FIG_MAX || !json_is_object(op))
+    return env->tick_of_index ? env->tick_of_index(env->page, idx) : idx;
+}
+
+void panel_fig_add(panel_figure *g, const checker_panel_env *env,
+                   const json_t *op, panel_fig_kind kind)
+{
+    if (g->n == PANEL_FIG_MAX || !json_is_object(op))
         return;
     const json_t *inv = json_object_get(op, "invoke_index");
     const json_t *done = json_object_get(op, "complete_index");
-    int64_t start = html_tick_of_index(r, json_integer_value(inv));
-    int64_t end = done ? html_tick_of_index(r, json_integer_value(done)) : -1;
+    int64_t start = tick(env, json_integer_value(inv));
+    int64_t end = done ? tick(env, json_integer_value(done)) : -1;
     if (start < 0)
         start = json_integer_value(inv);
-    g->ops[g->n++] = (fig_op){op, kind, start, end};
+    g->ops[g->n++] = (panel_fig_op){op, kind, start, end};
     int64_t p = json_integer_value(json_object_get(op, "process"));
     for (size_t i = 0; i < g->nprocs; i++)
         if (g->procs[i] == p)
@@ -61,7 +110,7 @@ static void fig_add(figure *g, const html_run *r, const json_t *op,
     g->procs[at] = p;
 }
 
-static size_t lane_of(const figure *g, const json_t *op)
+static size_t lane_of(const panel_figure *g, const json_t *op)
 {
     int64_t p = json_integer_value(json_object_get(op, "process"));
     for (size_t i = 0; i < g->nprocs; i++)
@@ -79,7 +128,7 @@ static const char *const fig_stroke[] = {"#4a78b5", "#c98a1a", "#c0262d",
  * Porcupine: real time between them would squeeze the bars that matter
  * into slivers beside long quiet spans, and only the order decides. */
 typedef struct axis {
-    int64_t ticks[2 * FIG_MAX + 1]; /* distinct, rising */
+    int64_t ticks[2 * PANEL_FIG_MAX + 1]; /* distinct, rising */
     size_t n;
 } axis;
 
@@ -89,7 +138,7 @@ static int cmp_tick(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void axis_build(axis *a, const figure *g)
+static void axis_build(axis *a, const panel_figure *g)
 {
     a->n = 0;
     for (size_t i = 0; i < g->n; i++) {
@@ -123,7 +172,8 @@ static double x_of(const axis *a, int64_t t)
 
 /* Labels alternate above and below the bars of a lane, so that the
  * words of neighbours do not run into each other. */
-static void fig_bar(FILE *out, const figure *g, const axis *a, const fig_op *o,
+static void fig_bar(FILE *out, const panel_figure *g, const axis *a,
+                    const panel_fig_op *o,
                     bool below, bool one_key)
 {
     double y = FIG_TOP + (double)lane_of(g, o->op) * FIG_LANE;
@@ -133,9 +183,9 @@ static void fig_bar(FILE *out, const figure *g, const axis *a, const fig_op *o,
         x2 = x1 + 3;
     const char *type = json_string_value(json_object_get(o->op, "type"));
     bool info = type && strcmp(type, "info") == 0;
-    fprintf(out, "<g class=\"op%s\"><title>", o->kind == FIG_STUCK
+    fprintf(out, "<g class=\"op%s\"><title>", o->kind == PANEL_STUCK
                                                   ? " stuck" : "");
-    html_op_words(out, o->op, true, true);
+    panel_op_words(out, o->op, true, true);
     fprintf(out, " (%s, events %lld..", type ? type : "?",
             (long long)json_integer_value(json_object_get(o->op,
                                                           "invoke_index")));
@@ -147,26 +197,26 @@ static void fig_bar(FILE *out, const figure *g, const axis *a, const fig_op *o,
     fprintf(out, "</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
             "height=\"16\" rx=\"3\" fill=\"%s\" stroke=\"%s\" stroke-width="
             "\"%d\"%s/>", x1, y + 16, x2 - x1, fig_fill[o->kind],
-            fig_stroke[o->kind], o->kind == FIG_STUCK ? 2 : 1,
+            fig_stroke[o->kind], o->kind == PANEL_STUCK ? 2 : 1,
             info ? " stroke-dasharray=\"4 3\"" : "");
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">", x1 + 2,
             y + (below ? 45 : 12));
-    html_op_words(out, o->op, false, !one_key);
+    panel_op_words(out, o->op, false, !one_key);
     if (info)
         fputs(" (info)", out);
     const json_t *state = json_object_get(o->op, "state");
-    if (o->kind == FIG_PLACED && state) {
+    if (o->kind == PANEL_PLACED && state) {
         fputs(" \xe2\x87\x92 ", out); /* ⇒ */
-        html_json_text(out, state);
+        panel_json_text(out, state);
     }
     fputs("</text></g>\n", out);
 }
 
 /* The figure: lanes, bars, and (stuck_by >= 0) the line the stuck op had
  * to take effect by, labelled note. */
-static void fig_draw(FILE *out, const figure *g, const char *id,
-                     const char *title, int64_t stuck_by, const json_t *note,
-                     const char *note_words, bool one_key)
+void panel_fig_draw(FILE *out, const panel_figure *g, const char *id,
+                    const char *title, int64_t stuck_by, const json_t *note,
+                    const char *note_words, bool one_key)
 {
     if (g->n == 0)
         return;
@@ -174,7 +224,7 @@ static void fig_draw(FILE *out, const figure *g, const char *id,
     axis_build(&a, g);
     int h = FIG_TOP + (int)g->nprocs * FIG_LANE + (note ? 34 : 16);
     fputs("<figure><figcaption>", out);
-    html_text(out, title);
+    panel_text(out, title);
     fprintf(out, "</figcaption>\n<svg class=\"counterexample\" id=\"%s\" "
             "xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
             "viewBox=\"0 0 %d %d\">\n", id, FIG_W, h, FIG_W, h);
@@ -185,7 +235,7 @@ static void fig_draw(FILE *out, const figure *g, const char *id,
                 "y=\"%.1f\">p%lld</text>\n", y, FIG_W, FIG_LANE,
                 i % 2 ? "#f7f7f7" : "#ffffff", y + 28, (long long)g->procs[i]);
     }
-    size_t seen[FIG_MAX] = {0};
+    size_t seen[PANEL_FIG_MAX] = {0};
     for (size_t i = 0; i < g->n; i++) {
         size_t l = lane_of(g, g->ops[i].op);
         fig_bar(out, g, &a, &g->ops[i], seen[l]++ % 2 == 1, one_key);
@@ -200,8 +250,8 @@ static void fig_draw(FILE *out, const figure *g, const char *id,
     if (note) {
         fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"states\">", FIG_LABEL,
                 h - 12);
-        html_text(out, note_words);
-        html_json_text(out, note);
+        panel_text(out, note_words);
+        panel_json_text(out, note);
         fputs("</text>\n", out);
     }
     fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"axis\">events in "
@@ -211,8 +261,8 @@ static void fig_draw(FILE *out, const figure *g, const char *id,
 }
 
 /* The shrunk events ({index, process, type, f, value}) paired into ops. */
-static void fig_shrunk(FILE *out, const html_run *r, const char *id,
-                       const json_t *shrunk, const char *what)
+void panel_fig_shrunk(FILE *out, const checker_panel_env *env, const char *id,
+                      const json_t *shrunk, const char *what)
 {
     const json_t *events = json_object_get(shrunk, "events"), *e;
     json_t *ops = json_array();
@@ -242,95 +292,14 @@ static void fig_shrunk(FILE *out, const html_run *r, const char *id,
             }
         }
     }
-    figure g = {0};
-    json_array_foreach(ops, i, e) fig_add(&g, r, e, FIG_PLAIN);
+    panel_figure g = {0};
+    json_array_foreach(ops, i, e) panel_fig_add(&g, env, e, PANEL_PLAIN);
     char title[200];
     snprintf(title, sizeof title, "Shrunk: %zu events that are still %s%s",
              json_array_size(events), what,
              json_is_true(json_object_get(shrunk, "minimal"))
                  ? " (removing any one operation makes them valid)" : "");
-    fig_draw(out, &g, id, title, -1, NULL, NULL, false);
+    panel_fig_draw(out, &g, id, title, -1, NULL, NULL, false);
     json_decref(ops);
 }
 
-static void fig_lin(FILE *out, const html_run *r, const char *checker,
-                    const json_t *ce, const char *id_suffix)
-{
-    figure g = {0};
-    const json_t *prefix = json_object_get(ce, "prefix"), *op;
-    size_t i, np = json_array_size(prefix);
-    json_array_foreach(prefix, i, op)
-        if (i + FIG_PREFIX >= np)
-            fig_add(&g, r, op, FIG_PLACED);
-    json_array_foreach(json_object_get(ce, "concurrent"), i, op)
-        fig_add(&g, r, op, FIG_OPEN);
-    fig_add(&g, r, json_object_get(ce, "op"), FIG_STUCK);
-    char id[160], title[300];
-    const json_t *key = json_object_get(ce, "key");
-    char *k = key && !json_is_null(key)
-                  ? json_dumps(key, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    snprintf(id, sizeof id, "ce-%s%s", checker, id_suffix);
-    snprintf(title, sizeof title, "%s: counterexample%s%s — the red operation "
-             "cannot be placed; orange ones were still open; blue ones were "
-             "the last placed (\xe2\x87\x92 the state they left)", checker,
-             k ? " on key " : "", k ? k : "");
-    fl_free(k);
-    const fig_op *stuck = g.n ? &g.ops[g.n - 1] : NULL;
-    fig_draw(out, &g, id, title,
-             stuck && stuck->kind == FIG_STUCK ? stuck->end : -1,
-             json_object_get(ce, "states"),
-             "states the object could be in when it had to take effect: ",
-             true);
-    const json_t *shrunk = json_object_get(ce, "shrunk");
-    if (json_is_object(shrunk)) {
-        snprintf(id, sizeof id, "shrunk-%s%s", checker, id_suffix);
-        fig_shrunk(out, r, id, shrunk, "not linearizable");
-    }
-}
-
-static void fig_sc(FILE *out, const html_run *r, const char *checker,
-                   const json_t *ce)
-{
-    figure g = {0};
-    const json_t *stuck = json_object_get(ce, "op"), *c, *op;
-    const json_t *stuck_inv = json_object_get(stuck, "invoke_index");
-    size_t i, j, np = json_array_size(json_object_get(ce, "prefix"));
-    json_array_foreach(json_object_get(ce, "prefix"), i, op)
-        if (i + FIG_PREFIX >= np)
-            fig_add(&g, r, op, FIG_PLACED);
-    json_array_foreach(json_object_get(ce, "chains"), i, c)
-        json_array_foreach(json_object_get(c, "next"), j, op) {
-            bool is = json_equal(json_object_get(op, "invoke_index"), stuck_inv);
-            fig_add(&g, r, op, is ? FIG_STUCK : FIG_OPEN);
-        }
-    char id[160], title[300];
-    snprintf(id, sizeof id, "ce-%s", checker);
-    snprintf(title, sizeof title, "%s: the program-order chains that conflict"
-             " — blue: the last operations the longest order placed "
-             "(\xe2\x87\x92 the state they left); orange: each process's "
-             "next ones, in its program order; red: the earliest that "
-             "cannot be placed", checker);
-    fig_draw(out, &g, id, title, -1, json_object_get(ce, "states"),
-             "the keys' states there: ", false);
-    const json_t *shrunk = json_object_get(ce, "shrunk");
-    if (json_is_object(shrunk)) {
-        snprintf(id, sizeof id, "shrunk-%s", checker);
-        fig_shrunk(out, r, id, shrunk, "not sequentially consistent");
-    }
-}
-
-void html_svg_counterexamples(FILE *out, const html_run *r,
-                              const char *checker, const json_t *res,
-                              bool lin_too)
-{
-    const json_t *seq = json_object_get(res, "sequential");
-    const json_t *lin = json_object_get(res, "linearizable");
-    const json_t *sce = json_object_get(seq, "counterexample");
-    if (json_is_object(sce))
-        fig_sc(out, r, checker, sce);
-    const json_t *lce = json_object_get(json_is_object(lin) ? lin : res,
-                                        "counterexample");
-    if (json_is_object(lce) && json_is_object(json_object_get(lce, "op")) &&
-        (lin_too || !json_is_object(lin)))
-        fig_lin(out, r, checker, lce, json_is_object(sce) ? "-lin" : "");
-}
