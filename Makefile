@@ -33,21 +33,24 @@ CHECK_LDLIBS := $(shell pkg-config --libs $(CHECK_PKG_LIBS) 2>/dev/null || echo 
 SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # The layers (ARCHITECTURE.md): base (errors, clock, rng, allocation) ->
-# history -> checkers, workloads -> harness (the controller) and the
-# targets' clients -> cli. libfl_base.a is all that raftkv links.
+# history -> checkers, workloads -> harness (the controller's transport)
+# and the targets' clients -> nemesis (fault kinds) -> run (orchestration)
+# -> cli. libfl_base.a is all that raftkv links.
 BASE_SRCS := $(wildcard base/*.c)
-LIB_SRCS  := $(wildcard history/*.c report/*.c serve/*.c harness/*.c checkers/*.c workloads/*.c targets/clients/*.c targets/*.c)
+LIB_SRCS  := $(wildcard history/*.c report/*.c serve/*.c harness/*.c nemesis/*.c run/*.c checkers/*.c workloads/*.c targets/clients/*.c targets/*.c)
 CLI_SRCS  := $(wildcard cli/*.c)
 # Two binaries, as git splits its commands: faultline (check, history,
 # analyze, report) and faultline-harness (every command, the controller's
 # and the HTTP server's too), which faultline's `test`, `cluster` and
-# `serve` exec (cli/harness_exec.c).
+# `serve` exec (cli/harness_exec.c). One cli/main.c dispatches for both:
+# built with -DFL_CONTROLLER (main_controller.o) it calls the controller's
+# commands, without it it execs them.
 CLI_HARNESS_SRCS := cli/cmd_test.c cli/cmd_cluster.c cli/cmd_serve.c
-CLI_COMMON_SRCS  := $(filter-out $(CLI_HARNESS_SRCS) cli/harness_exec.c,$(CLI_SRCS))
+CLI_COMMON_SRCS  := $(filter-out $(CLI_HARNESS_SRCS) cli/harness_exec.c cli/main.c,$(CLI_SRCS))
 # raftkv: its own library (consensus core, storage, server) and entry point.
 # The simulation fixture is for tests and benches only, never the server.
-RAFT_FIXTURE_SRCS := targets/raftkv/raft_fixture.c
-RAFT_SRCS := $(filter-out targets/raftkv/main.c $(RAFT_FIXTURE_SRCS),$(wildcard targets/raftkv/*.c))
+RAFT_FIXTURE_SRCS := tests/fixtures/raft_fixture.c
+RAFT_SRCS := $(filter-out targets/raftkv/main.c,$(wildcard targets/raftkv/*.c))
 RAFT_LDLIBS := $(shell pkg-config --libs libmicrohttpd libcurl 2>/dev/null || echo -lmicrohttpd -lcurl) -lz
 # The server itself: HTTP, JSON bodies, crc32; nothing of the harness.
 RAFT_BIN_LIBS := $(shell pkg-config --libs libmicrohttpd jansson 2>/dev/null || echo -lmicrohttpd -ljansson) -lz -lpthread
@@ -65,10 +68,10 @@ ASAN_BASE_OBJS := $(BASE_SRCS:%.c=$(BUILD)/asan/%.o)
 LIB_OBJS      := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 ASAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o) $(BASE_SRCS:%.c=$(BUILD)/fuzz/%.o)
-CLI_OBJS      := $(CLI_COMMON_SRCS:%.c=$(BUILD)/obj/%.o) $(CLI_HARNESS_SRCS:%.c=$(BUILD)/obj/%.o)
-ASAN_CLI_OBJS := $(CLI_COMMON_SRCS:%.c=$(BUILD)/asan/%.o) $(CLI_HARNESS_SRCS:%.c=$(BUILD)/asan/%.o)
-CHECK_CLI_OBJS      := $(CLI_COMMON_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/cli/harness_exec.o
-ASAN_CHECK_CLI_OBJS := $(CLI_COMMON_SRCS:%.c=$(BUILD)/asan/%.o) $(BUILD)/asan/cli/harness_exec.o
+CLI_OBJS      := $(CLI_COMMON_SRCS:%.c=$(BUILD)/obj/%.o) $(CLI_HARNESS_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/cli/main_controller.o
+ASAN_CLI_OBJS := $(CLI_COMMON_SRCS:%.c=$(BUILD)/asan/%.o) $(CLI_HARNESS_SRCS:%.c=$(BUILD)/asan/%.o) $(BUILD)/asan/cli/main_controller.o
+CHECK_CLI_OBJS      := $(CLI_COMMON_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/cli/harness_exec.o $(BUILD)/obj/cli/main.o
+ASAN_CHECK_CLI_OBJS := $(CLI_COMMON_SRCS:%.c=$(BUILD)/asan/%.o) $(BUILD)/asan/cli/harness_exec.o $(BUILD)/asan/cli/main.o
 RAFT_OBJS      := $(RAFT_SRCS:%.c=$(BUILD)/obj/%.o)
 ASAN_RAFT_OBJS := $(RAFT_SRCS:%.c=$(BUILD)/asan/%.o)
 POWERFS_OBJS      := $(POWERFS_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -100,6 +103,10 @@ check-deps:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_FLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/cli/main_controller.o: cli/main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_FLAGS) $(CFLAGS) -DFL_CONTROLLER -c $< -o $@
 
 $(BUILD)/libfl_base.a: $(BASE_OBJS)
 	@mkdir -p $(dir $@)
@@ -139,6 +146,10 @@ $(BUILD)/obj/report/html_assets.o $(BUILD)/asan/report/html_assets.o $(BUILD)/fu
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_FLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/asan/cli/main_controller.o: cli/main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_FLAGS) $(SAN_FLAGS) -DFL_CONTROLLER -c $< -o $@
 
 $(BUILD)/asan/libfl_base.a: $(ASAN_BASE_OBJS)
 	rm -f $@ && ar rcs $@ $^

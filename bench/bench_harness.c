@@ -24,7 +24,7 @@
 #include "checkers/linearizable.h"
 #include "harness/cluster.h"
 #include "harness/remote.h"
-#include "harness/runner.h"
+#include "run/runner.h"
 #include "harness/target.h"
 #include "targets/registry.h"
 

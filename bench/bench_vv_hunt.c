@@ -1,7 +1,7 @@
 /*
  * bench_vv_hunt: how often does raftkv's volatile-vote bug give two leaders
  * in one term under a given fault model? A measurement on the simulation
- * fixture (targets/raftkv/raft_fixture.h), not a test: it counts, it does
+ * fixture (tests/fixtures/raft_fixture.h), not a test: it counts, it does
  * not fail. `make bench` runs a small default (RAFT_SIM_VV=20 seeds of the
  * default chaos); the README's experiments set the knobs.
  *
@@ -24,7 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "targets/raftkv/raft_fixture.h"
+#include "tests/fixtures/raft_fixture.h"
 
 static uint64_t env_u64(const char *name, uint64_t dflt)
 {

@@ -97,7 +97,18 @@ typedef struct lin_model {
      * a state the read accepts; true when unsure. */
     bool (*viable)(lin_ctx *ctx, uint64_t state, const lin_op *read,
                    const lin_op *const *window, size_t n);
+    /*
+     * Optional, may be NULL (checkers/sc_graph, for values built by
+     * appends, kv-append): what op does to its key's string — LIN_SETS
+     * (the string becomes arg), LIN_APPENDS (arg is appended), LIN_GETS
+     * (out is the string, when known), LIN_OTHER — and the string a state
+     * holds for op's key. Strings are lin_ctx blobs.
+     */
+    int (*string_role)(const lin_op *op);
+    uint64_t (*string_of)(lin_ctx *ctx, uint64_t state, const lin_op *op);
 } lin_model;
+
+enum { LIN_OTHER, LIN_SETS, LIN_APPENDS, LIN_GETS };
 
 /* The default model (checker_options_init), for tables that name it
  * statically (workloads/workload.c). */

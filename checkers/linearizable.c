@@ -222,6 +222,20 @@ static void see(void *arg, uint64_t value)
     s->v[s->n++] = value;
 }
 
+/* The first index of w in the sorted v[0..n), or n. */
+static size_t lower_bound(const uint64_t *v, size_t n, uint64_t w)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < w)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo] == w ? lo : n;
+}
+
 /*
  * An unknown-outcome write of a value that no operation ever observes (no
  * read returns it, no cas expects it) can be dropped: in any linearization
@@ -229,6 +243,20 @@ static void see(void *arg, uint64_t value)
  * overwrite are ones that do not look at the state, so the linearization
  * without it is just as legal. Timed-out writes are common in Jepsen
  * histories and each one otherwise doubles the search space.
+ *
+ * And of the unknown-outcome writes of a value v that k operations observe,
+ * only the k invoked first are kept. In a linearization, call a write of v
+ * useful when an observer of v follows it before the next state change;
+ * the others can be removed as above. Each observer makes at most one
+ * write useful (the last before it), so at most k are. Say the useful
+ * unknown-outcome ones are placed at times T_1 < ... < T_m (m <= k); the
+ * j-th earliest invocation among them is at or before T_j (the j placed
+ * by T_j were all invoked by then), and the j-th earliest invocation of
+ * all unknown-outcome writes of v is at or before that. So the j-th of the
+ * k kept can take the j-th place, and, never completing, has no deadline:
+ * the same order with the kept writes is legal. Jepsen's register writes
+ * one of five values: a million timed-out writes and one read is a
+ * two-op search instead of a quadratic one.
  */
 static size_t drop_unobserved_writes(const lin_model *m, prepared *p)
 {
@@ -243,16 +271,29 @@ static size_t drop_unobserved_writes(const lin_model *m, prepared *p)
     }
     if (s.n > 0)
         qsort(s.v, s.n, sizeof *s.v, cmp_u64);
+    /* per distinct observed value (at its first index): the unknown-outcome
+     * writes of it kept so far */
+    uint32_t *taken = fl_calloc(s.n + 1, sizeof *taken);
     size_t kept = 0;
     for (size_t i = 0; i < p->n; i++) {
         uint64_t w = p->ops[i].ret == WGL_NEVER ? m->written(&p->ops[i].op)
                                                  : LIN_NO_STATE;
-        if (w != LIN_NO_STATE &&
-            (s.n == 0 || !bsearch(&w, s.v, s.n, sizeof *s.v, cmp_u64)))
-            continue;
+        size_t at = w == LIN_NO_STATE ? s.n : lower_bound(s.v, s.n, w);
+        if (w != LIN_NO_STATE && at == s.n)
+            continue; /* never observed */
+        if (at < s.n && taken != NULL) {
+            size_t observers = 1;
+            while (at + observers < s.n && s.v[at + observers] == w &&
+                   observers <= taken[at])
+                observers++;
+            if (taken[at] >= observers)
+                continue; /* k = observers kept already */
+            taken[at]++;
+        }
         p->ops[kept] = p->ops[i];
         p->pos[kept++] = p->pos[i];
     }
+    fl_free(taken);
     fl_free(s.v);
     size_t dropped = p->n - kept;
     p->n = kept;

@@ -286,6 +286,21 @@ static json_t *kv_state_json(lin_ctx *ctx, uint64_t state)
     return o;
 }
 
+static int kv_string_role(const lin_op *op)
+{
+    return op->kind == KV_GET ? LIN_GETS : op->kind == KV_PUT ? LIN_SETS
+                                                               : LIN_APPENDS;
+}
+
+static uint64_t kv_string_of(lin_ctx *ctx, uint64_t state, const lin_op *op)
+{
+    size_t len;
+    const kv_pair *pairs = lin_ctx_blob_bytes(ctx, state, &len);
+    size_t n = len / sizeof *pairs, at = find_key(pairs, n, op->key);
+    return at < n && pairs[at].key == op->key ? pairs[at].value
+                                              : INITIAL_STRING(ctx);
+}
+
 const lin_model lin_model_kv_append = {
     .name = "kv-append",
     .ops = "get, put, append",
@@ -296,4 +311,6 @@ const lin_model lin_model_kv_append = {
     .state_json = kv_state_json,
     .explained = kv_explained,
     .viable = kv_viable,
+    .string_role = kv_string_role,
+    .string_of = kv_string_of,
 };

@@ -115,6 +115,28 @@ static void explain_chains(FILE *out, const json_t *ce)
     fputc('\n', out);
 }
 
+/* A cycle of ops each forced before the next (or an op observing what
+ * nothing wrote): the words, then the ops. */
+static void explain_cycle(FILE *out, const json_t *ce)
+{
+    const json_t *cycle = json_object_get(ce, "cycle"), *op;
+    size_t i;
+    fprintf(out, "  %s.\n", json_string_value(json_object_get(ce, "explanation")));
+    if (cycle == NULL) {
+        fputs("    ", out);
+        print_op(out, json_object_get(ce, "op"));
+        fputc('\n', out);
+        return;
+    }
+    fputs("  Each operation below must come before the next, and the last "
+          "before the first:\n", out);
+    json_array_foreach(cycle, i, op) {
+        fputs("    ", out);
+        print_op(out, op);
+        fprintf(out, "  (%s)\n", json_string_value(json_object_get(op, "why")));
+    }
+}
+
 static void explain_shrunk(FILE *out, const json_t *shrunk)
 {
     const json_t *events = json_object_get(shrunk, "events"), *e;
@@ -148,8 +170,12 @@ static void explain_non_sequential(FILE *out, const json_t *ce)
                 json_string_value(json_array_get(keys, 0)));
     }
     fputs(".\n", out);
-    explain_prefix(out, ce);
-    explain_chains(out, ce);
+    if (json_object_get(ce, "explanation") != NULL) /* checkers/sc_graph */
+        explain_cycle(out, ce);
+    else {
+        explain_prefix(out, ce);
+        explain_chains(out, ce);
+    }
     if (json_object_get(ce, "shrunk") != NULL)
         explain_shrunk(out, json_object_get(ce, "shrunk"));
 }

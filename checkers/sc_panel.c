@@ -99,7 +99,11 @@ void sc_html_verdict(FILE *out, const char *name, const json_t *res,
         const json_t *sce = json_object_get(
             json_object_get(res, "sequential"), "counterexample");
         const json_t *op = json_object_get(sce, "op");
-        if (op) {
+        const char *words = json_string_value(json_object_get(sce, "explanation"));
+        if (words) { /* checkers/sc_graph's cycle, already in words */
+            fputs(": ", out);
+            panel_text(out, words);
+        } else if (op) {
             fputs("; ", out);
             panel_op_words(out, op, true, true);
             fputs(" cannot be placed", out);
@@ -126,13 +130,19 @@ static void sc_figure(FILE *out, const char *who, const json_t *ce,
             bool is = json_equal(json_object_get(op, "invoke_index"), stuck_inv);
             panel_fig_add(&g, env, op, is ? PANEL_STUCK : PANEL_OPEN);
         }
+    json_array_foreach(json_object_get(ce, "cycle"), i, op)
+        panel_fig_add(&g, env, op, PANEL_STUCK);
     char id[160], title[300];
     snprintf(id, sizeof id, "ce-%s", who);
-    snprintf(title, sizeof title, "%s: the program-order chains that conflict"
-             " — blue: the last operations the longest order placed "
-             "(\xe2\x87\x92 the state they left); orange: each process's "
-             "next ones, in its program order; red: the earliest that "
-             "cannot be placed", who);
+    if (json_object_get(ce, "cycle") != NULL) /* checkers/sc_graph's */
+        snprintf(title, sizeof title, "%s: operations each of which must "
+                 "come before the next, the last before the first", who);
+    else
+        snprintf(title, sizeof title, "%s: the program-order chains that "
+                 "conflict — blue: the last operations the longest order "
+                 "placed (\xe2\x87\x92 the state they left); orange: each "
+                 "process's next ones, in its program order; red: the "
+                 "earliest that cannot be placed", who);
     panel_fig_draw(out, &g, id, title, -1, json_object_get(ce, "states"),
                    "the keys' states there: ", false);
     const json_t *shrunk = json_object_get(ce, "shrunk");

@@ -77,6 +77,8 @@ typedef struct sc_op {
     uint32_t obj;      /* index of the object (key) it acts on */
     bool required;     /* completed ok: must be placed */
     int64_t rank;      /* the heuristic's order: smaller is tried first */
+    int64_t at;        /* where it began in the history (checkers/sc_graph
+                          guesses the order of writes from it) */
 } sc_op;
 
 /* The problem: ops grouped by process, each process's in program order:

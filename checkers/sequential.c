@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "checkers/lin_model.h"
 #include "checkers/linearizable.h" /* checker_linearizable, what it needs */
+#include "checkers/sc_graph.h"
 #include "checkers/sc_search.h"
 #include "checkers/shrink.h"
 
@@ -57,6 +58,11 @@ typedef struct sc_all {
     wgl_stop stop;
     uint64_t explored;
     size_t searches;
+    size_t graph_decided; /* problems checkers/sc_graph decided */
+    bool guided;          /* the ranks are guide()'s */
+    size_t *support;      /* checkers/sc_graph's counterexample: the history
+                             positions of the ops that keep it */
+    size_t nsupport;
     json_t *counterexample;
     bool *scope;          /* the objects of the counterexample */
 } sc_all;
@@ -81,6 +87,7 @@ static int add_op(sc_all *a, size_t p, uint32_t obj, fl_error *err)
     o->obj = !o->op.known && a->m->read_only(&o->op) ? NOTHING : obj;
     o->required = ok;
     o->rank = (int64_t)p << RANK_SHIFT;
+    o->at = (int64_t)p;
     a->pos[a->n] = p;
     a->proc[a->n++] = e->process;
     return FL_OK;
@@ -466,6 +473,127 @@ static json_t *counterexample_json(const sc_all *a, const bool *in,
     return ce;
 }
 
+/* ---- The graph's evidence --------------------------------------------------------- */
+
+/* "read 5", "wrote 7", "cas 5->7": what an op did, from its JSON. */
+static void op_words(FILE *out, const json_t *op)
+{
+    const char *f = json_string_value(json_object_get(op, "f"));
+    const json_t *value = json_object_get(op, "value");
+    const json_t *output = json_object_get(op, "output");
+    bool read = f != NULL && (strcmp(f, "read") == 0 || strcmp(f, "get") == 0);
+    char *v = json_dumps(read && output ? output : value, JSON_ENCODE_ANY | JSON_COMPACT);
+    fprintf(out, "%s %s", read ? "read" : f && strcmp(f, "write") == 0 ? "wrote"
+                                                                       : f ? f : "?",
+            v ? v : "?");
+    free(v);
+}
+
+/* The cycle in words: each process's run of ops on it, in program order
+ * ("p3 read 5 then read 7 on 1; p8 read 7 then read 5 on 1"). */
+static json_t *cycle_words(const json_t *cycle)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (out == NULL)
+        return NULL;
+    size_t n = json_array_size(cycle);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *op = json_array_get(cycle, i);
+        const json_t *prev = i > 0 ? json_array_get(cycle, i - 1) : NULL;
+        bool po_in = prev != NULL &&
+                     strcmp(json_string_value(json_object_get(prev, "why")), "po") == 0;
+        if (!po_in)
+            fprintf(out, "%sp%lld ", i ? "; " : "",
+                    (long long)json_integer_value(json_object_get(op, "process")));
+        else
+            fputs(" then ", out);
+        op_words(out, op);
+        const json_t *key = json_object_get(op, "key");
+        bool po_out = strcmp(json_string_value(json_object_get(op, "why")), "po") == 0;
+        if (key != NULL && !json_is_null(key) && (!po_out || i + 1 == n)) {
+            char *k = json_is_string(key) ? NULL
+                                          : json_dumps(key, JSON_ENCODE_ANY | JSON_COMPACT);
+            fprintf(out, " on %s", k ? k : json_is_string(key) ? json_string_value(key) : "?");
+            free(k);
+        }
+    }
+    fputs(": no order of the writes satisfies all of these", out);
+    fclose(out);
+    json_t *words = json_string(buf);
+    free(buf);
+    return words;
+}
+
+static const char *const why_word[] = {"po", "reads-from", "before-overwrite"};
+
+static json_t *graph_counterexample(const sc_all *a, const bool *in,
+                                    const sc_sub *s, const sc_graph_result *g)
+{
+    json_t *ce = json_object();
+    json_object_set_new(ce, "keys", key_names(a, in));
+    json_object_set_new(ce, "decided_by", json_string("graph"));
+    if (g->unwritten != UINT32_MAX) {
+        json_t *op = checker_op_json(a->h, a->pos[s->idx[g->unwritten]]);
+        json_object_set_new(ce, "op", op);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&buf, &len);
+        if (out != NULL) {
+            fprintf(out, "p%lld ", (long long)json_integer_value(
+                                       json_object_get(op, "process")));
+            op_words(out, op);
+            fprintf(out, ", %s", g->unwritten_words);
+            fclose(out);
+            json_object_set_new(ce, "explanation", json_string(buf));
+            free(buf);
+        }
+        return ce;
+    }
+    /* start at a process's first op on the cycle, so runs read whole */
+    size_t start = 0;
+    while (start < g->ncycle &&
+           g->why[(start + g->ncycle - 1) % g->ncycle] == SC_GRAPH_PO)
+        start++;
+    start = start == g->ncycle ? 0 : start;
+    json_t *cycle = json_array();
+    for (size_t k = 0; k < g->ncycle; k++) {
+        size_t i = (start + k) % g->ncycle;
+        json_t *op = checker_op_json(a->h, a->pos[s->idx[g->cycle[i]]]);
+        json_object_set_new(op, "why", json_string(why_word[g->why[i]]));
+        json_array_append_new(cycle, op);
+    }
+    json_object_set_new(ce, "explanation", cycle_words(cycle));
+    json_object_set_new(ce, "cycle", cycle);
+    return ce;
+}
+
+/* The linear-time core (checkers/sc_graph.h) on the problem: its verdict,
+ * or unknown when it declines. */
+static checker_verdict graph_objects(sc_all *a, const bool *in, const sc_sub *s,
+                                     const sc_problem *p)
+{
+    sc_graph_result g;
+    fl_error err = {0};
+    sc_graph_decide(p, &a->limits, &g, &err);
+    if (g.verdict == CHECKER_INVALID && a->counterexample == NULL) {
+        a->counterexample = graph_counterexample(a, in, s, &g);
+        memcpy(a->scope, in, a->nobjs * sizeof *in);
+        /* where the shrinker starts: the ops that keep the cycle */
+        bool lone = g.unwritten != UINT32_MAX && g.support == NULL;
+        size_t n = lone ? 1 : g.nsupport;
+        a->support = fl_malloc((n + 1) * sizeof *a->support);
+        for (size_t i = 0; a->support != NULL && i < n; i++)
+            a->support[a->nsupport++] =
+                a->pos[s->idx[lone ? g.unwritten : g.support[i]]];
+    }
+    a->graph_decided += g.verdict != CHECKER_UNKNOWN;
+    checker_verdict v = g.verdict;
+    sc_graph_result_free(&g);
+    return v;
+}
+
 /* Search the ops of the objects in `in`; record what it found in a. */
 static checker_verdict search_objects(sc_all *a, const bool *in)
 {
@@ -478,6 +606,19 @@ static checker_verdict search_objects(sc_all *a, const bool *in)
     }
     sc_problem p = {a->m, a->ctx, s.ops, s.n, s.first, s.len, s.nprocs,
                     s.initial, s.nobjs};
+    if ((v = graph_objects(a, in, &s, &p)) != CHECKER_UNKNOWN)
+        goto done;
+    if (!a->guided) { /* only the search needs the ranks: guide once */
+        a->guided = true;
+        guide(a);
+        sub_free(&s);
+        if (sub_build(a, in, &s) != 0) {
+            a->stop = WGL_STOP_MEMORY;
+            goto done;
+        }
+        p = (sc_problem){a->m, a->ctx, s.ops, s.n, s.first, s.len, s.nprocs,
+                         s.initial, s.nobjs};
+    }
     fl_error err = {0};
     sc_search(&p, &a->limits, &w, &err);
     a->searches++;
@@ -873,6 +1014,7 @@ static void sc_all_free(sc_all *a)
     fl_free(a->lin_key);
     fl_free(a->proj_key);
     fl_free(a->scope);
+    fl_free(a->support);
     json_decref(a->counterexample);
     lin_ctx_free(a->ctx);
 }
@@ -891,6 +1033,7 @@ static json_t *sequential_json(const sc_all *a, double ms)
     json_object_set_new(o, "keys", json_integer((json_int_t)a->nobjs));
     json_object_set_new(o, "searches", json_integer((json_int_t)a->searches));
     json_object_set_new(o, "explored", json_integer((json_int_t)a->explored));
+    json_object_set_new(o, "graph_decided", json_integer((json_int_t)a->graph_decided));
     if (a->verdict == CHECKER_UNKNOWN) {
         char why[256];
         snprintf(why, sizeof why, "%s limit reached after exploring %llu "
@@ -947,8 +1090,12 @@ static void shrink_counterexample(const history *h, const checker_options *opt,
     fl_error err = {0};
     if (keep == NULL)
         return;
-    for (size_t i = 0; i < a->n; i++)
-        keep[a->pos[i]] = a->scope[a->ops[i].obj];
+    if (a->support != NULL) /* a witness already: shrink from it */
+        for (size_t i = 0; i < a->nsupport; i++)
+            keep[a->support[i]] = true;
+    else
+        for (size_t i = 0; i < a->n; i++)
+            keep[a->pos[i]] = a->scope[a->ops[i].obj];
     checker_options budget = *opt;
     if (budget.time_limit_s <= 0) /* a courtesy: 10 s unless told */
         budget.time_limit_s = 10;
@@ -983,7 +1130,6 @@ static int check_sc(const history *h, const checker_options *opt,
         rc = fl_error_set(err, FL_ENOMEM, "out of memory");
     if (rc == FL_OK) {
         drop_unobserved_writes(&a);
-        guide(&a);
         a.verdict = decide(&a, err);
     } else if (rc == FL_ENOMEM) { /* the limit, before the search began */
         rc = FL_OK;
@@ -1016,7 +1162,6 @@ int sc_search_history(const history *h, const checker_options *opt,
         rc = fl_error_set(err, FL_ENOMEM, "out of memory");
     if (rc == FL_OK) {
         drop_unobserved_writes(&a);
-        guide(&a);
         *out = decide(&a, err);
         if (explored != NULL)
             *explored = a.explored;
@@ -1075,8 +1220,11 @@ int sc_check(const history *h, const checker_options *opt,
     return rc;
 }
 
-/* The shrinker's judge: the same check, SC's verdict, on one thread,
- * never shrinking recursively, within what is left of the budget. */
+/* The shrinker's judge: SC's verdict on one thread, within what is left
+ * of the budget — without the linearizability check first (its shortcut
+ * saves nothing on a candidate the graph decides, and on many concurrent
+ * appends its search is factorial: c50-bad's shrink took 10 s and 2.5 GB
+ * in it). */
 static int still_not_sc(void *arg, const history *sub, double time_left_s,
                         fl_error *err)
 {
@@ -1085,12 +1233,10 @@ static int still_not_sc(void *arg, const history *sub, double time_left_s,
     trial.threads = 1;
     trial.time_limit_s = time_left_s;
     trial.consistency = CHECKER_CONSISTENCY_SEQUENTIAL;
-    sc_check_result *r;
-    if (sc_check(sub, &trial, &r, err) != FL_OK)
+    checker_verdict v;
+    if (sc_search_history(sub, &trial, &v, NULL, err) != FL_OK)
         return -1;
-    int invalid = r->sc == CHECKER_INVALID;
-    sc_check_free(r);
-    return invalid;
+    return v == CHECKER_INVALID;
 }
 
 checker_verdict sc_check_sequential(const sc_check_result *r)

@@ -28,4 +28,10 @@ int cmd_analyze(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
+/* The checking binary's test, cluster and serve (cli/harness_exec.c):
+ * exec faultline-harness, beside this executable, with the same
+ * arguments (argv[0] is the command's name). Returns only when the exec
+ * failed: CLI_EXIT_CANNOT_RUN, the reason on stderr. */
+int cli_exec_harness(int argc, char **argv);
+
 #endif

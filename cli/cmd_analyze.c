@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CHECK_TIME_LIMIT_S 300.0 /* as harness/test_run.c's own check */
+#define CHECK_TIME_LIMIT_S 300.0 /* as run/run.c's own check */
 
 static int usage(FILE *out, int code)
 {

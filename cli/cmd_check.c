@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A history with no client operations: neither a verdict (0-2) nor one of
+ * base/fl_error.h's codes. */
+#define CHECK_EXIT_NO_OPS 4
+
 static int usage(FILE *out, int code)
 {
     fprintf(out,
@@ -26,8 +30,10 @@ static int usage(FILE *out, int code)
             "(--checker set: whether a set workload lost or invented\n"
             "elements). Prints one JSON result, whose \"checker\" names the\n"
             "checker that ran. Exit: 0 valid, 1 invalid, 2 unknown (a budget\n"
-            "ran out, or a set was never read), 64 usage, 65 bad input,\n"
-            "66 cannot open.\n"
+            "ran out, or a set was never read), 4 no operations in the\n"
+            "history, 64 usage, 65 bad input, 66 cannot open, 71 out of\n"
+            "memory outside the check's budget, 74 a read or write failed\n"
+            "(a directory, an endless input).\n"
             "\n"
             "Given several files, prints one line per file, in the order\n"
             "given, each with a \"file\" field (and, for a file that could\n"
@@ -38,13 +44,16 @@ static int usage(FILE *out, int code)
     cli_check_usage(out);
     fprintf(out,
             "  --jobs N             files checked at once (default 1)\n"
-            "  --explain            describe each violation on stderr\n");
+            "  --explain            describe each violation on stderr\n"
+            "  --allow-empty        a history with no operations is valid\n"
+            "                       (exit 0), not exit 4\n");
     return code;
 }
 
 typedef struct check_args {
     cli_check_options c;
     bool explain;
+    bool allow_empty;   /* a history with no operations is valid */
     int jobs;           /* files checked at once */
     char **paths;       /* the HISTORY arguments (argv's) */
     size_t count;
@@ -57,6 +66,10 @@ static int parse_option(check_args *a, int c, const char *arg)
         return rc;
     if (c == 'e') {
         a->explain = true;
+        return FL_OK;
+    }
+    if (c == 'E') {
+        a->allow_empty = true;
         return FL_OK;
     }
     if (c != 'J')
@@ -78,6 +91,7 @@ static int parse_args(int argc, char **argv, check_args *a)
         CLI_CHECK_LONGOPTS,
         {"jobs", required_argument, NULL, 'J'},
         {"explain", no_argument, NULL, 'e'},
+        {"allow-empty", no_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -122,6 +136,17 @@ static void print_line(FILE *out, const char *path, bool named,
     json_decref(line);
 }
 
+/* Events of client processes: a history without any (an empty file, `[]`,
+ * only the nemesis) says nothing about the system, so it must not pass as
+ * valid by accident. */
+static size_t client_events(const history *h)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < history_len(h); i++)
+        n += history_events(h)[i].process != HISTORY_NEMESIS;
+    return n;
+}
+
 /* One history's verdict: its JSON on out (a single file's error prints none,
  * as ever), warnings, errors and --explain on errs. Returns the verdict
  * (0, 1, 2) or an FL_E* code. */
@@ -134,6 +159,12 @@ static int check_one(const check_args *a, const char *path, bool named,
     int rc = cli_read_history(path, a->c.keys, &h, &err);
     if (rc == FL_OK) {
         cli_print_warnings(h, errs);
+        if (!a->allow_empty && client_events(h) == 0)
+            rc = fl_error_set(&err, CHECK_EXIT_NO_OPS, "%s: no operations "
+                              "(nothing to check; --allow-empty accepts it)",
+                              path);
+    }
+    if (rc == FL_OK) {
         rc = checker_check(a->c.checker, h, &a->c.opt, &r, &err);
         if (rc != FL_OK) /* the reader's messages name the file already */
             fl_error_wrap(&err, "%s", path);
@@ -143,7 +174,7 @@ static int check_one(const check_args *a, const char *path, bool named,
     if (rc == FL_OK || named)
         print_line(out, path, named, r, rc, &err);
     if (rc == FL_OK) {
-        if (history_len(h) == 0) /* say why an empty file passes */
+        if (client_events(h) == 0) /* say why an empty file passes */
             fprintf(errs, "faultline check: %s: %s: 0 operations\n", path,
                     checker_verdict_word(checker_result_verdict(r)));
         if (a->explain)

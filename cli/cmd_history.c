@@ -45,13 +45,26 @@ int cli_read_history(const char *path, history_edn_keys keys, history **out,
                      fl_error *err)
 {
     history_format fmt = history_format_of_path(path);
-    if (fmt != HISTORY_FORMAT_EDN)
+    if (fmt == HISTORY_FORMAT_JSONL)
         return history_read_file(path, fmt, out, err);
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return fl_error_set(err, FL_ENOINPUT, "%s: cannot open: %s", path,
                             strerror(errno));
-    int rc = history_read_edn(f, path, keys, out, err);
+    int rc = FL_OK;
+    if (fmt == HISTORY_FORMAT_UNKNOWN) { /* /dev/null, a device: look */
+        fmt = history_format_sniff(f);
+        if (fmt == HISTORY_FORMAT_UNKNOWN)
+            rc = fl_error_set(err, FL_EIO, "%s: read error: %s", path,
+                              strerror(errno));
+        else if (fseek(f, 0, SEEK_SET) != 0)
+            rc = fl_error_set(err, FL_EUSAGE, "%s: cannot tell the format "
+                              "from the name, nor read it twice; use a .jsonl "
+                              "or .edn extension", path);
+    }
+    if (rc == FL_OK)
+        rc = fmt == HISTORY_FORMAT_EDN ? history_read_edn(f, path, keys, out, err)
+                                       : history_read_jsonl(f, path, out, err);
     fclose(f);
     return rc;
 }

@@ -1,6 +1,6 @@
 /*
  * faultline test — parse the options, then run a test against a target
- * on a cluster and judge it (harness/test_run.h does the whole run).
+ * on a cluster and judge it (run/run.h does the whole run).
  *
  * The generic options are parsed here; the target's own options (named by
  * its vtable, targets/registry.h lists the targets) are parsed without
@@ -9,10 +9,9 @@
  */
 #include "cli/cli.h"
 #include "harness/cluster.h"
-#include "harness/fault.h"
-#include "harness/nemesis.h"
+#include "nemesis/fault.h"
 #include "harness/run_store.h"
-#include "harness/test_run.h"
+#include "run/run.h"
 #include "targets/registry.h"
 #include "workloads/workload.h"
 
@@ -23,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define DEFAULT_WORKLOAD "register"
 
 typedef struct test_args {
     const char *nodes_file, *ssh_user, *ssh_key, *known_hosts;
@@ -64,6 +64,39 @@ static void targets_help(FILE *out, const target_vtable *chosen)
     target_options_help(chosen, out);
 }
 
+/* The workloads' registry: each one's operations and checkers. */
+static void workloads_help(FILE *out)
+{
+    fprintf(out, "  --workload W          what the clients do (default %s):\n",
+            DEFAULT_WORKLOAD);
+    for (const char *const *w = workload_names(); *w; w++) {
+        fprintf(out, "                          %-8s", *w);
+        const char *const *ops = workload_operations(*w);
+        for (size_t i = 0; ops && ops[i]; i++)
+            fprintf(out, "%s%s", i ? "/" : " ", ops[i]);
+        const workload_checker *c;
+        size_t n = 0;
+        fl_error err = {0};
+        if (workload_checkers(*w, &c, &n, &err) == FL_OK)
+            for (size_t i = 0; i < n; i++)
+                fprintf(out, "%s%s", i ? ", " : "; checked ", c[i].checker);
+        fputc('\n', out);
+    }
+}
+
+/* The fault kinds' table (nemesis/fault.h). */
+static void nemesis_help(FILE *out)
+{
+    const fault_table *t = fault_builtin();
+    fprintf(out, "  --nemesis LIST        fault kinds, comma-separated, or all or "
+                 "none\n"
+                 "                        (default %s):\n",
+            fault_default_list());
+    for (size_t k = 0; k < t->count; k++)
+        fprintf(out, "                          %-10s %s\n",
+                t->kinds[k]->name, t->kinds[k]->summary);
+}
+
 static int usage(FILE *out, int code, const target_vtable *chosen)
 {
     fprintf(out,
@@ -87,12 +120,10 @@ static int usage(FILE *out, int code, const target_vtable *chosen)
         "  --insecure-accept-any-host-key\n"
         "                        skip the host key check (anyone on the path\n"
         "                        can pose as a node); recorded in test.json\n"
-        "Test:\n"
-        "  --workload W          register (default: read/write/cas, checked\n"
-        "                        linearizable) or set (unique adds, final\n"
-        "                        reads, checked for lost elements)\n"
-        "  --nemesis LIST        partition,kill,pause or none (default\n"
-        "                        partition,kill)\n"
+        "Test:\n");
+    workloads_help(out);
+    nemesis_help(out);
+    fprintf(out,
         "  --nemesis-interval S  seconds between fault changes (default 5)\n"
         "  --time-limit S        seconds of client operations (default 60)\n"
         "  --concurrency N       client threads (default 10)\n"
@@ -289,7 +320,7 @@ static int parse_opts(int argc, char **argv, test_args *a)
 }
 
 /* --db and its commands: the commands belong to existing mode only, and
- * every fault asked for needs its own (test_run refuses it too, for other
+ * every fault asked for needs its own (run_test refuses it too, for other
  * front ends; here it is a usage error with the rest). */
 static int check_db(test_args *a)
 {
@@ -326,8 +357,11 @@ static int check_args(int argc, char **argv, test_args *a)
         return FL_EUSAGE;
     }
     if (!workload_known(a->workload)) {
-        fprintf(stderr, "faultline test: --workload %s: known workloads are "
-                        "register and set\n", a->workload);
+        fprintf(stderr, "faultline test: --workload %s: known workloads are",
+                a->workload);
+        for (const char *const *w = workload_names(); *w; w++)
+            fprintf(stderr, " %s", *w);
+        fputc('\n', stderr);
         return FL_EUSAGE;
     }
     const char *missing;
@@ -394,7 +428,7 @@ static int parse_args(int argc, char **argv, test_args *a)
 
 static atomic_int stop_flag;
 
-/* The signal's number is the stop flag: test_run names it in "ended". */
+/* The signal's number is the stop flag: run_test names it in "ended". */
 static void on_signal(int sig)
 {
     atomic_store(&stop_flag, sig);
@@ -408,7 +442,7 @@ static void print_line(void *ctx, const char *line)
 
 static int run(const test_args *a)
 {
-    test_run_config cfg = {
+    run_config cfg = {
         .nodes_file = a->nodes_file, .nodes = a->nodes,
         .keep_cluster = a->keep_cluster, .ssh_user = a->ssh_user,
         .ssh_key = a->ssh_key, .known_hosts = a->known_hosts,
@@ -421,12 +455,12 @@ static int run(const test_args *a)
         .target_options = a->target_opts, .db = &a->db, .stop = &stop_flag,
         .log = print_line, .report = stderr,
     };
-    test_run_outcome out;
-    test_run(&cfg, &out);
+    run_outcome out;
+    run_test(&cfg, &out);
     switch (out.status) {
-    case TEST_RUN_JUDGED:
+    case RUN_JUDGED:
         return (int)out.verdict;
-    case TEST_RUN_REFUSED:
+    case RUN_REFUSED:
         if (out.err.code == FL_EUSAGE) {
             fprintf(stderr, "faultline test: %s\n", out.err.msg);
             return FL_EUSAGE;
@@ -441,8 +475,8 @@ static int run(const test_args *a)
 int cmd_test(int argc, char **argv)
 {
     test_args a = {
-        .nodes = CLUSTER_DEFAULT_NODES, .workload = "register",
-        .nemesis = "partition,kill", .nemesis_interval = 5, .time_limit = 60,
+        .nodes = CLUSTER_DEFAULT_NODES, .workload = DEFAULT_WORKLOAD,
+        .nemesis = fault_default_list(), .nemesis_interval = 5, .time_limit = 60,
         .concurrency = 10, .rate = 100,
         .results = "results",
     };

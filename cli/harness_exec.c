@@ -40,8 +40,7 @@ static int harness_path(char *out, size_t cap)
     return FL_OK;
 }
 
-/* argv[0] is the command's name; never returns unless the exec failed. */
-static int exec_harness(int argc, char **argv)
+int cli_exec_harness(int argc, char **argv)
 {
     char path[PATH_MAX];
     if (harness_path(path, sizeof path) != FL_OK)
@@ -60,7 +59,3 @@ static int exec_harness(int argc, char **argv)
     fl_free(args);
     return CLI_EXIT_CANNOT_RUN;
 }
-
-int cmd_test(int argc, char **argv) { return exec_harness(argc, argv); }
-int cmd_cluster(int argc, char **argv) { return exec_harness(argc, argv); }
-int cmd_serve(int argc, char **argv) { return exec_harness(argc, argv); }

@@ -1,6 +1,10 @@
 /*
  * faultline — a Jepsen-style consistency testing harness.
  * The entry point only dispatches to the subcommands in cli/cmd_*.c.
+ * Built twice (Makefile): for faultline-harness with FL_CONTROLLER, where
+ * the controller's commands (test, cluster, serve) run here, and for
+ * faultline without, where they exec faultline-harness
+ * (cli/harness_exec.c), so that `check` links no SSH, curl or HTTP server.
  */
 #include "cli/cli.h"
 #include "base/alloc.h"
@@ -18,14 +22,20 @@ typedef struct command {
     const char *summary;
 } command;
 
+#ifdef FL_CONTROLLER
+#define CONTROLLER(fn) fn
+#else
+#define CONTROLLER(fn) cli_exec_harness
+#endif
+
 static const command commands[] = {
-    {"test", cmd_test, "run a test against a target on a cluster"},
+    {"test", CONTROLLER(cmd_test), "run a test against a target on a cluster"},
     {"analyze", cmd_analyze, "re-check a stored run: analyze RUN_DIR"},
     {"report", cmd_report, "write a checked run's junit.xml and summary.md"},
     {"check", cmd_check, "decide whether a history is linearizable"},
     {"history", cmd_history, "convert (jsonl <-> edn) and summarise histories"},
-    {"cluster", cmd_cluster, "local test cluster: up [--nodes N], down, status"},
-    {"serve", cmd_serve, "browse the stored runs over HTTP (127.0.0.1:8080)"},
+    {"cluster", CONTROLLER(cmd_cluster), "local test cluster: up [--nodes N], down, status"},
+    {"serve", CONTROLLER(cmd_serve), "browse the stored runs over HTTP (127.0.0.1:8080)"},
 };
 
 static int usage(FILE *out, int code)

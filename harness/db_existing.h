@@ -32,7 +32,7 @@
 
 #include "base/fl_error.h"
 #include "harness/remote.h"
-#include "harness/target.h"
+#include "harness/target_db.h"
 
 #define DB_EXISTING_KILLED "db-killed"
 #define DB_EXISTING_PAUSED "db-paused"

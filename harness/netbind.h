@@ -35,7 +35,7 @@ bool fl_net_is_local(const char *address);
  * with a foreign source through another interface) is refused too.
  * Errors: FL_EUSAGE (not an IP literal, or of the other family than fd),
  * FL_NET_EUNBOUND (not on this machine: the message says which address
- * and, for the local cluster's, that its bridge seems gone; or bind
+ * and that the test network's interface seems gone; or bind
  * failed otherwise).
  */
 int fl_net_bind(int fd, const char *source, fl_error *err);

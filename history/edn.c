@@ -27,6 +27,7 @@ struct edn_reader {
     long line, col;           /* of the next character */
     long at_line, at_col;     /* of the character last consumed */
     long form_line;
+    long content_line;        /* of the last character that is not a newline */
     int form_char;            /* first character of that form, or EOF */
     frame seq;                /* the sequence entered, or close == 0 */
     bool truncated;
@@ -62,6 +63,7 @@ void edn_reader_free(edn_reader *r)
 }
 
 long edn_reader_line(const edn_reader *r) { return r->form_line; }
+long edn_reader_last_line(const edn_reader *r) { return r->content_line; }
 bool edn_reader_truncated(const edn_reader *r) { return r->truncated; }
 int edn_reader_form_char(const edn_reader *r) { return r->form_char; }
 
@@ -90,6 +92,8 @@ static int next(edn_reader *r)
         return c;
     r->at_line = r->line;
     r->at_col = r->col;
+    if (c != '\n')
+        r->content_line = r->line;
     if (c == '\n') {
         r->line++;
         r->col = 1;
@@ -691,7 +695,7 @@ static int read_form(edn_reader *r, int depth, const frame *fr, json_t **out)
         if (c == EOF)
             return fr->close == 0 && !ferror(r->in) ? FL_OK
                                                     : fail_eof(r, fr, NULL);
-        if (c == fr->close)
+        if (c == fr->close && c != 0) /* 0: top level, a NUL is no close */
             return FL_OK;
         if (c == ')' || c == ']' || c == '}')
             return unexpected_close(r, c, fr);

@@ -80,6 +80,10 @@ bool edn_is_keyword(const edn_reader *r, const json_t *v);
 /* The line (from 1) where the most recent form, or failed attempt, began. */
 long edn_reader_line(const edn_reader *r);
 
+/* The line of the last character read that is not a newline (0: none): at
+ * end of input, the input's last line with anything on it. */
+long edn_reader_last_line(const edn_reader *r);
+
 /*
  * Whether the most recent error was the input ending inside a form (an
  * unclosed string, vector, map...): what a writer killed mid-form leaves.

@@ -150,6 +150,16 @@ typedef enum history_format {
 history_format history_format_of_path(const char *path);
 
 /*
+ * By content, for a name that does not tell (/dev/null, a pipe's path):
+ * reads from `in` up to the first significant characters, so rewind
+ * before reading the history. A JSON object ({"...) or nothing at all is
+ * JSONL (an empty history); EDN's openers ([, (, {:, ;, #) are EDN;
+ * anything else is JSONL, whose reader names the bad line. A read error is
+ * UNKNOWN (ferror(in) says so).
+ */
+history_format history_format_sniff(FILE *in);
+
+/*
  * Read a whole history. `name` is used in error messages ("FILE:LINE: ...").
  * On success *out is a new history owned by the caller. Errors: FL_ENOINPUT
  * (cannot open), FL_EDATA (malformed, with file, line and field), FL_EIO,

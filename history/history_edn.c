@@ -200,9 +200,12 @@ static int ops_push(op_list *l, fl_error *err)
 }
 
 /* The input ended inside a form. What a writer killed mid-write leaves is
- * a cut op map, or a top-level vector cut between its maps: keep what came
- * before, say so. Any other unclosed form (a string open since line 1) is
- * an error: garbage is never an empty valid history. */
+ * a cut op map on the last line (Jepsen writes one op a line), or a
+ * top-level vector cut between its maps: keep what came before, say so.
+ * Any other unclosed form (a string open since line 1) is an error, and so
+ * is a cut map spanning more than the last line: a string that never
+ * closes swallows every line after it, and garbage is never an empty
+ * valid history. */
 static int drop_truncated(const edn_reader *r, const char *name, history *h,
                           const op_list *l, bool in_seq, fl_error *err)
 {
@@ -213,6 +216,14 @@ static int drop_truncated(const edn_reader *r, const char *name, history *h,
         return fl_error_set(err, FL_EDATA, "%s:%ld: unclosed form that is not "
                             "a cut-off op map (each op is a {...} map): %s",
                             name, edn_reader_line(r), msg);
+    }
+    if (c == '{' && edn_reader_line(r) < edn_reader_last_line(r)) {
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        return fl_error_set(err, FL_EDATA, "%s:%ld: the op map begun here "
+                            "never closes, and the input goes on to line %ld "
+                            "(only the last line may be cut off): %s",
+                            name, edn_reader_line(r), edn_reader_last_line(r),
+                            msg);
     }
     snprintf(msg, sizeof msg,
              "%s; dropped the incomplete final form (the writer was stopped "

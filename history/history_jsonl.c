@@ -289,6 +289,11 @@ int history_lines_next(history_lines *r, const char **line, size_t *n)
         }
         if (r->eof)
             return 0;
+        /* a NUL is never in a JSON text: without this an endless binary
+         * input (/dev/zero) would be read as one line until memory ran
+         * out */
+        if (at != NULL && memchr(at, '\0', r->len) != NULL)
+            return FL_EDATA;
         int rc = refill(r);
         if (rc != FL_OK)
             return rc;
@@ -325,6 +330,9 @@ int history_read_jsonl_with(FILE *in, const char *name, bool fast,
     if (more == FL_ENOMEM)
         rc = fl_error_set(err, FL_ENOMEM, "%s:%ld: out of memory reading the "
                           "line", name, lineno + 1);
+    if (more == FL_EDATA)
+        rc = fl_error_set(err, FL_EDATA, "%s:%ld: a NUL byte in a line that "
+                          "does not end: not a text history", name, lineno + 1);
     if (rc == FL_OK && ferror(in))
         rc = fl_error_set(err, FL_EIO, "%s: read error: %s", name,
                           strerror(errno));
@@ -358,6 +366,28 @@ history_format history_format_of_path(const char *path)
     if (strcmp(dot, ".edn") == 0)
         return HISTORY_FORMAT_EDN;
     return HISTORY_FORMAT_UNKNOWN;
+}
+
+static int next_significant(FILE *in)
+{
+    int c;
+    while ((c = getc(in)) == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+           c == ',')
+        ;
+    return c;
+}
+
+history_format history_format_sniff(FILE *in)
+{
+    int c = next_significant(in);
+    if (c == EOF)
+        return ferror(in) ? HISTORY_FORMAT_UNKNOWN : HISTORY_FORMAT_JSONL;
+    if (c == '[' || c == '(' || c == ';' || c == '#')
+        return HISTORY_FORMAT_EDN;
+    if (c != '{')
+        return HISTORY_FORMAT_JSONL;
+    c = next_significant(in);
+    return c == '"' || c == '}' ? HISTORY_FORMAT_JSONL : HISTORY_FORMAT_EDN;
 }
 
 static int resolve_format(const char *path, history_format *fmt, fl_error *err)

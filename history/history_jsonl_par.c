@@ -157,6 +157,9 @@ static int reader_error(par_chunk *c, const chunk_reader *r, int more)
         return fl_error_set(&c->err, FL_EIO, "%s: read error: %s", c->name,
                             strerror(r->lines.error));
     c->nlines++; /* the line it could not read */
+    if (more == FL_EDATA)
+        return fl_error_set(&c->err, FL_EDATA, "%s:%ld: a NUL byte in a line "
+                            "that does not end: not a text history", c->name, c->nlines);
     return fl_error_set(&c->err, FL_ENOMEM, "%s:%ld: out of memory reading "
                         "the line", c->name, c->nlines);
 }

@@ -41,8 +41,11 @@ typedef struct history_lines {
 } history_lines;
 
 /* The next line, with its newline if it has one, in [*line, *line + *n):
- * valid until the next call. 1 for a line, 0 at the end, FL_ENOMEM, or
- * FL_EIO (r->error says why). (history_jsonl.c) */
+ * valid until the next call. 1 for a line, 0 at the end, FL_ENOMEM,
+ * FL_EIO (r->error says why), or FL_EDATA: a NUL byte before the line's
+ * end, which no text history holds (an endless binary input is refused
+ * at its first block rather than read until memory runs out).
+ * (history_jsonl.c) */
 int history_lines_next(history_lines *r, const char **line, size_t *n);
 
 /*

@@ -452,7 +452,8 @@ int report_html(const report_html_input *in, FILE *out, fl_error *err)
     if (!json_is_object(in->results))
         return fl_error_set(err, FL_EUSAGE, "report.html: no results object");
     html_run r;
-    if (html_run_build(in->h, &r) != 0)
+    if (html_run_build(in->h, json_object_get(in->test, "fault_kinds"),
+                       &r) != 0)
         return fl_error_set(err, FL_ENOMEM, "report.html: out of memory");
     const char *v = panel_verdict_of(json_object_get(in->results, "valid"));
     head(out, in);

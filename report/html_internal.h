@@ -52,9 +52,14 @@ typedef struct html_run {
     uint32_t *lane_procs; /* how many processes each lane carried */
     html_period *periods;
     size_t nperiods;
+    const json_t *fault_kinds; /* test.json's, borrowed; NULL: none */
 } html_run;
 
-int html_run_build(const history *h, html_run *out);
+/* fault_kinds: the run's test.json "fault_kinds" ([{"begin_f", "end_f"}],
+ * written from the fault table), which pairs the nemesis's events into
+ * shaded periods; NULL pairs only start-X with stop-X. */
+int html_run_build(const history *h, const json_t *fault_kinds,
+                   html_run *out);
 void html_run_free(html_run *r);
 /* The position of the event whose "index" field is idx, SIZE_MAX if none. */
 size_t html_pos_of_index(const html_run *r, int64_t idx);

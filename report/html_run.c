@@ -102,20 +102,36 @@ static int64_t lane_of(html_run *r, lane_state *s, int64_t proc)
 
 /* ---- Nemesis periods ----------------------------------------------------------------- */
 
-/* The f that ends a fault begun by f (fault kinds name them so:
- * harness/fault_*.c), or NULL when f ends nothing it knows of. */
-static bool ends(const char *end_f, const char *begin_f)
+/* Whether end_f ends a fault begun by begin_f: the pair of a kind in the
+ * run's test.json "fault_kinds" (nemesis/fault.h), or start-X / stop-X
+ * (a history without its test.json). */
+static bool ends(const html_run *r, const char *end_f, const char *begin_f)
 {
     if (strncmp(end_f, "stop-", 5) == 0 && strncmp(begin_f, "start-", 6) == 0)
         return strcmp(end_f + 5, begin_f + 6) == 0;
-    return (strcmp(end_f, "start") == 0 && strcmp(begin_f, "kill") == 0) ||
-           (strcmp(end_f, "resume") == 0 && strcmp(begin_f, "pause") == 0);
+    size_t i;
+    const json_t *k;
+    json_array_foreach(r->fault_kinds, i, k) {
+        const char *b = json_string_value(json_object_get(k, "begin_f")),
+                   *e = json_string_value(json_object_get(k, "end_f"));
+        if (b && e && strcmp(b, begin_f) == 0 && strcmp(e, end_f) == 0)
+            return true;
+    }
+    return false;
 }
 
-static bool begins(const char *f)
+static bool begins(const html_run *r, const char *f)
 {
-    return strncmp(f, "start-", 6) == 0 || strcmp(f, "kill") == 0 ||
-           strcmp(f, "pause") == 0;
+    if (strncmp(f, "start-", 6) == 0)
+        return true;
+    size_t i;
+    const json_t *k;
+    json_array_foreach(r->fault_kinds, i, k) {
+        const char *b = json_string_value(json_object_get(k, "begin_f"));
+        if (b && strcmp(b, f) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* "start-partition isolate-leader", "kill [\"n3\"]". */
@@ -160,15 +176,15 @@ static int nemesis_event(html_run *r, size_t *cap, int64_t at,
         size_t fl = strcspn(p->label, " ");
         char begin_f[96];
         snprintf(begin_f, sizeof begin_f, "%.*s", (int)fl, p->label);
-        if (begins(f) && strcmp(begin_f, f) == 0 && p->end < 0)
+        if (begins(r, f) && strcmp(begin_f, f) == 0 && p->end < 0)
             return 0;
-        if (ends(f, begin_f)) {
+        if (ends(r, f, begin_f)) {
             if (p->end < 0 || i == r->nperiods - 1)
                 p->end = at;
             return 0;
         }
     }
-    return begins(f) ? add_period(r, cap, at, e) : 0;
+    return begins(r, f) ? add_period(r, cap, at, e) : 0;
 }
 
 /* ---- The table of operations ------------------------------------------------------------ */
@@ -225,10 +241,11 @@ static int build_ops(html_run *r, lane_state *ls, size_t *pcap)
     return 0;
 }
 
-int html_run_build(const history *h, html_run *r)
+int html_run_build(const history *h, const json_t *fault_kinds, html_run *r)
 {
     memset(r, 0, sizeof *r);
     r->h = h;
+    r->fault_kinds = fault_kinds;
     if (h == NULL)
         return 0;
     const history_event *ev = history_events(h);

@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "harness/db_existing.h"
-#include "harness/deadman.h"
-#include "harness/fault.h"
+#include "nemesis/deadman.h"
+#include "nemesis/fault.h"
 #include "harness/target.h"
 
 /* ---- which faults are allowed -------------------------------------------------------- */

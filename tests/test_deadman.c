@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/deadman.h"
+#include "nemesis/deadman.h"
 
 #define EXPIRE_S 2
 

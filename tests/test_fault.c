@@ -17,8 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#include "harness/fault.h"
+#include "nemesis/fault.h"
 
 static const char *const names[] = {"n1", "n2", "n3", "n4", "n5"};
 
@@ -58,6 +60,58 @@ static int flood_heal(const fault_env *env, const fault_action *a,
                                        env->names[node]) : FL_OK;
 }
 
+/* A kind that leaves state on a node (a marker file, as a mounted
+ * filesystem or a qdisc would be): its rest removes it and says how many
+ * it found; prepare and teardown count their calls. */
+static char *silt_rest(const fault_env *env, size_t node)
+{
+    char *s = NULL;
+    if (asprintf(&s, "echo silt=$(ls %s 2>/dev/null | wc -l); rm -f %s; "
+                 "! [ -e %s ]", env->names[node], env->names[node],
+                 env->names[node]) < 0)
+        return NULL;
+    return s;
+}
+
+/* A kind whose rest fails: the node cannot be brought to rest. */
+static char *stuck_rest(const fault_env *env, size_t node)
+{
+    (void)env;
+    (void)node;
+    return strdup("echo stuck=1; exit 1");
+}
+
+static int silt_prepare(const fault_env *env, size_t node, fl_error *err)
+{
+    calls *c = env->state;
+    c->applied[node]++;
+    snprintf(c->events[c->count++], sizeof *c->events, "prepare silt %s",
+             env->names[node]);
+    return c->fail_apply && node == 1
+               ? fl_error_set(err, FL_EIO, "%s: no room", env->names[node])
+               : FL_OK;
+}
+
+static int silt_teardown(const fault_env *env, size_t node, fl_error *err)
+{
+    calls *c = env->state;
+    c->healed[node]++;
+    snprintf(c->events[c->count++], sizeof *c->events, "teardown silt %s",
+             env->names[node]);
+    return c->fail_heal && node == 2
+               ? fl_error_set(err, FL_EIO, "%s: busy", env->names[node])
+               : FL_OK;
+}
+
+static int mud_teardown(const fault_env *env, size_t node, fl_error *err)
+{
+    (void)err;
+    calls *c = env->state;
+    snprintf(c->events[c->count++], sizeof *c->events, "teardown mud %s",
+             env->names[node]);
+    return FL_OK;
+}
+
 /* Two kinds, as a new file would define each: one definition apiece. */
 static const fault_kind flood = {
     .name = "flood", .begin_f = "start-flood", .end_f = "stop-flood",
@@ -76,6 +130,23 @@ static const fault_kind *const test_kinds[] = {
     &drought,
 };
 static const fault_table test_table = {test_kinds, 2};
+
+static const fault_kind silt = {
+    .name = "silt", .begin_f = "start-silt", .end_f = "stop-silt",
+    .plan = flood_plan, .describe = fault_nodes_json,
+    .apply = flood_apply, .heal = flood_heal,
+    .rest = silt_rest, .prepare = silt_prepare, .teardown = silt_teardown,
+};
+static const fault_kind stuck = {
+    .name = "stuck", .begin_f = "start-stuck", .end_f = "stop-stuck",
+    .plan = flood_plan, .describe = fault_nodes_json,
+    .apply = flood_apply, .heal = flood_heal, .rest = stuck_rest,
+};
+static const fault_kind mud = {
+    .name = "mud", .begin_f = "start-mud", .end_f = "stop-mud",
+    .plan = flood_plan, .describe = fault_nodes_json,
+    .apply = flood_apply, .heal = flood_heal, .teardown = mud_teardown,
+};
 
 static void note(void *ctx, const fault_event *ev)
 {
@@ -119,7 +190,13 @@ static void test_parse_by_table_names(void **state)
     assert_int_equal(fault_parse(&test_table, "flood,kill", &m, &err),
                      FL_EUSAGE);
     assert_string_equal(err.msg, "--nemesis: unknown fault \"kill\" (known: "
-                                 "flood, drought, none)");
+                                 "flood, drought, all, none)");
+    assert_int_equal(fault_parse(&test_table, "all", &m, &err), FL_OK);
+    assert_int_equal(m, 3);
+    assert_int_equal(fault_all(&test_table), 3);
+    char list[64];
+    fault_names(&test_table, ",", list, sizeof list);
+    assert_string_equal(list, "flood,drought");
     assert_int_equal(fault_bit(&test_table, &drought), 2);
     assert_int_equal(fault_bit(fault_builtin(), &drought), 0);
 }
@@ -236,6 +313,138 @@ static void test_scheduler_draws_enabled_kinds(void **state)
     }
 }
 
+/* Run cmd under sh in dir: its exit status, its output in out. */
+static int sh_in(const char *dir, const char *cmd, char *out, size_t size)
+{
+    char *full = NULL;
+    assert_true(asprintf(&full, "cd %s && { %s\n}", dir, cmd) > 0);
+    FILE *p = popen(full, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    free(full);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The rest at the start of a run and in the dead man's switch is composed
+ * from the table: the target's rest, then each kind's that has one, each
+ * run whatever the others did; a kind's failure fails the whole, the
+ * target's does not; what each kind found is read back by its name. */
+static void test_rest_composed_from_table(void **state)
+{
+    (void)state;
+    const fault_kind *const kinds[] = {&flood, &stuck, &silt};
+    const fault_table t = {kinds, 3};
+    const fault_table t_ok = {kinds + 2, 1};
+    fault_env env = {.n = 3, .names = names};
+    char dir[] = "/tmp/fl-test-fault-XXXXXX", out[512];
+    assert_non_null(mkdtemp(dir));
+
+    char *cmd = fault_rest_cmd(&t_ok, &env, 1, "echo running=0; false");
+    assert_non_null(cmd);
+    assert_non_null(strstr(cmd, "rm -f n2"));      /* node 1's own rest */
+    assert_null(strstr(cmd, "rm -f n1"));
+    char touch[128];
+    snprintf(touch, sizeof touch, "touch %s/n2", dir);
+    assert_int_equal(system(touch), 0);
+    assert_int_equal(sh_in(dir, cmd, out, sizeof out), 0);
+    assert_non_null(strstr(out, "running=0\n"));
+    assert_non_null(strstr(out, "silt=1\n"));
+    json_t *found = fault_rest_found(&t_ok, out);
+    assert_int_equal(json_integer_value(json_object_get(found, "silt")), 1);
+    json_decref(found);
+    /* At rest now: a second rest finds nothing, and says so. */
+    assert_int_equal(sh_in(dir, cmd, out, sizeof out), 0);
+    found = fault_rest_found(&t_ok, out);
+    assert_int_equal(json_object_size(found), 0);
+    json_decref(found);
+    free(cmd);
+
+    /* A kind whose rest fails: the whole fails, the next kind still ran. */
+    assert_int_equal(system(touch), 0);
+    cmd = fault_rest_cmd(&t, &env, 1, "echo running=0");
+    assert_non_null(cmd);
+    assert_int_not_equal(sh_in(dir, cmd, out, sizeof out), 0);
+    assert_non_null(strstr(out, "stuck=1\n"));
+    assert_non_null(strstr(out, "silt=1\n"));
+    found = fault_rest_found(&t, out);
+    assert_int_equal(json_object_size(found), 2);
+    json_decref(found);
+    free(cmd);
+    rmdir(dir);
+}
+
+/* The built-in table's rest removes faultline's iptables rules: the
+ * partition kind's, not orchestration's. */
+static void test_builtin_rest_is_the_kinds(void **state)
+{
+    (void)state;
+    fault_env env = {.n = 1, .names = names};
+    char *cmd = fault_rest_cmd(fault_builtin(), &env, 0, "true");
+    assert_non_null(cmd);
+    assert_non_null(strstr(cmd, nem_iptables_heal_cmd()));
+    assert_non_null(strstr(cmd, "echo partition="));
+    free(cmd);
+    json_t *found = fault_rest_found(fault_builtin(),
+                                     "running=2\npartition=4\nkill=0\n");
+    assert_int_equal(json_integer_value(json_object_get(found, "partition")),
+                     4);
+    assert_int_equal(json_object_size(found), 1);
+    json_decref(found);
+    /* Every kind documents itself for --help, and the report can pair
+     * its events. */
+    const fault_table *b = fault_builtin();
+    json_t *kinds = fault_table_json(b);
+    assert_int_equal(json_array_size(kinds), b->count);
+    for (size_t k = 0; k < b->count; k++) {
+        assert_non_null(b->kinds[k]->summary);
+        assert_string_equal(json_string_value(json_object_get(
+            json_array_get(kinds, k), "begin_f")), b->kinds[k]->begin_f);
+        for (size_t j = 0; j < k; j++)
+            assert_string_not_equal(b->kinds[j]->begin_f,
+                                    b->kinds[k]->begin_f);
+    }
+    json_decref(kinds);
+    unsigned m;
+    fl_error err = {0};
+    assert_int_equal(fault_parse(b, fault_default_list(), &m, &err), FL_OK);
+    assert_int_not_equal(m, 0);
+}
+
+/* prepare runs for enabled kinds only, on every node, and stops at the
+ * first kind that fails; teardown runs in reverse table order on every
+ * node, each kind attempted even after one failed. */
+static void test_prepare_and_teardown(void **state)
+{
+    (void)state;
+    const fault_kind *const kinds[] = {&silt, &flood, &mud};
+    const fault_table t = {kinds, 3};
+    calls c = {0};
+    fault_env env = {.n = 3, .names = names, .state = &c};
+    fl_error err = {0};
+    assert_int_equal(fault_prepare_all(&t, 2, &env, &err), FL_OK);
+    assert_int_equal(c.count, 0);                 /* silt not enabled */
+    assert_int_equal(fault_prepare_all(&t, 7, &env, &err), FL_OK);
+    assert_int_equal(c.count, 3);
+    assert_string_equal(c.events[2], "prepare silt n3");
+    c = (calls){.fail_apply = true};
+    assert_int_equal(fault_prepare_all(&t, 1, &env, &err), FL_EIO);
+    assert_string_equal(err.msg, "preparing --nemesis silt: n2: no room");
+    assert_int_equal(c.applied[2], 1);            /* every node attempted */
+
+    c = (calls){.fail_heal = true};
+    err = (fl_error){0};
+    assert_int_equal(fault_teardown_all(&t, 5, &env, &err), FL_EIO);
+    assert_string_equal(err.msg, "tearing down --nemesis silt: n3: busy");
+    assert_int_equal(c.count, 6);
+    assert_string_equal(c.events[0], "teardown mud n1");
+    assert_string_equal(c.events[3], "teardown silt n1");
+    c = (calls){0};
+    assert_int_equal(fault_teardown_all(&t, 4, &env, &err), FL_OK);
+    assert_int_equal(c.count, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +454,9 @@ int main(void)
         cmocka_unit_test(test_sweep_order_and_failure),
         cmocka_unit_test(test_none_does_nothing),
         cmocka_unit_test(test_scheduler_draws_enabled_kinds),
+        cmocka_unit_test(test_rest_composed_from_table),
+        cmocka_unit_test(test_builtin_rest_is_the_kinds),
+        cmocka_unit_test(test_prepare_and_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

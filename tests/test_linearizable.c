@@ -1292,6 +1292,98 @@ static void test_budgets_give_unknown(void **state)
     history_free(h);
 }
 
+/* n writes that never complete, of values i % values, then reads by other
+ * processes returning `read` each (reads 0: none) — Jepsen's register
+ * workload against a database that stopped answering writes. */
+static history *never_completing_writes(int n, int values, int reads,
+                                        const int *read)
+{
+    char *text = malloc((size_t)(n + 2 * reads) * 48 + 1), *p = text;
+    for (int i = 0; i < n; i++)
+        p += sprintf(p, "%d invoke write %d\n", i, values ? i % values : i);
+    for (int i = 0; i < reads; i++)
+        p += sprintf(p, "%d invoke read null\n", n + i);
+    for (int i = 0; i < reads; i++)
+        p += sprintf(p, "%d ok read %d\n", n + i, read[i]);
+    *p = '\0';
+    history *h = parse(text);
+    free(text);
+    return h;
+}
+
+static json_t *lin_json(const history *h, const lin_options *opt)
+{
+    lin_result *r = NULL;
+    fl_error err = {0};
+    assert_int_equal(lin_check(h, opt, &r, &err), FL_OK);
+    json_t *res = lin_result_to_json(r, h);
+    lin_result_free(r);
+    return res;
+}
+
+/* Of the never-completing writes of a value k ops observe, only the k
+ * invoked first are searched: 20,000 of them and one read is a search of
+ * two ops, not a quadratic one, and the verdicts stay right. */
+static void test_never_completing_writes_are_cut(void **state)
+{
+    (void)state;
+    lin_options opt;
+    lin_options_init(&opt);
+    opt.model = lin_model_find("cas-register");
+    opt.threads = 1;
+    int three = 3, seven = 7;
+    history *h = never_completing_writes(20000, 5, 1, &three);
+    json_t *res = lin_json(h, &opt);
+    assert_true(json_is_true(json_object_get(res, "valid")));
+    json_t *k = json_object_get(json_object_get(res, "per_key"), "*");
+    assert_int_equal(json_integer_value(json_object_get(k, "ops")), 2);
+    json_decref(res);
+    history_free(h);
+
+    h = never_completing_writes(20000, 5, 1, &seven); /* nothing wrote 7 */
+    res = lin_json(h, &opt);
+    assert_true(json_is_false(json_object_get(res, "valid")));
+    json_decref(res);
+    history_free(h);
+
+    /* two reads of 3 need two writes of it, and there are 4,000 */
+    int both[2] = {3, 3};
+    h = never_completing_writes(20000, 5, 2, both);
+    res = lin_json(h, &opt);
+    assert_true(json_is_true(json_object_get(res, "valid")));
+    k = json_object_get(json_object_get(res, "per_key"), "*");
+    assert_int_equal(json_integer_value(json_object_get(k, "ops")), 4);
+    json_decref(res);
+    history_free(h);
+}
+
+/* The same shape where nothing can be cut (unique values, each read once,
+ * the fast path off): each step of the search walks the whole list, and a
+ * small budget still ends it "unknown" for time. */
+static void test_budget_met_on_long_steps(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    int *reads = malloc(N * sizeof *reads);
+    for (int i = 0; i < N; i++)
+        reads[i] = N - 1 - i;
+    history *h = never_completing_writes(N, 0, N, reads);
+    free(reads);
+    lin_options opt;
+    lin_options_init(&opt);
+    opt.model = lin_model_find("cas-register");
+    opt.threads = 1;
+    opt.no_fast_path = true;
+    opt.time_limit_s = 0.05;
+    json_t *res = lin_json(h, &opt);
+    assert_string_equal(json_string_value(json_object_get(res, "valid")), "unknown");
+    json_t *k = json_object_get(json_object_get(res, "per_key"), "*");
+    assert_non_null(strstr(json_string_value(json_object_get(k, "reason")),
+                           "time limit"));
+    json_decref(res);
+    history_free(h);
+}
+
 static history *read_jsonl_text(const char *text)
 {
     FILE *in = fmemopen((void *)text, strlen(text), "r");
@@ -1360,6 +1452,8 @@ int main(void)
         cmocka_unit_test(test_kv_shrink_gives_witnesses),
         cmocka_unit_test(test_kv_shrink_corpus),
         cmocka_unit_test(test_budgets_give_unknown),
+        cmocka_unit_test(test_never_completing_writes_are_cut),
+        cmocka_unit_test(test_budget_met_on_long_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/fault.h"
-#include "harness/nemesis.h"
+#include "nemesis/fault.h"
+#include "nemesis/nemesis.h"
 #include "targets/clients/raftkv.h"
 
 static const char *const names[] = {"n1", "n2", "n3", "n4", "n5", "n6", "n7"};
@@ -176,7 +176,7 @@ static void test_faults_parse(void **state)
     assert_int_equal(m, 0);
     assert_int_equal(fault_parse(t, "kill,clock", &m, &err), FL_EUSAGE);
     assert_non_null(strstr(err.msg, "\"clock\""));
-    assert_non_null(strstr(err.msg, "known: partition, kill, pause, none"));
+    assert_non_null(strstr(err.msg, "known: partition, kill, pause, all, none"));
 }
 
 /* The history's f of each built-in kind's beginning and end. */

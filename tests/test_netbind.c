@@ -186,9 +186,9 @@ static void test_bind_without_the_bridge(void **state)
     assert_int_equal(fl_net_bind(fd, CLUSTER_BRIDGE_ADDRESS, &err),
                      FL_NET_EUNBOUND);
     assert_non_null(strstr(err.msg, "source address " CLUSTER_BRIDGE_ADDRESS
-                                    " is not on this machine: is the local "
-                                    "cluster's bridge " CLUSTER_BRIDGE
-                                    " gone?"));
+                                    " is not on this machine: is the test "
+                                    "network's interface (a local cluster's "
+                                    "bridge) gone?"));
     close(fd);
 }
 

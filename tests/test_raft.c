@@ -1,6 +1,6 @@
 /*
  * Unit tests of the Raft core, each a short timeline on the simulation
- * fixture (targets/raftkv/raft_fixture.h), whose safety invariants are
+ * fixture (tests/fixtures/raft_fixture.h), whose safety invariants are
  * asserted after every step: election, pre-vote against a disruptive
  * rejoin, check-quorum, conflicting logs and fast backtracking, the Figure 8 commit rule, ReadIndex
  * (and the stale_read bug), snapshots, the volatile_vote bug's hard state,
@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "targets/raftkv/raft.h"
-#include "targets/raftkv/raft_fixture.h"
+#include "tests/fixtures/raft_fixture.h"
 
 /* ---- the fixture, asserting its invariants after every step ---------------- */
 

@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "base/clock.h"
-#include "targets/raftkv/raft_fixture.h"
+#include "tests/fixtures/raft_fixture.h"
 
 #define DEFAULT_SEEDS 7000
 #define DEFAULT_STORAGE_SEEDS 20

@@ -201,8 +201,10 @@ static void test_sc_per_key_not_whole(void **state)
     const json_t *ce = json_object_get(json_object_get(j, "sequential"),
                                        "counterexample");
     assert_int_equal(json_array_size(json_object_get(ce, "keys")), 2);
-    assert_true(json_array_size(json_object_get(ce, "chains")) >= 1);
-    assert_non_null(json_object_get(ce, "op"));
+    /* values are unique: checkers/sc_graph's cycle, in words too */
+    assert_true(json_array_size(json_object_get(ce, "cycle")) >= 3);
+    assert_non_null(strstr(json_string_value(json_object_get(ce, "explanation")),
+                           "no order of the writes"));
     const json_t *shrunk = json_object_get(ce, "shrunk");
     assert_true(json_is_true(json_object_get(shrunk, "minimal")));
     assert_int_equal(json_array_size(json_object_get(shrunk, "events")), 8);
@@ -388,6 +390,7 @@ static bool brute(const rhist *g, const int *chain, bool *used, int *reg)
 /* The registers as a run leaves them, and every value each has held. */
 typedef struct rrun {
     int reg[RK], past[RK][RN + 1], npast[RK];
+    int written[RK]; /* shape nv == 0: the values written so far */
 } rrun;
 
 /* One op (its proc already chosen) of a run: reads see the current value
@@ -407,13 +410,17 @@ static void rgen_op(rop *o, fl_rng *r, int nkeys, const rshape *sh, rrun *run)
         if (o->outcome == 2)
             o->outcome = 0;
     } else if (o->f == R_WRITE) {
-        o->a = 1 + (int)fl_rng_below(r, (uint64_t)sh->nv);
+        o->a = sh->nv == 0 ? ++run->written[o->key]
+                           : 1 + (int)fl_rng_below(r, (uint64_t)sh->nv);
         if (o->outcome == 0 || (o->outcome == 1 && fl_rng_below(r, 2)))
             reg[o->key] = o->a;
     } else {
+        int *past = run->past[o->key], npast = run->npast[o->key];
         o->a = fl_rng_below(r, 2) ? reg[o->key]
+               : sh->nv == 0      ? past[fl_rng_below(r, (uint64_t)npast)]
                                   : (int)fl_rng_below(r, (uint64_t)sh->nv + 1);
-        o->b = 1 + (int)fl_rng_below(r, (uint64_t)sh->nv);
+        o->b = sh->nv == 0 ? ++run->written[o->key]
+                           : 1 + (int)fl_rng_below(r, (uint64_t)sh->nv);
         if (o->outcome == 0 && reg[o->key] != o->a)
             o->outcome = fl_rng_below(r, 4) ? 2 : 0;
         if (o->outcome != 2 && reg[o->key] == o->a)
@@ -429,7 +436,7 @@ static void rgen(rhist *g, fl_rng *r)
     int nkeys = 1 + (int)fl_rng_below(r, RK);
     g->n = 2 + (int)fl_rng_below(r, RN - 1);
     g->nprocs = 4;
-    rrun run = {{0}, {{0}}, {0}};
+    rrun run = {0};
     for (int i = 0; i < g->n; i++) {
         g->ops[i].proc = (int)fl_rng_below(r, (uint64_t)g->nprocs);
         rgen_op(&g->ops[i], r, nkeys, &shape, &run);
@@ -448,7 +455,7 @@ static void rgen_alike(rhist *g, fl_rng *r)
     int nkeys = fl_rng_below(r, 4) == 0 ? 2 : 1, used = 0;
     g->n = 4 + (int)fl_rng_below(r, RN - 5); /* the brute force's time */
     g->nprocs = RP;
-    rrun run = {{0}, {{0}}, {0}};
+    rrun run = {0};
     for (int i = 0; i < g->n; i++) {
         rop *o = &g->ops[i];
         if (i > 0 && used < RP && fl_rng_below(r, 3) == 0) {
@@ -604,6 +611,267 @@ static void test_alike_against_brute_force(void **state)
     assert_true(alike > 2000);
 }
 
+/* Values written once per key (the shape checkers/sc_graph decides in
+ * linear time): random histories against the brute force, and the graph
+ * must have decided most of them on its own. */
+static void test_unique_against_brute_force(void **state)
+{
+    (void)state;
+    static const rshape shape = {0, 70, 85};
+    fl_rng r;
+    fl_rng_seed(&r, 20261207);
+    int counts[2] = {0, 0}, by_graph = 0, searched = 0;
+    for (int trial = 0; trial < 6000; trial++) {
+        rhist g;
+        int nkeys = 1 + (int)fl_rng_below(&r, RK);
+        g.n = 2 + (int)fl_rng_below(&r, RN - 1);
+        g.nprocs = 2 + (int)fl_rng_below(&r, 4);
+        rrun run = {0};
+        for (int i = 0; i < g.n; i++) {
+            g.ops[i].proc = (int)fl_rng_below(&r, (uint64_t)g.nprocs);
+            rgen_op(&g.ops[i], &r, nkeys, &shape, &run);
+        }
+        fl_rng again = r;
+        counts[compare_one(&g, &r, trial)]++;
+        /* the same history once more, for what decided it */
+        history *h = rhistory(&g, &again);
+        checker_options opt;
+        options(&opt, CHECKER_CONSISTENCY_SEQUENTIAL);
+        sc_check_result *res = NULL;
+        fl_error err = {0};
+        assert_int_equal(sc_check(h, &opt, &res, &err), FL_OK);
+        json_t *j = sc_check_json(res);
+        const json_t *sc = json_object_get(j, "sequential");
+        by_graph += json_integer_value(json_object_get(sc, "graph_decided")) > 0;
+        searched += json_integer_value(json_object_get(sc, "searches")) > 0;
+        json_decref(j);
+        sc_check_free(res);
+        history_free(h);
+    }
+    assert_true(counts[0] > 500);
+    assert_true(counts[1] > 500);
+    fprintf(stderr, "# unique values: %d SC, %d not; the graph decided %d, "
+            "the search %d\n", counts[1], counts[0], by_graph, searched);
+    assert_true(by_graph > 1000 && by_graph > 4 * searched);
+}
+
+/* A long history with one op that breaks SC deep inside: the graph finds
+ * the cycle, and the shrunk counterexample starts from the ops that keep
+ * it, so it is the 2-op witness (a process wrote, then read the initial
+ * value), minimal, every value it reads written in it. */
+static void test_graph_counterexample_shrinks_to_witness(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    char *text = malloc(N * 128 + 256), *p = text;
+    for (int i = 1; i <= N; i++) {
+        int proc = i % 5;
+        p += sprintf(p, "%d invoke write %d\n%d ok write %d\n", proc, i, proc, i);
+        p += sprintf(p, "%d invoke read null\n%d ok read %d\n", proc, proc, i);
+        if (i == N / 2)
+            p += sprintf(p, "7 invoke write %d\n7 ok write %d\n"
+                            "7 invoke read null\n7 ok read null\n",
+                         N + 1, N + 1);
+    }
+    json_t *j = check_json(text, CHECKER_CONSISTENCY_BOTH);
+    free(text);
+    assert_verdicts(j, false, false, "non-sequential");
+    const json_t *ce = json_object_get(json_object_get(j, "sequential"),
+                                       "counterexample");
+    assert_string_equal(json_string_value(json_object_get(ce, "decided_by")), "graph");
+    assert_int_equal(json_array_size(json_object_get(ce, "cycle")), 2);
+    const json_t *shrunk = json_object_get(ce, "shrunk");
+    assert_true(json_is_true(json_object_get(shrunk, "minimal")));
+    const json_t *events = json_object_get(shrunk, "events");
+    assert_int_equal(json_array_size(events), 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(json_integer_value(json_object_get(
+                             json_array_get(events, i), "process")), 7);
+    json_decref(j);
+}
+
+/* ---- kv-append: strings built by appends (checkers/sc_graph's string path) ---- */
+
+#define KN 8 /* ops at most */
+
+typedef struct kop {
+    int proc, key, f;  /* f: 0 get, 1 put, 2 append */
+    int token;         /* put/append: the string "t<token>;" */
+    char got[64];      /* get: the string read */
+    int outcome;       /* 0 ok, 1 info */
+} kop;
+
+typedef struct khist {
+    kop ops[KN];
+    int n;
+} khist;
+
+static void ktoken(char *buf, size_t n, int token)
+{
+    snprintf(buf, n, "t%d;", token);
+}
+
+/* Every order of every subset of the info ops that keeps program order
+ * (a process's ops after an info op are a new chain, as in brute()). */
+static bool kbrute(const khist *g, const int *chain, bool *used, char (*val)[64])
+{
+    bool all = true;
+    for (int i = 0; i < g->n; i++)
+        all &= used[i] || g->ops[i].outcome != 0;
+    if (all)
+        return true;
+    for (int c = 0; c < 2 * KN; c++) {
+        int i = 0;
+        while (i < g->n && (chain[i] != c || used[i]))
+            i++;
+        if (i == g->n)
+            continue;
+        const kop *o = &g->ops[i];
+        char before[64], t[16];
+        snprintf(before, sizeof before, "%s", val[o->key]);
+        ktoken(t, sizeof t, o->token);
+        bool legal = o->f != 0 || strcmp(val[o->key], o->got) == 0;
+        used[i] = true;
+        if (legal) {
+            if (o->f == 1)
+                snprintf(val[o->key], 64, "%s", t);
+            else if (o->f == 2) /* val holds before: add t */
+                strncat(val[o->key], t, 63 - strlen(val[o->key]));
+            bool ok = kbrute(g, chain, used, val);
+            snprintf(val[o->key], 64, "%s", before);
+            if (ok) {
+                used[i] = false;
+                return true;
+            }
+        }
+        if (o->outcome == 1 && kbrute(g, chain, used, val)) {
+            used[i] = false;
+            return true;
+        }
+        used[i] = false;
+    }
+    return false;
+}
+
+/* A run of 2-3 processes on 1-2 keys: puts and appends of fresh tokens
+ * take effect in turn (info ones half the time); gets read the current
+ * string or, a third of the time, an older one. */
+static void kgen(khist *g, fl_rng *r, bool repeat)
+{
+    char cur[2][64] = {"", ""}, past[2][KN + 1][64];
+    int npast[2] = {0, 0}, nkeys = 1 + (int)fl_rng_below(r, 2);
+    int procs = 2 + (int)fl_rng_below(r, 2), token = 0;
+    g->n = 3 + (int)fl_rng_below(r, KN - 2);
+    for (int i = 0; i < g->n; i++) {
+        kop *o = &g->ops[i];
+        o->proc = (int)fl_rng_below(r, (uint64_t)procs);
+        o->key = (int)fl_rng_below(r, (uint64_t)nkeys);
+        o->f = (int)fl_rng_below(r, 5) % 3; /* gets and puts rarer */
+        o->f = o->f == 1 && fl_rng_below(r, 2) ? 2 : o->f;
+        o->outcome = fl_rng_below(r, 6) == 0;
+        snprintf(past[o->key][npast[o->key]++], 64, "%s", cur[o->key]);
+        if (o->f == 0) {
+            o->outcome = 0;
+            const char *v = fl_rng_below(r, 3) == 0
+                                ? past[o->key][fl_rng_below(r, (uint64_t)npast[o->key])]
+                                : cur[o->key];
+            snprintf(o->got, sizeof o->got, "%s", v);
+            continue;
+        }
+        o->token = ++token;
+        /* repeat: a quarter of them append or put an earlier string */
+        if (repeat && token > 1 && fl_rng_below(r, 4) == 0)
+            o->token = 1 + (int)fl_rng_below(r, (uint64_t)token - 1);
+        if (o->outcome == 0 || fl_rng_below(r, 2)) {
+            char t[16], was[64];
+            ktoken(t, sizeof t, o->token);
+            snprintf(was, sizeof was, "%s", cur[o->key]);
+            if (o->f == 1)
+                snprintf(cur[o->key], 64, "%s", t);
+            else if (strlen(was) + strlen(t) < 63)
+                strncat(cur[o->key], t, 63 - strlen(cur[o->key]));
+        }
+    }
+}
+
+static history *khistory(const khist *g)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    static const char *const fs[] = {"get", "put", "append"};
+    for (int i = 0; i < g->n; i++) { /* each op whole, in order */
+        const kop *o = &g->ops[i];
+        char t[16];
+        ktoken(t, sizeof t, o->token);
+        fprintf(out, "{\"process\":%d,\"type\":\"invoke\",\"f\":\"%s\",\"key\":\"k%d\",\"value\":",
+                o->proc, fs[o->f], o->key);
+        fprintf(out, o->f == 0 ? "null}\n" : "\"%s\"}\n", t);
+        fprintf(out, "{\"process\":%d,\"type\":\"%s\",\"f\":\"%s\",\"key\":\"k%d\",\"value\":\"%s\"}\n",
+                o->proc, o->outcome ? "info" : "ok", fs[o->f], o->key,
+                o->f == 0 ? o->got : t);
+    }
+    fclose(out);
+    FILE *in = fmemopen(buf, len, "r");
+    history *h = NULL;
+    fl_error err = {0};
+    if (history_read_jsonl(in, "kv", &h, &err) != FL_OK)
+        fail_msg("%s\n%s", err.msg, buf);
+    fclose(in);
+    free(buf);
+    return h;
+}
+
+/* Random kv-append histories against the brute force, half with unique
+ * strings, half repeating some: the string path of the graph (a get's
+ * string taken apart, appends as a cas from what they followed, a clash)
+ * must agree, and decide many itself. */
+static void test_kv_against_brute_force(void **state)
+{
+    (void)state;
+    fl_rng r;
+    fl_rng_seed(&r, 20261208);
+    int counts[2] = {0, 0}, by_graph = 0;
+    for (int trial = 0; trial < 6000; trial++) {
+        khist g;
+        /* the second half repeats strings: only a clash may decide */
+        kgen(&g, &r, trial >= 3000);
+        int chain[KN], cur[4] = {0, 1, 2, 3}, next = 4;
+        bool used[KN] = {false};
+        for (int i = 0; i < g.n; i++) {
+            chain[i] = cur[g.ops[i].proc];
+            if (g.ops[i].outcome == 1)
+                cur[g.ops[i].proc] = next++;
+        }
+        char val[2][64] = {"", ""};
+        bool expect = kbrute(&g, chain, used, val);
+        history *h = khistory(&g);
+        checker_options opt;
+        options(&opt, CHECKER_CONSISTENCY_SEQUENTIAL);
+        opt.model = lin_model_find("kv-append");
+        sc_check_result *res = NULL;
+        fl_error err = {0};
+        assert_int_equal(sc_check(h, &opt, &res, &err), FL_OK);
+        if (sc_check_sequential(res) != (expect ? CHECKER_VALID : CHECKER_INVALID)) {
+            history_write_jsonl(h, stderr, &err);
+            fail_msg("trial %d: brute force says %s, the check %s", trial,
+                     expect ? "SC" : "not SC",
+                     checker_verdict_word(sc_check_sequential(res)));
+        }
+        json_t *j = sc_check_json(res);
+        by_graph += json_integer_value(json_object_get(
+                        json_object_get(j, "sequential"), "graph_decided")) > 0;
+        json_decref(j);
+        sc_check_free(res);
+        history_free(h);
+        counts[expect]++;
+    }
+    fprintf(stderr, "# kv-append: %d SC, %d not; the graph decided %d\n",
+            counts[1], counts[0], by_graph);
+    assert_true(counts[0] > 200 && counts[1] > 200);
+    assert_true(by_graph > 300);
+}
+
 /* ---- the corpus -------------------------------------------------------------------- */
 
 static void test_corpus(void **state)
@@ -705,6 +973,9 @@ int main(void)
         cmocka_unit_test(test_info_semantics),
         cmocka_unit_test(test_random_against_brute_force),
         cmocka_unit_test(test_alike_against_brute_force),
+        cmocka_unit_test(test_unique_against_brute_force),
+        cmocka_unit_test(test_graph_counterexample_shrinks_to_witness),
+        cmocka_unit_test(test_kv_against_brute_force),
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_etcd_071_explored),
         cmocka_unit_test(test_bad_input),

@@ -69,10 +69,12 @@ check "a malformed cas is bad data" 65 "$FL" check --model cas-register "$tmp/ba
 contains "bad data names the op and field" "$tmp/err" 'field "value"'
 
 # A search that cannot finish within its budget answers unknown (exit 2).
+# (Each string appended twice: with unique ones checkers/sc_graph would
+# see at once that nothing makes "x".)
 {
   printf '{"process":30,"type":"invoke","f":"put","key":"k","value":"zz"}\n'
-  for i in $(seq 0 11); do printf '{"process":%d,"type":"invoke","f":"append","key":"k","value":"%d"}\n' $i $i; done
-  for i in $(seq 0 11); do printf '{"process":%d,"type":"ok","f":"append","key":"k","value":"%d"}\n' $i $i; done
+  for i in $(seq 0 11); do printf '{"process":%d,"type":"invoke","f":"append","key":"k","value":"%d"}\n' $i $((i % 6)); done
+  for i in $(seq 0 11); do printf '{"process":%d,"type":"ok","f":"append","key":"k","value":"%d"}\n' $i $((i % 6)); done
   printf '{"process":20,"type":"invoke","f":"get","key":"k","value":null}\n{"process":20,"type":"ok","f":"get","key":"k","value":"x"}\n'
 } >"$tmp/hard.jsonl"
 check "exhausted memory budget exits 2" 2 "$FL" check --model kv-append --memory-limit 4 "$tmp/hard.jsonl"
@@ -136,7 +138,9 @@ check "SC per key, not as a whole: not SC" 1 "$FL" check --consistency sequentia
 contains "non-sequential anomaly" "$tmp/out" '"anomaly":"non-sequential"'
 contains "--explain names the keys together" "$tmp/err" 'together, though each key alone may have one'
 contains "--explain names the keys as per_key does" "$tmp/err" '(keys x, y together'
-contains "--explain shows the conflicting chains" "$tmp/err" "program-order chains that conflict"
+contains "--explain shows the cycle in words" "$tmp/err" "no order of the writes satisfies all of these"
+contains "--explain lists the cycle's ops" "$tmp/err" "must come before the next, and the last before the first"
+contains "the shrunk counterexample is a minimal witness" "$tmp/out" '"shrunk":{"minimal":true'
 check "--checker sequential is the same checker" 1 "$FL" check --checker sequential --consistency sequential "$tmp/dekker.jsonl"
 check "sequential: bad data exits 65" 65 "$FL" check --consistency sequential --model cas-register "$tmp/badcas.jsonl"
 check "sequential: missing file exits 66" 66 "$FL" check --consistency sequential "$tmp/none.jsonl"
@@ -186,6 +190,19 @@ check "a run of x is bad data" 65 "$FL" check "$tmp/xs.jsonl"
 printf '"hello\n{:type :invoke, :f :read, :process 0}\n' >"$tmp/open.edn"
 check "an EDN string left open on line 1 is bad data" 65 "$FL" check "$tmp/open.edn"
 contains "the open string's line is named" "$tmp/err" "open.edn:1:"
+printf '{:type :invoke, :f :read, :value "abc, :process 0}\n{:type :ok, :f :read, :value 1, :process 0}\n' >"$tmp/open-map.edn"
+check "an EDN string that never closes does not swallow the file" 65 "$FL" check "$tmp/open-map.edn"
+contains "the unclosed string's start is named" "$tmp/err" "string opened at line 1, column 34"
+{ printf '{:type :invoke, :f :read, :value nil, :process 0}\n{:type :ok, :f :read, :value nil, :process 0}\n'
+  printf '{:type :invoke, :f :write, :value "ab'; } >"$tmp/cut-last.edn"
+check "an EDN map cut on the last line is dropped" 0 "$FL" check --model register "$tmp/cut-last.edn"
+contains "the cut map is a warning" "$tmp/err" "dropped the incomplete final form"
+head -c 1000 /dev/zero >"$tmp/nul.edn"
+check "NUL bytes in EDN are bad data, not an empty history" 65 "$FL" check "$tmp/nul.edn"
+check "an endless input ends with an error" 65 timeout 60 "$FL" check /dev/zero
+contains "the endless input's error says why" "$tmp/err" "NUL byte"
+mkdir -p "$tmp/dir.jsonl"
+check "a directory is a read error" 74 "$FL" check "$tmp/dir.jsonl"
 printf '{"process":0,"type":"invoke","f":"read","type":"ok"}\n' >"$tmp/dup.jsonl"
 check "a duplicate key is bad data" 65 "$FL" check "$tmp/dup.jsonl"
 contains "the duplicate is named" "$tmp/err" "duplicate"
@@ -193,8 +210,14 @@ contains "the duplicate is named" "$tmp/err" "duplicate"
 check "a cut-off last event is dropped, not an error" 0 "$FL" check --model register "$tmp/cut.jsonl"
 contains "the cut line is a warning" "$tmp/err" "dropped a truncated final line"
 : >"$tmp/empty.jsonl"
-check "an empty history is valid" 0 "$FL" check "$tmp/empty.jsonl"
-contains "an empty history says 0 operations" "$tmp/err" "valid: 0 operations"
+check "an empty history is no operations, exit 4" 4 "$FL" check "$tmp/empty.jsonl"
+contains "an empty history says no operations" "$tmp/err" "no operations"
+check "/dev/null is no operations" 4 "$FL" check /dev/null
+printf '[]\n' >"$tmp/empty.edn"
+check "an empty EDN vector is no operations" 4 "$FL" check "$tmp/empty.edn"
+check "--allow-empty accepts an empty history" 0 "$FL" check --allow-empty "$tmp/empty.jsonl"
+contains "an accepted empty history says 0 operations" "$tmp/err" "valid: 0 operations"
+check "several files: no operations (4) beats a verdict" 4 "$FL" check "$tmp/empty.jsonl" "$tmp/valid.jsonl"
 printf '%s\n' '{"time":9,"process":0,"type":"invoke","f":"read","value":null}' \
   '{"time":5,"process":0,"type":"ok","f":"read","value":null}' \
   '{"time":4,"process":1,"type":"invoke","f":"read","value":null}' \
@@ -207,6 +230,8 @@ contains "the warning names the count and first line" "$tmp/err" "back.jsonl:2: 
 if [[ -f "$SHARED/corpus/kv/c10-ok.jsonl" ]]; then
   check "corpus kv history, split by key" 0 "$FL" check --model kv-append "$SHARED/corpus/kv/c10-ok.jsonl"
   contains "ten keys checked" "$tmp/out" '"keys":10'
+  check "corpus kv c10-bad: not linearizable" 1 "$FL" check --model kv-append "$SHARED/corpus/kv/c10-bad.jsonl"
+  contains "c10-bad: SC decided (not SC) by the string path, not left unknown" "$tmp/out" '"decided_by":"graph"'
   check "corpus etcd history" 1 "$FL" check --model cas-register "$SHARED/corpus/etcd/etcd_000.jsonl"
 else
   echo "ok - corpus cases skipped: $SHARED/corpus not found # SKIP"

@@ -133,7 +133,7 @@ kill -9 $bg
 wait $bg 2>/dev/null
 bg=
 killed_at=$SECONDS
-# The switch's documented bound is 12 s (harness/deadman.h); allow the
+# The switch's documented bound is 12 s (nemesis/deadman.h); allow the
 # machine some slack before calling it a failure.
 rest=
 while [[ $((SECONDS - killed_at)) -le 30 ]]; do
@@ -158,7 +158,7 @@ run --time-limit 11 --nemesis none --test-name after-crash \
   >"$tmp/after.out" 2>"$tmp/after.err"
 expect "the run after a crash is valid" test $? -eq 0
 expect "it records the rules it found" \
-  python3 -c "import json,sys; f=json.load(open('$R/latest/test.json'))['found_at_start']; sys.exit(0 if sum(v['rules'] for v in f.values()) > 0 else 1)"
+  python3 -c "import json,sys; f=json.load(open('$R/latest/test.json'))['found_at_start']; sys.exit(0 if sum(v['faults'].get('partition', 0) for v in f.values()) > 0 else 1)"
 expect "it records the raftkv processes it found" \
   python3 -c "import json,sys; f=json.load(open('$R/latest/test.json'))['found_at_start']; sys.exit(0 if sum(v['target_processes'] for v in f.values()) == 5 else 1)"
 expect "and logs what it removed" grep -q 'an earlier run left' "$tmp/after.err"

@@ -2,25 +2,39 @@
  * fault: the nemesis's kinds of fault behind one interface (Jepsen's
  * nemesis protocol: invoke a fault, heal it), the table of them, the one
  * scheduler that draws from the table, and the driver that carries the
- * scheduler's actions out. The runner (harness/runner.c) knows no kind: it
- * steps the driver and records what the driver reports.
+ * scheduler's actions out. Orchestration (run/) knows no kind: the runner
+ * steps the driver and records what it reports; the run composes every
+ * kind's rest, prepare and teardown through the functions below.
  *
- * A kind is a fault_kind: its name in --nemesis, the history's f for its
- * beginning and its end, a pure seeded plan (how the next fault of this
- * kind begins), a description of an action for the history's value, and
- * apply / heal of one node. The built-in kinds, each in its own file:
+ * The nemesis layer (nemesis/) sits between the controller's transport
+ * (harness/: SSH, the remote, the cluster, the target) and orchestration
+ * (run/): it includes harness/ and is included by run/ and cli/.
  *
- *   partition   fault_partition.c  grudges (harness/nemesis.h) as iptables
- *                                  rules, through the remote's SSH
+ * A kind is a fault_kind (below): its name in --nemesis, the history's f
+ * for its beginning and its end, a pure seeded plan, a description of an
+ * action for the history's value, apply / heal of one node, and the
+ * optional per-node hooks rest (undo whatever it may have left, run at the
+ * start of every run and by the dead man's switch), prepare (set-up before
+ * the database starts) and teardown (after heal). The built-in kinds, each
+ * in its own file:
+ *
+ *   partition   fault_partition.c  grudges (nemesis/nemesis.h) as iptables
+ *                                  rules, through the remote's SSH; rest:
+ *                                  delete every faultline rule
  *   kill        fault_kill.c       kill -9, then start again, through the
- *                                  target
- *   pause       fault_pause.c      SIGSTOP, then SIGCONT, through the target
+ *                                  target; rest: the target's own
+ *   pause       fault_pause.c      SIGSTOP, then SIGCONT, through the
+ *                                  target; rest: the target's own
  *
  * and the table that lists them is in fault.c (FAULT_BUILTIN). Adding a
- * kind is one new file defining a `const fault_kind` and one line there.
+ * kind is one new file defining a `const fault_kind` and one line there
+ * (ARCHITECTURE.md, "Adding a fault kind"): --nemesis, --nemesis all, the
+ * help text, the rest at start, the dead man's switch, test.json's list of
+ * kinds and the report's shading all read the table.
  *
  * A set of kinds is an unsigned mask over a table: bit k is table kind k.
- * Everything but fault_apply (and the driver, which calls it) is pure.
+ * Everything but the functions that run commands on nodes (fault_apply,
+ * the driver, fault_prepare_all, fault_teardown_all) is pure.
  */
 #ifndef FL_FAULT_H
 #define FL_FAULT_H
@@ -32,8 +46,8 @@
 
 #include "base/fl_error.h"
 #include "base/rng.h"
-#include "harness/nemesis.h"
 #include "harness/remote.h"
+#include "nemesis/nemesis.h"
 #include "harness/target.h"
 
 #define FAULT_MAX_NODES NEM_MAX_NODES
@@ -52,22 +66,42 @@ typedef struct fault_action {
     /* What a kind needs to remember of a beginning; zero in a sweep. */
     int shape;                    /* partition: the nem_partition_kind */
     nem_grudge grudge;            /* partition: who drops whom */
+    int64_t args[4];              /* any other kind's own numbers, chosen by
+                                     its plan (a skew in ms, a delay, a
+                                     loss rate in 1/1000): a new kind needs
+                                     no field of its own here */
 } fault_action;
 
-/* What apply and heal act on. Borrowed; outlives every call. */
+/* What a kind's hooks act on. Borrowed; outlives every call. */
 typedef struct fault_env {
-    target *t;                    /* the db: kill, start, pause, resume */
+    target *t;                    /* the db: kill, start, pause, resume; its
+                                     node directory, its name */
     remote *r;                    /* SSH to the nodes; NULL only in tests
                                      (then nodes are driven in turn) */
     size_t n;                     /* nodes, <= FAULT_MAX_NODES */
     const char *const *names;     /* n node names, for descriptions */
-    void *state;                  /* a kind of a test's own */
+    const char *node_dir;         /* on the nodes: node i's files are under
+                                     node_dir/names[i]/ (the target's and
+                                     the dead man's switch's too); a kind
+                                     keeps its own there. NULL in tests */
+    void *state;                  /* a kind of a test's own; NULL in rest,
+                                     prepare and teardown */
 } fault_env;
 
+/*
+ * One kind of fault. Every member but the optional hooks (rest, prepare,
+ * teardown: NULL means nothing to do) and db_needs must be set. A kind is
+ * a `const fault_kind` with static storage, defined in its own file and
+ * listed once in fault.c's FAULT_BUILTIN.
+ */
 struct fault_kind {
-    const char *name;             /* in --nemesis: "partition" */
+    const char *name;             /* in --nemesis: "partition"; lower case,
+                                     no ',' or '=', not "all" or "none" */
     const char *begin_f, *end_f;  /* the history's f: "start-partition",
-                                     "stop-partition" */
+                                     "stop-partition"; distinct across the
+                                     table (the report pairs them) */
+    const char *summary;          /* one line for --help: what it does and
+                                     how it is healed */
     /*
      * How the next fault of this kind begins: out->nodes and the kind's
      * own fields (out is zeroed, kind and begin set, before the call).
@@ -81,7 +115,9 @@ struct fault_kind {
     json_t *(*describe)(const fault_action *a, size_t n,
                         const char *const *names);
     /* Begin (apply) or end (heal) a's fault on one node of a->nodes. May
-     * run concurrently for different nodes; must leave a clear error. */
+     * run concurrently for different nodes; must leave a clear error.
+     * heal must also succeed on a node where the fault is not in force
+     * (the final sweep heals every node). */
     int (*apply)(const fault_env *env, const fault_action *a, size_t node,
                  fl_error *err);
     int (*heal)(const fault_env *env, const fault_action *a, size_t node,
@@ -91,6 +127,42 @@ struct fault_kind {
      * runs unless the user gave a command for each. 0: none (partition
      * acts on the nodes' iptables, never on the database). */
     unsigned db_needs;
+    /*
+     * Optional. A shell fragment that undoes on node `node` whatever a
+     * fault of this kind, or its prepare, may have left there, by this
+     * run or by an earlier one that died: partition deletes every
+     * faultline iptables rule. Run (composed by fault_rest_cmd) at the
+     * start of every run, whether or not the kind is enabled, and by the
+     * dead man's switch on the node itself when the controller dies, so it
+     * needs nothing but the node's shell and the paths of the target's
+     * node directory. Idempotent; exit 0 when the node is at rest after
+     * it, nonzero when it could not be brought there. It may print one
+     * line "NAME=N" (NAME this kind's name) saying how many things it
+     * found left over; test.json's found_at_start records N when > 0.
+     * Called with env->state NULL. New string (caller frees); NULL on
+     * OOM. NULL member: the kind leaves nothing that the target's own
+     * rest (target_rest_cmd: every db process continued and killed) does
+     * not undo — kill and pause.
+     */
+    char *(*rest)(const fault_env *env, size_t node);
+    /*
+     * Optional, enabled kinds only. Per-run set-up of one node, after the
+     * node was brought to rest and before the database is installed and
+     * started on it, so that the database can live on what it sets up (a
+     * filesystem mounted under the target's node directory, a qdisc
+     * installed on the node's interface). Runs concurrently for different
+     * nodes. A failure stops the run before any client starts (exit 3);
+     * rest must undo whatever a prepare that failed half-way left.
+     */
+    int (*prepare)(const fault_env *env, size_t node, fl_error *err);
+    /*
+     * Optional, enabled kinds only. Undo prepare on one node, after every
+     * fault was healed and the database was stopped (managed) and its
+     * logs downloaded. Called on every node even where prepare failed or
+     * never ran (it must tolerate that); a failure is logged and leaves
+     * the node to the next run's rest.
+     */
+    int (*teardown)(const fault_env *env, size_t node, fl_error *err);
 };
 
 /* A table of kinds: the order --nemesis masks and the scheduler use. */
@@ -99,14 +171,21 @@ typedef struct fault_table {
     size_t count;                 /* <= FAULT_MAX_KINDS */
 } fault_table;
 
-/* partition, kill, pause. Static. */
+/* The built-in kinds (fault.c's FAULT_BUILTIN). Static. */
 const fault_table *fault_builtin(void);
+
+/* --nemesis's default: "partition,kill" (kept beside the table). */
+const char *fault_default_list(void);
+
+/* Every kind of t, as a mask. */
+unsigned fault_all(const fault_table *t);
 
 /* Kind k's bit in a mask over t, or 0 if kind is not in t. */
 unsigned fault_bit(const fault_table *t, const fault_kind *kind);
 
-/* Parse "partition,kill" (or "none" / "" / NULL: no kind) into a mask
- * over t; FL_EUSAGE naming the unknown fault and the known ones. */
+/* Parse "partition,kill" ("all": every kind of t; "none" / "" / NULL: no
+ * kind) into a mask over t; FL_EUSAGE naming the unknown fault and the
+ * known ones. */
 int fault_parse(const fault_table *t, const char *list, unsigned *mask,
                 fl_error *err);
 
@@ -115,6 +194,16 @@ int fault_parse(const fault_table *t, const char *list, unsigned *mask,
  * options it needs. Pure. */
 int fault_check_db(const fault_table *t, unsigned mask, const target_db *db,
                    fl_error *err);
+
+/* "partition,kill,pause": t's names joined by sep, into buf (truncated
+ * to size, always terminated). For help texts and errors. */
+void fault_names(const fault_table *t, const char *sep, char *buf,
+                 size_t size);
+
+/* t's kinds as JSON, for test.json's "fault_kinds" (the report pairs a
+ * run's nemesis events by them): [{"name", "begin_f", "end_f"}, ...].
+ * New reference; NULL on OOM. */
+json_t *fault_table_json(const fault_table *t);
 
 /* The history's f for a: its kind's begin_f or end_f. */
 const char *fault_action_f(const fault_action *a);
@@ -130,6 +219,35 @@ void fault_plan_minority(fl_rng *rng, size_t n, long leader,
 /* The names of a's nodes, as a JSON array. New reference; NULL on OOM. */
 json_t *fault_nodes_json(const fault_action *a, size_t n,
                          const char *const *names);
+
+/* ---- rest, prepare, teardown: composed over the table ---------------------- */
+
+/*
+ * The shell command that brings node `node` to rest: target_rest (the
+ * target's rest command; its exit status is not judged, as its output
+ * says what it found) and then every kind's rest in table order, each
+ * attempted whatever the others did; the whole exits 0 only if every
+ * kind's rest did. env->state is ignored. New string (caller frees);
+ * NULL on OOM.
+ */
+char *fault_rest_cmd(const fault_table *t, const fault_env *env, size_t node,
+                     const char *target_rest);
+
+/* What the kinds' rest said they found in out (the output of
+ * fault_rest_cmd's command): {NAME: N} for each kind of t that printed a
+ * line "NAME=N" with N > 0. New reference ({} when none); NULL on OOM. */
+json_t *fault_rest_found(const fault_table *t, const char *out);
+
+/* Each kind in mask with a prepare, on every node (all nodes at once, in
+ * table order). FL_OK, or the first failure, after which nothing more is
+ * prepared. */
+int fault_prepare_all(const fault_table *t, unsigned mask,
+                      const fault_env *env, fl_error *err);
+
+/* Each kind in mask with a teardown, on every node, in reverse table
+ * order; every one attempted. FL_OK, or the first failure. */
+int fault_teardown_all(const fault_table *t, unsigned mask,
+                       const fault_env *env, fl_error *err);
 
 /* ---- the scheduler ----------------------------------------------------------- */
 

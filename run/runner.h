@@ -10,7 +10,7 @@
  *      process may still be "executing" forever).
  *   2. A nemesis thread that, every `nemesis_interval_s`, begins or ends a
  *      fault chosen by the scheduler from the table of fault kinds
- *      (harness/fault.h), recording each
+ *      (nemesis/fault.h), recording each
  *      action as process "nemesis", type info, before and after.
  *   3. At the time limit (or when *stop becomes non-zero, e.g. on SIGINT):
  *      clients stop, every fault is ended (heal, resume, restart), the

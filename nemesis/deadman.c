@@ -1,7 +1,7 @@
 /*
  * deadman: watchers on the nodes and the lease renewal here. See deadman.h.
  */
-#include "harness/deadman.h"
+#include "nemesis/deadman.h"
 #include "base/clock.h"
 
 #include <pthread.h>
@@ -38,7 +38,7 @@ char *deadman_script(const char *dir, int expire_s, const char *rest_cmd)
      * watcher finds it gone and reports "fired" instead of reviving a
      * lease nobody watches. */
     if (asprintf(&s,
-                 "# faultline's dead man's switch (harness/deadman.h): brings\n"
+                 "# faultline's dead man's switch (nemesis/deadman.h): brings\n"
                  "# this node to rest when the controller stops renewing the lease.\n"
                  "d=%s\n"
                  "lease=$d/deadman.lease\n"

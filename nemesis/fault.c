@@ -2,7 +2,7 @@
  * fault: the table of kinds, --nemesis parsing, the scheduler and the
  * driver. See fault.h. Nothing here names a kind but the table.
  */
-#include "harness/fault.h"
+#include "nemesis/fault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +34,16 @@ const fault_table *fault_builtin(void)
     return &t;
 }
 
+const char *fault_default_list(void)
+{
+    return "partition,kill";
+}
+
+unsigned fault_all(const fault_table *t)
+{
+    return t->count >= 32 ? ~0u : (1u << t->count) - 1;
+}
+
 unsigned fault_bit(const fault_table *t, const fault_kind *kind)
 {
     for (size_t k = 0; k < t->count; k++)
@@ -57,16 +67,29 @@ int fault_check_db(const fault_table *t, unsigned mask, const target_db *db,
     return FL_OK;
 }
 
-/* "partition, kill, pause, none": for the error message. */
-static void known_names(const fault_table *t, char *buf, size_t size)
+void fault_names(const fault_table *t, const char *sep, char *buf,
+                 size_t size)
 {
     size_t len = 0;
     buf[0] = '\0';
     for (size_t k = 0; k < t->count && len < size; k++)
-        len += (size_t)snprintf(buf + len, size - len, "%s, ",
-                                t->kinds[k]->name);
-    if (len < size)
-        snprintf(buf + len, size - len, "none");
+        len += (size_t)snprintf(buf + len, size - len, "%s%s",
+                                k ? sep : "", t->kinds[k]->name);
+}
+
+json_t *fault_table_json(const fault_table *t)
+{
+    json_t *arr = json_array();
+    for (size_t k = 0; arr && k < t->count; k++) {
+        const fault_kind *kind = t->kinds[k];
+        if (json_array_append_new(arr, json_pack("{s:s,s:s,s:s}",
+                                  "name", kind->name, "begin_f",
+                                  kind->begin_f, "end_f", kind->end_f))) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
 }
 
 int fault_parse(const fault_table *t, const char *list, unsigned *mask,
@@ -75,6 +98,10 @@ int fault_parse(const fault_table *t, const char *list, unsigned *mask,
     *mask = 0;
     if (!list || !*list || strcmp(list, "none") == 0)
         return FL_OK;
+    if (strcmp(list, "all") == 0) {
+        *mask = fault_all(t);
+        return FL_OK;
+    }
     for (const char *p = list; *p;) {
         size_t len = strcspn(p, ","), k = 0;
         while (k < t->count && !(strlen(t->kinds[k]->name) == len &&
@@ -82,9 +109,10 @@ int fault_parse(const fault_table *t, const char *list, unsigned *mask,
             k++;
         if (k == t->count) {
             char known[256];
-            known_names(t, known, sizeof known);
+            fault_names(t, ", ", known, sizeof known);
             return fl_error_set(err, FL_EUSAGE, "--nemesis: unknown fault "
-                                "\"%.*s\" (known: %s)", (int)len, p, known);
+                                "\"%.*s\" (known: %s, all, none)", (int)len, p,
+                                known);
         }
         *mask |= 1u << k;
         p += len;
@@ -185,6 +213,27 @@ void fault_plan_sweep(const fault_plan *p, size_t k, fault_action *out)
 
 /* ---- carrying actions out ------------------------------------------------------------------ */
 
+typedef int (*node_fn)(void *ctx, size_t node, fl_error *err);
+
+/* fn on every node: all at once over the remote, in turn without one
+ * (tests); every node attempted, the first failure (lowest node) kept. */
+static int each_node(const fault_env *env, node_fn fn, void *ctx,
+                     fl_error *err)
+{
+    if (env->r)
+        return remote_each(env->r, fn, ctx, err);
+    int first = FL_OK;
+    for (size_t i = 0; i < env->n; i++) {
+        fl_error e = {0};
+        int rc = fn(ctx, i, &e);
+        if (rc != FL_OK && first == FL_OK) {
+            first = rc;
+            *err = e;
+        }
+    }
+    return first;
+}
+
 typedef struct apply_job {
     const fault_env *env;
     const fault_action *a;
@@ -204,13 +253,97 @@ int fault_apply(const fault_env *env, const fault_action *a, fl_error *err)
     if (!a->kind)
         return FL_OK;
     apply_job j = {.env = env, .a = a};
-    if (env->r)
-        return remote_each(env->r, apply_node, &j, err);
+    return each_node(env, apply_node, &j, err);
+}
+
+/* ---- rest, prepare, teardown ---------------------------------------------------------- */
+
+char *fault_rest_cmd(const fault_table *t, const fault_env *env, size_t node,
+                     const char *target_rest)
+{
+    /* Each part in a subshell, so that a part's own exit ends only it; the
+     * kinds' statuses are gathered, not short-circuited: every part runs. */
+    char *s = NULL;
+    if (asprintf(&s, "fl_rest=0; ( %s\n)", target_rest) < 0)
+        return NULL;
+    for (size_t k = 0; s && k < t->count; k++) {
+        if (!t->kinds[k]->rest)
+            continue;
+        char *part = t->kinds[k]->rest(env, node), *next = NULL;
+        if (!part || asprintf(&next, "%s; ( %s\n) || fl_rest=1", s, part) < 0)
+            next = NULL;
+        free(part);
+        free(s);
+        s = next;
+    }
+    char *all = NULL;
+    if (s && asprintf(&all, "%s; [ $fl_rest = 0 ]", s) < 0)
+        all = NULL;
+    free(s);
+    return all;
+}
+
+json_t *fault_rest_found(const fault_table *t, const char *out)
+{
+    json_t *found = json_object();
+    for (size_t k = 0; found && out && k < t->count; k++) {
+        size_t len = strlen(t->kinds[k]->name);
+        for (const char *p = out; *p; p += strcspn(p, "\n"), p += *p != 0) {
+            if (strncmp(p, t->kinds[k]->name, len) != 0 || p[len] != '=')
+                continue;
+            long n = strtol(p + len + 1, NULL, 10);
+            if (n > 0 && json_object_set_new(found, t->kinds[k]->name,
+                                             json_integer(n)) != 0) {
+                json_decref(found);
+                return NULL;
+            }
+            break;
+        }
+    }
+    return found;
+}
+
+typedef int (*hook_fn)(const fault_env *env, size_t node, fl_error *err);
+
+typedef struct hook_job {
+    const fault_env *env;
+    hook_fn hook;
+} hook_job;
+
+static int hook_node(void *ctx, size_t node, fl_error *err)
+{
+    hook_job *j = ctx;
+    return j->hook(j->env, node, err);
+}
+
+int fault_prepare_all(const fault_table *t, unsigned mask,
+                      const fault_env *env, fl_error *err)
+{
+    for (size_t k = 0; k < t->count; k++) {
+        if (!(mask & (1u << k)) || !t->kinds[k]->prepare)
+            continue;
+        hook_job j = {.env = env, .hook = t->kinds[k]->prepare};
+        int rc = each_node(env, hook_node, &j, err);
+        if (rc != FL_OK) {
+            fl_error_wrap(err, "preparing --nemesis %s", t->kinds[k]->name);
+            return rc;
+        }
+    }
+    return FL_OK;
+}
+
+int fault_teardown_all(const fault_table *t, unsigned mask,
+                       const fault_env *env, fl_error *err)
+{
     int first = FL_OK;
-    for (size_t i = 0; i < env->n; i++) {
+    for (size_t k = t->count; k-- > 0;) {
+        if (!(mask & (1u << k)) || !t->kinds[k]->teardown)
+            continue;
+        hook_job j = {.env = env, .hook = t->kinds[k]->teardown};
         fl_error e = {0};
-        int rc = apply_node(&j, i, &e);
+        int rc = each_node(env, hook_node, &j, &e);
         if (rc != FL_OK && first == FL_OK) {
+            fl_error_wrap(&e, "tearing down --nemesis %s", t->kinds[k]->name);
             first = rc;
             *err = e;
         }

@@ -2,14 +2,14 @@
  * runner: client threads, the nemesis thread and the final phase. See
  * runner.h for the timeline.
  */
-#include "harness/runner.h"
+#include "run/runner.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "harness/fault.h"
+#include "nemesis/fault.h"
 
 #define FINAL_READ_ATTEMPTS 10
 #define FAIL_BACKOFF_S 0.05
@@ -364,7 +364,8 @@ int runner_run(target *t, remote *r, workload *gen, history_writer *w,
     pthread_mutex_init(&rn.lock, NULL);
     atomic_init(&rn.phase_over, 0);
     rn.nem_env = (fault_env){.t = t, .r = r, .n = remote_count(r),
-                             .names = remote_names(r)};
+                             .names = remote_names(r),
+                             .node_dir = TARGET_DEFAULT_NODE_DIR};
     fault_driver_init(&rn.nem, fault_builtin(), opt->faults,
                       opt->seed ^ UINT64_C(0x6e656d65736973), &rn.nem_env,
                       nem_note, &rn);

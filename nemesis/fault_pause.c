@@ -2,7 +2,7 @@
  * The pause fault: SIGSTOP a minority of the nodes (the leader half the
  * time when known), then SIGCONT them, through the target. See fault.h.
  */
-#include "harness/fault.h"
+#include "nemesis/fault.h"
 
 static int pause_apply(const fault_env *env, const fault_action *a,
                        size_t node, fl_error *err)
@@ -22,6 +22,7 @@ const fault_kind fault_pause = {
     .name = "pause",
     .begin_f = "pause",
     .end_f = "resume",
+    .summary = "SIGSTOP a minority, then SIGCONT it",
     .plan = fault_plan_minority,
     .describe = fault_nodes_json,
     .apply = pause_apply,

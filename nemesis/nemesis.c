@@ -2,7 +2,7 @@
  * nemesis: grudges and iptables command lines. See
  * nemesis.h. Everything is pure; randomness comes from the caller's fl_rng.
  */
-#include "harness/nemesis.h"
+#include "nemesis/nemesis.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,9 +1,9 @@
 /*
  * nemesis: partitions as pure descriptions — grudges — and the iptables
  * command lines that apply and heal a grudge. Nothing here touches the
- * network: the partition fault kind (harness/fault_partition.c) carries
+ * network: the partition fault kind (nemesis/fault_partition.c) carries
  * them out over SSH, and the scheduler that decides which fault to begin
- * or end next is harness/fault.h's.
+ * or end next is nemesis/fault.h's.
  *
  * A grudge says, for each node, which nodes it refuses to hear: drop[i][j]
  * means node i drops every packet to and from node j. The grudges built

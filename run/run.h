@@ -1,10 +1,10 @@
 /*
- * test_run: one whole test, as `faultline test` runs it, for any target.
+ * run: one whole test, as `faultline test` runs it, for any target.
  *
  *   refuse early   the target cannot run the workload, its options do not
  *                  resolve (its build is missing), a local cluster without
  *                  root, a fault --db existing has no commands for:
- *                  TEST_RUN_REFUSED, nothing created, nothing logged;
+ *                  RUN_REFUSED, nothing created, nothing logged;
  *   nodes          a nodes file, or the local netns cluster (brought up if
  *                  needed, its lock held for the whole run, and taken down
  *                  at the end if this run brought it up, unless
@@ -13,27 +13,32 @@
  *   run dir        results/NAME/<time>/ with faultline.log and test.json
  *                  (every option as used, the target's options resolved),
  *                  locked while recording;
- *   rest           every node brought to rest (found_at_start recorded);
+ *   rest           every node brought to rest: the target's rest and every
+ *                  fault kind's (fault_rest_cmd), found_at_start recorded;
  *                  with --db existing only what faultline did is undone
  *                  (harness/db_existing.h): nothing is killed;
- *   switch         a dead man's switch armed on every node;
+ *   switch         a dead man's switch armed on every node, with the same
+ *                  rest;
+ *   prepare        the enabled fault kinds' prepare on every node;
  *   set-up         kill, wipe, install, start and await every node in
  *                  parallel, then a leader (--db existing: await only);
- *   timeline       the runner (harness/runner.h), recorded live; results/
+ *   timeline       the runner (run/runner.h), recorded live; results/
  *                  latest moves to the run only now that recording began;
  *                  the run stops untrusted when the switch or the local
  *                  cluster's network fails;
  *   teardown       every node stopped (not with --db existing) and its
- *                  logs downloaded, in parallel;
+ *                  logs downloaded, in parallel; the enabled fault kinds'
+ *                  teardown;
  *                  the switch disarmed; "ended" recorded;
  *   judge          the run's checkers (run_store_analyze), their
  *                  explanation printed on `report`.
  *
- * The harness names no target: the caller passes the vtable (from the
- * targets' registry) and its options as given, unresolved.
+ * Orchestration names no target and no fault kind: the caller passes the
+ * target's vtable (from the targets' registry) and its options as given,
+ * unresolved, and the fault kinds come from nemesis/fault.h's table.
  */
-#ifndef FL_TEST_RUN_H
-#define FL_TEST_RUN_H
+#ifndef FL_RUN_H
+#define FL_RUN_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -48,10 +53,10 @@
 
 /* One log line, already stamped "[  12.34] ..." (no newline); the same
  * line goes to the run's faultline.log. */
-typedef void (*test_run_log_fn)(void *ctx, const char *line);
+typedef void (*run_log_fn)(void *ctx, const char *line);
 
-/* Everything is borrowed for the duration of test_run(). */
-typedef struct test_run_config {
+/* Everything is borrowed for the duration of run_test(). */
+typedef struct run_config {
     /* Nodes: nodes_file (remote machines, "NAME ADDRESS" per line), or
      * NULL for the local cluster of `nodes` nodes. */
     const char *nodes_file;
@@ -66,7 +71,7 @@ typedef struct test_run_config {
     const char *test_name, *results;
     const char *workload;     /* workload_names() */
     const char *nemesis;      /* as given, for test.json */
-    unsigned faults;          /* fault kinds (harness/fault.h), parsed from it */
+    unsigned faults;          /* fault kinds (nemesis/fault.h), parsed from it */
     double nemesis_interval, time_limit, rate;
     int concurrency;
     int keys;                 /* 0: the workload's default */
@@ -82,29 +87,29 @@ typedef struct test_run_config {
      * history is still judged); SIGINT or SIGTERM as its value names the
      * signal in "ended". */
     atomic_int *stop;
-    test_run_log_fn log;      /* may be NULL */
+    run_log_fn log;      /* may be NULL */
     void *log_ctx;
     FILE *report;             /* the checkers' explanation; NULL: none */
-} test_run_config;
+} run_config;
 
-typedef enum test_run_status {
-    TEST_RUN_JUDGED,          /* verdict holds */
-    TEST_RUN_REFUSED,         /* nothing was started: err says why
+typedef enum run_status {
+    RUN_JUDGED,          /* verdict holds */
+    RUN_REFUSED,         /* nothing was started: err says why
                                  (FL_EUSAGE: a bad configuration) */
-    TEST_RUN_NOT_JUDGED,      /* it began but could not run, or could not
+    RUN_NOT_JUDGED,      /* it began but could not run, or could not
                                  be trusted: err, logged */
-} test_run_status;
+} run_status;
 
-typedef struct test_run_outcome {
-    test_run_status status;
-    checker_verdict verdict;  /* TEST_RUN_JUDGED only */
+typedef struct run_outcome {
+    run_status status;
+    checker_verdict verdict;  /* RUN_JUDGED only */
     char dir[PATH_MAX / 2];   /* the run's directory, "" if none */
     char ended[1100];         /* test.json's "ended" ("" if refused) */
     fl_error err;
-} test_run_outcome;
+} run_outcome;
 
 /* Run the test. FL_OK when judged (whatever the verdict); otherwise the
  * error's code, with out->status saying how far it got. */
-int test_run(const test_run_config *cfg, test_run_outcome *out);
+int run_test(const run_config *cfg, run_outcome *out);
 
 #endif

@@ -3,7 +3,7 @@
  * time when known), then start them again, through the target. See
  * fault.h.
  */
-#include "harness/fault.h"
+#include "nemesis/fault.h"
 
 static int kill_apply(const fault_env *env, const fault_action *a,
                       size_t node, fl_error *err)
@@ -23,6 +23,7 @@ const fault_kind fault_kill = {
     .name = "kill",
     .begin_f = "kill",
     .end_f = "start",
+    .summary = "kill -9 a minority, then start it again",
     .plan = fault_plan_minority,
     .describe = fault_nodes_json,
     .apply = kill_apply,

@@ -1,10 +1,12 @@
 /*
- * The partition fault: a grudge (harness/nemesis.h) drawn from Jepsen's
+ * The partition fault: a grudge (nemesis/nemesis.h) drawn from Jepsen's
  * shapes, applied as iptables rules inside each node over the remote's
- * SSH, healed by deleting exactly faultline's rules. See fault.h.
+ * SSH, healed by deleting exactly faultline's rules; at rest, the same
+ * heal, after counting the rules an earlier run left. See fault.h.
  */
-#include "harness/fault.h"
+#include "nemesis/fault.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 /* The leader when known, else a random node. */
@@ -77,12 +79,27 @@ static int partition_heal(const fault_env *env, const fault_action *a,
     return remote_run(env->r, node, nem_iptables_heal_cmd(), 10000, err);
 }
 
+static char *partition_rest(const fault_env *env, size_t node)
+{
+    (void)env;
+    (void)node;
+    /* The heal's own exit status is 1 when rules remain after it. */
+    char *s = NULL;
+    if (asprintf(&s, "echo partition=$(iptables -w -S | grep -c -e "
+                 "'--comment " NEM_IPTABLES_TAG "\\( \\|$\\)'); %s",
+                 nem_iptables_heal_cmd()) < 0)
+        return NULL;
+    return s;
+}
+
 const fault_kind fault_partition = {
     .name = "partition",
     .begin_f = "start-partition",
     .end_f = "stop-partition",
+    .summary = "iptables cuts: halves, one node, leader, ring",
     .plan = partition_plan,
     .describe = partition_describe,
     .apply = partition_apply,
     .heal = partition_heal,
+    .rest = partition_rest,
 };

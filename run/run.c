@@ -1,16 +1,15 @@
 /*
- * test_run: one test from nodes to verdict. See test_run.h. Moved out of
+ * run: one test from nodes to verdict. See run.h. Moved out of
  * the command line (cli/cmd_test.c) so that every front end and every
  * target share one orchestration.
  */
-#include "harness/test_run.h"
+#include "run/run.h"
 #include "harness/cluster.h"
-#include "harness/deadman.h"
-#include "harness/fault.h"
-#include "harness/nemesis.h"
+#include "nemesis/deadman.h"
+#include "nemesis/fault.h"
 #include "harness/remote.h"
 #include "harness/run_store.h"
-#include "harness/runner.h"
+#include "run/runner.h"
 #include "workloads/register.h"
 
 #include <errno.h>
@@ -33,7 +32,7 @@
 typedef struct test_log {
     FILE *file;
     struct timespec start;
-    test_run_log_fn fn;
+    run_log_fn fn;
     void *ctx;
 } test_log;
 
@@ -73,7 +72,7 @@ typedef struct test_env {
 } test_env;
 
 
-static int get_nodes(const test_run_config *a, test_env *env, test_log *l,
+static int get_nodes(const run_config *a, test_env *env, test_log *l,
                      fl_error *err)
 {
     if (a->nodes_file) {
@@ -144,7 +143,7 @@ static json_t *db_json(const target_db *db)
 }
 
 /* Every value as used, defaults resolved. */
-static json_t *test_json(const test_run_config *a, const json_t *target_opts,
+static json_t *test_json(const run_config *a, const json_t *target_opts,
                          const target_db *db, const fl_nodes *nodes)
 {
     int keys = a->keys ? a->keys : wl_register_keys_for(a->concurrency);
@@ -171,7 +170,11 @@ static json_t *test_json(const test_run_config *a, const json_t *target_opts,
                      "ssh_user", user, "ssh_port", port,
                      "insecure_accept_any_host_key", a->insecure_host_keys,
                      "nodes", ns);
-    if (t && json_object_set_new(t, "db", db_json(db)) != 0) {
+    /* The kinds' f pairs, so that the report shades this run's faults
+     * without knowing any kind. */
+    if (t && (json_object_set_new(t, "db", db_json(db)) != 0 ||
+              json_object_set_new(t, "fault_kinds",
+                                  fault_table_json(fault_builtin())) != 0)) {
         json_decref(t);
         t = NULL;
     }
@@ -180,27 +183,24 @@ static json_t *test_json(const test_run_config *a, const json_t *target_opts,
 
 /* ---- nodes at rest ------------------------------------------------------------------------ */
 
-/* Per node: the target's rest command and the partition heal, whose output
- * says what an earlier run left behind. */
+/* Per node: the target's rest command and every fault kind's rest
+ * (nemesis/fault.h), whose output says what an earlier run left behind. */
 typedef struct rest_job {
     target *t;
     remote *r;
+    const fault_env *env;
     json_t *found;           /* {NODE: {"target_processes", "paused",
-                                "rules"}} for nodes not at rest */
+                                "resumed", "restarted", "faults"}} for nodes
+                                not at rest */
     pthread_mutex_t lock;
 } rest_job;
 
-static char *rest_cmd_of(target *t, size_t node, bool count_rules)
+static char *rest_cmd_of(target *t, const fault_env *env, size_t node)
 {
-    char *target_rest = target_rest_cmd(t, node), *s = NULL;
+    char *target_rest = target_rest_cmd(t, node);
     if (!target_rest)
         return NULL;
-    /* The heal's own exit status is 1 when rules remain after it. */
-    if (asprintf(&s, "%s%s; %s", count_rules ?
-                 "echo rules=$(iptables -w -S | grep -c -e '--comment "
-                 NEM_IPTABLES_TAG "\\( \\|$\\)'); " : "",
-                 target_rest, nem_iptables_heal_cmd()) < 0)
-        s = NULL;
+    char *s = fault_rest_cmd(fault_builtin(), env, node, target_rest);
     free(target_rest);
     return s;
 }
@@ -214,7 +214,7 @@ static long count_in(const char *out, const char *field)
 static int rest_node(void *ctx, size_t node, fl_error *err)
 {
     rest_job *j = ctx;
-    char *cmd = rest_cmd_of(j->t, node, true);
+    char *cmd = rest_cmd_of(j->t, j->env, node);
     fl_ssh_result res = {0};
     if (!cmd)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
@@ -225,7 +225,6 @@ static int rest_node(void *ctx, size_t node, fl_error *err)
                              remote_name(j->r, node));
     long procs = count_in(res.out, "running="), paused = count_in(res.out,
                                                                   "stopped=");
-    long rules = count_in(res.out, "rules=");
     /* Existing mode's rest (harness/db_existing.h) undoes a kill or a
      * pause an earlier run made, and says what it could not undo. */
     long resumed = count_in(res.out, "resumed="),
@@ -235,37 +234,41 @@ static int rest_node(void *ctx, size_t node, fl_error *err)
         rc = fl_error_set(err, FL_EIO, "node %s: could not bring it to rest "
                           "(exit %d): %.300s", remote_name(j->r, node),
                           res.exit_status, res.err ? res.err : "");
+    json_t *faults = fault_rest_found(fault_builtin(), res.out);
     fl_ssh_result_free(&res);
-    if (procs || paused || rules || resumed || restarted) {
+    if (procs || paused || resumed || restarted ||
+        json_object_size(faults)) {
         pthread_mutex_lock(&j->lock);
         json_object_set_new(j->found, remote_name(j->r, node),
-                            json_pack("{s:I,s:I,s:I,s:I,s:I}",
+                            json_pack("{s:I,s:I,s:I,s:I,s:O}",
                                       "target_processes", (json_int_t)procs,
                                       "paused", (json_int_t)paused,
-                                      "rules", (json_int_t)rules,
                                       "resumed", (json_int_t)resumed,
-                                      "restarted", (json_int_t)restarted));
+                                      "restarted", (json_int_t)restarted,
+                                      "faults", faults));
         pthread_mutex_unlock(&j->lock);
     }
+    json_decref(faults);
     return rc;
 }
 
 /* Every run begins from nodes at rest, whatever an earlier one left: no
- * faultline rules, no paused or running target. What was found is logged
+ * fault kind's leftovers (each kind's rest, nemesis/fault.h), no paused or
+ * running target. What was found is logged
  * and returned as test.json's "found_at_start" ({} when nothing). */
-static int rest_all(target *t, remote *r, test_log *l, json_t **found,
-                    fl_error *err)
+static int rest_all(target *t, remote *r, const fault_env *env, test_log *l,
+                    json_t **found, fl_error *err)
 {
-    rest_job j = {.t = t, .r = r, .found = json_object()};
+    rest_job j = {.t = t, .r = r, .env = env, .found = json_object()};
     if (!j.found)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     pthread_mutex_init(&j.lock, NULL);
     if (target_db_of(t)->mode == TARGET_DB_EXISTING)
-        tlog(l, "bringing every node to rest (no faultline rules; %s is "
+        tlog(l, "bringing every node to rest (no fault left; %s is "
              "yours: only a kill or pause an earlier run made is undone, "
              "through --start-cmd / --resume-cmd)", target_name(t));
     else
-        tlog(l, "bringing every node to rest (no faultline rules, no %s "
+        tlog(l, "bringing every node to rest (no fault left, no %s "
              "running)", target_name(t));
     int rc = remote_each(r, rest_node, &j, err);
     pthread_mutex_destroy(&j.lock);
@@ -274,26 +277,29 @@ static int rest_all(target *t, remote *r, test_log *l, json_t **found,
     json_object_foreach(j.found, node, v) {
         json_int_t resumed = json_integer_value(json_object_get(v, "resumed")),
                    restarted = json_integer_value(json_object_get(v, "restarted"));
-        tlog(l, "node %s: an earlier run left %lld iptables rules, %lld "
+        char *faults = json_dumps(json_object_get(v, "faults"), JSON_COMPACT);
+        tlog(l, "node %s: an earlier run left faults %s, %lld "
              "target processes (%lld paused): removed%s", node,
-             (long long)json_integer_value(json_object_get(v, "rules")),
+             faults ? faults : "?",
              (long long)json_integer_value(json_object_get(v, "target_processes")),
              (long long)json_integer_value(json_object_get(v, "paused")),
              resumed || restarted ? "; and your database paused or killed: "
                                     "resumed or restarted through your "
                                     "commands" : "");
+        free(faults);
     }
     *found = j.found;
     return rc;
 }
 
-static int arm_deadman(target *t, remote *dr, deadman **out, fl_error *err)
+static int arm_deadman(target *t, remote *dr, const fault_env *env,
+                       deadman **out, fl_error *err)
 {
     size_t n = remote_count(dr);
     char **cmds = calloc(n, sizeof *cmds);
     int rc = cmds ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
     for (size_t i = 0; rc == FL_OK && i < n; i++)
-        if (!(cmds[i] = rest_cmd_of(t, i, false)))
+        if (!(cmds[i] = rest_cmd_of(t, env, i)))
             rc = fl_error_set(err, FL_ENOMEM, "out of memory");
     if (rc == FL_OK)
         rc = deadman_arm(dr, TARGET_DEFAULT_NODE_DIR, (const char *const *)cmds,
@@ -399,7 +405,7 @@ static const char *untrusted(void *ctx)
     return tr->dm ? deadman_broken(tr->dm) : NULL;
 }
 
-static int run_timeline(const test_run_config *a, target *t, remote *r,
+static int run_timeline(const run_config *a, target *t, remote *r,
                         const char *dir, test_log *l, trust *tr,
                         runner_stats *st, fl_error *err)
 {
@@ -438,7 +444,7 @@ static int run_timeline(const test_run_config *a, target *t, remote *r,
 }
 
 /* test.json's "ended" for a run whose timeline returned rc. */
-static void ended_text(const test_run_config *a, int rc, const fl_error *err,
+static void ended_text(const run_config *a, int rc, const fl_error *err,
                        const runner_stats *st, char *out, size_t size)
 {
     if (rc == RUNNER_EBROKEN)
@@ -461,7 +467,7 @@ static void cannot_run(test_log *l, const fl_error *err)
 
 /* Everything a run holds open; released by release(). */
 typedef struct run_ctx {
-    const test_run_config *a;
+    const run_config *a;
     test_log l;
     test_env env;
     char dir[PATH_MAX / 2];
@@ -471,6 +477,8 @@ typedef struct run_ctx {
     deadman *dm;
     bool ssh;
     json_t *target_opts;    /* resolved (target_options_resolve) */
+    fault_env fenv;         /* what the fault kinds' rest, prepare and
+                               teardown act on */
     target_db db;           /* a->db's (borrowed strings) and the key base */
 } run_ctx;
 
@@ -487,12 +495,12 @@ static target_db db_for_run(const target_db *given)
 
 static int open_run(run_ctx *c, fl_error *err)
 {
-    const test_run_config *a = c->a;
+    const run_config *a = c->a;
     char path[PATH_MAX];
     c->db = db_for_run(a->db);
     int rc = get_nodes(a, &c->env, &c->l, err);
-    if (rc == FL_OK && c->env.nodes.count > NEM_MAX_NODES)
-        rc = fl_error_set(err, FL_EUSAGE, "at most %d nodes", NEM_MAX_NODES);
+    if (rc == FL_OK && c->env.nodes.count > FAULT_MAX_NODES)
+        rc = fl_error_set(err, FL_EUSAGE, "at most %d nodes", FAULT_MAX_NODES);
     if (rc == FL_OK)
         rc = run_store_create(a->results, a->test_name, c->dir, sizeof c->dir,
                               err);
@@ -533,15 +541,19 @@ static int open_run(run_ctx *c, fl_error *err)
         tc.remote = c->r;
         rc = target_new(a->target, &tc, &c->t, err);
     }
+    if (rc == FL_OK)
+        c->fenv = (fault_env){.t = c->t, .r = c->r, .n = remote_count(c->r),
+                              .names = remote_names(c->r),
+                              .node_dir = TARGET_DEFAULT_NODE_DIR};
     return rc;
 }
 
-/* Nodes at rest, what was found recorded, the switch armed, the target
- * installed and serving. */
+/* Nodes at rest, what was found recorded, the switch armed, the enabled
+ * fault kinds prepared, the target installed and serving. */
 static int prepare_nodes(run_ctx *c, fl_error *err)
 {
     json_t *found = NULL;
-    int rc = rest_all(c->t, c->r, &c->l, &found, err);
+    int rc = rest_all(c->t, c->r, &c->fenv, &c->l, &found, err);
     if (found) {
         run_store_set_test_field(c->dir, "found_at_start", found, NULL);
         json_decref(found);
@@ -549,13 +561,25 @@ static int prepare_nodes(run_ctx *c, fl_error *err)
     if (rc == FL_OK) {
         tlog(&c->l, "arming the dead man's switch on every node (heals "
              "within %d s if this controller stops)", DEADMAN_EXPIRE_S + 2);
-        rc = arm_deadman(c->t, c->dr, &c->dm, err);
+        rc = arm_deadman(c->t, c->dr, &c->fenv, &c->dm, err);
     }
+    if (rc == FL_OK)
+        rc = fault_prepare_all(fault_builtin(), c->a->faults, &c->fenv, err);
     if (rc == FL_OK)
         rc = setup_target(c->t, c->r, &c->l, c->a->stop, err);
     if (rc == FL_OK && atomic_load(c->a->stop))
         rc = fl_error_set(err, FL_EIO, "interrupted during set-up");
     return rc;
+}
+
+/* After the database is stopped: undo what the fault kinds prepared. A
+ * failure is the next run's rest's to undo. */
+static void teardown_nodes(run_ctx *c)
+{
+    teardown_target(c->t, c->r, c->dir, &c->l);
+    fl_error e = {0};
+    if (fault_teardown_all(fault_builtin(), c->a->faults, &c->fenv, &e) != FL_OK)
+        tlog(&c->l, "warning: %s (the next run's rest undoes it)", e.msg);
 }
 
 static void release(run_ctx *c)
@@ -589,7 +613,7 @@ static int judge(run_ctx *c, const char *ended, fl_error *err)
 static int record_and_judge(run_ctx *c, char *ended, size_t size,
                             fl_error *err)
 {
-    const test_run_config *a = c->a;
+    const run_config *a = c->a;
     trust tr = {.dm = c->dm,
                 .local_nodes = a->nodes_file ? 0 : (int)c->env.nodes.count};
     runner_stats st = {0};
@@ -599,7 +623,7 @@ static int record_and_judge(run_ctx *c, char *ended, size_t size,
     if (rc != FL_OK)
         tlog(&c->l, "warning: %s", ended);
     if (rc != RUNNER_EBROKEN)
-        teardown_target(c->t, c->r, c->dir, &c->l);
+        teardown_nodes(c);
     tlog(&c->l, "disarming the dead man's switch");
     deadman_disarm(c->dm);
     c->dm = NULL;
@@ -620,7 +644,7 @@ static int record_and_judge(run_ctx *c, char *ended, size_t size,
 
 /* What can be refused before anything starts: the target's options, the
  * workload's operations, root for a local cluster. */
-static int preflight(const test_run_config *a, json_t **opts, fl_error *err)
+static int preflight(const run_config *a, json_t **opts, fl_error *err)
 {
     const char *missing;
     *opts = NULL;
@@ -640,13 +664,13 @@ static int preflight(const test_run_config *a, json_t **opts, fl_error *err)
     return rc;
 }
 
-int test_run(const test_run_config *a, test_run_outcome *out)
+int run_test(const run_config *a, run_outcome *out)
 {
     memset(out, 0, sizeof *out);
     run_ctx c = {.a = a, .rec_fd = -1, .env = {.lock_fd = -1},
                  .l = {.fn = a->log, .ctx = a->log_ctx}};
     if (preflight(a, &c.target_opts, &out->err) != FL_OK) {
-        out->status = TEST_RUN_REFUSED;
+        out->status = RUN_REFUSED;
         return out->err.code;
     }
     clock_gettime(CLOCK_MONOTONIC, &c.l.start);
@@ -655,7 +679,7 @@ int test_run(const test_run_config *a, test_run_outcome *out)
     int v = NOT_JUDGED;
     int rc = open_run(&c, &err);
     if (rc == FL_OK && (rc = prepare_nodes(&c, &err)) != FL_OK && c.t)
-        teardown_target(c.t, c.r, c.dir, &c.l);
+        teardown_nodes(&c);
     if (rc != FL_OK) {
         snprintf(ended, sizeof ended, "could not start: %s", err.msg);
         cannot_run(&c.l, &err);
@@ -680,7 +704,7 @@ int test_run(const test_run_config *a, test_run_outcome *out)
     json_decref(c.target_opts);
     snprintf(out->dir, sizeof out->dir, "%s", c.dir);
     snprintf(out->ended, sizeof out->ended, "%s", ended);
-    out->status = v == NOT_JUDGED ? TEST_RUN_NOT_JUDGED : TEST_RUN_JUDGED;
+    out->status = v == NOT_JUDGED ? RUN_NOT_JUDGED : RUN_JUDGED;
     out->verdict = v == NOT_JUDGED ? CHECKER_UNKNOWN : (checker_verdict)v;
     return v == NOT_JUDGED ? (out->err.code ? out->err.code : FL_EIO) : FL_OK;
 }
