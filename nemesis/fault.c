@@ -19,7 +19,8 @@
 #define FAULT_BUILTIN(X) \
     X(fault_partition)   /* fault_partition.c */ \
     X(fault_kill)        /* fault_kill.c */ \
-    X(fault_pause)       /* fault_pause.c */
+    X(fault_pause)       /* fault_pause.c */ \
+    X(fault_power_loss)  /* fault_power_loss.c */
 
 #define FAULT_DECLARE(k) extern const fault_kind k;
 #define FAULT_ENTRY(k) &k,
