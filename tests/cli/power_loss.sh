@@ -46,7 +46,7 @@ cluster_made=1
 run() { "$FL" test --raftkv "$RAFTKV" --results "$R" --keep-cluster \
           --workload set --concurrency 10 "$@" >"$tmp/out" 2>"$tmp/err"; }
 
-run --time-limit 15 --nemesis power-loss --nemesis-interval 3 --seed 3 \
+run --time-limit 20 --nemesis power-loss --nemesis-interval 2 --seed 3 \
   --test-name correct
 rc=$?
 if [[ $rc -eq 0 ]]; then ok "correct raftkv under power-loss is valid"
@@ -58,7 +58,8 @@ if grep -q '"process":"nemesis".*"f":"power-loss","value":\["n' "$H" &&
 then ok "the history records power-loss and power-on with their nodes"
 else nok "the history records power-loss and power-on with their nodes"; fi
 n=$(grep -c '"type":"info","f":"power-loss"' "$H")
-echo "# $((n / 2)) power cuts in 15 s"
+all=$(grep -c '"f":"power-loss","value":\["n1","n2","n3","n4","n5"\]' "$H")
+echo "# $((n / 2)) power cuts in 20 s, $((all / 2)) of them on every node"
 
 run --time-limit 15 --nemesis kill --nemesis-interval 2 --bug no-fsync \
   --test-name no-fsync-kill
