@@ -11,6 +11,7 @@
 #     power-loss: how many of BENCH_POWER_CHECKS (default 3) runs are
 #     valid (both should be all);
 #   * the cost of powerfs: ok operations per second of a 20 s register
+#     run at full speed (--rate 0)
 #     run with --nemesis none on the plain disk, and on powerfs (power-loss
 #     enabled with an interval longer than the run, so mounted but never
 #     cut), BENCH_POWER_COST (default 2) runs each.
@@ -68,11 +69,11 @@ done
 echo "correct raftkv under power-loss: valid in $valid of $CHECKS 30 s set runs"
 
 for i in $(seq "$COST"); do
-  read -r _ _ plain < <(run plain --time-limit 20 --nemesis none)
-  read -r _ _ fuse < <(run powerfs --time-limit 20 --nemesis power-loss \
+  read -r _ _ plain < <(run plain --time-limit 20 --rate 0 --nemesis none)
+  read -r _ _ fuse < <(run powerfs --time-limit 20 --rate 0 --nemesis power-loss \
     --nemesis-interval 1000)
   awk -v p="$plain" -v f="$fuse" -v i="$i" 'BEGIN {
     printf "cost run %d: plain disk %.0f ok ops/s, powerfs %.0f ok ops/s (%.2fx)\n",
            i, p / 20, f / 20, p ? f / p : 0 }'
 done
-echo "(register workload, 10 clients, --nemesis none; powerfs mounted, never cut)"
+echo "(register workload, 10 clients, --rate 0, --nemesis none; powerfs mounted, never cut)"
