@@ -11,8 +11,8 @@
 #     power-loss: how many of BENCH_POWER_CHECKS (default 3) runs are
 #     valid (both should be all);
 #   * the cost of powerfs: ok operations per second of a 20 s register
-#     run at full speed (--rate 0)
-#     run with --nemesis none on the plain disk, and on powerfs (power-loss
+#     run at full speed (--rate 0) with --nemesis none on the plain disk,
+#     and on powerfs (power-loss
 #     enabled with an interval longer than the run, so mounted but never
 #     cut), BENCH_POWER_COST (default 2) runs each.
 set -u
