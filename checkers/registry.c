@@ -16,7 +16,8 @@
 #define FL_CHECKERS(X)                                                        \
     X(checker_linearizable) /* checkers/linearizable.c, takes a model */     \
     X(checker_set)          /* checkers/set.c */                             \
-    X(checker_sequential)   /* checkers/sequential.c, takes a model */
+    X(checker_sequential)   /* checkers/sequential.c, takes a model */     \
+    X(checker_crash)        /* checkers/crash.c, run on every run */
 
 #define FL_CHECKER_DECLARE(c) extern const checker c;
 #define FL_CHECKER_ENTRY(c) &c,

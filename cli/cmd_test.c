@@ -46,6 +46,9 @@ typedef struct test_args {
     target_db db;
     const char *log_paths[17];  /* --log-path, NULL-terminated */
     size_t n_log_paths;
+    const char *log_patterns[17]; /* --log-pattern, NULL-terminated */
+    size_t n_log_patterns;
+    bool allow_crashes;
 } test_args;
 
 static void targets_help(FILE *out, const target_vtable *chosen)
@@ -146,7 +149,15 @@ static int usage(FILE *out, int code, const target_vtable *chosen)
         "  --resume-cmd CMD      --resume-cmd: needed by --nemesis pause)\n"
         "  --logs-cmd CMD        its stdout is kept as the node's log\n"
         "  --log-path PATH       a log file on the nodes to download\n"
-        "                        (repeatable, up to 16)\n");
+        "                        (repeatable, up to 16)\n"
+        "\n"
+        "Crashes (a database that ends or stops serving when the nemesis\n"
+        "did not do it, or logs a line matching a crash pattern, makes the\n"
+        "run invalid):\n"
+        "  --log-pattern TEXT    another crash pattern for the downloaded\n"
+        "                        logs, beside the target's (repeatable, up\n"
+        "                        to 16)\n"
+        "  --allow-crashes       report crashes as a warning only\n");
     targets_help(out, chosen);
     fprintf(out, "\nfaultline analyze RUN_DIR  re-checks a stored run.\n");
     return code;
@@ -170,7 +181,7 @@ static int parse_num(const char *flag, const char *s, double min, double max,
 /* getopt's values for the options without a letter. */
 enum {
     OPT_KILL_CMD = 500, OPT_START_CMD, OPT_PAUSE_CMD, OPT_RESUME_CMD,
-    OPT_LOGS_CMD, OPT_LOG_PATH,
+    OPT_LOGS_CMD, OPT_LOG_PATH, OPT_LOG_PATTERN, OPT_ALLOW_CRASHES,
 };
 
 static const struct option generic_opts[] = {
@@ -187,6 +198,8 @@ static const struct option generic_opts[] = {
     {"start-cmd", 1, 0, OPT_START_CMD}, {"pause-cmd", 1, 0, OPT_PAUSE_CMD},
     {"resume-cmd", 1, 0, OPT_RESUME_CMD}, {"logs-cmd", 1, 0, OPT_LOGS_CMD},
     {"log-path", 1, 0, OPT_LOG_PATH},
+    {"log-pattern", 1, 0, OPT_LOG_PATTERN},
+    {"allow-crashes", 0, 0, OPT_ALLOW_CRASHES},
     {"help", 0, 0, 'h'},
 };
 
@@ -268,6 +281,19 @@ static int generic_opt(int c, test_args *a)
         a->log_paths[a->n_log_paths++] = optarg;
         a->db.log_paths = a->log_paths;
         break;
+    case OPT_LOG_PATTERN:
+        if (a->n_log_patterns + 1 >=
+            sizeof a->log_patterns / sizeof *a->log_patterns) {
+            fprintf(stderr, "faultline test: at most 16 --log-pattern\n");
+            return FL_EUSAGE;
+        }
+        if (!*optarg) {
+            fprintf(stderr, "faultline test: --log-pattern: empty\n");
+            return FL_EUSAGE;
+        }
+        a->log_patterns[a->n_log_patterns++] = optarg;
+        break;
+    case OPT_ALLOW_CRASHES: a->allow_crashes = true; break;
     case 'h': return -1;
     default: return FL_EUSAGE;
     }
@@ -454,6 +480,7 @@ static int run(const test_args *a)
         .seed = a->seed, .target = a->target,
         .target_options = a->target_opts, .db = &a->db, .stop = &stop_flag,
         .log = print_line, .report = stderr,
+        .log_patterns = a->log_patterns, .allow_crashes = a->allow_crashes,
     };
     run_outcome out;
     run_test(&cfg, &out);

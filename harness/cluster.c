@@ -775,6 +775,24 @@ static int prepare(const char *state, fl_error *err)
     return FL_OK;
 }
 
+/*
+ * Whether node n's namespace exists without this state directory's sshd in
+ * it: a cluster brought up from another state directory (or left by a test
+ * whose state directory is gone). Its sshd holds port 22 with other host
+ * keys, so joining it would fail every host-key check; the caller holds
+ * the machine's cluster lock, so nobody is using it: its processes are
+ * killed. The namespace and its link stay (a new link would have a new MAC
+ * address that the host's neighbour cache does not know for seconds).
+ */
+static bool orphaned(const char *state, const cluster_node *n)
+{
+    node_paths p;
+    fl_error e = {0};
+    if (!netns_exists(n->netns) || node_paths_of(state, n, &p, &e) != FL_OK)
+        return false;
+    return pidfile_process(p.pidfile, p.config) <= 0;
+}
+
 int cluster_up(const char *state, int count, fl_error *err)
 {
     if (count < 1 || count > CLUSTER_MAX_NODES)
@@ -795,7 +813,10 @@ int cluster_up(const char *state, int count, fl_error *err)
     if (rc == FL_OK)
         rc = ensure_bridge(err);
     for (int i = 0; i < count && rc == FL_OK; i++) {
-        rc = ensure_node_net(&nodes[i], err);
+        if (orphaned(state, &nodes[i]))
+            rc = kill_netns_processes(nodes[i].netns, err);
+        if (rc == FL_OK)
+            rc = ensure_node_net(&nodes[i], err);
         if (rc == FL_OK)
             rc = ensure_sshd(state, &nodes[i], err);
         if (rc != FL_OK)

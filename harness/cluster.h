@@ -80,7 +80,10 @@ const char *cluster_state_dir(void);
  * repairing whatever is missing — namespaces, links, addresses, keys,
  * configs, dead sshds — and removing nodes numbered above N. Returns once
  * every sshd answers on port 22, with known_hosts, nodes and ssh.conf
- * written. Safe to run again at any time.
+ * written. Safe to run again at any time. A node namespace that exists
+ * without this state directory's sshd in it (a cluster brought up from
+ * another state directory) has its processes killed first: the caller
+ * holds cluster_lock, so no test is using them.
  */
 int cluster_up(const char *state_dir, int nodes, fl_error *err);
 

@@ -146,14 +146,28 @@ static bool broken(int rc)
 /* Run q on node i, reconnecting first if the connection is gone, and once
  * more if it broke during the call (a command that timed out is not
  * retried: it may have had effects). */
-static int remote_call(remote *r, size_t i, const remote_req *q, fl_error *err)
+static int remote_call(remote *r, size_t i, const remote_req *given,
+                       fl_error *err)
 {
     remote_conn *c = &r->conns[i];
     int rc = FL_OK;
+    /* Nothing here waits forever: no limit given is the default one. */
+    remote_req bounded = *given;
+    if (bounded.timeout_ms <= 0)
+        bounded.timeout_ms = REMOTE_DEFAULT_TIMEOUT_MS;
+    const remote_req *q = &bounded;
     pthread_mutex_lock(&c->lock);
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (!c->ssh && (rc = conn_connect(r, c, err)) != FL_OK)
+        if (!c->ssh && (rc = conn_connect(r, c, err)) != FL_OK) {
+            /* The (re)connect's error says nothing of what was to run. */
+            if (q->verb == REMOTE_EXEC)
+                fl_error_wrap(err, "cannot run `%.160s`", q->a);
+            else
+                fl_error_wrap(err, "cannot %s %s", q->verb == REMOTE_UPLOAD
+                              ? "upload to" : "download", q->verb ==
+                              REMOTE_UPLOAD ? q->b : q->a);
             break;
+        }
         rc = call_once(c, q, err);
         if (rc != FL_OK)
             fl_error_wrap(err, "node %s", c->name);

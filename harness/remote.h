@@ -47,6 +47,11 @@ const char *const *remote_addresses(const remote *r);
  * auth's bind_address), or NULL. Clients of a target use it too. */
 const char *remote_bind_address(const remote *r);
 
+/* Every call below is bounded: a timeout_ms <= 0 (which fl_ssh would
+ * take as "no limit") is REMOTE_DEFAULT_TIMEOUT_MS. A time-out's error
+ * names the node and the command (or the file). */
+#define REMOTE_DEFAULT_TIMEOUT_MS 60000
+
 /* Run a command on a node; *res as for fl_ssh_exec (free it). */
 int remote_exec(remote *r, size_t node, const char *cmd, int timeout_ms,
                 fl_ssh_result *res, fl_error *err);

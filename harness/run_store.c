@@ -16,6 +16,8 @@
 #include "base/alloc.h"
 #include "checkers/checker.h"
 #include "checkers/compose.h"
+#include "checkers/crash.h"
+#include "harness/crash_logs.h"
 #include "history/history.h"
 #include "workloads/workload.h"
 
@@ -176,6 +178,9 @@ typedef struct run_record {
     char workload[64];
     char ended[1024];
     bool has_ended;
+    char target[64];           /* "" when not recorded */
+    json_t *crash_patterns;    /* owned; NULL: none recorded */
+    bool allow_crashes;
 } run_record;
 
 static int read_record(const char *dir, run_record *rec, fl_error *err)
@@ -198,6 +203,19 @@ static int read_record(const char *dir, run_record *rec, fl_error *err)
     if (rc == FL_OK && e) {
         snprintf(rec->ended, sizeof rec->ended, "%s", json_string_value(e));
         rec->has_ended = true;
+    }
+    const json_t *tg = json_object_get(t, "target");
+    const json_t *cp = json_object_get(t, "crash_patterns");
+    if (rc == FL_OK && cp && !json_is_array(cp))
+        rc = fl_error_set(err, FL_EDATA, "%s/test.json: field "
+                          "\"crash_patterns\": expected an array of strings, "
+                          "got %s", dir, history_json_kind(cp));
+    if (rc == FL_OK) {
+        snprintf(rec->target, sizeof rec->target, "%s",
+                 json_is_string(tg) ? json_string_value(tg) : "");
+        rec->crash_patterns = json_incref((json_t *)cp);
+        rec->allow_crashes = json_is_true(json_object_get(t,
+                                                          "allow_crashes"));
     }
     json_decref(t);
     return rc;
@@ -263,6 +281,38 @@ static int run_checkers(const history *h, const workload_checker *wc,
     return *checkers ? FL_OK : fl_error_set(err, FL_ENOMEM, "results: out of memory");
 }
 
+/* The crash checker's entry (checkers/crash.h): the history's crashes and
+ * the node logs' lines matching the run's crash patterns; its verdict
+ * joins *v. */
+static int check_crashes(const char *dir, const history *h,
+                         const run_record *rec, FILE *summary,
+                         checker_verdict *v, json_t *checkers, fl_error *err)
+{
+    json_t *lines = NULL, *crashes = crash_events(h);
+    int rc = crashes ? crash_logs_scan(dir, rec->crash_patterns, &lines, err)
+                     : fl_error_set(err, FL_ENOMEM, "out of memory");
+    checker_verdict cv = CHECKER_VALID;
+    json_t *res = rc == FL_OK ? crash_result(crashes, lines,
+                                             rec->target[0] ? rec->target
+                                                            : NULL,
+                                             rec->allow_crashes, &cv)
+                              : NULL;
+    if (rc == FL_OK && !res)
+        rc = fl_error_set(err, FL_ENOMEM, "out of memory");
+    if (rc == FL_OK) {
+        *v = checker_verdict_combine(*v, cv);
+        if (summary) {
+            crash_summary_json(res, summary);
+            if (json_array_size(crashes) || json_array_size(lines))
+                crash_explain_json(res, summary);
+        }
+        json_object_set_new(checkers, CRASH_CHECKER_NAME, res);
+    }
+    json_decref(crashes);
+    json_decref(lines);
+    return rc;
+}
+
 #define NOT_RECORDED "not recorded (the controller died mid-run, or the " \
                      "run predates this record)"
 
@@ -273,27 +323,20 @@ int run_store_analyze(const char *dir, double check_time_limit_s, bool force,
                                     summary, verdict, err);
 }
 
-int run_store_analyze_judged(const char *dir, double check_time_limit_s,
-                             bool force, const run_store_judge *judge,
-                             FILE *summary, checker_verdict *verdict,
-                             fl_error *err)
+/* run_store_analyze_judged of a run whose test.json says rec. */
+static int analyze_recorded(const char *dir, const run_record *rec,
+                            double check_time_limit_s,
+                            const run_store_judge *judge, FILE *summary,
+                            checker_verdict *verdict, fl_error *err)
 {
     char path[4096];
     history *h = NULL;
-    run_record rec = {0};
-    if (!force && being_recorded(dir))
-        return fl_error_set(err, RUN_STORE_EBUSY, "%s is still being "
-                            "recorded by a running `faultline test`; wait "
-                            "for it, or give --force to check what it has "
-                            "recorded so far", dir);
-    int rc = read_record(dir, &rec, err);
-    if (rc != FL_OK)
-        return rc;
-    if (strncmp(rec.ended, "could not start", 15) == 0)
+    int rc;
+    if (strncmp(rec->ended, "could not start", 15) == 0)
         return fl_error_set(err, RUN_STORE_ENEVER_RAN, "%s: the run %s; there "
-                            "is no history to judge", dir, rec.ended);
-    const char *ended = rec.has_ended ? rec.ended : NOT_RECORDED;
-    const char *wl = rec.workload;
+                            "is no history to judge", dir, rec->ended);
+    const char *ended = rec->has_ended ? rec->ended : NOT_RECORDED;
+    const char *wl = rec->workload;
     const workload_checker *wc;
     size_t nwc;
     if (workload_checkers(wl, &wc, &nwc, NULL) != FL_OK)
@@ -310,6 +353,10 @@ int run_store_analyze_judged(const char *dir, double check_time_limit_s,
         goto out;
     rc = run_checkers(h, wc, nwc, check_time_limit_s, judge, summary, verdict,
                       &checkers, err);
+    /* Every run is also judged for crashes, unless one checker is asked
+     * to judge alone (`analyze --checker`). */
+    if (rc == FL_OK && !(judge && judge->only))
+        rc = check_crashes(dir, h, rec, summary, verdict, checkers, err);
     if (rc != FL_OK)
         goto out;
     json_t *top = json_pack("{s:o,s:s,s:s,s:O,s:I,s:I}",
@@ -330,5 +377,24 @@ int run_store_analyze_judged(const char *dir, double check_time_limit_s,
 out:
     json_decref(checkers);
     history_free(h);
+    return rc;
+}
+
+int run_store_analyze_judged(const char *dir, double check_time_limit_s,
+                             bool force, const run_store_judge *judge,
+                             FILE *summary, checker_verdict *verdict,
+                             fl_error *err)
+{
+    run_record rec = {0};
+    if (!force && being_recorded(dir))
+        return fl_error_set(err, RUN_STORE_EBUSY, "%s is still being "
+                            "recorded by a running `faultline test`; wait "
+                            "for it, or give --force to check what it has "
+                            "recorded so far", dir);
+    int rc = read_record(dir, &rec, err);
+    if (rc == FL_OK)
+        rc = analyze_recorded(dir, &rec, check_time_limit_s, judge, summary,
+                              verdict, err);
+    json_decref(rec.crash_patterns);
     return rc;
 }

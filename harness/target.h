@@ -69,6 +69,14 @@ typedef struct target_error {
 
 #define TARGET_DEFAULT_NODE_DIR "/var/lib/faultline-node"
 
+/* A managed target's start removes NODE_DIR/NAME/TARGET_DB_EXIT_FILE and
+ * runs its process under a wrapper that writes the process's exit status
+ * there (a shell's $?: 128+N for signal N) when it ends, however it ends
+ * (targets/clients/daemon.h's DAEMON_WRAP_*). The crash watcher
+ * (run/crashwatch.h) reads it; a target without it is never seen to
+ * crash, only to stop serving. */
+#define TARGET_DB_EXIT_FILE "db.exit"
+
 /* An operation as the generator describes it (borrowed values). */
 typedef struct target_op {
     const char *f;           /* "read", "write", "cas", "add" (set
@@ -126,6 +134,11 @@ typedef struct target_vtable {
      * (mkdir -p is fine). NULL: the target has none there (power-loss is
      * refused). */
     const char *data_dir;
+    /* Substrings of a line of its logs that mean it crashed or hit an
+     * internal error (a panic, a failed assertion), NULL-terminated; NULL:
+     * none. The downloaded logs are scanned for them (and for the user's
+     * --log-pattern): a match makes the run invalid (harness/crash.h). */
+    const char *const *crash_patterns;
     int (*create)(const target_config *cfg, void **state, fl_error *err);
     void (*destroy)(void *state);
     /* db: each takes the node and must leave a clear error on failure. */

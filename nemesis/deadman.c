@@ -25,8 +25,9 @@ struct deadman {
     pthread_t thread;
     bool started;
     atomic_int stop;
-    pthread_mutex_t lock;     /* broken */
+    pthread_mutex_t lock;     /* broken, max_lag */
     char broken[512];
+    double max_lag;           /* longest gap between a node's renewals */
 };
 
 /* ---- the commands (pure) ------------------------------------------------------------ */
@@ -135,8 +136,14 @@ static void renew_all(deadman *d)
     double now = fl_clock_mono_s();
     bool any = false;
     for (size_t i = 0; i < d->n && !atomic_load(&d->stop); i++) {
-        if (renew(d, i))
-            d->last_ok[i] = fl_clock_mono_s();
+        if (renew(d, i)) {
+            double t = fl_clock_mono_s();
+            pthread_mutex_lock(&d->lock);
+            if (t - d->last_ok[i] > d->max_lag)
+                d->max_lag = t - d->last_ok[i];
+            pthread_mutex_unlock(&d->lock);
+            d->last_ok[i] = t;
+        }
         else if (now - d->last_ok[i] >= DEADMAN_EXPIRE_S - DEADMAN_RENEW_S)
             set_broken(d, "node %s: its dead man's lease could not be "
                        "renewed in time, so its switch may lift faults "
@@ -236,6 +243,14 @@ const char *deadman_broken(deadman *d)
     const char *b = d->broken[0] ? d->broken : NULL;
     pthread_mutex_unlock(&d->lock);
     return b;
+}
+
+double deadman_max_lag_s(deadman *d)
+{
+    pthread_mutex_lock(&d->lock);
+    double lag = d->max_lag;
+    pthread_mutex_unlock(&d->lock);
+    return lag;
 }
 
 void deadman_disarm(deadman *d)

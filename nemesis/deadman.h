@@ -48,6 +48,12 @@ int deadman_arm(remote *r, const char *node_dir, const char *const *rest_cmds,
  * borrowed from d and stays valid until deadman_disarm. */
 const char *deadman_broken(deadman *d);
 
+/* The longest gap so far between two renewals of one node's lease (the
+ * arming counts as the first), in seconds: DEADMAN_RENEW_S when all is
+ * well; near DEADMAN_EXPIRE_S the switch was close to firing under a live
+ * controller. Thread safe. */
+double deadman_max_lag_s(deadman *d);
+
 /* Stop renewing and stop every watcher without firing it; free. NULL is a
  * no-op. */
 void deadman_disarm(deadman *d);

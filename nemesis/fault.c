@@ -4,9 +4,11 @@
  */
 #include "nemesis/fault.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- the table -------------------------------------------------------------------- */
 
@@ -235,9 +237,23 @@ static int each_node(const fault_env *env, node_fn fn, void *ctx,
     return first;
 }
 
+/* An action carried out on a thread of its own (a bounded driver). */
+struct fault_job {
+    const fault_env *env;
+    fault_action a;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+    bool node_done[FAULT_MAX_NODES];
+    int rc;
+    fl_error err;
+};
+
 typedef struct apply_job {
     const fault_env *env;
     const fault_action *a;
+    fault_job *track;            /* NULL, or where each node's end goes */
 } apply_job;
 
 static int apply_node(void *ctx, size_t node, fl_error *err)
@@ -245,16 +261,125 @@ static int apply_node(void *ctx, size_t node, fl_error *err)
     apply_job *j = ctx;
     if (!j->a->nodes[node])
         return FL_OK;
-    return (j->a->begin ? j->a->kind->apply
-                        : j->a->kind->heal)(j->env, j->a, node, err);
+    int rc = (j->a->begin ? j->a->kind->apply
+                          : j->a->kind->heal)(j->env, j->a, node, err);
+    if (j->track) {
+        pthread_mutex_lock(&j->track->lock);
+        j->track->node_done[node] = true;
+        pthread_mutex_unlock(&j->track->lock);
+    }
+    return rc;
+}
+
+static int apply_tracked(const fault_env *env, const fault_action *a,
+                         fault_job *track, fl_error *err)
+{
+    if (!a->kind)
+        return FL_OK;
+    apply_job j = {.env = env, .a = a, .track = track};
+    return each_node(env, apply_node, &j, err);
 }
 
 int fault_apply(const fault_env *env, const fault_action *a, fl_error *err)
 {
-    if (!a->kind)
-        return FL_OK;
-    apply_job j = {.env = env, .a = a};
-    return each_node(env, apply_node, &j, err);
+    return apply_tracked(env, a, NULL, err);
+}
+
+/* ---- bounded actions ------------------------------------------------------------------------ */
+
+static void *job_main(void *arg)
+{
+    fault_job *j = arg;
+    fl_error e = {0};
+    int rc = apply_tracked(j->env, &j->a, j, &e);
+    pthread_mutex_lock(&j->lock);
+    j->rc = rc;
+    j->err = e;
+    j->done = true;
+    pthread_cond_broadcast(&j->cond);
+    pthread_mutex_unlock(&j->lock);
+    return NULL;
+}
+
+static void job_free(fault_job *j)
+{
+    pthread_join(j->thread, NULL);
+    pthread_mutex_destroy(&j->lock);
+    pthread_cond_destroy(&j->cond);
+    free(j);
+}
+
+void fault_driver_bound(fault_driver *d, double bound_s)
+{
+    d->bound_s = bound_s > 0 ? bound_s : 0;
+}
+
+void fault_driver_finish(fault_driver *d)
+{
+    for (size_t i = 0; i < d->nstragglers; i++)
+        job_free(d->stragglers[i]);
+    d->nstragglers = 0;
+}
+
+/* "n2, n3": a's nodes whose apply has not ended. Under j->lock. */
+static void undone_nodes(const fault_job *j, size_t n,
+                         const char *const *names, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && len < size; i++)
+        if (j->a.nodes[i] && !j->node_done[i])
+            len += (size_t)snprintf(buf + len, size - len, "%s%s",
+                                    len ? ", " : "", names[i]);
+}
+
+/* Apply a on a thread of its own and wait at most the bound. */
+static int apply_bounded(fault_driver *d, const fault_action *a, fl_error *err)
+{
+    if (d->nstragglers == FAULT_MAX_STRAGGLERS) /* never unbounded in count */
+        fault_driver_finish(d);
+    fault_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return fl_error_set(err, FL_ENOMEM, "nemesis: out of memory");
+    j->env = d->env;
+    j->a = *a;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&j->lock, NULL);
+    if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
+        pthread_mutex_destroy(&j->lock);
+        pthread_cond_destroy(&j->cond);
+        free(j);
+        return fault_apply(d->env, a, err);
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    double whole = (double)until.tv_nsec / 1e9 + d->bound_s;
+    until.tv_sec += (time_t)whole;
+    until.tv_nsec = (long)((whole - (double)(time_t)whole) * 1e9);
+    pthread_mutex_lock(&j->lock);
+    while (!j->done &&
+           pthread_cond_timedwait(&j->cond, &j->lock, &until) == 0)
+        ;
+    bool done = j->done;
+    int rc = j->rc;
+    char late[256];
+    if (done)
+        *err = j->err;
+    else
+        undone_nodes(j, d->env->n, d->env->names, late, sizeof late);
+    pthread_mutex_unlock(&j->lock);
+    if (done) {
+        job_free(j);
+        return rc;
+    }
+    d->stragglers[d->nstragglers++] = j;
+    return fl_error_set(err, FAULT_ETIMEOUT, "%s not done within %g s on %s "
+                        "(left to finish; the schedule goes on)",
+                        fault_action_f(a), d->bound_s, late);
 }
 
 /* ---- rest, prepare, teardown ---------------------------------------------------------- */
@@ -372,7 +497,8 @@ int fault_driver_do(fault_driver *d, const fault_action *a, fl_error *err)
     fault_event ev = {.action = a, .f = fault_action_f(a), .value = v};
     d->note(d->note_ctx, &ev);
     fl_error e = {0};
-    int rc = fault_apply(d->env, a, &e);
+    int rc = d->bound_s > 0 ? apply_bounded(d, a, &e)
+                            : fault_apply(d->env, a, &e);
     ev.done = true;
     ev.rc = rc;
     ev.error = rc != FL_OK ? e.msg : NULL;
@@ -396,6 +522,13 @@ int fault_driver_heal_all(fault_driver *d, fl_error *err)
 {
     fault_action a;
     fl_error e = {0};
+    /* What was given up on ends first: a late kill must not land after
+     * the restart that heals it. */
+    fault_driver_finish(d);
+    /* The final heal is not a schedule to keep: each of its actions runs
+     * to its end (bounded by the remote's time-outs). */
+    double bound = d->bound_s;
+    d->bound_s = 0;
     fault_plan_heal(&d->plan, &a);
     fault_driver_do(d, &a, &e);   /* a failure shows in d->failed */
     int rc = FL_OK;
@@ -408,5 +541,6 @@ int fault_driver_heal_all(fault_driver *d, fl_error *err)
             rc = fl_error_set(err, rc2, "final heal (%s) failed; see "
                               "faultline.log", fault_action_f(&a));
     }
+    d->bound_s = bound;
     return rc;
 }

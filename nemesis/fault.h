@@ -309,6 +309,10 @@ typedef void (*fault_note_fn)(void *ctx, const fault_event *ev);
  * at the end; note (called on the stepping thread) records each event.
  * A plain value; borrows table, env and ctx.
  */
+#define FAULT_MAX_STRAGGLERS 8
+
+typedef struct fault_job fault_job;
+
 typedef struct fault_driver {
     fault_plan plan;
     fl_rng rng;
@@ -316,6 +320,12 @@ typedef struct fault_driver {
     unsigned failed;              /* mask: kinds an action of which failed */
     fault_note_fn note;
     void *note_ctx;
+    /* fault_driver_bound: 0, none. */
+    double bound_s;
+    /* Actions given up on, still running (owned; joined by
+     * fault_driver_finish). */
+    fault_job *stragglers[FAULT_MAX_STRAGGLERS];
+    size_t nstragglers;
 } fault_driver;
 
 void fault_driver_init(fault_driver *d, const fault_table *t,
@@ -323,8 +333,22 @@ void fault_driver_init(fault_driver *d, const fault_table *t,
                        fault_note_fn note, void *note_ctx);
 
 /* Report, apply, report: the fault took effect between the two events.
- * Nothing at all for a kind NULL. Returns the apply's result. */
+ * Nothing at all for a kind NULL. Returns the apply's result. With a
+ * bound (fault_driver_bound), an apply not done within it is reported
+ * done with FAULT_ETIMEOUT and an error naming the action and the nodes
+ * it still runs on, its kind counted as failed (the final heal sweeps
+ * it), and left to finish on its own thread: the schedule goes on. */
 int fault_driver_do(fault_driver *d, const fault_action *a, fl_error *err);
+
+enum { FAULT_ETIMEOUT = 75 };
+
+/* Bound every later action to bound_s seconds (0: none). The driver
+ * then owns threads: call fault_driver_finish before env goes away. */
+void fault_driver_bound(fault_driver *d, double bound_s);
+
+/* Wait for every action given up on to end (each is bounded by its own
+ * remote time-outs) and free them. Idempotent. */
+void fault_driver_finish(fault_driver *d);
 
 /* The scheduler's next action, carried out. leader as for
  * fault_kind.plan (only used when the action begins a fault). */

@@ -120,9 +120,12 @@ static bool ends(const html_run *r, const char *end_f, const char *begin_f)
     return false;
 }
 
+/* A "crashed" event (a database that ended when the nemesis did not end
+ * it) begins a period nothing ends: the node is down from there on, as
+ * far as the history knows, and the mark shows where. */
 static bool begins(const html_run *r, const char *f)
 {
-    if (strncmp(f, "start-", 6) == 0)
+    if (strncmp(f, "start-", 6) == 0 || strcmp(f, "crashed") == 0)
         return true;
     size_t i;
     const json_t *k;
@@ -171,6 +174,8 @@ static int nemesis_event(html_run *r, size_t *cap, int64_t at,
                          const history_event *e)
 {
     const char *f = history_name(r->h, e->f);
+    if (strcmp(f, "crashed") == 0)   /* one mark per crash, never merged */
+        return add_period(r, cap, at, e);
     for (size_t i = r->nperiods; i-- > 0;) {
         html_period *p = &r->periods[i];
         size_t fl = strcspn(p->label, " ");

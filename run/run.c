@@ -4,9 +4,11 @@
  * target share one orchestration.
  */
 #include "run/run.h"
+#include "checkers/crash.h"
 #include "harness/cluster.h"
 #include "nemesis/deadman.h"
 #include "nemesis/fault.h"
+#include "run/phase.h"
 #include "harness/remote.h"
 #include "harness/run_store.h"
 #include "run/runner.h"
@@ -142,6 +144,17 @@ static json_t *db_json(const target_db *db)
                      paths, "key_base", db->key_base);
 }
 
+/* The target's crash patterns and the user's, as one array. */
+static json_t *crash_patterns_json(const run_config *a)
+{
+    json_t *arr = json_array();
+    const char *const *lists[] = {a->target->crash_patterns, a->log_patterns};
+    for (size_t l = 0; arr && l < 2; l++)
+        for (size_t i = 0; lists[l] && lists[l][i]; i++)
+            json_array_append_new(arr, json_string(lists[l][i]));
+    return arr;
+}
+
 /* Every value as used, defaults resolved. */
 static json_t *test_json(const run_config *a, const json_t *target_opts,
                          const target_db *db, const fl_nodes *nodes)
@@ -174,7 +187,11 @@ static json_t *test_json(const run_config *a, const json_t *target_opts,
      * without knowing any kind. */
     if (t && (json_object_set_new(t, "db", db_json(db)) != 0 ||
               json_object_set_new(t, "fault_kinds",
-                                  fault_table_json(fault_builtin())) != 0)) {
+                                  fault_table_json(fault_builtin())) != 0 ||
+              json_object_set_new(t, "crash_patterns",
+                                  crash_patterns_json(a)) != 0 ||
+              json_object_set_new(t, "allow_crashes",
+                                  json_boolean(a->allow_crashes)) != 0)) {
         json_decref(t);
         t = NULL;
     }
@@ -315,15 +332,39 @@ typedef struct node_job {
     remote *r;
     test_log *l;
     const char *dir;
+    phase *ph;              /* announces what each node waits for */
+    char installing[96], serving[96], stopping[96];
 } node_job;
+
+/* The words phase announcements use for t's steps. */
+static void job_words(node_job *j)
+{
+    bool existing = target_db_of(j->t)->mode == TARGET_DB_EXISTING;
+    snprintf(j->installing, sizeof j->installing, "%s to be %s",
+             target_name(j->t), existing ? "checked"
+                                         : "stopped, wiped, installed and "
+                                           "started");
+    snprintf(j->serving, sizeof j->serving, "%s to serve", target_name(j->t));
+    snprintf(j->stopping, sizeof j->stopping, "%s %s its logs to download",
+             target_name(j->t), existing ? "and" : "to stop and");
+}
+
+static void phase_line(void *ctx, const char *line)
+{
+    tlog(ctx, "%s", line);
+}
 
 static int setup_node(void *ctx, size_t i, fl_error *err)
 {
     node_job *j = ctx;
     int rc;
-    if ((rc = target_set_up(j->t, i, err)) == FL_OK)
+    phase_wait(j->ph, i, j->installing);
+    if ((rc = target_set_up(j->t, i, err)) == FL_OK) {
+        phase_wait(j->ph, i, j->serving);
         rc = target_await_ready(j->t, i,
                                     target_ready_timeout_ms(j->t, 15000), err);
+    }
+    phase_wait(j->ph, i, NULL);
     if (rc == FL_OK)
         tlog(j->l, "node %s: %s", remote_name(j->r, i),
              target_db_of(j->t)->mode == TARGET_DB_EXISTING
@@ -335,9 +376,10 @@ static int setup_node(void *ctx, size_t i, fl_error *err)
 /* Stop (kill -9), wipe, install and start every node, all at once; wait
  * for a leader. */
 static int setup_target(target *t, remote *r, test_log *l, atomic_int *stop,
-                        fl_error *err)
+                        phase *ph, fl_error *err)
 {
-    node_job j = {.t = t, .r = r, .l = l};
+    node_job j = {.t = t, .r = r, .l = l, .ph = ph};
+    job_words(&j);
     if (target_db_of(t)->mode == TARGET_DB_EXISTING)
         tlog(l, "--db existing: connecting to the %s already running on "
              "%zu nodes (nothing installed, wiped or started)",
@@ -348,6 +390,7 @@ static int setup_target(target *t, remote *r, test_log *l, atomic_int *stop,
     int rc = remote_each(r, setup_node, &j, err);
     if (rc != FL_OK)
         return rc;
+    phase_wait(ph, PHASE_ALL, "a leader");
     for (int waited = 0; waited < 150 && !atomic_load(stop); waited++) {
         long leader = target_leader(t);
         if (leader >= 0) {
@@ -366,24 +409,38 @@ static int teardown_node(void *ctx, size_t i, fl_error *err)
     node_job *j = ctx;
     char ndir[PATH_MAX];
     fl_error e = {0};
+    phase_wait(j->ph, i, j->stopping);
     if (target_tear_down(j->t, i, &e) != FL_OK)
         tlog(j->l, "stopping %s: %s", remote_name(j->r, i), e.msg);
     if (run_store_node_dir(j->dir, remote_name(j->r, i), ndir, sizeof ndir,
                            &e) != FL_OK ||
         target_collect_logs(j->t, i, ndir, &e) != FL_OK)
         tlog(j->l, "logs of %s: %s", remote_name(j->r, i), e.msg);
+    phase_wait(j->ph, i, NULL);
     (void)err;
     return FL_OK;
 }
+
+/* Every step of a teardown is bounded (a kill 15 s, each log download
+ * 30 s); this is the promise over all of them. */
+#define TEARDOWN_BOUND_S 120.0
 
 static void teardown_target(target *t, remote *r, const char *dir, test_log *l)
 {
     node_job j = {.t = t, .r = r, .l = l, .dir = dir};
     fl_error e = {0};
+    job_words(&j);
     tlog(l, target_db_of(t)->mode == TARGET_DB_EXISTING
                 ? "downloading the logs of %s (left running: it is yours)"
                 : "stopping %s and downloading its logs", target_name(t));
+    if (phase_begin("teardown", TEARDOWN_BOUND_S, remote_count(r),
+                    remote_names(r), phase_line, l, &j.ph, &e) != FL_OK)
+        tlog(l, "%s", e.msg);
     remote_each(r, teardown_node, &j, &e);
+    if (phase_overdue(j.ph))
+        tlog(l, "teardown took longer than its bound of %.0f s: see the "
+             "lines above for what it waited for", TEARDOWN_BOUND_S);
+    phase_end(j.ph);
 }
 
 /* ---- the run --------------------------------------------------------------------------------------- */
@@ -406,7 +463,7 @@ static const char *untrusted(void *ctx)
 }
 
 static int run_timeline(const run_config *a, target *t, remote *r,
-                        const char *dir, test_log *l, trust *tr,
+                        remote *watch, const char *dir, test_log *l, trust *tr,
                         runner_stats *st, fl_error *err)
 {
     char path[PATH_MAX];
@@ -429,11 +486,16 @@ static int run_timeline(const run_config *a, target *t, remote *r,
         .nemesis_interval_s = a->nemesis_interval, .seed = a->seed,
         .recover_s = 1.0, .log = tlog, .log_ctx = l,
         .broken = untrusted, .broken_ctx = tr,
+        .watch = watch, .node_dir = TARGET_DEFAULT_NODE_DIR,
+        .probe_serving = target_db_of(t)->mode == TARGET_DB_EXISTING,
     };
     rc = runner_run(t, r, gen, w, &ro, a->stop, st, err);
     tlog(l, "clients: %ld ok, %ld fail, %ld info; %ld nemesis actions; "
          "%lld keys, %ld without a final read", st->ok, st->fail, st->info,
          st->nemesis_actions, (long long)st->keys, st->final_reads_missing);
+    tlog(l, "controller: longest stall %.2f s; nemesis actions late by more "
+         "than 1 s: %ld (latest %.1f s); crashes seen: %ld", st->max_stall_s,
+         st->nemesis_late, st->nemesis_late_max_s, st->crashes);
     fl_error e2 = {0};
     if (history_writer_close(w, &e2) != FL_OK && rc == FL_OK) {
         rc = e2.code;
@@ -473,6 +535,7 @@ typedef struct run_ctx {
     char dir[PATH_MAX / 2];
     int rec_fd;
     remote *r, *dr;         /* the test's connections, the switch's */
+    remote *wr;             /* the crash watcher's (managed mode) */
     target *t;
     deadman *dm;
     bool ssh;
@@ -537,6 +600,8 @@ static int open_run(run_ctx *c, fl_error *err)
         rc = remote_open(&c->env.nodes, &c->env.auth, &c->r, err);
     if (rc == FL_OK)
         rc = remote_open(&c->env.nodes, &c->env.auth, &c->dr, err);
+    if (rc == FL_OK && c->db.mode == TARGET_DB_MANAGED)
+        rc = remote_open(&c->env.nodes, &c->env.auth, &c->wr, err);
     if (rc == FL_OK) {
         tc.remote = c->r;
         rc = target_new(a->target, &tc, &c->t, err);
@@ -550,10 +615,14 @@ static int open_run(run_ctx *c, fl_error *err)
 
 /* Nodes at rest, what was found recorded, the switch armed, the enabled
  * fault kinds prepared, the target installed and serving. */
-static int prepare_nodes(run_ctx *c, fl_error *err)
+static int prepare_steps(run_ctx *c, phase *ph, fl_error *err)
 {
     json_t *found = NULL;
+    for (size_t i = 0; i < remote_count(c->r); i++)
+        phase_wait(ph, i, "the node to come to rest");
     int rc = rest_all(c->t, c->r, &c->fenv, &c->l, &found, err);
+    for (size_t i = 0; i < remote_count(c->r); i++)
+        phase_wait(ph, i, NULL);
     if (found) {
         run_store_set_test_field(c->dir, "found_at_start", found, NULL);
         json_decref(found);
@@ -561,14 +630,51 @@ static int prepare_nodes(run_ctx *c, fl_error *err)
     if (rc == FL_OK) {
         tlog(&c->l, "arming the dead man's switch on every node (heals "
              "within %d s if this controller stops)", DEADMAN_EXPIRE_S + 2);
+        phase_wait(ph, PHASE_ALL, "the dead man's switch to be armed");
         rc = arm_deadman(c->t, c->dr, &c->fenv, &c->dm, err);
+        phase_wait(ph, PHASE_ALL, NULL);
+    }
+    if (rc == FL_OK) {
+        phase_wait(ph, PHASE_ALL, "the fault kinds to be prepared");
+        rc = fault_prepare_all(fault_builtin(), c->a->faults, &c->fenv, err);
+        phase_wait(ph, PHASE_ALL, NULL);
     }
     if (rc == FL_OK)
-        rc = fault_prepare_all(fault_builtin(), c->a->faults, &c->fenv, err);
-    if (rc == FL_OK)
-        rc = setup_target(c->t, c->r, &c->l, c->a->stop, err);
+        rc = setup_target(c->t, c->r, &c->l, c->a->stop, ph, err);
     if (rc == FL_OK && atomic_load(c->a->stop))
         rc = fl_error_set(err, FL_EIO, "interrupted during set-up");
+    return rc;
+}
+
+/* Its steps' own bounds — rest 20 s, arming 10 s, install 30 s, start 10
+ * s, ready (the target's), a leader 15 s — and room for a loaded
+ * machine. */
+static double setup_bound_s(target *t)
+{
+    return 90.0 + target_ready_timeout_ms(t, 15000) / 1000.0;
+}
+
+/* prepare_steps under a phase: every 5 s the log says what set-up waits
+ * for on which node; past its bound it fails naming what was awaited. */
+static int prepare_nodes(run_ctx *c, fl_error *err)
+{
+    phase *ph = NULL;
+    double bound = setup_bound_s(c->t);
+    int rc = phase_begin("set-up", bound, remote_count(c->r),
+                         remote_names(c->r), phase_line, &c->l, &ph, err);
+    if (rc != FL_OK)
+        return rc;
+    rc = prepare_steps(c, ph, err);
+    if (phase_overdue(ph)) {
+        char what[1024];
+        phase_awaited(ph, what, sizeof what);
+        fl_error e = *err;
+        rc = fl_error_set(err, FL_EIO, "set-up did not finish within its "
+                          "bound of %.0f s (its last wait: %s)%s%.400s", bound,
+                          what[0] ? what : "see faultline.log",
+                          rc != FL_OK ? ": " : "", rc != FL_OK ? e.msg : "");
+    }
+    phase_end(ph);
     return rc;
 }
 
@@ -588,23 +694,53 @@ static void release(run_ctx *c)
     target_free(c->t);
     remote_close(c->r);
     remote_close(c->dr);
+    remote_close(c->wr);
     if (c->ssh)
         fl_ssh_exit();
     run_store_unlock(c->rec_fd);
 }
 
 /* Judge the stored run: the verdict, or NOT_JUDGED (the reason in err). */
+/* "; database crashed: ..." (the crash checker's first words, as stored
+ * in results.json) for the verdict line, or "" when nothing crashed. */
+static void crash_words(const char *dir, char *out, size_t size)
+{
+    char path[PATH_MAX], *buf = NULL;
+    size_t len = 0;
+    out[0] = '\0';
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    json_t *r = json_load_file(path, 0, NULL);
+    const json_t *res = json_object_get(json_object_get(r, "checkers"),
+                                        CRASH_CHECKER_NAME);
+    size_t n = json_array_size(json_object_get(res, "crashes")) +
+               json_array_size(json_object_get(res, "log_lines"));
+    FILE *f = n ? open_memstream(&buf, &len) : NULL;
+    if (f) {
+        crash_explain_json(res, f);
+        fclose(f);
+    }
+    if (buf)
+        snprintf(out, size, "; %s%.*s%s",
+                 json_is_true(json_object_get(res, "valid")) ? "warning: " : "",
+                 (int)strcspn(buf, "\n"), buf,
+                 n > 1 ? " (and more: see results.json)" : "");
+    free(buf);
+    json_decref(r);
+}
+
 static int judge(run_ctx *c, const char *ended, fl_error *err)
 {
     checker_verdict v;
+    char crashed[600];
     tlog(&c->l, "checking the history");
     if (run_store_analyze(c->dir, CHECK_TIME_LIMIT_S, true, c->a->report, &v,
                           err) != FL_OK)
         return NOT_JUDGED;
-    tlog(&c->l, "verdict: %s (exit %d); run ended: %s; stored in %s",
+    crash_words(c->dir, crashed, sizeof crashed);
+    tlog(&c->l, "verdict: %s (exit %d)%s; run ended: %s; stored in %s",
          v == CHECKER_VALID ? "valid" : v == CHECKER_INVALID ? "INVALID"
                                                              : "unknown",
-         (int)v, ended, c->dir);
+         (int)v, crashed, ended, c->dir);
     return (int)v;
 }
 
@@ -618,13 +754,15 @@ static int record_and_judge(run_ctx *c, char *ended, size_t size,
                 .local_nodes = a->nodes_file ? 0 : (int)c->env.nodes.count};
     runner_stats st = {0};
     run_store_point_latest(a->results, c->dir, NULL);
-    int rc = run_timeline(a, c->t, c->r, c->dir, &c->l, &tr, &st, err);
+    int rc = run_timeline(a, c->t, c->r, c->wr, c->dir, &c->l, &tr, &st, err);
     ended_text(a, rc, err, &st, ended, size);
     if (rc != FL_OK)
         tlog(&c->l, "warning: %s", ended);
     if (rc != RUNNER_EBROKEN)
         teardown_nodes(c);
-    tlog(&c->l, "disarming the dead man's switch");
+    tlog(&c->l, "disarming the dead man's switch (the longest gap between "
+         "two renewals of a node's lease: %.1f s; it fires at %d s)",
+         deadman_max_lag_s(c->dm), DEADMAN_EXPIRE_S);
     deadman_disarm(c->dm);
     c->dm = NULL;
     run_store_set_ended(c->dir, ended, NULL);

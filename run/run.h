@@ -26,12 +26,17 @@
  *                  latest moves to the run only now that recording began;
  *                  the run stops untrusted when the switch or the local
  *                  cluster's network fails;
+ *                  a database that ends (or, --db existing, stops
+ *                  serving) when the nemesis did not do it is recorded
+ *                  as "crashed" as it happens;
  *   teardown       every node stopped (not with --db existing) and its
  *                  logs downloaded, in parallel; the enabled fault kinds'
  *                  teardown;
  *                  the switch disarmed; "ended" recorded;
- *   judge          the run's checkers (run_store_analyze), their
- *                  explanation printed on `report`.
+ *   judge          the run's checkers (run_store_analyze) and the crash
+ *                  checker (the "crashed" events, the logs' lines that
+ *                  match test.json's crash_patterns), their explanation
+ *                  printed on `report`.
  *
  * Orchestration names no target and no fault kind: the caller passes the
  * target's vtable (from the targets' registry) and its options as given,
@@ -87,6 +92,10 @@ typedef struct run_config {
      * history is still judged); SIGINT or SIGTERM as its value names the
      * signal in "ended". */
     atomic_int *stop;
+    /* Crash patterns for the downloaded logs beside the target's
+     * (NULL-terminated; NULL: none), and whether a crash only warns. */
+    const char *const *log_patterns;
+    bool allow_crashes;
     run_log_fn log;      /* may be NULL */
     void *log_ctx;
     FILE *report;             /* the checkers' explanation; NULL: none */

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "run/crashwatch.h"
+#include "run/phase.h"
 #include "nemesis/fault.h"
 
 #define FINAL_READ_ATTEMPTS 10
@@ -42,6 +44,18 @@ struct run {
     char faults_now[256];      /* what is in force, for progress lines */
     char broken[512];          /* opt->broken's reason, once it gave one */
     bool unbound;              /* a client could not bind (lock) */
+    double begin;              /* the timeline's start (now_s) */
+    crashwatch *cw;            /* managed mode's watcher, or NULL */
+    /* What the nemesis is doing, for the existing mode's probes: an
+     * action under way or a fault in force, and when that last changed. */
+    atomic_bool faulting;
+    _Atomic double fault_changed;
+    /* Nodes a killing action failed on (it may still land: an action
+     * given up on runs to its end): the watcher keeps them as expected
+     * down until the final heal. Nemesis thread only, then the final
+     * heal's. */
+    bool kill_unsure[FAULT_MAX_NODES];
+    bool final_heal;
 };
 
 /* ---- time ---------------------------------------------------------------------------- */
@@ -157,6 +171,66 @@ static history_type perform(client_thread *ct, target_client *c,
     return type;
 }
 
+/* ---- crashes ------------------------------------------------------------------------- */
+
+/* A database ended, or stopped serving, without the nemesis doing it: a
+ * finding of its own, in the history as it is noticed. */
+static void record_crash(run *rn, size_t node, const char *how)
+{
+    double at = now_s() - rn->begin;
+    json_t *v = json_pack("{s:s,s:s,s:f}", "node", remote_name(rn->r, node),
+                          "how", how, "at_s", at);
+    record(rn, HISTORY_NEMESIS, HISTORY_INFO, "crashed", NULL, v, NULL);
+    json_decref(v);
+    LOG(rn, "CRASH: node %s: the database %s at %.1f s, not by the nemesis",
+        remote_name(rn->r, node), how, at);
+    pthread_mutex_lock(&rn->lock);
+    rn->stats.crashes++;
+    pthread_mutex_unlock(&rn->lock);
+}
+
+static void crash_seen(void *ctx, size_t node, const char *how)
+{
+    record_crash(ctx, node, how);
+}
+
+/* Existing mode: every RUNNER_PROBE_S, each node's readiness, counted
+ * only while no fault is in force and none ended in the last probe
+ * period plus the target's allowance to come back; two failures in a row
+ * are a crash, recorded once until the node serves again. */
+static void *probe_main(void *arg)
+{
+    run *rn = arg;
+    size_t n = remote_count(rn->r);
+    int fails[FAULT_MAX_NODES] = {0};
+    bool reported[FAULT_MAX_NODES] = {0};
+    double settle = target_ready_timeout_ms(rn->t, 10000) / 1000.0;
+    while (!should_stop(rn)) {
+        nap(rn, RUNNER_PROBE_S);
+        for (size_t i = 0; i < n && i < FAULT_MAX_NODES && !should_stop(rn);
+             i++) {
+            double before = now_s();
+            bool quiet = !atomic_load(&rn->faulting) &&
+                         before - atomic_load(&rn->fault_changed) > settle;
+            fl_error e = {0};
+            bool up = target_await_ready(rn->t, i, 2000, &e) == FL_OK;
+            /* A fault that began during the probe excuses it. */
+            quiet = quiet && !atomic_load(&rn->faulting) &&
+                    atomic_load(&rn->fault_changed) < before;
+            if (up) {
+                fails[i] = 0;
+                reported[i] = false;
+            } else if (quiet && ++fails[i] >= 2 && !reported[i]) {
+                char how[600];
+                snprintf(how, sizeof how, "stopped serving (%.400s)", e.msg);
+                record_crash(rn, i, how);
+                reported[i] = true;
+            }
+        }
+    }
+    return NULL;
+}
+
 /* ---- clients --------------------------------------------------------------------------- */
 
 static void *client_main(void *arg)
@@ -266,6 +340,26 @@ static void nem_note(void *ctx, const fault_event *ev)
 {
     run *rn = ctx;
     json_t *error = ev->error ? json_string(ev->error) : NULL;
+    bool kills = ev->action->kind->db_needs & TARGET_DB_KILL;
+    /* The watcher must know of a kill before it lands, and of the
+     * restart only once it is done. */
+    for (size_t i = 0; kills && i < rn->nem_env.n; i++) {
+        if (!ev->action->nodes[i])
+            continue;
+        if (ev->done && ev->rc != FL_OK)
+            rn->kill_unsure[i] = true;
+        if (ev->action->begin && !ev->done)
+            crashwatch_expect_down(rn->cw, i, true);
+        else if (!ev->action->begin && ev->done &&
+                 (!rn->kill_unsure[i] || rn->final_heal))
+            crashwatch_expect_down(rn->cw, i, false);
+    }
+    /* For the probes: a fault is under way from the first report of any
+     * action until an end is done. */
+    bool ended = ev->done && !ev->action->begin;
+    if (!ev->done || ended)
+        atomic_store(&rn->faulting, !ended);
+    atomic_store(&rn->fault_changed, now_s());
     record(rn, HISTORY_NEMESIS, HISTORY_INFO, ev->f, NULL, ev->value, error);
     json_decref(error);
     if (!ev->done)
@@ -284,13 +378,30 @@ static void nem_note(void *ctx, const fault_event *ev)
     free(desc);
 }
 
+/* The schedule is fixed from the start: action k at k intervals. One
+ * that begins more than a second late is logged and counted; the ones
+ * after it keep their times (a slot long past is skipped, not crowded). */
 static void *nemesis_main(void *arg)
 {
     run *rn = arg;
+    double every = rn->opt->nemesis_interval_s, next = now_s();
     for (;;) {
-        nap(rn, rn->opt->nemesis_interval_s);
+        next += every;
+        nap(rn, next - now_s());
         if (should_stop(rn))
             break;
+        double late = now_s() - next;
+        if (late > 1.0) {
+            LOG(rn, "nemesis: action late by %.1f s (the previous one ran "
+                "long)", late);
+            pthread_mutex_lock(&rn->lock);
+            rn->stats.nemesis_late++;
+            if (late > rn->stats.nemesis_late_max_s)
+                rn->stats.nemesis_late_max_s = late;
+            pthread_mutex_unlock(&rn->lock);
+            while (next + every < now_s())
+                next += every;
+        }
         long leader = fault_plan_idle(&rn->nem.plan) ? target_leader(rn->t)
                                                      : -1;
         fl_error e = {0};
@@ -301,19 +412,48 @@ static void *nemesis_main(void *arg)
 
 /* ---- the final phase ---------------------------------------------------------------------- */
 
+static void phase_line(void *ctx, const char *line)
+{
+    LOG((run *)ctx, "%s", line);
+}
+
 static void wait_recovered(run *rn)
 {
     size_t n = remote_count(rn->r);
+    phase *ph = NULL;
+    char serving[96];
+    fl_error pe = {0};
+    snprintf(serving, sizeof serving, "%s to serve again", target_name(rn->t));
+    double bound = (double)n * target_ready_timeout_ms(rn->t, 10000) / 1000.0
+                   + 15.0;
+    if (phase_begin("after healing", bound, n, remote_names(rn->r),
+                    phase_line, rn, &ph, &pe) != FL_OK)
+        LOG(rn, "%s", pe.msg);
     for (size_t i = 0; i < n; i++) {
         fl_error e = {0};
-        if (target_await_ready(rn->t, i,
-                               target_ready_timeout_ms(rn->t, 10000), &e) != FL_OK)
-            LOG(rn, "after healing: %s", e.msg);
+        phase_wait(ph, i, serving);
+        int rc = target_await_ready(rn->t, i,
+                                    target_ready_timeout_ms(rn->t, 10000), &e);
+        phase_wait(ph, i, NULL);
+        if (rc == FL_OK)
+            continue;
+        LOG(rn, "after healing: %s", e.msg);
+        /* Existing mode has no exit to watch: a node that does not serve
+         * once every fault is healed is its crash. (Managed mode's
+         * watcher has already said whether the process ended.) */
+        if (rn->opt->probe_serving) {
+            char how[600];
+            snprintf(how, sizeof how, "was not serving after the final "
+                     "heal (%.400s)", e.msg);
+            record_crash(rn, i, how);
+        }
     }
     double until = now_s() + 10;
     long leader;
+    phase_wait(ph, PHASE_ALL, "a leader");
     while ((leader = target_leader(rn->t)) < 0 && now_s() < until)
         sleep_s(0.2);
+    phase_end(ph);
     LOG(rn, "after healing: leader %s", leader >= 0 ?
         remote_name(rn->r, (size_t)leader) : "(none yet)");
     sleep_s(rn->opt->recover_s);
@@ -339,8 +479,14 @@ static void client_phase(run *rn)
 {
     double begin = now_s(), end = begin + rn->opt->time_limit_s;
     double every = rn->opt->progress_s > 0 ? rn->opt->progress_s : 10;
-    double next_progress = begin + every;
+    double next_progress = begin + every, last = begin;
     while (!atomic_load(rn->stop) && now_s() < end) {
+        /* This loop wakes every 0.1 s: a longer gap is the controller
+         * stalled (the machine starved it). */
+        double t = now_s();
+        if (t - last > rn->stats.max_stall_s)
+            rn->stats.max_stall_s = t - last;
+        last = t;
         if (is_broken(rn)) {
             atomic_store(rn->stop, 1);
             break;
@@ -363,6 +509,8 @@ int runner_run(target *t, remote *r, workload *gen, history_writer *w,
         return fl_error_set(err, FL_ENOMEM, "runner: out of memory");
     pthread_mutex_init(&rn.lock, NULL);
     atomic_init(&rn.phase_over, 0);
+    atomic_init(&rn.faulting, false);
+    atomic_init(&rn.fault_changed, 0.0);
     rn.nem_env = (fault_env){.t = t, .r = r, .n = remote_count(r),
                              .names = remote_names(r),
                              .node_dir = TARGET_DEFAULT_NODE_DIR};
@@ -372,12 +520,22 @@ int runner_run(target *t, remote *r, workload *gen, history_writer *w,
     for (int i = 0; i < opt->concurrency; i++)
         cts[i].process = i;
 
+    fault_driver_bound(&rn.nem, opt->nemesis_bound_s > 0 ? opt->nemesis_bound_s
+                                : opt->nemesis_interval_s > 5
+                                    ? opt->nemesis_interval_s : 5);
+    rn.begin = now_s();
+    fl_error cw_err = {0};
+    if (opt->watch && crashwatch_start(opt->watch, opt->node_dir, crash_seen,
+                                       &rn, &rn.cw, &cw_err) != FL_OK)
+        LOG(&rn, "WARNING: no crash watch: %s", cw_err.msg);
     LOG(&rn, "clients: %d threads for %.0f s", opt->concurrency,
         opt->time_limit_s);
     start_threads(&rn, cts, client_main);
-    pthread_t nem;
+    pthread_t nem, probe;
     bool nem_started = opt->faults &&
                        pthread_create(&nem, NULL, nemesis_main, &rn) == 0;
+    bool probe_started = opt->probe_serving &&
+                         pthread_create(&probe, NULL, probe_main, &rn) == 0;
     double begin = now_s();
     client_phase(&rn);
     rn.stats.client_s = now_s() - begin;
@@ -393,12 +551,15 @@ int runner_run(target *t, remote *r, workload *gen, history_writer *w,
     join_threads(&rn, cts);
     if (nem_started)
         pthread_join(nem, NULL);
+    if (probe_started)
+        pthread_join(probe, NULL);
 
     fl_error heal_err = {0};
     int heal_rc = FL_OK;
     rn.stats.keys = workload_keys_used(gen);
     if (!is_broken(&rn)) {
         LOG(&rn, "healing every fault");
+        rn.final_heal = true;
         heal_rc = fault_driver_heal_all(&rn.nem, &heal_err);
     }
     if (!is_broken(&rn) && rn.rc == FL_OK) {
@@ -407,6 +568,8 @@ int runner_run(target *t, remote *r, workload *gen, history_writer *w,
         start_threads(&rn, cts, final_main);
         join_threads(&rn, cts);
     }
+    fault_driver_finish(&rn.nem);
+    crashwatch_free(rn.cw);
     snprintf(rn.stats.broken, sizeof rn.stats.broken, "%s", rn.broken);
     *stats = rn.stats;
     int rc = rn.rc;

@@ -8,10 +8,17 @@
  *      it through the target's client and records the completion. After an
  *      `info` the thread carries on as process + concurrency (the old
  *      process may still be "executing" forever).
- *   2. A nemesis thread that, every `nemesis_interval_s`, begins or ends a
- *      fault chosen by the scheduler from the table of fault kinds
- *      (nemesis/fault.h), recording each
- *      action as process "nemesis", type info, before and after.
+ *   2. A nemesis thread that, every `nemesis_interval_s` (on a fixed
+ *      schedule: a late action is logged, never shifts the next), begins
+ *      or ends a fault chosen by the scheduler from the table of fault
+ *      kinds (nemesis/fault.h), recording each action as process
+ *      "nemesis", type info, before and after; an action not done within
+ *      its bound is recorded failed and the schedule goes on.
+ *   2b. A crash watch: a database process that ends when the nemesis did
+ *      not end it (managed mode: crashwatch.h), or a node that stops
+ *      serving with no fault in force (existing mode: readiness probes),
+ *      is recorded as process "nemesis", type info, f "crashed", as it
+ *      is noticed.
  *   3. At the time limit (or when *stop becomes non-zero, e.g. on SIGINT):
  *      clients stop, every fault is ended (heal, resume, restart), the
  *      cluster is given time to recover, and every key the workload used
@@ -52,7 +59,23 @@ typedef struct runner_options {
      * man's switch fired), or NULL; polled every 0.1 s. May be NULL. */
     const char *(*broken)(void *ctx);
     void *broken_ctx;
+    /* Crash detection (a "crashed" event, process nemesis, type info,
+     * value {"node", "how", "at_s"}, recorded as it is noticed):
+     * managed mode, the crash watcher (run/crashwatch.h) on these
+     * connections of its own, NULL: none; node_dir as for the target. */
+    remote *watch;
+    const char *node_dir;
+    /* Existing mode: each node's readiness probed every RUNNER_PROBE_S
+     * while no fault is in force, and once after the final heal; a node
+     * that stops serving so is recorded as crashed. */
+    bool probe_serving;
+    /* A nemesis action not done within this many seconds is recorded
+     * failed and the schedule goes on (fault_driver_bound); 0: the
+     * larger of the interval and 5 s. */
+    double nemesis_bound_s;
 } runner_options;
+
+#define RUNNER_PROBE_S 3.0
 
 typedef struct runner_stats {
     long ok, fail, info;        /* client completions, final reads included */
@@ -62,6 +85,11 @@ typedef struct runner_stats {
     double client_s;            /* how long the client phase ran */
     bool stopped_early;         /* *stop was set before the time limit */
     char broken[512];           /* why the run stopped untrusted, or "" */
+    long crashes;               /* "crashed" events recorded */
+    long nemesis_late;          /* actions begun > 1 s after their time */
+    double nemesis_late_max_s;  /* the latest of them */
+    double max_stall_s;         /* the longest gap between two wake-ups of
+                                   the controller's 0.1-s loop */
 } runner_stats;
 
 enum {

@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,6 +315,68 @@ static void test_scheduler_draws_enabled_kinds(void **state)
     }
 }
 
+/* A kind whose apply stalls, as a remote command that never answers
+ * (a `sleep 1000` on the node): it returns only once the test releases it
+ * (or after 20 s, so that a driver without a bound fails the test rather
+ * than hanging it). */
+static atomic_bool stall_release, stall_returned;
+
+static int stall_apply(const fault_env *env, const fault_action *a,
+                       size_t node, fl_error *err)
+{
+    (void)env;
+    (void)a;
+    (void)node;
+    for (int i = 0; i < 2000 && !atomic_load(&stall_release); i++) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    atomic_store(&stall_returned, true);
+    return fl_error_set(err, FL_EIO, "stalled");
+}
+
+static const fault_kind stall = {
+    .name = "stall", .begin_f = "start-stall", .end_f = "stop-stall",
+    .plan = flood_plan, .describe = fault_nodes_json,
+    .apply = stall_apply, .heal = flood_heal,
+};
+static const fault_kind *const stall_kinds[] = {&stall};
+static const fault_table stall_table = {stall_kinds, 1};
+
+/* An action that cannot be done in time is reported done and failed,
+ * naming the action and the node it is stuck on, while it still runs;
+ * the schedule goes on (the next action is carried out), and the final
+ * heal waits for the straggler before it sweeps. */
+static void test_stalled_action_is_bounded(void **state)
+{
+    (void)state;
+    rig r;
+    memset(&r, 0, sizeof r);
+    r.env = (fault_env){.n = 3, .names = names, .state = &r.c};
+    fault_driver_init(&r.d, &stall_table, 1, 5, &r.env, note, &r.c);
+    fault_driver_bound(&r.d, 0.2);
+    atomic_store(&stall_release, false);
+    atomic_store(&stall_returned, false);
+    assert_int_equal(fault_driver_step(&r.d, 1, &r.err), FAULT_ETIMEOUT);
+    assert_false(atomic_load(&stall_returned));   /* still stuck */
+    assert_string_equal(r.err.msg, "start-stall not done within 0.2 s on n2 "
+                        "(left to finish; the schedule goes on)");
+    assert_string_equal(r.c.events[1], "start-stall [\"n2\"]: start-stall "
+                        "not done within 0.2 s on n2 (left to finish; the "
+                        "schedule goes on)");
+    assert_int_equal(r.d.failed, 1);
+    /* The schedule goes on: the end is carried out at once. */
+    assert_int_equal(fault_driver_step(&r.d, -1, &r.err), FL_OK);
+    assert_string_equal(r.c.events[3], "stop-stall [\"n2\"]");
+    atomic_store(&stall_release, true);
+    assert_int_equal(fault_driver_heal_all(&r.d, &r.err), FL_OK);
+    assert_true(atomic_load(&stall_returned));
+    /* The sweep of the failed kind, every node. */
+    assert_string_equal(r.c.events[r.c.count - 1],
+                        "stop-stall [\"n1\",\"n2\",\"n3\"]");
+    fault_driver_finish(&r.d);
+}
+
 /* Run cmd under sh in dir: its exit status, its output in out. */
 static int sh_in(const char *dir, const char *cmd, char *out, size_t size)
 {
@@ -454,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_sweep_order_and_failure),
         cmocka_unit_test(test_none_does_nothing),
         cmocka_unit_test(test_scheduler_draws_enabled_kinds),
+        cmocka_unit_test(test_stalled_action_is_bounded),
         cmocka_unit_test(test_rest_composed_from_table),
         cmocka_unit_test(test_builtin_rest_is_the_kinds),
         cmocka_unit_test(test_prepare_and_teardown),

@@ -115,7 +115,8 @@ static void test_checkers_are_found_by_name(void **state)
     assert_string_equal(names[0], "linearizable");
     assert_string_equal(names[1], "set");
     assert_string_equal(names[2], "sequential");
-    assert_null(names[3]);
+    assert_string_equal(names[3], "crash");
+    assert_null(names[4]);
     for (const char *const *n = names; *n; n++) {
         const checker *c = find(*n);
         assert_non_null(c->check);
@@ -131,7 +132,7 @@ static void test_unknown_checker_is_a_clear_error(void **state)
     assert_int_equal(checker_find("causal", &c, &err), FL_EUSAGE);
     assert_null(c);
     assert_string_equal(err.msg, "unknown checker \"causal\" (checkers: "
-                                 "linearizable, set, sequential)");
+                                 "linearizable, set, sequential, crash)");
     assert_int_equal(checker_find("", &c, NULL), FL_EUSAGE);
 }
 
@@ -362,7 +363,11 @@ static void test_stored_runs_use_the_workloads_checkers(void **state)
     assert_string_equal(json_string_value(json_object_get(res, "workload")),
                         "register");
     json_t *checkers = json_object_get(res, "checkers");
-    assert_int_equal(json_object_size(checkers), 2);
+    /* the workload's two, and the crash checker every run has */
+    assert_int_equal(json_object_size(checkers), 3);
+    json_t *crash = json_object_get(checkers, "crash");
+    assert_true(json_is_true(json_object_get(crash, "valid")));
+    assert_int_equal(json_array_size(json_object_get(crash, "crashes")), 0);
     /* both verdicts and the anomaly */
     json_t *sc = json_object_get(checkers, "sequential");
     assert_true(json_is_false(json_object_get(json_object_get(sc, "linearizable"),
@@ -381,7 +386,7 @@ static void test_stored_runs_use_the_workloads_checkers(void **state)
     res = analyze("{\"workload\": \"set\", \"ended\": \"completed\"}", lost, &v);
     assert_int_equal(v, CHECKER_INVALID);
     checkers = json_object_get(res, "checkers");
-    assert_int_equal(json_object_size(checkers), 1);
+    assert_int_equal(json_object_size(checkers), 2);   /* set, crash */
     assert_int_equal(json_integer_value(json_object_get(
                          json_object_get(checkers, "set"), "lost_count")), 1);
     assert_string_equal(json_string_value(json_object_get(res, "ended")),

@@ -13,7 +13,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +190,33 @@ static void test_connect_refused(void **state)
     assert_non_null(strstr(err.msg, "127.0.0.1 port 1: connect"));
 }
 
+/* An sshd that accepts the connection and then never says a word (a
+ * paused VM, a wedged daemon): the handshake is bounded by the connect
+ * time-out and the error names the host and the step. The listening
+ * socket's backlog accepts for us; nothing ever reads or writes. */
+static void test_connect_to_a_silent_server_times_out(void **state)
+{
+    (void)state;
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(l >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(l, 4), 0);
+    assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
+    fl_ssh *s = NULL;
+    fl_error err = {0};
+    fl_ssh_options o = {.host = "127.0.0.1", .port = ntohs(a.sin_port),
+                        .private_key = "/nonexistent",
+                        .insecure_ignore_host_key = true,
+                        .connect_timeout_ms = 300};
+    assert_int_equal(fl_ssh_connect(&o, &s, &err), FL_SSH_ETIMEOUT);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "127.0.0.1: handshake: timed out"));
+    close(l);
+}
+
 /* ---- host key advice ------------------------------------------------------------ */
 
 /* The SHA-256 of the empty string, as OpenSSH would print it: the known
@@ -313,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_quote_survives_the_shell),
         cmocka_unit_test(test_connect_needs_known_hosts),
         cmocka_unit_test(test_connect_refused),
+        cmocka_unit_test(test_connect_to_a_silent_server_times_out),
         cmocka_unit_test(test_fingerprint_format),
         cmocka_unit_test(test_accept_key_command),
         cmocka_unit_test(test_cluster_node_names),

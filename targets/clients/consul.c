@@ -35,7 +35,7 @@ char *consul_start_cmd(const char *binary, const char *node_dir, size_t n,
                "if [ -f consul.pid ] && p=$(cat consul.pid) && "
                "grep -qa consul /proc/$p/cmdline 2>/dev/null; then "
                "echo \"already running as $p\"; exit 0; fi; "
-               "setsid nohup %s agent -server -node %s -data-dir $d/consul-data "
+               DAEMON_WRAP_BEGIN "%s agent -server -node %s -data-dir $d/consul-data "
                "-bind %s -client %s -http-port %d -dns-port -1 "
                "-bootstrap-expect %zu -log-file $d/consul.log "
                "-hcl 'performance { raft_multiplier = 1 }'",
@@ -44,7 +44,8 @@ char *consul_start_cmd(const char *binary, const char *node_dir, size_t n,
     for (size_t j = 0; j < n; j++)
         if (j != i)
             fprintf(f, " -retry-join %s", addrs[j]);
-    fputs(" >>$d/stdout.log 2>&1 </dev/null & echo $! > consul.pid", f);
+    fputs(DAEMON_WRAP_END " >>$d/stdout.log 2>&1 </dev/null & echo $! > consul.pid",
+          f);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;
@@ -633,6 +634,10 @@ static const target_error consul_errors[] = {
 
 const target_vtable consul_target = {
     .name = "consul",
+    /* Go's panics, hclog's error of a failed agent */
+    .crash_patterns = (const char *const[]){"panic:", "fatal error:",
+                                            "[ERROR] agent: Error starting agent",
+                                            NULL},
     .options = consul_options,
     .resolve_options = consul_resolve_options,
     .operations = consul_operations,

@@ -25,6 +25,7 @@
 
 #include "base/fl_error.h"
 #include "harness/remote.h"
+#include "harness/target.h"
 
 /* What to look for on a node: the node's directory and an extended-regex
  * over the command line with NUL bytes turned to spaces (it may use $d;
@@ -36,6 +37,17 @@ typedef struct daemon_match {
     const char *cmdline_re;
     const char *pid_file;
 } daemon_match;
+
+/* A start command puts DAEMON_WRAP_BEGIN before the database's command
+ * line and DAEMON_WRAP_END after it (before its redirections and `&`):
+ * the process then runs under a shell that writes its exit status to
+ * $d/TARGET_DB_EXIT_FILE when it ends (harness/target.h), after the file
+ * an earlier start left is removed. The line goes inside double quotes:
+ * it may use $d and single quotes, not double quotes. The wrapper's own
+ * command line begins with "sh", so a cmdline_re anchored at the
+ * database's binary never matches it. */
+#define DAEMON_WRAP_BEGIN "rm -f $d/" TARGET_DB_EXIT_FILE "; setsid nohup sh -c \""
+#define DAEMON_WRAP_END "; echo \\$? > $d/" TARGET_DB_EXIT_FILE "\""
 
 /* Send signal sig ("KILL", "STOP", "CONT") to every matching process. A
  * KILL waits (bounded, 5 s) until they are gone or zombies, so that a

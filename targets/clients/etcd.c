@@ -33,7 +33,7 @@ char *etcd_start_cmd(const char *binary, const char *node_dir, size_t n,
                "if [ -f etcd.pid ] && p=$(cat etcd.pid) && "
                "grep -qa etcd /proc/$p/cmdline 2>/dev/null; then "
                "echo \"already running as $p\"; exit 0; fi; "
-               "setsid nohup %s --name %s --data-dir $d/etcd-data "
+               DAEMON_WRAP_BEGIN "%s --name %s --data-dir $d/etcd-data "
                "--listen-client-urls http://%s:%d "
                "--advertise-client-urls http://%s:%d "
                "--listen-peer-urls http://%s:%d "
@@ -45,7 +45,7 @@ char *etcd_start_cmd(const char *binary, const char *node_dir, size_t n,
     for (size_t j = 0; j < n; j++)
         fprintf(f, "%s%s=http://%s:%d", j ? "," : "", names[j], addrs[j],
                 ETCD_PEER_PORT);
-    fputs(" --logger zap --log-outputs $d/etcd.log"
+    fputs(" --logger zap --log-outputs $d/etcd.log" DAEMON_WRAP_END
           " >>$d/stdout.log 2>&1 </dev/null & echo $! > etcd.pid", f);
     if (fclose(f) != 0) {
         free(buf);
@@ -659,6 +659,10 @@ static const target_error etcd_errors[] = {
 
 const target_vtable etcd_target = {
     .name = "etcd",
+    /* Go's panics and zap's fatal level */
+    .crash_patterns = (const char *const[]){"panic:", "\"level\":\"panic\"",
+                                            "\"level\":\"fatal\"", "fatal error:",
+                                            NULL},
     .options = etcd_options,
     .resolve_options = etcd_resolve_options,
     .operations = etcd_operations,

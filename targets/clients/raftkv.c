@@ -32,7 +32,7 @@ char *raftkv_start_cmd(const char *node_dir, size_t n,
                "if [ -f raftkv.pid ] && p=$(cat raftkv.pid) && "
                "grep -qa raftkv /proc/$p/cmdline 2>/dev/null; then "
                "echo \"already running as $p\"; exit 0; fi; "
-               "setsid nohup ./raftkv --id %zu --listen %s:%d --peers ",
+               DAEMON_WRAP_BEGIN "./raftkv --id %zu --listen %s:%d --peers ",
             node_dir, names[i], i + 1, addrs[i], RAFTKV_PEER_PORT);
     for (size_t j = 0; j < n; j++)
         fprintf(f, "%s%zu=%s:%d", j ? "," : "", j + 1, addrs[j],
@@ -41,7 +41,8 @@ char *raftkv_start_cmd(const char *node_dir, size_t n,
             RAFTKV_CLIENT_PORT);
     if (bug)
         fprintf(f, " --bug %s", bug);
-    fputs(" >>$d/stdout.log 2>&1 </dev/null & echo $! > raftkv.pid", f);
+    fputs(DAEMON_WRAP_END " >>$d/stdout.log 2>&1 </dev/null & echo $! > raftkv.pid",
+          f);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;
@@ -601,13 +602,17 @@ static int rk_await_ready(void *st, size_t node, int timeout_ms, fl_error *err)
     if (!h)
         return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
     int rc = -1;
-    for (int waited = 0; waited <= timeout_ms && rc == -1; waited += 100) {
+    /* By the clock, not by counting sleeps: a node that accepts and never
+     * answers (paused) costs 500 ms a try, and the wait must still end
+     * on time. */
+    double until = fl_clock_mono_s() + timeout_ms / 1000.0;
+    do {
         json_t *body = NULL;
         rc = status_of(s, node, h, 500, &body);
         json_decref(body);
         if (rc == -1)
             fl_sleep_s(0.1);
-    }
+    } while (rc == -1 && fl_clock_mono_s() < until);
     curl_easy_cleanup(h);
     if (rc == -2)   /* waiting longer would not bring the network back */
         return fl_error_set(err, FL_EIO, "node %s: " RAFTKV_ERROR_UNBOUND
@@ -668,6 +673,10 @@ static const target_error rk_errors[] = {
 
 const target_vtable raftkv_target = {
     .name = "raftkv",
+    /* its own "fatal:" line, the sanitizers' and libc's words */
+    .crash_patterns = (const char *const[]){"fatal:", "Assertion", "AddressSanitizer",
+                                            "runtime error:", "Segmentation fault",
+                                            NULL},
     .options = rk_options,
     .resolve_options = rk_resolve_options,
     .operations = rk_operations,

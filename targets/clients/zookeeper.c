@@ -102,12 +102,12 @@ char *zk_start_cmd(const char *java, const char *classpath,
      * five JVMs share two cores, and start-up time is what counts. A
      * short cnxTimeout: election connections to a partitioned peer give
      * up after 2 s, not 5. */
-    fprintf(f, "setsid nohup %s -Dfaultline.dir=$d -Xmx64m -Xms32m "
+    fprintf(f, DAEMON_WRAP_BEGIN "%s -Dfaultline.dir=$d -Xmx64m -Xms32m "
                "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 "
                "-Dzookeeper.cnxTimeout=2000 "
                "-Dlog4j.configuration=file:$d/log4j.properties "
                "-cp $d:%s org.apache.zookeeper.server.quorum.QuorumPeerMain "
-               "$d/zoo.cfg >>$d/stdout.log 2>&1 </dev/null & "
+               "$d/zoo.cfg" DAEMON_WRAP_END " >>$d/stdout.log 2>&1 </dev/null & "
                "echo $! > zookeeper.pid",
             java, classpath);
     if (fclose(f) != 0) {
@@ -849,6 +849,11 @@ static const target_error zk_errors[] = {
 
 const target_vtable zk_target = {
     .name = "zookeeper",
+    /* the JVM's and ZooKeeper's words for an end it did not choose */
+    .crash_patterns = (const char *const[]){"OutOfMemoryError", " FATAL ",
+                                            "Unexpected exception, exiting abnormally",
+                                            "# A fatal error has been detected",
+                                            NULL},
     .options = zk_options,
     .resolve_options = zk_resolve_options,
     .operations = zk_operations,

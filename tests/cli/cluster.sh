@@ -120,6 +120,19 @@ contains "status names the dead sshd" "$tmp/out" "not running"
 check "up repairs it" 0 "$FL" cluster up --nodes 2
 check "status after repair exits 0" 0 "$FL" cluster status
 
+# A cluster brought up from another state directory: its sshds hold port 22
+# with other host keys, so up must rebuild the nodes, not join them.
+other=$tmp/other
+check "up from another state directory" 0 env FAULTLINE_STATE="$other" "$FL" cluster up --nodes 2
+check "its own host keys answer" 0 ssh -F "$other/ssh.conf" -o BatchMode=yes n2 hostname
+check "up back in the first state directory" 0 "$FL" cluster up --nodes 2
+check "the first host keys answer again" 0 ssh -F "$FAULTLINE_STATE/ssh.conf" -o BatchMode=yes n1 hostname
+if pgrep -f "$other/" >/dev/null; then
+  echo "not ok - the other state directory's sshds were left running"; failures=$((failures + 1))
+else
+  echo "ok - the other state directory's sshds are gone"
+fi
+
 if hold_lock; then
   check "down --force while a test holds the lock" 0 nofd "$FL" cluster down --force
   contains "--force says what it breaks" "$tmp/err" "whose verdict is then worthless"

@@ -18,6 +18,9 @@
 #     the other nodes keep their PIDs, no faultline rule is left;
 #   * the rest at the start of the next run restarts, through
 #     --start-cmd, a node an earlier run left killed, and kills nothing;
+#   * a node killed from outside (not by the nemesis) during a run stops
+#     serving: the readiness probes record it as crashed, the run is
+#     invalid;
 # then the user's raftkvs are stopped and the cluster is torn down.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
 set -u
@@ -234,6 +237,27 @@ sys.exit(0 if f.get("n3", {}).get("restarted") == 1 and "n1" not in f else 1)
 EOF2
 then ok "test.json's found_at_start says n3 was restarted"
 else nok "test.json's found_at_start says n3 was restarted"; fi
+
+# A node of the user's that stops serving during a run with no fault in
+# force (killed from outside: ctl.sh kill, not the nemesis) is a crash:
+# the readiness probes see it, the run is invalid with the crash entry.
+( for _ in $(seq 300); do
+    grep -q 'clients: [0-9]* threads' "$tmp/crash.err" 2>/dev/null && break
+    sleep 0.1
+  done
+  sleep 2; ssh_node 2 "$U/ctl.sh kill" ) &
+killer=$!
+run --nemesis none --time-limit 16 --seed 6 --test-name existing-crash \
+  >"$tmp/crash.out" 2>"$tmp/crash.err"
+rc=$?
+wait $killer
+expect "--db existing, a node killed from outside: invalid (exit 1)" test $rc -eq 1
+expect "--db existing: the probes record n2 as crashed" \
+  grep -q "CRASH: node n2: the database stopped serving" "$tmp/crash.err"
+expect "--db existing: the verdict line names it" \
+  grep -q "verdict: INVALID (exit 1); database crashed: n2's raftkv stopped serving" "$tmp/crash.err"
+[[ $rc -eq 1 ]] || tail -8 "$tmp/crash.err" | sed 's/^/  # /'
+ssh_node 2 "$U/ctl.sh start"
 
 stop_user_raftkvs
 "$FL" cluster down >/dev/null 2>&1 && cluster_made=0

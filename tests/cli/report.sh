@@ -82,7 +82,8 @@ for h in "$DATA"/*.jsonl; do
   # linearizable: the checker and its one invalid key fail; sequential
   # consistency allows a stale read, not an early acknowledgement.
   fails=2; [[ $n == early-ack-* ]] && fails=3
-  if out=$(junit "$d" 3 $fails 0 "NOT linearizable" 2>&1); then ok "$n: junit.xml parses, counts right"
+  # (the fourth testcase: the crash checker, on every run)
+  if out=$(junit "$d" 4 $fails 0 "NOT linearizable" 2>&1); then ok "$n: junit.xml parses, counts right"
   else nok "$n: junit.xml parses, counts right"; echo "$out" | sed 's/^/  # /' | tail -4; fi
   if [[ $(head -1 "$d/summary.md") == "# faultline: INVALID — raftkv-register" ]] &&
      sed -n 3p "$d/summary.md" | grep -q "^register workload on raftkv; run ended: "
@@ -100,7 +101,7 @@ cat >"$tmp/good.jsonl" <<'H'
 H
 run_from "$tmp/good" "$tmp/good.jsonl"
 check "valid run: analyze exits 0" 0 "$FL" analyze "$tmp/good"
-if out=$(junit "$tmp/good" 2 0 0 2>&1); then ok "valid run: junit.xml has no failures"
+if out=$(junit "$tmp/good" 3 0 0 2>&1); then ok "valid run: junit.xml has no failures"
 else nok "valid run: junit.xml has no failures"; echo "$out" | sed 's/^/  # /' | tail -4; fi
 if [[ $(head -1 "$tmp/good/summary.md") == "# faultline: valid — faultline" ]]
 then ok "valid run: summary.md says valid"; else nok "valid run: summary.md says valid"; fi
@@ -113,7 +114,7 @@ cat >"$tmp/set.jsonl" <<'H'
 H
 run_from "$tmp/set" "$tmp/set.jsonl" '{"workload": "set", "name": "set <&> \"é\""}'
 check "set run with a lost add: analyze exits 1" 1 "$FL" analyze "$tmp/set"
-if out=$(junit "$tmp/set" 2 2 0 'key k<&"é: the final read' 2>&1); then ok "set run: junit.xml escapes the key, counts right"
+if out=$(junit "$tmp/set" 3 2 0 'key k<&"é: the final read' 2>&1); then ok "set run: junit.xml escapes the key, counts right"
 else nok "set run: junit.xml escapes the key, counts right"; echo "$out" | sed 's/^/  # /' | tail -4; fi
 if python3 -c 'import sys,xml.etree.ElementTree as E; assert E.parse(sys.argv[1]).getroot()[0].get("name") == "set <&> \"é\""' "$tmp/set/junit.xml"
 then ok "set run: the suite's name survives escaping"; else nok "set run: the suite's name survives escaping"; fi
@@ -122,8 +123,8 @@ then ok "set run: the suite's name survives escaping"; else nok "set run: the su
 check "analyze --checker linearizable: that checker alone" 0 "$FL" analyze --checker linearizable "$tmp/good"
 if python3 -c 'import json,sys; assert list(json.load(open(sys.argv[1]))["checkers"]) == ["linearizable"]' "$tmp/good/results.json"
 then ok "analyze --checker: results.json has it alone"; else nok "analyze --checker: results.json has it alone"; fi
-check "analyze --time-limit: the workload's checkers, both" 0 "$FL" analyze --time-limit 5 "$tmp/good"
-if python3 -c 'import json,sys; assert list(json.load(open(sys.argv[1]))["checkers"]) == ["linearizable", "sequential"]' "$tmp/good/results.json"
+check "analyze --time-limit: the workload's checkers, both (and crash)" 0 "$FL" analyze --time-limit 5 "$tmp/good"
+if python3 -c 'import json,sys; assert list(json.load(open(sys.argv[1]))["checkers"]) == ["crash", "linearizable", "sequential"]' "$tmp/good/results.json"
 then ok "analyze with an option keeps the workload's checkers"; else nok "analyze with an option keeps the workload's checkers"; fi
 check "analyze --model btree: a usage error before the run is read" 64 "$FL" analyze --model btree "$tmp/no-such-run"
 if grep -qF 'unknown model "btree"' "$tmp/err"; then ok "analyze names the bad model"; else nok "analyze names the bad model"; fi
