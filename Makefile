@@ -91,7 +91,7 @@ BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all deps test unit-tests fuzz fuzz-quick bench run clean check-deps
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/faultline $(BUILD)/faultline-harness $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv) $(BUILD)/faultline-powerfs
+all: $(BUILD)/faultline $(BUILD)/faultline-harness $(BUILD)/faultline-bind.so $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv) $(BUILD)/faultline-powerfs
 
 deps:
 	@scripts/deps.sh
@@ -121,6 +121,12 @@ $(BUILD)/faultline: $(CHECK_CLI_OBJS) $(BUILD)/libfaultline.a $(BUILD)/libfl_bas
 
 $(BUILD)/faultline-harness: $(CLI_OBJS) $(BUILD)/libfaultline.a $(BUILD)/libfl_base.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Preloaded into a target file's client processes (preload/bind_connect.c):
+# links nothing of faultline, never part of a library.
+$(BUILD)/faultline-bind.so: preload/bind_connect.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_FLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/libraftkv.a: $(RAFT_OBJS)
 	@mkdir -p $(dir $@)
@@ -204,7 +210,7 @@ test: check-deps
 	@$(MAKE) --no-print-directory fuzz-quick
 	@$(MAKE) --no-print-directory unit-tests
 
-bench: $(BENCHES) $(BUILD)/faultline $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
+bench: $(BENCHES) $(BUILD)/faultline $(BUILD)/faultline-bind.so $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
 	@scripts/run-bench.sh $(BENCHES)
 
 # Everything the default test runs: faultline and the raftkv it installs.

@@ -26,6 +26,7 @@
 #include "harness/remote.h"
 #include "run/runner.h"
 #include "harness/target.h"
+#include "targets/clients/file.h"
 #include "targets/registry.h"
 
 /* ---- the run ------------------------------------------------------------------ */
@@ -37,17 +38,22 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int run_once(remote *r, int concurrency, double seconds, const char *dir)
+/* One run against vt (options: its options, NULL: none); check: whether
+ * its history can be judged (a no-op client's cannot: its reads see
+ * nothing). */
+static int run_once(remote *r, const target_vtable *vt, json_t *options,
+                    bool check, int concurrency, double seconds,
+                    const char *dir)
 {
     fl_error err = {0};
-    target_config tc = {.remote = r};
+    target_config tc = {.remote = r, .options = options};
     target *t = NULL;
     workload *gen = NULL;
     history_writer *w = NULL;
     char path[512];
     snprintf(path, sizeof path, "%s/history-%d.jsonl", dir, concurrency);
     workload_options wo = {.concurrency = concurrency};
-    if (target_new(targets_find("fake"), &tc, &t, &err) != FL_OK ||
+    if (target_new(vt, &tc, &t, &err) != FL_OK ||
         workload_new("register", &wo, &gen, &err) != FL_OK ||
         history_writer_open(path, &w, &err) != FL_OK) {
         fprintf(stderr, "bench_harness: %s\n", err.msg);
@@ -73,7 +79,7 @@ static int run_once(remote *r, int concurrency, double seconds, const char *dir)
     lin_options_init(&lo);
     const char *verdict = "unchecked";
     if (history_read_file(path, HISTORY_FORMAT_JSONL, &h, &err) == FL_OK &&
-        lin_check(h, &lo, &res, &err) == FL_OK)
+        check && lin_check(h, &lo, &res, &err) == FL_OK)
         verdict = lin_result_verdict(res) == CHECKER_VALID ? "valid" : "NOT VALID";
     long ops = st.ok + st.fail + st.info;
     printf("  %3d clients: %7ld ops, %6.0f ops/s over the %.0f s client phase "
@@ -85,6 +91,44 @@ static int run_once(remote *r, int concurrency, double seconds, const char *dir)
     history_free(h);
     unlink(path);
     return 0;
+}
+
+/* The same runs through a target file whose client is a process that
+ * answers every operation at once (bench/noop_client.py): the JSON-lines
+ * protocol's own cost (targets/clients/jsonl_client.h), side by side. */
+static int noop_client_runs(remote *r, const char *dir, const int *levels,
+                            size_t n)
+{
+    char cwd[512], path[600];
+    fl_error err = {0};
+    if (!getcwd(cwd, sizeof cwd))
+        return 1;
+    snprintf(path, sizeof path, "%s/noop.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return 1;
+    fprintf(f, "{\"name\": \"noop\", \"client_port\": 1, \"operations\": "
+               "[\"read\", \"write\", \"cas\"],\n \"db\": {\"start\": "
+               "\"true\"},\n \"client\": {\"command\": \"python3 "
+               "%s/bench/noop_client.py\"}}\n", cwd);
+    fclose(f);
+    target_vtable *vt = NULL;
+    json_t *opts = NULL;
+    if (file_target_load(path, &vt, &err) != FL_OK ||
+        target_options_resolve(vt, NULL, &opts, &err) != FL_OK) {
+        fprintf(stderr, "bench_harness: %s\n", err.msg);
+        file_target_free(vt);
+        return 1;
+    }
+    printf("the same through the JSON-lines client protocol (a target file "
+           "whose client, one\nPython process per client thread, answers "
+           "every operation at once):\n");
+    int rc = 0;
+    for (size_t i = 0; i < n; i++)
+        rc |= run_once(r, vt, opts, false, levels[i], 3, dir);
+    json_decref(opts);
+    file_target_free(vt);
+    return rc;
 }
 
 int main(void)
@@ -120,7 +164,9 @@ int main(void)
         rc = 0;
         int levels[] = {1, 10, 50};
         for (size_t i = 0; i < 3; i++)
-            rc |= run_once(r, levels[i], 3, state);
+            rc |= run_once(r, targets_find("fake"), NULL, true, levels[i], 3,
+                           state);
+        rc |= noop_client_runs(r, state, levels, 3);
         printf("  raftkv itself serves about 1-5k ops/s on this machine "
                "(bench_raftkv)\n");
     } else {

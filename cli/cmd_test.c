@@ -12,6 +12,7 @@
 #include "nemesis/fault.h"
 #include "harness/run_store.h"
 #include "run/run.h"
+#include "targets/clients/file.h"
 #include "targets/registry.h"
 #include "workloads/workload.h"
 
@@ -31,6 +32,8 @@ typedef struct test_args {
     const char *workload, *nemesis, *test_name, *results;
     const char *target_name;   /* --target; NULL: targets_default() */
     const target_vtable *target;
+    target_vtable *file_target; /* --target-file's (owned); NULL: none */
+    bool file_error;           /* its error is said: no usage after it */
     json_t *target_opts;       /* as given (owned); NULL: none */
     double nemesis_interval, time_limit, rate;
     int concurrency;
@@ -59,6 +62,9 @@ static void targets_help(FILE *out, const target_vtable *chosen)
     for (size_t i = 0; i < targets_count(); i++)
         fprintf(out, "                          %-8s %s\n",
                 targets_at(i)->vt->name, targets_at(i)->summary);
+    fprintf(out, "  --target-file FILE    a database described by a JSON file:\n"
+                 "                        its commands and a client in any\n"
+                 "                        language (docs/any-database.md)\n");
     if (!chosen)
         return;
     fprintf(out, "Options of target %s%s:\n", chosen->name,
@@ -103,7 +109,8 @@ static void nemesis_help(FILE *out)
 static int usage(FILE *out, int code, const target_vtable *chosen)
 {
     fprintf(out,
-        "usage: faultline test [--target NAME] [options] [target options]\n"
+        "usage: faultline test [--target NAME | --target-file FILE] [options]\n"
+        "                      [target options]\n"
         "\n"
         "Runs a workload against a target while the nemesis\n"
         "injects faults, stores the run under results/ and checks it.\n"
@@ -182,6 +189,7 @@ static int parse_num(const char *flag, const char *s, double min, double max,
 enum {
     OPT_KILL_CMD = 500, OPT_START_CMD, OPT_PAUSE_CMD, OPT_RESUME_CMD,
     OPT_LOGS_CMD, OPT_LOG_PATH, OPT_LOG_PATTERN, OPT_ALLOW_CRASHES,
+    OPT_TARGET_FILE,
 };
 
 static const struct option generic_opts[] = {
@@ -200,6 +208,7 @@ static const struct option generic_opts[] = {
     {"log-path", 1, 0, OPT_LOG_PATH},
     {"log-pattern", 1, 0, OPT_LOG_PATTERN},
     {"allow-crashes", 0, 0, OPT_ALLOW_CRASHES},
+    {"target-file", 1, 0, OPT_TARGET_FILE},
     {"help", 0, 0, 'h'},
 };
 
@@ -207,20 +216,40 @@ static const struct option generic_opts[] = {
 /* getopt's value for the target's i-th option. */
 #define TARGET_OPT(i) (1000 + (int)(i))
 
-/* The target named by --target NAME / --target=NAME (the last one), before
- * parsing: its options decide what else the command line may hold. */
-static const char *target_named(int argc, char **argv)
+/* The value of --OPT V / --OPT=V (the last one), before parsing: the
+ * target decides what else the command line may hold. */
+static const char *prescan(int argc, char **argv, const char *opt)
 {
-    const char *name = NULL;
+    const char *value = NULL;
+    size_t k = strlen(opt);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0)
             break;
-        if (strcmp(argv[i], "--target") == 0 && i + 1 < argc)
-            name = argv[++i];
-        else if (strncmp(argv[i], "--target=", 9) == 0)
-            name = argv[i] + 9;
+        if (strcmp(argv[i], opt) == 0 && i + 1 < argc)
+            value = argv[++i];
+        else if (strncmp(argv[i], opt, k) == 0 && argv[i][k] == '=')
+            value = argv[i] + k + 1;
     }
-    return name;
+    return value;
+}
+
+/* --target-file FILE: the target it describes (targets/clients/file.h). */
+static int target_from_file(const char *path, test_args *a)
+{
+    fl_error err = {0};
+    if (a->target_name) {
+        fprintf(stderr, "faultline test: --target and --target-file "
+                        "contradict each other\n");
+        return FL_EUSAGE;
+    }
+    int rc = file_target_load(path, &a->file_target, &err);
+    if (rc != FL_OK) {
+        fprintf(stderr, "faultline test: --target-file %s\n", err.msg);
+        a->file_error = true;
+        return rc == FL_EUSAGE ? FL_EUSAGE : CLI_EXIT_CANNOT_RUN;
+    }
+    a->target = a->file_target;
+    return FL_OK;
 }
 
 /* The generic options and then the target's, for getopt_long (caller
@@ -266,7 +295,7 @@ static int generic_opt(int c, test_args *a)
     case 'C': a->keep_cluster = true; break;
     case 'I': a->insecure_host_keys = true; break;
     case 'y': rc = parse_num("--keys", optarg, 1, 10000, &x); a->keys = (int)x; break;
-    case 'T': break;   /* taken by target_named() */
+    case 'T': case OPT_TARGET_FILE: break;   /* taken by target_named() */
     case 'D': a->db_mode = optarg; break;
     case OPT_KILL_CMD: a->db.kill_cmd = optarg; break;
     case OPT_START_CMD: a->db.start_cmd = optarg; break;
@@ -436,9 +465,14 @@ static int check_args(int argc, char **argv, test_args *a)
 /* FL_OK, FL_EUSAGE (said on stderr), or -1 for --help. */
 static int parse_args(int argc, char **argv, test_args *a)
 {
-    a->target_name = target_named(argc, argv);
+    a->target_name = prescan(argc, argv, "--target");
+    const char *file = prescan(argc, argv, "--target-file");
     const char *name = a->target_name ? a->target_name : targets_default();
-    if (!(a->target = targets_find(name))) {
+    if (file) {
+        int rc = target_from_file(file, a);
+        if (rc != FL_OK)
+            return rc;
+    } else if (!(a->target = targets_find(name))) {
         fprintf(stderr, "faultline test: --target %s: no such target (known:",
                 name);
         for (size_t i = 0; i < targets_count(); i++)
@@ -510,8 +544,11 @@ int cmd_test(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc == -1 || rc != FL_OK) {
         json_decref(a.target_opts);
-        return rc == -1 ? usage(stdout, 0, a.target)
-                        : usage(stderr, FL_EUSAGE, a.target);
+        rc = rc == -1 ? usage(stdout, 0, a.target)
+           : rc == FL_EUSAGE && !a.file_error
+               ? usage(stderr, FL_EUSAGE, a.target) : rc;
+        file_target_free(a.file_target);
+        return rc;
     }
     if (!a.seed_given) {
         struct timespec ts;
@@ -525,5 +562,6 @@ int cmd_test(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     rc = run(&a);
     json_decref(a.target_opts);
+    file_target_free(a.file_target);
     return rc;
 }

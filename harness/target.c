@@ -148,14 +148,6 @@ bool target_supports_workload(const target_vtable *vt, const char *wl_name,
     return true;
 }
 
-bool target_error_definite(const target_vtable *vt, const char *error)
-{
-    for (const target_error *e = vt->errors; e && e->error; e++)
-        if (strcmp(e->error, error) == 0)
-            return e->definite;
-    return false;
-}
-
 int target_new(const target_vtable *vt, const target_config *cfg,
                target **out, fl_error *err)
 {
@@ -330,6 +322,11 @@ char *target_rest_cmd(target *t, size_t node)
 long target_leader(target *t)
 {
     return t->vt->leader ? t->vt->leader(t->state) : -1;
+}
+
+bool target_has_leader(const target *t)
+{
+    return t->vt->leader != NULL;
 }
 
 int target_client_open(target *t, size_t node, target_client **out,

@@ -12,10 +12,15 @@
  *     records them, and create() receives them, with nobody in between
  *     knowing what they mean;
  *   - the operations its client supports (target_supports_workload: a
- *     workload that needs one it lacks is refused before anything runs);
- *   - which of its errors are definite (target_error_definite): a fail
- *     with such an error certainly did not happen. Each target's header
- *     documents its own table.
+ *     workload that needs one it lacks is refused before anything runs).
+ *
+ * Whether an outcome is fail (certainly did not happen) or info (may
+ * have) is decided by the client from what it knows — was the request
+ * sent, what did the database answer, is the op a read — in a pure
+ * classify function each target's header documents as its outcome
+ * table. (A per-error-string table of definiteness, read by nobody but
+ * tests, was dropped: the same string, "timeout", is definite for a
+ * request never sent and indefinite for one sent.)
  *
  * Nodes are numbered 0..remote_count()-1 as in the remote (harness/remote.h).
  * Threads: db calls for different nodes may run concurrently; a client is
@@ -58,14 +63,6 @@ typedef struct target_option {
                                 otherwise the last one given counts */
     const char *alias_of;    /* another option's name: stored under it */
 } target_option;
-
-/* An error string a target's client puts in a result's {"error": ...},
- * and whether a fail with it is definite (certainly did not happen: a
- * refusal, or nothing was sent) or only the target's best guess. */
-typedef struct target_error {
-    const char *error;       /* NULL ends a table */
-    bool definite;
-} target_error;
 
 #define TARGET_DEFAULT_NODE_DIR "/var/lib/faultline-node"
 
@@ -120,8 +117,6 @@ typedef struct target_vtable {
     /* The operations (target_op.f) its client implements, natively or
      * emulated (NULL terminated). */
     const char *const *operations;
-    /* Its client's error strings (see target_error). */
-    const target_error *errors;
     /* How long (ms) a node may take from start to serving: await_ready's
      * allowance at set-up and after healing, where it is longer than the
      * harness's own (15 s, 10 s). 0: those. A JVM that starts in 10-20 s
@@ -200,10 +195,6 @@ void target_options_help(const target_vtable *vt, FILE *out);
 bool target_supports_workload(const target_vtable *vt, const char *wl_name,
                               const char **missing);
 
-/* Whether a fail with this error string is definite for the target
- * (false for one it does not list). */
-bool target_error_definite(const target_vtable *vt, const char *error);
-
 typedef struct target target;
 typedef struct target_client target_client;
 
@@ -244,6 +235,9 @@ int target_await_ready(target *t, size_t node, int timeout_ms, fl_error *err);
 int target_collect_logs(target *t, size_t node, const char *local_dir,
                         fl_error *err);
 long target_leader(target *t);
+/* Whether t can name a leader at all (a leaderless database, or a target
+ * file without a "leader" command, cannot: nobody waits for one). */
+bool target_has_leader(const target *t);
 /* The await_ready allowance to use where the harness would use
  * default_ms: the larger of it and the target's ready_timeout_ms. */
 int target_ready_timeout_ms(const target *t, int default_ms);

@@ -388,7 +388,7 @@ static int setup_target(target *t, remote *r, test_log *l, atomic_int *stop,
         tlog(l, "installing and starting %s on %zu nodes", target_name(t),
              remote_count(r));
     int rc = remote_each(r, setup_node, &j, err);
-    if (rc != FL_OK)
+    if (rc != FL_OK || !target_has_leader(t))
         return rc;
     phase_wait(ph, PHASE_ALL, "a leader");
     for (int waited = 0; waited < 150 && !atomic_load(stop); waited++) {

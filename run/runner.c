@@ -449,13 +449,17 @@ static void wait_recovered(run *rn)
         }
     }
     double until = now_s() + 10;
-    long leader;
-    phase_wait(ph, PHASE_ALL, "a leader");
-    while ((leader = target_leader(rn->t)) < 0 && now_s() < until)
-        sleep_s(0.2);
+    long leader = -1;
+    /* A target that cannot name a leader is not waited for. */
+    if (target_has_leader(rn->t)) {
+        phase_wait(ph, PHASE_ALL, "a leader");
+        while ((leader = target_leader(rn->t)) < 0 && now_s() < until)
+            sleep_s(0.2);
+    }
     phase_end(ph);
-    LOG(rn, "after healing: leader %s", leader >= 0 ?
-        remote_name(rn->r, (size_t)leader) : "(none yet)");
+    if (target_has_leader(rn->t))
+        LOG(rn, "after healing: leader %s", leader >= 0 ?
+            remote_name(rn->r, (size_t)leader) : "(none yet)");
     sleep_s(rn->opt->recover_s);
 }
 

@@ -21,6 +21,7 @@ packages=(
   zookeeper libzookeeper-mt-dev                         # the ZooKeeper target: server, C client
   fuse3 libfuse3-dev                                    # powerfs (the power-loss fault): fusermount3, libfuse3
   chromium nodejs                                       # report.html opened headless (tests/browser/)
+  python3 curl                                          # examples/' clients and raftkv's leader probe (tests/cli/target_file.sh)
 )
 
 missing=()

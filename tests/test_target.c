@@ -1,7 +1,7 @@
 /*
  * The target seam without a network: the registry of targets, a target's
- * declared options as the command line stores them, what it supports, its
- * definite errors, the shared read-modify-write add, and the fake target.
+ * declared options as the command line stores them, what it supports, the
+ * shared read-modify-write add, and the fake target.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -81,9 +81,8 @@ static const target_option toy_options[] = {
     {0},
 };
 static const char *const toy_ops[] = {"read", "write", "cas", NULL};
-static const target_error toy_errors[] = {{"refused", true}, {"lost", false}, {0}};
 static const target_vtable toy = {.name = "toy", .options = toy_options,
-                                  .operations = toy_ops, .errors = toy_errors};
+                                  .operations = toy_ops};
 
 static void test_options_resolve(void **state)
 {
@@ -115,7 +114,7 @@ static void test_options_resolve(void **state)
     json_decref(o);
 }
 
-static void test_supports_and_errors(void **state)
+static void test_supports(void **state)
 {
     (void)state;
     const char *missing;
@@ -125,12 +124,6 @@ static void test_supports_and_errors(void **state)
     const target_vtable *rk = targets_find("raftkv");
     assert_true(target_supports_workload(rk, "set", &missing));
     assert_true(target_supports_workload(rk, "register", &missing));
-    assert_true(target_error_definite(&toy, "refused"));
-    assert_false(target_error_definite(&toy, "lost"));
-    assert_false(target_error_definite(&toy, "never heard of"));
-    assert_true(target_error_definite(rk, "not leader"));
-    assert_true(target_error_definite(rk, TARGET_ERROR_UNBOUND));
-    assert_false(target_error_definite(rk, "timeout"));
 }
 
 /* The shared add, driven with outcomes as any target's client gives them. */
@@ -251,7 +244,7 @@ int main(void)
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_options_set),
         cmocka_unit_test(test_options_resolve),
-        cmocka_unit_test(test_supports_and_errors),
+        cmocka_unit_test(test_supports),
         cmocka_unit_test(test_rmw),
         cmocka_unit_test(test_fake),
     };

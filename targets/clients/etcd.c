@@ -7,6 +7,7 @@
 #include "base/base64.h"
 #include "base/clock.h"
 #include "targets/clients/daemon.h"
+#include "targets/clients/http_kv.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -17,45 +18,8 @@
 
 /* ---- command lines (pure) ---------------------------------------------------------- */
 
-char *etcd_start_cmd(const char *binary, const char *node_dir, size_t n,
-                     const char *const *names, const char *const *addrs,
-                     size_t i)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return NULL;
-    const char *a = addrs[i];
-    /* --name and --data-dir come first and in this order: the process is
-     * found by them (daemon.h). */
-    fprintf(f, "set -e; d=%s/%s; mkdir -p $d; cd $d; "
-               "if [ -f etcd.pid ] && p=$(cat etcd.pid) && "
-               "grep -qa etcd /proc/$p/cmdline 2>/dev/null; then "
-               "echo \"already running as $p\"; exit 0; fi; "
-               DAEMON_WRAP_BEGIN "%s --name %s --data-dir $d/etcd-data "
-               "--listen-client-urls http://%s:%d "
-               "--advertise-client-urls http://%s:%d "
-               "--listen-peer-urls http://%s:%d "
-               "--initial-advertise-peer-urls http://%s:%d "
-               "--initial-cluster-state new --initial-cluster-token faultline "
-               "--initial-cluster ",
-            node_dir, names[i], binary, names[i], a, ETCD_CLIENT_PORT, a,
-            ETCD_CLIENT_PORT, a, ETCD_PEER_PORT, a, ETCD_PEER_PORT);
-    for (size_t j = 0; j < n; j++)
-        fprintf(f, "%s%s=http://%s:%d", j ? "," : "", names[j], addrs[j],
-                ETCD_PEER_PORT);
-    fputs(" --logger zap --log-outputs $d/etcd.log" DAEMON_WRAP_END
-          " >>$d/stdout.log 2>&1 </dev/null & echo $! > etcd.pid", f);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
 /* How etcd's process is found, wiped and its logs collected. --name
- * (-node) and the data dir come first in its command line, in this order. */
+ * and the data dir come first in its command line, in this order. */
 static const daemon_spec etcd_daemon = {
     .what = "etcd",
     .cmdline_re = "^[^ ]*etcd --name [^ ]+ --data-dir $d/etcd-data ",
@@ -64,6 +28,41 @@ static const daemon_spec etcd_daemon = {
     .logs = (const char *const[]){"etcd.log", "stdout.log", NULL},
     .install_hint = "install etcd-server, or give --binary PATH",
 };
+
+/* Node i's etcd command line. */
+static char *command_line(const char *binary, size_t n,
+                          const char *const *names, const char *const *addrs,
+                          size_t i)
+{
+    daemon_text t;
+    FILE *f = daemon_text_open(&t);
+    if (!f)
+        return NULL;
+    const char *a = addrs[i];
+    fprintf(f, "%s --name %s --data-dir $d/etcd-data "
+               "--listen-client-urls http://%s:%d "
+               "--advertise-client-urls http://%s:%d "
+               "--listen-peer-urls http://%s:%d "
+               "--initial-advertise-peer-urls http://%s:%d "
+               "--initial-cluster-state new --initial-cluster-token faultline "
+               "--initial-cluster ",
+            binary, names[i], a, ETCD_CLIENT_PORT, a, ETCD_CLIENT_PORT, a,
+            ETCD_PEER_PORT, a, ETCD_PEER_PORT);
+    for (size_t j = 0; j < n; j++)
+        fprintf(f, "%s%s=http://%s:%d", j ? "," : "", names[j], addrs[j],
+                ETCD_PEER_PORT);
+    fputs(" --logger zap --log-outputs $d/etcd.log", f);
+    return daemon_text_close(&t);
+}
+
+char *etcd_start_cmd(const char *binary, const char *node_dir, size_t n,
+                     const char *const *names, const char *const *addrs,
+                     size_t i)
+{
+    return daemon_start_cmd(&etcd_daemon, node_dir, names[i],
+                            (daemon_start){.command = command_line(
+                                binary, n, names, addrs, i)});
+}
 
 /* ---- request bodies (pure) ---------------------------------------------------------- */
 
@@ -161,17 +160,6 @@ int etcd_range_value(const json_t *range_answer, json_t **value)
     return *value ? 0 : -1;
 }
 
-static void set_error(target_result *out, history_type type, const char *msg,
-                      const char *detail, long status)
-{
-    out->type = type;
-    out->error = json_pack("{s:s}", "error", msg);
-    if (out->error && detail)
-        json_object_set_new(out->error, "detail", json_string(detail));
-    if (out->error && status)
-        json_object_set_new(out->error, "status", json_integer(status));
-}
-
 /* etcd's own error answer: {"error": "...", "code": N, ...}. */
 static const char *etcd_error(const json_t *body)
 {
@@ -189,23 +177,6 @@ static bool refused_before_proposal(const json_t *body, const char *msg)
            strcmp(msg, "etcdserver: request is too large") == 0;
 }
 
-static void classify_unanswered(bool is_read, const http_answer *a,
-                                target_result *out)
-{
-    if (a->unbound) {
-        set_error(out, HISTORY_FAIL, TARGET_ERROR_UNBOUND, NULL, 0);
-        return;
-    }
-    const char *why = a->timed_out ? "timeout"
-                    : a->too_large ? "answer too large" : NULL;
-    /* Reads change nothing, and a request never sent changes nothing:
-     * both certainly did not happen. */
-    if (is_read || !a->sent)
-        set_error(out, HISTORY_FAIL, why ? why : "no connection", NULL, 0);
-    else
-        set_error(out, HISTORY_INFO, why ? why : "connection lost", NULL, 0);
-}
-
 static void classify_ok(const char *f, const json_t *written,
                         const http_answer *a, target_result *out)
 {
@@ -213,13 +184,13 @@ static void classify_ok(const char *f, const json_t *written,
         if (etcd_range_value(a->body, &out->value) == 0)
             out->type = HISTORY_OK;
         else
-            set_error(out, HISTORY_FAIL, "not etcd's answer", NULL, a->status);
+            http_kv_error(out, HISTORY_FAIL, "not etcd's answer", NULL, a->status);
         return;
     }
     if (strcmp(f, "cas") == 0 &&
         !json_is_true(json_object_get(a->body, "succeeded"))) {
         /* The gateway leaves false booleans out. */
-        set_error(out, HISTORY_FAIL, "precondition failed", NULL, 0);
+        http_kv_error(out, HISTORY_FAIL, "precondition failed", NULL, 0);
         out->refused = true;
         return;
     }
@@ -233,7 +204,7 @@ void etcd_classify(const char *f, const json_t *written,
     bool is_read = strcmp(f, "read") == 0;
     memset(out, 0, sizeof *out);
     if (!a->answered) {
-        classify_unanswered(is_read, a, out);
+        http_kv_unanswered(is_read, a, out);
         return;
     }
     if (a->status == 200 && json_is_object(a->body) &&
@@ -245,20 +216,19 @@ void etcd_classify(const char *f, const json_t *written,
     if (!msg) {
         /* Someone answered, but not etcd: a write may still have reached
          * etcd through it. */
-        set_error(out, is_read ? HISTORY_FAIL : HISTORY_INFO,
+        http_kv_error(out, is_read ? HISTORY_FAIL : HISTORY_INFO,
                   "not etcd's answer", NULL, a->status);
         return;
     }
     bool definite = is_read || refused_before_proposal(a->body, msg);
-    set_error(out, definite ? HISTORY_FAIL : HISTORY_INFO,
+    http_kv_error(out, definite ? HISTORY_FAIL : HISTORY_INFO,
               definite && !is_read ? "rejected" : "etcd error", msg, a->status);
 }
 
 /* ---- state and options ------------------------------------------------------------------- */
 
 typedef struct etcd_state {
-    remote *remote;
-    char *binary, *node_dir;
+    daemon_db db;            /* first: the daemon default's calls use it */
     bool serializable, round_robin;
 } etcd_state;
 
@@ -296,99 +266,46 @@ static void etcd_destroy(void *st)
     etcd_state *s = st;
     if (!s)
         return;
-    free(s->binary);
-    free(s->node_dir);
+    daemon_db_clear(&s->db);
     free(s);
     curl_global_cleanup();
 }
 
+static int etcd_start_parts(const void *st, size_t node, daemon_start *out)
+{
+    const etcd_state *s = st;
+    const remote *r = s->db.remote;
+    out->command = command_line(s->db.binary, remote_count(r),
+                                remote_names(r), remote_addresses(r), node);
+    return out->command ? FL_OK : FL_ENOMEM;
+}
+
 static int etcd_create(const target_config *cfg, void **out, fl_error *err)
 {
-    const char *dir = cfg->node_dir ? cfg->node_dir : TARGET_DEFAULT_NODE_DIR;
     const json_t *o = cfg->options;
     const char *binary = json_string_value(json_object_get(o, "binary"));
     const char *mode = json_string_value(json_object_get(o, "read-mode"));
     const char *routing = json_string_value(json_object_get(o, "routing"));
     if (!binary || !mode || !routing)
         return fl_error_set(err, FL_EUSAGE, "etcd: options not resolved");
-    if (!daemon_plain(dir, "/._-"))
-        return fl_error_set(err, FL_EUSAGE, "etcd: node directory must be a "
-                            "plain path");
-    for (size_t i = 0; i < remote_count(cfg->remote); i++)
-        if (!daemon_plain(remote_address(cfg->remote, i), ".:-") ||
-            !daemon_plain(remote_name(cfg->remote, i), "._-"))
-            return fl_error_set(err, FL_EUSAGE, "etcd: node \"%s\" (%s) needs "
-                                "a plain name and address",
-                                remote_name(cfg->remote, i),
-                                remote_address(cfg->remote, i));
-    /* curl_global_init is not thread safe: done here, before any client. */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return fl_error_set(err, FL_ENOMEM, "etcd: libcurl set-up failed");
     etcd_state *s = calloc(1, sizeof *s);
-    if (s) {
-        *s = (etcd_state){.remote = cfg->remote, .binary = strdup(binary),
-                          .node_dir = strdup(dir),
-                          .serializable = strcmp(mode, "serializable") == 0,
-                          .round_robin = strcmp(routing, "round-robin") == 0};
-    }
-    if (!s || !s->binary || !s->node_dir) {
-        etcd_destroy(s);
+    if (!s)
         return fl_error_set(err, FL_ENOMEM, "etcd: out of memory");
+    int rc = daemon_db_init(&s->db, cfg, &etcd_daemon, binary,
+                            etcd_start_parts, err);
+    /* curl_global_init is not thread safe: done here, before any client. */
+    if (rc == FL_OK && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        daemon_db_clear(&s->db);
+        rc = fl_error_set(err, FL_ENOMEM, "etcd: libcurl set-up failed");
     }
+    if (rc != FL_OK) {
+        free(s);
+        return rc;
+    }
+    s->serializable = strcmp(mode, "serializable") == 0;
+    s->round_robin = strcmp(routing, "round-robin") == 0;
     *out = s;
     return FL_OK;
-}
-
-/* ---- db -------------------------------------------------------------------------------------- */
-
-static int etcd_install(void *st, size_t node, fl_error *err)
-{
-    etcd_state *s = st;
-    return daemon_check_binary(s->remote, node, s->node_dir, &etcd_daemon,
-                               s->binary, err);
-}
-
-static int etcd_start(void *st, size_t node, fl_error *err)
-{
-    etcd_state *s = st;
-    return daemon_run(s->remote, node,
-                      etcd_start_cmd(s->binary, s->node_dir,
-                                      remote_count(s->remote),
-                                      remote_names(s->remote),
-                                      remote_addresses(s->remote), node),
-                      15000, "etcd", err);
-}
-
-static int etcd_signal(void *st, size_t node, const char *sig, fl_error *err)
-{
-    etcd_state *s = st;
-    return daemon_signal(s->remote, node, s->node_dir, &etcd_daemon, sig, err);
-}
-
-static int etcd_kill(void *st, size_t n, fl_error *e) { return etcd_signal(st, n, "KILL", e); }
-static int etcd_pause(void *st, size_t n, fl_error *e) { return etcd_signal(st, n, "STOP", e); }
-static int etcd_resume(void *st, size_t n, fl_error *e) { return etcd_signal(st, n, "CONT", e); }
-
-static char *etcd_rest_cmd(void *st, size_t node)
-{
-    etcd_state *s = st;
-    daemon_match m = daemon_match_of(&etcd_daemon, s->node_dir,
-                                     remote_name(s->remote, node));
-    return daemon_rest_cmd(&m);
-}
-
-static int etcd_wipe(void *st, size_t node, fl_error *err)
-{
-    etcd_state *s = st;
-    return daemon_wipe(s->remote, node, s->node_dir, &etcd_daemon, err);
-}
-
-static int etcd_collect_logs(void *st, size_t node, const char *local_dir,
-                           fl_error *err)
-{
-    etcd_state *s = st;
-    return daemon_collect(s->remote, node, s->node_dir, &etcd_daemon,
-                          local_dir, err);
 }
 
 /* One POST to node's gateway at path with body; *json the answer. The
@@ -399,9 +316,9 @@ static void post(const etcd_state *s, CURL *h, size_t node, const char *path,
 {
     char url[300];
     snprintf(url, sizeof url, "http://%s:%d%s",
-             remote_address(s->remote, node), ETCD_CLIENT_PORT, path);
+             remote_address(s->db.remote, node), ETCD_CLIENT_PORT, path);
     http_call call = {.method = "POST", .url = url,
-                      .bind = remote_bind_address(s->remote), .payload = body,
+                      .bind = remote_bind_address(s->db.remote), .payload = body,
                       .content_type = "application/json",
                       .may_change_state = may_write,
                       .connect_timeout_ms = ETCD_CONNECT_TIMEOUT_MS,
@@ -418,14 +335,14 @@ static int etcd_await_ready(void *st, size_t node, int timeout_ms,
         return fl_error_set(err, FL_ENOMEM, "etcd: out of memory");
     char url[300];
     snprintf(url, sizeof url, "http://%s:%d/health",
-             remote_address(s->remote, node), ETCD_CLIENT_PORT);
+             remote_address(s->db.remote, node), ETCD_CLIENT_PORT);
     bool ready = false, unbound = false;
     double until = fl_clock_mono_s() + timeout_ms / 1000.0;
     while (!ready && !unbound && fl_clock_mono_s() < until) {
         http_answer a;
         json_t *body = NULL;
         http_call call = {.method = "GET", .url = url,
-                          .bind = remote_bind_address(s->remote),
+                          .bind = remote_bind_address(s->db.remote),
                           .connect_timeout_ms = ETCD_CONNECT_TIMEOUT_MS,
                           .timeout_ms = 1000};
         http_request(h, &call, &a, &body);
@@ -445,14 +362,14 @@ static int etcd_await_ready(void *st, size_t node, int timeout_ms,
         return fl_error_set(err, FL_EIO, "node %s: " TARGET_ERROR_UNBOUND
                             ": source address %s is not on this machine (is "
                             "the local cluster's bridge gone?)",
-                            remote_name(s->remote, node),
-                            remote_bind_address(s->remote));
+                            remote_name(s->db.remote, node),
+                            remote_bind_address(s->db.remote));
     if (!ready)
         return fl_error_set(err, FL_EIO, "node %s: etcd did not report "
                             "healthy on http://%s:%d/health within %d ms (see "
                             "its etcd.log and stdout.log)",
-                            remote_name(s->remote, node),
-                            remote_address(s->remote, node), ETCD_CLIENT_PORT,
+                            remote_name(s->db.remote, node),
+                            remote_address(s->db.remote, node), ETCD_CLIENT_PORT,
                             timeout_ms);
     return FL_OK;
 }
@@ -464,7 +381,7 @@ static long etcd_leader(void *st)
     CURL *h = curl_easy_init();
     long best = -1;
     long long best_term = -1;
-    for (size_t i = 0; h && i < remote_count(s->remote); i++) {
+    for (size_t i = 0; h && i < remote_count(s->db.remote); i++) {
         http_answer a;
         json_t *body = NULL;
         post(s, h, i, "/v3/maintenance/status", "{}", false, 500, &a, &body);
@@ -518,17 +435,8 @@ static void etcd_client_close(void *cl)
  * next one. */
 static size_t route(etcd_client *c)
 {
-    size_t n = remote_count(c->s->remote);
+    size_t n = remote_count(c->s->db.remote);
     return c->s->round_robin ? c->node++ % n : c->node;
-}
-
-static void key_text(const json_t *key, char *out, size_t size)
-{
-    if (json_is_integer(key))
-        snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(key));
-    else
-        snprintf(out, size, "%s", json_string_value(key) ? json_string_value(key)
-                                                         : "");
 }
 
 /* body: owned, never NULL. Of the paths used, only range cannot write. */
@@ -540,67 +448,48 @@ static void send_op(etcd_client *c, const char *path, char *body, int timeout_ms
     free(body);
 }
 
-/* The set add: rmw's read and compare-and-put, each a gateway call. */
-static void etcd_add(etcd_client *c, const char *key, const json_t *element,
-                     target_result *out)
+/* An add's state between its steps. */
+typedef struct add_ctx {
+    etcd_client *c;
+    const char *key;
+} add_ctx;
+
+/* One step of the set add: a range, or a txn putting next if the value
+ * is still what was read. */
+static void add_step(void *ctx, rmw_add *st, json_t *next, int timeout_ms)
 {
-    memset(out, 0, sizeof *out);
-    if (!json_is_integer(element)) {
-        set_error(out, HISTORY_FAIL, "rejected", "an add's element must be an "
-                  "integer", 0);
+    add_ctx *x = ctx;
+    http_answer a;
+    json_t *body = NULL;
+    target_result r;
+    char *req = !next ? etcd_range_body(x->key, false)
+                      : etcd_txn_body(x->key, st->current, next);
+    if (!req) {
+        rmw_add_abandon(st, "out of memory");
         return;
     }
-    rmw_add st;
-    rmw_add_init(&st, json_integer_value(element));
-    double deadline = fl_clock_mono_s() + 2.0 * ETCD_REQUEST_TIMEOUT_MS / 1000.0;
-    for (int i = 0; i < ETCD_ADD_ATTEMPTS; i++) {
-        if (st.wait)
-            fl_sleep_s(0.05);
-        int left_ms = (int)((deadline - fl_clock_mono_s()) * 1000);
-        json_t *next = NULL;
-        rmw_action act = rmw_add_next(&st, &next);
-        if (act == RMW_DONE || left_ms < 50) {
-            json_decref(next);
-            break;
-        }
-        int t = left_ms < ETCD_REQUEST_TIMEOUT_MS ? left_ms
-                                                  : ETCD_REQUEST_TIMEOUT_MS;
-        http_answer a;
-        json_t *body = NULL;
-        target_result r;
-        char *req = act == RMW_READ ? etcd_range_body(key, false)
-                                    : etcd_txn_body(key, st.current, next);
-        if (!req) {
-            json_decref(next);
-            rmw_add_abandon(&st, "out of memory");
-            break;
-        }
-        if (act == RMW_READ) {
-            send_op(c, "/v3/kv/range", req, t, &a, &body);
-            etcd_classify("read", NULL, &a, &r);
-            rmw_add_read_answer(&st, &r);
-        } else {
-            send_op(c, "/v3/kv/txn", req, t, &a, &body);
-            etcd_classify("cas", next, &a, &r);
-            json_t *now = NULL;
-            if (r.refused &&
-                etcd_range_value(json_object_get(json_array_get(
-                    json_object_get(body, "responses"), 0), "response_range"),
-                    &now) == 0) {
-                rmw_add_cas_refused(&st, true, json_is_null(now) ? NULL : now);
-                target_result_clear(&r);
-            } else {
-                rmw_add_cas_answer(&st, &r);
-            }
-            json_decref(now);
-        }
+    if (!next) {
+        send_op(x->c, "/v3/kv/range", req, timeout_ms, &a, &body);
+        etcd_classify("read", NULL, &a, &r);
+        rmw_add_read_answer(st, &r);
         json_decref(body);
-        json_decref(next);
+        return;
     }
-    rmw_add_give_up(&st);
-    *out = st.result;
-    memset(&st.result, 0, sizeof st.result);
-    rmw_add_clear(&st);
+    send_op(x->c, "/v3/kv/txn", req, timeout_ms, &a, &body);
+    etcd_classify("cas", next, &a, &r);
+    json_t *now = NULL;
+    /* A failed txn answers the range of its failure branch: the set now. */
+    if (r.refused &&
+        etcd_range_value(json_object_get(json_array_get(
+            json_object_get(body, "responses"), 0), "response_range"),
+            &now) == 0) {
+        rmw_add_cas_refused(st, true, json_is_null(now) ? NULL : now);
+        target_result_clear(&r);
+    } else {
+        rmw_add_cas_answer(st, &r);
+    }
+    json_decref(now);
+    json_decref(body);
 }
 
 static void etcd_client_invoke(void *cl, const target_op *op,
@@ -608,15 +497,17 @@ static void etcd_client_invoke(void *cl, const target_op *op,
 {
     etcd_client *c = cl;
     char key[64];
-    key_text(op->key, key, sizeof key);
+    http_kv_key(op->key, key, sizeof key);
     if (strcmp(op->f, "add") == 0) {
-        etcd_add(c, key, op->value, out);
+        add_ctx x = {.c = c, .key = key};
+        http_kv_add(op->value, ETCD_ADD_ATTEMPTS, ETCD_REQUEST_TIMEOUT_MS,
+                    add_step, &x, out);
         return;
     }
     bool is_cas = strcmp(op->f, "cas") == 0;
     if (is_cas && json_array_size(op->value) != 2) {
         memset(out, 0, sizeof *out);
-        set_error(out, HISTORY_FAIL, "rejected", "a cas value is [old, new]", 0);
+        http_kv_error(out, HISTORY_FAIL, "rejected", "a cas value is [old, new]", 0);
         return;
     }
     const json_t *written = is_cas ? json_array_get(op->value, 1) : op->value;
@@ -627,7 +518,7 @@ static void etcd_client_invoke(void *cl, const target_op *op,
                           : etcd_put_body(key, written);
     if (!body) {
         memset(out, 0, sizeof *out);
-        set_error(out, HISTORY_FAIL, "out of memory", NULL, 0);
+        http_kv_error(out, HISTORY_FAIL, "out of memory", NULL, 0);
         return;
     }
     http_answer a;
@@ -642,21 +533,6 @@ static void etcd_client_invoke(void *cl, const target_op *op,
 static const char *const etcd_operations[] = {"read", "write", "cas", "add",
                                               NULL};
 
-/* See etcd.h for what each means. */
-static const target_error etcd_errors[] = {
-    {TARGET_ERROR_UNBOUND, true},
-    {"no connection", true},
-    {"precondition failed", true},
-    {"rejected", true},
-    {"out of memory", true},
-    {"timeout", false},
-    {"connection lost", false},
-    {"etcd error", false},
-    {"not etcd's answer", false},
-    {"answer too large", false},
-    {0},
-};
-
 const target_vtable etcd_target = {
     .name = "etcd",
     /* Go's panics and zap's fatal level */
@@ -666,20 +542,12 @@ const target_vtable etcd_target = {
     .options = etcd_options,
     .resolve_options = etcd_resolve_options,
     .operations = etcd_operations,
-    .errors = etcd_errors,
     .create = etcd_create,
     .destroy = etcd_destroy,
-    .install = etcd_install,
-    .start = etcd_start,
-    .kill = etcd_kill,
-    .pause = etcd_pause,
-    .resume = etcd_resume,
-    .wipe = etcd_wipe,
+    DAEMON_DB_CALLS,
     .data_dir = "etcd-data",
     .await_ready = etcd_await_ready,
-    .collect_logs = etcd_collect_logs,
     .leader = etcd_leader,
-    .rest_cmd = etcd_rest_cmd,
     .client_open = etcd_client_open,
     .client_invoke = etcd_client_invoke,
     .client_close = etcd_client_close,

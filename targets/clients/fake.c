@@ -125,12 +125,10 @@ static void fake_close(void *client)
 
 static const char *const fake_operations[] = {"read", "write", "cas", "add",
                                               NULL};
-static const target_error fake_errors[] = {{"precondition failed", true}, {0}};
 
 const target_vtable fake_target = {
     .name = "fake",
     .operations = fake_operations,
-    .errors = fake_errors,
     .create = fake_create,
     .destroy = fake_destroy,
     .install = fake_node,

@@ -8,6 +8,7 @@
 #include "harness/netbind.h"
 #include "targets/clients/daemon.h"
 #include "targets/clients/http.h"
+#include "targets/clients/http_kv.h"
 
 #include <curl/curl.h>
 #include <limits.h>
@@ -18,37 +19,6 @@
 #include <unistd.h>
 
 /* ---- command lines (pure) ----------------------------------------------------- */
-
-char *raftkv_start_cmd(const char *node_dir, size_t n,
-                       const char *const *names, const char *const *addrs,
-                       size_t i, const char *bug)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return NULL;
-    fprintf(f, "set -e; d=%s/%s; mkdir -p $d/data; cd $d; "
-               "if [ -f raftkv.pid ] && p=$(cat raftkv.pid) && "
-               "grep -qa raftkv /proc/$p/cmdline 2>/dev/null; then "
-               "echo \"already running as $p\"; exit 0; fi; "
-               DAEMON_WRAP_BEGIN "./raftkv --id %zu --listen %s:%d --peers ",
-            node_dir, names[i], i + 1, addrs[i], RAFTKV_PEER_PORT);
-    for (size_t j = 0; j < n; j++)
-        fprintf(f, "%s%zu=%s:%d", j ? "," : "", j + 1, addrs[j],
-                RAFTKV_PEER_PORT);
-    fprintf(f, " --data-dir $d/data --client-port %d --log $d/raftkv.log",
-            RAFTKV_CLIENT_PORT);
-    if (bug)
-        fprintf(f, " --bug %s", bug);
-    fputs(DAEMON_WRAP_END " >>$d/stdout.log 2>&1 </dev/null & echo $! > raftkv.pid",
-          f);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
 
 /* raftkv's process on a node: the binary's path ends in raftkv and its
  * data directory is this node's. */
@@ -61,6 +31,36 @@ static const daemon_spec raftkv_daemon = {
     .logs = (const char *const[]){"raftkv.log", "stdout.log", NULL},
     .install_hint = "",
 };
+
+/* Node i's raftkv command line (run from its directory $d). */
+static char *command_line(size_t n, const char *const *addrs, size_t i,
+                          const char *bug)
+{
+    daemon_text t;
+    FILE *f = daemon_text_open(&t);
+    if (!f)
+        return NULL;
+    fprintf(f, "./raftkv --id %zu --listen %s:%d --peers ", i + 1, addrs[i],
+            RAFTKV_PEER_PORT);
+    for (size_t j = 0; j < n; j++)
+        fprintf(f, "%s%zu=%s:%d", j ? "," : "", j + 1, addrs[j],
+                RAFTKV_PEER_PORT);
+    fprintf(f, " --data-dir $d/data --client-port %d --log $d/raftkv.log",
+            RAFTKV_CLIENT_PORT);
+    if (bug)
+        fprintf(f, " --bug %s", bug);
+    return daemon_text_close(&t);
+}
+
+char *raftkv_start_cmd(const char *node_dir, size_t n,
+                       const char *const *names, const char *const *addrs,
+                       size_t i, const char *bug)
+{
+    return daemon_start_cmd(&raftkv_daemon, node_dir, names[i],
+                            (daemon_start){.prepare = strdup("mkdir -p data"),
+                                           .command = command_line(n, addrs,
+                                                                   i, bug)});
+}
 
 char *raftkv_signal_cmd(const char *node_dir, const char *name,
                         const char *sig)
@@ -177,8 +177,8 @@ void raftkv_classify(const char *f, const json_t *written,
 /* ---- state ---------------------------------------------------------------------------- */
 
 typedef struct raftkv_state {
-    remote *remote;
-    char *binary, *bug, *node_dir;
+    daemon_db db;            /* first: the daemon default's calls use it */
+    char *binary, *bug;      /* the local build uploaded by install */
 } raftkv_state;
 
 static void rk_destroy(void *st)
@@ -186,9 +186,9 @@ static void rk_destroy(void *st)
     raftkv_state *s = st;
     if (!s)
         return;
+    daemon_db_clear(&s->db);
     free(s->binary);
     free(s->bug);
-    free(s->node_dir);
     free(s);
     curl_global_cleanup();
 }
@@ -224,35 +224,44 @@ static int rk_resolve_options(json_t *opts, fl_error *err)
     return FL_OK;
 }
 
+static int rk_start_parts(const void *st, size_t node, daemon_start *out)
+{
+    const raftkv_state *s = st;
+    out->prepare = strdup("mkdir -p data");
+    out->command = command_line(remote_count(s->db.remote),
+                                remote_addresses(s->db.remote), node, s->bug);
+    return out->prepare && out->command ? FL_OK : FL_ENOMEM;
+}
+
 static int rk_create(const target_config *cfg, void **out, fl_error *err)
 {
-    const char *dir = cfg->node_dir ? cfg->node_dir : TARGET_DEFAULT_NODE_DIR;
-    size_t n = remote_count(cfg->remote);
     const char *binary = json_string_value(json_object_get(cfg->options,
                                                            "binary"));
     const char *bug = json_string_value(json_object_get(cfg->options, "bug"));
     if (!binary)
         return fl_error_set(err, FL_EUSAGE, "raftkv: no build to install "
                             "(options not resolved)");
-    if (!daemon_plain(dir, "/._-") || (bug && !daemon_plain(bug, "-")))
-        return fl_error_set(err, FL_EUSAGE, "raftkv: node directory and "
-                            "--bug must be plain words");
-    for (size_t i = 0; i < n; i++)
-        if (!daemon_plain(remote_address(cfg->remote, i), ".:-"))
-            return fl_error_set(err, FL_EUSAGE, "raftkv: node address \"%s\" "
-                                "is not a plain name or IP address",
-                                remote_address(cfg->remote, i));
-    /* curl_global_init is not thread safe: done here, before any client. */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return fl_error_set(err, FL_ENOMEM, "raftkv: libcurl set-up failed");
+    if (bug && !daemon_plain(bug, "-"))
+        return fl_error_set(err, FL_EUSAGE, "raftkv: --bug must be a plain "
+                            "word");
     raftkv_state *s = calloc(1, sizeof *s);
-    if (s) {
-        s->remote = cfg->remote;
-        s->binary = strdup(binary);
-        s->bug = bug ? strdup(bug) : NULL;
-        s->node_dir = strdup(dir);
+    if (!s)
+        return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
+    int rc = daemon_db_init(&s->db, cfg, &raftkv_daemon, NULL, rk_start_parts,
+                            err);
+    if (rc != FL_OK) {
+        free(s);
+        return rc;
     }
-    if (!s || !s->binary || !s->node_dir || (bug && !s->bug)) {
+    /* curl_global_init is not thread safe: done here, before any client. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        daemon_db_clear(&s->db);
+        free(s);
+        return fl_error_set(err, FL_ENOMEM, "raftkv: libcurl set-up failed");
+    }
+    s->binary = strdup(binary);
+    s->bug = bug ? strdup(bug) : NULL;
+    if (!s->binary || (bug && !s->bug)) {
         rk_destroy(s);
         return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
     }
@@ -260,73 +269,26 @@ static int rk_create(const target_config *cfg, void **out, fl_error *err)
     return FL_OK;
 }
 
-/* ---- db ----------------------------------------------------------------------------------- */
-
-static int run_owned(raftkv_state *s, size_t node, char *cmd, int timeout_ms,
-                     fl_error *err)
-{
-    return daemon_run(s->remote, node, cmd, timeout_ms, "raftkv", err);
-}
+/* ---- db: the daemon default, but install uploads the local build -------------------- */
 
 static int rk_install(void *st, size_t node, fl_error *err)
 {
     raftkv_state *s = st;
-    char *cmd = NULL, path[4096];
-    const char *name = remote_name(s->remote, node);
-    if (asprintf(&cmd, "mkdir -p %s/%s", s->node_dir, name) < 0)
-        cmd = NULL;
-    int rc = run_owned(s, node, cmd, 10000, err);
+    int rc = daemon_db_install(st, node, err);
     if (rc != FL_OK)
         return rc;
     /* Upload beside, then rename: a binary still running (a leftover
      * process) cannot be overwritten ("text file busy"), but replaced. */
-    snprintf(path, sizeof path, "%s/%s/raftkv.new", s->node_dir, name);
-    rc = remote_upload(s->remote, node, s->binary, path, 0755, 30000, err);
+    char *cmd = NULL, path[4096];
+    const char *name = remote_name(s->db.remote, node);
+    snprintf(path, sizeof path, "%s/%s/raftkv.new", s->db.node_dir, name);
+    rc = remote_upload(s->db.remote, node, s->binary, path, 0755, 30000, err);
     if (rc != FL_OK)
         return fl_error_wrap(err, "installing %s", s->binary);
-    if (asprintf(&cmd, "mv -f %s %s/%s/raftkv", path, s->node_dir, name) < 0)
+    if (asprintf(&cmd, "mv -f %s %s/%s/raftkv", path, s->db.node_dir,
+                 name) < 0)
         cmd = NULL;
-    return run_owned(s, node, cmd, 10000, err);
-}
-
-static int rk_start(void *st, size_t node, fl_error *err)
-{
-    raftkv_state *s = st;
-    char *cmd = raftkv_start_cmd(s->node_dir, remote_count(s->remote),
-                                 remote_names(s->remote),
-                                 remote_addresses(s->remote), node, s->bug);
-    return run_owned(s, node, cmd, 10000, err);
-}
-
-static int rk_signal(raftkv_state *s, size_t node, const char *sig,
-                     fl_error *err)
-{
-    return daemon_signal(s->remote, node, s->node_dir, &raftkv_daemon, sig,
-                         err);
-}
-
-static int rk_kill(void *st, size_t n, fl_error *e) { return rk_signal(st, n, "KILL", e); }
-static int rk_pause(void *st, size_t n, fl_error *e) { return rk_signal(st, n, "STOP", e); }
-static int rk_resume(void *st, size_t n, fl_error *e) { return rk_signal(st, n, "CONT", e); }
-
-static char *rk_rest_cmd(void *st, size_t node)
-{
-    raftkv_state *s = st;
-    return raftkv_rest_cmd(s->node_dir, remote_name(s->remote, node));
-}
-
-static int rk_wipe(void *st, size_t node, fl_error *err)
-{
-    raftkv_state *s = st;
-    return daemon_wipe(s->remote, node, s->node_dir, &raftkv_daemon, err);
-}
-
-static int rk_collect_logs(void *st, size_t node, const char *local_dir,
-                           fl_error *err)
-{
-    raftkv_state *s = st;
-    return daemon_collect(s->remote, node, s->node_dir, &raftkv_daemon,
-                          local_dir, err);
+    return daemon_run(s->db.remote, node, cmd, 10000, "raftkv", err);
 }
 
 /* ---- HTTP ------------------------------------------------------------------------------------ */
@@ -362,9 +324,9 @@ static int rk_client_open(void *st, size_t node, void **out, fl_error *err)
 {
     raftkv_state *s = st;
     rk_client *c = NULL;
-    int rc = client_new(node, remote_count(s->remote),
-                        remote_addresses(s->remote),
-                        remote_bind_address(s->remote), RAFTKV_CLIENT_PORT,
+    int rc = client_new(node, remote_count(s->db.remote),
+                        remote_addresses(s->db.remote),
+                        remote_bind_address(s->db.remote), RAFTKV_CLIENT_PORT,
                         &c, err);
     *out = c;
     return rc;
@@ -449,14 +411,6 @@ static void request(rk_client *c, const char *method, const char *key,
     }
 }
 
-static void key_text(const json_t *key, char *out, size_t size)
-{
-    if (json_is_integer(key))
-        snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(key));
-    else
-        snprintf(out, size, "%s", json_string_value(key));
-}
-
 /* ---- add: raftkv's side of the read-modify-write (pure) ---------------------------- */
 
 char *raftkv_add_payload(const json_t *current, const json_t *next)
@@ -508,55 +462,40 @@ void raftkv_add_answer(rmw_add *st, raftkv_add_action sent,
     }
 }
 
-/* ---- add: the loop ---------------------------------------------------------------------- */
+/* ---- add: the loop (targets/clients/http_kv.h) ------------------------------------ */
 
-/* Run the add's decisions over HTTP within RAFTKV_ADD_ATTEMPTS requests
- * and twice the request time-out: each request gets only the time left,
- * so the bound holds however the requests end. */
-static void rk_add(rk_client *c, const char *key, const json_t *element,
-                   target_result *out)
+typedef struct add_ctx {
+    rk_client *c;
+    const char *key;
+} add_ctx;
+
+/* One step: GET the set, or PUT it with the element added on condition. */
+static void add_step(void *ctx, rmw_add *st, json_t *next, int timeout_ms)
 {
-    if (!json_is_integer(element)) {
-        memset(out, 0, sizeof *out);
-        set_error(out, HISTORY_FAIL, "an add's element must be an integer", 0);
+    add_ctx *x = ctx;
+    char *payload = next ? raftkv_add_payload(st->current, next) : NULL;
+    if (next && !payload) {
+        rmw_add_abandon(st, "out of memory");
         return;
     }
-    rmw_add st;
-    rmw_add_init(&st, json_integer_value(element));
-    double deadline = fl_clock_mono_s() + 2.0 * RAFTKV_REQUEST_TIMEOUT_MS / 1000.0;
-    for (int i = 0; i < RAFTKV_ADD_ATTEMPTS; i++) {
-        if (st.wait)
-            fl_sleep_s(0.05);   /* no leader yet: let an election finish */
-        int left_ms = (int)((deadline - fl_clock_mono_s()) * 1000);
-        char *payload;
-        raftkv_add_action act = raftkv_add_next(&st, &payload);
-        if (act == RAFTKV_ADD_DONE || left_ms < 50) {
-            free(payload);
-            break;
-        }
-        raftkv_answer a;
-        json_t *body;
-        request(c, act == RAFTKV_ADD_GET ? "GET" : "PUT", key, payload,
-                left_ms < RAFTKV_REQUEST_TIMEOUT_MS ? left_ms
-                                                    : RAFTKV_REQUEST_TIMEOUT_MS,
-                &a, &body);
-        raftkv_add_answer(&st, act, &a);
-        json_decref(body);
-        free(payload);
-    }
-    rmw_add_give_up(&st);
-    *out = st.result;
-    memset(&st.result, 0, sizeof st.result);
-    rmw_add_clear(&st);
+    raftkv_answer a;
+    json_t *body;
+    request(x->c, next ? "PUT" : "GET", x->key, payload, timeout_ms, &a,
+            &body);
+    raftkv_add_answer(st, next ? RAFTKV_ADD_PUT : RAFTKV_ADD_GET, &a);
+    json_decref(body);
+    free(payload);
 }
 
 static void rk_client_invoke(void *cl, const target_op *op, target_result *out)
 {
     rk_client *c = cl;
     char key[64];
-    key_text(op->key, key, sizeof key);
+    http_kv_key(op->key, key, sizeof key);
     if (strcmp(op->f, "add") == 0) {
-        rk_add(c, key, op->value, out);
+        add_ctx x = {.c = c, .key = key};
+        http_kv_add(op->value, RAFTKV_ADD_ATTEMPTS, RAFTKV_REQUEST_TIMEOUT_MS,
+                    add_step, &x, out);
         return;
     }
     bool is_read = strcmp(op->f, "read") == 0;
@@ -584,9 +523,9 @@ static int status_of(raftkv_state *s, size_t node, CURL *h, int timeout_ms,
     char url[300];
     raftkv_answer a;
     snprintf(url, sizeof url, "http://%s:%d/status",
-             remote_address(s->remote, node), RAFTKV_CLIENT_PORT);
+             remote_address(s->db.remote, node), RAFTKV_CLIENT_PORT);
     http_call call = {.method = "GET", .url = url,
-                      .bind = remote_bind_address(s->remote),
+                      .bind = remote_bind_address(s->db.remote),
                       .connect_timeout_ms = RAFTKV_CONNECT_TIMEOUT_MS,
                       .timeout_ms = timeout_ms};
     http_request(h, &call, &a, body);
@@ -618,14 +557,14 @@ static int rk_await_ready(void *st, size_t node, int timeout_ms, fl_error *err)
         return fl_error_set(err, FL_EIO, "node %s: " RAFTKV_ERROR_UNBOUND
                             ": source address %s is not on this machine (is "
                             "the local cluster's bridge gone?)",
-                            remote_name(s->remote, node),
-                            remote_bind_address(s->remote));
+                            remote_name(s->db.remote, node),
+                            remote_bind_address(s->db.remote));
     if (rc != 0)
         return fl_error_set(err, FL_EIO, "node %s: raftkv did not answer GET "
                             "/status on %s:%d within %d ms (see its "
                             "stdout.log and raftkv.log)",
-                            remote_name(s->remote, node),
-                            remote_address(s->remote, node),
+                            remote_name(s->db.remote, node),
+                            remote_address(s->db.remote, node),
                             RAFTKV_CLIENT_PORT, timeout_ms);
     return FL_OK;
 }
@@ -637,7 +576,7 @@ static long rk_leader(void *st)
     CURL *h = curl_easy_init();
     long best = -1;
     json_int_t best_term = -1;
-    for (size_t i = 0; h && i < remote_count(s->remote); i++) {
+    for (size_t i = 0; h && i < remote_count(s->db.remote); i++) {
         json_t *body = NULL;
         if (status_of(s, i, h, 500, &body) == 0) {
             const char *role = json_string_value(json_object_get(body, "role"));
@@ -656,21 +595,6 @@ static long rk_leader(void *st)
 static const char *const rk_operations[] = {"read", "write", "cas", "add",
                                             NULL};
 
-/* See raftkv.h for what each means. */
-static const target_error rk_errors[] = {
-    {RAFTKV_ERROR_UNBOUND, true},
-    {"no connection", true},
-    {"precondition failed", true},
-    {"not leader", true},
-    {"no leader", true},
-    {"connection lost", false},
-    {"timeout", false},
-    {"answer too large", false},
-    {"not raftkv's answer", false},
-    {"unexpected status", false},
-    {0},
-};
-
 const target_vtable raftkv_target = {
     .name = "raftkv",
     /* its own "fatal:" line, the sanitizers' and libc's words */
@@ -680,20 +604,13 @@ const target_vtable raftkv_target = {
     .options = rk_options,
     .resolve_options = rk_resolve_options,
     .operations = rk_operations,
-    .errors = rk_errors,
     .create = rk_create,
     .destroy = rk_destroy,
     .install = rk_install,
-    .start = rk_start,
-    .kill = rk_kill,
-    .pause = rk_pause,
-    .resume = rk_resume,
-    .wipe = rk_wipe,
+    DAEMON_DB_CALLS_BUT_INSTALL,
     .data_dir = "data",
     .await_ready = rk_await_ready,
-    .collect_logs = rk_collect_logs,
     .leader = rk_leader,
-    .rest_cmd = rk_rest_cmd,
     .client_open = rk_client_open,
     .client_invoke = rk_client_invoke,
     .client_close = rk_client_close,

@@ -20,7 +20,7 @@
  * Operations: read, write, cas, and add (emulated, see below).
  *
  * Errors (the "error" string of a result) and whether a fail with it is
- * definite (target_error_definite):
+ * definite (raftkv_classify decides; tests/test_raftkv_outcome.c):
  *   cannot bind to the test network   definite: nothing was sent
  *   no connection                     definite: no byte of the request
  *                                     was sent (each write has a new

@@ -71,52 +71,6 @@ static void put_lines(FILE *f, const char *const *lines, const char *file)
     fprintf(f, " > %s; ", file);
 }
 
-char *zk_start_cmd(const char *java, const char *classpath,
-                   const char *node_dir, const char *name, size_t n,
-                   const char *const *addrs, size_t i)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return NULL;
-    fprintf(f, "set -e; d=%s/%s; mkdir -p $d/data; cd $d; "
-               "if [ -f zookeeper.pid ] && p=$(cat zookeeper.pid) && "
-               "grep -qa QuorumPeerMain /proc/$p/cmdline 2>/dev/null; then "
-               "echo \"already running as $p\"; exit 0; fi; "
-               "for j in $(echo %s | tr : ' '); do [ -r $j ] || "
-               "{ echo \"$j: not found (install zookeeper, or give "
-               "--classpath)\"; exit 1; }; done; "
-               "echo %zu > data/myid; ",
-            node_dir, name, classpath, i + 1);
-    put_lines(f, zk_cfg_fixed, "zoo.cfg");
-    fprintf(f, "printf '%%s\\n' clientPort=%d clientPortAddress=%s",
-            ZK_CLIENT_PORT, addrs[i]);
-    for (size_t j = 0; j < n; j++)
-        fprintf(f, " server.%zu=%s:%d:%d", j + 1, addrs[j], ZK_QUORUM_PORT,
-                ZK_ELECTION_PORT);
-    fputs(" >> zoo.cfg; ", f);
-    put_lines(f, zk_log4j, "log4j.properties");
-    /* -Dfaultline.dir=$d comes first: the process is found by it
-     * (daemon.h). A small serial-GC heap and the client compiler only:
-     * five JVMs share two cores, and start-up time is what counts. A
-     * short cnxTimeout: election connections to a partitioned peer give
-     * up after 2 s, not 5. */
-    fprintf(f, DAEMON_WRAP_BEGIN "%s -Dfaultline.dir=$d -Xmx64m -Xms32m "
-               "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 "
-               "-Dzookeeper.cnxTimeout=2000 "
-               "-Dlog4j.configuration=file:$d/log4j.properties "
-               "-cp $d:%s org.apache.zookeeper.server.quorum.QuorumPeerMain "
-               "$d/zoo.cfg" DAEMON_WRAP_END " >>$d/stdout.log 2>&1 </dev/null & "
-               "echo $! > zookeeper.pid",
-            java, classpath);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
 static const daemon_spec zk_daemon = {
     .what = "zookeeper",
     .cmdline_re = "^[^ ]*java -Dfaultline.dir=$d ",
@@ -129,6 +83,60 @@ static const daemon_spec zk_daemon = {
     .install_hint = "install default-jre-headless and zookeeper (make deps), "
                     "or give --java PATH",
 };
+
+/* Node i's preparation in $d: its jars checked, myid, zoo.cfg and
+ * log4j.properties written. */
+static char *prepare_line(const char *classpath, size_t n,
+                          const char *const *addrs, size_t i)
+{
+    daemon_text t;
+    FILE *f = daemon_text_open(&t);
+    if (!f)
+        return NULL;
+    fprintf(f, "mkdir -p data; "
+               "for j in $(echo %s | tr : ' '); do [ -r $j ] || "
+               "{ echo \"$j: not found (install zookeeper, or give "
+               "--classpath)\"; exit 1; }; done; "
+               "echo %zu > data/myid; ", classpath, i + 1);
+    put_lines(f, zk_cfg_fixed, "zoo.cfg");
+    fprintf(f, "printf '%%s\\n' clientPort=%d clientPortAddress=%s",
+            ZK_CLIENT_PORT, addrs[i]);
+    for (size_t j = 0; j < n; j++)
+        fprintf(f, " server.%zu=%s:%d:%d", j + 1, addrs[j], ZK_QUORUM_PORT,
+                ZK_ELECTION_PORT);
+    fputs(" >> zoo.cfg; ", f);
+    put_lines(f, zk_log4j, "log4j.properties");
+    fputs("true", f);
+    return daemon_text_close(&t);
+}
+
+/* -Dfaultline.dir=$d comes first: the process is found by it (daemon.h).
+ * A small serial-GC heap and the client compiler only: five JVMs share two
+ * cores, and start-up time is what counts. A short cnxTimeout: election
+ * connections to a partitioned peer give up after 2 s, not 5. */
+static char *command_line(const char *java, const char *classpath)
+{
+    char *s = NULL;
+    if (asprintf(&s, "%s -Dfaultline.dir=$d -Xmx64m -Xms32m "
+                 "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 "
+                 "-Dzookeeper.cnxTimeout=2000 "
+                 "-Dlog4j.configuration=file:$d/log4j.properties "
+                 "-cp $d:%s org.apache.zookeeper.server.quorum.QuorumPeerMain "
+                 "$d/zoo.cfg", java, classpath) < 0)
+        return NULL;
+    return s;
+}
+
+char *zk_start_cmd(const char *java, const char *classpath,
+                   const char *node_dir, const char *name, size_t n,
+                   const char *const *addrs, size_t i)
+{
+    return daemon_start_cmd(&zk_daemon, node_dir, name,
+                            (daemon_start){.prepare = prepare_line(classpath,
+                                                                   n, addrs, i),
+                                           .command = command_line(java,
+                                                                   classpath)});
+}
 
 /* ---- four-letter words ---------------------------------------------------------------- */
 
@@ -316,8 +324,9 @@ void zk_classify_error(int rc, bool is_read, target_result *out)
 /* ---- state and options ------------------------------------------------------------------- */
 
 typedef struct zk_state {
-    remote *remote;
-    char *java, *classpath, *node_dir;
+    daemon_db db;            /* first: the daemon default's calls use it;
+                                its binary is the JVM */
+    char *classpath;
     bool sync_reads;
 } zk_state;
 
@@ -354,10 +363,19 @@ static void zk_destroy(void *st)
     zk_state *s = st;
     if (!s)
         return;
-    free(s->java);
+    daemon_db_clear(&s->db);
     free(s->classpath);
-    free(s->node_dir);
     free(s);
+}
+
+static int zk_start_parts(const void *st, size_t node, daemon_start *out)
+{
+    const zk_state *s = st;
+    const remote *r = s->db.remote;
+    out->prepare = prepare_line(s->classpath, remote_count(r),
+                                remote_addresses(r), node);
+    out->command = command_line(s->db.binary, s->classpath);
+    return out->prepare && out->command ? FL_OK : FL_ENOMEM;
 }
 
 static int zk_check_nodes(const remote *r, fl_error *err)
@@ -375,25 +393,26 @@ static int zk_check_nodes(const remote *r, fl_error *err)
 
 static int zk_create(const target_config *cfg, void **out, fl_error *err)
 {
-    const char *dir = cfg->node_dir ? cfg->node_dir : TARGET_DEFAULT_NODE_DIR;
     const json_t *o = cfg->options;
     const char *java = json_string_value(json_object_get(o, "java"));
     const char *cp = json_string_value(json_object_get(o, "classpath"));
     const char *mode = json_string_value(json_object_get(o, "read-mode"));
     if (!java || !cp || !mode)
         return fl_error_set(err, FL_EUSAGE, "zookeeper: options not resolved");
-    if (!daemon_plain(dir, "/._-"))
-        return fl_error_set(err, FL_EUSAGE, "zookeeper: node directory must "
-                            "be a plain path");
     int rc = zk_check_nodes(cfg->remote, err);
     if (rc != FL_OK)
         return rc;
     zk_state *s = calloc(1, sizeof *s);
-    if (s)
-        *s = (zk_state){.remote = cfg->remote, .java = strdup(java),
-                        .classpath = strdup(cp), .node_dir = strdup(dir),
-                        .sync_reads = strcmp(mode, "sync") == 0};
-    if (!s || !s->java || !s->classpath || !s->node_dir) {
+    if (!s)
+        return fl_error_set(err, FL_ENOMEM, "zookeeper: out of memory");
+    rc = daemon_db_init(&s->db, cfg, &zk_daemon, java, zk_start_parts, err);
+    if (rc != FL_OK) {
+        free(s);
+        return rc;
+    }
+    s->classpath = strdup(cp);
+    s->sync_reads = strcmp(mode, "sync") == 0;
+    if (!s->classpath) {
         zk_destroy(s);
         return fl_error_set(err, FL_ENOMEM, "zookeeper: out of memory");
     }
@@ -405,66 +424,14 @@ static int zk_create(const target_config *cfg, void **out, fl_error *err)
     return FL_OK;
 }
 
-/* ---- db -------------------------------------------------------------------------------------- */
-
-static int zk_install(void *st, size_t node, fl_error *err)
-{
-    zk_state *s = st;
-    return daemon_check_binary(s->remote, node, s->node_dir, &zk_daemon,
-                               s->java, err);
-}
-
-static int zk_start(void *st, size_t node, fl_error *err)
-{
-    zk_state *s = st;
-    return daemon_run(s->remote, node,
-                      zk_start_cmd(s->java, s->classpath, s->node_dir,
-                                   remote_name(s->remote, node),
-                                   remote_count(s->remote),
-                                   remote_addresses(s->remote), node),
-                      15000, "zookeeper", err);
-}
-
-static int zk_signal(void *st, size_t node, const char *sig, fl_error *err)
-{
-    zk_state *s = st;
-    return daemon_signal(s->remote, node, s->node_dir, &zk_daemon, sig, err);
-}
-
-static int zk_kill(void *st, size_t n, fl_error *e) { return zk_signal(st, n, "KILL", e); }
-static int zk_pause(void *st, size_t n, fl_error *e) { return zk_signal(st, n, "STOP", e); }
-static int zk_resume(void *st, size_t n, fl_error *e) { return zk_signal(st, n, "CONT", e); }
-
-static char *zk_rest_cmd(void *st, size_t node)
-{
-    zk_state *s = st;
-    daemon_match m = daemon_match_of(&zk_daemon, s->node_dir,
-                                     remote_name(s->remote, node));
-    return daemon_rest_cmd(&m);
-}
-
-static int zk_wipe(void *st, size_t node, fl_error *err)
-{
-    zk_state *s = st;
-    return daemon_wipe(s->remote, node, s->node_dir, &zk_daemon, err);
-}
-
-static int zk_collect_logs(void *st, size_t node, const char *local_dir,
-                           fl_error *err)
-{
-    zk_state *s = st;
-    return daemon_collect(s->remote, node, s->node_dir, &zk_daemon,
-                          local_dir, err);
-}
-
 /* srvr on node: true with its mode and zxid when it serves. */
 static bool zk_srvr(const zk_state *s, size_t node, int timeout_ms,
                     char *mode, size_t size, unsigned long long *zxid,
                     fl_error *err)
 {
     char text[2048];
-    if (zk_four_letter(remote_bind_address(s->remote),
-                       remote_address(s->remote, node), ZK_CLIENT_PORT,
+    if (zk_four_letter(remote_bind_address(s->db.remote),
+                       remote_address(s->db.remote, node), ZK_CLIENT_PORT,
                        "srvr", timeout_ms, text, sizeof text, err) != FL_OK)
         return false;
     return zk_parse_srvr(text, mode, size, zxid);
@@ -483,7 +450,7 @@ static int zk_await_ready(void *st, size_t node, int timeout_ms, fl_error *err)
             return FL_OK;
         if (e.code == FL_NET_EUNBOUND)
             return fl_error_set(err, FL_EIO, "node %s: %s",
-                                remote_name(s->remote, node), e.msg);
+                                remote_name(s->db.remote, node), e.msg);
         if (fl_clock_mono_s() >= until)
             break;
         fl_sleep_s(0.2);
@@ -491,8 +458,8 @@ static int zk_await_ready(void *st, size_t node, int timeout_ms, fl_error *err)
     return fl_error_set(err, FL_EIO, "node %s: zookeeper did not answer srvr "
                         "with a Mode on %s:%d within %d ms (see its "
                         "zookeeper.log and stdout.log)",
-                        remote_name(s->remote, node),
-                        remote_address(s->remote, node), ZK_CLIENT_PORT,
+                        remote_name(s->db.remote, node),
+                        remote_address(s->db.remote, node), ZK_CLIENT_PORT,
                         timeout_ms);
 }
 
@@ -504,7 +471,7 @@ static long zk_leader(void *st)
     zk_state *s = st;
     long best = -1;
     unsigned long long best_zxid = 0;
-    for (size_t i = 0; i < remote_count(s->remote); i++) {
+    for (size_t i = 0; i < remote_count(s->db.remote); i++) {
         char mode[32];
         unsigned long long zxid;
         fl_error e = {0};
@@ -536,7 +503,7 @@ static void zk_watcher(zhandle_t *zh, int type, int state, const char *path,
 static int zk_session(zk_client *c)
 {
     char host[80];
-    snprintf(host, sizeof host, "%s:%d", remote_address(c->s->remote, c->node),
+    snprintf(host, sizeof host, "%s:%d", remote_address(c->s->db.remote, c->node),
              ZK_CLIENT_PORT);
     c->zh = zookeeper_init(host, zk_watcher, ZK_SESSION_TIMEOUT_MS, NULL,
                            NULL, 0);
@@ -797,7 +764,7 @@ static void zk_client_invoke(void *cl, const target_op *op, target_result *out)
 {
     zk_client *c = cl;
     memset(out, 0, sizeof *out);
-    const char *source = remote_bind_address(c->s->remote);
+    const char *source = remote_bind_address(c->s->db.remote);
     if (source && !fl_net_is_local(source)) {
         set_error(out, HISTORY_FAIL, TARGET_ERROR_UNBOUND, NULL);
         return;
@@ -832,21 +799,6 @@ static void zk_client_invoke(void *cl, const target_op *op, target_result *out)
 static const char *const zk_operations[] = {"read", "write", "cas", "add",
                                             NULL};
 
-/* See zookeeper.h for what each means. */
-static const target_error zk_errors[] = {
-    {TARGET_ERROR_UNBOUND, true},
-    {"no node", true},
-    {"bad version", true},
-    {"node exists", true},
-    {"precondition failed", true},
-    {"out of memory", true},
-    {"connection loss", false},
-    {"operation timeout", false},
-    {"session expired", false},
-    {"zookeeper error", false},
-    {0},
-};
-
 const target_vtable zk_target = {
     .name = "zookeeper",
     /* the JVM's and ZooKeeper's words for an end it did not choose */
@@ -857,21 +809,13 @@ const target_vtable zk_target = {
     .options = zk_options,
     .resolve_options = zk_resolve_options,
     .operations = zk_operations,
-    .errors = zk_errors,
     .ready_timeout_ms = ZK_READY_TIMEOUT_MS,
     .create = zk_create,
     .destroy = zk_destroy,
-    .install = zk_install,
-    .start = zk_start,
-    .kill = zk_kill,
-    .pause = zk_pause,
-    .resume = zk_resume,
-    .wipe = zk_wipe,
+    DAEMON_DB_CALLS,
     .data_dir = "data",
     .await_ready = zk_await_ready,
-    .collect_logs = zk_collect_logs,
     .leader = zk_leader,
-    .rest_cmd = zk_rest_cmd,
     .client_open = zk_client_open,
     .client_invoke = zk_client_invoke,
     .client_close = zk_client_close,
