@@ -69,6 +69,8 @@ typedef struct checker_options {
                                  register with unique values
                                  (checkers/unique_register.h) */
     checker_consistency consistency; /* (sequential) which verdict */
+    const char *isolation;    /* (elle) the transactional model, e.g.
+                                 "serializable"; NULL: strict-serializable */
 } checker_options;
 
 /* Sets every field to its default: model cas-register, no limits, no
@@ -150,7 +152,17 @@ struct checker {
                          const checker_panel_env *env);
     void (*html_panel)(FILE *out, const char *name, const json_t *result,
                        const checker_panel_env *env);
+    /* Optional: check the JSONL file at path without building a history,
+     * for a checker with a faster reader of its own shape of history.
+     * FL_OK with the report filled, CHECKER_DECLINED when the file is not
+     * of that shape (the caller then reads the history and calls check),
+     * or an error as check's. NULL: always read the history. Only for a
+     * checker that needs nothing. */
+    int (*check_file)(const char *path, const checker_options *opt,
+                      checker_report *out, fl_error *err);
 };
+
+#define CHECKER_DECLINED (-1) /* check_file: read the history instead */
 
 /* ---- The registry ----------------------------------------------------------- */
 
@@ -167,6 +179,13 @@ const char *const *checker_names(void);
 int checker_check(const checker *c, const history *h,
                   const checker_options *opt, checker_result **out,
                   fl_error *err);
+
+/* Run c's check_file on the JSONL file at path: FL_OK with *out set, or
+ * with *out NULL when c has none or declined (read the history and call
+ * checker_check); otherwise c's error, or FL_ENOMEM. */
+int checker_check_file(const checker *c, const char *path,
+                       const checker_options *opt, checker_result **out,
+                       fl_error *err);
 
 /* Run c on h given the result of what it needs (NULL if it needs
  * nothing; then borrowed for the call). checkers/compose.h uses it. */

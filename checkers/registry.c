@@ -17,7 +17,8 @@
     X(checker_linearizable) /* checkers/linearizable.c, takes a model */     \
     X(checker_set)          /* checkers/set.c */                             \
     X(checker_sequential)   /* checkers/sequential.c, takes a model */     \
-    X(checker_crash)        /* checkers/crash.c, run on every run */
+    X(checker_crash)        /* checkers/crash.c, run on every run */       \
+    X(checker_elle)         /* checkers/elle*.c, transactions */
 
 #define FL_CHECKER_DECLARE(c) extern const checker c;
 #define FL_CHECKER_ENTRY(c) &c,
@@ -77,10 +78,11 @@ static int cmp_key_verdict(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-int checker_check_given(const checker *c, const history *h,
-                        const checker_options *opt,
-                        const checker_result *needed, checker_result **out,
-                        fl_error *err)
+/* Run c's check (h, given needed) or check_file (path) into a new
+ * result; FL_OK with *out NULL when check_file declined. */
+static int run(const checker *c, const history *h, const char *path,
+               const checker_options *opt, const checker_result *needed,
+               checker_result **out, fl_error *err)
 {
     *out = NULL;
     checker_result *r = fl_calloc(1, sizeof *r);
@@ -92,9 +94,20 @@ int checker_check_given(const checker *c, const history *h,
         .explain = open_memstream(&r->explanation, &r->explanation_len),
     };
     int64_t start = fl_clock_mono_ns();
-    int rc = rep.summary && rep.explain ? c->check(h, opt, needed, &rep, err)
-                                        : FL_OK;
+    int rc = !rep.summary || !rep.explain ? FL_OK
+           : path ? c->check_file(path, opt, &rep, err)
+                  : c->check(h, opt, needed, &rep, err);
     r->elapsed_ms = (double)(fl_clock_mono_ns() - start) / 1e6;
+    if (rc == CHECKER_DECLINED) {
+        if (rep.summary)
+            fclose(rep.summary);
+        if (rep.explain)
+            fclose(rep.explain);
+        json_decref(rep.json);
+        fl_free(rep.per_key);
+        checker_result_free(r);
+        return FL_OK;
+    }
     /* the streams' buffers are only final once closed */
     bool words = rep.summary && fclose(rep.summary) == 0;
     words = rep.explain && fclose(rep.explain) == 0 && words;
@@ -153,15 +166,36 @@ int checker_check(const checker *c, const history *h,
     return check_needing(c, h, opt, 0, out, err);
 }
 
+int checker_check_given(const checker *c, const history *h,
+                        const checker_options *opt,
+                        const checker_result *needed, checker_result **out,
+                        fl_error *err)
+{
+    return run(c, h, NULL, opt, needed, out, err);
+}
+
+int checker_check_file(const checker *c, const char *path,
+                       const checker_options *opt, checker_result **out,
+                       fl_error *err)
+{
+    *out = NULL;
+    return c->check_file && c->needs == NULL
+               ? run(c, NULL, path, opt, NULL, out, err)
+               : FL_OK;
+}
+
 bool checker_options_same_question(const checker_options *a,
                                    const checker_options *b)
 {
     bool same_initial = a->initial == b->initial ||
                         (a->initial && b->initial &&
                          json_equal((json_t *)a->initial, (json_t *)b->initial));
+    bool same_isolation = a->isolation == b->isolation ||
+                          (a->isolation && b->isolation &&
+                           strcmp(a->isolation, b->isolation) == 0);
     return a->model == b->model && same_initial &&
            a->nil_reads_unknown == b->nil_reads_unknown &&
-           a->no_split == b->no_split;
+           a->no_split == b->no_split && same_isolation;
 }
 
 const checker *checker_result_checker(const checker_result *r)

@@ -4,6 +4,7 @@
  */
 #include "cli/check_options.h"
 #include "base/alloc.h"
+#include "checkers/elle.h"
 #include "checkers/lin_model.h"
 
 #include <stdlib.h>
@@ -109,8 +110,16 @@ int cli_check_option(cli_check_options *o, int code, const char *arg,
         return FL_EUSAGE;
     case CLI_OPT_MODEL: o->model_name = arg; return FL_OK;
     case CLI_OPT_CONSISTENCY:
+        if (elle_model_parse(arg, &(elle_model){0}) == 0) {
+            o->opt.isolation = arg; /* elle's: a transactional model */
+            o->given &= ~(1u << (code - CLI_OPT_CHECKER));
+            o->isolation_given = true;
+            return FL_OK;
+        }
         rc = one_of(cmd, "--consistency", arg, levels,
-                    "linearizable, sequential or both", &i);
+                    "linearizable, sequential or both, or for elle "
+                    "strict-serializable, serializable, snapshot-isolation, "
+                    "repeatable-read, read-committed or read-uncommitted", &i);
         if (rc == FL_OK)
             o->opt.consistency = level_of[i];
         return rc;
@@ -139,7 +148,7 @@ bool cli_check_given(const cli_check_options *o, int code)
 
 bool cli_check_any_given(const cli_check_options *o)
 {
-    return o->given != 0;
+    return o->given != 0 || o->isolation_given;
 }
 
 void cli_check_apply(const cli_check_options *o, checker_options *opt)
@@ -149,6 +158,8 @@ void cli_check_apply(const cli_check_options *o, checker_options *opt)
         opt->model = u->model;
     if (cli_check_given(o, CLI_OPT_CONSISTENCY))
         opt->consistency = u->consistency;
+    if (o->isolation_given)
+        opt->isolation = u->isolation;
     if (cli_check_given(o, CLI_OPT_INITIAL))
         opt->initial = u->initial;
     opt->nil_reads_unknown |= u->nil_reads_unknown;
@@ -210,7 +221,11 @@ void cli_check_usage(FILE *out)
           "                       default): both verdicts and the anomaly\n"
           "                       (stale read, non-sequential); the exit\n"
           "                       code is sequential's with sequential,\n"
-          "                       else linearizability's\n"
+          "                       else linearizability's. For elle, the\n"
+          "                       isolation model: strict-serializable\n"
+          "                       (default), serializable,\n"
+          "                       snapshot-isolation, repeatable-read,\n"
+          "                       read-committed or read-uncommitted\n"
           "  --initial JSON       the model's initial value (default: the\n"
           "                       model's empty value; null for registers)\n"
           "  --nil-reads-unknown  a read that returned null constrains\n"

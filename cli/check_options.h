@@ -56,6 +56,8 @@ typedef struct cli_check_options {
     const char *model_name;   /* --model as given, until resolved */
     json_t *initial;
     unsigned given;           /* bit (code - CLI_OPT_CHECKER): given */
+    bool isolation_given;     /* --consistency named a transactional model
+                                 (opt.isolation, for elle), not a bit */
 } cli_check_options;
 
 /* The defaults of `faultline check`: cas-register, shrinking, the memory

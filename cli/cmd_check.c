@@ -156,8 +156,13 @@ static int check_one(const check_args *a, const char *path, bool named,
     fl_error err = {0};
     history *h = NULL;
     checker_result *r = NULL;
-    int rc = cli_read_history(path, a->c.keys, &h, &err);
-    if (rc == FL_OK) {
+    /* a checker's own reader first (JSONL only); it may decline */
+    int rc = history_format_of_path(path) == HISTORY_FORMAT_JSONL
+                 ? checker_check_file(a->c.checker, path, &a->c.opt, &r, &err)
+                 : FL_OK;
+    if (rc == FL_OK && r == NULL)
+        rc = cli_read_history(path, a->c.keys, &h, &err);
+    if (rc == FL_OK && r == NULL) {
         cli_print_warnings(h, errs);
         if (!a->allow_empty && client_events(h) == 0)
             rc = fl_error_set(&err, CHECK_EXIT_NO_OPS, "%s: no operations "
@@ -174,7 +179,7 @@ static int check_one(const check_args *a, const char *path, bool named,
     if (rc == FL_OK || named)
         print_line(out, path, named, r, rc, &err);
     if (rc == FL_OK) {
-        if (client_events(h) == 0) /* say why an empty file passes */
+        if (h != NULL && client_events(h) == 0) /* why an empty file passes */
             fprintf(errs, "faultline check: %s: %s: 0 operations\n", path,
                     checker_verdict_word(checker_result_verdict(r)));
         if (a->explain)

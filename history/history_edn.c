@@ -323,6 +323,39 @@ int history_read_edn(FILE *in, const char *name, history_edn_keys keys,
 
 /* ---- Writing -------------------------------------------------------------- */
 
+/* A transaction's micro-ops as Elle writes them: [[:append 3 2] [:r 3
+ * [1 2]]], the function a keyword (what a string would read back as; any
+ * other value is written as it is). */
+static int write_txn_value(FILE *out, const json_t *v, fl_error *err)
+{
+    if (!json_is_array(v))
+        return edn_write(out, v, err);
+    fputc('[', out);
+    size_t i;
+    const json_t *m;
+    int rc = FL_OK;
+    json_array_foreach(v, i, m) {
+        const char *f = json_string_value(json_array_get(m, 0));
+        if (i > 0)
+            fputc(' ', out);
+        if (!json_is_array(m) || f == NULL ||
+            !edn_keyword_name_ok(f, strlen(f))) {
+            rc = edn_write(out, m, err);
+        } else {
+            fprintf(out, "[:%s", f);
+            for (size_t j = 1; rc == FL_OK && j < json_array_size(m); j++) {
+                fputc(' ', out);
+                rc = edn_write(out, json_array_get(m, j), err);
+            }
+            fputc(']', out);
+        }
+        if (rc != FL_OK)
+            return rc;
+    }
+    fputc(']', out);
+    return FL_OK;
+}
+
 static int write_event(const history *h, const history_event *e, FILE *out,
                        fl_error *err)
 {
@@ -346,7 +379,9 @@ static int write_event(const history *h, const history_event *e, FILE *out,
         fputc(' ', out);
     }
     if (rc == FL_OK)
-        rc = edn_write(out, history_value(h, e->value), err);
+        rc = strcmp(f, "txn") == 0
+                 ? write_txn_value(out, history_value(h, e->value), err)
+                 : edn_write(out, history_value(h, e->value), err);
     if (e->key != HISTORY_NONE)
         fputc(']', out);
     if (rc == FL_OK && e->error != HISTORY_NONE) {

@@ -288,9 +288,10 @@ static void *final_main(void *arg)
     size_t n = remote_count(rn->r);
     for (int64_t k = (int64_t)ct->index; k < rn->stats.keys;
          k += rn->opt->concurrency) {
-        json_t *key = json_integer(k);
+        workload_op op = {0};
+        bool ready = workload_final_read(rn->gen, k, &op, &e) == FL_OK;
         bool done = false;
-        for (int a = 0; key && a < FINAL_READ_ATTEMPTS && !done; a++) {
+        for (int a = 0; ready && a < FINAL_READ_ATTEMPTS && !done; a++) {
             /* Move to another node after a failure: it may be the leader. */
             target_client_close(c);
             c = NULL;
@@ -298,7 +299,7 @@ static void *final_main(void *arg)
                                    &e) != FL_OK)
                 break;
             bool refused;
-            done = perform(ct, c, "read", key, json_null(), &refused) ==
+            done = perform(ct, c, op.f, op.key, op.value, &refused) ==
                    HISTORY_OK;
             if (!done)
                 sleep_s(0.3);
@@ -308,7 +309,7 @@ static void *final_main(void *arg)
             rn->stats.final_reads_missing++;
             pthread_mutex_unlock(&rn->lock);
         }
-        json_decref(key);
+        workload_op_clear(&op);
     }
     target_client_close(c);
     return NULL;

@@ -19,6 +19,8 @@ packages=(
   zlib1g-dev                                            # crc32 (raftkv storage)
   etcd-server                                           # the etcd target (tests/cli/etcd.sh, bench)
   zookeeper libzookeeper-mt-dev                         # the ZooKeeper target: server, C client
+  postgresql-15 libpq-dev                               # the postgres target (libpq-dev: pg_config and headers;
+                                                        # not linked: targets/clients/pgwire.h says why)
   fuse3 libfuse3-dev                                    # powerfs (the power-loss fault): fusermount3, libfuse3
   chromium nodejs                                       # report.html opened headless (tests/browser/)
   python3 curl                                          # examples/' clients and raftkv's leader probe (tests/cli/target_file.sh)
@@ -56,6 +58,7 @@ services_of() {
     openssh-server) echo ssh.service ssh.socket ;;
     etcd-server) echo etcd.service ;;
     zookeeper) echo zookeeper.service ;;
+    postgresql-15) echo postgresql.service ;;
   esac
 }
 fresh_services=()

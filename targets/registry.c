@@ -8,6 +8,7 @@
 #include "targets/clients/consul.h"
 #include "targets/clients/etcd.h"
 #include "targets/clients/fake.h"
+#include "targets/clients/postgres.h"
 #include "targets/clients/raftkv.h"
 #include "targets/clients/zookeeper.h"
 
@@ -18,6 +19,9 @@ static const targets_entry entries[] = {
                      "against a fake Consul only: no Consul binary here)", false},
     {&zk_target, "ZooKeeper 3.8 (Debian's zookeeper), with its C client "
                  "library", false},
+    {&postgres_target, "PostgreSQL 15 (Debian's postgresql-15), one server "
+                       "on the first node, for the transactional workloads",
+     false},
     {&fake_target, "in-process, does nothing on the nodes: for tests and "
                    "benchmarks only", true},
 };

@@ -128,8 +128,14 @@ static int c_open(void *s, size_t n, void **cl, fl_error *e)
 static void c_invoke(void *cl, const target_op *op, target_result *out)
 {
     (void)cl;
-    sent_key = json_integer_value(op->key);
     out->type = HISTORY_OK;
+    if (strcmp(op->f, "txn") == 0) { /* a transaction: answered as sent */
+        sent_key = json_integer_value(json_array_get(json_array_get(op->value,
+                                                                    0), 1));
+        out->value = json_deep_copy(op->value);
+        return;
+    }
+    sent_key = json_integer_value(op->key);
 }
 
 static void c_close(void *cl) { (void)cl; }
@@ -171,6 +177,30 @@ static void existing_keys_are_offset_per_run(void **state)
     assert_int_equal(key_sent_for_7(NULL), 7);
     assert_int_equal(key_sent_for_7(&managed), 7);
     assert_int_equal(key_sent_for_7(&existing), ((json_int_t)5 << 16) + 7);
+}
+
+/* A transaction's keys are inside its value: sent offset, answered back
+ * as the history's. */
+static void existing_txn_keys_are_offset_and_restored(void **state)
+{
+    (void)state;
+    const target_db existing = {.mode = TARGET_DB_EXISTING, .key_base = 1000};
+    fl_error err = {0};
+    target *t;
+    target_client *c;
+    assert_int_equal(target_new(&counting, &(target_config){.db = &existing},
+                                &t, &err), FL_OK);
+    assert_int_equal(target_client_open(t, 0, &c, &err), FL_OK);
+    json_t *v = json_loads("[[\"append\",7,1],[\"r\",\"s\",null]]", 0, NULL);
+    target_op op = {.f = "txn", .value = v};
+    target_result r;
+    target_client_invoke(c, &op, &r);
+    assert_int_equal(sent_key, 1007);
+    assert_true(json_equal(r.value, v));
+    target_result_clear(&r);
+    json_decref(v);
+    target_client_close(c);
+    target_free(t);
 }
 
 static void existing_set_up_and_teardown_touch_nothing(void **state)
@@ -423,6 +453,7 @@ int main(void)
         cmocka_unit_test(existing_set_up_and_teardown_touch_nothing),
         cmocka_unit_test(managed_set_up_is_the_targets_own),
         cmocka_unit_test(existing_keys_are_offset_per_run),
+        cmocka_unit_test(existing_txn_keys_are_offset_and_restored),
         cmocka_unit_test_setup_teardown(kill_marks_then_start_undoes,
                                         setup_node, teardown_node),
         cmocka_unit_test_setup_teardown(a_failed_start_keeps_the_marker,

@@ -72,8 +72,8 @@ static void test_cmd_roundtrip(void **state)
     assert_int_equal(kvsm_cmd_decode(buf, len, &c, &err), FL_OK);
     assert_int_equal(c.op, KVSM_CREATE);
     assert_int_equal(c.value_len, 3);
-    /* Ops outside 1..CREATE (0, the next one, 255) are malformed. */
-    const uint8_t bad_ops[] = {0, KVSM_CREATE + 1, 255};
+    /* Ops outside 1..TXN (0, the next one, 255) are malformed. */
+    const uint8_t bad_ops[] = {0, KVSM_TXN + 1, 255};
     for (size_t i = 0; i < sizeof bad_ops; i++) {
         buf[1] = bad_ops[i];
         assert_int_equal(kvsm_cmd_decode(buf, len, &c, &err), FL_EDATA);

@@ -116,7 +116,8 @@ static void test_checkers_are_found_by_name(void **state)
     assert_string_equal(names[1], "set");
     assert_string_equal(names[2], "sequential");
     assert_string_equal(names[3], "crash");
-    assert_null(names[4]);
+    assert_string_equal(names[4], "elle");
+    assert_null(names[5]);
     for (const char *const *n = names; *n; n++) {
         const checker *c = find(*n);
         assert_non_null(c->check);
@@ -132,7 +133,7 @@ static void test_unknown_checker_is_a_clear_error(void **state)
     assert_int_equal(checker_find("causal", &c, &err), FL_EUSAGE);
     assert_null(c);
     assert_string_equal(err.msg, "unknown checker \"causal\" (checkers: "
-                                 "linearizable, set, sequential, crash)");
+                                 "linearizable, set, sequential, crash, elle)");
     assert_int_equal(checker_find("", &c, NULL), FL_EUSAGE);
 }
 
@@ -282,14 +283,16 @@ static void test_unknown_workload_is_a_clear_error(void **state)
     assert_null(wc);
     assert_int_equal(n, 0);
     assert_string_equal(err.msg,
-                        "unknown workload \"bank\" (known: register, set)");
+                        "unknown workload \"bank\" (known: register, set, "
+                        "list-append, rw-register)");
     workload *w = (workload *)1;
     workload_options wo = {.seed = 1, .concurrency = 2};
     memset(&err, 0, sizeof err);
     assert_int_equal(workload_new("bank", &wo, &w, &err), FL_EUSAGE);
     assert_null(w);
     assert_string_equal(err.msg,
-                        "unknown workload \"bank\" (known: register, set)");
+                        "unknown workload \"bank\" (known: register, set, "
+                        "list-append, rw-register)");
 }
 
 /* The registry's constructors drive the right generator. */

@@ -504,9 +504,48 @@ static void test_html_any_checker(void **state)
     json_decref(results);
 }
 
+/* elle's panel: its verdict words, and each cycle drawn from the stored
+ * txns and edges with its steps escaped; a string slipped into the edges
+ * draws nothing. */
+static void test_html_elle(void **state)
+{
+    (void)state;
+    history *h;
+    fl_error err = {0};
+    assert_int_equal(history_read_file("tests/data/elle/write-skew.edn",
+                                       HISTORY_FORMAT_EDN, &h, &err), FL_OK);
+    static const char *const elle[] = {"elle", NULL};
+    char *buf = html_of(h, elle);
+    has(buf, "weakest anomaly G2-item; rules out strict-serializable, "
+             "serializable, repeatable-read");
+    has(buf, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"elle-cycle\"");
+    has(buf, ">rw</text>");
+    has(buf, "T0 read k1 = [], missing 1, which T1 appended next (rw);");
+    free(buf);
+    history_free(h);
+    json_t *results = json_loads(
+        "{\"valid\": false, \"checkers\": {\"elle\": {\"valid\": false, "
+        "\"not\": [\"serializable\"], \"weakest_anomaly\": \"G0\", "
+        "\"anomalies\": {\"G0\": [{\"txns\": [1, 2], \"edges\": "
+        "[\"ww\", \"<script>\"], \"explanation\": \"<b>x</b>\"}]}}}}",
+        0, NULL);
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    report_html_input in = {.title = "t", .results = results};
+    assert_int_equal(report_html(&in, f, &err), FL_OK);
+    fclose(f);
+    lacks(buf, "<script>\"");
+    lacks(buf, "<b>x</b>");
+    has(buf, "&lt;b&gt;x&lt;/b&gt;");
+    has(buf, ">ww</text>");
+    free(buf);
+    json_decref(results);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_html_elle),
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_linearizable_invalid),
         cmocka_unit_test(test_set_lost),

@@ -10,6 +10,7 @@
 #include "checkers/lin_model.h"
 #include "workloads/register.h"
 #include "workloads/set.h"
+#include "workloads/txn.h"
 
 #define WORKLOAD_MAX_CHECKERS 4
 
@@ -24,6 +25,9 @@ typedef struct workload_kind {
     void (*free)(void *gen);
     workload_checker checkers[WORKLOAD_MAX_CHECKERS]; /* to the first NULL */
     const char *const *operations;   /* final reads included */
+    /* A transaction per op (no key); its final read of key k. NULL: the
+     * op is keyed and the final read is "read" of the key. */
+    json_t *(*final_read)(int64_t k);
 } workload_kind;
 
 struct workload {
@@ -98,10 +102,56 @@ static void set_free(void *gen)
     wl_set_free(gen);
 }
 
+/* ---- list-append and rw-register: transactions, judged by elle ------------------- */
+
+static int txn_make(uint64_t seed, int active_keys, bool list_append,
+                    void **gen, fl_error *err)
+{
+    wl_txn_options to;
+    wl_txn_options_init(&to);
+    to.seed = seed;
+    to.active_keys = active_keys;
+    to.list_append = list_append;
+    wl_txn *g = NULL;
+    int rc = wl_txn_new(&to, &g, err);
+    *gen = g;
+    return rc;
+}
+
+static int list_append_make(uint64_t seed, int active_keys, void **gen,
+                            fl_error *err)
+{
+    return txn_make(seed, active_keys, true, gen, err);
+}
+
+static int rw_register_make(uint64_t seed, int active_keys, void **gen,
+                            fl_error *err)
+{
+    return txn_make(seed, active_keys, false, gen, err);
+}
+
+static void txn_next(void *gen, workload_op *out)
+{
+    out->f = "txn";
+    out->key = NULL;
+    out->value = wl_txn_next(gen);
+}
+
+static int64_t txn_keys_used(const void *gen)
+{
+    return wl_txn_keys_used(gen);
+}
+
+static void txn_free(void *gen)
+{
+    wl_txn_free(gen);
+}
+
 /* ---- The registry ----------------------------------------------------------------- */
 
 static const char *const register_ops[] = {"read", "write", "cas", NULL};
 static const char *const set_ops[] = {"add", "read", NULL};
+static const char *const txn_ops[] = {"txn", NULL};
 
 static const workload_kind kinds[] = {
     {"register", register_make, register_next, register_keys_used,
@@ -110,9 +160,13 @@ static const workload_kind kinds[] = {
       /* and which guarantee broke: SC's verdict, and the anomaly */
       {"sequential", {.model = &lin_model_cas_register,
                       .consistency = CHECKER_CONSISTENCY_SEQUENTIAL}}},
-     register_ops},
+     register_ops, NULL},
     {"set", set_make, set_next, set_keys_used, set_free, {{"set", {0}}},
-     set_ops},
+     set_ops, NULL},
+    {"list-append", list_append_make, txn_next, txn_keys_used, txn_free,
+     {{"elle", {0}}}, txn_ops, wl_txn_read},
+    {"rw-register", rw_register_make, txn_next, txn_keys_used, txn_free,
+     {{"elle", {0}}}, txn_ops, wl_txn_read},
 };
 #define NKINDS (sizeof kinds / sizeof *kinds)
 
@@ -205,7 +259,7 @@ const char *workload_name(const workload *w)
 int workload_next(workload *w, workload_op *out, fl_error *err)
 {
     w->kind->next(w->gen, out);
-    if (!out->key || !out->value) {
+    if ((!out->key && !w->kind->final_read) || !out->value) {
         workload_op_clear(out);
         return fl_error_set(err, FL_ENOMEM, "workload: out of memory");
     }
@@ -222,4 +276,18 @@ void workload_op_clear(workload_op *op)
 int64_t workload_keys_used(const workload *w)
 {
     return w->kind->keys_used(w->gen);
+}
+
+int workload_final_read(const workload *w, int64_t k, workload_op *out,
+                        fl_error *err)
+{
+    bool txn = w->kind->final_read != NULL;
+    out->f = txn ? "txn" : "read";
+    out->key = txn ? NULL : json_integer(k);
+    out->value = txn ? w->kind->final_read(k) : json_null();
+    if ((!txn && !out->key) || !out->value) {
+        workload_op_clear(out);
+        return fl_error_set(err, FL_ENOMEM, "workload: out of memory");
+    }
+    return FL_OK;
 }

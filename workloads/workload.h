@@ -12,6 +12,10 @@
  *   set       unique adds, one set per key; checker "set": the final reads
  *             are checked for lost and unexpected elements.
  *             workloads/set.h
+ *   list-append, rw-register
+ *             transactions (f "txn", no key; the value is a list of
+ *             micro-ops) over rolling integer keys; checker "elle".
+ *             workloads/txn.h
  *
  * Not thread safe: the runner serialises workload_next(). Owned by the
  * caller (workload_free).
@@ -34,7 +38,7 @@ typedef struct workload_options {
 } workload_options;
 
 /* One operation to invoke: f is a static string; key and value are owned
- * by the op (workload_op_clear). */
+ * by the op (workload_op_clear). A transaction has no key (NULL). */
 typedef struct workload_op {
     const char *f;
     json_t *key;
@@ -79,7 +83,12 @@ int workload_next(workload *w, workload_op *out, fl_error *err);
 void workload_op_clear(workload_op *op);
 
 /* Keys handed out so far are 0 .. workload_keys_used() - 1: the runner's
- * final phase reads each ("read", value null). */
+ * final phase reads each, with workload_final_read. */
 int64_t workload_keys_used(const workload *w);
+
+/* The final read of key k: "read" of k (value null), or for a
+ * transactional workload a txn reading k alone. FL_ENOMEM only. */
+int workload_final_read(const workload *w, int64_t k, workload_op *out,
+                        fl_error *err);
 
 #endif

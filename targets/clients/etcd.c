@@ -492,10 +492,65 @@ static void add_step(void *ctx, rmw_add *st, json_t *next, int timeout_ms)
     json_decref(body);
 }
 
+/* A transaction (etcd.h, "Transactions"): snapshot, plan, commit;
+ * retried while the commit's compare is false. */
+static void etcd_txn(etcd_client *c, const json_t *txn, target_result *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int attempt = 0; attempt < ETCD_TXN_ATTEMPTS; attempt++) {
+        char *snap = etcd_txn_snapshot_body(txn, c->s->serializable);
+        if (snap == NULL) {
+            http_kv_error(out, HISTORY_FAIL, "rejected", "a txn is a list of "
+                      "[\"r\"|\"append\"|\"w\", key, value]", 0);
+            return;
+        }
+        http_answer a;
+        json_t *body = NULL, *done = NULL;
+        char *commit = NULL;
+        size_t node = route(c);
+        post(c->s, c->h, node, "/v3/kv/txn", snap, false,
+             ETCD_REQUEST_TIMEOUT_MS, &a, &body);
+        free(snap);
+        etcd_classify("read", NULL, &a, out);
+        bool read = out->type == HISTORY_OK;
+        target_result_clear(out);
+        if (!read || etcd_txn_plan(txn, body, &done, &commit) != 0) {
+            json_decref(body);
+            if (read)
+                http_kv_error(out, HISTORY_FAIL, "not etcd's answer", NULL, 0);
+            else
+                etcd_classify("read", NULL, &a, out);
+            return;
+        }
+        json_decref(body);
+        if (commit == NULL) { /* read only: the snapshot was the txn */
+            out->type = HISTORY_OK;
+            out->value = done;
+            return;
+        }
+        body = NULL;
+        post(c->s, c->h, node, "/v3/kv/txn", commit, true,
+             ETCD_REQUEST_TIMEOUT_MS, &a, &body);
+        free(commit);
+        etcd_classify("cas", done, &a, out);
+        json_decref(done);
+        json_decref(body);
+        if (!(out->type == HISTORY_FAIL && out->refused))
+            return;
+        target_result_clear(out); /* someone wrote a key since: again */
+    }
+    http_kv_error(out, HISTORY_FAIL, "precondition failed", NULL, 0);
+    out->refused = true;
+}
+
 static void etcd_client_invoke(void *cl, const target_op *op,
                                target_result *out)
 {
     etcd_client *c = cl;
+    if (strcmp(op->f, "txn") == 0) {
+        etcd_txn(c, op->value, out);
+        return;
+    }
     char key[64];
     http_kv_key(op->key, key, sizeof key);
     if (strcmp(op->f, "add") == 0) {
@@ -531,7 +586,7 @@ static void etcd_client_invoke(void *cl, const target_op *op,
 }
 
 static const char *const etcd_operations[] = {"read", "write", "cas", "add",
-                                              NULL};
+                                              "txn", NULL};
 
 const target_vtable etcd_target = {
     .name = "etcd",

@@ -25,7 +25,8 @@
  *
  * Keys and values: a key is the decimal (or string) key; a value is its
  * JSON text; both base64 as the gateway wants. Operations: read, write
- * (put), cas (a txn: compare VALUE = old, put new), and add (the set
+ * (put), cas (a txn: compare VALUE = old, put new), txn (list-append and
+ * rw-register transactions, below), and add (the set
  * workload's add by read-modify-write, targets/clients/rmw.h: the CAS is
  * a txn comparing the value, or the create revision 0 for a new key; its
  * failure branch reads the key, so a refused CAS says what the set is).
@@ -101,5 +102,30 @@ int etcd_range_value(const json_t *range_answer, json_t **value);
  * "precondition failed" when its compare was false. */
 void etcd_classify(const char *f, const json_t *written,
                    const http_answer *a, target_result *out);
+
+/* ---- Transactions (etcd_txn.c) ------------------------------------------------
+ *
+ * A list-append or rw-register transaction (workloads/txn.h) is two Txns:
+ * a snapshot reading every key it touches (one revision), then, if it
+ * writes, a commit comparing each of those keys' mod revision with the
+ * snapshot's and putting the new values (a list key holds its JSON list).
+ * A false compare is retried from the snapshot, up to ETCD_TXN_ATTEMPTS,
+ * then the txn fails "precondition failed" (definite: nothing was put).
+ * A snapshot without an answer fails (it writes nothing); a commit's is
+ * judged as a cas's. Strict serializable as etcd's Txn is: every key the
+ * transaction read or wrote is unchanged from its reads to its commit.
+ * Keys must fit 63 bytes; at most 64 keys per transaction. */
+#define ETCD_TXN_ATTEMPTS 10
+
+/* The snapshot Txn's body for txn (new string), or NULL for a txn of the
+ * wrong shape or out of memory. */
+char *etcd_txn_snapshot_body(const json_t *txn, bool serializable);
+
+/* From the snapshot's answer: *done, the transaction with its reads filled
+ * in (new reference), and *commit, the commit Txn's body (new string;
+ * NULL when the transaction writes nothing: it is done). 0, or -1 when
+ * the answer is not the snapshot's or out of memory. */
+int etcd_txn_plan(const json_t *txn, const json_t *snapshot, json_t **done,
+                  char **commit);
 
 #endif

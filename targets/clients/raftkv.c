@@ -97,14 +97,16 @@ static bool raftkv_error(const json_t *body, const char *msg)
 }
 
 /* Whether the answer is recognisably raftkv's for this status. */
-static bool recognised(bool is_read, const raftkv_answer *a)
+static bool recognised(bool is_read, bool is_txn, const raftkv_answer *a)
 {
     const json_t *b = a->body;
     switch (a->status) {
     case 200:
         return is_read ? json_is_object(b) && json_object_get(b, "value")
                        : json_is_object(b) &&
-                             json_is_true(json_object_get(b, "ok"));
+                             json_is_true(json_object_get(b, "ok")) &&
+                             (!is_txn || json_is_array(json_object_get(b,
+                                                                  "value")));
     case 404:
         /* Exactly raftkv's body: another server's 404 page is not a
          * missing key. */
@@ -120,7 +122,7 @@ static bool recognised(bool is_read, const raftkv_answer *a)
 void raftkv_classify(const char *f, const json_t *written,
                      const raftkv_answer *a, target_result *out)
 {
-    bool is_read = strcmp(f, "read") == 0;
+    bool is_read = strcmp(f, "read") == 0, is_txn = strcmp(f, "txn") == 0;
     memset(out, 0, sizeof *out);
     if (a->unbound) {
         /* The bind failed before connect: certainly not sent. */
@@ -138,7 +140,7 @@ void raftkv_classify(const char *f, const json_t *written,
                       a->too_large ? "answer too large" : "connection lost", 0);
         return;
     }
-    if (!recognised(is_read, a)) {
+    if (!recognised(is_read, is_txn, a)) {
         /* Someone answered, but not raftkv as we know it: a read learnt
          * nothing; a write may still have reached raftkv. */
         set_error(out, is_read ? HISTORY_FAIL : HISTORY_INFO,
@@ -148,8 +150,9 @@ void raftkv_classify(const char *f, const json_t *written,
     switch (a->status) {
     case 200:
         out->type = HISTORY_OK;
-        out->value = is_read ? json_incref(json_object_get(a->body, "value"))
-                             : json_deep_copy(written);
+        out->value = is_read || is_txn
+                         ? json_incref(json_object_get(a->body, "value"))
+                         : json_deep_copy(written);
         return;
     case 404:   /* a read (recognised() refuses writes): never written */
         out->type = HISTORY_OK;
@@ -202,7 +205,8 @@ static const target_option rk_options[] = {
     {.name = "raftkv", .arg = "PATH", .help = "the raftkv build",
      .alias_of = "binary"},
     {.name = "bug", .arg = "X",
-     .help = "a deliberate bug: stale-read, early-ack, volatile-vote, no-fsync"},
+     .help = "a deliberate bug: stale-read, early-ack, volatile-vote, "
+             "txn-split, no-fsync"},
     {0},
 };
 
@@ -386,9 +390,10 @@ static char *payload_for(const target_op *op)
     return s;
 }
 
-/* One request to the client's node, following a follower's 421 leader
- * hint once. *body is the parsed answer (caller frees). */
-static void request(rk_client *c, const char *method, const char *key,
+/* One request to the client's node (path: "/kv/KEY" or "/txn"),
+ * following a follower's 421 leader hint once. *body is the parsed answer
+ * (caller frees). */
+static void request(rk_client *c, const char *method, const char *path,
                     const char *payload, int timeout_ms, raftkv_answer *a,
                     json_t **body)
 {
@@ -397,7 +402,7 @@ static void request(rk_client *c, const char *method, const char *key,
     *body = NULL;
     for (int hop = 0; hop < 2; hop++) {
         json_decref(*body);
-        snprintf(url, sizeof url, "http://%s/kv/%s", hostport, key);
+        snprintf(url, sizeof url, "http://%s%s", hostport, path);
         http_call call = {.method = method, .url = url, .bind = c->bind,
                           .payload = payload,
                           .content_type = "application/json",
@@ -480,9 +485,30 @@ static void add_step(void *ctx, rmw_add *st, json_t *next, int timeout_ms)
     }
     raftkv_answer a;
     json_t *body;
-    request(x->c, next ? "PUT" : "GET", x->key, payload, timeout_ms, &a,
+    char path[80];
+    snprintf(path, sizeof path, "/kv/%s", x->key);
+    request(x->c, next ? "PUT" : "GET", path, payload, timeout_ms, &a,
             &body);
     raftkv_add_answer(st, next ? RAFTKV_ADD_PUT : RAFTKV_ADD_GET, &a);
+    json_decref(body);
+    free(payload);
+}
+
+/* A transaction: POST /txn, one log entry on the server. Like a write,
+ * unanswered after sending it is info. */
+static void rk_txn(rk_client *c, const json_t *txn, target_result *out)
+{
+    json_t *o = json_pack("{s:O}", "value", txn);
+    char *payload = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (payload == NULL) {
+        set_error(out, HISTORY_FAIL, "out of memory", 0);
+        return;
+    }
+    json_t *body = NULL;
+    raftkv_answer a;
+    request(c, "POST", "/txn", payload, RAFTKV_REQUEST_TIMEOUT_MS, &a, &body);
+    raftkv_classify("txn", txn, &a, out);
     json_decref(body);
     free(payload);
 }
@@ -490,8 +516,13 @@ static void add_step(void *ctx, rmw_add *st, json_t *next, int timeout_ms)
 static void rk_client_invoke(void *cl, const target_op *op, target_result *out)
 {
     rk_client *c = cl;
-    char key[64];
+    if (strcmp(op->f, "txn") == 0) {
+        rk_txn(c, op->value, out);
+        return;
+    }
+    char key[64], path[80];
     http_kv_key(op->key, key, sizeof key);
+    snprintf(path, sizeof path, "/kv/%s", key);
     if (strcmp(op->f, "add") == 0) {
         add_ctx x = {.c = c, .key = key};
         http_kv_add(op->value, RAFTKV_ADD_ATTEMPTS, RAFTKV_REQUEST_TIMEOUT_MS,
@@ -506,7 +537,7 @@ static void rk_client_invoke(void *cl, const target_op *op, target_result *out)
         set_error(out, HISTORY_FAIL, "out of memory", 0);
         return;
     }
-    request(c, is_read ? "GET" : "PUT", key, payload,
+    request(c, is_read ? "GET" : "PUT", path, payload,
             RAFTKV_REQUEST_TIMEOUT_MS, &a, &body);
     raftkv_classify(op->f, op->value, &a, out);
     json_decref(body);
@@ -593,7 +624,7 @@ static long rk_leader(void *st)
 }
 
 static const char *const rk_operations[] = {"read", "write", "cas", "add",
-                                            NULL};
+                                            "txn", NULL};
 
 const target_vtable raftkv_target = {
     .name = "raftkv",

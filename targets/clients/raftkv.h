@@ -16,7 +16,8 @@
  *                                       raftkv next to the running
  *                                       faultline binary, or one level up
  *   --bug X                             passed to every raftkv: stale-read,
- *                                       early-ack, volatile-vote, no-fsync
+ *                                       early-ack, volatile-vote, txn-split,
+ *                                       no-fsync
  * Operations: read, write, cas, and add (emulated, see below).
  *
  * Errors (the "error" string of a result) and whether a fail with it is
@@ -85,7 +86,9 @@ typedef http_answer raftkv_answer;
  * `written` is the value a write or cas installs (for the ok value).
  *
  * An answer counts as raftkv's only when its body is raftkv's: a 200
- * read {"value":V}, a 200 write {"ok":true}, a 404 read exactly
+ * read {"value":V}, a 200 write {"ok":true}, a 200 txn {"ok":true,
+ * "value":[micro-ops with reads]} (ok with that value; a txn is
+ * otherwise judged as a write), a 404 read exactly
  * {"error":"not found"} (the null value), an error status an object with
  * a string "error" (412's "precondition failed", 421's "not leader").
  * Anything else — a proxy's or another server's page on that port — says

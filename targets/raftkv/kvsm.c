@@ -2,6 +2,7 @@
 #include "targets/raftkv/kvsm.h"
 #include "base/alloc.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -94,7 +95,7 @@ static int rb_blob(rbuf *r, const char **p, size_t *n)
 int kvsm_cmd_encode(const kvsm_cmd *cmd, uint8_t **out, size_t *out_len,
                     fl_error *err)
 {
-    if (cmd->op < KVSM_PUT || cmd->op > KVSM_CREATE)
+    if (cmd->op < KVSM_PUT || cmd->op > KVSM_TXN)
         return fl_error_set(err, FL_EUSAGE, "kvsm: unknown op %u", cmd->op);
     if (cmd->key_len == 0 || cmd->key_len > KVSM_MAX_KEY)
         return fl_error_set(err, FL_EUSAGE,
@@ -126,7 +127,7 @@ int kvsm_cmd_decode(const uint8_t *buf, size_t len, kvsm_cmd *cmd,
     memset(cmd, 0, sizeof *cmd);
     if (rb_be(&r, 1, &ver) || ver != KVSM_CMD_VERSION)
         return fl_error_set(err, FL_EDATA, "kvsm: bad command version");
-    if (rb_be(&r, 1, &op) || op < KVSM_PUT || op > KVSM_CREATE)
+    if (rb_be(&r, 1, &op) || op < KVSM_PUT || op > KVSM_TXN)
         return fl_error_set(err, FL_EDATA, "kvsm: bad command op");
     cmd->op = (uint8_t)op;
     if (rb_be(&r, 8, &cmd->req_id) || rb_blob(&r, &cmd->key, &cmd->key_len) ||
@@ -237,6 +238,97 @@ static int apply_conditional(kvsm *sm, const kvsm_cmd *c, kvsm_result *res,
     return FL_OK;
 }
 
+/* ---- transactions ------------------------------------------------------------------ */
+
+/* The store's key for a micro-op's key: an integer's digits, a string as
+ * it is; false if it is neither or too long. */
+static bool txn_key(const json_t *k, char *buf, size_t size)
+{
+    if (json_is_integer(k))
+        return (size_t)snprintf(buf, size, "%" JSON_INTEGER_FORMAT,
+                                json_integer_value(k)) < size;
+    if (!json_is_string(k) || json_string_length(k) == 0 ||
+        json_string_length(k) >= size)
+        return false;
+    memcpy(buf, json_string_value(k), json_string_length(k) + 1);
+    return true;
+}
+
+int kvsm_txn_valid(const json_t *t)
+{
+    if (!json_is_array(t) || json_array_size(t) == 0)
+        return 0;
+    size_t i;
+    const json_t *m;
+    char key[KVSM_MAX_KEY + 1];
+    json_array_foreach(t, i, m) {
+        const char *f = json_string_value(json_array_get(m, 0));
+        if (!json_is_array(m) || json_array_size(m) != 3 || f == NULL ||
+            !txn_key(json_array_get(m, 1), key, sizeof key) ||
+            (strcmp(f, "r") != 0 && strcmp(f, "append") != 0 &&
+             strcmp(f, "w") != 0))
+            return 0;
+    }
+    return 1;
+}
+
+/* Run the micro-ops in c's value, in order, as one step; res->current is
+ * the transaction with its reads filled in. */
+static int apply_txn(kvsm *sm, const kvsm_cmd *c, kvsm_result *res,
+                     fl_error *err)
+{
+    json_t *t = json_loadb(c->value, c->value_len, 0, NULL);
+    if (!kvsm_txn_valid(t)) {
+        json_decref(t);
+        return fl_error_set(err, FL_EDATA, "kvsm: malformed transaction");
+    }
+    json_t *out = json_array();
+    size_t i;
+    json_t *m;
+    int rc = out ? FL_OK : FL_ENOMEM;
+    json_array_foreach(t, i, m) {
+        char key[KVSM_MAX_KEY + 1];
+        txn_key(json_array_get(m, 1), key, sizeof key);
+        const char *f = json_string_value(json_array_get(m, 0));
+        json_t *x = json_array_get(m, 2);
+        kv_item *it = find(sm->items, key, strlen(key));
+        json_t *cur = it ? json_loads(it->value, JSON_DECODE_ANY, NULL) : NULL;
+        json_t *done = NULL;
+        char *text = NULL;
+        if (f[0] == 'r') {
+            done = json_pack("[s, O, o]", f, json_array_get(m, 1),
+                             cur ? json_incref(cur) : json_null());
+        } else {
+            if (f[0] == 'a') { /* a key that is no list starts one */
+                if (!json_is_array(cur)) {
+                    json_decref(cur);
+                    cur = json_array();
+                }
+                json_array_append(cur, x);
+                text = json_dumps(cur, KVSM_JSON_FLAGS);
+            } else {
+                text = json_dumps(x, KVSM_JSON_FLAGS);
+            }
+            done = json_incref(m);
+            if (text == NULL || put(&sm->items, key, strlen(key), text,
+                                    strlen(text)))
+                rc = FL_ENOMEM;
+        }
+        free(text);
+        json_decref(cur);
+        if (done == NULL || json_array_append_new(out, done))
+            rc = FL_ENOMEM;
+        if (rc != FL_OK)
+            break;
+    }
+    if (rc == FL_OK && res && !(res->current = json_dumps(out, KVSM_JSON_FLAGS)))
+        rc = FL_ENOMEM;
+    json_decref(t);
+    json_decref(out);
+    return rc == FL_OK ? FL_OK
+                       : fl_error_set(err, FL_ENOMEM, "kvsm: out of memory");
+}
+
 int kvsm_apply(kvsm *sm, const uint8_t *data, size_t len, kvsm_result *res,
                fl_error *err)
 {
@@ -256,6 +348,8 @@ int kvsm_apply(kvsm *sm, const uint8_t *data, size_t len, kvsm_result *res,
     case KVSM_CAS:
     case KVSM_CREATE:
         return apply_conditional(sm, &c, res, err);
+    case KVSM_TXN:
+        return apply_txn(sm, &c, res, err);
     default: {
         kv_item *it = find(sm->items, c.key, c.key_len);
         if (it) {

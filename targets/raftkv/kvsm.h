@@ -18,6 +18,14 @@
  * read-modify-write a key that may not exist yet without racing another
  * client's first write (the set workload needs both).
  *
+ * TXN (op 5): value is a transaction, a JSON list of micro-ops ["r", k,
+ * null], ["append", k, v] (the key holds a JSON list; v is appended) or
+ * ["w", k, v], k an integer (its digits are the key) or a string; the key
+ * field is unused ("txn"). They run in order as one step of the state
+ * machine, so a transaction is atomic and isolated (strict serializable
+ * with the log's order); the result's `current` is the transaction with
+ * each read's value filled in (null for an absent key).
+ *
  * Snapshot: "KVS1" | u64 count | count x (u32 klen | key | u32 vlen | value).
  *
  * Not thread safe: the server's raft thread owns the map.
@@ -27,6 +35,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 #include "base/fl_error.h"
 
@@ -40,6 +49,7 @@ typedef enum kvsm_op {
     KVSM_CAS = 2,
     KVSM_DELETE = 3,
     KVSM_CREATE = 4,
+    KVSM_TXN = 5,
 } kvsm_op;
 
 /* A decoded command. The pointers borrow from the encoded buffer (decode)
@@ -77,7 +87,8 @@ typedef struct kvsm_result {
     kvsm_outcome outcome;
     uint64_t req_id;
     /* PRECONDITION_FAILED only: malloc'd copy of the current value (JSON
-     * text), NULL when the key is absent. Caller frees. */
+     * text), NULL when the key is absent. TXN: the completed transaction
+     * (JSON text). Caller frees. */
     char *current;
 } kvsm_result;
 
@@ -96,6 +107,9 @@ int kvsm_apply(kvsm *sm, const uint8_t *data, size_t len, kvsm_result *res,
 const char *kvsm_get(const kvsm *sm, const char *key, size_t key_len);
 
 size_t kvsm_count(const kvsm *sm);
+
+/* Whether t is a transaction TXN accepts (see above): 1 or 0. */
+int kvsm_txn_valid(const json_t *t);
 
 /* Serialize the whole map. *out is malloc'd (caller frees). Errors:
  * FL_ENOMEM. */

@@ -250,6 +250,9 @@ static void answer_write(server *s, server_req *r, int rc, kvsm_result *res)
                                               "failed\",\"value\":%s}",
                                               res->current ? res->current
                                                            : "null"));
+    else if (res->current) /* a transaction, its reads filled in */
+        server_complete(s, r, 200, server_fmt("{\"ok\":true,\"value\":%s}",
+                                              res->current));
     else
         server_complete(s, r, 200, server_fmt("{\"ok\":true}"));
 }
@@ -624,12 +627,13 @@ int server_start(const server_config *cfg, server **out, fl_error *err)
         server_stop(s);
         return rc;
     }
-    server_log(s, "serving peers on %s:%u, clients on %s:%u%s%s%s%s",
+    server_log(s, "serving peers on %s:%u, clients on %s:%u%s%s%s%s%s",
                cfg->peers[cfg->id].host, cfg->peers[cfg->id].port,
                cfg->client.host, cfg->client.port,
                cfg->bugs & SERVER_BUG_STALE_READ ? " [bug stale-read]" : "",
                cfg->bugs & SERVER_BUG_EARLY_ACK ? " [bug early-ack]" : "",
                cfg->bugs & SERVER_BUG_VOLATILE_VOTE ? " [bug volatile-vote]" : "",
+               cfg->bugs & SERVER_BUG_TXN_SPLIT ? " [bug txn-split]" : "",
                cfg->bugs & SERVER_BUG_NO_FSYNC ? " [bug no-fsync]" : "");
     *out = s;
     return FL_OK;

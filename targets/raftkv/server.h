@@ -59,7 +59,9 @@ enum {
     SERVER_BUG_STALE_READ = 1u << 0,    /* raft bug_stale_read */
     SERVER_BUG_EARLY_ACK = 1u << 1,     /* ack PUT once appended+persisted */
     SERVER_BUG_VOLATILE_VOTE = 1u << 2, /* raft + storage volatile vote */
-    SERVER_BUG_NO_FSYNC = 1u << 3,      /* storage never fsyncs */
+    SERVER_BUG_TXN_SPLIT = 1u << 3,     /* a txn's micro-ops as two log
+                                           entries, not one */
+    SERVER_BUG_NO_FSYNC = 1u << 4,      /* storage never fsyncs */
 };
 
 #define SERVER_DEFAULT_CLIENT_OFFSET 1000

@@ -12,7 +12,8 @@ const char *server_usage(void)
     return "usage: raftkv --id N --listen ADDR:PORT "
            "--peers 1=ADDR:PORT,2=ADDR:PORT,... --data-dir DIR\n"
            "              [--client-addr ADDR] [--client-port P] [--log FILE]\n"
-           "              [--bug stale-read|early-ack|volatile-vote|no-fsync]...\n"
+           "              [--bug stale-read|early-ack|volatile-vote|txn-split|\n"
+           "                     no-fsync]...\n"
            "              [--snapshot-every N] [--tick-ms MS] "
            "[--election-ticks N]\n"
            "              [--request-timeout-ms MS]\n"
@@ -79,12 +80,14 @@ static int parse_bug(const char *s, server_config *cfg, fl_error *err)
         cfg->bugs |= SERVER_BUG_EARLY_ACK;
     else if (!strcmp(s, "volatile-vote"))
         cfg->bugs |= SERVER_BUG_VOLATILE_VOTE;
+    else if (!strcmp(s, "txn-split"))
+        cfg->bugs |= SERVER_BUG_TXN_SPLIT;
     else if (!strcmp(s, "no-fsync"))
         cfg->bugs |= SERVER_BUG_NO_FSYNC;
     else
         return fl_error_set(err, FL_EUSAGE, "--bug: unknown bug \"%s\" "
                             "(stale-read, early-ack, volatile-vote, "
-                            "no-fsync)", s);
+                            "txn-split, no-fsync)", s);
     return FL_OK;
 }
 

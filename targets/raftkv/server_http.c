@@ -177,6 +177,91 @@ static enum MHD_Result handle_kv(server *s, struct MHD_Connection *c,
     return respond(c, status ? status : 500, body);
 }
 
+/* One TXN command for micro-ops [from, to) of t; NULL when out of memory. */
+static server_req *txn_request(server *s, const json_t *t, size_t from,
+                               size_t to)
+{
+    json_t *part = json_array();
+    for (size_t i = from; part && i < to; i++)
+        json_array_append(part, json_array_get(t, i));
+    char *text = part ? json_dumps(part, KVSM_JSON_FLAGS) : NULL;
+    json_decref(part);
+    kvsm_cmd cmd = {.op = KVSM_TXN, .key = "txn", .key_len = 3, .value = text,
+                    .value_len = text ? strlen(text) : 0};
+    pthread_mutex_lock(&s->mu);
+    cmd.req_id = ((uint64_t)s->cfg.id << 48) | s->next_req_id++;
+    pthread_mutex_unlock(&s->mu);
+    server_req *r = text ? server_req_new(REQ_WRITE) : NULL;
+    fl_error err;
+    if (r && kvsm_cmd_encode(&cmd, &r->cmd, &r->cmd_len, &err)) {
+        fl_free(r);
+        r = NULL;
+    }
+    free(text);
+    return r;
+}
+
+/* Run micro-ops [from, to) of t through the log: status and body. */
+static void txn_call(server *s, const json_t *t, size_t from, size_t to,
+                     unsigned *status, char **body)
+{
+    server_req *r = txn_request(s, t, from, to);
+    *status = 500;
+    *body = NULL;
+    if (r)
+        server_call(s, r, status, body);
+    else
+        *body = error_body("cannot encode command");
+}
+
+/* POST /txn {"value": [micro-op, ...]}: 200 {"ok":true,"value":[...]} with
+ * the reads filled in, one log entry (kvsm.h, TXN). With the txn-split bug
+ * the first half and the rest are two entries, so other transactions can
+ * run between them. */
+static enum MHD_Result handle_txn(server *s, struct MHD_Connection *c,
+                                  const char *method, const conn_body *b)
+{
+    if (strcmp(method, "POST") != 0)
+        return respond(c, 405, error_body("method not allowed"));
+    if (b->too_big)
+        return respond(c, 413, error_body("body over 1 MiB"));
+    json_t *root = json_loadb(b->buf ? b->buf : "", b->len, 0, NULL);
+    json_t *t = json_is_object(root) ? json_object_get(root, "value") : NULL;
+    if (!kvsm_txn_valid(t)) {
+        json_decref(root);
+        return respond(c, 400, error_body("body must be {\"value\": [[\"r\"|"
+                                          "\"append\"|\"w\", key, value], "
+                                          "...]}"));
+    }
+    size_t n = json_array_size(t);
+    size_t cut = s->cfg.bugs & SERVER_BUG_TXN_SPLIT && n >= 2 ? n / 2 : n;
+    unsigned status;
+    char *body;
+    txn_call(s, t, 0, cut, &status, &body);
+    if (status == 200 && cut < n) {
+        unsigned status2;
+        char *body2;
+        txn_call(s, t, cut, n, &status2, &body2);
+        json_t *one = json_loads(body ? body : "", 0, NULL);
+        json_t *two = status2 == 200 ? json_loads(body2 ? body2 : "", 0, NULL)
+                                     : NULL;
+        fl_free(body);
+        if (two) { /* both halves' reads, as one answer */
+            json_array_extend(json_object_get(one, "value"),
+                              json_object_get(two, "value"));
+            body = json_dumps(one, JSON_COMPACT);
+            fl_free(body2);
+        } else {
+            status = status2;
+            body = body2;
+        }
+        json_decref(one);
+        json_decref(two);
+    }
+    json_decref(root);
+    return respond(c, status ? status : 500, body);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -211,7 +296,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                    : handle_status(s, c);
     if (!strncmp(url, "/kv/", 4))
         return handle_kv(s, c, url + 4, method, b);
-    return respond(c, 404, error_body("no such endpoint (try /kv/KEY or /status)"));
+    if (!strcmp(url, "/txn"))
+        return handle_txn(s, c, method, b);
+    return respond(c, 404, error_body("no such endpoint (try /kv/KEY, /txn "
+                                      "or /status)"));
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,

@@ -106,7 +106,7 @@ check "a bad model is reported before the history is read" 64 "$FL" check --mode
 contains "a bad model names the model, not the file" "$tmp/err" 'unknown model "btree"'
 contains "the default checks cas-register" "$tmp/default.json" '"model":"cas-register"'
 check "an unknown checker is a usage error" 64 "$FL" check --checker causal "$tmp/valid.jsonl"
-contains "an unknown checker names the known ones" "$tmp/err" 'unknown checker "causal" (checkers: linearizable, set, sequential, crash)'
+contains "an unknown checker names the known ones" "$tmp/err" 'unknown checker "causal" (checkers: linearizable, set, sequential, crash, elle)'
 check "check --help lists the registry's checkers" 0 "$FL" check --help
 contains "--help names the set checker" "$tmp/out" "checker/set"
 
