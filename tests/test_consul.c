@@ -398,7 +398,8 @@ static void test_command_lines(void **state)
     assert_non_null(strstr(cmd, "-bind 10.231.0.11 -client 10.231.0.11 "));
     assert_non_null(strstr(cmd, "-bootstrap-expect 3 "));
     assert_non_null(strstr(cmd, " -retry-join 10.231.0.12 -retry-join "
-                                "10.231.0.13; echo \\$? > $d/db.exit\" "));
+                                "10.231.0.13 & echo $! > consul.pid; wait $!; "
+                                "echo $? > \"$d/db.exit\"' "));
     assert_null(strstr(cmd, "-retry-join 10.231.0.11"));
     free(cmd);
 }

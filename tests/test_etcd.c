@@ -24,7 +24,7 @@ static void test_start_cmd(void **state)
     char *cmd = etcd_start_cmd("/usr/bin/etcd", "/x", 3, names, addrs, 1);
     assert_non_null(cmd);
     /* Found again by its name and data dir right after the binary. */
-    assert_non_null(strstr(cmd, "setsid nohup sh -c \"/usr/bin/etcd --name n2 "
+    assert_non_null(strstr(cmd, "setsid nohup sh -c '/usr/bin/etcd --name n2 "
                                 "--data-dir $d/etcd-data "));
     assert_non_null(strstr(cmd, "d=/x/n2;"));
     assert_non_null(strstr(cmd, "--listen-client-urls http://10.231.0.12:2379 "));

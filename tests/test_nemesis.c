@@ -353,16 +353,16 @@ static void test_raftkv_start_cmd(void **state)
                                  "stale-read");
     assert_non_null(cmd);
     assert_non_null(strstr(cmd, "d=/var/lib/faultline-node/n2;"));
-    assert_non_null(strstr(cmd, "setsid nohup sh -c \"./raftkv --id 2 --listen "
+    assert_non_null(strstr(cmd, "setsid nohup sh -c './raftkv --id 2 --listen "
                                 "10.231.0.12:7000 --peers 1=10.231.0.11:7000,"
                                 "2=10.231.0.12:7000,3=10.231.0.13:7000 "
                                 "--data-dir $d/data --client-port 8000 "
-                                "--log $d/raftkv.log --bug stale-read; "
-                                "echo \\$? > $d/db.exit\" "
-                                ">>$d/stdout.log 2>&1 </dev/null & "
-                                "echo $! > raftkv.pid"));
+                                "--log $d/raftkv.log --bug stale-read "
+                                "& echo $! > raftkv.pid; wait $!; "
+                                "echo $? > \"$d/db.exit\"' "
+                                ">>$d/stdout.log 2>&1 </dev/null & "));
     /* The exit file an earlier start left goes first (crashwatch.h). */
-    assert_non_null(strstr(cmd, "rm -f $d/db.exit; setsid"));
+    assert_non_null(strstr(cmd, "rm -f raftkv.pid $d/db.exit; export d; setsid"));
     free(cmd);
     cmd = raftkv_start_cmd("/x", 3, names, addrs, 0, NULL);
     assert_null(strstr(cmd, "--bug"));

@@ -37,7 +37,7 @@ static void test_start_cmd(void **state)
     assert_non_null(strstr(cmd, "d=/x/n2;"));
     assert_non_null(strstr(cmd, "echo 2 > data/myid;"));
     /* Found again by the marker right after the binary (daemon.h). */
-    assert_non_null(strstr(cmd, "setsid nohup sh -c \"/usr/bin/java "
+    assert_non_null(strstr(cmd, "setsid nohup sh -c '/usr/bin/java "
                                 "-Dfaultline.dir=$d "));
     assert_non_null(strstr(cmd, "-cp $d:/a.jar:/b.jar "
                                 "org.apache.zookeeper.server.quorum."

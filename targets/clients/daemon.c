@@ -238,8 +238,10 @@ char *daemon_start_cmd(const daemon_spec *sp, const char *node_dir,
      * shell is no process of the database's for the rest step to count. */
     char *inner = NULL;
     if (parts.command &&
-        asprintf(&inner, "%s%s", sp->by_environ ? "export "
-                 DAEMON_ENV_MARKER "=$d; " : "", parts.command) < 0)
+        asprintf(&inner, "%s%s & echo $! > %s; wait $!; echo $? > \"$d/"
+                 TARGET_DB_EXIT_FILE "\"", sp->by_environ ? "export "
+                 DAEMON_ENV_MARKER "=$d; " : "", parts.command,
+                 sp->pid_file) < 0)
         inner = NULL;
     char *quoted = inner ? single_quoted(inner) : NULL;
     free(inner);
@@ -250,14 +252,12 @@ char *daemon_start_cmd(const daemon_spec *sp, const char *node_dir,
                  "if [ -f %s ] && q=/proc/$(cat %s) && %s; then "
                  "echo \"already running as ${q#/proc/}\"; exit 0; fi; "
                  "%s%srm -f %s $d/" TARGET_DB_EXIT_FILE "; export d; "
-                 "setsid nohup sh -c %s' & echo $! > %s; wait $!; "
-                 "echo $? > \"$d/" TARGET_DB_EXIT_FILE "\"' "
-                 ">>$d/stdout.log 2>&1 </dev/null & "
+                 "setsid nohup sh -c %s >>$d/stdout.log 2>&1 </dev/null & "
                  "i=0; while [ ! -s %s ] && [ $i -lt 100 ]; do sleep 0.05; "
                  "i=$((i+1)); done",
                  node_dir, name, sp->pid_file, sp->pid_file, test,
                  prepare ? prepare : "", prepare ? "; " : "",
-                 sp->pid_file, quoted, sp->pid_file, sp->pid_file) < 0)
+                 sp->pid_file, quoted, sp->pid_file) < 0)
         s = NULL;
     free(quoted);
     free(test);
