@@ -58,6 +58,11 @@ RAFT_SRCS := $(filter-out targets/raftkv/main.c,$(wildcard targets/raftkv/*.c))
 RAFT_LDLIBS := $(shell pkg-config --libs libmicrohttpd libcurl 2>/dev/null || echo -lmicrohttpd -lcurl) -lz
 # The server itself: HTTP, JSON bodies, crc32; nothing of the harness.
 RAFT_BIN_LIBS := $(shell pkg-config --libs libmicrohttpd jansson 2>/dev/null || echo -lmicrohttpd -ljansson) -lz -lpthread
+# powerfs: the FUSE file system that loses un-fsynced writes (power-loss
+# fault); its own binary, linking libfuse3 and nothing of faultline's.
+POWERFS_SRCS := $(wildcard powerfs/*.c)
+FUSE_CFLAGS  := $(shell pkg-config --cflags fuse3 2>/dev/null || echo -I/usr/include/fuse3)
+FUSE_LDLIBS  := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3 -lpthread)
 TEST_SRCS := $(wildcard tests/test_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
@@ -73,6 +78,8 @@ CHECK_CLI_OBJS      := $(CLI_COMMON_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/cli/
 ASAN_CHECK_CLI_OBJS := $(CLI_COMMON_SRCS:%.c=$(BUILD)/asan/%.o) $(BUILD)/asan/cli/harness_exec.o $(BUILD)/asan/cli/main.o
 RAFT_OBJS      := $(RAFT_SRCS:%.c=$(BUILD)/obj/%.o)
 ASAN_RAFT_OBJS := $(RAFT_SRCS:%.c=$(BUILD)/asan/%.o)
+POWERFS_OBJS      := $(POWERFS_SRCS:%.c=$(BUILD)/obj/%.o)
+ASAN_POWERFS_OBJS := $(POWERFS_SRCS:%.c=$(BUILD)/asan/%.o)
 RAFT_FIXTURE_OBJS      := $(RAFT_FIXTURE_SRCS:%.c=$(BUILD)/obj/%.o)
 ASAN_RAFT_FIXTURE_OBJS := $(RAFT_FIXTURE_SRCS:%.c=$(BUILD)/asan/%.o)
 BENCH_LIB_OBJS := $(LIB_OBJS)
@@ -88,7 +95,7 @@ BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all deps test unit-tests fuzz fuzz-quick bench run clean check-deps
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/faultline $(BUILD)/faultline-harness $(BUILD)/faultline-bind.so $(BUILD)/faultline-netem $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
+all: $(BUILD)/faultline $(BUILD)/faultline-harness $(BUILD)/faultline-bind.so $(BUILD)/faultline-netem $(BUILD)/faultline-powerfs $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
 
 deps:
 	@scripts/deps.sh
@@ -135,6 +142,14 @@ $(BUILD)/libraftkv.a: $(RAFT_OBJS)
 
 $(BUILD)/raftkv: $(BUILD)/obj/targets/raftkv/main.o $(BUILD)/libraftkv.a $(BUILD)/libfl_base.a
 	$(CC) $(CFLAGS) -o $@ $^ $(RAFT_BIN_LIBS)
+
+$(POWERFS_OBJS) $(ASAN_POWERFS_OBJS): BASE_FLAGS += $(FUSE_CFLAGS)
+
+$(BUILD)/faultline-powerfs: $(POWERFS_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(FUSE_LDLIBS)
+
+$(BUILD)/asan/faultline-powerfs: $(ASAN_POWERFS_OBJS)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(FUSE_LDLIBS)
 
 # report.html's style and script are .incbin'd by report/html_assets.c,
 # where -MMD cannot see them.
@@ -189,7 +204,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(RAFT_FIXTURE_OBJS) $(BUILD)/libraftkv
 	$(CC) $(CFLAGS) -o $@ $^ $(RAFT_LDLIBS) $(LDLIBS)
 
 # ---- entry points -------------------------------------------------------------
-unit-tests: $(TESTS) $(BUILD)/asan/faultline $(BUILD)/asan/faultline-harness all $(if $(wildcard targets/raftkv/main.c),$(BUILD)/asan/raftkv)
+unit-tests: $(TESTS) $(BUILD)/asan/faultline $(BUILD)/asan/faultline-harness $(BUILD)/asan/faultline-powerfs all $(if $(wildcard targets/raftkv/main.c),$(BUILD)/asan/raftkv)
 	@scripts/run-tests.sh $(TESTS)
 
 fuzz-quick: $(FUZZERS)

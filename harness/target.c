@@ -7,8 +7,10 @@
 
 #include "workloads/workload.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct target {
     const target_vtable *vt;
@@ -260,6 +262,17 @@ int target_set_up(target *t, size_t n, fl_error *e)
 int target_tear_down(target *t, size_t n, fl_error *e)
 {
     return existing(t) ? FL_OK : t->vt->kill(t->state, n, e);
+}
+
+char *target_data_path(const target *t, size_t node)
+{
+    char *p = NULL;
+    if (!t->vt->data_dir || existing(t))
+        return NULL;
+    if (asprintf(&p, "%s/%s/%s", t->node_dir, remote_name(t->remote, node),
+                 t->vt->data_dir) < 0)
+        return NULL;
+    return p;
 }
 
 int target_ready_timeout_ms(const target *t, int default_ms)

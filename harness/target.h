@@ -126,6 +126,13 @@ typedef struct target_vtable {
      * harness's own (15 s, 10 s). 0: those. A JVM that starts in 10-20 s
      * on a loaded machine needs more; see target_ready_timeout_ms. */
     int ready_timeout_ms;
+    /* The database's data directory, relative to the node's directory
+     * (target_config.node_dir/NAME): what the power-loss fault mounts
+     * powerfs over before the database starts (nemesis/fault_power_loss.c).
+     * The target's wipe must name it, and its start must not remove it
+     * (mkdir -p is fine). NULL: the target has none there (power-loss is
+     * refused). */
+    const char *data_dir;
     /* Substrings of a line of its logs that mean it crashed or hit an
      * internal error (a panic, a failed assertion), NULL-terminated; NULL:
      * none. The downloaded logs are scanned for them (and for the user's
@@ -241,6 +248,12 @@ bool target_has_leader(const target *t);
 /* The await_ready allowance to use where the harness would use
  * default_ms: the larger of it and the target's ready_timeout_ms. */
 int target_ready_timeout_ms(const target *t, int default_ms);
+
+/* The absolute path of node's data directory on the node (vtable
+ * data_dir under the node's directory), or NULL when the target declares
+ * none or the database is not faultline's (existing mode: its files are
+ * the user's). New string (caller frees); NULL on OOM too. */
+char *target_data_path(const target *t, size_t node);
 /* See target_vtable.rest_cmd; in existing mode db_existing_rest_cmd
  * (heal what faultline did: resume, restart; never a kill). */
 char *target_rest_cmd(target *t, size_t node);

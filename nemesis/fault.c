@@ -25,7 +25,8 @@
     X(fault_packet)      /* fault_packet.c */ \
     X(fault_clock_skew)  /* fault_clock.c */ \
     X(fault_clock_strobe) /* fault_clock.c */ \
-    X(fault_clock_rate)  /* fault_clock.c */
+    X(fault_clock_rate)  /* fault_clock.c */ \
+    X(fault_power_loss)  /* fault_power_loss.c */
 
 #define FAULT_DECLARE(k) extern const fault_kind k;
 #define FAULT_ENTRY(k) &k,

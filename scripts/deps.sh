@@ -21,6 +21,7 @@ packages=(
   zookeeper libzookeeper-mt-dev                         # the ZooKeeper target: server, C client
   postgresql-15 libpq-dev                               # the postgres target (libpq-dev: pg_config and headers;
                                                         # not linked: targets/clients/pgwire.h says why)
+  fuse3 libfuse3-dev                                    # powerfs (the power-loss fault): fusermount3, libfuse3
   chromium nodejs                                       # report.html opened headless (tests/browser/)
   python3 curl                                          # examples/' clients and raftkv's leader probe (tests/cli/target_file.sh)
 )

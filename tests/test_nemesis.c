@@ -177,8 +177,8 @@ static void test_faults_parse(void **state)
     assert_int_equal(fault_parse(t, "kill,clock", &m, &err), FL_EUSAGE);
     assert_non_null(strstr(err.msg, "\"clock\""));
     assert_non_null(strstr(err.msg, "known: partition, kill, pause, packet, "
-                                    "clock-skew, clock-strobe, clock-rate, all, "
-                                    "none"));
+                                    "clock-skew, clock-strobe, clock-rate, "
+                                    "power-loss, all, none"));
 }
 
 /* The history's f of each built-in kind's beginning and end. */
@@ -267,6 +267,62 @@ static void test_fault_values(void **state)
     assert_string_equal(s, "[\"n1\",\"n3\"]");
     free(s);
     json_decref(v);
+}
+
+/* The table's power-loss kind. */
+static const fault_kind *power_loss(void)
+{
+    const fault_table *t = fault_builtin();
+    for (size_t k = 0; k < t->count; k++)
+        if (!strcmp(t->kinds[k]->name, "power-loss"))
+            return t->kinds[k];
+    fail_msg("no power-loss kind in the table");
+    return NULL;
+}
+
+/* Power fails on every node about half the time, on a majority about a
+ * quarter, on a minority about a quarter; never on no node. The same
+ * seed draws the same cuts. */
+static void test_power_loss_plan(void **state)
+{
+    (void)state;
+    const fault_kind *k = power_loss();
+    fl_rng rng, again;
+    fl_rng_seed(&rng, 7);
+    fl_rng_seed(&again, 7);
+    size_t by_size[6] = {0};
+    for (int i = 0; i < 400; i++) {
+        fault_action a = {.kind = k, .begin = true}, b = a;
+        k->plan(&rng, 5, i % 2 ? 2 : -1, NULL, &a);
+        k->plan(&again, 5, i % 2 ? 2 : -1, NULL, &b);
+        assert_memory_equal(a.nodes, b.nodes, sizeof a.nodes);
+        size_t c = 0;
+        for (size_t j = 0; j < FAULT_MAX_NODES; j++) {
+            c += a.nodes[j];
+            assert_true(j < 5 || !a.nodes[j]);
+        }
+        by_size[c]++;
+    }
+    assert_int_equal(by_size[0], 0);
+    assert_int_equal(by_size[4], 0);
+    assert_in_range(by_size[5], 160, 240);
+    assert_in_range(by_size[3], 70, 130);
+    assert_in_range(by_size[1] + by_size[2], 70, 130);
+    /* Its value is its nodes; its rest unmounts powerfs and says how many
+     * mounts it found. */
+    fault_action a = {.kind = k, .begin = true, .nodes = {false, true}};
+    json_t *v = k->describe(&a, 3, names);
+    char *s = json_dumps(v, JSON_COMPACT);
+    assert_string_equal(s, "[\"n2\"]");
+    free(s);
+    json_decref(v);
+    fault_env env = {.n = 3, .names = names, .node_dir = "/var/lib/x"};
+    char *rest = k->rest(&env, 1);
+    assert_non_null(strstr(rest, "d=/var/lib/x/n2;"));
+    assert_non_null(strstr(rest, "fuse.powerfs"));
+    assert_non_null(strstr(rest, "fusermount3 -u"));
+    assert_non_null(strstr(rest, "echo power-loss=$n"));
+    free(rest);
 }
 
 static void test_scheduler_deterministic(void **state)
@@ -585,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_fault_names),
         cmocka_unit_test(test_scheduler),
         cmocka_unit_test(test_fault_values),
+        cmocka_unit_test(test_power_loss_plan),
         cmocka_unit_test(test_scheduler_deterministic),
         cmocka_unit_test(test_raftkv_start_cmd),
         cmocka_unit_test(test_raftkv_signal_cmd),

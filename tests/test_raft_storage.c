@@ -375,6 +375,29 @@ static void test_volatile_vote_drops_vote(void **state)
     remove_dir(dir);
 }
 
+/* no-fsync still writes everything: what the kernel holds survives a
+ * restart (kill -9); only a power cut (powerfs, tests/cli/power_loss.sh)
+ * shows the missing fsyncs. */
+static void test_no_fsync_survives_a_restart(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    raft_storage_options o = {.bug_no_fsync = true};
+    raft_storage *st = NULL;
+    fl_error err = {0};
+    assert_int_equal(raft_storage_open(dir, &o, &st, &err), FL_OK);
+    save_entries(st, 1, 3, 2, 0);
+    raft_storage_close(st);
+    st = open_ok(dir, false);
+    raft_restore r;
+    raft_storage_restore(st, &r);
+    assert_int_equal(r.n_entries, 3);
+    assert_int_equal(r.hard_state.term, 2);
+    assert_int_equal(r.hard_state.vote, 2);
+    raft_storage_close(st);
+    remove_dir(dir);
+}
+
 /* The storage feeds a real node: restart from it and keep the log. */
 static void test_restore_into_node(void **state)
 {
@@ -453,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_crash_between_received_snapshot_and_rewrite),
         cmocka_unit_test(test_received_snapshot),
         cmocka_unit_test(test_volatile_vote_drops_vote),
+        cmocka_unit_test(test_no_fsync_survives_a_restart),
         cmocka_unit_test(test_restore_into_node),
         cmocka_unit_test(test_garbage_log),
     };

@@ -183,9 +183,14 @@ int daemon_wipe(remote *r, size_t node, const char *node_dir,
     FILE *f = daemon_text_open(&t);
     if (!f)
         return daemon_run(r, node, NULL, 15000, sp->what, err);
-    fprintf(f, "d=%s/%s; rm -rf", node_dir, remote_name(r, node));
+    /* A mount point (powerfs, mounted over the data directory by the
+     * power-loss fault's prepare) is emptied, not removed. */
+    fprintf(f, "d=%s/%s; for x in", node_dir, remote_name(r, node));
     for (size_t i = 0; sp->wipe[i]; i++)
         fprintf(f, " $d/%s", sp->wipe[i]);
+    fprintf(f, "; do if mountpoint -q $x 2>/dev/null; then "
+            "find $x -mindepth 1 -delete || exit 1; "
+            "else rm -rf $x || exit 1; fi; done");
     return daemon_run(r, node, daemon_text_close(&t), 15000, sp->what, err);
 }
 

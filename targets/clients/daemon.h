@@ -109,7 +109,8 @@ int daemon_check_binary(remote *r, size_t node, const char *node_dir,
 int daemon_signal(remote *r, size_t node, const char *node_dir,
                   const daemon_spec *sp, const char *sig, fl_error *err);
 
-/* Remove sp->wipe under the node's directory. */
+/* Remove sp->wipe under the node's directory; one that is a mount point
+ * (powerfs over the data directory) is emptied instead. */
 int daemon_wipe(remote *r, size_t node, const char *node_dir,
                 const daemon_spec *sp, fl_error *err);
 

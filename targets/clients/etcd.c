@@ -600,6 +600,7 @@ const target_vtable etcd_target = {
     .create = etcd_create,
     .destroy = etcd_destroy,
     DAEMON_DB_CALLS,
+    .data_dir = "etcd-data",
     .await_ready = etcd_await_ready,
     .leader = etcd_leader,
     .client_open = etcd_client_open,

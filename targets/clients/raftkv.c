@@ -211,7 +211,7 @@ static const target_option rk_options[] = {
      .alias_of = "binary"},
     {.name = "bug", .arg = "X",
      .help = "a deliberate bug: stale-read, early-ack, volatile-vote, "
-             "txn-split, lease-read"},
+             "txn-split, lease-read, no-fsync"},
     {0},
 };
 
@@ -647,6 +647,7 @@ const target_vtable raftkv_target = {
     .destroy = rk_destroy,
     .install = rk_install,
     DAEMON_DB_CALLS_BUT_INSTALL,
+    .data_dir = "data",
     .await_ready = rk_await_ready,
     .leader = rk_leader,
     .client_open = rk_client_open,

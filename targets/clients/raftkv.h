@@ -16,7 +16,8 @@
  *                                       raftkv next to the running
  *                                       faultline binary, or one level up
  *   --bug X                             passed to every raftkv: stale-read,
- *                                       early-ack, volatile-vote, txn-split
+ *                                       early-ack, volatile-vote, txn-split,
+ *                                       no-fsync
  * Operations: read, write, cas, and add (emulated, see below).
  *
  * Errors (the "error" string of a result) and whether a fail with it is

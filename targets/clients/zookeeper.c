@@ -813,6 +813,7 @@ const target_vtable zk_target = {
     .create = zk_create,
     .destroy = zk_destroy,
     DAEMON_DB_CALLS,
+    .data_dir = "data",
     .await_ready = zk_await_ready,
     .leader = zk_leader,
     .client_open = zk_client_open,

@@ -29,6 +29,7 @@ struct raft_storage {
     char *log_path, *log_tmp, *snap_path, *snap_tmp;
     int log_fd;
     bool volatile_vote;
+    bool no_fsync;
     raft_hard_state hs;
     raft_snapshot snap;
     raft_entry *ents;
@@ -171,9 +172,21 @@ static int write_all(int fd, const uint8_t *p, size_t len)
     return 0;
 }
 
+/* fsync / fdatasync, unless the seeded bug no-fsync skips it: then a
+ * save returns after write(), and only what the kernel already holds
+ * survives (every kill -9; not a power cut). */
+static int sync_fd(const raft_storage *st, int fd, bool data_only)
+{
+    if (st->no_fsync)
+        return 0;
+    return data_only ? fdatasync(fd) : fsync(fd);
+}
+
 /* A rename is durable only once the directory itself is fsync'd. */
 static int fsync_dir(const raft_storage *st, fl_error *err)
 {
+    if (st->no_fsync)
+        return FL_OK;
     int fd = open(st->dir, O_RDONLY | O_DIRECTORY);
     if (fd < 0)
         return io_fail(err, "opening directory", st->dir);
@@ -189,7 +202,7 @@ static int replace_file(raft_storage *st, const char *tmp, const char *path,
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return io_fail(err, "creating", tmp);
-    if (write_all(fd, b->p, b->len) || fsync(fd)) {
+    if (write_all(fd, b->p, b->len) || sync_fd(st, fd, false)) {
         int rc = io_fail(err, "writing", tmp);
         close(fd);
         return rc;
@@ -462,7 +475,7 @@ static int recover_log(raft_storage *st, fl_error *err)
     if (st->log_fd < 0)
         return io_fail(err, "opening", st->log_path);
     if (missing || st->cut_bytes)
-        return fsync(st->log_fd) || fsync_dir(st, err)
+        return sync_fd(st, st->log_fd, false) || fsync_dir(st, err)
                    ? io_fail(err, "syncing", st->log_path)
                    : FL_OK;
     return FL_OK;
@@ -488,6 +501,7 @@ int raft_storage_open(const char *dir, const raft_storage_options *opts,
         return fl_error_set(err, FL_ENOMEM, "raft storage: open");
     st->log_fd = -1;
     st->volatile_vote = opts && opts->bug_volatile_vote;
+    st->no_fsync = opts && opts->bug_no_fsync;
     st->dir = fl_strdup(dir);
     st->log_path = path_join(dir, "log");
     st->log_tmp = path_join(dir, "log.tmp");
@@ -544,7 +558,7 @@ static int append_sync(raft_storage *st, const buf *b, fl_error *err)
 {
     if (b->oom)
         return fl_error_set(err, FL_ENOMEM, "raft storage: building records");
-    if (write_all(st->log_fd, b->p, b->len) || fdatasync(st->log_fd))
+    if (write_all(st->log_fd, b->p, b->len) || sync_fd(st, st->log_fd, true))
         return io_fail(err, "appending to", st->log_path);
     return FL_OK;
 }

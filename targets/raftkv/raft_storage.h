@@ -44,6 +44,10 @@ typedef struct raft_storage_options {
     /* Seeded bug: persist every hard state with vote = RAFT_NONE, so a node
      * restarted mid-term may vote again in that term. */
     bool bug_volatile_vote;
+    /* Seeded bug: never fsync / fdatasync (files or the directory): a save
+     * returns once write() has, so acknowledged entries survive kill -9
+     * (the kernel holds them) but not a power cut. */
+    bool bug_no_fsync;
 } raft_storage_options;
 
 /* Open the node's data directory dir (created if missing, mode 0755) and

@@ -564,7 +564,8 @@ static void *raft_main(void *arg)
 static int open_state(server *s, fl_error *err)
 {
     raft_storage_options so = {
-        .bug_volatile_vote = (s->cfg.bugs & SERVER_BUG_VOLATILE_VOTE) != 0};
+        .bug_volatile_vote = (s->cfg.bugs & SERVER_BUG_VOLATILE_VOTE) != 0,
+        .bug_no_fsync = (s->cfg.bugs & SERVER_BUG_NO_FSYNC) != 0};
     raft_restore rs;
     raft_config rc;
     int e;
@@ -640,14 +641,15 @@ int server_start(const server_config *cfg, server **out, fl_error *err)
         server_stop(s);
         return rc;
     }
-    server_log(s, "serving peers on %s:%u, clients on %s:%u%s%s%s%s%s",
+    server_log(s, "serving peers on %s:%u, clients on %s:%u%s%s%s%s%s%s",
                cfg->peers[cfg->id].host, cfg->peers[cfg->id].port,
                cfg->client.host, cfg->client.port,
                cfg->bugs & SERVER_BUG_STALE_READ ? " [bug stale-read]" : "",
                cfg->bugs & SERVER_BUG_EARLY_ACK ? " [bug early-ack]" : "",
                cfg->bugs & SERVER_BUG_VOLATILE_VOTE ? " [bug volatile-vote]" : "",
                cfg->bugs & SERVER_BUG_TXN_SPLIT ? " [bug txn-split]" : "",
-               cfg->bugs & SERVER_BUG_LEASE_READ ? " [bug lease-read]" : "");
+               cfg->bugs & SERVER_BUG_LEASE_READ ? " [bug lease-read]" : "",
+               cfg->bugs & SERVER_BUG_NO_FSYNC ? " [bug no-fsync]" : "");
     *out = s;
     return FL_OK;
 }

@@ -63,6 +63,7 @@ enum {
                                            entries, not one */
     SERVER_BUG_LEASE_READ = 1u << 4,    /* raft bug_lease_read, on the
                                            wall clock (CLOCK_REALTIME) */
+    SERVER_BUG_NO_FSYNC = 1u << 5,      /* storage never fsyncs */
 };
 
 #define SERVER_DEFAULT_CLIENT_OFFSET 1000

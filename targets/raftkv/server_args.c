@@ -13,7 +13,7 @@ const char *server_usage(void)
            "--peers 1=ADDR:PORT,2=ADDR:PORT,... --data-dir DIR\n"
            "              [--client-addr ADDR] [--client-port P] [--log FILE]\n"
            "              [--bug stale-read|early-ack|volatile-vote|txn-split|\n"
-           "                     lease-read]...\n"
+           "                     lease-read|no-fsync]...\n"
            "              [--snapshot-every N] [--tick-ms MS] "
            "[--election-ticks N]\n"
            "              [--request-timeout-ms MS]\n"
@@ -84,10 +84,12 @@ static int parse_bug(const char *s, server_config *cfg, fl_error *err)
         cfg->bugs |= SERVER_BUG_VOLATILE_VOTE;
     else if (!strcmp(s, "txn-split"))
         cfg->bugs |= SERVER_BUG_TXN_SPLIT;
+    else if (!strcmp(s, "no-fsync"))
+        cfg->bugs |= SERVER_BUG_NO_FSYNC;
     else
         return fl_error_set(err, FL_EUSAGE, "--bug: unknown bug \"%s\" "
                             "(stale-read, early-ack, volatile-vote, txn-split, "
-                            "lease-read)", s);
+                            "lease-read, no-fsync)", s);
     return FL_OK;
 }
 
