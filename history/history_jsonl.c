@@ -283,6 +283,11 @@ int history_lines_next(history_lines *r, const char **line, size_t *n)
         if (nl != NULL || (r->eof && r->len > 0)) {
             *line = at;
             *n = nl ? (size_t)(nl - at) + 1 : r->len;
+            /* Also in a line that ends: whether the check below saw the
+             * NUL first depends on where a read or a chunk stopped, and
+             * every reader of the same bytes must say the same. */
+            if (memchr(at, '\0', *n) != NULL)
+                return FL_EDATA;
             r->start += *n;
             r->len -= *n;
             return 1;
@@ -331,8 +336,8 @@ int history_read_jsonl_with(FILE *in, const char *name, bool fast,
         rc = fl_error_set(err, FL_ENOMEM, "%s:%ld: out of memory reading the "
                           "line", name, lineno + 1);
     if (more == FL_EDATA)
-        rc = fl_error_set(err, FL_EDATA, "%s:%ld: a NUL byte in a line that "
-                          "does not end: not a text history", name, lineno + 1);
+        rc = fl_error_set(err, FL_EDATA, "%s:%ld: a NUL byte: not a text "
+                          "history", name, lineno + 1);
     if (rc == FL_OK && ferror(in))
         rc = fl_error_set(err, FL_EIO, "%s: read error: %s", name,
                           strerror(errno));

@@ -87,7 +87,8 @@ static ssize_t read_range(void *arg, char *buf, size_t n)
 }
 
 /* The next line, with its newline if it has one: 1, 0 at the end, or
- * FL_ENOMEM or FL_EIO. Valid until the next call. */
+ * FL_ENOMEM, FL_EIO or FL_EDATA (a NUL byte in it). Valid until the next
+ * call. */
 static int chunk_next_line(chunk_reader *r, const char **line, size_t *n)
 {
     if (r->src->mem == NULL)
@@ -98,6 +99,8 @@ static int chunk_next_line(chunk_reader *r, const char **line, size_t *n)
     const char *nl = memchr(at, '\n', r->end - r->pos);
     *line = at;
     *n = nl ? (size_t)(nl - at) + 1 : r->end - r->pos;
+    if (memchr(at, '\0', *n) != NULL)   /* as history_lines_next */
+        return FL_EDATA;
     r->pos += *n;
     return 1;
 }
@@ -158,8 +161,8 @@ static int reader_error(par_chunk *c, const chunk_reader *r, int more)
                             strerror(r->lines.error));
     c->nlines++; /* the line it could not read */
     if (more == FL_EDATA)
-        return fl_error_set(&c->err, FL_EDATA, "%s:%ld: a NUL byte in a line "
-                            "that does not end: not a text history", c->name, c->nlines);
+        return fl_error_set(&c->err, FL_EDATA, "%s:%ld: a NUL byte: not a text "
+                            "history", c->name, c->nlines);
     return fl_error_set(&c->err, FL_ENOMEM, "%s:%ld: out of memory reading "
                         "the line", c->name, c->nlines);
 }
