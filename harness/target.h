@@ -73,7 +73,7 @@ typedef struct target_option {
 /* A managed target's start removes NODE_DIR/NAME/TARGET_DB_EXIT_FILE and
  * runs its process under a wrapper that writes the process's exit status
  * there (a shell's $?: 128+N for signal N) when it ends, however it ends
- * (targets/clients/daemon.h's DAEMON_WRAP_*). The crash watcher
+ * (targets/clients/daemon.h: daemon_start_cmd). The crash watcher
  * (run/crashwatch.h) reads it; a target without it is never seen to
  * crash, only to stop serving. */
 #define TARGET_DB_EXIT_FILE "db.exit"
@@ -136,7 +136,8 @@ typedef struct target_vtable {
     /* Substrings of a line of its logs that mean it crashed or hit an
      * internal error (a panic, a failed assertion), NULL-terminated; NULL:
      * none. The downloaded logs are scanned for them (and for the user's
-     * --log-pattern): a match makes the run invalid (harness/crash.h). */
+     * --log-pattern): a match makes the run invalid (harness/crash_logs.h,
+     * checkers/crash.h). */
     const char *const *crash_patterns;
     /* Whether its start command honours target_config.db_env: faults that
      * need one (the clock faults) are refused for a target without. */
