@@ -69,12 +69,10 @@ typedef struct fault_action {
                                      others: the kind's own mode */
     nem_grudge grudge;            /* partition: who drops whom; packet:
                                      whose packets to whom are shaped */
-    int64_t args[4];              /* any other kind's own numbers, chosen by
-                                     its plan (a skew in ms, a delay, a
-                                     loss rate in 1/1000): a new kind needs
-                                     no field of its own here */
-    double amount[FAULT_MAX_NODES]; /* per node, the kind's own (a clock's
-                                     offset in s, a shaper's seed) */
+    double amount[FAULT_MAX_NODES]; /* per node, the kind's own number,
+                                     chosen by its plan (a clock's offset
+                                     in s, a shaper's seed): a new kind
+                                     needs no field of its own here */
     /* The run's fault options (fault_options_resolve: every option of
      * every kind, {NAME: number}); borrowed from the plan, NULL in a rig
      * without options (kinds then use their defaults). */
