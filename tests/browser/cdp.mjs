@@ -62,7 +62,9 @@ export async function launch({ width = 1300, height = 900 } = {}) {
       try { await Promise.race([send('Browser.close'), exited]); } catch (e) { /* gone */ }
       proc.kill('SIGKILL');
       await exited;
-      rmSync(profile, { recursive: true, force: true });
+      // Chromium's helper processes may still be writing to the profile
+      // for a moment after the browser itself has exited.
+      rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
     },
   };
   return browser;
