@@ -3,6 +3,7 @@
  * durable when told to (powerfs/pfs_tree.h says exactly what survives).
  *
  *   faultline-powerfs mount [--foreground] [--die-with-parent]
+ *                     [--names strict|journal|immediate]
  *                     BACKING MOUNTPOINT SOCKET
  *       Mount BACKING's contents at MOUNTPOINT; listen for commands on the
  *       unix socket SOCKET (keep it outside the mount). Returns once the
@@ -11,6 +12,9 @@
  *       makes everything durable. --die-with-parent (tests): stay in the
  *       foreground, and when the parent dies, die and let fusermount3's
  *       auto_unmount remove the mount, so no test leaves one behind.
+ *       --names: when names become durable (pfs_fuse.h; default strict).
+ *       New files belong to the process that made them and the kernel
+ *       checks modes (default_permissions), as on a disk.
  *   faultline-powerfs ctl SOCKET COMMAND
  *       Send COMMAND (lose-unsynced, flush, status) and print the answer;
  *       exit 0 if it begins with "ok".
@@ -40,7 +44,7 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: faultline-powerfs mount [--foreground] [--die-with-parent]"
-            " BACKING MOUNTPOINT SOCKET\n"
+            " [--names strict|journal|immediate] BACKING MOUNTPOINT SOCKET\n"
             "       faultline-powerfs ctl SOCKET lose-unsynced|flush|status\n");
     return EXIT_USAGE;
 }
@@ -152,9 +156,12 @@ static int listen_on(const char *path)
 
 static int mount_and_serve(const char *backing, const char *mnt,
                            const char *sock, bool foreground,
-                           bool die_with_parent)
+                           bool die_with_parent, pfs_names names)
 {
-    pfs_fs fs = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    pfs_fs fs = {.lock = PTHREAD_MUTEX_INITIALIZER, .names = names};
+    /* The kernel applied the caller's umask to every mode it sends; ours
+     * must not cut it again. */
+    umask(0);
     if (!(fs.tree = pfs_tree_open(backing))) {
         fprintf(stderr, "faultline-powerfs: backing directory %s: %s\n",
                 backing, strerror(errno));
@@ -163,7 +170,7 @@ static int mount_and_serve(const char *backing, const char *mnt,
     char opts[256];
     /* The backing in the mount table says whose mount a leftover is. */
     snprintf(opts, sizeof opts, "-ofsname=powerfs:%s,subtype=powerfs,"
-             "allow_other%s", strchr(backing, ',') ? "backing" : backing,
+             "allow_other,default_permissions%s", strchr(backing, ',') ? "backing" : backing,
              die_with_parent ? ",auto_unmount" : "");
     char *argv[] = {"faultline-powerfs", opts, NULL};
     struct fuse_args args = FUSE_ARGS_INIT(2, argv);
@@ -218,17 +225,21 @@ int main(int argc, char **argv)
     if (argc < 2 || strcmp(argv[1], "mount") != 0)
         return usage();
     bool foreground = false, die_with_parent = false;
+    pfs_names names = PFS_NAMES_STRICT;
     int i = 2;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (strcmp(argv[i], "--foreground") == 0)
             foreground = true;
         else if (strcmp(argv[i], "--die-with-parent") == 0)
             die_with_parent = true;
+        else if (strcmp(argv[i], "--names") == 0 && i + 1 < argc &&
+                 pfs_names_parse(argv[i + 1], &names) == 0)
+            i++;
         else
             return usage();
     }
     if (argc - i != 3)
         return usage();
     return mount_and_serve(argv[i], argv[i + 1], argv[i + 2], foreground,
-                           die_with_parent);
+                           die_with_parent, names);
 }

@@ -57,6 +57,47 @@ static bool reserved(fuse_ino_t parent, const char *name)
     return parent == PFS_ROOT && strcmp(name, PFS_STAGING) == 0;
 }
 
+int pfs_names_parse(const char *name, pfs_names *out)
+{
+    static const char *const names[] = {"strict", "journal", "immediate"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, names[i]) == 0) {
+            *out = (pfs_names)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* A name changed (create, mkdir, symlink, unlink, rename). */
+static void names_changed(pfs_fs *fs)
+{
+    if (fs->names == PFS_NAMES_IMMEDIATE)
+        pfs_tree_names_durable(fs->tree);
+}
+
+/* Give the node just made at the backing's path to the calling process,
+ * as a disk would: powerfs runs as root and made it as root. The group
+ * stays the parent's (as the backing set it) in a set-group-ID
+ * directory. Nothing to do when powerfs is not root (it can only have
+ * been mounted for its own user). 0 or -errno. */
+static int give_to_caller(fuse_req_t req, pfs_fs *fs, uint64_t parent,
+                          const char *path)
+{
+    if (geteuid() != 0)
+        return 0;
+    const struct fuse_ctx *c = fuse_req_ctx(req);
+    struct stat pst;
+    pfs_node *p = pfs_tree_node(fs->tree, parent);
+    int rc = p ? pfs_tree_stat(fs->tree, p, &pst) : -ENOENT;
+    if (rc)
+        return rc;
+    gid_t gid = pst.st_mode & S_ISGID ? (gid_t)-1 : c->gid;
+    if (fchownat(pfs_tree_backing_fd(fs->tree), path, c->uid, gid,
+                 AT_SYMLINK_NOFOLLOW) < 0)
+        return -errno;
+    return 0;
+}
+
 /* ---- lookups and attributes --------------------------------------------------- */
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -203,9 +244,15 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name,
         rc = -errno;
     if (rc)
         return reply_unlock_err(req, fs, rc);
-    pfs_node *n = pfs_tree_add(fs->tree, parent, name, type);
-    if (!n)
-        return reply_unlock_err(req, fs, -ENOMEM);
+    pfs_node *n = NULL;
+    if ((rc = give_to_caller(req, fs, parent, path)) == 0 &&
+        !(n = pfs_tree_add(fs->tree, parent, name, type)))
+        rc = -ENOMEM;
+    if (rc) {    /* not made after all */
+        (void)unlinkat(bfd, path, type == PFS_DIR ? AT_REMOVEDIR : 0);
+        return reply_unlock_err(req, fs, rc);
+    }
+    names_changed(fs);
     reply_entry(req, fs, n);
 }
 
@@ -245,6 +292,8 @@ static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name,
            : dir && n->type != PFS_DIR ? -ENOTDIR
            : !dir && n->type == PFS_DIR ? -EISDIR
            : pfs_tree_unlink(fs->tree, parent, name);
+    if (rc == 0)
+        names_changed(fs);
     pthread_mutex_unlock(&fs->lock);
     fuse_reply_err(req, -rc);
 }
@@ -271,6 +320,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
     pthread_mutex_lock(&fs->lock);
     int rc = pfs_tree_rename(fs->tree, parent, name, newparent, newname,
                              flags & RENAME_NOREPLACE);
+    if (rc == 0)
+        names_changed(fs);
     pthread_mutex_unlock(&fs->lock);
     fuse_reply_err(req, -rc);
 }
@@ -318,11 +369,35 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         fuse_reply_open(req, fi);
 }
 
+/* Make the new, empty file parent/name (owned by the caller) and its
+ * node into *out. 0 or -errno; nothing is left behind on failure. */
+static int make_file(fuse_req_t req, pfs_fs *fs, fuse_ino_t parent,
+                     const char *name, mode_t mode, pfs_node **out)
+{
+    char path[PFS_PATH_MAX];
+    int bfd = pfs_tree_backing_fd(fs->tree);
+    int rc = pfs_tree_child_path(fs->tree, parent, name, path, sizeof path);
+    if (rc)
+        return rc;
+    int fd = openat(bfd, path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, mode);
+    if (fd < 0)
+        return -errno;
+    close(fd);
+    if ((rc = give_to_caller(req, fs, parent, path)) == 0 &&
+        !(*out = pfs_tree_add(fs->tree, parent, name, PFS_FILE)))
+        rc = -ENOMEM;
+    if (rc) {
+        (void)unlinkat(bfd, path, 0);
+        return rc;
+    }
+    names_changed(fs);
+    return 0;
+}
+
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
                       mode_t mode, struct fuse_file_info *fi)
 {
     pfs_fs *fs = fs_of(req);
-    char path[PFS_PATH_MAX];
     pthread_mutex_lock(&fs->lock);
     if (reserved(parent, name))
         return reply_unlock_err(req, fs, -EPERM);
@@ -330,18 +405,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     int rc = 0;
     if (n && (fi->flags & O_EXCL))
         rc = -EEXIST;
-    if (!n && rc == 0) {
-        rc = pfs_tree_child_path(fs->tree, parent, name, path, sizeof path);
-        int fd = rc ? -1 : openat(pfs_tree_backing_fd(fs->tree), path,
-                                  O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW,
-                                  mode);
-        if (rc == 0 && fd < 0)
-            rc = -errno;
-        if (fd >= 0)
-            close(fd);
-        if (rc == 0 && !(n = pfs_tree_add(fs->tree, parent, name, PFS_FILE)))
-            rc = -ENOMEM;
-    }
+    if (!n && rc == 0)
+        rc = make_file(req, fs, parent, name, mode, &n);
     if (rc == 0 && n->type != PFS_FILE)
         rc = -EISDIR;
     if (rc == 0)
@@ -375,13 +440,16 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     free(buf);
 }
 
-/* fsync of file n through fd: the backing too, then the durable state. */
+/* fsync of file n through fd: the backing too, then the durable state
+ * (in journal mode every name change so far goes with it). */
 static int file_durable(pfs_fs *fs, pfs_node *n, int fd)
 {
     struct stat st;
     if (fdatasync(fd) < 0 || fstat(fd, &st) < 0)
         return -errno;
     pfs_tree_file_durable(fs->tree, n, st.st_size);
+    if (fs->names == PFS_NAMES_JOURNAL)
+        pfs_tree_names_durable(fs->tree);
     return 0;
 }
 
@@ -524,8 +592,10 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
     pthread_mutex_lock(&fs->lock);
     pfs_node *n = pfs_tree_node(fs->tree, ino);
     int rc = !n || n->gone ? -ENOENT : n->type != PFS_DIR ? -ENOTDIR : 0;
-    if (rc == 0)
+    if (rc == 0 && fs->names == PFS_NAMES_STRICT)
         pfs_tree_dir_durable(fs->tree, n);
+    else if (rc == 0)    /* a journal commits every directory at once */
+        pfs_tree_names_durable(fs->tree);
     pthread_mutex_unlock(&fs->lock);
     fuse_reply_err(req, -rc);
 }

@@ -712,12 +712,20 @@ int pfs_tree_flush(pfs_tree *t)
             }
             pfs_tree_file_durable(t, n, st.st_size);
         }
-        if (n->type == PFS_DIR)
-            n->name_ops = 0;
     }
+    pfs_tree_names_durable(t);
+    return first;
+}
+
+void pfs_tree_names_durable(pfs_tree *t)
+{
     for (uint64_t i = 1; i < t->next; i++) {
         pfs_node *n = t->nodes[i];
-        if (!n || n->gone || n->ino == PFS_ROOT)
+        if (!n || n->gone)
+            continue;
+        if (n->type == PFS_DIR)
+            n->name_ops = 0;
+        if (n->ino == PFS_ROOT)
             continue;
         if (n->parent)
             set_durable(t, n, n->parent, n->name);
@@ -725,7 +733,6 @@ int pfs_tree_flush(pfs_tree *t)
             clear_durable(t, n);
         maybe_free(t, n);
     }
-    return first;
 }
 
 void pfs_tree_status(const pfs_tree *t, pfs_status *out)

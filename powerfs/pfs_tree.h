@@ -43,6 +43,8 @@
  *     mkdir without an fsync of the directory concerned is undone. POSIX
  *     allows a crash to keep more than was made durable; powerfs keeps
  *     exactly that and no more, the harshest crash allowed.
+ *     (That is the strict mode; pfs_fuse.h's names modes relax it by
+ *     calling pfs_tree_names_durable.)
  *   - Not tracked: modes, owners, times (set through, never undone),
  *     hard links (refused with EPERM), device nodes (refused).
  *
@@ -144,6 +146,11 @@ void pfs_tree_changed(pfs_node *n, uint64_t len);
 void pfs_tree_file_durable(pfs_tree *t, pfs_node *n, off_t size);
 /* fsync of directory d: its entries durable (the header's rules). */
 void pfs_tree_dir_durable(pfs_tree *t, pfs_node *d);
+
+/* Make every name durable where it is now (and every unlink final), in
+ * all directories at once, as a journalling file system's commit does;
+ * file data is untouched. The names modes of pfs_fuse.h call it. */
+void pfs_tree_names_durable(pfs_tree *t);
 
 /* Remove dir/name (a file, symlink or empty directory): staged if it has
  * a durable place, else deleted from the backing. 0 or -errno. */

@@ -54,6 +54,7 @@
 typedef struct mnt {
     char dir[64], backing[96], mount[96], sock[96];
     pid_t pid;
+    const char *names;          /* --names MODE; NULL: the default */
 } mnt;
 
 static void nap_ms(long ms)
@@ -117,8 +118,13 @@ static void start(mnt *m)
     m->pid = fork();
     assert_true(m->pid >= 0);
     if (m->pid == 0) {
-        execl(powerfs_bin(), powerfs_bin(), "mount", "--die-with-parent",
-              m->backing, m->mount, m->sock, (char *)NULL);
+        if (m->names)
+            execl(powerfs_bin(), powerfs_bin(), "mount", "--die-with-parent",
+                  "--names", m->names, m->backing, m->mount, m->sock,
+                  (char *)NULL);
+        else
+            execl(powerfs_bin(), powerfs_bin(), "mount", "--die-with-parent",
+                  m->backing, m->mount, m->sock, (char *)NULL);
         _exit(127);
     }
     /* Ready once the socket answers: it is made after the mount. */
@@ -287,9 +293,13 @@ typedef struct minode {
     int cur_name, dur_name;
 } minode;
 
+/* When names become durable (powerfs's --names). */
+typedef enum { M_STRICT, M_JOURNAL, M_IMMEDIATE } m_names;
+
 typedef struct model {
     minode in[MAX_INODES];
     int count;
+    m_names names;
 } model;
 
 static const char *dir_rel(int d)
@@ -341,12 +351,37 @@ static void m_fsync_dir(model *md, int d)
             m_place_durable(md, i, d, md->in[i].cur_name);
 }
 
-static void m_file_durable(minode *n)
+/* Every name durable where it is now: a journal commit. */
+static void m_names_durable(model *md)
+{
+    for (int i = 0; i < md->count; i++) {
+        minode *n = &md->in[i];
+        if (!n->live)
+            continue;
+        if (n->cur_dir >= 0)
+            m_place_durable(md, i, n->cur_dir, n->cur_name);
+        else
+            n->dur_dir = -1;
+    }
+}
+
+/* A create, rename or unlink happened. */
+static void m_name_changed(model *md)
+{
+    if (md->names == M_IMMEDIATE)
+        m_names_durable(md);
+}
+
+/* A file's fsync, fdatasync or O_SYNC write (journal: with every name
+ * change before it). */
+static void m_synced(model *md, minode *n)
 {
     free(n->dur);
     n->dur = malloc(n->cur_len ? n->cur_len : 1);
     memcpy(n->dur, n->cur, n->cur_len);
     n->dur_len = n->cur_len;
+    if (md->names == M_JOURNAL)
+        m_names_durable(md);
 }
 
 static void m_crash(model *md)
@@ -493,7 +528,7 @@ static void op_write(model *md, const mnt *m, fl_rng *rng, int i, bool osync)
     memcpy(n->cur + off, buf, len);
     free(buf);
     if (osync)
-        m_file_durable(n);
+        m_synced(md, n);
 }
 
 static void op_random(model *md, const mnt *m, fl_rng *rng)
@@ -513,6 +548,7 @@ static void op_random(model *md, const mnt *m, fl_rng *rng)
         minode *n = &md->in[md->count++];
         *n = (minode){.live = true, .cur = malloc(1), .dur = malloc(1),
                       .cur_dir = d, .cur_name = k, .dur_dir = -1};
+        m_name_changed(md);
     } else if (r < 40) {
         op_write(md, m, rng, i, false);
     } else if (r < 44) {
@@ -526,7 +562,7 @@ static void op_random(model *md, const mnt *m, fl_rng *rng)
     } else if (r < 64) {                            /* fsync, fdatasync */
         file_path(m, &md->in[i], path, sizeof path);
         sync_path(path, fl_rng_below(rng, 2));
-        m_file_durable(&md->in[i]);
+        m_synced(md, &md->in[i]);
     } else if (r < 74) {                            /* rename */
         minode *n = &md->in[i];
         int d = (int)fl_rng_below(rng, DIRS), k = (int)fl_rng_below(rng, NAMES);
@@ -539,31 +575,42 @@ static void op_random(model *md, const mnt *m, fl_rng *rng)
             md->in[j].cur_dir = -1;
         n->cur_dir = d;
         n->cur_name = k;
+        m_name_changed(md);
     } else if (r < 80) {                            /* unlink */
         file_path(m, &md->in[i], path, sizeof path);
         assert_int_equal(unlink(path), 0);
         md->in[i].cur_dir = -1;
+        m_name_changed(md);
     } else {                                        /* fsync a directory */
         int d = (int)fl_rng_below(rng, DIRS);
         snprintf(path, sizeof path, "%s/%s", m->mount, d ? "d" : "");
         sync_path(path, false);
-        m_fsync_dir(md, d);
+        if (md->names == M_STRICT)
+            m_fsync_dir(md, d);
+        else    /* a journal commits every directory */
+            m_names_durable(md);
     }
 }
 
-static void test_random_against_model(void **state)
+/* seeds seeds of the random test with powerfs and the model in mode
+ * names. */
+static void random_against_model(void **state, m_names names, int seeds)
 {
-    mnt *m = mounted(state);
+    static const char *const flag[] = {"strict", "journal", "immediate"};
+    mnt *m = *state;
+    if (m)
+        m->names = flag[names];
+    m = mounted(state);
     char path[256];
     /* The directory "d" is made durable once, for every seed. */
     at(m->mount, "d", path, sizeof path);
     assert_int_equal(mkdir(path, 0755), 0);
     sync_path(m->mount, false);
     unsigned long crashes = 0, ops = 0;
-    for (int seed = 1; seed <= SEEDS; seed++) {
+    for (int seed = 1; seed <= seeds; seed++) {
         fl_rng rng;
         fl_rng_seed(&rng, (uint64_t)seed);
-        model md = {.count = 0};
+        model md = {.count = 0, .names = names};
         for (int op = 0; op < OPS_PER_SEED; op++, ops++) {
             if (fl_rng_below(&rng, 12) == 0) {
                 crash(m);
@@ -591,12 +638,189 @@ static void test_random_against_model(void **state)
         model empty = {.count = 0};
         compare(&empty, m->backing, "backing between seeds", seed, 0);
     }
-    print_message("powerfs model test: %d seeds, %lu operations, %lu "
-                  "crashes\n", SEEDS, ops, crashes);
+    print_message("powerfs model test (--names %s): %d seeds, %lu "
+                  "operations, %lu crashes\n", flag[names], seeds, ops,
+                  crashes);
     stop(m);
 }
 
+static void test_random_against_model(void **state)
+{
+    random_against_model(state, M_STRICT, SEEDS);
+}
+
+/* The relaxed modes change only when names become durable: fewer seeds. */
+static void test_random_journal(void **state)
+{
+    random_against_model(state, M_JOURNAL, SEEDS / 4);
+}
+
+static void test_random_immediate(void **state)
+{
+    random_against_model(state, M_IMMEDIATE, SEEDS / 4);
+}
+
 /* ---- directed cases ------------------------------------------------------------------------ */
+
+/* etcd 3.4's first start, as strace shows it: mkdir member (the data
+ * directory is never fsync'd), member/wal with a file fdatasync'd, then
+ * an fsync of member. Strict POSIX loses all of member; a journal keeps
+ * it (the fdatasync committed the mkdir); immediate keeps every name. */
+static void etcd_first_start(void **state, const char *names, bool kept)
+{
+    mnt *m = *state;
+    if (m)
+        m->names = names;
+    m = mounted(state);
+    char member[256], wal[256], file[256], late[256];
+    at(m->mount, "member", member, sizeof member);
+    at(m->mount, "member/wal", wal, sizeof wal);
+    at(m->mount, "member/wal/0.wal", file, sizeof file);
+    at(m->mount, "member/late", late, sizeof late);
+    assert_int_equal(mkdir(member, 0700), 0);
+    assert_int_equal(mkdir(wal, 0700), 0);
+    put(file, "entries");
+    sync_path(file, true);
+    sync_path(member, false);
+    sync_path(wal, false);
+    put(late, "unsynced");      /* a name made after the last fsync */
+    crash(m);
+    assert_int_equal(access(member, F_OK) == 0, kept);
+    assert_int_equal(holds(file, "entries"), kept);
+    /* Only immediate keeps a name with no fsync after it; its data,
+     * never synced, is gone in every mode. */
+    bool late_kept = strcmp(names, "immediate") == 0;
+    assert_int_equal(access(late, F_OK) == 0, late_kept);
+    if (late_kept)
+        assert_true(holds(late, ""));
+    stop(m);
+}
+
+static void test_names_strict_loses_unsynced_mkdir(void **state)
+{
+    etcd_first_start(state, "strict", false);
+}
+
+static void test_names_journal_commits_at_any_fsync(void **state)
+{
+    etcd_first_start(state, "journal", true);
+}
+
+static void test_names_immediate_keeps_every_name(void **state)
+{
+    etcd_first_start(state, "immediate", true);
+}
+
+#define USER_A 4301
+#define USER_B 4302
+#define GROUP_A 4401
+
+/* In a child, as uid/gid: make d (0777 under umask 022) and d/f (0600)
+ * under root, and report through the exit status what the mount shows:
+ * 0 when both are the caller's with the modes asked. */
+static int make_as_user(const char *root)
+{
+    char d[256], f[256];
+    at(root, "d", d, sizeof d);
+    at(root, "d/f", f, sizeof f);
+    umask(022);
+    if (setgid(GROUP_A) != 0 || setuid(USER_A) != 0)
+        return 10;
+    if (mkdir(d, 0777) != 0)
+        return 11;
+    int fd = open(f, O_CREAT | O_EXCL | O_WRONLY, 0600);
+    if (fd < 0)
+        return 12;
+    close(fd);
+    struct stat sd, sf;
+    if (stat(d, &sd) != 0 || stat(f, &sf) != 0)
+        return 13;
+    if (sd.st_uid != USER_A || sd.st_gid != GROUP_A ||
+        (sd.st_mode & 07777) != 0755)
+        return 14;
+    if (sf.st_uid != USER_A || sf.st_gid != GROUP_A ||
+        (sf.st_mode & 07777) != 0600)
+        return 15;
+    return 0;
+}
+
+/* errno of opening path for reading as uid. */
+static int open_errno_as(const char *path, uid_t uid)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (setuid(uid) != 0)
+            _exit(255);
+        int fd = open(path, O_RDONLY);
+        _exit(fd >= 0 ? 0 : errno);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static void stat_path(const char *path, struct stat *st)
+{
+    assert_int_equal(lstat(path, st), 0);
+}
+
+/* A database run as its own user (PostgreSQL insists that its data
+ * directory is its own, mode 0700): new nodes are the caller's, modes and
+ * owners set through the mount show in it and in the backing, the kernel
+ * enforces them, and a crash keeps them. */
+static void test_owner_and_mode_pass_through(void **state)
+{
+    if (geteuid() != 0)
+        skip();    /* setuid and chown need root */
+    mnt *m = mounted(state);
+    char root_b[256], d[256], f[256], fb[256];
+    at(m->mount, "d", d, sizeof d);
+    at(m->mount, "d/f", f, sizeof f);
+    at(m->backing, "d/f", fb, sizeof fb);
+    assert_int_equal(chmod(m->dir, 0711), 0);    /* mkdtemp's is 0700 */
+    assert_int_equal(chmod(m->mount, 0777), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(make_as_user(m->mount));
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    struct stat s1, s2;
+    stat_path(fb, &s1);
+    assert_int_equal(s1.st_uid, USER_A);
+    assert_int_equal(s1.st_mode & 07777, 0600);
+    /* The mode is enforced: another user cannot read A's 0600 file. */
+    assert_int_equal(open_errno_as(f, USER_B), EACCES);
+    assert_int_equal(chown(f, USER_B, -1), 0);
+    assert_int_equal(chmod(f, 0640), 0);
+    assert_int_equal(open_errno_as(f, USER_B), 0);
+    /* The mount's root, chown'd and chmod'd as initdb's caller does: now
+     * only its owner gets in. */
+    assert_int_equal(chown(m->mount, USER_A, GROUP_A), 0);
+    assert_int_equal(chmod(m->mount, 0700), 0);
+    assert_int_equal(open_errno_as(f, USER_B), EACCES);
+    stat_path(m->mount, &s1);
+    assert_int_equal(s1.st_uid, USER_A);
+    assert_int_equal(s1.st_mode & 07777, 0700);
+    snprintf(root_b, sizeof root_b, "%s", m->backing);
+    stat_path(root_b, &s2);
+    assert_int_equal(s2.st_uid, USER_A);
+    assert_int_equal(s2.st_mode & 07777, 0700);
+    /* Durable names keep their owners and modes through a crash. */
+    sync_path(f, false);
+    sync_path(d, false);
+    sync_path(m->mount, false);
+    crash(m);
+    stat_path(f, &s1);
+    assert_int_equal(s1.st_uid, USER_B);
+    assert_int_equal(s1.st_gid, GROUP_A);
+    assert_int_equal(s1.st_mode & 07777, 0640);
+    stop(m);
+}
 
 static void test_fsynced_survives_unsynced_goes(void **state)
 {
@@ -746,7 +970,19 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_control_channel_rejects_unknown,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_names_strict_loses_unsynced_mkdir,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_names_journal_commits_at_any_fsync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_names_immediate_keeps_every_name,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owner_and_mode_pass_through,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_against_model, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_random_journal, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_random_immediate, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
