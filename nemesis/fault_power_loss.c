@@ -20,7 +20,7 @@
  * directory's names as of its fsync). When the kind is enabled, prepare
  * uploads the binary to NODE_DIR/NAME/ and mounts powerfs over the
  * target's data directory (target_data_path: raftkv's data, etcd's
- * etcd-data, ZooKeeper's data), backed by NODE_DIR/NAME/powerfs.backing,
+ * etcd-data, ZooKeeper's data, PostgreSQL's pgdata), backed by NODE_DIR/NAME/powerfs.backing,
  * before the database is installed and started; otherwise the database
  * runs on the plain disk. apply: target_kill (the very call the kill
  * fault makes), then `faultline-powerfs ctl SOCKET lose-unsynced` on the
@@ -30,6 +30,13 @@
  * heal: target_start. teardown, rest and so the dead man's switch
  * unmount every powerfs mount under the node's directory (a mount left
  * behind would be inherited by the next run).
+ *
+ * How strict powerfs is about names is an option (--power-loss-names,
+ * powerfs's --names): POSIX's rule by default, under which a database
+ * that never fsyncs the directory it made its files in loses them all
+ * (etcd 3.4 never fsyncs its data directory after making member/);
+ * ext4's and xfs's journal (any fsync commits every earlier name change)
+ * or LazyFS's (names are never lost) tell such a loss from one of data.
  *
  * A node needs: /dev/fuse and fuse3 (fusermount3, libfuse3; Debian
  * `fuse3`), root (the mount uses allow_other) and a kernel with FUSE; the
@@ -47,6 +54,18 @@
 #define PL_BACKING "powerfs.backing"
 #define PL_SOCKET "powerfs.sock"
 #define PL_TIMEOUT_MS 30000
+
+extern const fault_kind fault_power_loss;
+
+/* --power-loss-names N: powerfs's --names (pfs_fuse.h), by number. */
+static const char *const names_modes[] = {"strict", "journal", "immediate"};
+
+static const fault_option pl_options[] = {
+    {"power-loss-names", "N", "power-loss: when file names become durable: "
+     "0 at a directory fsync (POSIX), 1 at any fsync (ext4, xfs), 2 at "
+     "once (LazyFS)", 0, 2, 0},
+    {0},
+};
 
 /* NODE_DIR/NAME: the node's directory ($d in the commands). New string. */
 static char *node_path(const fault_env *env, size_t node)
@@ -156,7 +175,11 @@ static int pl_prepare(const fault_env *env, size_t node, fl_error *err)
         return fl_error_set(err, FL_EUSAGE, "power-loss needs a database "
                             "faultline manages (--db managed) on a target "
                             "that names its data directory (raftkv, etcd, "
-                            "zookeeper); %s does not", target_name(env->t));
+                            "zookeeper, postgres); %s does not",
+                            target_name(env->t));
+    fault_action opts = {.kind = &fault_power_loss, .options = env->options};
+    const char *names =
+        names_modes[(int)fault_option_value(&opts, "power-loss-names")];
     char *d = node_path(env, node), *cmd = NULL;
     int rc = d ? FL_OK : fl_error_set(err, FL_ENOMEM, "power-loss: out of "
                                       "memory");
@@ -174,9 +197,10 @@ static int pl_prepare(const fault_env *env, size_t node, fl_error *err)
                      "[ ! -c /dev/fuse ]; then echo 'power-loss needs fuse3 "
                      "(fusermount3) and /dev/fuse on the node' >&2; exit 1; "
                      "fi; mv -f $d/%s.new $d/%s && rm -rf $d/%s $x && "
-                     "mkdir -p -m 700 $d/%s $x && $d/%s mount $d/%s $x $d/%s",
+                     "mkdir -p -m 700 $d/%s $x && $d/%s mount --names %s "
+                     "$d/%s $x $d/%s",
                      d, data, PL_BINARY, PL_BINARY, PL_BACKING, PL_BACKING,
-                     PL_BINARY, PL_BACKING, PL_SOCKET) < 0)
+                     PL_BINARY, names, PL_BACKING, PL_SOCKET) < 0)
             cmd = NULL;
         rc = run(env, node, cmd, err);
     }
@@ -208,4 +232,5 @@ const fault_kind fault_power_loss = {
     .rest = pl_rest,
     .prepare = pl_prepare,
     .teardown = pl_teardown,
+    .options = pl_options,
 };

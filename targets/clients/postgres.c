@@ -253,8 +253,12 @@ static int pg_install(void *st, size_t node, fl_error *err)
                                  postgres, err);
     if (rc != FL_OK)
         return rc;
+    /* pgdata exists already only as the power-loss fault's powerfs mount
+     * (wiped empty, root's): PostgreSQL wants it its own, 0700. */
     return daemon_run(s->remote, 0, node_cmd(s,
-        "chown postgres $d; [ -f $d/pgdata/PG_VERSION ] || { "
+        "chown postgres $d; if [ -d $d/pgdata ]; then "
+        "chown postgres:postgres $d/pgdata; chmod 700 $d/pgdata; fi; "
+        "[ -f $d/pgdata/PG_VERSION ] || { "
         "setpriv --reuid=postgres --regid=postgres --init-groups "
         "%s/initdb -D $d/pgdata -U postgres --auth=trust >$d/stdout.log 2>&1; "
         "echo 'host all all 0.0.0.0/0 trust' >>$d/pgdata/pg_hba.conf; }",
@@ -429,6 +433,7 @@ const target_vtable postgres_target = {
     .options = pg_options,
     .resolve_options = pg_resolve_options,
     .operations = pg_operations,
+    .data_dir = "pgdata",
     /* A server that PANICs stops every backend: an internal error. */
     .crash_patterns = (const char *const[]){"PANIC:", NULL},
     .create = pg_create,

@@ -9,7 +9,9 @@
  * postgres user, trust authentication), postgres.log, stdout.log. The
  * server listens on the node's address, port 5432; its processes are
  * found by the data dir (the postmaster) and by cluster_name, set to the
- * node's directory, which every child shows in its title.
+ * node's directory, which every child shows in its title. Under the
+ * power-loss fault pgdata is powerfs's mount (data_dir), which passes
+ * PostgreSQL's owner and mode through.
  *
  * Options (`faultline test --target postgres --help`):
  *   --bin-dir DIR      PostgreSQL's programs (default
