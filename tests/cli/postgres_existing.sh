@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# `faultline test --target postgres --db existing`: a PostgreSQL the user
+# runs. As root with `ip netns`, sshd and PostgreSQL 15's programs, and no
+# faultline cluster already up, on a private 3-node local cluster used as
+# remote nodes (--nodes-file, SSH):
+#   * a PostgreSQL is set up and started by hand on n1, as its user
+#     would: initdb as the postgres user, its own control script (ctl.sh:
+#     start / kill / pause / resume; nothing of faultline's), a table of
+#     the user's own with a row in it;
+#   * `faultline test --target postgres --workload list-append --db
+#     existing --nemesis kill,pause --time-limit 15` is valid, test.json
+#     records the existing mode;
+#   * the transactions went to the user's server, into faultline's table
+#     txn under the run's key base (test.json db.key_base): every key in
+#     txn is at or above it;
+#   * nothing of the user's was wiped: the user's table and row are there,
+#     and the server still runs afterwards from the same data directory
+#     (a killed server was started again by ctl.sh start);
+#   * every kill of n1 the history names was one ctl.sh kill, followed by
+#     a ctl.sh start (the nemesis kills n1 at seed 3).
+# then the server is stopped and the cluster is torn down.
+# Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
+set -u
+FL=${FAULTLINE:-build/faultline}
+FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+tmp=$(mktemp -d /tmp/fl-pg-existing.XXXXXX)
+export FAULTLINE_STATE=$tmp/state
+S=$FAULTLINE_STATE U=$tmp/user R=$tmp/results
+N=3
+cluster_made=0
+failures=0
+ok() { echo "ok - $1"; }
+nok() { echo "not ok - $1"; failures=$((failures + 1)); }
+expect() { # NAME CMD...: ok when CMD succeeds
+  local name=$1; shift
+  if "$@"; then ok "$name"; else nok "$name"; fi
+}
+
+skip() { echo "ok - postgres --db existing # SKIP $1"; exit 0; }
+[[ $(id -u) -eq 0 ]] || skip "needs root"
+ip netns list >/dev/null 2>&1 && [[ -x /usr/sbin/sshd ]] || skip "needs ip netns and sshd"
+[[ -x $PGBIN/postgres && -x $PGBIN/initdb ]] || skip "no PostgreSQL 15 in $PGBIN (postgresql-15)"
+id postgres >/dev/null 2>&1 || skip "no postgres user"
+command -v psql >/dev/null || skip "no psql"
+if [[ -e /sys/class/net/flbr0 || -n $(ip netns list 2>/dev/null | grep '^fl-n') ]]; then
+  skip "a faultline cluster is already up here"
+fi
+
+# The user's server dies with the test, whatever happens to it.
+stop_user_pg() {
+  local p
+  p=$(head -1 "$U/pgdata/postmaster.pid" 2>/dev/null) || return 0
+  [[ -n $p ]] && kill -9 "$p" $(pgrep -P "$p") 2>/dev/null
+}
+cleanup() {
+  stop_user_pg
+  if [[ $cluster_made -eq 1 ]]; then "$FL" cluster down >/dev/null 2>&1; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+cluster_made=1
+"$FL" cluster up --nodes $N >"$tmp/up.out" 2>&1 || { nok "cluster up"; cat "$tmp/up.out"; exit 1; }
+
+# The user's PostgreSQL, on n1 only; ctl.sh does nothing on the others.
+# The nodes share one filesystem, so it finds its node by address.
+mkdir -p "$U/run"
+chmod 755 "$tmp"
+chown postgres "$U/run"
+as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
+as_pg "$PGBIN/initdb" -D "$U/pgdata" -U postgres --auth=trust >"$U/initdb.log" 2>&1 ||
+  { nok "initdb"; tail "$U/initdb.log"; exit 1; }
+echo 'host all all 10.231.0.0/24 trust' >>"$U/pgdata/pg_hba.conf"
+cat >"$U/ctl.sh" <<EOF
+#!/bin/sh
+ip -o -4 addr show | grep -q '10\.231\.0\.11/' || exit 0
+pm() { head -1 $U/pgdata/postmaster.pid 2>/dev/null; }
+running() { p=\$(pm); [ -n "\$p" ] && [ -d /proc/\$p ] && ! grep -q '^State:.*Z' /proc/\$p/status; }
+case \$1 in
+start)
+  running && exit 0
+  setsid nohup setpriv --reuid=postgres --regid=postgres --init-groups \\
+    $PGBIN/postgres -D $U/pgdata -c listen_addresses=10.231.0.11 -p 5432 \\
+    -c unix_socket_directories=$U/run -c max_connections=100 \\
+    >>$U/postgres.log 2>&1 </dev/null &
+  echo "start \$(date +%s.%N)" >>$U/actions
+  for i in \$(seq 150); do [ -n "\$(pm)" ] && exit 0; sleep 0.1; done; exit 1 ;;
+kill)
+  p=\$(pm); [ -n "\$p" ] || exit 0
+  echo "kill \$p \$(date +%s.%N)" >>$U/actions
+  kill -9 \$p \$(pgrep -P \$p) 2>/dev/null
+  while [ -d /proc/\$p ] && ! grep -q '^State:.*Z' /proc/\$p/status; do sleep 0.05; done ;;
+pause|resume)
+  p=\$(pm); [ -n "\$p" ] || exit 0
+  s=STOP; [ \$1 = resume ] && s=CONT
+  echo "\$1 \$p \$(date +%s.%N)" >>$U/actions
+  kill -\$s \$p \$(pgrep -P \$p) ;;
+esac
+EOF
+chmod +x "$U/ctl.sh"
+ssh_node() { ssh -F "$S/ssh.conf" -o BatchMode=yes "n$1" "${@:2}"; }
+ssh_node 1 "$U/ctl.sh start"
+psql_u() { psql -h "$U/run" -p 5432 -U postgres -Atc "$1" 2>&1; }
+for _ in $(seq 100); do psql_u 'select 1' | grep -qx 1 && break; sleep 0.1; done
+psql_u "create table mine (note text); insert into mine values ('kept')" >/dev/null
+expect "the user's PostgreSQL is up before the test" \
+  bash -c "[[ \$(psql -h '$U/run' -p 5432 -U postgres -Atc 'select note from mine') == kept ]]"
+pm_before=$(head -1 "$U/pgdata/postmaster.pid")
+
+"$FL" test --target postgres --workload list-append --db existing \
+  --results "$R" --nodes-file "$S/nodes" --ssh-user root \
+  --ssh-key "$S/id_ed25519" --known-hosts "$S/known_hosts" \
+  --kill-cmd "$U/ctl.sh kill" --start-cmd "$U/ctl.sh start" \
+  --pause-cmd "$U/ctl.sh pause" --resume-cmd "$U/ctl.sh resume" \
+  --nemesis kill,pause --nemesis-interval 3 --time-limit 15 --seed 3 \
+  --test-name pg-existing >"$tmp/run.out" 2>&1
+rc=$?
+if [[ $rc -eq 0 ]]; then ok "--db existing, list-append under kill,pause for 15 s: valid"
+else nok "--db existing, list-append under kill,pause for 15 s: valid (exit $rc)"
+  tail -15 "$tmp/run.out" | sed 's/^/  # /'; fi
+echo "# nemesis:" $(grep '"process":"nemesis"' "$R/latest/history.jsonl" |
+  grep -o '"f":"[a-z-]*","value":[^}]*' | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+echo "# ctl.sh:" $(sed 's/ [0-9.]*$//' "$U/actions" | cut -d' ' -f1 | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+base=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["db"]; print(d["key_base"] if d["mode"] == "existing" else -1)' "$R/latest/test.json")
+expect "test.json records the existing mode and a key base" test "${base:--1}" -gt 0
+oks=$(grep -c '"type":"ok","f":"txn"' "$R/latest/history.jsonl")
+echo "# $oks transactions ok; key base $base"
+expect "some transactions committed" test "$oks" -gt 0
+expect "every key in faultline's table is at or above the run's key base" \
+  bash -c "[[ \$(psql -h '$U/run' -p 5432 -U postgres -Atc 'select count(*) from txn where k < $base') == 0 && \$(psql -h '$U/run' -p 5432 -U postgres -Atc 'select count(*) from txn') -gt 0 ]]"
+expect "the user's own table and row are still there" \
+  bash -c "[[ \$(psql -h '$U/run' -p 5432 -U postgres -Atc 'select note from mine') == kept ]]"
+kills=$(grep -c '^kill ' "$U/actions") starts=$(grep -c '^start ' "$U/actions")
+# Each kill fault is in the history twice (before and after it is done).
+n1_kills=$(grep '"process":"nemesis","type":"info","f":"kill"' "$R/latest/history.jsonl" | grep -c '"n1"')
+expect "the nemesis killed n1 at seed 3" test "$n1_kills" -gt 0
+expect "each kill of n1 was one ctl.sh kill" test $((kills * 2)) -eq "$n1_kills"
+expect "every kill was followed by ctl.sh start" test "$starts" -eq $((kills + 1))
+expect "the server runs afterwards, a new postmaster on the same data directory" \
+  bash -c "p=\$(head -1 '$U/pgdata/postmaster.pid'); [[ -d /proc/\$p && \$p != $pm_before ]]"
+exit $((failures > 0))
