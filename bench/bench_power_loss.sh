@@ -14,12 +14,18 @@
 #     run at full speed (--rate 0) with --nemesis none on the plain disk,
 #     and on powerfs (power-loss
 #     enabled with an interval longer than the run, so mounted but never
-#     cut), BENCH_POWER_COST (default 2) runs each.
+#     cut), BENCH_POWER_COST (default 3) pairs for each target of
+#     BENCH_POWER_COST_TARGETS (default "raftkv etcd"), interleaved (the
+#     plain run first in odd pairs, powerfs first in even ones: the load
+#     of the machine drifts) with the load average before each pair.
+#     BENCH_POWER_ONLY_COST=1 measures the cost only.
 set -u
 FL=${FAULTLINE:-build/faultline}
 RUNS=${BENCH_POWER_RUNS:-10}
 CHECKS=${BENCH_POWER_CHECKS:-3}
-COST=${BENCH_POWER_COST:-2}
+COST=${BENCH_POWER_COST:-3}
+COST_TARGETS=${BENCH_POWER_COST_TARGETS:-raftkv etcd}
+ONLY_COST=${BENCH_POWER_ONLY_COST:-0}
 if [[ $(id -u) -ne 0 || ! -x $FL || ! -x build/raftkv || ! -x build/faultline-powerfs ||
       ! -c /dev/fuse ]] ||
    [[ -e /sys/class/net/flbr0 || -n $(ip netns list 2>/dev/null | grep '^fl-n') ]]; then
@@ -43,6 +49,7 @@ run() { # NAME ARGS...: prints "exit lost_count ok_ops"
   echo "$rc ${lost:-0} $ok_ops"
 }
 
+detections() {
 found=0
 for i in $(seq "$RUNS"); do
   read -r rc lost _ < <(run nofsync-power --workload set --time-limit 30 \
@@ -67,13 +74,24 @@ for i in $(seq "$CHECKS"); do
   [[ $rc -eq 0 ]] && valid=$((valid + 1))
 done
 echo "correct raftkv under power-loss: valid in $valid of $CHECKS 30 s set runs"
+}
+[[ $ONLY_COST == 1 ]] || detections
 
-for i in $(seq "$COST"); do
-  read -r _ _ plain < <(run plain --time-limit 20 --rate 0 --nemesis none)
-  read -r _ _ fuse < <(run powerfs --time-limit 20 --rate 0 --nemesis power-loss \
-    --nemesis-interval 1000)
-  awk -v p="$plain" -v f="$fuse" -v i="$i" 'BEGIN {
-    printf "cost run %d: plain disk %.0f ok ops/s, powerfs %.0f ok ops/s (%.2fx)\n",
-           i, p / 20, f / 20, p ? f / p : 0 }'
+ops_per_s() { # TARGET plain|powerfs: ok ops/s of one 20 s run
+  local how=(--nemesis none)
+  [[ $2 == powerfs ]] && how=(--nemesis power-loss --nemesis-interval 1000)
+  read -r _ _ n < <(run "cost-$1-$2" --target "$1" --time-limit 20 --rate 0 "${how[@]}")
+  echo $((n / 20))
+}
+for t in $COST_TARGETS; do
+  for i in $(seq "$COST"); do
+    load=$(cut -d' ' -f1-3 /proc/loadavg)
+    if ((i % 2)); then plain=$(ops_per_s "$t" plain); fuse=$(ops_per_s "$t" powerfs)
+    else fuse=$(ops_per_s "$t" powerfs); plain=$(ops_per_s "$t" plain); fi
+    awk -v t="$t" -v p="$plain" -v f="$fuse" -v i="$i" -v l="$load" -v o=$((i % 2)) 'BEGIN {
+      printf "cost %s pair %d (%s first; load %s): plain disk %d ok ops/s, powerfs %d ok ops/s (%.2fx)\n",
+             t, i, o ? "plain" : "powerfs", l, p, f, p ? f / p : 0 }'
+  done
 done
-echo "(register workload, 10 clients, --rate 0, --nemesis none; powerfs mounted, never cut)"
+echo "(register workload, 10 clients, --rate 0, 20 s, --nemesis none; powerfs mounted, never cut)"
+uptime
