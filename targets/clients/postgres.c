@@ -20,7 +20,10 @@ static const daemon_spec pg_daemon = {
     .what = "postgres",
     .cmdline_re = "^([^ ]*postgres -D $d/pgdata |postgres: $d: )",
     .pid_file = "pgdata/postmaster.pid",
-    .wipe = (const char *const[]){"pgdata", "postgres.log", "stdout.log", NULL},
+    /* The exit file too: no wrapper of pg_start's removes one another
+     * target's run left, which the crash watcher would take for a crash. */
+    .wipe = (const char *const[]){"pgdata", "postgres.log", "stdout.log",
+                                  TARGET_DB_EXIT_FILE, NULL},
     .logs = (const char *const[]){"postgres.log", "stdout.log", NULL},
     .install_hint = "install postgresql-15, or give --bin-dir DIR",
 };
@@ -254,14 +257,17 @@ static int pg_install(void *st, size_t node, fl_error *err)
     if (rc != FL_OK)
         return rc;
     /* pgdata exists already only as the power-loss fault's powerfs mount
-     * (wiped empty, root's): PostgreSQL wants it its own, 0700. */
+     * (wiped empty, root's): PostgreSQL wants it its own, 0700. initdb
+     * fsyncs what it writes; the line added to pg_hba.conf must be too, or
+     * a power cut takes it and the server lets the clients in no more. */
     return daemon_run(s->remote, 0, node_cmd(s,
         "chown postgres $d; if [ -d $d/pgdata ]; then "
         "chown postgres:postgres $d/pgdata; chmod 700 $d/pgdata; fi; "
         "[ -f $d/pgdata/PG_VERSION ] || { "
         "setpriv --reuid=postgres --regid=postgres --init-groups "
         "%s/initdb -D $d/pgdata -U postgres --auth=trust >$d/stdout.log 2>&1; "
-        "echo 'host all all 0.0.0.0/0 trust' >>$d/pgdata/pg_hba.conf; }",
+        "echo 'host all all 0.0.0.0/0 trust' >>$d/pgdata/pg_hba.conf; "
+        "sync $d/pgdata/pg_hba.conf; }",
         s->bin), 60000, "postgres", err);
 }
 
