@@ -5,6 +5,9 @@
 #   * correct raftkv, set workload, --nemesis power-loss: valid, the
 #     history records power-loss / power-on with their nodes, and powerfs
 #     was mounted over the data directories (the log says so);
+#   * PostgreSQL (when postgresql-15 is installed), list-append at
+#     serializable, --nemesis power-loss: valid, and its server on n1 was
+#     cut and recovered from its WAL (its log says it was interrupted);
 #   * raftkv --bug no-fsync under --nemesis kill: valid (kill -9 loses
 #     nothing the kernel holds);
 #   * raftkv --bug no-fsync under --nemesis power-loss: acknowledged adds
@@ -60,6 +63,23 @@ else nok "the history records power-loss and power-on with their nodes"; fi
 n=$(grep -c '"type":"info","f":"power-loss"' "$H")
 all=$(grep -c '"f":"power-loss","value":\["n1","n2","n3","n4","n5"\]' "$H")
 echo "# $((n / 2)) power cuts in 20 s, $((all / 2)) of them on every node"
+
+if [[ -x /usr/lib/postgresql/15/bin/postgres ]]; then
+  "$FL" test --target postgres --workload list-append --results "$R" \
+    --keep-cluster --time-limit 20 --nemesis power-loss --nemesis-interval 3 \
+    --seed 5 --test-name pg-power-loss >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  if [[ $rc -eq 0 ]]; then ok "postgres (serializable) under power-loss is valid"
+  else nok "postgres (serializable) under power-loss is valid (exit $rc)"
+    tail -5 "$tmp/err" | sed 's/^/  # /'; fi
+  cuts=$(grep '"type":"info","f":"power-loss"' "$R/latest/history.jsonl" | grep -c '"n1"')
+  echo "# postgres: $((cuts / 2)) power cuts on n1, $(grep -c '"type":"ok"' "$R/latest/history.jsonl") ok transactions"
+  if [[ $cuts -gt 0 ]] && grep -q "database system was interrupted" "$R/latest/nodes/n1/postgres.log"
+  then ok "postgres on n1 was cut and recovered from its WAL"
+  else nok "postgres on n1 was cut and recovered from its WAL"; fi
+else
+  echo "ok - postgres under power-loss # SKIP no postgresql-15"
+fi
 
 run --time-limit 15 --nemesis kill --nemesis-interval 2 --bug no-fsync \
   --test-name no-fsync-kill
