@@ -2,10 +2,11 @@
  * faultline test — parse the options, then run a test against a target
  * on a cluster and judge it (run/run.h does the whole run).
  *
- * The generic options are parsed here; the target's own options (named by
- * its vtable, targets/registry.h lists the targets) are parsed without
- * knowing them and passed through as a JSON object. Exit 0 valid, 1
- * invalid, 2 unknown, 3 could not run (with the reason), 64 usage.
+ * The generic options are parsed here; the target's own options (its
+ * vtable's option table, targets/registry.h lists the targets) are offered
+ * from its table and parsed and checked once by target_options_parse,
+ * before anything runs. Exit 0 valid, 1 invalid, 2 unknown, 3 could not
+ * run (with the reason), 64 usage.
  */
 #include "cli/cli.h"
 #include "harness/cluster.h"
@@ -33,8 +34,9 @@ typedef struct test_args {
     const char *target_name;   /* --target; NULL: targets_default() */
     const target_vtable *target;
     target_vtable *file_target; /* --target-file's (owned); NULL: none */
-    bool file_error;           /* its error is said: no usage after it */
+    bool error_said;           /* an error is said: no usage after it */
     json_t *target_opts;       /* as given (owned); NULL: none */
+    target_options *parsed;    /* target_opts parsed and checked (owned) */
     json_t *fault_opts;        /* the kinds' options as given (owned) */
     double nemesis_interval, time_limit, rate;
     int concurrency;
@@ -262,7 +264,7 @@ static int target_from_file(const char *path, test_args *a)
     int rc = file_target_load(path, &a->file_target, &err);
     if (rc != FL_OK) {
         fprintf(stderr, "faultline test: --target-file %s\n", err.msg);
-        a->file_error = true;
+        a->error_said = true;
         return rc == FL_EUSAGE ? FL_EUSAGE : CLI_EXIT_CANNOT_RUN;
     }
     a->target = a->file_target;
@@ -284,7 +286,8 @@ static struct option *options_for(const target_vtable *vt)
     memcpy(opts, generic_opts, sizeof generic_opts);
     for (size_t i = 0; i < n; i++)
         opts[N_GENERIC + i] = (struct option){vt->options[i].name,
-                                              vt->options[i].arg ? 1 : 0, 0,
+                                              vt->options[i].type !=
+                                                  TARGET_OPT_FLAG, 0,
                                               TARGET_OPT(i)};
     for (size_t i = 0; i < nf; i++)
         opts[N_GENERIC + n + i] = (struct option){fo[i]->name, 1, 0,
@@ -493,6 +496,22 @@ static int check_args(int argc, char **argv, test_args *a)
     return check_db(a);
 }
 
+/* The target's options, checked against its table once, before anything
+ * runs: a bad value is a usage error naming the option. */
+static int parse_target_options(test_args *a)
+{
+    fl_error err = {0};
+    int rc = target_options_parse(a->target, a->target_opts, &a->parsed, &err);
+    if (rc == FL_EUSAGE)
+        fprintf(stderr, "faultline test: %s\n", err.msg);
+    else if (rc != FL_OK) {
+        fprintf(stderr, "faultline test: cannot run: %s\n", err.msg);
+        a->error_said = true; /* said: no usage after it */
+        rc = CLI_EXIT_CANNOT_RUN;
+    }
+    return rc;
+}
+
 /* FL_OK, FL_EUSAGE (said on stderr), or -1 for --help. */
 static int parse_args(int argc, char **argv, test_args *a)
 {
@@ -512,7 +531,9 @@ static int parse_args(int argc, char **argv, test_args *a)
         return FL_EUSAGE;
     }
     int rc = parse_opts(argc, argv, a);
-    return rc == FL_OK ? check_args(argc, argv, a) : rc;
+    if (rc == FL_OK)
+        rc = check_args(argc, argv, a);
+    return rc == FL_OK ? parse_target_options(a) : rc;
 }
 
 /* ---- the run ------------------------------------------------------------------------------------ */
@@ -543,7 +564,7 @@ static int run(const test_args *a)
         .nemesis_interval = a->nemesis_interval, .time_limit = a->time_limit,
         .rate = a->rate, .concurrency = a->concurrency, .keys = a->keys,
         .seed = a->seed, .target = a->target,
-        .target_options = a->target_opts, .db = &a->db, .stop = &stop_flag,
+        .target_options = a->parsed, .db = &a->db, .stop = &stop_flag,
         .fault_options = a->fault_opts,
         .log = print_line, .report = stderr,
         .log_patterns = a->log_patterns, .allow_crashes = a->allow_crashes,
@@ -576,9 +597,10 @@ int cmd_test(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc == -1 || rc != FL_OK) {
         json_decref(a.target_opts);
+        target_options_free(a.parsed);
         json_decref(a.fault_opts);
         rc = rc == -1 ? usage(stdout, 0, a.target)
-           : rc == FL_EUSAGE && !a.file_error
+           : rc == FL_EUSAGE && !a.error_said
                ? usage(stderr, FL_EUSAGE, a.target) : rc;
         file_target_free(a.file_target);
         return rc;
@@ -595,6 +617,7 @@ int cmd_test(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     rc = run(&a);
     json_decref(a.target_opts);
+    target_options_free(a.parsed);
     file_target_free(a.file_target);
     json_decref(a.fault_opts);
     return rc;

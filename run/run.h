@@ -84,10 +84,10 @@ typedef struct run_config {
     int concurrency;
     int keys;                 /* 0: the workload's default */
     uint64_t seed;
-    /* The target and its options as given ({NAME: value}, see
-     * target_options_set; NULL: none). */
+    /* The target and its options, parsed (target_options_parse; NULL:
+     * every default). */
     const target_vtable *target;
-    const json_t *target_options;
+    const target_options *target_options;
     /* How the database is treated (managed, or the user's existing one
      * with their commands: target.h's target_db). NULL: managed. */
     const target_db *db;

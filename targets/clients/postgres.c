@@ -149,35 +149,28 @@ typedef struct pg_state {
     const char *isolation;   /* static */
 } pg_state;
 
-static const target_option pg_options[] = {
-    {.name = "bin-dir", .arg = "DIR", .help = "PostgreSQL's programs on the "
-     "nodes", .default_value = DEFAULT_BIN_DIR},
-    {.name = "isolation", .arg = "LEVEL", .help = "serializable, "
-     "repeatable-read or read-committed", .default_value = "serializable"},
+/* The options, as target_options_parse leaves them. */
+typedef struct pg_options {
+    const char *bin_dir;
+    int isolation;           /* an index of isolations and levels */
+} pg_options;
+
+static const char *const isolations[] = {"serializable", "repeatable-read",
+                                         "read-committed", NULL};
+/* Each isolation's SQL. */
+static const char *const levels[] = {"SERIALIZABLE", "REPEATABLE READ",
+                                     "READ COMMITTED"};
+
+static const target_option pg_option_table[] = {
+    {.name = "bin-dir", .arg = "DIR", .chars = "/._-+",
+     .help = "PostgreSQL's programs on the nodes",
+     .default_value = DEFAULT_BIN_DIR, .offset = offsetof(pg_options, bin_dir)},
+    {.name = "isolation", .type = TARGET_OPT_CHOICE, .arg = "LEVEL",
+     .choices = isolations, .help = "every transaction's isolation level",
+     .default_value = "serializable",
+     .offset = offsetof(pg_options, isolation)},
     {0},
 };
-
-static const char *level_of(const char *opt)
-{
-    return !opt ? NULL : strcmp(opt, "serializable") == 0 ? "SERIALIZABLE"
-         : strcmp(opt, "repeatable-read") == 0            ? "REPEATABLE READ"
-         : strcmp(opt, "read-committed") == 0             ? "READ COMMITTED"
-                                                          : NULL;
-}
-
-static int pg_resolve_options(json_t *opts, fl_error *err)
-{
-    const char *iso = json_string_value(json_object_get(opts, "isolation"));
-    const char *bin = json_string_value(json_object_get(opts, "bin-dir"));
-    if (level_of(iso) == NULL)
-        return fl_error_set(err, FL_EUSAGE, "postgres: --isolation is "
-                            "serializable, repeatable-read or read-committed, "
-                            "not \"%s\"", iso ? iso : "");
-    if (!bin || !daemon_plain(bin, "/._-+"))
-        return fl_error_set(err, FL_EUSAGE, "postgres: --bin-dir must be a "
-                            "plain path");
-    return FL_OK;
-}
 
 static void pg_destroy(void *st)
 {
@@ -192,11 +185,9 @@ static void pg_destroy(void *st)
 static int pg_create(const target_config *cfg, void **out, fl_error *err)
 {
     const char *dir = cfg->node_dir ? cfg->node_dir : TARGET_DEFAULT_NODE_DIR;
-    const char *bin = json_string_value(json_object_get(cfg->options, "bin-dir"));
-    const char *iso = level_of(json_string_value(json_object_get(cfg->options,
-                                                                 "isolation")));
-    if (!bin || !iso)
-        return fl_error_set(err, FL_EUSAGE, "postgres: options not resolved");
+    const pg_options *o = cfg->options;
+    if (!o || o->isolation < 0)
+        return fl_error_set(err, FL_EUSAGE, "postgres: options not parsed");
     if (!daemon_plain(dir, "/._-"))
         return fl_error_set(err, FL_EUSAGE, "postgres: node directory must be "
                             "a plain path");
@@ -208,8 +199,9 @@ static int pg_create(const target_config *cfg, void **out, fl_error *err)
                                 remote_name(cfg->remote, i));
     pg_state *s = calloc(1, sizeof *s);
     if (s)
-        *s = (pg_state){.remote = cfg->remote, .bin = strdup(bin),
-                        .node_dir = strdup(dir), .isolation = iso};
+        *s = (pg_state){.remote = cfg->remote, .bin = strdup(o->bin_dir),
+                        .node_dir = strdup(dir),
+                        .isolation = levels[o->isolation]};
     if (!s || !s->bin || !s->node_dir) {
         pg_destroy(s);
         return fl_error_set(err, FL_ENOMEM, "postgres: out of memory");
@@ -426,8 +418,8 @@ static const char *const pg_operations[] = {"txn", NULL};
 
 const target_vtable postgres_target = {
     .name = "postgres",
-    .options = pg_options,
-    .resolve_options = pg_resolve_options,
+    .options = pg_option_table,
+    .options_size = sizeof(pg_options),
     .operations = pg_operations,
     /* A server that PANICs stops every backend: an internal error. */
     .crash_patterns = (const char *const[]){"PANIC:", NULL},
