@@ -8,9 +8,10 @@
  * target.
  *
  * A target declares, besides its db and client:
- *   - its options (target_option): the command line offers them, test.json
- *     records them, and create() receives them, with nobody in between
- *     knowing what they mean;
+ *   - its options (a table of target_option over a struct of its own):
+ *     the command line offers them, target_options_parse checks each value
+ *     against its line once, test.json records them, and create() reads
+ *     them as its struct, with nobody in between knowing what they mean;
  *   - the operations its client supports (target_supports_workload: a
  *     workload that needs one it lacks is refused before anything runs).
  *
