@@ -8,6 +8,7 @@
  * before anything runs. Exit 0 valid, 1 invalid, 2 unknown, 3 could not
  * run (with the reason), 64 usage.
  */
+#include "cli/check_options.h"
 #include "cli/cli.h"
 #include "harness/cluster.h"
 #include "nemesis/fault.h"
@@ -55,6 +56,7 @@ typedef struct test_args {
     const char *log_patterns[17]; /* --log-pattern, NULL-terminated */
     size_t n_log_patterns;
     bool allow_crashes;
+    cli_check_options check;   /* the checker options (cli/check_options.h) */
 } test_args;
 
 static void targets_help(FILE *out, const target_vtable *chosen)
@@ -168,6 +170,11 @@ static int usage(FILE *out, int code, const target_vtable *chosen)
         "                        logs, beside the target's (repeatable, up\n"
         "                        to 16)\n"
         "  --allow-crashes       report crashes as a warning only\n");
+    fprintf(out, "Checking (the workload's checkers, with these options\n"
+                 "changed; --checker C: C alone; recorded in test.json's\n"
+                 "checker_options; as `faultline check` and `analyze` take\n"
+                 "them):\n");
+    cli_check_usage_run(out);
     fprintf(out, "Faults' options (recorded in test.json's nemesis_options):\n");
     fault_options_help(fault_builtin(), out);
     targets_help(out, chosen);
@@ -215,6 +222,7 @@ static const struct option generic_opts[] = {
     {"allow-crashes", 0, 0, OPT_ALLOW_CRASHES},
     {"target-file", 1, 0, OPT_TARGET_FILE},
     {"help", 0, 0, 'h'},
+    CLI_CHECK_RUN_LONGOPTS,
 };
 
 #define N_GENERIC (sizeof generic_opts / sizeof *generic_opts)
@@ -400,7 +408,7 @@ static int parse_opts(int argc, char **argv, test_args *a)
                 fprintf(stderr, "faultline test: %s\n", err.msg);
         } else if (c == '?' || c == ':') {
             rc = bad_option(c, argv, a);
-        } else {
+        } else if ((rc = cli_check_option(&a->check, c, optarg, "test")) == 1) {
             rc = generic_opt(c, a);
         }
     }
@@ -533,6 +541,9 @@ static int parse_args(int argc, char **argv, test_args *a)
     int rc = parse_opts(argc, argv, a);
     if (rc == FL_OK)
         rc = check_args(argc, argv, a);
+    /* --model is resolved here, once, before anything runs */
+    if (rc == FL_OK)
+        rc = cli_check_resolve(&a->check, "test");
     return rc == FL_OK ? parse_target_options(a) : rc;
 }
 
@@ -552,8 +563,19 @@ static void print_line(void *ctx, const char *line)
     fprintf(stderr, "%s\n", line);
 }
 
+static void adjust(const void *arg, checker_options *opt)
+{
+    cli_check_apply(arg, opt);
+}
+
 static int run(const test_args *a)
 {
+    /* cli_check_resolve picks a checker for `check`; here none given
+     * means the workload's */
+    run_store_judge judge = {
+        .only = cli_check_given(&a->check, CLI_OPT_CHECKER) ? a->check.checker
+                                                            : NULL,
+        .adjust = adjust, .arg = &a->check};
     run_config cfg = {
         .nodes_file = a->nodes_file, .nodes = a->nodes,
         .keep_cluster = a->keep_cluster, .ssh_user = a->ssh_user,
@@ -568,6 +590,8 @@ static int run(const test_args *a)
         .fault_options = a->fault_opts,
         .log = print_line, .report = stderr,
         .log_patterns = a->log_patterns, .allow_crashes = a->allow_crashes,
+        .judge = cli_check_any_given(&a->check) ? &judge : NULL,
+        .checker_options = cli_check_given_json(&a->check),
     };
     run_outcome out;
     run_test(&cfg, &out);
@@ -594,8 +618,10 @@ int cmd_test(int argc, char **argv)
         .concurrency = 10, .rate = 100,
         .results = "results",
     };
+    cli_check_options_init(&a.check);
     int rc = parse_args(argc, argv, &a);
     if (rc == -1 || rc != FL_OK) {
+        cli_check_options_free(&a.check);
         json_decref(a.target_opts);
         target_options_free(a.parsed);
         json_decref(a.fault_opts);
@@ -616,6 +642,7 @@ int cmd_test(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     rc = run(&a);
+    cli_check_options_free(&a.check);
     json_decref(a.target_opts);
     target_options_free(a.parsed);
     file_target_free(a.file_target);

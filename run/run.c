@@ -191,7 +191,10 @@ static json_t *test_json(const run_config *a, const json_t *target_opts,
               json_object_set_new(t, "crash_patterns",
                                   crash_patterns_json(a)) != 0 ||
               json_object_set_new(t, "allow_crashes",
-                                  json_boolean(a->allow_crashes)) != 0)) {
+                                  json_boolean(a->allow_crashes)) != 0 ||
+              (a->checker_options &&
+               json_object_set_new(t, "checker_options",
+                                   json_deep_copy(a->checker_options)) != 0))) {
         json_decref(t);
         t = NULL;
     }
@@ -765,8 +768,9 @@ static int judge(run_ctx *c, const char *ended, fl_error *err)
     checker_verdict v;
     char crashed[600];
     tlog(&c->l, "checking the history");
-    if (run_store_analyze(c->dir, CHECK_TIME_LIMIT_S, true, c->a->report, &v,
-                          err) != FL_OK)
+    if (run_store_analyze_judged(c->dir, CHECK_TIME_LIMIT_S, true,
+                                 c->a->judge, c->a->report, &v,
+                                 err) != FL_OK)
         return NOT_JUDGED;
     crash_words(c->dir, crashed, sizeof crashed);
     tlog(&c->l, "verdict: %s (exit %d)%s; run ended: %s; stored in %s",

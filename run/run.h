@@ -54,6 +54,7 @@
 
 #include "base/fl_error.h"
 #include "checkers/verdict.h"
+#include "harness/run_store.h"
 #include "harness/target.h"
 
 /* One log line, already stamped "[  12.34] ..." (no newline); the same
@@ -99,6 +100,12 @@ typedef struct run_config {
      * (NULL-terminated; NULL: none), and whether a crash only warns. */
     const char *const *log_patterns;
     bool allow_crashes;
+    /* How the history is judged beside the workload's checkers (the
+     * user's checker options, harness/run_store.h), and those options as
+     * given for test.json's "checker_options". NULL: as the workload
+     * says. */
+    const run_store_judge *judge;
+    const json_t *checker_options;
     run_log_fn log;      /* may be NULL */
     void *log_ctx;
     FILE *report;             /* the checkers' explanation; NULL: none */

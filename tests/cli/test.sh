@@ -79,6 +79,21 @@ contains "the unknown option names the target" "$tmp/err" "target raftkv"
 check "raftkv options are not the fake target's" 64 "$FL" test --target fake \
   --bug stale-read
 check "a target option without its argument is a usage error" 64 "$FL" test --bug
+check "a bad target option value is a usage error" 64 "$FL" test --bug slow-read
+contains "the bad value names the option and its choices" "$tmp/err" \
+  'target raftkv: --bug is stale-read, early-ack'
+check "test --target etcd --read-mode stale: a usage error, before any node" 64 \
+  "$FL" test --target etcd --read-mode stale --nodes-file /nonexistent --ssh-key /nonexistent
+# The checker options are `faultline check`'s, from the same table.
+check "test --model nope is a usage error" 64 "$FL" test --model nope
+contains "test --model nope names the models" "$tmp/err" "(models: register cas-register"
+check "test --consistency bogus is a usage error" 64 "$FL" test --consistency bogus
+check "test --check-time-limit x is a usage error" 64 "$FL" test --check-time-limit x
+contains "test --check-time-limit x names its flag" "$tmp/err" "--check-time-limit: expected a number"
+check "test --help with the checker options" 0 "$FL" test --help
+for o in --checker --model --consistency --check-time-limit --no-shrink; do
+  contains "test --help lists $o" "$tmp/out" "  $o "
+done
 check "--known-hosts is for --nodes-file" 64 "$FL" test --known-hosts /dev/null
 check "--insecure-accept-any-host-key is for --nodes-file" 64 "$FL" test \
   --insecure-accept-any-host-key
