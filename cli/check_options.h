@@ -37,20 +37,24 @@ enum {
     CLI_OPT_ALL_KEYS, CLI_OPT_NO_SHRINK, CLI_OPT_NO_FAST_PATH, CLI_OPT_KEYS,
 };
 
-/* The shared entries of a `struct option` table (no terminator). */
-#define CLI_CHECK_LONGOPTS                                                    \
+/* The entries every command taking checker options has (no terminator). */
+#define CLI_CHECK_COMMON_LONGOPTS                                             \
     {"checker", required_argument, NULL, CLI_OPT_CHECKER},                   \
     {"model", required_argument, NULL, CLI_OPT_MODEL},                       \
     {"consistency", required_argument, NULL, CLI_OPT_CONSISTENCY},           \
     {"initial", required_argument, NULL, CLI_OPT_INITIAL},                   \
     {"nil-reads-unknown", no_argument, NULL, CLI_OPT_NIL_READS_UNKNOWN},     \
-    {"time-limit", required_argument, NULL, CLI_OPT_TIME_LIMIT},             \
     {"memory-limit", required_argument, NULL, CLI_OPT_MEMORY_LIMIT},         \
     {"threads", required_argument, NULL, CLI_OPT_THREADS},                   \
     {"no-split", no_argument, NULL, CLI_OPT_NO_SPLIT},                       \
     {"all-keys", no_argument, NULL, CLI_OPT_ALL_KEYS},                       \
     {"no-shrink", no_argument, NULL, CLI_OPT_NO_SHRINK},                     \
-    {"no-fast-path", no_argument, NULL, CLI_OPT_NO_FAST_PATH},               \
+    {"no-fast-path", no_argument, NULL, CLI_OPT_NO_FAST_PATH}
+
+/* The shared entries of a `struct option` table (no terminator). */
+#define CLI_CHECK_LONGOPTS                                                    \
+    CLI_CHECK_COMMON_LONGOPTS,                                                \
+    {"time-limit", required_argument, NULL, CLI_OPT_TIME_LIMIT},             \
     {"keys", required_argument, NULL, CLI_OPT_KEYS}
 
 /* The shared entries `faultline test` offers (no terminator): there
@@ -58,18 +62,8 @@ enum {
  * is --check-time-limit and the EDN keys do not apply (a run's history
  * is JSONL). */
 #define CLI_CHECK_RUN_LONGOPTS                                                \
-    {"checker", required_argument, NULL, CLI_OPT_CHECKER},                   \
-    {"model", required_argument, NULL, CLI_OPT_MODEL},                       \
-    {"consistency", required_argument, NULL, CLI_OPT_CONSISTENCY},           \
-    {"initial", required_argument, NULL, CLI_OPT_INITIAL},                   \
-    {"nil-reads-unknown", no_argument, NULL, CLI_OPT_NIL_READS_UNKNOWN},     \
-    {"check-time-limit", required_argument, NULL, CLI_OPT_TIME_LIMIT},       \
-    {"memory-limit", required_argument, NULL, CLI_OPT_MEMORY_LIMIT},         \
-    {"threads", required_argument, NULL, CLI_OPT_THREADS},                   \
-    {"no-split", no_argument, NULL, CLI_OPT_NO_SPLIT},                       \
-    {"all-keys", no_argument, NULL, CLI_OPT_ALL_KEYS},                       \
-    {"no-shrink", no_argument, NULL, CLI_OPT_NO_SHRINK},                     \
-    {"no-fast-path", no_argument, NULL, CLI_OPT_NO_FAST_PATH}
+    CLI_CHECK_COMMON_LONGOPTS,                                                \
+    {"check-time-limit", required_argument, NULL, CLI_OPT_TIME_LIMIT}
 
 typedef struct cli_check_options {
     checker_options opt;      /* what the checker is given */
