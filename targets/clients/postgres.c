@@ -147,7 +147,6 @@ void postgres_classify(const json_t *txn, const pgw_result *res,
 typedef struct pg_state {
     daemon_db db;            /* first: the daemon default's calls use it;
                                 its binary is BIN_DIR/postgres */
-    char *bin;               /* --bin-dir */
     const char *isolation;   /* static */
 } pg_state;
 
@@ -176,12 +175,9 @@ static const target_option pg_option_table[] = {
 
 static void pg_destroy(void *st)
 {
-    pg_state *s = st;
-    if (!s)
-        return;
-    daemon_db_clear(&s->db);
-    free(s->bin);
-    free(s);
+    if (st)
+        daemon_db_clear(st);
+    free(st);
 }
 
 /* The node's start: initdb once as the postgres user (the data dir
@@ -191,18 +187,22 @@ static void pg_destroy(void *st)
 static int pg_start_parts(const void *st, size_t node, daemon_start *out)
 {
     const pg_state *s = st;
+    /* the programs' directory: the binary's, BIN_DIR/postgres */
+    int bin = (int)(strrchr(s->db.binary, '/') - s->db.binary);
     if (asprintf(&out->prepare, "chown postgres $d; [ -f pgdata/PG_VERSION ] "
                  "|| { setpriv --reuid=postgres --regid=postgres "
-                 "--init-groups %s/initdb -D $d/pgdata -U postgres "
+                 "--init-groups %.*s/initdb -D $d/pgdata -U postgres "
                  "--auth=trust >>$d/stdout.log 2>&1; echo 'host all all "
-                 "0.0.0.0/0 trust' >>pgdata/pg_hba.conf; }", s->bin) < 0)
+                 "0.0.0.0/0 trust' >>pgdata/pg_hba.conf; }", bin,
+                 s->db.binary) < 0)
         out->prepare = NULL;
     /* -D first: the postmaster is found by it (pg_daemon) */
     if (asprintf(&out->command, "setpriv --reuid=postgres --regid=postgres "
-                 "--init-groups %s/postgres -D $d/pgdata -c "
+                 "--init-groups %s -D $d/pgdata -c "
                  "listen_addresses=%s -p %d -c unix_socket_directories=$d "
                  "-c cluster_name=$d -c max_connections=300 "
-                 "-c logging_collector=off >>$d/postgres.log 2>&1", s->bin,
+                 "-c logging_collector=off >>$d/postgres.log 2>&1",
+                 s->db.binary,
                  remote_address(s->db.remote, node), POSTGRES_PORT) < 0)
         out->command = NULL;
     return out->prepare && out->command ? FL_OK : FL_ENOMEM;
@@ -225,10 +225,6 @@ static int pg_create(const target_config *cfg, void **out, fl_error *err)
         return rc;
     }
     s->isolation = levels[o->isolation];
-    if (!(s->bin = strdup(o->bin_dir))) {
-        pg_destroy(s);
-        return fl_error_set(err, FL_ENOMEM, "postgres: out of memory");
-    }
     *out = s;
     return FL_OK;
 }
