@@ -42,10 +42,7 @@ raftkv_pid() {
 
 # kill -9 n3's raftkv once the run's clients have run for 4 s.
 kill_later() { # ERRFILE
-  for _ in $(seq 600); do
-    grep -q 'clients: [0-9]* threads' "$1" 2>/dev/null && break
-    sleep 0.1
-  done
+  await_clients "$1"
   sleep 4
   local p; p=$(raftkv_pid n3)
   [[ -n $p ]] && kill -9 "$p" && echo "$p" >"$tmp/killed"

@@ -223,10 +223,7 @@ else nok "test.json's found_at_start says n3 was restarted"; fi
 # A node of the user's that stops serving during a run with no fault in
 # force (killed from outside: ctl.sh kill, not the nemesis) is a crash:
 # the readiness probes see it, the run is invalid with the crash entry.
-( for _ in $(seq 300); do
-    grep -q 'clients: [0-9]* threads' "$tmp/crash.err" 2>/dev/null && break
-    sleep 0.1
-  done
+( await_clients "$tmp/crash.err" 300
   sleep 2; ssh_node 2 "$U/ctl.sh kill" ) &
 killer=$!
 run --nemesis none --time-limit 16 --seed 6 --test-name existing-crash \

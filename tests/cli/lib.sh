@@ -33,6 +33,9 @@
 #                            e.g. "etcd runs"), and exit
 #   need_netns               skip unless root with ip netns and sshd
 #   need_no_cluster          skip when a faultline cluster is already up
+#   await_clients FILE [N]   wait until the run logging to FILE has started
+#                            its clients (at most N tenths of a second,
+#                            default 600): to act during its timeline
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FL=${FAULTLINE:-build/faultline}
@@ -100,4 +103,12 @@ need_no_cluster() {
   if [[ -e /sys/class/net/flbr0 || -n $(ip netns list 2>/dev/null | grep '^fl-n') ]]; then
     skip "a faultline cluster is already up here"
   fi
+}
+
+await_clients() { # ERRFILE [TENTHS]
+  local _
+  for _ in $(seq "${2:-600}"); do
+    grep -q 'clients: [0-9]* threads' "$1" 2>/dev/null && return
+    sleep 0.1
+  done
 }

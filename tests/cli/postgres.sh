@@ -69,10 +69,7 @@ else nok "n2's data directory belongs to user postgres"; fi
 
 # kill -9 n1's postmaster once the clients have run for 3 s.
 kill_later() { # ERRFILE
-  for _ in $(seq 600); do
-    grep -q 'clients: [0-9]* threads' "$1" 2>/dev/null && break
-    sleep 0.1
-  done
+  await_clients "$1"
   sleep 3
   local p; p=$(cat "$NODE_DIR/n1/postgres.pid" 2>/dev/null)
   [[ -n $p ]] && kill -9 "$p" && echo "$p" >"$tmp/killed"
