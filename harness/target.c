@@ -165,11 +165,15 @@ static int check_all(const target_vtable *vt, const json_t *opts,
     return FL_OK;
 }
 
-/* Each value into its field of the target's struct. */
+/* Each value into its field of the target's struct (options_size bytes:
+ * a line whose field would not fit is left out, never written past it). */
 static void place(const target_vtable *vt, const json_t *opts, char *values)
 {
     for (const target_option *o = vt->options; o && o->name; o++) {
-        if (o->alias_of)
+        size_t width = o->type == TARGET_OPT_TEXT ? sizeof(char *)
+                     : o->type == TARGET_OPT_CHOICE ? sizeof(int)
+                                                    : sizeof(bool);
+        if (o->alias_of || o->offset + width > vt->options_size)
             continue;
         const json_t *v = json_object_get(opts, o->name);
         char *field = values + o->offset;
@@ -193,9 +197,10 @@ int target_options_parse(const target_vtable *vt, const json_t *opts,
     target_options *o = calloc(1, sizeof *o);
     if (o) {
         o->json = opts ? json_deep_copy(opts) : json_object();
-        o->values = calloc(1, vt->options_size ? vt->options_size : 1);
+        o->values = vt->options_size ? calloc(1, vt->options_size) : NULL;
     }
-    int rc = o && o->json && o->values && fill_defaults(vt, o->json) == FL_OK
+    int rc = o && o->json && (o->values || !vt->options_size) &&
+                 fill_defaults(vt, o->json) == FL_OK
                  ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
     if (rc == FL_OK)
         rc = check_all(vt, o->json, err);

@@ -233,7 +233,7 @@ typedef struct target_options target_options;
 int target_options_parse(const target_vtable *vt, const json_t *opts,
                          target_options **out, fl_error *err);
 /* The target's options struct (target_config.options), borrowed from o;
- * NULL for a target without options. */
+ * NULL for a target whose options_size is 0. */
 const void *target_options_values(const target_options *o);
 /* The resolved options as JSON (test.json's "target_options"), borrowed. */
 const json_t *target_options_json(const target_options *o);
