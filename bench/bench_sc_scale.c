@@ -280,6 +280,76 @@ static void row(const char *name, const char *path, bool shrink)
     fflush(stdout);
 }
 
+/* ---- the search alone: values repeated, many process ids --------------------- */
+
+/*
+ * One key, values from 1..5 (so checkers/sc_graph declines and the search
+ * must run), `ops` ops over `procs` process ids, each a lagging replica:
+ * it reads from a prefix of the one log of writes that only grows and
+ * holds its own writes. SC by construction, not linearizable (stale
+ * reads), so `--consistency sequential` runs the search on the key.
+ */
+static void search_only(const char *path, size_t ops, unsigned procs,
+                        uint64_t seed)
+{
+    rng_state = seed;
+    FILE *f = fopen(path, "w");
+    int64_t *log = malloc((ops + 1) * sizeof *log);
+    size_t *view = calloc(procs, sizeof *view), nlog = 0;
+    for (size_t n = 0; n < ops; n++) {
+        unsigned p = below(procs);
+        if (below(4) == 0)
+            view[p] += below((unsigned)(nlog - view[p]) + 1);
+        if (below(3) == 0) {
+            int64_t v = 1 + below(5);
+            event(f, p, "invoke", "write", 0, v);
+            event(f, p, "ok", "write", 0, v);
+            log[nlog++] = v;
+            view[p] = nlog;
+        } else {
+            event(f, p, "invoke", "read", 0, 0);
+            event(f, p, "ok", "read", 0, view[p] ? log[view[p] - 1] : 0);
+        }
+    }
+    fclose(f);
+    free(log);
+    free(view);
+}
+
+static void search_row(const char *path, size_t ops, unsigned procs)
+{
+    char out[] = "/tmp/bench_sc_scale_outXXXXXX";
+    int fd = mkstemp(out);
+    double start = now_ms();
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd, 1);
+        int null = open("/dev/null", 1);
+        dup2(null, 2);
+        execl(FAULTLINE, FAULTLINE, "check", "--no-shrink", "--model", "register",
+              "--consistency", "sequential", "--time-limit", "60", path,
+              (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    wait4(pid, &status, 0, &ru);
+    double wall = now_ms() - start;
+    json_t *j = json_load_file(out, 0, NULL);
+    close(fd);
+    unlink(out);
+    char v[16];
+    const json_t *sc = json_object_get(j, "sequential");
+    verdict_word(sc, v);
+    double ms = json_real_value(json_object_get(sc, "elapsed_ms"));
+    json_int_t explored = json_integer_value(json_object_get(sc, "explored"));
+    printf("1 key %6zu ops %6u process ids     %9.0f %7ld  %-7s %10lld %9.1f %9.2f\n",
+           ops, procs, wall, ru.ru_maxrss / 1024, v, (long long)explored, ms,
+           explored > 0 ? ms * 1e3 / (double)explored : 0);
+    fflush(stdout);
+    json_decref(j);
+}
+
 int main(int argc, char **argv)
 {
     bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -294,6 +364,21 @@ int main(int argc, char **argv)
            "--consistency linearizable (\"shrinking\": without --no-shrink)\n");
     printf("%-34s %9s %7s  %-7s %-7s %9s %9s %7s  %9s\n", "history", "wall ms",
            "peak MB", "lin", "sc", "lin ms", "sc ms", "sc/lin", "lin-only ms");
+    printf("the search alone (`--consistency sequential`, values repeated: "
+           "the graph declines)\n");
+    printf("%-42s %9s %7s  %-7s %10s %9s %9s\n", "history", "wall ms", "peak MB",
+           "sc", "explored", "sc ms", "us/conf");
+    static const unsigned ids[] = {10, 1000, 10000};
+    for (size_t k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s/search.jsonl", dir);
+        search_only(path, 20000, ids[k], 5);
+        search_row(path, 20000, ids[k]);
+        unlink(path);
+    }
+    if (argc > 1 && strcmp(argv[1], "--search") == 0) {
+        rmdir(dir);
+        return 0;
+    }
     static const size_t single[] = {10000, 100000, 1000000};
     static const unsigned threads[] = {5, 50};
     for (size_t s = 0; s < (quick ? 2u : 3u); s++)
