@@ -3,12 +3,15 @@
  *
  * Data layout: the walk keeps one trail of moves (an op placed, or an
  * optional op skipped) that is undone on backtracking, and one frame per
- * configuration on the current path with its candidate moves, so the
- * depth of the search is heap memory, never the C stack. The hash of the
- * configuration is kept incrementally (one word per chain's rest class,
- * summed so that identical chains may swap, and one per (object, state),
- * XORed in and out); the memo table keeps each configuration's sorted
- * classes and state vector in full, so equality is exact.
+ * configuration on the current path, which finds its moves lazily, so
+ * the depth of the search is heap memory, never the C stack. Nothing a
+ * configuration costs grows with the number of chains (sc_search.h): the
+ * heads that are moves sit in a bitset by rank, the heads that are reads
+ * in lists by the value they wait for, and the chains' classes in a
+ * hash-consed tree whose root number is the memo key's part for them
+ * (with the state vector, stored in full, so equality is exact). The
+ * state part of the hash is kept incrementally (one word per (object,
+ * state), XORed in and out).
  */
 #include "checkers/sc_search.h"
 #include "base/alloc.h"
@@ -83,7 +86,7 @@ typedef struct move {
     uint32_t proc, op;
     uint64_t prev, next;  /* the object's state before and after */
     uint32_t rem_at;      /* where the op stood in its object's window */
-    uint32_t root;        /* the class tree's root before (many chains) */
+    uint32_t root;        /* the class tree's root before */
     bool skip;            /* an optional op left out, not placed */
 } move;
 
@@ -161,8 +164,8 @@ static size_t bits_next(const bits *b, size_t i)
 /* ---- The multiset of the chains' classes, hash-consed ----------------------------- */
 
 /*
- * Many chains: the memo key holds, instead of every chain's class, one
- * number naming the multiset of the unfinished chains' classes — the root
+ * The memo key holds, instead of every chain's class, one number naming
+ * the multiset of the unfinished chains' classes — the root
  * of a segment tree over class ids whose leaves are counts, every node
  * hash-consed (a node is its pair of children), so two trees with the
  * same counts are the same node and equal numbers mean equal multisets
@@ -216,9 +219,6 @@ typedef struct pairs {
 } pairs;
 
 #define NO_PAIR UINT32_MAX
-/* More chains than this: the memo key is the class tree's root, not every
- * chain's class (below that, the plain key is smaller and cheaper). */
-#define TREE_CHAINS 32
 
 /* A configuration on the path. Its moves are found lazily, in rank order
  * from next_r on, among the heads then (which are the same whenever the
@@ -240,7 +240,6 @@ typedef struct sc {
     size_t remaining;     /* required ops not yet placed */
     size_t placed;
     uint64_t hash;        /* of the states, XORed */
-    uint64_t hash_cls;    /* of the chains' classes, summed */
     move *trail;
     size_t ntrail;
     frame *frames;
@@ -255,11 +254,8 @@ typedef struct sc {
      * the pair's list of chains (pairs models) */
     uint32_t *rl_first, *rl_next, *rl_prev, *rl_pair;
     uint32_t *scratch;    /* chains, for place_reads */
-    bool use_tree;        /* many chains: the memo key is the class tree's */
     mtree tree;
     unsigned char *key;   /* the current configuration, memo-shaped */
-    uint32_t *sorted;     /* scratch: the classes of the chains, sorted */
-    size_t class_bytes;   /* bytes per class in a key */
     /* per op: the class of the chain's rest from it on (identical rests,
      * one class); a finished chain is class 0 */
     uint32_t *cls;
@@ -278,13 +274,6 @@ typedef struct sc {
     size_t best_len, best_placed, low;
     bool oom;
 } sc;
-
-/* Chains enter the hash by class, summed, so that a configuration and its
- * image under a swap of identical chains hash alike. */
-static uint64_t class_word(uint32_t cls)
-{
-    return fl_rng_mix((uint64_t)cls + 0x51ed2701f3a5c7b9u);
-}
 
 static uint32_t class_at(const sc *s, size_t proc, size_t at)
 {
@@ -357,7 +346,7 @@ static uint32_t tree_cons(sc *s, uint32_t a, uint32_t b)
 static void tree_add(sc *s, uint32_t cls, int dir)
 {
     mtree *t = &s->tree;
-    if (cls == 0 || !s->use_tree)
+    if (cls == 0)
         return;
     uint32_t node = t->root;
     for (unsigned l = t->depth; l >= 1; l--) {
@@ -376,8 +365,6 @@ static void tree_add(sc *s, uint32_t cls, int dir)
 static int tree_setup(sc *s)
 {
     mtree *t = &s->tree;
-    if (!s->use_tree)
-        return 0;
     for (t->depth = 1; t->depth < 32 && (1ull << t->depth) <= s->nclasses;)
         t->depth++;
     if (tree_grow(s) != 0)
@@ -725,7 +712,6 @@ static bool apply(sc *s, uint32_t proc, bool skip)
                                    s->tree.root, skip};
     uint32_t was = class_at(s, proc, s->pos[proc]),
              now = class_at(s, proc, s->pos[proc] + 1);
-    s->hash_cls += class_word(now) - class_word(was);
     tree_add(s, was, -1);
     tree_add(s, now, +1);
     head_mark(s, proc, -1);
@@ -751,8 +737,6 @@ static void undo_to(sc *s, size_t base)
         head_mark(s, m->proc, -1);
         s->pos[m->proc]--;
         head_mark(s, m->proc, +1);
-        s->hash_cls += class_word(class_at(s, m->proc, s->pos[m->proc])) -
-                   class_word(class_at(s, m->proc, s->pos[m->proc] + 1));
         s->tree.root = m->root;
         if (!m->skip) {
             s->hash ^= state_word(o->obj, m->next) ^ state_word(o->obj, m->prev);
@@ -835,51 +819,15 @@ static void note_depth(sc *s)
 
 /* ---- Configurations and candidates --------------------------------------------- */
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-static void sort_classes(uint32_t *c, size_t n)
-{
-    if (n > 64) {
-        qsort(c, n, sizeof *c, cmp_u32);
-        return;
-    }
-    for (size_t i = 1; i < n; i++) {
-        uint32_t v = c[i];
-        size_t j = i;
-        for (; j > 0 && c[j - 1] > v; j--)
-            c[j] = c[j - 1];
-        c[j] = v;
-    }
-}
-
-/* 1 new, 0 seen, -1 out of memory. The key is the chains' classes sorted
- * (the symmetry reduction, sc_search.h), each in the fewest bytes that
- * hold the number of classes, then the states: the memo table is most of
- * the memory. */
+/* 1 new, 0 seen, -1 out of memory. The key: the number that names the
+ * multiset of the chains' classes (the symmetry reduction, sc_search.h;
+ * the class tree above), then the states. */
 static int visit(sc *s)
 {
-    const sc_problem *p = s->p;
     unsigned char *k = s->key;
-    if (s->use_tree) { /* many chains: the multiset's one number */
-        memcpy(k, &s->tree.root, sizeof s->tree.root);
-        memcpy(k + sizeof s->tree.root, s->st, p->nobjs * sizeof *s->st);
-        return memo_insert(&s->memo, s->hash ^ fl_rng_mix(s->tree.root + 1ull),
-                           s->key);
-    }
-    for (size_t i = 0; i < p->nprocs; i++)
-        s->sorted[i] = class_at(s, i, s->pos[i]);
-    sort_classes(s->sorted, p->nprocs);
-    for (size_t i = 0; i < p->nprocs; i++) {
-        uint32_t v = s->sorted[i];
-        for (size_t b = 0; b < s->class_bytes; b++, v >>= 8)
-            *k++ = (unsigned char)v;
-    }
-    memcpy(k, s->st, p->nobjs * sizeof *s->st);
-    return memo_insert(&s->memo, s->hash ^ s->hash_cls, s->key);
+    memcpy(k, &s->tree.root, sizeof s->tree.root);
+    memcpy(k + sizeof s->tree.root, s->st, s->p->nobjs * sizeof *s->st);
+    return memo_insert(&s->memo, s->hash ^ fl_rng_mix(s->tree.root + 1ull), s->key);
 }
 
 /*
@@ -1162,7 +1110,6 @@ static int heads_setup(sc *s)
         s->ridx[s->by_rank[r]] = r;
     for (uint32_t q = 0; q < p->nprocs; q++)
         head_mark(s, q, +1);
-    s->use_tree = p->nprocs > TREE_CHAINS;
     return tree_setup(s);
 }
 
@@ -1174,14 +1121,10 @@ static int setup(sc *s, const sc_problem *p)
     s->skippable = fl_calloc(n, sizeof *s->skippable);
     s->trail = fl_malloc(n * sizeof *s->trail);
     s->best = fl_malloc(n * sizeof *s->best);
-    s->sorted = fl_malloc((p->nprocs + 1) * sizeof *s->sorted);
     if (!s->pos || !s->st || !s->skippable || !s->trail || !s->best ||
-        !s->sorted || classes_setup(s) != 0)
+        classes_setup(s) != 0)
         return -1;
-    s->class_bytes = s->nclasses <= 0xff ? 1 : s->nclasses <= 0xffff ? 2 : 4;
-    s->memo.key_size = (p->nprocs > TREE_CHAINS ? sizeof s->tree.root
-                                                : p->nprocs * s->class_bytes) +
-                       p->nobjs * sizeof(uint64_t);
+    s->memo.key_size = sizeof s->tree.root + p->nobjs * sizeof(uint64_t);
     s->key = fl_malloc(s->memo.key_size + 1);
     if (s->key == NULL)
         return -1;
@@ -1190,7 +1133,6 @@ static int setup(sc *s, const sc_problem *p)
         s->hash ^= state_word((uint32_t)o, p->initial[o]);
     }
     for (size_t q = 0; q < p->nprocs; q++) {
-        s->hash_cls += class_word(class_at(s, q, 0));
         bool later_required = false;
         for (size_t i = p->len[q]; i-- > 0;) {
             const sc_op *o = &p->ops[p->first[q] + i];
@@ -1238,7 +1180,6 @@ static void sc_free(sc *s)
     fl_free(s->trail);
     fl_free(s->best);
     fl_free(s->key);
-    fl_free(s->sorted);
     fl_free(s->cls);
     fl_free(s->cls_stamp);
     fl_free(s->frames);
