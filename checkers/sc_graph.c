@@ -14,6 +14,13 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
+/* Cluster values that are no value of the model: an op's own cluster (an
+ * append's, or a write of a value that is not sure), what no order makes,
+ * what may come about twice, a slot. */
+#define APPEND_TAG (1ull << 62)
+#define UNMADE (1ull << 61)
+#define UNSURE (1ull << 60)    /* a state that may come about twice */
+#define SLOT_TAG (1ull << 59)  /* a slot cluster, by its number */
 
 enum { K_NONE, K_READ, K_WRITE, K_CAS };
 
@@ -28,6 +35,7 @@ typedef struct cluster {
      * of alike appends, which one not known (writer NONE), onto the
      * string of cluster `after`; NONE for the others */
     uint32_t after, group;
+    bool unsure;          /* a value written twice: its reads say nothing */
 } cluster;
 
 typedef struct edges {
@@ -99,7 +107,7 @@ static uint32_t add_cluster(graph *g, uint32_t obj, uint64_t value,
     }
     if (g->ncl == g->ncl_cap)
         return NONE;
-    g->cl[g->ncl] = (cluster){obj, value, writer, NONE, NONE, false, NONE, NONE};
+    g->cl[g->ncl] = (cluster){obj, value, writer, NONE, NONE, false, NONE, NONE, false};
     g->table[j] = (uint32_t)++g->ncl;
     return (uint32_t)(g->ncl - 1);
 }
@@ -118,35 +126,73 @@ static void see1(void *arg, uint64_t v)
     s->count++;
 }
 
-/* Each op's kind and the value it writes (its cluster); NULL or a reason
- * to decline. */
-static const char *classify(graph *g, uint64_t *observed)
+/* Values written more than once on a key (or the initial value written):
+ * marked in g->dup for each of their writes, counted in g->dups. */
+static const char *repeated_writes(graph *g)
 {
     const sc_problem *p = g->p;
     const lin_model *m = p->model;
     for (size_t o = 0; o < p->nobjs; o++)
         if (add_cluster(g, (uint32_t)o, p->initial[o], NONE) == NONE)
             return "an object listed twice";
+    for (uint32_t i = 0; i < g->n; i++) {
+        if (m->read_only(&p->ops[i].op))
+            continue;
+        uint64_t w = m->written(&p->ops[i].op);
+        if (w == LIN_NO_STATE)
+            return "an op changes the state without a written value";
+        uint32_t c = find_cluster(g, p->ops[i].obj, w);
+        if (c == NONE) {
+            g->own[i] = add_cluster(g, p->ops[i].obj, w, i);
+            continue;
+        }
+        g->dup[i] = true;
+        g->dups++;
+        if (g->cl[c].writer != NONE && !g->dup[g->cl[c].writer]) {
+            g->dup[g->cl[c].writer] = true;
+            g->dups++;
+        }
+        g->cl[c].unsure = true;
+    }
+    return NULL;
+}
+
+/* Each op's kind and the value it writes (its cluster); NULL or a reason
+ * to decline. A value written more than once (or the initial value
+ * written) is not sure: its reads constrain only program order, and each
+ * of its writes stands as a one-op cluster of its own (sc_graph.h). */
+static const char *classify(graph *g, uint64_t *observed)
+{
+    const sc_problem *p = g->p;
+    const lin_model *m = p->model;
+    g->dup = fl_calloc(g->n + 1, sizeof *g->dup);
+    if (g->dup == NULL)
+        return "memory";
+    for (size_t i = 0; i < g->n; i++)
+        g->own[i] = NONE;
+    const char *why = repeated_writes(g);
+    if (why != NULL)
+        return why;
+    g->partial = g->dups > 0;
     for (size_t i = 0; i < g->n; i++) {
         const sc_op *op = &p->ops[i];
         seen1 s = {0, 0};
         m->observed(&op->op, see1, &s);
         observed[i] = s.v;
-        g->obs[i] = g->own[i] = NONE;
+        g->obs[i] = NONE;
         if (s.count > 1)
             return "an op observes more than one value";
+        uint32_t c = s.count ? find_cluster(g, op->obj, s.v) : NONE;
+        bool sure = c == NONE || !g->cl[c].unsure;
         if (m->read_only(&op->op)) {
-            g->kind[i] = op->op.known && s.count == 1 ? K_READ : K_NONE;
+            g->kind[i] = op->op.known && s.count == 1 && sure ? K_READ : K_NONE;
             continue;
         }
-        uint64_t w = m->written(&op->op);
-        if (w == LIN_NO_STATE)
-            return "an op changes the state without a written value";
-        g->kind[i] = s.count ? K_CAS : K_WRITE;
-        g->own[i] = add_cluster(g, op->obj, w, (uint32_t)i);
+        g->kind[i] = s.count && sure ? K_CAS : K_WRITE;
+        if (g->dup[i]) /* its own interval, the value not sure */
+            g->own[i] = add_cluster(g, op->obj, APPEND_TAG | i, (uint32_t)i);
         if (g->own[i] == NONE)
-            return "a value written twice on a key, or the initial value "
-                   "written";
+            return "memory";
     }
     return NULL;
 }
@@ -157,10 +203,6 @@ static const char *classify(graph *g, uint64_t *observed)
  * initial string's too; an append's cannot be (the string it makes depends
  * on what it follows), so it is tagged with the op. A get no order can
  * produce observes UNMADE, which no cluster has. */
-#define APPEND_TAG (1ull << 62)
-#define UNMADE (1ull << 61)
-#define UNSURE (1ull << 60)    /* a state that may come about twice */
-#define SLOT_TAG (1ull << 59)  /* a slot cluster, by its number */
 #define MAX_STRING 65536
 
 typedef struct piece_table {
@@ -1155,7 +1197,9 @@ static const char *decide(graph *g, const wgl_limits *limits,
         return NULL;
     }
     if (g->partial) /* no guess without knowing which alike op is which */
-        return "a string put or appended twice on a key";
+        return g->p->model->string_role ? "a string put or appended twice on a key"
+                                        : "a value written twice on a key, or "
+                                          "the initial value written";
     /* two guesses: the writes in history order (lagging replicas apply
      * writes in that order, however stale the reads), then in the order
      * the forced edges' sort put them */

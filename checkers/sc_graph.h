@@ -45,6 +45,16 @@
  * fails: every path between two clusters' ops runs forward in the sorted
  * order of their writes, so the added edges close no cycle).
  *
+ * Values written more than once on a key (or the initial value written):
+ * such a value may hold in several intervals, so it is no cluster; its
+ * reads (and a cas's expectation of it) constrain only program order, and
+ * each of its writes stands as a one-op cluster of its own — the interval
+ * it begins is one, and as the earlier of a chain pair on the key it
+ * precedes the later op's cluster (a value written once, so not its own).
+ * The values written once keep their clusters and edges, each holding in
+ * every legal order, so a cycle among them still decides (exact); without
+ * one it declines (no guess is made) and the search decides.
+ *
  * Optional ops (info, never completed): one whose written value a needed
  * op observes must take effect (values are unique: nothing else writes
  * it), so it is needed too — to a fixpoint from the required ops; the
@@ -90,9 +100,9 @@
  * its chain), and so precedes it. No cycle: declined, the search decides.
  *
  * Declines (verdict unknown, the search decides) when the model cannot
- * say what ops write and observe, when a key's values are not unique (for
- * strings: when no cycle is found among the sure edges), or when two
- * needed cas ops expect the same value.
+ * say what ops write and observe, when some value or string repeats on a
+ * key and no cycle is found among the sure edges, or when two needed cas
+ * ops expect the same value.
  *
  * Ownership: sc_graph_decide borrows the problem; the result owns its
  * arrays (sc_graph_result_free).
