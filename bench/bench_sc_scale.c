@@ -14,6 +14,13 @@
  *     returns the initial value, overwritten long before it began —
  *     with 50 threads a less stale value can be explained by reordering
  *     concurrent writes);
+ *   the search alone: one key, values 1..5 repeated (so checkers/sc_graph
+ *     declines), 20k ops over 10 / 1,000 / 10,000 process ids, SC (lagging
+ *     replicas): configurations explored and the time per configuration
+ *     (the sequential half's elapsed time over them: an upper bound, the
+ *     guide and the setup included); `--search` stops after these rows;
+ *   Porcupine's kv corpus: the six files in one process, default
+ *     `--consistency both` against linearizable, the median of 7 runs;
  *   multi-key: 10 and 50 processes over 8 keys, 2k / 10k / 100k ops,
  *     SC by construction (lagging replicas: one log of writes, each
  *     process reading from a prefix of it that only grows and holds its
@@ -350,6 +357,68 @@ static void search_row(const char *path, size_t ops, unsigned procs)
     json_decref(j);
 }
 
+/* ---- Porcupine's kv corpus, whole process ---------------------------------------- */
+
+/* The wall time of `faultline check --model kv-append [--consistency C]`
+ * on the six kv files in one process, the median of `runs`; -1: the
+ * corpus is absent. */
+static double kv_corpus_ms(const char *dir, const char *consistency, int runs,
+                           long *peak_kb)
+{
+    static const char *const names[] = {"c01-bad", "c01-ok", "c10-bad",
+                                        "c10-ok", "c50-bad", "c50-ok"};
+    char files[6][4096];
+    for (int k = 0; k < 6; k++) {
+        snprintf(files[k], sizeof files[k], "%s/kv/%s.jsonl", dir, names[k]);
+        if (access(files[k], R_OK) != 0)
+            return -1;
+    }
+    double t[16];
+    for (int r = 0; r < runs && r < 16; r++) {
+        double start = now_ms();
+        pid_t pid = fork();
+        if (pid == 0) {
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1);
+            dup2(null, 2);
+            execl(FAULTLINE, FAULTLINE, "check", "--model", "kv-append",
+                  "--consistency", consistency, files[0], files[1], files[2],
+                  files[3], files[4], files[5], (char *)NULL);
+            _exit(127);
+        }
+        int status;
+        struct rusage ru;
+        wait4(pid, &status, 0, &ru);
+        t[r] = now_ms() - start;
+        *peak_kb = ru.ru_maxrss;
+    }
+    for (int i = 1; i < runs; i++) /* sort: the median */
+        for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
+            double x = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = x;
+        }
+    return t[runs / 2];
+}
+
+static void kv_corpus_row(void)
+{
+    const char *shared = getenv("SHARED");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/corpus", shared ? shared : "../shared");
+    long both_kb = 0, lin_kb = 0;
+    double both = kv_corpus_ms(dir, "both", 7, &both_kb);
+    double lin = kv_corpus_ms(dir, "linearizable", 7, &lin_kb);
+    if (both < 0 || lin < 0) {
+        printf("kv corpus: %s/kv absent, skipped\n", dir);
+        return;
+    }
+    printf("kv corpus (6 files, one process, default shrinking; median of 7): "
+           "both %.1f ms %ld MB, linearizable %.1f ms %ld MB, ratio %.2f\n",
+           both, both_kb / 1024, lin, lin_kb / 1024, both / lin);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -360,10 +429,6 @@ int main(int argc, char **argv)
     char dir[] = "/tmp/bench_sc_scaleXXXXXX", path[256], name[64];
     if (mkdtemp(dir) == NULL)
         return 1;
-    printf("default `faultline check --no-shrink --model register` (both) vs "
-           "--consistency linearizable (\"shrinking\": without --no-shrink)\n");
-    printf("%-34s %9s %7s  %-7s %-7s %9s %9s %7s  %9s\n", "history", "wall ms",
-           "peak MB", "lin", "sc", "lin ms", "sc ms", "sc/lin", "lin-only ms");
     printf("the search alone (`--consistency sequential`, values repeated: "
            "the graph declines)\n");
     printf("%-42s %9s %7s  %-7s %10s %9s %9s\n", "history", "wall ms", "peak MB",
@@ -375,10 +440,15 @@ int main(int argc, char **argv)
         search_row(path, 20000, ids[k]);
         unlink(path);
     }
+    kv_corpus_row();
     if (argc > 1 && strcmp(argv[1], "--search") == 0) {
         rmdir(dir);
         return 0;
     }
+    printf("default `faultline check --no-shrink --model register` (both) vs "
+           "--consistency linearizable (\"shrinking\": without --no-shrink)\n");
+    printf("%-34s %9s %7s  %-7s %-7s %9s %9s %7s  %9s\n", "history", "wall ms",
+           "peak MB", "lin", "sc", "lin ms", "sc ms", "sc/lin", "lin-only ms");
     static const size_t single[] = {10000, 100000, 1000000};
     static const unsigned threads[] = {5, 50};
     for (size_t s = 0; s < (quick ? 2u : 3u); s++)
