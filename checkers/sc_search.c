@@ -7,9 +7,9 @@
  * the depth of the search is heap memory, never the C stack. Nothing a
  * configuration costs grows with the number of chains (sc_search.h): the
  * heads that are moves sit in a bitset by rank, the heads that are reads
- * in lists by the value they wait for, and the chains' classes in a
- * hash-consed tree whose root number is the memo key's part for them
- * (with the state vector, stored in full, so equality is exact). The
+ * in lists by the value they wait for, and (many chains) the chains'
+ * classes in a hash-consed tree whose root number is the memo key's part
+ * for them (with the state vector, stored in full, so equality is exact). The
  * state part of the hash is kept incrementally (one word per (object,
  * state), XORed in and out).
  */
@@ -164,8 +164,8 @@ static size_t bits_next(const bits *b, size_t i)
 /* ---- The multiset of the chains' classes, hash-consed ----------------------------- */
 
 /*
- * The memo key holds, instead of every chain's class, one number naming
- * the multiset of the unfinished chains' classes — the root
+ * Many chains: the memo key holds, instead of every chain's class, one
+ * number naming the multiset of the unfinished chains' classes — the root
  * of a segment tree over class ids whose leaves are counts, every node
  * hash-consed (a node is its pair of children), so two trees with the
  * same counts are the same node and equal numbers mean equal multisets
@@ -219,6 +219,11 @@ typedef struct pairs {
 } pairs;
 
 #define NO_PAIR UINT32_MAX
+/* More chains than this: the memo key's part for them is the class tree's
+ * root; up to it, the chains' classes sorted, which costs less than the
+ * tree's O(log classes) a move when there are few (half the time at 10
+ * chains and 20k ops). */
+#define TREE_CHAINS 32
 
 /* A configuration on the path. Its moves are found lazily, in rank order
  * from next_r on, among the heads then (which are the same whenever the
@@ -254,6 +259,9 @@ typedef struct sc {
      * the pair's list of chains (pairs models) */
     uint32_t *rl_first, *rl_next, *rl_prev, *rl_pair;
     uint32_t *scratch;    /* chains, for place_reads */
+    bool use_tree;        /* more than TREE_CHAINS chains */
+    uint32_t *sorted;     /* scratch: the chains' classes (few chains) */
+    size_t class_bytes;   /* bytes per class in such a key */
     mtree tree;
     unsigned char *key;   /* the current configuration, memo-shaped */
     /* per op: the class of the chain's rest from it on (identical rests,
@@ -346,7 +354,7 @@ static uint32_t tree_cons(sc *s, uint32_t a, uint32_t b)
 static void tree_add(sc *s, uint32_t cls, int dir)
 {
     mtree *t = &s->tree;
-    if (cls == 0)
+    if (cls == 0 || !s->use_tree)
         return;
     uint32_t node = t->root;
     for (unsigned l = t->depth; l >= 1; l--) {
@@ -365,6 +373,8 @@ static void tree_add(sc *s, uint32_t cls, int dir)
 static int tree_setup(sc *s)
 {
     mtree *t = &s->tree;
+    if (!s->use_tree)
+        return 0;
     for (t->depth = 1; t->depth < 32 && (1ull << t->depth) <= s->nclasses;)
         t->depth++;
     if (tree_grow(s) != 0)
@@ -819,15 +829,43 @@ static void note_depth(sc *s)
 
 /* ---- Configurations and candidates --------------------------------------------- */
 
-/* 1 new, 0 seen, -1 out of memory. The key: the number that names the
- * multiset of the chains' classes (the symmetry reduction, sc_search.h;
- * the class tree above), then the states. */
+static void sort_classes(uint32_t *c, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        uint32_t v = c[i];
+        size_t j = i;
+        for (; j > 0 && c[j - 1] > v; j--)
+            c[j] = c[j - 1];
+        c[j] = v;
+    }
+}
+
+/* 1 new, 0 seen, -1 out of memory. The key: the multiset of the chains'
+ * classes (the symmetry reduction, sc_search.h) — the class tree's number
+ * for many chains, else the classes sorted, each in the fewest bytes that
+ * hold the number of classes — then the states. */
 static int visit(sc *s)
 {
+    const sc_problem *p = s->p;
     unsigned char *k = s->key;
-    memcpy(k, &s->tree.root, sizeof s->tree.root);
-    memcpy(k + sizeof s->tree.root, s->st, s->p->nobjs * sizeof *s->st);
-    return memo_insert(&s->memo, s->hash ^ fl_rng_mix(s->tree.root + 1ull), s->key);
+    uint64_t h = s->hash;
+    if (s->use_tree) {
+        memcpy(k, &s->tree.root, sizeof s->tree.root);
+        k += sizeof s->tree.root;
+        h ^= fl_rng_mix(s->tree.root + 1ull);
+    } else {
+        for (size_t i = 0; i < p->nprocs; i++)
+            s->sorted[i] = class_at(s, i, s->pos[i]);
+        sort_classes(s->sorted, p->nprocs);
+        for (size_t i = 0; i < p->nprocs; i++) {
+            uint32_t v = s->sorted[i];
+            h = fl_rng_mix(h ^ v);
+            for (size_t b = 0; b < s->class_bytes; b++, v >>= 8)
+                *k++ = (unsigned char)v;
+        }
+    }
+    memcpy(k, s->st, p->nobjs * sizeof *s->st);
+    return memo_insert(&s->memo, h, s->key);
 }
 
 /*
@@ -1110,6 +1148,7 @@ static int heads_setup(sc *s)
         s->ridx[s->by_rank[r]] = r;
     for (uint32_t q = 0; q < p->nprocs; q++)
         head_mark(s, q, +1);
+    s->use_tree = p->nprocs > TREE_CHAINS;
     return tree_setup(s);
 }
 
@@ -1124,7 +1163,13 @@ static int setup(sc *s, const sc_problem *p)
     if (!s->pos || !s->st || !s->skippable || !s->trail || !s->best ||
         classes_setup(s) != 0)
         return -1;
-    s->memo.key_size = sizeof s->tree.root + p->nobjs * sizeof(uint64_t);
+    s->class_bytes = s->nclasses <= 0xff ? 1 : s->nclasses <= 0xffff ? 2 : 4;
+    s->memo.key_size = (p->nprocs > TREE_CHAINS ? sizeof s->tree.root
+                                                : p->nprocs * s->class_bytes) +
+                       p->nobjs * sizeof(uint64_t);
+    s->sorted = fl_malloc((p->nprocs + 1) * sizeof *s->sorted);
+    if (s->sorted == NULL)
+        return -1;
     s->key = fl_malloc(s->memo.key_size + 1);
     if (s->key == NULL)
         return -1;
@@ -1193,6 +1238,7 @@ static void sc_free(sc *s)
     fl_free(s->scratch);
     bits_free(&s->cand_bits);
     bits_free(&s->read_bits);
+    fl_free(s->sorted);
     fl_free(s->tree.a);
     fl_free(s->tree.b);
     fl_free(s->tree.tab);

@@ -61,12 +61,13 @@
  * configuration costs the moves it tries, not the heads it has; (2) after
  * a move only the moved chain and the heads that read the value it wrote
  * can have a read to place (reads change no state), and those heads are
- * found in a list filed under (key, value); (3) the memo key's part for
- * the chains is one number: the multiset of the unfinished chains'
- * classes as a segment tree over class ids with counts at the leaves,
- * every node hash-consed, so equal multisets are the same node (exact:
- * nodes are compared in full when made) and a move updates two counts,
- * O(log classes) nodes. Finished chains are not counted at all. The
+ * found in a list filed under (key, value); (3) with more than 32 chains
+ * the memo key's part for them is one number: the multiset of the
+ * unfinished chains' classes as a segment tree over class ids with counts
+ * at the leaves, every node hash-consed, so equal multisets are the same
+ * node (exact: nodes are compared in full when made) and a move updates
+ * two counts, O(log classes) nodes; finished chains are not counted at
+ * all. (Up to 32 chains the classes sorted are the key: cheaper there.) The
  * symmetry dedupe (one chain of a class moved per configuration) is a
  * stamp per frame; a deeper frame can overwrite it before the frame is
  * done, and then an alike chain is moved again: its configuration is the

@@ -570,6 +570,75 @@ static bool compare_one(const rhist *g, fl_rng *r, int trial)
     return expect;
 }
 
+/* The history of g and, after it, `pad` one-op processes for each key
+ * reading its initial value: SC exactly when g is (they can all go first), but
+ * with more than 32 chains the search keys its memo by the class tree
+ * (sc_search.h), and the reads are alike, one class counted many times. */
+static history *rhistory_padded(const rhist *g, fl_rng *r, int pad)
+{
+    history *h = rhistory(g, r);
+    static const char *const keys[] = {"a", "b", "c"};
+    for (int k = 0; k < 2 * 3 * pad; k++) {
+        json_t *key = json_string(keys[k / (2 * pad)]), *value = json_null();
+        history_input in = {HISTORY_AUTO_INDEX, HISTORY_NO_TIME, 100 + k / 2,
+                            k % 2 ? HISTORY_OK : HISTORY_INVOKE, "read", key,
+                            value, NULL};
+        fl_error err = {0};
+        if (history_append(h, &in, &err) != FL_OK)
+            fail_msg("history_append: %s", err.msg);
+        json_decref(key);
+        json_decref(value);
+    }
+    return h;
+}
+
+static int padded_searched, padded_invalid_searched;
+
+/* The brute force's answer on g against the search's on g padded to 40
+ * chains and more on each key (the memo keyed by the class tree). */
+static bool compare_padded(const rhist *g, fl_rng *r, int trial)
+{
+    bool used[RN] = {false};
+    int reg[RK] = {0};
+    int chain[RN], cur[RP], nchains = RP;
+    for (int p = 0; p < RP; p++)
+        cur[p] = p;
+    for (int i = 0; i < g->n; i++) {
+        used[i] = g->ops[i].outcome == 2;
+        chain[i] = cur[g->ops[i].proc];
+        if (g->ops[i].outcome == 1)
+            cur[g->ops[i].proc] = nchains++;
+    }
+    bool expect = brute(g, chain, used, reg);
+    fl_rng again = *r;
+    history *h = rhistory_padded(g, r, 40), *plain = rhistory(g, &again);
+    checker_options opt;
+    options(&opt, CHECKER_CONSISTENCY_SEQUENTIAL);
+    opt.model = lin_model_find("cas-register");
+    checker_verdict v, vp;
+    uint64_t explored = 0, explored_plain = 0;
+    fl_error err = {0};
+    assert_int_equal(sc_search_history(h, &opt, &v, &explored, &err), FL_OK);
+    assert_int_equal(sc_search_history(plain, &opt, &vp, &explored_plain, &err),
+                     FL_OK);
+    /* not SC: every configuration is explored, the same ones up to the
+     * padding (placed at the start), so a key that told two apart
+     * wrongly, or two alike ones apart, shows in the count */
+    if (v != (expect ? CHECKER_VALID : CHECKER_INVALID) ||
+        (!expect && explored != explored_plain)) {
+        history_write_jsonl(h, stderr, &err);
+        fail_msg("trial %d, padded: brute force says %s, the search %s after "
+                 "%llu configurations (%llu unpadded)", trial,
+                 expect ? "SC" : "not SC", checker_verdict_word(v),
+                 (unsigned long long)explored, (unsigned long long)explored_plain);
+    }
+    history_free(h);
+    history_free(plain);
+    padded_searched += explored > 0;
+    padded_invalid_searched += explored > 0 && !expect;
+    return expect;
+}
+
 static void test_random_against_brute_force(void **state)
 {
     (void)state;
@@ -609,6 +678,29 @@ static void test_alike_against_brute_force(void **state)
     assert_true(counts[0] > 500);
     assert_true(counts[1] > 500);
     assert_true(alike > 2000);
+}
+
+/* The same two kinds of random history, each padded past 32 chains: the
+ * class tree's memo key (sc_search.h) against the brute force. */
+static void test_many_chains_against_brute_force(void **state)
+{
+    (void)state;
+    fl_rng r;
+    fl_rng_seed(&r, 20261224);
+    int counts[2] = {0, 0};
+    for (int trial = 0; trial < 3000; trial++) {
+        rhist g;
+        if (trial % 2)
+            rgen_alike(&g, &r);
+        else
+            rgen(&g, &r);
+        counts[compare_padded(&g, &r, trial)]++;
+    }
+    fprintf(stderr, "# padded: %d SC, %d not; %d searched, %d of them not SC\n",
+            counts[1], counts[0], padded_searched, padded_invalid_searched);
+    assert_true(counts[0] > 300);
+    assert_true(counts[1] > 300);
+    assert_true(padded_invalid_searched > 100);
 }
 
 /* Values written once per key (the shape checkers/sc_graph decides in
@@ -1110,6 +1202,72 @@ static void test_many_process_ids(void **state)
     }
 }
 
+/* A kv history the search must exhaust: after the one put of "x", gets of
+ * "x" then "0" then "1" and of "x" then "1" then "0" (no order has both),
+ * each string appended twice, and "01" and "10" appended too, so the graph
+ * is not sure which ops a get shows and sees no cycle, and one string is
+ * reached with different ops placed. pad: one-op processes reading ""
+ * first (SC the same). */
+static history *fork_history(int appends, int pad)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    fprintf(out, "{\"process\":300,\"type\":\"invoke\",\"f\":\"put\",\"key\":\"k\",\"value\":\"x\"}\n");
+    for (int k = 0; k < 2 * pad; k++)
+        fprintf(out, "{\"process\":%d,\"type\":\"%s\",\"f\":\"get\",\"key\":\"k\",\"value\":%s}\n",
+                100 + k / 2, k % 2 ? "ok" : "invoke", k % 2 ? "\"\"" : "null");
+    for (int i = 0; i < 2 * appends; i++)
+        fprintf(out, "{\"process\":%d,\"type\":\"%s\",\"f\":\"append\",\"key\":\"k\",\"value\":\"%d\"}\n",
+                i % appends, i < appends ? "invoke" : "ok", i % appends % (appends / 2));
+    /* one state, two ways to it: "0" then "1", or "01" */
+    fprintf(out, "{\"process\":80,\"type\":\"invoke\",\"f\":\"append\",\"key\":\"k\",\"value\":\"01\"}\n"
+                 "{\"process\":80,\"type\":\"ok\",\"f\":\"append\",\"key\":\"k\",\"value\":\"01\"}\n"
+                 "{\"process\":81,\"type\":\"invoke\",\"f\":\"append\",\"key\":\"k\",\"value\":\"10\"}\n"
+                 "{\"process\":81,\"type\":\"ok\",\"f\":\"append\",\"key\":\"k\",\"value\":\"10\"}\n");
+    fprintf(out, "{\"process\":90,\"type\":\"invoke\",\"f\":\"get\",\"key\":\"k\",\"value\":null}\n"
+                 "{\"process\":90,\"type\":\"ok\",\"f\":\"get\",\"key\":\"k\",\"value\":\"x01\"}\n"
+                 "{\"process\":91,\"type\":\"invoke\",\"f\":\"get\",\"key\":\"k\",\"value\":null}\n"
+                 "{\"process\":91,\"type\":\"ok\",\"f\":\"get\",\"key\":\"k\",\"value\":\"x10\"}\n");
+    fclose(out);
+    FILE *in = fmemopen(buf, len, "r");
+    history *h = NULL;
+    fl_error err = {0};
+    if (history_read_jsonl(in, "fork", &h, &err) != FL_OK)
+        fail_msg("%s", err.msg);
+    fclose(in);
+    free(buf);
+    return h;
+}
+
+/* The memo key is exact whichever way the chains are keyed (sc_search.h):
+ * the search that must exhaust the fork explores as many configurations
+ * with 10 chains (classes sorted) as with 50 (the class tree), the 40 more
+ * being placed at the start. A key that told equal configurations apart
+ * would count more; one that took different ones for equal, fewer. */
+static void test_memo_key_by_tree(void **state)
+{
+    (void)state;
+    uint64_t explored[2] = {0, 0};
+    for (int padded = 0; padded < 2; padded++) {
+        history *h = fork_history(6, padded ? 40 : 0);
+        checker_options opt;
+        options(&opt, CHECKER_CONSISTENCY_SEQUENTIAL);
+        opt.model = lin_model_find("kv-append");
+        opt.time_limit_s = 120;
+        checker_verdict v;
+        fl_error err = {0};
+        assert_int_equal(sc_search_history(h, &opt, &v, &explored[padded], &err),
+                         FL_OK);
+        history_free(h);
+        assert_int_equal(v, CHECKER_INVALID);
+    }
+    fprintf(stderr, "# the fork: %llu configurations, %llu padded\n",
+            (unsigned long long)explored[0], (unsigned long long)explored[1]);
+    assert_true(explored[0] > 100);
+    assert_true(explored[0] == explored[1]);
+}
+
 /* ---- bad input ------------------------------------------------------------------- */
 
 static void test_bad_input(void **state)
@@ -1140,12 +1298,14 @@ int main(void)
         cmocka_unit_test(test_info_semantics),
         cmocka_unit_test(test_random_against_brute_force),
         cmocka_unit_test(test_alike_against_brute_force),
+        cmocka_unit_test(test_many_chains_against_brute_force),
         cmocka_unit_test(test_unique_against_brute_force),
         cmocka_unit_test(test_graph_counterexample_shrinks_to_witness),
         cmocka_unit_test(test_kv_against_brute_force),
         cmocka_unit_test(test_kv_repeated_against_brute_force),
         cmocka_unit_test(test_kv_corpus_not_sc),
         cmocka_unit_test(test_many_process_ids),
+        cmocka_unit_test(test_memo_key_by_tree),
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_etcd_071_explored),
         cmocka_unit_test(test_bad_input),
