@@ -243,7 +243,12 @@ static void verdict_word(const json_t *o, char *out)
                             : json_string_value(v) ? json_string_value(v) : "-");
 }
 
-static void check(const char *path, bool lin_only, bool shrink, run *r)
+/* `faultline check --model register --consistency C FLAG [--time-limit
+ * S] path` in a child: its JSON (new reference, NULL when unreadable),
+ * wall time and peak. limit NULL: the default budget. */
+static json_t *run_check(const char *path, const char *consistency,
+                         const char *flag, const char *limit, double *wall_ms,
+                         long *peak_kb)
 {
     char out[] = "/tmp/bench_sc_scale_outXXXXXX";
     int fd = mkstemp(out);
@@ -253,19 +258,31 @@ static void check(const char *path, bool lin_only, bool shrink, run *r)
         dup2(fd, 1);
         int null = open("/dev/null", 1);
         dup2(null, 2);
-        execl(FAULTLINE, FAULTLINE, "check", shrink ? "--explain" : "--no-shrink",
-              "--model", "register", "--consistency",
-              lin_only ? "linearizable" : "both", path, (char *)NULL);
+        if (limit != NULL)
+            execl(FAULTLINE, FAULTLINE, "check", flag, "--model", "register",
+                  "--consistency", consistency, "--time-limit", limit, path,
+                  (char *)NULL);
+        else
+            execl(FAULTLINE, FAULTLINE, "check", flag, "--model", "register",
+                  "--consistency", consistency, path, (char *)NULL);
         _exit(127);
     }
     int status;
     struct rusage ru;
     wait4(pid, &status, 0, &ru);
-    r->wall_ms = now_ms() - start;
-    r->peak_kb = ru.ru_maxrss;
+    *wall_ms = now_ms() - start;
+    *peak_kb = ru.ru_maxrss;
     json_t *j = json_load_file(out, 0, NULL);
     close(fd);
     unlink(out);
+    return j;
+}
+
+static void check(const char *path, bool lin_only, bool shrink, run *r)
+{
+    json_t *j = run_check(path, lin_only ? "linearizable" : "both",
+                          shrink ? "--explain" : "--no-shrink", NULL,
+                          &r->wall_ms, &r->peak_kb);
     const json_t *lin = lin_only ? j : json_object_get(j, "linearizable");
     const json_t *sc = json_object_get(j, "sequential");
     verdict_word(lin, r->lin);
@@ -325,33 +342,17 @@ static void search_only(const char *path, size_t ops, unsigned procs,
 
 static void search_row(const char *path, size_t ops, unsigned procs)
 {
-    char out[] = "/tmp/bench_sc_scale_outXXXXXX";
-    int fd = mkstemp(out);
-    double start = now_ms();
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fd, 1);
-        int null = open("/dev/null", 1);
-        dup2(null, 2);
-        execl(FAULTLINE, FAULTLINE, "check", "--no-shrink", "--model", "register",
-              "--consistency", "sequential", "--time-limit", "60", path,
-              (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    struct rusage ru;
-    wait4(pid, &status, 0, &ru);
-    double wall = now_ms() - start;
-    json_t *j = json_load_file(out, 0, NULL);
-    close(fd);
-    unlink(out);
+    double wall;
+    long peak_kb;
+    json_t *j = run_check(path, "sequential", "--no-shrink", "60", &wall,
+                          &peak_kb);
     char v[16];
     const json_t *sc = json_object_get(j, "sequential");
     verdict_word(sc, v);
     double ms = json_real_value(json_object_get(sc, "elapsed_ms"));
     json_int_t explored = json_integer_value(json_object_get(sc, "explored"));
     printf("1 key %6zu ops %6u process ids     %9.0f %7ld  %-7s %10lld %9.1f %9.2f\n",
-           ops, procs, wall, ru.ru_maxrss / 1024, v, (long long)explored, ms,
+           ops, procs, wall, peak_kb / 1024, v, (long long)explored, ms,
            explored > 0 ? ms * 1e3 / (double)explored : 0);
     fflush(stdout);
     json_decref(j);

@@ -535,7 +535,8 @@ static history *rhistory(const rhist *g, fl_rng *r)
 
 /* One random history: the brute force's answer, checked against the
  * search's and the whole check's. Returns the answer. */
-static bool compare_one(const rhist *g, fl_rng *r, int trial)
+/* The brute force's answer on g: its chains split at info ops. */
+static bool brute_answer(const rhist *g)
 {
     bool used[RN] = {false};
     int reg[RK] = {0};
@@ -548,7 +549,12 @@ static bool compare_one(const rhist *g, fl_rng *r, int trial)
         if (g->ops[i].outcome == 1)
             cur[g->ops[i].proc] = nchains++;
     }
-    bool expect = brute(g, chain, used, reg);
+    return brute(g, chain, used, reg);
+}
+
+static bool compare_one(const rhist *g, fl_rng *r, int trial)
+{
+    bool expect = brute_answer(g);
     history *h = rhistory(g, r);
     checker_verdict v = search_only(h, "cas-register");
     /* and through the whole check, shortcuts included */
@@ -598,18 +604,7 @@ static int padded_searched, padded_invalid_searched;
  * chains and more on each key (the memo keyed by the class tree). */
 static bool compare_padded(const rhist *g, fl_rng *r, int trial)
 {
-    bool used[RN] = {false};
-    int reg[RK] = {0};
-    int chain[RN], cur[RP], nchains = RP;
-    for (int p = 0; p < RP; p++)
-        cur[p] = p;
-    for (int i = 0; i < g->n; i++) {
-        used[i] = g->ops[i].outcome == 2;
-        chain[i] = cur[g->ops[i].proc];
-        if (g->ops[i].outcome == 1)
-            cur[g->ops[i].proc] = nchains++;
-    }
-    bool expect = brute(g, chain, used, reg);
+    bool expect = brute_answer(g);
     fl_rng again = *r;
     history *h = rhistory_padded(g, r, 40), *plain = rhistory(g, &again);
     checker_options opt;
