@@ -72,8 +72,8 @@
  * stamp per frame; a deeper frame can overwrite it before the frame is
  * done, and then an alike chain is moved again: its configuration is the
  * same multiset, which the memo finds seen. Before this, a configuration
- * cost O(chains log chains): 576 us each at 10,000 process ids against 9
- * now (bench_sc_scale's search rows).
+ * cost O(chains log chains): 0.6-1.4 ms each at 10,000 process ids
+ * against 9-75 us now (bench_sc_scale's search rows, a loaded machine).
  *
  * Program order (the chains) is the history's: one chain per process id,
  * ended by an info op (checkers/sequential.c). A client's successive
