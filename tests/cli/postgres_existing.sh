@@ -20,45 +20,26 @@
 #     a ctl.sh start (the nemesis kills n1 at seed 3).
 # then the server is stopped and the cluster is torn down.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
-FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-tmp=$(mktemp -d /tmp/fl-pg-existing.XXXXXX)
+LIB_TMP=/tmp/fl-pg-existing.XXXXXX
+. "$(dirname "$0")/lib.sh"
 export FAULTLINE_STATE=$tmp/state
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 S=$FAULTLINE_STATE U=$tmp/user R=$tmp/results
 N=3
-cluster_made=0
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
-expect() { # NAME CMD...: ok when CMD succeeds
-  local name=$1; shift
-  if "$@"; then ok "$name"; else nok "$name"; fi
-}
 
-skip() { echo "ok - postgres --db existing # SKIP $1"; exit 0; }
-[[ $(id -u) -eq 0 ]] || skip "needs root"
-ip netns list >/dev/null 2>&1 && [[ -x /usr/sbin/sshd ]] || skip "needs ip netns and sshd"
+LIB_RUNS="postgres --db existing"
+need_netns
 [[ -x $PGBIN/postgres && -x $PGBIN/initdb ]] || skip "no PostgreSQL 15 in $PGBIN (postgresql-15)"
 id postgres >/dev/null 2>&1 || skip "no postgres user"
 command -v psql >/dev/null || skip "no psql"
-if [[ -e /sys/class/net/flbr0 || -n $(ip netns list 2>/dev/null | grep '^fl-n') ]]; then
-  skip "a faultline cluster is already up here"
-fi
+need_no_cluster
 
 # The user's server dies with the test, whatever happens to it.
-stop_user_pg() {
+lib_before_cleanup() {
   local p
   p=$(head -1 "$U/pgdata/postmaster.pid" 2>/dev/null) || return 0
   [[ -n $p ]] && kill -9 "$p" $(pgrep -P "$p") 2>/dev/null
 }
-cleanup() {
-  stop_user_pg
-  if [[ $cluster_made -eq 1 ]]; then "$FL" cluster down >/dev/null 2>&1; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 cluster_made=1
 "$FL" cluster up --nodes $N >"$tmp/up.out" 2>&1 || { nok "cluster up"; cat "$tmp/up.out"; exit 1; }
@@ -116,9 +97,8 @@ pm_before=$(head -1 "$U/pgdata/postmaster.pid")
   --nemesis kill,pause --nemesis-interval 3 --time-limit 15 --seed 3 \
   --test-name pg-existing >"$tmp/run.out" 2>&1
 rc=$?
-if [[ $rc -eq 0 ]]; then ok "--db existing, list-append under kill,pause for 15 s: valid"
-else nok "--db existing, list-append under kill,pause for 15 s: valid (exit $rc)"
-  tail -15 "$tmp/run.out" | sed 's/^/  # /'; fi
+exit_is "--db existing, list-append under kill,pause for 15 s: valid" 0 $rc
+[[ $rc -eq 0 ]] || lib_show "$tmp/run.out"
 echo "# nemesis:" $(grep '"process":"nemesis"' "$R/latest/history.jsonl" |
   grep -o '"f":"[a-z-]*","value":[^}]*' | sort | uniq -c | tr -s ' ' | tr '\n' ';')
 echo "# ctl.sh:" $(sed 's/ [0-9.]*$//' "$U/actions" | cut -d' ' -f1 | sort | uniq -c | tr -s ' ' | tr '\n' ';')
