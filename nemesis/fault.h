@@ -96,7 +96,21 @@ typedef struct fault_env {
     /* The fault options resolved (fault_options_resolve); NULL: every
      * default. Borrowed. */
     const json_t *options;
+    /* Where fault_note_did puts what an apply or heal did; the driver's,
+     * set on its own copy of the env for each action. NULL: dropped. */
+    struct fault_did *did;
 } fault_env;
+
+/*
+ * Say what apply or heal did on node that the action's description could
+ * not know beforehand (the file a corruption hit and its offsets, whether
+ * the database started again): note (a JSON value, stolen; NULL ignored)
+ * goes into the completion event's value, which is then an object with
+ * "did": {NODE: note, ...} beside the description (under "nodes" when the
+ * description is not an object). Thread safe; a no-op when env->did is
+ * NULL (a test's rig, or an action given up on).
+ */
+void fault_note_did(const fault_env *env, size_t node, json_t *note);
 
 /* One option a kind takes on the command line, --NAME NUMBER. */
 typedef struct fault_option {
