@@ -134,7 +134,7 @@ typedef struct target_vtable {
      * refused). */
     const char *data_dir;
     /* The files under data_dir that hold its state, as shell globs
-     * relative to it ("log", "member/wal/*.wal"), NULL-terminated: what
+     * relative to it ("log", or etcd's WAL segments), NULL-terminated: what
      * the file-corruption faults pick from (nemesis/fault_corrupt.c).
      * NULL: none named (those faults are refused). */
     const char *const *data_files;

@@ -26,7 +26,10 @@
     X(fault_clock_skew)  /* fault_clock.c */ \
     X(fault_clock_strobe) /* fault_clock.c */ \
     X(fault_clock_rate)  /* fault_clock.c */ \
-    X(fault_power_loss)  /* fault_power_loss.c */
+    X(fault_power_loss)  /* fault_power_loss.c */ \
+    X(fault_bitflip)     /* fault_corrupt.c */ \
+    X(fault_truncate)    /* fault_corrupt.c */ \
+    X(fault_snapshot)    /* fault_corrupt.c */
 
 #define FAULT_DECLARE(k) extern const fault_kind k;
 #define FAULT_ENTRY(k) &k,

@@ -346,6 +346,26 @@ char *fault_clock_apply_cmd(const fault_action *a, size_t node,
  * clock kind's heal, and rest. New string; NULL when out of memory. */
 char *fault_clock_heal_cmd(const char *node_dir, const char *name);
 
+/* The file-corruption kinds (fault_corrupt.c), on the node whose
+ * directory is d and whose data directory is data. kind is "bitflip",
+ * "truncate" or "snapshot". Each a new string; NULL when out of memory
+ * (or a glob holds a single quote). */
+/* Apply's corruption, the database stopped: bitflip and truncate run
+ * $d/faultline-corrupt on one of globs (relative to data) drawn from
+ * seed, with amount bits or bytes, keeping the file's copy in
+ * $d/KIND.undo/; snapshot copies data to $d/snapshot.undo, puts
+ * $d/snapshot.saved (the previous fault's copy, if any) in its place and
+ * saves the copy as the next one's. Prints one JSON object: what it did. */
+char *fault_corrupt_apply_cmd(const char *kind, const char *d,
+                              const char *data, const char *const *globs,
+                              uint64_t seed, uint64_t amount);
+/* Put data back as it was before apply, from $d/KIND.undo (exit 3 when
+ * there is none). */
+char *fault_corrupt_repair_cmd(const char *kind, const char *d,
+                               const char *data);
+/* Remove every copy KIND keeps under d; print "KIND=N" (how many). */
+char *fault_corrupt_rest_cmd(const char *kind, const char *d);
+
 /* ---- the scheduler ----------------------------------------------------------- */
 
 /*
