@@ -25,6 +25,12 @@
  *                                  target; rest: the target's own
  *   pause       fault_pause.c      SIGSTOP, then SIGCONT, through the
  *                                  target; rest: the target's own
+ *   bitflip, truncate, snapshot
+ *               fault_corrupt.c    the target's kill, a data file's bits
+ *                                  flipped or its end cut, or the data
+ *                                  directory rolled back, then start;
+ *                                  rest: remove the copies kept
+ *   (and packet, the clock kinds and power-loss: see their files)
  *
  * and the table that lists them is in fault.c (FAULT_BUILTIN). Adding a
  * kind is one new file defining a `const fault_kind` and one line there
