@@ -41,7 +41,9 @@
  * raft snapshots and db, ZooKeeper's version-2 logs and snapshots) from
  * the action's seed. snapshot is coreutils (cp -a, find -delete, date):
  * the copy taken at each fault is NODE_DIR/NAME/snapshot.saved, restored
- * at the next (the first fault on a node only takes it). Everything is
+ * at the next (the first fault on a node only takes it). What either
+ * writes into the data directory is fsync'd (`sync FILE...`), so that
+ * power-loss's powerfs, when both kinds run, never undoes it. Everything is
  * under the node's own directory; rest and teardown remove every copy.
  * A node needs coreutils and findutils; --db managed only (the data
  * directory of an existing database is the user's: prepare refuses).
@@ -132,7 +134,8 @@ char *fault_corrupt_apply_cmd(const char *kind, const char *d,
                      "find $x -mindepth 1 -delete && cp -a $s/. $x/ && "
                      "echo \"{\\\"restored\\\":true,\\\"age_s\\\":$age}\"; "
                      "else echo '{\"restored\":false}'; fi && "
-                     "rm -rf $s && cp -a $u $s && date +%%s > $s.time",
+                     "rm -rf $s && cp -a $u $s && date +%%s > $s.time && "
+                     "find $x -exec sync {} +",
                      d, data) < 0)
             return NULL;
         return s;
@@ -161,7 +164,7 @@ char *fault_corrupt_repair_cmd(const char *kind, const char *d,
      * back that was not there before goes too. */
     bool whole = strcmp(kind, "snapshot") == 0;
     if (asprintf(&s, "d=%s; x=%s; u=$d/%s.undo; [ -d $u ] || exit 3; %s"
-                 "cp -a $u/. $x/", d, data, kind,
+                 "cp -a $u/. $x/ && find $x -exec sync {} +", d, data, kind,
                  whole ? "find $x -mindepth 1 -delete && " : "") < 0)
         return NULL;
     return s;

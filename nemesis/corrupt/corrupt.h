@@ -48,8 +48,7 @@ size_t corrupt_plan_flips(fl_rng *rng, uint64_t end, size_t n,
                           corrupt_flip *out);
 
 /* Invert each of the n bits of flips in fd's file (read, xor, write
- * back; no fsync: the database is stopped and the file is read back
- * through the same page cache). FL_EIO naming the offset. */
+ * back; no fsync: the caller decides). FL_EIO naming the offset. */
 int corrupt_flip_bits(int fd, const corrupt_flip *flips, size_t n,
                       fl_error *err);
 

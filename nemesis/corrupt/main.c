@@ -185,6 +185,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "faultline-corrupt: %s: %s\n", name,
                     err.msg[0] ? err.msg : "out of memory");
     }
+    /* Durable, like the writes it replaces: under power-loss's powerfs
+     * an unsynced corruption would be undone by the next power cut. */
+    if (rc == 0 && fsync(fd) != 0)
+        rc = fail("syncing", name);
     free(copy);
     close(fd);
 out:
