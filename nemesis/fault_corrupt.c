@@ -45,8 +45,8 @@
  * writes into the data directory is fsync'd (`sync FILE...`), so that
  * power-loss's powerfs, when both kinds run, never undoes it. Everything is
  * under the node's own directory; rest and teardown remove every copy.
- * A node needs coreutils and findutils; --db managed only (the data
- * directory of an existing database is the user's: prepare refuses).
+ * A node needs coreutils and findutils; --db managed only (TARGET_DB_DATA:
+ * the data directory of an existing database is the user's).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -430,7 +430,8 @@ static int corrupt_teardown(const char *kind, const fault_env *env,
         .name = kname, .begin_f = begin, .end_f = end, .summary = what, \
         .plan = corrupt_plan, .describe = corrupt_describe, \
         .apply = corrupt_apply, .heal = corrupt_heal, \
-        .db_needs = TARGET_DB_KILL | TARGET_DB_START, .options = opts, \
+        .db_needs = TARGET_DB_KILL | TARGET_DB_START | TARGET_DB_DATA, \
+        .options = opts, \
         .rest = id##_rest, .prepare = id##_prepare, \
         .teardown = id##_teardown, \
     }

@@ -57,7 +57,8 @@ static void test_kinds_registered(void **state)
     const char *kinds[] = {"bitflip", "truncate", "snapshot"};
     for (size_t i = 0; i < 3; i++) {
         const fault_kind *k = kind_named(kinds[i]);
-        assert_int_equal(k->db_needs, TARGET_DB_KILL | TARGET_DB_START);
+        assert_int_equal(k->db_needs, TARGET_DB_KILL | TARGET_DB_START |
+                                      TARGET_DB_DATA);
         assert_non_null(k->rest);
         assert_non_null(k->prepare);
         assert_non_null(k->teardown);

@@ -3,8 +3,8 @@
 # 3-node local cluster (root, `ip netns`, sshd, build/raftkv,
 # build/faultline-corrupt):
 #   * usage: an option out of range is refused, and so is a corruption
-#     with --db existing without a kill and a start command (exit 64),
-#     before anything runs;
+#     with --db existing (its files are the user's; exit 64), before
+#     anything runs;
 #   * copies an earlier run left on a node (a snapshot's saved copy) are
 #     removed by the rest at the start and recorded in test.json's
 #     found_at_start;
@@ -50,11 +50,11 @@ check "--bitflip-bits 0 is a usage error" 64 \
 grep -q -- "--bitflip-bits" "$tmp/err" && ok "the message names the option" \
   || nok "the message names the option"
 echo "n1 127.0.0.1" >"$tmp/nodes"
-check "truncate on an existing database without kill/start commands is refused" 64 \
+check "truncate on an existing database is refused, commands or not" 64 \
   "$FL" test --target raftkv --db existing --nodes-file "$tmp/nodes" \
-  --ssh-key /dev/null --nemesis truncate
-grep -q -- "--kill-cmd" "$tmp/err" && ok "the message names the options" \
-  || nok "the message names the options"
+  --ssh-key /dev/null --kill-cmd true --start-cmd true --nemesis truncate
+grep -q -- "--db managed" "$tmp/err" && ok "the message says why" \
+  || nok "the message says why"
 
 skip() { echo "ok - corruption runs # SKIP $1"; exit $((failures > 0)); }
 [[ $(id -u) -eq 0 ]] || skip "needs root"
