@@ -483,6 +483,20 @@ int fault_apply(const fault_env *env, const fault_action *a, fl_error *err)
     return apply_tracked(env, a, NULL, err);
 }
 
+/* fault_apply, with what the nodes noted into *notes (the caller's;
+ * NULL when none). */
+static int apply_noting(const fault_env *env, const fault_action *a,
+                        json_t **notes, fl_error *err)
+{
+    struct fault_did did;
+    did_init(&did);
+    fault_env noting = *env;
+    noting.did = &did;
+    int rc = fault_apply(&noting, a, err);
+    *notes = did_take(&did);
+    return rc;
+}
+
 /* ---- bounded actions ------------------------------------------------------------------------ */
 
 static void *job_main(void *arg)
@@ -555,9 +569,9 @@ static int apply_bounded(fault_driver *d, const fault_action *a,
     if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
         pthread_mutex_destroy(&j->lock);
         pthread_cond_destroy(&j->cond);
-        *notes = did_take(&j->did);
+        did_take(&j->did);
         free(j);
-        return fault_apply(d->env, a, err);
+        return apply_noting(d->env, a, notes, err);
     }
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
@@ -707,17 +721,8 @@ int fault_driver_do(fault_driver *d, const fault_action *a, fl_error *err)
     d->note(d->note_ctx, &ev);
     fl_error e = {0};
     json_t *notes = NULL;
-    int rc;
-    if (d->bound_s > 0) {
-        rc = apply_bounded(d, a, &notes, &e);
-    } else {
-        struct fault_did did;
-        did_init(&did);
-        fault_env env = *d->env;
-        env.did = &did;
-        rc = fault_apply(&env, a, &e);
-        notes = did_take(&did);
-    }
+    int rc = d->bound_s > 0 ? apply_bounded(d, a, &notes, &e)
+                            : apply_noting(d->env, a, &notes, &e);
     json_t *done = value_with_did(v, notes);
     ev.done = true;
     ev.rc = rc;
