@@ -221,6 +221,17 @@ static int run(const fault_env *env, size_t node, const char *what, char *cmd,
     return rc;
 }
 
+/* s (a database's output, cut anywhere) as a JSON string: a byte that
+ * is not printable ASCII (a UTF-8 sequence the cut split) becomes '?'.
+ * New reference; NULL on OOM. */
+static json_t *text_json(char *s)
+{
+    for (unsigned char *p = (unsigned char *)s; p && *p; p++)
+        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p >= 0x7f)
+            *p = '?';
+    return json_string(s ? s : "");
+}
+
 /* The node's data directory and files, or FL_EUSAGE saying why not. */
 static int data_of(const fault_env *env, size_t node, const char *kind,
                    char **data, const char *const **files, fl_error *err)
@@ -254,7 +265,7 @@ static int corrupt_apply(const fault_env *env, const fault_action *a,
                  (uint64_t)a->amount[node], (uint64_t)n), &out, NULL, err);
     if (rc == FL_OK) {
         json_t *did = json_loads(out ? out : "", JSON_DECODE_ANY, NULL);
-        fault_note_did(env, node, did ? did : json_string(out ? out : ""));
+        fault_note_did(env, node, did ? did : text_json(out));
     }
     free(out);
     free(data);
@@ -310,7 +321,7 @@ static int corrupt_heal(const fault_env *env, const fault_action *a,
     json_t *did = json_object();
     if (rc == FL_OK && how && data) {
         /* It refused: noted, then the node is repaired and started. */
-        json_object_set_new(did, "refused", json_string(how));
+        json_object_set_new(did, "refused", text_json(how));
         int status = 0;
         rc = run(env, node, "repairing", fault_corrupt_repair_cmd(kind, d,
                  data), NULL, &status, err);
