@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The file-corruption faults (bitflip, truncate, snapshot) on a private
-# 3-node local cluster (root, `ip netns`, sshd, build/raftkv,
-# build/faultline-corrupt):
+# The file-corruption faults (bitflip, truncate, snapshot) on 3 nodes of
+# the local cluster (its own, or one already up; root, `ip netns`, sshd,
+# build/raftkv, build/faultline-corrupt):
 #   * usage: an option out of range is refused, and so is a corruption
 #     with --db existing (its files are the user's; exit 64), before
 #     anything runs;
@@ -15,50 +15,25 @@
 #     database served again afterwards;
 #   * afterwards no node keeps a copy, an undo file or the helper.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
-FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
-RAFTKV=${RAFTKV:-$(cd "$(dirname "$0")/../.." && pwd)/${BUILD:-build}/raftkv}
-NODE_DIR=/var/lib/faultline-node
-tmp=$(mktemp -d /tmp/fl-corrupt-cli.XXXXXX)
+LIB_TMP=/tmp/fl-corrupt-cli.XXXXXX
+LIB_RUNS="corruption runs"
+. "$(dirname "$0")/lib.sh"
 export FAULTLINE_STATE=$tmp/state
-cluster_made=0
-cleanup() {
-  if [[ $cluster_made -eq 1 ]]; then "$FL" cluster down >/dev/null 2>&1; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
-expect() { # NAME CMD...
-  local name=$1; shift
-  if "$@" >/dev/null 2>&1; then ok "$name"; else nok "$name"; fi
-}
-
-check() { # NAME EXPECTED_EXIT CMD...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [[ $got -eq $want ]]; then ok "$name"; else
-    nok "$name (exit $got, wanted $want)"; sed 's/^/  # /' "$tmp/err" | tail -8
-  fi
-}
+NODE_DIR=/var/lib/faultline-node
+# jq -e over FILE, quietly: a check's condition.
+jqs() { jq -se "$1" "$2" >/dev/null 2>&1; }   # the history, slurped
+jq1() { jq -e "$1" "$2" >/dev/null 2>&1; }    # one JSON document
 
 check "--bitflip-bits 0 is a usage error" 64 \
   "$FL" test --target raftkv --nemesis bitflip --bitflip-bits 0
-grep -q -- "--bitflip-bits" "$tmp/err" && ok "the message names the option" \
-  || nok "the message names the option"
+contains "the message names the option" "$tmp/err" "--bitflip-bits"
 echo "n1 127.0.0.1" >"$tmp/nodes"
 check "truncate on an existing database is refused, commands or not" 64 \
   "$FL" test --target raftkv --db existing --nodes-file "$tmp/nodes" \
   --ssh-key /dev/null --kill-cmd true --start-cmd true --nemesis truncate
-grep -q -- "--db managed" "$tmp/err" && ok "the message says why" \
-  || nok "the message says why"
+contains "the message says why" "$tmp/err" "--db managed"
 
-skip() { echo "ok - corruption runs # SKIP $1"; exit $((failures > 0)); }
-[[ $(id -u) -eq 0 ]] || skip "needs root"
-ip netns list >/dev/null 2>&1 && [[ -x /usr/sbin/sshd ]] || skip "needs ip netns and sshd"
+need_netns
 [[ -x $RAFTKV ]] || skip "no raftkv build at $RAFTKV"
 
 R=$tmp/results
@@ -82,27 +57,27 @@ check "raftkv under bitflip,truncate,snapshot for 20 s: judged" 0 \
     --results '$R' --keep-cluster --nemesis bitflip,truncate,snapshot \
     --bitflip-bits 4 --time-limit 20 --nemesis-interval 2 --seed 11 \
     --test-name corrupt; [ \$? -le 1 ]"
-expect "results.json was written" test -s "$R/latest/results.json"
+has "results.json was written" "$R/latest/results.json"
 expect "test.json's found_at_start has n3's leftovers" \
-  jq -e '.found_at_start.n3.faults.snapshot == 2 and
+  jq1 '.found_at_start.n3.faults.snapshot == 2 and
          .found_at_start.n3.faults.bitflip == 1' "$R/latest/test.json"
 H=$R/latest/history.jsonl
 # The beginnings' completions: what was corrupted, on n3 only.
 expect "a bitflip recorded its file and flipped bits" \
-  jq -se 'any(.[]; .f == "bitflip" and .value.did.n3.file != null and
+  jqs 'any(.[]; .f == "bitflip" and .value.did.n3.file != null and
                    (.value.did.n3.flips | length) == 4)' "$H"
 expect "a truncate recorded its file and the bytes cut" \
-  jq -se 'any(.[]; .f == "truncate" and .value.did.n3.cut == 64)' "$H"
+  jqs 'any(.[]; .f == "truncate" and .value.did.n3.cut == 64)' "$H"
 expect "a snapshot recorded whether it restored a copy" \
-  jq -se 'any(.[]; .f == "restore-snapshot" and
+  jqs 'any(.[]; .f == "restore-snapshot" and
                    (.value.did.n3.restored | type) == "boolean")' "$H"
 expect "no fault touched n1 or n2" \
-  jq -se 'all(.[]; .process != "nemesis" or .value.did == null or
+  jqs 'all(.[]; .process != "nemesis" or .value.did == null or
                    (.value.did | has("n1") or has("n2") | not))' "$H"
 # The ends' completions: did the database serve again (after a repair
 # when it refused)?
 expect "every end says whether the database served again" \
-  jq -se '[.[] | select(.f | IN("bitflip-start", "truncate-start",
+  jqs '[.[] | select(.f | IN("bitflip-start", "truncate-start",
                                  "snapshot-start"))
                | select(.value.did != null) | .value.did.n3.serving]
           | length > 0 and all(. == true)' "$H"
