@@ -45,7 +45,7 @@ static void plan(const char *kind, uint64_t seed, long leader,
     memset(a, 0, sizeof *a);
     a->kind = kind_named(kind);
     a->begin = true;
-    a->kind->plan(&rng, 5, leader, a, a);
+    a->kind->plan(&rng, 5, leader, NULL, 0, a);
 }
 
 static void test_plans(void **state)
