@@ -83,10 +83,18 @@
       g.ctx.fillRect(a, top + 12 * (p[3] || 0), w, 2);
     });
     if (!labels) return;
+    /* A label stays within its band (at least 60 px): the next band on
+     * its line starts where it ends. */
     D.nemesis.forEach(function (p) {
       if (p[1] < x0 || p[0] > x1) return;
+      var a = X(Math.max(p[0], x0)), b = X(Math.min(p[1], x1)), y = top + 12 * (p[3] || 0);
+      g.ctx.save();
+      g.ctx.beginPath();
+      g.ctx.rect(a, y, Math.max(60, b - a), 13);
+      g.ctx.clip();
       g.ctx.fillStyle = 'rgb(' + kindRgb(p[3]) + ')';
-      g.ctx.fillText(p[2], X(Math.max(p[0], x0)) + 3, top + 11 + 12 * (p[3] || 0));
+      g.ctx.fillText(p[2], a + 3, y + 11);
+      g.ctx.restore();
     });
   }
   function timeAxis(g, x0, x1, X, y) {
