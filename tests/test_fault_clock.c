@@ -76,6 +76,60 @@ static void test_plans(void **state)
         }
 }
 
+/* What is in force steers the plans: a clock fault never goes to a node
+ * whose database a kill holds down (libfaketime lives in the database
+ * process), not even the leader, and goes nowhere when every node's is
+ * down; a partition begun while a clock fault is on one node cuts that
+ * node off from the rest two times in three (so about that often, or a
+ * little more as other shapes may cut it off too), and ignores a clock
+ * fault on a majority. */
+static void test_plans_see_what_is_in_force(void **state)
+{
+    (void)state;
+    fault_action kill = {.kind = kind_named("kill"), .begin = true,
+                         .nodes = {true}};
+    fault_action all_down = {.kind = kind_named("power-loss"), .begin = true,
+                             .nodes = {true, true, true, true, true}};
+    for (uint64_t seed = 1; seed <= 100; seed++) {
+        fl_rng rng;
+        fl_rng_seed(&rng, seed);
+        fault_action a = {.kind = kind_named("clock-skew"), .begin = true};
+        a.kind->plan(&rng, 5, 0, &kill, 1, &a);
+        size_t count = 0;
+        for (size_t i = 0; i < 5; i++)
+            count += a.nodes[i];
+        assert_false(a.nodes[0]);
+        assert_true(count >= 1 && count <= 2);
+        fault_action b = {.kind = kind_named("clock-strobe"), .begin = true};
+        b.kind->plan(&rng, 5, 0, &all_down, 1, &b);
+        for (size_t i = 0; i < 5; i++)
+            assert_false(b.nodes[i]);
+    }
+    fault_action skew = {.kind = kind_named("clock-skew"), .begin = true,
+                         .nodes = {false, false, true}};
+    fault_action wide = {.kind = kind_named("clock-rate"), .begin = true,
+                         .nodes = {true, true, true}};
+    int cut = 0, cut_wide = 0;
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        fl_rng rng;
+        fl_rng_seed(&rng, seed);
+        fault_action p = {.kind = kind_named("partition"), .begin = true};
+        p.kind->plan(&rng, 5, -1, &skew, 1, &p);
+        size_t hears = 0;
+        for (size_t j = 0; j < 5; j++)
+            hears += !p.grudge.drop[2][j];
+        cut += hears == 1;
+        fault_action q = {.kind = kind_named("partition"), .begin = true};
+        q.kind->plan(&rng, 5, -1, &wide, 1, &q);
+        hears = 0;
+        for (size_t j = 0; j < 5; j++)
+            hears += !q.grudge.drop[2][j];
+        cut_wide += hears == 1;
+    }
+    assert_in_range(cut, 200, 250);
+    assert_true(cut_wide < 60);   /* isolate-one of node 3: about 1 in 25 */
+}
+
 static void test_descriptions(void **state)
 {
     (void)state;
@@ -216,6 +270,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plans),
+        cmocka_unit_test(test_plans_see_what_is_in_force),
         cmocka_unit_test(test_descriptions),
         cmocka_unit_test_setup_teardown(test_apply_refused_without_faketime,
                                         rig_setup, rig_teardown),
