@@ -256,6 +256,31 @@ static void test_scheduler(void **state)
     assert_null(a.kind);
 }
 
+/* Every partition drawn on 3 nodes cuts someone off (a majorities ring
+ * would cut nothing there, so none is drawn); on 5 nodes rings are. */
+static void test_partition_always_cuts(void **state)
+{
+    (void)state;
+    int rings5 = 0;
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        for (size_t n = 3; n <= 5; n += 2) {
+            fl_rng rng;
+            fl_rng_seed(&rng, seed);
+            fault_action a = {.kind = kind(0), .begin = true};
+            a.kind->plan(&rng, n, seed % 2 ? 1 : -1, NULL, 0, &a);
+            bool cuts = false;
+            for (size_t i = 0; i < n; i++)
+                cuts = cuts || !nem_grudge_idle(&a.grudge, i);
+            assert_true(cuts);
+            if (n == 3)
+                assert_int_not_equal(a.shape, NEM_PART_RING);
+            else
+                rings5 += a.shape == NEM_PART_RING;
+        }
+    }
+    assert_true(rings5 > 10);
+}
+
 /* --nemesis all, over many seeds: never two faults on the database
  * process at once (kill, pause, power-loss), never two on the clock; a
  * clock fault never begins on a node whose database a fault in force
@@ -710,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_fault_names),
         cmocka_unit_test(test_scheduler),
         cmocka_unit_test(test_all_composed),
+        cmocka_unit_test(test_partition_always_cuts),
         cmocka_unit_test(test_fault_values),
         cmocka_unit_test(test_power_loss_plan),
         cmocka_unit_test(test_scheduler_deterministic),
