@@ -212,12 +212,16 @@ for i in $(seq $N); do
   rules=$((rules + $(ip netns exec fl-n$i iptables -S 2>/dev/null | grep -c faultline)))
 done
 expect "no faultline iptables rule is left" test $rules -eq 0
-# The watcher writes deadman.fired once its rest is done, which may be
-# after the start above (each fault kind's rest runs after the target's).
+# The watcher writes deadman.fired when it fires and deadman.rested once
+# its whole rest is done, which may be after the start above (each fault
+# kind's rest runs after the target's).
 for _ in $(seq 150); do
-  grep -rq . "/var/lib/faultline-node/n$victim/deadman.fired" 2>/dev/null && break
+  grep -rq . "/var/lib/faultline-node/n$victim/deadman.rested" 2>/dev/null && break
   sleep 0.1
 done
+if grep -q ' 0$' "/var/lib/faultline-node/n$victim/deadman.rested" 2>/dev/null; then
+  ok "node n$victim's rest ended with status 0"
+else nok "node n$victim's rest ended with status 0"; cat "/var/lib/faultline-node/n$victim/deadman.rested" 2>&1 | sed 's/^/  # /'; fi
 if grep -rq . "/var/lib/faultline-node/n$victim/deadman.fired" 2>/dev/null; then
   ok "node n$victim's switch fired"
 else nok "node n$victim's switch fired"; tail -5 "$tmp/dm.out" | sed 's/^/  # /'; cat "$U/actions" | sed 's/^/  # /'; ls -la /var/lib/faultline-node/n$victim/ | sed 's/^/  # /'; fi
