@@ -218,7 +218,13 @@ static void hold(rig *r)
         _exit(127);
     }
     r->holder = pid;
-    usleep(200000);
+    /* Until the child runs sleep with libfaketime mapped (a fixed pause
+     * lost the race on a loaded machine: apply found no such process). */
+    char maps[64], cmd[128];
+    snprintf(maps, sizeof maps, "/proc/%d/maps", (int)pid);
+    snprintf(cmd, sizeof cmd, "grep -q libfaketime %s 2>/dev/null", maps);
+    for (int i = 0; i < 500 && system(cmd) != 0; i++)
+        usleep(10000);
 }
 
 static void test_apply_refused_without_faketime(void **state)
