@@ -2,27 +2,9 @@
 # CLI tests of `faultline check`: verdicts, exit codes, the JSON result,
 # EDN input, budgets and bad input.
 # Prints "ok - NAME" / "not ok - NAME" per case; exits non-zero on any failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
+LIB_SHOW="head -5"
+. "$(dirname "$0")/lib.sh"
 SHARED=${SHARED:-../shared}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-check() { # NAME EXPECTED_EXIT CMD...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [[ $got -eq $want ]]; then echo "ok - $name"; else
-    echo "not ok - $name (exit $got, wanted $want)"; sed 's/^/  # /' "$tmp/err" | head -5
-    failures=$((failures + 1)); fi
-}
-
-contains() { # NAME FILE TEXT
-  if grep -qF -- "$3" "$2"; then echo "ok - $1"; else
-    echo "not ok - $1: \"$3\" not in $(basename "$2")"; sed 's/^/  # /' "$2" | head -5
-    failures=$((failures + 1)); fi
-}
 
 cat >"$tmp/valid.jsonl" <<'H'
 {"process":0,"type":"invoke","f":"write","value":1}
@@ -113,7 +95,6 @@ check "an unknown checker is a usage error" 64 "$FL" check --checker causal "$tm
 contains "an unknown checker names the known ones" "$tmp/err" 'unknown checker "causal" (checkers: linearizable, set, sequential, crash, elle)'
 check "check --help lists the registry's checkers" 0 "$FL" check --help
 contains "--help names the set checker" "$tmp/out" "checker/set"
-
 
 # ---- sequential consistency (--consistency) ------------------------------------
 cat >"$tmp/stale.jsonl" <<'H'
