@@ -42,6 +42,10 @@ LIB_SRCS  := $(wildcard history/*.c report/*.c serve/*.c harness/*.c nemesis/*.c
 # (nemesis/netem/main.c); its pure core is in the library for the tests.
 NETEM_SRCS := nemesis/netem/shape.c
 LIB_SRCS  += $(NETEM_SRCS)
+# The file-corruption faults' program on the nodes (nemesis/corrupt/main.c),
+# the same way: its core in the library for the tests.
+CORRUPT_SRCS := nemesis/corrupt/corrupt.c
+LIB_SRCS  += $(CORRUPT_SRCS)
 CLI_SRCS  := $(wildcard cli/*.c)
 # Two binaries, as git splits its commands: faultline (check, history,
 # analyze, report) and faultline-harness (every command, the controller's
@@ -95,7 +99,7 @@ BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all deps test unit-tests fuzz fuzz-quick bench run clean check-deps
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/faultline $(BUILD)/faultline-harness $(BUILD)/faultline-bind.so $(BUILD)/faultline-netem $(BUILD)/faultline-powerfs $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
+all: $(BUILD)/faultline $(BUILD)/faultline-harness $(BUILD)/faultline-bind.so $(BUILD)/faultline-netem $(BUILD)/faultline-corrupt $(BUILD)/faultline-powerfs $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
 
 deps:
 	@scripts/deps.sh
@@ -134,6 +138,9 @@ $(BUILD)/faultline-bind.so: preload/bind_connect.c
 
 # Static: it runs on the nodes, whatever their libc.
 $(BUILD)/faultline-netem: $(BUILD)/obj/nemesis/netem/main.o $(NETEM_SRCS:%.c=$(BUILD)/obj/%.o)
+	$(CC) $(CFLAGS) -static -o $@ $^
+
+$(BUILD)/faultline-corrupt: $(BUILD)/obj/nemesis/corrupt/main.o $(CORRUPT_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/base/fl_error.o
 	$(CC) $(CFLAGS) -static -o $@ $^
 
 $(BUILD)/libraftkv.a: $(RAFT_OBJS)

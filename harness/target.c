@@ -408,6 +408,11 @@ char *target_data_path(const target *t, size_t node)
     return p;
 }
 
+const char *const *target_data_files(const target *t)
+{
+    return t->vt->data_dir && !existing(t) ? t->vt->data_files : NULL;
+}
+
 int target_ready_timeout_ms(const target *t, int default_ms)
 {
     int own = t->vt->ready_timeout_ms;

@@ -160,6 +160,11 @@ typedef struct target_vtable {
      * (mkdir -p is fine). NULL: the target has none there (power-loss is
      * refused). */
     const char *data_dir;
+    /* The files under data_dir that hold its state, as shell globs
+     * relative to it ("log", or etcd's WAL segments), NULL-terminated: what
+     * the file-corruption faults pick from (nemesis/fault_corrupt.c).
+     * NULL: none named (those faults are refused). */
+    const char *const *data_files;
     /* Substrings of a line of its logs that mean it crashed or hit an
      * internal error (a panic, a failed assertion), NULL-terminated; NULL:
      * none. The downloaded logs are scanned for them (and for the user's
@@ -300,6 +305,9 @@ int target_ready_timeout_ms(const target *t, int default_ms);
  * none or the database is not faultline's (existing mode: its files are
  * the user's). New string (caller frees); NULL on OOM too. */
 char *target_data_path(const target *t, size_t node);
+/* The target's data_files (globs relative to target_data_path), or NULL
+ * where target_data_path is NULL or the target names none. Static. */
+const char *const *target_data_files(const target *t);
 /* See target_vtable.rest_cmd; in existing mode db_existing_rest_cmd
  * (heal what faultline did: resume, restart; never a kill). */
 char *target_rest_cmd(target *t, size_t node);

@@ -596,6 +596,10 @@ const target_vtable etcd_target = {
     .destroy = etcd_destroy,
     DAEMON_DB_CALLS,
     .data_dir = "etcd-data",
+    /* etcd 3.4: the WAL segments, the raft snapshots and bbolt's db. */
+    .data_files = (const char *const[]){"member/wal/*.wal",
+                                        "member/snap/*.snap",
+                                        "member/snap/db", NULL},
     .await_ready = etcd_await_ready,
     .leader = etcd_leader,
     .client_open = etcd_client_open,

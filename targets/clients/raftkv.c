@@ -655,6 +655,8 @@ const target_vtable raftkv_target = {
     .install = rk_install,
     DAEMON_DB_CALLS_BUT_INSTALL,
     .data_dir = "data",
+    /* raft_storage.h: the record log and the snapshot. */
+    .data_files = (const char *const[]){"log", "snapshot", NULL},
     .await_ready = rk_await_ready,
     .leader = rk_leader,
     .client_open = rk_client_open,

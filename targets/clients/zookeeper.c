@@ -808,6 +808,10 @@ const target_vtable zk_target = {
     .destroy = zk_destroy,
     DAEMON_DB_CALLS,
     .data_dir = "data",
+    /* ZooKeeper 3.8 (dataDir, no dataLogDir): transaction logs and
+     * snapshots. */
+    .data_files = (const char *const[]){"version-2/log.*",
+                                        "version-2/snapshot.*", NULL},
     .await_ready = zk_await_ready,
     .leader = zk_leader,
     .client_open = zk_client_open,
