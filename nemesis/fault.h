@@ -224,7 +224,8 @@ struct fault_kind {
 };
 
 /* fault_kind.acts_on. FAULT_ON_PROCESS: the fault stops, signals or
- * replaces the database process (kill, pause, power-loss): two such at
+ * replaces the database process (kill, pause, power-loss, and the file
+ * corruptions, done while it is stopped): two such at
  * once could leave a node killed and paused, or restart what the other
  * holds stopped. FAULT_ON_CLOCK: the node's clock file (the clock kinds
  * write the same file; one's heal would undo the other). Partition and
