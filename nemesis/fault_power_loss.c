@@ -20,8 +20,9 @@
  * directory's names as of its fsync). When the kind is enabled, prepare
  * uploads the binary to NODE_DIR/NAME/ and mounts powerfs over the
  * target's data directory (target_data_path: raftkv's data, etcd's
- * etcd-data, ZooKeeper's data, PostgreSQL's pgdata), backed by NODE_DIR/NAME/powerfs.backing,
- * before the database is installed and started; otherwise the database
+ * etcd-data, ZooKeeper's data, PostgreSQL's pgdata), backed by
+ * NODE_DIR/NAME/powerfs.backing, before the database is installed and
+ * started; otherwise the database
  * runs on the plain disk. apply: target_kill (the very call the kill
  * fault makes), then `faultline-powerfs ctl SOCKET lose-unsynced` on the
  * node (target_kill returns once the process is gone, so nothing of it
