@@ -22,9 +22,8 @@
  * target's data directory (target_data_path: raftkv's data, etcd's
  * etcd-data, ZooKeeper's data, PostgreSQL's pgdata), backed by
  * NODE_DIR/NAME/powerfs.backing, before the database is installed and
- * started; otherwise the database
- * runs on the plain disk. apply: target_kill (the very call the kill
- * fault makes), then `faultline-powerfs ctl SOCKET lose-unsynced` on the
+ * started; otherwise the database runs on the plain disk. apply:
+ * target_kill (the very call the kill fault makes), then `faultline-powerfs ctl SOCKET lose-unsynced` on the
  * node (target_kill returns once the process is gone, so nothing of it
  * is left to write after the drop, bar a write already queued in FUSE:
  * that one lands as un-fsynced data, which a real crash may keep too).
