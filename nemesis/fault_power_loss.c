@@ -24,9 +24,10 @@
  * NODE_DIR/NAME/powerfs.backing, before the database is installed and
  * started; otherwise the database runs on the plain disk. apply:
  * target_kill (the very call the kill fault makes), then
- * `faultline-powerfs ctl SOCKET lose-unsynced` on the node (target_kill returns once the process is gone, so nothing of it
- * is left to write after the drop, bar a write already queued in FUSE:
- * that one lands as un-fsynced data, which a real crash may keep too).
+ * `faultline-powerfs ctl SOCKET lose-unsynced` on the node (target_kill
+ * returns once the process is gone, so nothing of it is left to write
+ * after the drop, bar a write already queued in FUSE: that one lands as
+ * un-fsynced data, which a real crash may keep too).
  * heal: target_start. teardown, rest and so the dead man's switch
  * unmount every powerfs mount under the node's directory (a mount left
  * behind would be inherited by the next run).
