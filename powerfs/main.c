@@ -170,7 +170,8 @@ static int mount_and_serve(const char *backing, const char *mnt,
     char opts[256];
     /* The backing in the mount table says whose mount a leftover is. */
     snprintf(opts, sizeof opts, "-ofsname=powerfs:%s,subtype=powerfs,"
-             "allow_other,default_permissions%s", strchr(backing, ',') ? "backing" : backing,
+             "allow_other,default_permissions%s",
+             strchr(backing, ',') ? "backing" : backing,
              die_with_parent ? ",auto_unmount" : "");
     char *argv[] = {"faultline-powerfs", opts, NULL};
     struct fuse_args args = FUSE_ARGS_INIT(2, argv);
