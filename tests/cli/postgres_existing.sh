@@ -47,9 +47,10 @@ cluster_made=1
 
 # The user's PostgreSQL, one server in n1's namespace. The nodes share
 # one filesystem and process table, so ctl.sh on any node reaches it.
-mkdir -p "$U/run"
+mkdir -p "$U/run" "$U/pgdata"
 chmod 755 "$tmp"
-chown postgres "$U/run"
+chown postgres "$U/run" "$U/pgdata"
+chmod 700 "$U/pgdata"
 as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
 as_pg "$PGBIN/initdb" -D "$U/pgdata" -U postgres --auth=trust >"$U/initdb.log" 2>&1 ||
   { nok "initdb"; tail "$U/initdb.log"; exit 1; }
