@@ -312,6 +312,20 @@ bool target_has_leader(const target *t)
     return t->vt->leader != NULL;
 }
 
+int target_election_of(target *t, size_t node, target_election *out,
+                       fl_error *err)
+{
+    if (!t->vt->election)
+        return fl_error_set(err, FL_EUSAGE, "target %s cannot report a "
+                            "node's election term", t->vt->name);
+    return t->vt->election(t->state, node, out, err);
+}
+
+bool target_has_election(const target *t)
+{
+    return t->vt->election != NULL;
+}
+
 int target_client_open(target *t, size_t node, target_client **out,
                        fl_error *err)
 {

@@ -109,6 +109,19 @@ typedef struct target_result {
 
 void target_result_clear(target_result *r);
 
+/* A node's own view of its election: its term and whether it leads,
+ * follows or campaigns (a Raft node's /status). */
+typedef enum target_role {
+    TARGET_ROLE_FOLLOWER = 0,
+    TARGET_ROLE_CANDIDATE = 1,
+    TARGET_ROLE_LEADER = 2,
+} target_role;
+
+typedef struct target_election {
+    long long term;
+    target_role role;
+} target_election;
+
 typedef struct target_vtable {
     const char *name;
     /* Its options (NULL-name terminated; NULL: none). */
@@ -158,6 +171,11 @@ typedef struct target_vtable {
                         fl_error *err);
     /* The node the cluster currently calls leader, or -1; may be NULL. */
     long (*leader)(void *state);
+    /* Node `node`'s own view of its election (target_election), for
+     * faults that act on elections (nemesis/fault_election.c); may be
+     * NULL (those faults are then refused). Short time-out: it is polled. */
+    int (*election)(void *state, size_t node, target_election *out,
+                    fl_error *err);
     /* The shell command that brings the node's target to rest, whatever
      * state an earlier run left it in: every process of it continued
      * (SIGCONT) and killed. It prints "running=N stopped=M" (how many
@@ -246,6 +264,12 @@ long target_leader(target *t);
 /* Whether t can name a leader at all (a leaderless database, or a target
  * file without a "leader" command, cannot: nobody waits for one). */
 bool target_has_leader(const target *t);
+/* Node `node`'s view of its election: FL_OK with *out filled, or FL_EIO
+ * (down, not answering) / FL_EUSAGE (the target cannot say). */
+int target_election_of(target *t, size_t node, target_election *out,
+                       fl_error *err);
+/* Whether t can say (a vtable election op). */
+bool target_has_election(const target *t);
 /* The await_ready allowance to use where the harness would use
  * default_ms: the larger of it and the target's ready_timeout_ms. */
 int target_ready_timeout_ms(const target *t, int default_ms);

@@ -26,7 +26,8 @@
     X(fault_clock_skew)  /* fault_clock.c */ \
     X(fault_clock_strobe) /* fault_clock.c */ \
     X(fault_clock_rate)  /* fault_clock.c */ \
-    X(fault_power_loss)  /* fault_power_loss.c */
+    X(fault_power_loss)  /* fault_power_loss.c */ \
+    X(fault_election_kill) /* fault_election.c */
 
 #define FAULT_DECLARE(k) extern const fault_kind k;
 #define FAULT_ENTRY(k) &k,

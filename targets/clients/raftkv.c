@@ -630,6 +630,33 @@ static long rk_leader(void *st)
     return best;
 }
 
+/* The node's /status: its term and role (polled by the election fault,
+ * so a short time-out). */
+static int rk_election(void *st, size_t node, target_election *out,
+                       fl_error *err)
+{
+    raftkv_state *s = st;
+    CURL *h = curl_easy_init();
+    if (!h)
+        return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
+    json_t *body = NULL;
+    int rc = status_of(s, node, h, 200, &body);
+    curl_easy_cleanup(h);
+    const char *role = rc == 0 ? json_string_value(json_object_get(body, "role"))
+                               : NULL;
+    if (!role) {
+        json_decref(body);
+        return fl_error_set(err, FL_EIO, "node %s: no /status answer",
+                            remote_name(s->db.remote, node));
+    }
+    out->term = (long long)json_integer_value(json_object_get(body, "term"));
+    out->role = !strcmp(role, "leader")     ? TARGET_ROLE_LEADER
+                : !strcmp(role, "follower") ? TARGET_ROLE_FOLLOWER
+                                            : TARGET_ROLE_CANDIDATE;
+    json_decref(body);
+    return FL_OK;
+}
+
 static const char *const rk_operations[] = {"read", "write", "cas", "add",
                                             "txn", NULL};
 
@@ -650,6 +677,7 @@ const target_vtable raftkv_target = {
     .data_dir = "data",
     .await_ready = rk_await_ready,
     .leader = rk_leader,
+    .election = rk_election,
     .client_open = rk_client_open,
     .client_invoke = rk_client_invoke,
     .client_close = rk_client_close,

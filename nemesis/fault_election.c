@@ -1,0 +1,198 @@
+/*
+ * The election-kill fault: elections under jittered links, with every
+ * node that just voted killed -9 and started again at once. It is the
+ * schedule the Raft simulation found to expose a vote that is not
+ * persisted (raftkv --bug volatile-vote; bench/bench_vv_hunt.c with
+ * VV_VOTEKILL): a voter restarted with its vote forgotten grants a second
+ * candidate of the same term, whose pre-vote grant it sent before voting
+ * arrived late (the jitter), so two leaders share a term.
+ *
+ * For its window (election-kill-window ms) on every node at once:
+ *   - each node's links to the others are shaped as the packet fault
+ *     does (nemesis/fault_packet.c's shaper): election-kill-delay ms
+ *     +- election-kill-jitter;
+ *   - the node's own view of its election (target_election_of: a Raft
+ *     node's term and role) is polled every few ms;
+ *   - a leader is killed and started again every election-kill-period ms,
+ *     so elections keep coming;
+ *   - a follower whose term rose (it voted, or heard of a new term) is
+ *     killed and started again at once, with election-kill-chance percent.
+ * Heal: the links unshaped and the database started (a no-op where it
+ * runs). Rest: the packet fault's (every shaper rule and shaper), which
+ * every run composes anyway. The database is never read: what the fault
+ * does is judged by the history's checkers. Needs a target that reports a
+ * node's election (raftkv) and the kill and start commands; a remote node
+ * needs what the packet fault needs.
+ */
+#include "nemesis/fault.h"
+
+#include "base/clock.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+extern const fault_kind fault_packet; /* its prepare uploads the shaper */
+
+enum { OPT_DELAY, OPT_JITTER, OPT_WINDOW, OPT_PERIOD, OPT_CHANCE };
+
+static const fault_option election_options[] = {
+    {"election-kill-delay", "MS", "election-kill: delay on every link", 0,
+     60000, 100},
+    {"election-kill-jitter", "MS", "election-kill: +- uniform jitter on it",
+     0, 60000, 100},
+    {"election-kill-window", "MS", "election-kill: how long each fault acts "
+     "(keep it under the nemesis interval)", 100, 600000, 4000},
+    {"election-kill-period", "MS", "election-kill: kill the leader this "
+     "often", 100, 600000, 1000},
+    {"election-kill-chance", "PCT", "election-kill: kill a follower whose "
+     "term rose with this chance", 0, 100, 100},
+    {0},
+};
+
+#define POLL_S 0.002
+
+static double opt(const fault_action *a, int i)
+{
+    return fault_option_value(a, election_options[i].name);
+}
+
+/* Every node, each with its own seed. */
+static void election_plan(fl_rng *rng, size_t n, long leader,
+                          const fault_action *in_force, fault_action *a)
+{
+    (void)leader;
+    (void)in_force;
+    for (size_t i = 0; i < n; i++) {
+        a->nodes[i] = true;
+        a->amount[i] = (double)fl_rng_below(rng, 1u << 30);
+    }
+}
+
+static json_t *election_describe(const fault_action *a, size_t n,
+                                 const char *const *names)
+{
+    json_t *nodes = fault_nodes_json(a, n, names);
+    if (!nodes)
+        return NULL;
+    if (!a->begin)
+        return json_pack("{s:o,s:s}", "nodes", nodes, "then",
+                         "links unshaped, databases started");
+    return json_pack("{s:o,s:f,s:f,s:f,s:f,s:f}", "nodes", nodes, "delay_ms",
+                     opt(a, OPT_DELAY), "jitter_ms", opt(a, OPT_JITTER),
+                     "window_ms", opt(a, OPT_WINDOW), "leader_kill_every_ms",
+                     opt(a, OPT_PERIOD), "voter_kill_pct",
+                     opt(a, OPT_CHANCE));
+}
+
+static const char *node_dir_of(const fault_env *env)
+{
+    return env->node_dir ? env->node_dir : TARGET_DEFAULT_NODE_DIR;
+}
+
+/* node's links to every other node through the packet fault's shaper. */
+static int shape(const fault_env *env, const fault_action *a, size_t node,
+                 fl_error *err)
+{
+    fault_action p = *a;
+    p.grudge.n = env->n;
+    for (size_t i = 0; i < env->n; i++)
+        for (size_t j = 0; j < env->n; j++)
+            p.grudge.drop[i][j] = i != j;
+    json_t *o = json_pack("{s:f,s:f}", "packet-delay", opt(a, OPT_DELAY),
+                          "packet-jitter", opt(a, OPT_JITTER));
+    if (!o)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    p.options = o;
+    char *cmd = fault_packet_apply_cmd(&p, node, node_dir_of(env),
+                                       env->names[node],
+                                       remote_addresses(env->r), err);
+    json_decref(o);
+    if (!cmd)
+        return err->code;
+    int rc = remote_run(env->r, node, cmd, 15000, err);
+    free(cmd);
+    return rc;
+}
+
+static int restart(const fault_env *env, size_t node, fl_error *err)
+{
+    int rc = target_kill(env->t, node, err);
+    return rc ? rc : target_start(env->t, node, err);
+}
+
+/* The window on one node: kill it when it leads (every period) and when,
+ * following, its term rose. */
+static int watch(const fault_env *env, const fault_action *a, size_t node,
+                 fl_error *err)
+{
+    fl_rng rng;
+    fl_rng_seed(&rng, (uint64_t)a->amount[node] + 1);
+    double now = fl_clock_mono_s(), end = now + opt(a, OPT_WINDOW) / 1000.0;
+    double period = opt(a, OPT_PERIOD) / 1000.0;
+    double next_leader_kill = now + period / 2;
+    double chance = opt(a, OPT_CHANCE);
+    long long seen = -1;
+    for (; now < end; now = fl_clock_mono_s()) {
+        target_election e;
+        fl_error ignored = {0};
+        if (target_election_of(env->t, node, &e, &ignored) != FL_OK) {
+            fl_sleep_s(POLL_S);
+            continue;   /* down or busy: the next poll may see it */
+        }
+        bool voter = seen >= 0 && e.term > seen &&
+                     e.role == TARGET_ROLE_FOLLOWER &&
+                     (double)fl_rng_below(&rng, 10000) < chance * 100;
+        bool leader = e.role == TARGET_ROLE_LEADER && now >= next_leader_kill;
+        if (e.term > seen)
+            seen = e.term;
+        if (voter || leader) {
+            if (leader)
+                next_leader_kill = now + period;
+            int rc = restart(env, node, err);
+            if (rc)
+                return rc;
+            continue;
+        }
+        fl_sleep_s(POLL_S);
+    }
+    return FL_OK;
+}
+
+static int election_apply(const fault_env *env, const fault_action *a,
+                          size_t node, fl_error *err)
+{
+    if (!target_has_election(env->t))
+        return fl_error_set(err, FL_EUSAGE, "election-kill needs a target "
+                            "that reports each node's election term (raftkv)");
+    int rc = shape(env, a, node, err);
+    return rc ? rc : watch(env, a, node, err);
+}
+
+static int election_heal(const fault_env *env, const fault_action *a,
+                         size_t node, fl_error *err)
+{
+    int rc = fault_packet.heal(env, a, node, err);
+    fl_error e2 = {0};
+    int rc2 = target_start(env->t, node, rc ? &e2 : err);
+    return rc ? rc : rc2;
+}
+
+static int election_prepare(const fault_env *env, size_t node, fl_error *err)
+{
+    return fault_packet.prepare(env, node, err);
+}
+
+const fault_kind fault_election_kill = {
+    .name = "election-kill",
+    .begin_f = "start-election-kill",
+    .end_f = "stop-election-kill",
+    .summary = "jittered links; kill -9 and restart the leader every period "
+               "and each follower whose term rose (it just voted)",
+    .plan = election_plan,
+    .describe = election_describe,
+    .apply = election_apply,
+    .heal = election_heal,
+    .prepare = election_prepare,
+    .db_needs = TARGET_DB_KILL | TARGET_DB_START,
+    .options = election_options,
+};
