@@ -42,6 +42,9 @@ LIB_SRCS  := $(wildcard history/*.c report/*.c serve/*.c harness/*.c nemesis/*.c
 # (nemesis/netem/main.c); its pure core is in the library for the tests.
 NETEM_SRCS := nemesis/netem/shape.c
 LIB_SRCS  += $(NETEM_SRCS)
+# The election-kill fault's agent, the same way (nemesis/election/main.c).
+ELECTION_SRCS := nemesis/election/watch.c
+LIB_SRCS  += $(ELECTION_SRCS)
 CLI_SRCS  := $(wildcard cli/*.c)
 # Two binaries, as git splits its commands: faultline (check, history,
 # analyze, report) and faultline-harness (every command, the controller's
@@ -95,7 +98,7 @@ BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all deps test unit-tests fuzz fuzz-quick bench run clean check-deps
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/faultline $(BUILD)/faultline-harness $(BUILD)/faultline-bind.so $(BUILD)/faultline-netem $(BUILD)/faultline-powerfs $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
+all: $(BUILD)/faultline $(BUILD)/faultline-harness $(BUILD)/faultline-bind.so $(BUILD)/faultline-netem $(BUILD)/faultline-election $(BUILD)/faultline-powerfs $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
 
 deps:
 	@scripts/deps.sh
@@ -134,6 +137,10 @@ $(BUILD)/faultline-bind.so: preload/bind_connect.c
 
 # Static: it runs on the nodes, whatever their libc.
 $(BUILD)/faultline-netem: $(BUILD)/obj/nemesis/netem/main.o $(NETEM_SRCS:%.c=$(BUILD)/obj/%.o)
+	$(CC) $(CFLAGS) -static -o $@ $^
+
+# Static too, for the same reason.
+$(BUILD)/faultline-election: $(BUILD)/obj/nemesis/election/main.o $(ELECTION_SRCS:%.c=$(BUILD)/obj/%.o)
 	$(CC) $(CFLAGS) -static -o $@ $^
 
 $(BUILD)/libraftkv.a: $(RAFT_OBJS)

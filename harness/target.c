@@ -315,9 +315,11 @@ bool target_has_leader(const target *t)
 int target_election_of(target *t, size_t node, target_election *out,
                        fl_error *err)
 {
-    if (!t->vt->election)
-        return fl_error_set(err, FL_EUSAGE, "target %s cannot report a "
-                            "node's election term", t->vt->name);
+    if (!t->vt->election || existing(t))
+        return fl_error_set(err, FL_EUSAGE, "target %s cannot have its "
+                            "elections watched%s", t->vt->name,
+                            existing(t) ? " in existing mode (no managed "
+                            "start to repeat)" : "");
     return t->vt->election(t->state, node, out, err);
 }
 

@@ -109,17 +109,16 @@ typedef struct target_result {
 
 void target_result_clear(target_result *r);
 
-/* A node's own view of its election: its term and whether it leads,
- * follows or campaigns (a Raft node's /status). */
-typedef enum target_role {
-    TARGET_ROLE_FOLLOWER = 0,
-    TARGET_ROLE_CANDIDATE = 1,
-    TARGET_ROLE_LEADER = 2,
-} target_role;
-
+/* Where a node's own view of its election can be read, for faults that
+ * act on elections (nemesis/fault_election.c): an HTTP GET of
+ * http://status/path answers a JSON body with "term" (a number) and
+ * "role" ("leader", "follower" or another word), and pid_file (a path on
+ * the node) names the database process the managed start's wrapper runs
+ * (targets/clients/daemon.h). */
 typedef struct target_election {
-    long long term;
-    target_role role;
+    char status[128];   /* "HOST:PORT", IPv4 */
+    char path[64];      /* "/status" */
+    char pid_file[512];
 } target_election;
 
 typedef struct target_vtable {
@@ -171,9 +170,8 @@ typedef struct target_vtable {
                         fl_error *err);
     /* The node the cluster currently calls leader, or -1; may be NULL. */
     long (*leader)(void *state);
-    /* Node `node`'s own view of its election (target_election), for
-     * faults that act on elections (nemesis/fault_election.c); may be
-     * NULL (those faults are then refused). Short time-out: it is polled. */
+    /* Where node `node`'s election can be watched (target_election);
+     * may be NULL (faults that act on elections are then refused). */
     int (*election)(void *state, size_t node, target_election *out,
                     fl_error *err);
     /* The shell command that brings the node's target to rest, whatever
@@ -264,8 +262,9 @@ long target_leader(target *t);
 /* Whether t can name a leader at all (a leaderless database, or a target
  * file without a "leader" command, cannot: nobody waits for one). */
 bool target_has_leader(const target *t);
-/* Node `node`'s view of its election: FL_OK with *out filled, or FL_EIO
- * (down, not answering) / FL_EUSAGE (the target cannot say). */
+/* Where node `node`'s election can be watched: FL_OK with *out filled,
+ * or FL_EUSAGE (the target cannot say, or runs in existing mode: no
+ * managed start to repeat). */
 int target_election_of(target *t, size_t node, target_election *out,
                        fl_error *err);
 /* Whether t can say (a vtable election op). */

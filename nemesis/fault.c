@@ -3,12 +3,14 @@
  * driver. See fault.h. Nothing here names a kind but the table.
  */
 #include "nemesis/fault.h"
+#include "base/build_path.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <limits.h>
 
 /* ---- the table -------------------------------------------------------------------- */
 
@@ -638,5 +640,32 @@ int fault_driver_heal_all(fault_driver *d, fl_error *err)
                               "faultline.log", fault_action_f(&a));
     }
     d->bound_s = bound;
+    return rc;
+}
+
+/* ---- helpers for kinds -------------------------------------------------------------- */
+
+int fault_install_tool(remote *r, const char *node_dir, size_t node,
+                       const char *tool, fl_error *err)
+{
+    char local[PATH_MAX], path[4096], *cmd = NULL;
+    if (fl_build_path(tool, local, sizeof local) != 0)
+        return fl_error_set(err, FL_EIO, "no %s build next to faultline "
+                            "(run `make`)", tool);
+    const char *name = remote_name(r, node);
+    if (asprintf(&cmd, "mkdir -p %s/%s", node_dir, name) < 0)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    int rc = remote_run(r, node, cmd, 10000, err);
+    free(cmd);
+    snprintf(path, sizeof path, "%s/%s/%s.new", node_dir, name, tool);
+    if (rc == FL_OK)
+        rc = remote_upload(r, node, local, path, 0755, 30000, err);
+    if (rc == FL_OK && asprintf(&cmd, "mv -f %s %s/%s/%s", path, node_dir,
+                                name, tool) < 0)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    if (rc == FL_OK) {
+        rc = remote_run(r, node, cmd, 10000, err);
+        free(cmd);
+    }
     return rc;
 }

@@ -267,6 +267,12 @@ void fault_plan_minority(fl_rng *rng, size_t n, long leader,
 json_t *fault_nodes_json(const fault_action *a, size_t n,
                          const char *const *names);
 
+/* Upload the program `tool` (built beside faultline: fl_build_path) to
+ * node_dir/NAME/tool on node `node`, as a new file then renamed (a
+ * running program's binary cannot be overwritten). A kind's prepare. */
+int fault_install_tool(remote *r, const char *node_dir, size_t node,
+                       const char *tool, fl_error *err);
+
 /* ---- rest, prepare, teardown: composed over the table ---------------------- */
 
 /*

@@ -11,23 +11,25 @@
  *   - each node's links to the others are shaped as the packet fault
  *     does (nemesis/fault_packet.c's shaper): election-kill-delay ms
  *     +- election-kill-jitter;
- *   - the node's own view of its election (target_election_of: a Raft
- *     node's term and role) is polled every few ms;
- *   - a leader is killed and started again every election-kill-period ms,
- *     so elections keep coming;
- *   - a follower whose term rose (it voted, or heard of a new term) is
- *     killed and started again at once, with election-kill-chance percent.
+ *   - an agent on the node (faultline-election, nemesis/election/main.c,
+ *     uploaded by prepare) polls the node's own view of its election
+ *     (target_election_of: a Raft node's term and role) every 2 ms, and
+ *     kills -9 and starts again at once, repeating the managed start, a
+ *     leader every election-kill-period ms, so elections keep coming, and
+ *     a follower whose term rose (it voted, or heard of a new term) with
+ *     election-kill-chance percent. Through the target's kill and start
+ *     (SSH round trips, seconds on a loaded machine) the restart came far
+ *     too late: the simulation needs it within tens of ms.
  * Heal: the links unshaped and the database started (a no-op where it
  * runs). Rest: the packet fault's (every shaper rule and shaper), which
  * every run composes anyway. The database is never read: what the fault
  * does is judged by the history's checkers. Needs a target that reports a
- * node's election (raftkv) and the kill and start commands; a remote node
- * needs what the packet fault needs.
+ * node's election (raftkv) and runs it managed; a remote node needs what
+ * the packet fault needs (the agent is a static binary).
  */
 #include "nemesis/fault.h"
 
-#include "base/clock.h"
-
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,8 +50,6 @@ static const fault_option election_options[] = {
      "term rose with this chance", 0, 100, 100},
     {0},
 };
-
-#define POLL_S 0.002
 
 static double opt(const fault_action *a, int i)
 {
@@ -114,57 +114,36 @@ static int shape(const fault_env *env, const fault_action *a, size_t node,
     return rc;
 }
 
-static int restart(const fault_env *env, size_t node, fl_error *err)
-{
-    int rc = target_kill(env->t, node, err);
-    return rc ? rc : target_start(env->t, node, err);
-}
-
-/* The window on one node: kill it when it leads (every period) and when,
- * following, its term rose. */
+/* The agent on the node for the window (nemesis/election/main.c): the
+ * polling and the restarts happen there, in milliseconds. */
 static int watch(const fault_env *env, const fault_action *a, size_t node,
                  fl_error *err)
 {
-    fl_rng rng;
-    fl_rng_seed(&rng, (uint64_t)a->amount[node] + 1);
-    double now = fl_clock_mono_s(), end = now + opt(a, OPT_WINDOW) / 1000.0;
-    double period = opt(a, OPT_PERIOD) / 1000.0;
-    double next_leader_kill = now + period / 2;
-    double chance = opt(a, OPT_CHANCE);
-    long long seen = -1;
-    for (; now < end; now = fl_clock_mono_s()) {
-        target_election e;
-        fl_error ignored = {0};
-        if (target_election_of(env->t, node, &e, &ignored) != FL_OK) {
-            fl_sleep_s(POLL_S);
-            continue;   /* down or busy: the next poll may see it */
-        }
-        bool voter = seen >= 0 && e.term > seen &&
-                     e.role == TARGET_ROLE_FOLLOWER &&
-                     (double)fl_rng_below(&rng, 10000) < chance * 100;
-        bool leader = e.role == TARGET_ROLE_LEADER && now >= next_leader_kill;
-        if (e.term > seen)
-            seen = e.term;
-        if (voter || leader) {
-            if (leader)
-                next_leader_kill = now + period;
-            int rc = restart(env, node, err);
-            if (rc)
-                return rc;
-            continue;
-        }
-        fl_sleep_s(POLL_S);
-    }
-    return FL_OK;
+    target_election w;
+    int rc = target_election_of(env->t, node, &w, err);
+    if (rc)
+        return rc;
+    char *cmd = NULL;
+    double window = opt(a, OPT_WINDOW);
+    if (asprintf(&cmd, "d=%s/%s; $d/faultline-election --status %s --path %s "
+                 "--pid-file %s --window-ms %.0f --period-ms %.0f "
+                 "--chance %g --seed %.0f", node_dir_of(env),
+                 env->names[node], w.status, w.path, w.pid_file, window,
+                 opt(a, OPT_PERIOD), opt(a, OPT_CHANCE),
+                 a->amount[node]) < 0)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    rc = remote_run(env->r, node, cmd, (int)window + 15000, err);
+    free(cmd);
+    return rc;
 }
 
 static int election_apply(const fault_env *env, const fault_action *a,
                           size_t node, fl_error *err)
 {
-    if (!target_has_election(env->t))
-        return fl_error_set(err, FL_EUSAGE, "election-kill needs a target "
-                            "that reports each node's election term (raftkv)");
-    int rc = shape(env, a, node, err);
+    target_election w;
+    int rc = target_election_of(env->t, node, &w, err);
+    if (rc == FL_OK)
+        rc = shape(env, a, node, err);
     return rc ? rc : watch(env, a, node, err);
 }
 
@@ -177,9 +156,12 @@ static int election_heal(const fault_env *env, const fault_action *a,
     return rc ? rc : rc2;
 }
 
+/* The shaper and the agent on every node before the run. */
 static int election_prepare(const fault_env *env, size_t node, fl_error *err)
 {
-    return fault_packet.prepare(env, node, err);
+    int rc = fault_packet.prepare(env, node, err);
+    return rc ? rc : fault_install_tool(env->r, node_dir_of(env), node,
+                                        "faultline-election", err);
 }
 
 const fault_kind fault_election_kill = {

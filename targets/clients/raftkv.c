@@ -630,30 +630,21 @@ static long rk_leader(void *st)
     return best;
 }
 
-/* The node's /status: its term and role (polled by the election fault,
- * so a short time-out). */
+/* The node's /status (its term and role) and the managed start's pid
+ * file. */
 static int rk_election(void *st, size_t node, target_election *out,
                        fl_error *err)
 {
     raftkv_state *s = st;
-    CURL *h = curl_easy_init();
-    if (!h)
-        return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
-    json_t *body = NULL;
-    int rc = status_of(s, node, h, 200, &body);
-    curl_easy_cleanup(h);
-    const char *role = rc == 0 ? json_string_value(json_object_get(body, "role"))
-                               : NULL;
-    if (!role) {
-        json_decref(body);
-        return fl_error_set(err, FL_EIO, "node %s: no /status answer",
-                            remote_name(s->db.remote, node));
-    }
-    out->term = (long long)json_integer_value(json_object_get(body, "term"));
-    out->role = !strcmp(role, "leader")     ? TARGET_ROLE_LEADER
-                : !strcmp(role, "follower") ? TARGET_ROLE_FOLLOWER
-                                            : TARGET_ROLE_CANDIDATE;
-    json_decref(body);
+    const char *dir = s->db.node_dir;
+    snprintf(out->status, sizeof out->status, "%s:%d",
+             remote_address(s->db.remote, node), RAFTKV_CLIENT_PORT);
+    snprintf(out->path, sizeof out->path, "/status");
+    if (snprintf(out->pid_file, sizeof out->pid_file, "%s/%s/%s", dir,
+                 remote_name(s->db.remote, node), raftkv_daemon.pid_file) >=
+        (int)sizeof out->pid_file)
+        return fl_error_set(err, FL_EUSAGE, "raftkv: node directory %s is "
+                            "too long", dir);
     return FL_OK;
 }
 
