@@ -65,7 +65,8 @@ void watch_init(watch_state *w, double now, double period_s, double pct)
 {
     w->seen = -1;
     w->period_s = period_s;
-    w->next_leader_kill = now + period_s / 2;
+    (void)now;
+    w->leader_since = -1;
     w->chance_bp = pct <= 0 ? 0 : pct >= 100 ? 10000 : (uint32_t)(pct * 100);
 }
 
@@ -74,11 +75,15 @@ bool watch_step(watch_state *w, double now, long long term, watch_role role,
 {
     bool voter = w->seen >= 0 && term > w->seen && role == WATCH_FOLLOWER &&
                  draw < w->chance_bp;
-    bool leader = role == WATCH_LEADER && now >= w->next_leader_kill;
+    if (role != WATCH_LEADER)
+        w->leader_since = -1;
+    else if (w->leader_since < 0 || term > w->seen)
+        w->leader_since = now;
+    bool leader = role == WATCH_LEADER && now - w->leader_since >= w->period_s;
     if (term > w->seen)
         w->seen = term;
     if (leader)
-        w->next_leader_kill = now + w->period_s;
+        w->leader_since = -1;
     *as_leader = leader;
     return voter || leader;
 }

@@ -25,8 +25,8 @@ bool watch_parse_status(const char *resp, size_t len, long long *term,
 /* The agent's memory between polls. */
 typedef struct watch_state {
     long long seen;          /* highest term seen; -1 before the first */
-    double next_leader_kill; /* when a leader is killed next (s) */
-    double period_s;         /* leader kills this far apart */
+    double leader_since;     /* when it was first seen leading; -1: not */
+    double period_s;         /* a leader is killed after leading this long */
     uint32_t chance_bp;      /* a voter is killed with chance_bp / 10000 */
 } watch_state;
 
@@ -34,7 +34,8 @@ void watch_init(watch_state *w, double now, double period_s, double pct);
 
 /* One poll's verdict: kill and restart the node now? A follower whose
  * term rose (it voted, or heard of a newer term) is, with the chance
- * (draw: uniform in [0, 10000)); a leader is once the period is up. */
+ * (draw: uniform in [0, 10000)); a leader is once it has led for the
+ * period (so that clients get a leader, and elections keep coming). */
 bool watch_step(watch_state *w, double now, long long term, watch_role role,
                 uint32_t draw, bool *as_leader);
 
