@@ -39,9 +39,9 @@ enum { OPT_DELAY, OPT_JITTER, OPT_WINDOW, OPT_PERIOD, OPT_CHANCE };
 
 static const fault_option election_options[] = {
     {"election-kill-delay", "MS", "election-kill: delay on every link", 0,
-     60000, 100},
+     60000, 50},
     {"election-kill-jitter", "MS", "election-kill: +- uniform jitter on it",
-     0, 60000, 100},
+     0, 60000, 50},
     {"election-kill-window", "MS", "election-kill: how long each fault acts "
      "(keep it under the nemesis interval)", 100, 600000, 4000},
     {"election-kill-period", "MS", "election-kill: kill the leader this "

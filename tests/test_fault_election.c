@@ -55,7 +55,7 @@ static void test_plan_and_description(void **st)
     assert_true(json_real_value(json_object_get(v, "leader_kill_every_ms")) ==
                 700.0);
     /* the defaults where not given */
-    assert_true(json_real_value(json_object_get(v, "delay_ms")) == 100.0);
+    assert_true(json_real_value(json_object_get(v, "delay_ms")) == 50.0);
     assert_true(json_real_value(json_object_get(v, "voter_kill_pct")) ==
                 100.0);
     json_decref(v);
