@@ -225,7 +225,7 @@ test: check-deps
 	@$(MAKE) --no-print-directory fuzz-quick
 	@$(MAKE) --no-print-directory unit-tests
 
-bench: $(BENCHES) $(BUILD)/faultline $(BUILD)/faultline-bind.so $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
+bench: $(BENCHES) $(BUILD)/faultline $(BUILD)/faultline-bind.so $(BUILD)/faultline-netem $(BUILD)/faultline-election $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
 	@scripts/run-bench.sh $(BENCHES)
 
 # Everything the default test runs: faultline and the raftkv it installs.

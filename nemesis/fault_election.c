@@ -21,8 +21,8 @@
  *     (SSH round trips, seconds on a loaded machine) the restart came far
  *     too late: the simulation needs it within tens of ms.
  * Heal: the links unshaped and the database started (a no-op where it
- * runs). Rest: the packet fault's (every shaper rule and shaper), which
- * every run composes anyway. The database is never read: what the fault
+ * runs). Rest: an agent left running is killed; the shapers are the
+ * packet fault's rest's, which every run composes anyway. The database is never read: what the fault
  * does is judged by the history's checkers. Needs a target that reports a
  * node's election (raftkv) and runs it managed; a remote node needs what
  * the packet fault needs (the agent is a static binary).
@@ -43,7 +43,7 @@ static const fault_option election_options[] = {
     {"election-kill-jitter", "MS", "election-kill: +- uniform jitter on it",
      0, 60000, 50},
     {"election-kill-window", "MS", "election-kill: how long each fault acts "
-     "(keep it under the nemesis interval)", 100, 600000, 4000},
+     "(keep it under the nemesis interval)", 100, 60000, 4000},
     {"election-kill-period", "MS", "election-kill: kill the leader this "
      "often", 100, 600000, 1000},
     {"election-kill-chance", "PCT", "election-kill: kill a follower whose "
@@ -125,9 +125,11 @@ static int watch(const fault_env *env, const fault_action *a, size_t node,
         return rc;
     char *cmd = NULL;
     double window = opt(a, OPT_WINDOW);
+    /* Its summary line (how many kills) goes to the node's
+     * election.log, beside the database's logs. */
     if (asprintf(&cmd, "d=%s/%s; $d/faultline-election --status %s --path %s "
                  "--pid-file %s --window-ms %.0f --period-ms %.0f "
-                 "--chance %g --seed %.0f", node_dir_of(env),
+                 "--chance %g --seed %.0f >>$d/election.log", node_dir_of(env),
                  env->names[node], w.status, w.path, w.pid_file, window,
                  opt(a, OPT_PERIOD), opt(a, OPT_CHANCE),
                  a->amount[node]) < 0)
@@ -156,6 +158,22 @@ static int election_heal(const fault_env *env, const fault_action *a,
     return rc ? rc : rc2;
 }
 
+/* An agent an earlier run (or a dead controller) left: stopped, so
+ * that it restarts nothing once the target's rest has stopped the
+ * database. The agent ends by itself when its window does, and the
+ * window is bounded by its option's maximum, so this is for a rest that
+ * comes sooner. */
+static char *election_rest(const fault_env *env, size_t node)
+{
+    char *cmd = NULL;
+    if (asprintf(&cmd, "d=%s/%s; re=\"^[^ ]*faultline-election .*--pid-file "
+                 "$d/\"; echo election-kill=$(pgrep -c -f \"$re\"); "
+                 "pkill -KILL -f \"$re\"; true", node_dir_of(env),
+                 env->names[node]) < 0)
+        return NULL;
+    return cmd;
+}
+
 /* The shaper and the agent on every node before the run. */
 static int election_prepare(const fault_env *env, size_t node, fl_error *err)
 {
@@ -175,6 +193,7 @@ const fault_kind fault_election_kill = {
     .apply = election_apply,
     .heal = election_heal,
     .prepare = election_prepare,
+    .rest = election_rest,
     .db_needs = TARGET_DB_KILL | TARGET_DB_START,
     .options = election_options,
 };
