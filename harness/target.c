@@ -199,6 +199,12 @@ int target_db_allows(const target_db *db, unsigned needs, const char *who,
 {
     if (!db || db->mode != TARGET_DB_EXISTING)
         return FL_OK;
+    if (needs & (TARGET_DB_DATA | TARGET_DB_ELECTION))
+        return fl_error_set(err, FL_EUSAGE, "%s needs a database faultline "
+                            "manages (--db managed): it acts on the "
+                            "database's %s, which with --db existing are "
+                            "yours", who, needs & TARGET_DB_DATA
+                            ? "files" : "processes");
     const char *given[] = {db->kill_cmd, db->start_cmd, db->pause_cmd,
                            db->resume_cmd};
     char missing[200] = "";

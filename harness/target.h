@@ -232,8 +232,10 @@ const target_db *target_db_of(const target *t);
 
 /* Whether db (NULL: managed) lets a caller make the db calls in needs
  * (TARGET_DB_* mask): always in managed mode; in existing mode only when
- * the user gave a command for each. Otherwise FL_EUSAGE, naming `who`
- * and the options needed (kill needs --kill-cmd and --start-cmd). Pure. */
+ * the user gave a command for each, and never TARGET_DB_DATA or
+ * TARGET_DB_ELECTION. Otherwise
+ * FL_EUSAGE, naming `who` and the options needed (kill needs --kill-cmd
+ * and --start-cmd). Pure. */
 int target_db_allows(const target_db *db, unsigned needs, const char *who,
                      fl_error *err);
 

@@ -33,6 +33,13 @@ enum {
     TARGET_DB_START = 1u << 1,
     TARGET_DB_PAUSE = 1u << 2,
     TARGET_DB_RESUME = 1u << 3,
+    /* Acts on the database's files (its vtable data_dir): only a database
+     * faultline manages, whose files are faultline's to touch. */
+    TARGET_DB_DATA = 1u << 4,
+    /* Watches the database's elections (the vtable's election call) and
+     * restarts its process itself by repeating the managed start: only a
+     * database faultline manages. */
+    TARGET_DB_ELECTION = 1u << 5,
 };
 
 typedef struct target_db {

@@ -77,6 +77,58 @@ int fault_check_db(const fault_table *t, unsigned mask, const target_db *db,
     return FL_OK;
 }
 
+/* Why kind cannot run against vt with db, or NULL when it can. */
+static const char *unusable_because(const fault_kind *kind,
+                                    const target_vtable *vt,
+                                    const target_db *db)
+{
+    if (kind->db_env && !vt->takes_db_env)
+        return "the target cannot start its database under libfaketime";
+    if ((kind->db_needs & TARGET_DB_DATA) && !vt->data_dir)
+        return "the target names no data directory";
+    if ((kind->db_needs & TARGET_DB_ELECTION) && !vt->election)
+        return "the target cannot report a node's election";
+    fl_error ignored = {0};
+    if (target_db_allows(db, kind->db_needs, kind->name, &ignored) != FL_OK)
+        return !db || db->mode != TARGET_DB_EXISTING
+                   ? "--db existing without the commands it needs"
+               : kind->db_needs & TARGET_DB_DATA
+                   ? "--db existing: the database's files are yours"
+               : kind->db_needs & TARGET_DB_ELECTION
+                   ? "--db existing: the database's processes are yours"
+                   : "--db existing without the commands it needs";
+    return NULL;
+}
+
+unsigned fault_usable(const fault_table *t, unsigned mask,
+                      const target_vtable *vt, const target_db *db,
+                      char *why, size_t size)
+{
+    const char *because[FAULT_MAX_KINDS] = {0};
+    for (size_t k = 0; k < t->count; k++)
+        if (mask & (1u << k) &&
+            (because[k] = unusable_because(t->kinds[k], vt, db)))
+            mask &= ~(1u << k);
+    /* One clause per reason, naming its kinds: "a, b (reason); c (...)". */
+    size_t len = 0;
+    for (size_t k = 0; why && size && k < t->count; k++) {
+        bool first = true;
+        for (size_t e = 0; e < k && first; e++)
+            first = because[e] != because[k];
+        for (size_t e = k; because[k] && first && e < t->count; e++)
+            if (because[e] == because[k] && len < size)
+                len += (size_t)snprintf(why + len, size - len, "%s%s",
+                                        e == k ? (len ? "; " : "") : ", ",
+                                        t->kinds[e]->name);
+        if (because[k] && first && len < size)
+            len += (size_t)snprintf(why + len, size - len, " (%s)",
+                                    because[k]);
+    }
+    if (why && size && !len)
+        why[0] = '\0';
+    return mask;
+}
+
 void fault_names(const fault_table *t, const char *sep, char *buf,
                  size_t size)
 {

@@ -220,6 +220,19 @@ int fault_parse(const fault_table *t, const char *list, unsigned *mask,
 int fault_check_db(const fault_table *t, unsigned mask, const target_db *db,
                    fl_error *err);
 
+/*
+ * What "--nemesis all" means for a run against vt with db: the kinds of
+ * mask that run can take. A kind is left out when it needs a database
+ * started under db_env and vt does not take one (libfaketime: raftkv
+ * does, a Go or Java database may not), when db cannot make its db calls
+ * (target_db_allows), or when it acts on the data directory and vt names
+ * none. why (may be NULL) gets "KIND: reason; ..." for each kind left out,
+ * "" when none was. Pure.
+ */
+unsigned fault_usable(const fault_table *t, unsigned mask,
+                      const target_vtable *vt, const target_db *db,
+                      char *why, size_t size);
+
 /* The option called name among t's kinds, or NULL. */
 const fault_option *fault_option_find(const fault_table *t, const char *name);
 

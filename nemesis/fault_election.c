@@ -194,6 +194,6 @@ const fault_kind fault_election_kill = {
     .heal = election_heal,
     .prepare = election_prepare,
     .rest = election_rest,
-    .db_needs = TARGET_DB_KILL | TARGET_DB_START,
+    .db_needs = TARGET_DB_KILL | TARGET_DB_START | TARGET_DB_ELECTION,
     .options = election_options,
 };

@@ -509,6 +509,59 @@ static void test_prepare_and_teardown(void **state)
     assert_int_equal(c.count, 3);
 }
 
+/* "--nemesis all" against the built-in table: a target that cannot take
+ * libfaketime loses the clock kinds, one without a data directory loses
+ * power-loss, and --db existing without commands keeps only what acts on
+ * the network; each reason is said once, naming its kinds. */
+static void test_all_is_what_the_run_can_take(void **state)
+{
+    (void)state;
+    const fault_table *b = fault_builtin();
+    unsigned all = fault_all(b), clocks = 0, data = 0, db_calls = 0;
+    for (size_t k = 0; k < b->count; k++) {
+        const fault_kind *kind = b->kinds[k];
+        if (kind->db_env)
+            clocks |= 1u << k;
+        if (kind->db_needs & TARGET_DB_DATA)
+            data |= 1u << k;
+        if (kind->db_needs)
+            db_calls |= 1u << k;
+    }
+    assert_true(clocks && data && (db_calls & ~data));
+    target_vtable raftkv_like = {.name = "x", .takes_db_env = true,
+                                 .data_dir = "data"};
+    target_vtable go_like = {.name = "y", .data_dir = "data"};
+    target_vtable dataless = {.name = "z", .takes_db_env = true};
+    char why[512];
+    assert_int_equal(fault_usable(b, all, &raftkv_like, NULL, why, sizeof why),
+                     all);
+    assert_string_equal(why, "");
+    assert_int_equal(fault_usable(b, all, &go_like, NULL, why, sizeof why),
+                     all & ~clocks);
+    assert_string_equal(why, "clock-skew, clock-strobe, clock-rate (the "
+                             "target cannot start its database under "
+                             "libfaketime)");
+    assert_int_equal(fault_usable(b, all, &dataless, NULL, NULL, 0),
+                     all & ~data);
+    target_db existing = {.mode = TARGET_DB_EXISTING};
+    assert_int_equal(fault_usable(b, all, &raftkv_like, &existing, why,
+                                  sizeof why), all & ~db_calls);
+    assert_non_null(strstr(why, "(--db existing without the commands it "
+                                "needs); power-loss (--db existing: the "
+                                "database's files are yours)"));
+    existing.kill_cmd = "k";
+    existing.start_cmd = "s";
+    unsigned kill = 0;
+    fl_error err = {0};
+    assert_int_equal(fault_parse(b, "kill", &kill, &err), FL_OK);
+    assert_true(fault_usable(b, all, &raftkv_like, &existing, NULL, 0) &
+                kill);
+    /* Only the asked-for kinds are judged. */
+    assert_int_equal(fault_usable(b, kill, &go_like, NULL, why, sizeof why),
+                     kill);
+    assert_string_equal(why, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_rest_composed_from_table),
         cmocka_unit_test(test_builtin_rest_is_the_kinds),
         cmocka_unit_test(test_prepare_and_teardown),
+        cmocka_unit_test(test_all_is_what_the_run_can_take),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

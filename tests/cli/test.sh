@@ -59,6 +59,10 @@ contains() { # NAME FILE TEXT
 check "unknown fault is a usage error" 64 "$FL" test --nemesis partition,flood
 check "unknown workload is a usage error" 64 "$FL" test --workload bank
 check "--nodes-file needs --ssh-key" 64 "$FL" test --nodes-file /nonexistent
+check "--nemesis all against etcd runs without the clock kinds" 3 "$FL" test --target etcd --nemesis all --nodes-file "$tmp/no-nodes" --ssh-key "$tmp/no-key"
+contains "--nemesis all names what it left out, and why" "$tmp/err" "left out clock-skew, clock-strobe, clock-rate (the target cannot start its database under libfaketime)"
+check "--nemesis power-loss with --db existing is a usage error" 64 "$FL" test --db existing --nemesis power-loss --nodes-file "$tmp/no-nodes" --ssh-key "$tmp/no-key"
+contains "power-loss with --db existing: says why" "$tmp/err" "needs a database faultline manages"
 check "--concurrency 0 is a usage error" 64 "$FL" test --concurrency 0
 check "bad test name is a usage error" 64 "$FL" test --test-name ../x
 check "test --help succeeds" 0 "$FL" test --help
