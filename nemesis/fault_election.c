@@ -35,7 +35,8 @@
 
 extern const fault_kind fault_packet; /* its prepare uploads the shaper */
 
-enum { OPT_DELAY, OPT_JITTER, OPT_WINDOW, OPT_PERIOD, OPT_CHANCE };
+enum { OPT_DELAY, OPT_JITTER, OPT_WINDOW, OPT_PERIOD, OPT_CHANCE,
+       OPT_LAG };
 
 static const fault_option election_options[] = {
     {"election-kill-delay", "MS", "election-kill: delay on every link", 0,
@@ -48,6 +49,9 @@ static const fault_option election_options[] = {
      "often", 100, 600000, 1000},
     {"election-kill-chance", "PCT", "election-kill: kill a follower whose "
      "term rose with this chance", 0, 100, 100},
+    {"election-kill-lag", "MS", "election-kill: kill a voter this long after "
+     "its status shows the vote (time for its transport to send it)", 0,
+     1000, 5},
     {0},
 };
 
@@ -77,11 +81,12 @@ static json_t *election_describe(const fault_action *a, size_t n,
     if (!a->begin)
         return json_pack("{s:o,s:s}", "nodes", nodes, "then",
                          "links unshaped, databases started");
-    return json_pack("{s:o,s:f,s:f,s:f,s:f,s:f}", "nodes", nodes, "delay_ms",
-                     opt(a, OPT_DELAY), "jitter_ms", opt(a, OPT_JITTER),
-                     "window_ms", opt(a, OPT_WINDOW), "leader_kill_every_ms",
-                     opt(a, OPT_PERIOD), "voter_kill_pct",
-                     opt(a, OPT_CHANCE));
+    return json_pack("{s:o,s:f,s:f,s:f,s:f,s:f,s:f}", "nodes", nodes,
+                     "delay_ms", opt(a, OPT_DELAY), "jitter_ms",
+                     opt(a, OPT_JITTER), "window_ms", opt(a, OPT_WINDOW),
+                     "leader_kill_every_ms", opt(a, OPT_PERIOD),
+                     "voter_kill_pct", opt(a, OPT_CHANCE), "voter_kill_lag_ms",
+                     opt(a, OPT_LAG));
 }
 
 static const char *node_dir_of(const fault_env *env)
@@ -129,10 +134,10 @@ static int watch(const fault_env *env, const fault_action *a, size_t node,
      * election.log, beside the database's logs. */
     if (asprintf(&cmd, "d=%s/%s; $d/faultline-election --status %s --path %s "
                  "--pid-file %s --window-ms %.0f --period-ms %.0f "
-                 "--chance %g --seed %.0f >>$d/election.log", node_dir_of(env),
-                 env->names[node], w.status, w.path, w.pid_file, window,
-                 opt(a, OPT_PERIOD), opt(a, OPT_CHANCE),
-                 a->amount[node]) < 0)
+                 "--chance %g --lag-ms %g --seed %.0f >>$d/election.log",
+                 node_dir_of(env), env->names[node], w.status, w.path,
+                 w.pid_file, window, opt(a, OPT_PERIOD), opt(a, OPT_CHANCE),
+                 opt(a, OPT_LAG), a->amount[node]) < 0)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     rc = remote_run(env->r, node, cmd, (int)window + 15000, err);
     free(cmd);

@@ -220,7 +220,7 @@ static int restart(const char *pid_file, const char *exit_file)
 int main(int argc, char **argv)
 {
     const char *status = NULL, *path = "/status", *pid_file = NULL;
-    double window = 4000, period = 1000, chance = 100;
+    double window = 4000, period = 1000, chance = 100, lag = 5;
     unsigned long long seed = 1;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
@@ -230,6 +230,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--window-ms")) window = atof(v);
         else if (!strcmp(k, "--period-ms")) period = atof(v);
         else if (!strcmp(k, "--chance")) chance = atof(v);
+        else if (!strcmp(k, "--lag-ms")) lag = atof(v);
         else if (!strcmp(k, "--seed")) seed = strtoull(v, NULL, 10);
         else {
             fprintf(stderr, "faultline-election: unknown option %s\n", k);
@@ -242,7 +243,8 @@ int main(int argc, char **argv)
     if (!colon || !pid_file || (size_t)(colon - status) >= sizeof host) {
         fprintf(stderr, "usage: faultline-election --status HOST:PORT "
                         "--pid-file PATH [--path P] [--window-ms MS] "
-                        "[--period-ms MS] [--chance PCT] [--seed S]\n");
+                        "[--period-ms MS] [--chance PCT] [--lag-ms MS] "
+                        "[--seed S]\n");
         return 1;
     }
     memcpy(host, status, (size_t)(colon - status));
@@ -272,6 +274,10 @@ int main(int argc, char **argv)
         if (n > 0 && watch_parse_status(buf, (size_t)n, &term, &role) &&
             watch_step(&w, now, term, role, (uint32_t)(drand48() * 10000),
                        &as_leader)) {
+            /* The status changes once the vote is persisted and handed to
+             * the node's transport: let the transport write it. */
+            if (!as_leader && lag > 0)
+                sleep_ms(lag);
             if (restart(pid_file, exit_file) != 0) {
                 fprintf(stderr, "faultline-election: restart failed: %s\n",
                         strerror(errno));
