@@ -8,8 +8,11 @@
 # of correct raftkv under the same nemesis. Prints each run's verdict,
 # lost acknowledged adds and run directory, and "found in n of m"; asserts
 # nothing (issue #20's target: 9 of 10; the correct runs must be valid).
-# Each run takes the dev queue's lock (/run/lock/faultline-dev-queue.lock)
-# on its own, so others get turns. BENCH_VOTE_RESULTS keeps the runs
+# The correct runs come between the buggy ones (one after every third),
+# so a bench cut short still has both. BENCH_VOTE_ARGS is added to every
+# run (e.g. "--election-kill-hold 1": the holding proxy). Each run takes
+# the dev queue's lock (/run/lock/faultline-dev-queue.lock) on its own, so
+# others get turns. BENCH_VOTE_RESULTS keeps the runs
 # (default: a temporary directory, removed). Needs root, build/faultline,
 # build/raftkv, build/faultline-netem and build/faultline-election; skips
 # otherwise.
@@ -33,7 +36,7 @@ run() { # NAME ARGS...: prints "exit lost dir"
   flock "$LOCK" env FAULTLINE_STATE="$tmp/state" "$FL" test --target raftkv \
     --workload set --concurrency 10 --nemesis election-kill \
     --nemesis-interval 10 --election-kill-window 9500 --time-limit "$SECS" \
-    --results "$R" --test-name "$name" "$@" >"$tmp/out" 2>&1
+    --results "$R" --test-name "$name" ${BENCH_VOTE_ARGS:-} "$@" >"$tmp/out" 2>&1
   local rc=$? d
   d=$(sed -n 's/.*stored in \(.*\)$/\1/p' "$tmp/out" | tail -1)
   local lost
@@ -41,19 +44,21 @@ run() { # NAME ARGS...: prints "exit lost dir"
   echo "$rc ${lost:-0} ${d:-?}"
 }
 
-found=0
-for i in $(seq "$RUNS"); do
-  read -r rc lost d < <(run vv-election-kill --bug volatile-vote)
-  echo "volatile-vote run $i: exit $rc, $lost acknowledged adds lost ($d)"
-  [[ $rc -eq 1 ]] && found=$((found + 1))
+found=0 valid=0 runs=0 checks=0
+while [[ $runs -lt $RUNS || $checks -lt $CHECKS ]]; do
+  if [[ $runs -lt $RUNS && ( $checks -ge $CHECKS || $((runs % 3)) -ne 0 ||
+        $runs -eq 0 || $checks -ge $((runs / 3)) ) ]]; then
+    runs=$((runs + 1))
+    read -r rc lost d < <(run vv-election-kill --bug volatile-vote)
+    echo "volatile-vote run $runs: exit $rc, $lost acknowledged adds lost ($d)"
+    [[ $rc -eq 1 ]] && found=$((found + 1))
+  else
+    checks=$((checks + 1))
+    read -r rc lost d < <(run correct-election-kill)
+    echo "correct raftkv run $checks: exit $rc, $lost lost ($d)"
+    [[ $rc -eq 0 ]] && valid=$((valid + 1))
+  fi
 done
-echo "volatile-vote under election-kill: found in $found of $RUNS ${SECS} s runs"
-
-valid=0
-for i in $(seq "$CHECKS"); do
-  read -r rc lost d < <(run correct-election-kill)
-  echo "correct raftkv run $i: exit $rc, $lost lost ($d)"
-  [[ $rc -eq 0 ]] && valid=$((valid + 1))
-done
-echo "correct raftkv under election-kill: valid in $valid of $CHECKS ${SECS} s runs"
+echo "volatile-vote under election-kill: found in $found of $runs ${SECS} s runs"
+echo "correct raftkv under election-kill: valid in $valid of $checks ${SECS} s runs"
 uptime

@@ -117,6 +117,8 @@ void target_result_clear(target_result *r);
  * (targets/clients/daemon.h). */
 typedef struct target_election {
     char status[128];   /* "HOST:PORT", IPv4 */
+    char peer[128];     /* "HOST:PORT" where the node's peers connect (a
+                           holding proxy goes in front of it) */
     char path[64];      /* "/status" */
     char pid_file[512];
 } target_election;

@@ -29,6 +29,7 @@
  */
 #include "nemesis/fault.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,11 @@
 extern const fault_kind fault_packet; /* its prepare uploads the shaper */
 
 enum { OPT_DELAY, OPT_JITTER, OPT_WINDOW, OPT_PERIOD, OPT_CHANCE,
-       OPT_LAG };
+       OPT_LAG, OPT_HOLD };
+
+/* The holding proxy's port on each node, and the tag of its rule. */
+#define HOLD_PORT 7099
+#define HOLD_TAG "faultline-election"
 
 static const fault_option election_options[] = {
     {"election-kill-delay", "MS", "election-kill: delay on every link", 0,
@@ -52,6 +57,8 @@ static const fault_option election_options[] = {
     {"election-kill-lag", "MS", "election-kill: kill a voter this long after "
      "its status shows the vote (time for its transport to send it)", 0,
      1000, 5},
+    {"election-kill-hold", "0|1", "election-kill: 1: a proxy in front of "
+     "each node's peer port holds messages across its restarts", 0, 1, 0},
     {0},
 };
 
@@ -81,12 +88,12 @@ static json_t *election_describe(const fault_action *a, size_t n,
     if (!a->begin)
         return json_pack("{s:o,s:s}", "nodes", nodes, "then",
                          "links unshaped, databases started");
-    return json_pack("{s:o,s:f,s:f,s:f,s:f,s:f,s:f}", "nodes", nodes,
+    return json_pack("{s:o,s:f,s:f,s:f,s:f,s:f,s:f,s:b}", "nodes", nodes,
                      "delay_ms", opt(a, OPT_DELAY), "jitter_ms",
                      opt(a, OPT_JITTER), "window_ms", opt(a, OPT_WINDOW),
                      "leader_kill_every_ms", opt(a, OPT_PERIOD),
                      "voter_kill_pct", opt(a, OPT_CHANCE), "voter_kill_lag_ms",
-                     opt(a, OPT_LAG));
+                     opt(a, OPT_LAG), "hold", opt(a, OPT_HOLD) >= 1);
 }
 
 static const char *node_dir_of(const fault_env *env)
@@ -119,8 +126,16 @@ static int shape(const fault_env *env, const fault_action *a, size_t node,
     return rc;
 }
 
+/* Delete every rule tagged HOLD_TAG in the nat table's PREROUTING. */
+#define HOLD_UNSTEER \
+    "iptables -w -t nat -S PREROUTING 2>/dev/null | " \
+    "grep -e '--comment " HOLD_TAG "\\( \\|$\\)' | sed 's/^-A /-D /' | " \
+    "xargs -r -L1 iptables -w -t nat"
+
 /* The agent on the node for the window (nemesis/election/main.c): the
- * polling and the restarts happen there, in milliseconds. */
+ * polling and the restarts happen there, in milliseconds. With hold, the
+ * peers' new connections are steered to its proxy once it listens, and
+ * back when it ends. */
 static int watch(const fault_env *env, const fault_action *a, size_t node,
                  fl_error *err)
 {
@@ -128,16 +143,35 @@ static int watch(const fault_env *env, const fault_action *a, size_t node,
     int rc = target_election_of(env->t, node, &w, err);
     if (rc)
         return rc;
-    char *cmd = NULL;
+    bool hold = opt(a, OPT_HOLD) >= 1;
+    const char *colon = strrchr(w.peer, ':');
+    if (hold && !colon)
+        return fl_error_set(err, FL_EUSAGE, "election-kill: no peer port");
+    char *cmd = NULL, *agent_hold = NULL, *steer = NULL;
     double window = opt(a, OPT_WINDOW);
+    if (hold && (asprintf(&agent_hold, " --peer %s --hold %d", w.peer,
+                          HOLD_PORT) < 0 ||
+                 asprintf(&steer, "sleep 0.2; iptables -w -t nat -A "
+                          "PREROUTING -p tcp -d %.*s --dport %s -m comment "
+                          "--comment " HOLD_TAG " -j REDIRECT --to-ports %d; ",
+                          (int)(colon - w.peer), w.peer, colon + 1,
+                          HOLD_PORT) < 0)) {
+        free(agent_hold);
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    }
     /* Its summary line (how many kills) goes to the node's
      * election.log, beside the database's logs. */
-    if (asprintf(&cmd, "d=%s/%s; $d/faultline-election --status %s --path %s "
-                 "--pid-file %s --window-ms %.0f --period-ms %.0f "
-                 "--chance %g --lag-ms %g --seed %.0f >>$d/election.log",
-                 node_dir_of(env), env->names[node], w.status, w.path,
-                 w.pid_file, window, opt(a, OPT_PERIOD), opt(a, OPT_CHANCE),
-                 opt(a, OPT_LAG), a->amount[node]) < 0)
+    int n = asprintf(&cmd,
+        "d=%s/%s; $d/faultline-election --status %s --path %s "
+        "--pid-file %s --window-ms %.0f --period-ms %.0f --chance %g "
+        "--lag-ms %g --seed %.0f%s >>$d/election.log 2>&1 & p=$!; "
+        "%swait $p; rc=$?; " HOLD_UNSTEER "; exit $rc",
+        node_dir_of(env), env->names[node], w.status, w.path, w.pid_file,
+        window, opt(a, OPT_PERIOD), opt(a, OPT_CHANCE), opt(a, OPT_LAG),
+        a->amount[node], hold ? agent_hold : "", hold ? steer : "");
+    free(agent_hold);
+    free(steer);
+    if (n < 0)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     rc = remote_run(env->r, node, cmd, (int)window + 15000, err);
     free(cmd);
@@ -158,6 +192,11 @@ static int election_heal(const fault_env *env, const fault_action *a,
                          size_t node, fl_error *err)
 {
     int rc = fault_packet.heal(env, a, node, err);
+    fl_error e3 = {0};
+    int rc3 = remote_run(env->r, node, HOLD_UNSTEER, 15000,
+                         rc ? &e3 : err);
+    if (!rc)
+        rc = rc3;
     fl_error e2 = {0};
     int rc2 = target_start(env->t, node, rc ? &e2 : err);
     return rc ? rc : rc2;
@@ -173,8 +212,8 @@ static char *election_rest(const fault_env *env, size_t node)
     char *cmd = NULL;
     if (asprintf(&cmd, "d=%s/%s; re=\"^[^ ]*faultline-election .*--pid-file "
                  "$d/\"; echo election-kill=$(pgrep -c -f \"$re\"); "
-                 "pkill -KILL -f \"$re\"; true", node_dir_of(env),
-                 env->names[node]) < 0)
+                 "pkill -KILL -f \"$re\"; " HOLD_UNSTEER "; true",
+                 node_dir_of(env), env->names[node]) < 0)
         return NULL;
     return cmd;
 }

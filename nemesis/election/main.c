@@ -17,6 +17,13 @@
  * same shell again in a new session. A pid file that does not name a
  * wrapped process is an error (exit 1).
  *
+ * With --hold PORT --peer HOST:PORT it is also a proxy in front of the
+ * database's peer port (the fault steers the peers' new connections to
+ * PORT with an iptables REDIRECT): each peer's frames are relayed to
+ * HOST:PORT and held while the database restarts, then written to the
+ * new process, so messages in flight outlive the restart (etcd's
+ * robustness tests put such a proxy in front of every peer).
+ *
  * Usage: faultline-election --status HOST:PORT [--path /status]
  *        --pid-file PATH [--window-ms MS] [--period-ms MS] [--chance PCT]
  *        [--seed S]
@@ -37,6 +44,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -217,9 +225,196 @@ static int restart(const char *pid_file, const char *exit_file)
     return c > 0 ? 0 : -1;
 }
 
+
+/* ---- the holding proxy (--hold) ------------------------------------------------ */
+
+/* One peer's connection to the node, relayed frame by frame (u32
+ * big-endian length, then the body: raftkv's wire format) to the
+ * database. When the database dies the peer's connection stays up and
+ * what it sends is held; the frame being written is written again, whole,
+ * to the restarted process, so a message in flight outlives the restart. */
+#define MAX_CONNS 32
+#define BUF_MAX (8u << 20)
+
+typedef struct relay {
+    int in, up;          /* the peer's connection; ours to the database */
+    char *buf;           /* bytes read from in, not yet written whole */
+    size_t len, sent;    /* sent: bytes of buf written to up */
+} relay;
+
+static relay relays[MAX_CONNS];
+static int listen_fd = -1;
+static struct sockaddr_in upstream;
+
+static int hold_open(const char *port)
+{
+    struct sockaddr_in sa = upstream;
+    sa.sin_port = htons((uint16_t)atoi(port));
+    int one = 1;
+    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (listen_fd < 0 ||
+        setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+        bind(listen_fd, (struct sockaddr *)&sa, sizeof sa) ||
+        listen(listen_fd, 64))
+        return -1;
+    for (int i = 0; i < MAX_CONNS; i++)
+        relays[i] = (relay){.in = -1, .up = -1};
+    return 0;
+}
+
+static void relay_close(relay *r)
+{
+    if (r->in >= 0)
+        close(r->in);
+    if (r->up >= 0)
+        close(r->up);
+    free(r->buf);
+    *r = (relay){.in = -1, .up = -1};
+}
+
+static void hold_accept(void)
+{
+    for (;;) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        int i = 0;
+        while (i < MAX_CONNS && relays[i].in >= 0)
+            i++;
+        if (i == MAX_CONNS) {
+            close(fd);
+            continue;
+        }
+        relays[i] = (relay){.in = fd, .up = -1, .buf = malloc(BUF_MAX)};
+        if (!relays[i].buf)
+            relay_close(&relays[i]);
+    }
+}
+
+/* Bytes of whole frames at the head of r's buffer. */
+static size_t whole_frames(const relay *r)
+{
+    size_t off = 0;
+    while (off + 4 <= r->len) {
+        const unsigned char *p = (const unsigned char *)r->buf + off;
+        size_t f = 4 + ((size_t)p[0] << 24 | (size_t)p[1] << 16 |
+                        (size_t)p[2] << 8 | p[3]);
+        if (off + f > r->len)
+            break;
+        off += f;
+    }
+    return off;
+}
+
+/* The last whole frame's start at or before `sent`: where to write again
+ * from when the database died in the middle of a frame. */
+static size_t frame_start(const relay *r, size_t sent)
+{
+    size_t off = 0, start = 0;
+    while (off + 4 <= r->len && off <= sent) {
+        const unsigned char *p = (const unsigned char *)r->buf + off;
+        size_t f = 4 + ((size_t)p[0] << 24 | (size_t)p[1] << 16 |
+                        (size_t)p[2] << 8 | p[3]);
+        start = off;
+        if (off + f > sent)
+            break;
+        off += f;
+        start = off;
+    }
+    return start;
+}
+
+static void relay_down(relay *r)
+{
+    close(r->up);
+    r->up = -1;
+    /* what was fully written is the dead process's; a frame cut short is
+     * written again whole */
+    size_t from = frame_start(r, r->sent);
+    memmove(r->buf, r->buf + from, r->len - from);
+    r->len -= from;
+    r->sent = 0;
+}
+
+static void relay_pump(relay *r)
+{
+    if (r->in < 0)
+        return;
+    if (r->len < BUF_MAX) {
+        ssize_t n = read(r->in, r->buf + r->len, BUF_MAX - r->len);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            relay_close(r);   /* the peer went away: so does the relay */
+            return;
+        }
+        if (n > 0)
+            r->len += (size_t)n;
+    }
+    if (r->up < 0 && r->len) {
+        r->up = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct timeval tv = {0, 20000};
+        if (r->up >= 0)
+            setsockopt(r->up, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (r->up < 0 || connect(r->up, (struct sockaddr *)&upstream,
+                                 sizeof upstream) != 0) {
+            if (r->up >= 0)
+                close(r->up);
+            r->up = -1;   /* not up again yet: hold, try at the next poll */
+            return;
+        }
+        fcntl(r->up, F_SETFL, O_NONBLOCK);
+    }
+    size_t whole = whole_frames(r);
+    while (r->up >= 0 && r->sent < whole) {
+        ssize_t w = send(r->up, r->buf + r->sent, whole - r->sent,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && (errno == EAGAIN || errno == EINTR))
+            break;
+        if (w <= 0) {
+            relay_down(r);
+            return;
+        }
+        r->sent += (size_t)w;
+    }
+    if (r->up >= 0) {
+        char junk[64];   /* the database never writes here: EOF is death */
+        ssize_t n = recv(r->up, junk, sizeof junk, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            relay_down(r);
+            return;
+        }
+    }
+    if (r->sent == r->len) {
+        r->len = r->sent = 0;
+    } else if (r->sent > BUF_MAX / 2) {
+        memmove(r->buf, r->buf + r->sent, r->len - r->sent);
+        r->len -= r->sent;
+        r->sent = 0;
+    }
+}
+
+/* Wait up to ms for the proxy's sockets, then move what there is. */
+static void hold_step(double ms)
+{
+    if (listen_fd < 0) {
+        sleep_ms(ms);
+        return;
+    }
+    struct pollfd p[MAX_CONNS + 1];
+    int n = 0;
+    p[n++] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
+    for (int i = 0; i < MAX_CONNS; i++)
+        if (relays[i].in >= 0)
+            p[n++] = (struct pollfd){.fd = relays[i].in, .events = POLLIN};
+    poll(p, (nfds_t)n, (int)ms);
+    hold_accept();
+    for (int i = 0; i < MAX_CONNS; i++)
+        relay_pump(&relays[i]);
+}
+
 int main(int argc, char **argv)
 {
     const char *status = NULL, *path = "/status", *pid_file = NULL;
+    const char *hold = NULL, *peer = NULL;
     double window = 4000, period = 1000, chance = 100, lag = 5;
     unsigned long long seed = 1;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -231,6 +426,8 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--period-ms")) period = atof(v);
         else if (!strcmp(k, "--chance")) chance = atof(v);
         else if (!strcmp(k, "--lag-ms")) lag = atof(v);
+        else if (!strcmp(k, "--hold")) hold = v;
+        else if (!strcmp(k, "--peer")) peer = v;
         else if (!strcmp(k, "--seed")) seed = strtoull(v, NULL, 10);
         else {
             fprintf(stderr, "faultline-election: unknown option %s\n", k);
@@ -255,6 +452,25 @@ int main(int argc, char **argv)
                 host);
         return 1;
     }
+    if (hold) {
+        const char *pc = peer ? strrchr(peer, ':') : NULL;
+        char ph[64];
+        if (!pc || (size_t)(pc - peer) >= sizeof ph) {
+            fprintf(stderr, "faultline-election: --hold needs --peer "
+                            "HOST:PORT\n");
+            return 1;
+        }
+        memcpy(ph, peer, (size_t)(pc - peer));
+        ph[pc - peer] = '\0';
+        upstream = (struct sockaddr_in){.sin_family = AF_INET,
+                                        .sin_port = htons((uint16_t)atoi(pc + 1))};
+        if (inet_pton(AF_INET, ph, &upstream.sin_addr) != 1 ||
+            hold_open(hold) != 0) {
+            fprintf(stderr, "faultline-election: cannot hold on %s:%s: %s\n",
+                    ph, hold, strerror(errno));
+            return 1;
+        }
+    }
     char exit_file[PATH_MAX];
     const char *slash = strrchr(pid_file, '/');
     snprintf(exit_file, sizeof exit_file, "%.*sdb.exit",
@@ -277,7 +493,7 @@ int main(int argc, char **argv)
             /* The status changes once the vote is persisted and handed to
              * the node's transport: let the transport write it. */
             if (!as_leader && lag > 0)
-                sleep_ms(lag);
+                hold_step(lag);
             if (restart(pid_file, exit_file) != 0) {
                 fprintf(stderr, "faultline-election: restart failed: %s\n",
                         strerror(errno));
@@ -286,7 +502,7 @@ int main(int argc, char **argv)
             as_leader ? leader_kills++ : voter_kills++;
             continue;
         }
-        sleep_ms(POLL_MS);
+        hold_step(POLL_MS);
     }
     printf("leader_kills=%u voter_kills=%u polls=%u\n", leader_kills,
            voter_kills, polls);

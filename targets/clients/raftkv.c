@@ -640,6 +640,8 @@ static int rk_election(void *st, size_t node, target_election *out,
     snprintf(out->status, sizeof out->status, "%s:%d",
              remote_address(s->db.remote, node), RAFTKV_CLIENT_PORT);
     snprintf(out->path, sizeof out->path, "/status");
+    snprintf(out->peer, sizeof out->peer, "%s:%d",
+             remote_address(s->db.remote, node), RAFTKV_PEER_PORT);
     if (snprintf(out->pid_file, sizeof out->pid_file, "%s/%s/%s", dir,
                  remote_name(s->db.remote, node), raftkv_daemon.pid_file) >=
         (int)sizeof out->pid_file)
