@@ -238,9 +238,18 @@ static int restart(const char *pid_file, const char *exit_file)
 
 typedef struct relay {
     int in, up;          /* the peer's connection; ours to the database */
-    char *buf;           /* bytes read from in, not yet written whole */
+    char *buf;           /* bytes read from in: the last REPLAY_S of what
+                            was written to up, then what was not */
     size_t len, sent;    /* sent: bytes of buf written to up */
+    size_t mark;         /* a frame boundary: what is before it goes at
+                            the next mark */
+    double mark_at;
 } relay;
+
+/* What was written to the database within this long is written again to
+ * the restarted process: the dead one may not have read it (a message in
+ * flight outlives the restart, as through a network that holds it). */
+#define REPLAY_S 0.1
 
 static relay relays[MAX_CONNS];
 static int listen_fd = -1;
@@ -328,12 +337,19 @@ static void relay_down(relay *r)
 {
     close(r->up);
     r->up = -1;
-    /* what was fully written is the dead process's; a frame cut short is
-     * written again whole */
-    size_t from = frame_start(r, r->sent);
-    memmove(r->buf, r->buf + from, r->len - from);
-    r->len -= from;
-    r->sent = 0;
+    r->sent = 0;   /* the buffer starts at a frame boundary: replay it */
+}
+
+/* Forget what was written more than REPLAY_S ago. */
+static void relay_mark(relay *r, double now)
+{
+    if (now - r->mark_at < REPLAY_S)
+        return;
+    memmove(r->buf, r->buf + r->mark, r->len - r->mark);
+    r->len -= r->mark;
+    r->sent = r->sent > r->mark ? r->sent - r->mark : 0;
+    r->mark = frame_start(r, r->sent);
+    r->mark_at = now;
 }
 
 static void relay_pump(relay *r)
@@ -363,6 +379,14 @@ static void relay_pump(relay *r)
         }
         fcntl(r->up, F_SETFL, O_NONBLOCK);
     }
+    if (r->up >= 0) {
+        char junk[64];   /* the database never writes here: EOF is death */
+        ssize_t n = recv(r->up, junk, sizeof junk, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            relay_down(r);
+            return;
+        }
+    }
     size_t whole = whole_frames(r);
     while (r->up >= 0 && r->sent < whole) {
         ssize_t w = send(r->up, r->buf + r->sent, whole - r->sent,
@@ -375,21 +399,7 @@ static void relay_pump(relay *r)
         }
         r->sent += (size_t)w;
     }
-    if (r->up >= 0) {
-        char junk[64];   /* the database never writes here: EOF is death */
-        ssize_t n = recv(r->up, junk, sizeof junk, MSG_DONTWAIT);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-            relay_down(r);
-            return;
-        }
-    }
-    if (r->sent == r->len) {
-        r->len = r->sent = 0;
-    } else if (r->sent > BUF_MAX / 2) {
-        memmove(r->buf, r->buf + r->sent, r->len - r->sent);
-        r->len -= r->sent;
-        r->sent = 0;
-    }
+    relay_mark(r, now_s());
 }
 
 /* Wait up to ms for the proxy's sockets, then move what there is. */
