@@ -58,6 +58,9 @@ static void test_plan_and_description(void **st)
     assert_true(json_real_value(json_object_get(v, "delay_ms")) == 50.0);
     assert_true(json_real_value(json_object_get(v, "voter_kill_pct")) ==
                 100.0);
+    assert_true(json_real_value(json_object_get(v, "voter_kill_lag_ms")) ==
+                5.0);
+    assert_true(json_is_false(json_object_get(v, "hold")));
     json_decref(v);
     a.begin = false;
     v = a.kind->describe(&a, 3, names);
