@@ -27,7 +27,9 @@
  * Usage: faultline-election --status HOST:PORT [--path /status]
  *        --pid-file PATH [--window-ms MS] [--period-ms MS] [--chance PCT]
  *        [--seed S]
- * Prints "leader_kills=N voter_kills=M polls=P" and exits 0 at the end of
+ * Prints "leader_kills=N voter_kills=M polls=P" (with --hold also
+ * "relayed=C replays=R": peer connections taken, restarts bridged) and
+ * exits 0 at the end of
  * the window; 1 on a usage error or a restart that failed.
  */
 #include "nemesis/election/watch.h"
@@ -252,6 +254,7 @@ typedef struct relay {
 #define REPLAY_S 0.1
 
 static relay relays[MAX_CONNS];
+static unsigned relayed, replays;   /* connections taken, restarts bridged */
 static int listen_fd = -1;
 static struct sockaddr_in upstream;
 
@@ -295,6 +298,7 @@ static void hold_accept(void)
             continue;
         }
         relays[i] = (relay){.in = fd, .up = -1, .buf = malloc(BUF_MAX)};
+        relayed++;
         if (!relays[i].buf)
             relay_close(&relays[i]);
     }
@@ -338,6 +342,7 @@ static void relay_down(relay *r)
     close(r->up);
     r->up = -1;
     r->sent = 0;   /* the buffer starts at a frame boundary: replay it */
+    replays++;
 }
 
 /* Forget what was written more than REPLAY_S ago. */
@@ -514,7 +519,10 @@ int main(int argc, char **argv)
         }
         hold_step(POLL_MS);
     }
-    printf("leader_kills=%u voter_kills=%u polls=%u\n", leader_kills,
+    printf("leader_kills=%u voter_kills=%u polls=%u", leader_kills,
            voter_kills, polls);
+    if (hold)
+        printf(" relayed=%u replays=%u", relayed, replays);
+    printf("\n");
     return 0;
 }
