@@ -3,13 +3,13 @@
 # (as root, with `ip netns`, sshd, build/raftkv, build/faultline-netem and
 # build/faultline-election, and no faultline cluster already up): correct
 # raftkv, set workload, 15 s, --nemesis election-kill every 5 s (windows of
-# 3 s, leaders killed after 0.5 s of leading):
+# 3 s, leaders killed after 0.5 s of leading, the holding proxy on):
 #   * the run is valid (correct raftkv survives restarts of every voter);
 #   * the history records start-election-kill with its parameters and its
 #     nodes, and stop-election-kill;
-#   * the agent ran and killed (its summary lines in the nodes'
-#     election.log: some leader and some voter kills);
-#   * afterwards no agent and no shaper is left running.
+#   * the agent ran, killed and relayed (its summary lines in the nodes'
+#     election.log: some voter kills, some peer connections relayed);
+#   * afterwards no agent, no shaper and no REDIRECT rule is left.
 # Whether it finds --bug volatile-vote is measured by bench/bench_vote.sh,
 # not asserted here (found in a fraction of runs only).
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
@@ -49,7 +49,8 @@ rm -f "$NODE_DIR"/n*/election.log
 "$FL" test --raftkv "$RAFTKV" --results "$R" --keep-cluster --nodes 3 \
   --workload set --concurrency 10 --time-limit 15 --nemesis election-kill \
   --nemesis-interval 5 --election-kill-window 3000 \
-  --election-kill-period 500 --seed 5 >"$tmp/out" 2>"$tmp/err"
+  --election-kill-period 500 --election-kill-hold 1 --seed 5 \
+  >"$tmp/out" 2>"$tmp/err"
 rc=$?
 if [[ $rc -eq 0 ]]; then ok "correct raftkv under election-kill is valid"
 else nok "correct raftkv under election-kill is valid (exit $rc)"
@@ -61,17 +62,26 @@ if grep -q '"process":"nemesis".*"f":"start-election-kill","value":{"nodes":\["n
 then ok "the history records start-election-kill with its parameters, and its end"
 else nok "the history records start-election-kill with its parameters, and its end"; fi
 
-leaders=$(cat "$NODE_DIR"/n*/election.log 2>/dev/null | sed -n 's/^leader_kills=\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
-voters=$(cat "$NODE_DIR"/n*/election.log 2>/dev/null | sed -n 's/.*voter_kills=\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
-echo "# the agents killed $leaders leaders and $voters voters"
-if [[ $leaders -gt 0 && $voters -gt 0 ]]
-then ok "the agent killed leaders and voters"
-else nok "the agent killed leaders and voters ($leaders, $voters)"; fi
+sum() { cat "$NODE_DIR"/n*/election.log 2>/dev/null |
+        sed -n "s/.*$1=\([0-9]*\).*/\1/p" | awk '{s+=$1} END {print s+0}'; }
+leaders=$(sum leader_kills) relayed=$(sum relayed)
+voters=$(sum voter_kills)
+echo "# the agents killed $leaders leaders and $voters voters and relayed $relayed connections"
+if [[ $voters -gt 0 && $relayed -gt 0 ]]
+then ok "the agent killed voters and relayed peer connections"
+else nok "the agent killed voters and relayed peer connections ($voters, $relayed)"; fi
 
 if pgrep -f "^[^ ]*faultline-election .*--pid-file $NODE_DIR/" >/dev/null
 then nok "no election agent left running"; else ok "no election agent left running"; fi
 if pgrep -f "^[^ ]*faultline-netem .*--tag $NODE_DIR/" >/dev/null
 then nok "no shaper left running"; else ok "no shaper left running"; fi
+left=0
+for ns in fl-n1 fl-n2 fl-n3; do
+  left=$((left + $(ip netns exec "$ns" iptables -w -t nat -S PREROUTING 2>/dev/null |
+                   grep -c -e '--comment faultline-election')))
+done
+if [[ $left -eq 0 ]]; then ok "no REDIRECT rule left"
+else nok "no REDIRECT rule left ($left)"; fi
 
 "$FL" cluster down >/dev/null 2>&1 && ok "cluster down" || nok "cluster down"
 cluster_made=0
