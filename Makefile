@@ -42,6 +42,10 @@ LIB_SRCS  := $(wildcard history/*.c report/*.c serve/*.c harness/*.c nemesis/*.c
 # (nemesis/netem/main.c); its pure core is in the library for the tests.
 NETEM_SRCS := nemesis/netem/shape.c
 LIB_SRCS  += $(NETEM_SRCS)
+# The file-corruption faults' program on the nodes (nemesis/corrupt/main.c),
+# the same way: its core in the library for the tests.
+CORRUPT_SRCS := nemesis/corrupt/corrupt.c
+LIB_SRCS  += $(CORRUPT_SRCS)
 # The election-kill fault's agent, the same way (nemesis/election/main.c).
 ELECTION_SRCS := nemesis/election/watch.c
 LIB_SRCS  += $(ELECTION_SRCS)
@@ -98,7 +102,7 @@ BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all deps test unit-tests fuzz fuzz-quick bench run clean check-deps
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/faultline $(BUILD)/faultline-harness $(BUILD)/faultline-bind.so $(BUILD)/faultline-netem $(BUILD)/faultline-election $(BUILD)/faultline-powerfs $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
+all: $(BUILD)/faultline $(BUILD)/faultline-harness $(BUILD)/faultline-bind.so $(BUILD)/faultline-netem $(BUILD)/faultline-corrupt $(BUILD)/faultline-election $(BUILD)/faultline-powerfs $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
 
 deps:
 	@scripts/deps.sh
@@ -137,6 +141,9 @@ $(BUILD)/faultline-bind.so: preload/bind_connect.c
 
 # Static: it runs on the nodes, whatever their libc.
 $(BUILD)/faultline-netem: $(BUILD)/obj/nemesis/netem/main.o $(NETEM_SRCS:%.c=$(BUILD)/obj/%.o)
+	$(CC) $(CFLAGS) -static -o $@ $^
+
+$(BUILD)/faultline-corrupt: $(BUILD)/obj/nemesis/corrupt/main.o $(CORRUPT_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/base/fl_error.o
 	$(CC) $(CFLAGS) -static -o $@ $^
 
 # Static too, for the same reason.

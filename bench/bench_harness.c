@@ -41,7 +41,7 @@ static double now_s(void)
 /* One run against vt (options: its options, NULL: none); check: whether
  * its history can be judged (a no-op client's cannot: its reads see
  * nothing). */
-static int run_once(remote *r, const target_vtable *vt, json_t *options,
+static int run_once(remote *r, const target_vtable *vt, const void *options,
                     bool check, int concurrency, double seconds,
                     const char *dir)
 {
@@ -113,9 +113,9 @@ static int noop_client_runs(remote *r, const char *dir, const int *levels,
                "%s/bench/noop_client.py\"}}\n", cwd);
     fclose(f);
     target_vtable *vt = NULL;
-    json_t *opts = NULL;
+    target_options *opts = NULL;
     if (file_target_load(path, &vt, &err) != FL_OK ||
-        target_options_resolve(vt, NULL, &opts, &err) != FL_OK) {
+        target_options_parse(vt, NULL, &opts, &err) != FL_OK) {
         fprintf(stderr, "bench_harness: %s\n", err.msg);
         file_target_free(vt);
         return 1;
@@ -125,8 +125,9 @@ static int noop_client_runs(remote *r, const char *dir, const int *levels,
            "every operation at once):\n");
     int rc = 0;
     for (size_t i = 0; i < n; i++)
-        rc |= run_once(r, vt, opts, false, levels[i], 3, dir);
-    json_decref(opts);
+        rc |= run_once(r, vt, target_options_values(opts), false, levels[i], 3,
+                       dir);
+    target_options_free(opts);
     file_target_free(vt);
     return rc;
 }

@@ -14,6 +14,13 @@
  *     returns the initial value, overwritten long before it began —
  *     with 50 threads a less stale value can be explained by reordering
  *     concurrent writes);
+ *   the search alone: one key, values 1..5 repeated (so checkers/sc_graph
+ *     declines), 20k ops over 10 / 1,000 / 10,000 process ids, SC (lagging
+ *     replicas): configurations explored and the time per configuration
+ *     (the sequential half's elapsed time over them: an upper bound, the
+ *     guide and the setup included); `--search` stops after these rows;
+ *   Porcupine's kv corpus: the six files in one process, default
+ *     `--consistency both` against linearizable, the median of 7 runs;
  *   multi-key: 10 and 50 processes over 8 keys, 2k / 10k / 100k ops,
  *     SC by construction (lagging replicas: one log of writes, each
  *     process reading from a prefix of it that only grows and holds its
@@ -236,7 +243,12 @@ static void verdict_word(const json_t *o, char *out)
                             : json_string_value(v) ? json_string_value(v) : "-");
 }
 
-static void check(const char *path, bool lin_only, bool shrink, run *r)
+/* `faultline check --model register --consistency C FLAG [--time-limit
+ * S] path` in a child: its JSON (new reference, NULL when unreadable),
+ * wall time and peak. limit NULL: the default budget. */
+static json_t *run_check(const char *path, const char *consistency,
+                         const char *flag, const char *limit, double *wall_ms,
+                         long *peak_kb)
 {
     char out[] = "/tmp/bench_sc_scale_outXXXXXX";
     int fd = mkstemp(out);
@@ -246,19 +258,31 @@ static void check(const char *path, bool lin_only, bool shrink, run *r)
         dup2(fd, 1);
         int null = open("/dev/null", 1);
         dup2(null, 2);
-        execl(FAULTLINE, FAULTLINE, "check", shrink ? "--explain" : "--no-shrink",
-              "--model", "register", "--consistency",
-              lin_only ? "linearizable" : "both", path, (char *)NULL);
+        if (limit != NULL)
+            execl(FAULTLINE, FAULTLINE, "check", flag, "--model", "register",
+                  "--consistency", consistency, "--time-limit", limit, path,
+                  (char *)NULL);
+        else
+            execl(FAULTLINE, FAULTLINE, "check", flag, "--model", "register",
+                  "--consistency", consistency, path, (char *)NULL);
         _exit(127);
     }
     int status;
     struct rusage ru;
     wait4(pid, &status, 0, &ru);
-    r->wall_ms = now_ms() - start;
-    r->peak_kb = ru.ru_maxrss;
+    *wall_ms = now_ms() - start;
+    *peak_kb = ru.ru_maxrss;
     json_t *j = json_load_file(out, 0, NULL);
     close(fd);
     unlink(out);
+    return j;
+}
+
+static void check(const char *path, bool lin_only, bool shrink, run *r)
+{
+    json_t *j = run_check(path, lin_only ? "linearizable" : "both",
+                          shrink ? "--explain" : "--no-shrink", NULL,
+                          &r->wall_ms, &r->peak_kb);
     const json_t *lin = lin_only ? j : json_object_get(j, "linearizable");
     const json_t *sc = json_object_get(j, "sequential");
     verdict_word(lin, r->lin);
@@ -280,6 +304,122 @@ static void row(const char *name, const char *path, bool shrink)
     fflush(stdout);
 }
 
+/* ---- the search alone: values repeated, many process ids --------------------- */
+
+/*
+ * One key, values from 1..5 (so checkers/sc_graph declines and the search
+ * must run), `ops` ops over `procs` process ids, each a lagging replica:
+ * it reads from a prefix of the one log of writes that only grows and
+ * holds its own writes. SC by construction, not linearizable (stale
+ * reads), so `--consistency sequential` runs the search on the key.
+ */
+static void search_only(const char *path, size_t ops, unsigned procs,
+                        uint64_t seed)
+{
+    rng_state = seed;
+    FILE *f = fopen(path, "w");
+    int64_t *log = malloc((ops + 1) * sizeof *log);
+    size_t *view = calloc(procs, sizeof *view), nlog = 0;
+    for (size_t n = 0; n < ops; n++) {
+        unsigned p = below(procs);
+        if (below(4) == 0)
+            view[p] += below((unsigned)(nlog - view[p]) + 1);
+        if (below(3) == 0) {
+            int64_t v = 1 + below(5);
+            event(f, p, "invoke", "write", 0, v);
+            event(f, p, "ok", "write", 0, v);
+            log[nlog++] = v;
+            view[p] = nlog;
+        } else {
+            event(f, p, "invoke", "read", 0, 0);
+            event(f, p, "ok", "read", 0, view[p] ? log[view[p] - 1] : 0);
+        }
+    }
+    fclose(f);
+    free(log);
+    free(view);
+}
+
+static void search_row(const char *path, size_t ops, unsigned procs)
+{
+    double wall;
+    long peak_kb;
+    json_t *j = run_check(path, "sequential", "--no-shrink", "60", &wall,
+                          &peak_kb);
+    char v[16];
+    const json_t *sc = json_object_get(j, "sequential");
+    verdict_word(sc, v);
+    double ms = json_real_value(json_object_get(sc, "elapsed_ms"));
+    json_int_t explored = json_integer_value(json_object_get(sc, "explored"));
+    printf("1 key %6zu ops %6u process ids     %9.0f %7ld  %-7s %10lld %9.1f %9.2f\n",
+           ops, procs, wall, peak_kb / 1024, v, (long long)explored, ms,
+           explored > 0 ? ms * 1e3 / (double)explored : 0);
+    fflush(stdout);
+    json_decref(j);
+}
+
+/* ---- Porcupine's kv corpus, whole process ---------------------------------------- */
+
+/* The wall time of `faultline check --model kv-append [--consistency C]`
+ * on the six kv files in one process, the median of `runs`; -1: the
+ * corpus is absent. */
+static double kv_corpus_ms(const char *dir, const char *consistency, int runs,
+                           long *peak_kb)
+{
+    static const char *const names[] = {"c01-bad", "c01-ok", "c10-bad",
+                                        "c10-ok", "c50-bad", "c50-ok"};
+    char files[6][4096];
+    for (int k = 0; k < 6; k++) {
+        snprintf(files[k], sizeof files[k], "%s/kv/%s.jsonl", dir, names[k]);
+        if (access(files[k], R_OK) != 0)
+            return -1;
+    }
+    double t[16];
+    for (int r = 0; r < runs && r < 16; r++) {
+        double start = now_ms();
+        pid_t pid = fork();
+        if (pid == 0) {
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1);
+            dup2(null, 2);
+            execl(FAULTLINE, FAULTLINE, "check", "--model", "kv-append",
+                  "--consistency", consistency, files[0], files[1], files[2],
+                  files[3], files[4], files[5], (char *)NULL);
+            _exit(127);
+        }
+        int status;
+        struct rusage ru;
+        wait4(pid, &status, 0, &ru);
+        t[r] = now_ms() - start;
+        *peak_kb = ru.ru_maxrss;
+    }
+    for (int i = 1; i < runs; i++) /* sort: the median */
+        for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
+            double x = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = x;
+        }
+    return t[runs / 2];
+}
+
+static void kv_corpus_row(void)
+{
+    const char *shared = getenv("SHARED");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/corpus", shared ? shared : "../shared");
+    long both_kb = 0, lin_kb = 0;
+    double both = kv_corpus_ms(dir, "both", 7, &both_kb);
+    double lin = kv_corpus_ms(dir, "linearizable", 7, &lin_kb);
+    if (both < 0 || lin < 0) {
+        printf("kv corpus: %s/kv absent, skipped\n", dir);
+        return;
+    }
+    printf("kv corpus (6 files, one process, default shrinking; median of 7): "
+           "both %.1f ms %ld MB, linearizable %.1f ms %ld MB, ratio %.2f\n",
+           both, both_kb / 1024, lin, lin_kb / 1024, both / lin);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -290,6 +430,22 @@ int main(int argc, char **argv)
     char dir[] = "/tmp/bench_sc_scaleXXXXXX", path[256], name[64];
     if (mkdtemp(dir) == NULL)
         return 1;
+    printf("the search alone (`--consistency sequential`, values repeated: "
+           "the graph declines)\n");
+    printf("%-42s %9s %7s  %-7s %10s %9s %9s\n", "history", "wall ms", "peak MB",
+           "sc", "explored", "sc ms", "us/conf");
+    static const unsigned ids[] = {10, 1000, 10000};
+    for (size_t k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s/search.jsonl", dir);
+        search_only(path, 20000, ids[k], 5);
+        search_row(path, 20000, ids[k]);
+        unlink(path);
+    }
+    kv_corpus_row();
+    if (argc > 1 && strcmp(argv[1], "--search") == 0) {
+        rmdir(dir);
+        return 0;
+    }
     printf("default `faultline check --no-shrink --model register` (both) vs "
            "--consistency linearizable (\"shrinking\": without --no-shrink)\n");
     printf("%-34s %9s %7s  %-7s %-7s %9s %9s %7s  %9s\n", "history", "wall ms",

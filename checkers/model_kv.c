@@ -145,28 +145,32 @@ static bool kv_step(lin_ctx *ctx, uint64_t state, const lin_op *op,
 }
 
 /* Between puts a key's string only grows: a get of g can still happen only
- * if the string is g, or a prefix of g that appends may extend, or a put on
- * the key may take effect first. */
+ * if the string is g, or a prefix of g that appends may extend, or a put
+ * on the key of a prefix of g may take effect first (after the last put of
+ * any sequence, the string is its value and then pieces appended). */
 static bool kv_viable(lin_ctx *ctx, uint64_t state, const lin_op *get,
                       const lin_op *const *window, size_t n)
 {
-    size_t len, clen, glen;
+    size_t len, clen, glen, plen;
     const kv_pair *pairs = lin_ctx_blob_bytes(ctx, state, &len);
     size_t np = len / sizeof *pairs, at = find_key(pairs, np, get->key);
     uint64_t current = at < np && pairs[at].key == get->key
                            ? pairs[at].value : INITIAL_STRING(ctx);
     if (current == get->out)
         return true;
+    const char *g = lin_ctx_blob_bytes(ctx, get->out, &glen);
     bool appends = false;
     for (size_t i = 0; i < n; i++) {
         if (window[i]->key != get->key)
             continue;
-        if (window[i]->kind == KV_PUT)
-            return true;
+        if (window[i]->kind == KV_PUT) {
+            const char *v = lin_ctx_blob_bytes(ctx, window[i]->arg, &plen);
+            if (plen <= glen && memcmp(v, g, plen) == 0)
+                return true;
+        }
         appends |= window[i]->kind == KV_APPEND;
     }
     const char *c = lin_ctx_blob_bytes(ctx, current, &clen);
-    const char *g = lin_ctx_blob_bytes(ctx, get->out, &glen);
     return appends && clen < glen && memcmp(c, g, clen) == 0;
 }
 

@@ -14,6 +14,13 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
+/* Cluster values that are no value of the model: an op's own cluster (an
+ * append's, or a write of a value that is not sure), what no order makes,
+ * what may come about twice, a slot. */
+#define APPEND_TAG (1ull << 62)
+#define UNMADE (1ull << 61)
+#define UNSURE (1ull << 60)    /* a state that may come about twice */
+#define SLOT_TAG (1ull << 59)  /* a slot cluster, by its number */
 
 enum { K_NONE, K_READ, K_WRITE, K_CAS };
 
@@ -24,6 +31,11 @@ typedef struct cluster {
     uint32_t cas_reader;  /* the needed cas that reads it, NONE */
     uint32_t glued;       /* the cluster that cas writes, NONE */
     bool has_prev;        /* glued after another cluster */
+    /* a slot (strings repeated on a key): a string made by one of a group
+     * of alike appends, which one not known (writer NONE), onto the
+     * string of cluster `after`; NONE for the others */
+    uint32_t after, group;
+    bool unsure;          /* a value written twice: its reads say nothing */
 } cluster;
 
 typedef struct edges {
@@ -54,9 +66,15 @@ typedef struct graph {
      * different strings (no order has both), and the ops behind them */
     uint32_t clash[2];
     bool *clash_ops;
-    bool *dup;            /* per op: another put/append on its key has
-                             the same string */
-    size_t dups;
+    bool *dup;            /* per op: another op of its role (put, append)
+                             on its key has the same string */
+    uint32_t *grp;        /* per op: the first of its alike ops (dup) */
+    size_t dups;          /* ops with a string another put/append has */
+    size_t ncl_cap;
+    uint32_t *slot_tab;   /* (after, group) -> slot cluster + 1 */
+    /* strings repeated on some key: only forced edges, from what is sure
+     * (sc_graph.h); a cycle decides, else the search */
+    bool partial;
 } graph;
 
 /* ---- Clusters by (object, value) ------------------------------------------ */
@@ -87,7 +105,9 @@ static uint32_t add_cluster(graph *g, uint32_t obj, uint64_t value,
         if (c->obj == obj && c->value == value)
             return NONE;
     }
-    g->cl[g->ncl] = (cluster){obj, value, writer, NONE, NONE, false};
+    if (g->ncl == g->ncl_cap)
+        return NONE;
+    g->cl[g->ncl] = (cluster){obj, value, writer, NONE, NONE, false, NONE, NONE, false};
     g->table[j] = (uint32_t)++g->ncl;
     return (uint32_t)(g->ncl - 1);
 }
@@ -106,35 +126,73 @@ static void see1(void *arg, uint64_t v)
     s->count++;
 }
 
-/* Each op's kind and the value it writes (its cluster); NULL or a reason
- * to decline. */
-static const char *classify(graph *g, uint64_t *observed)
+/* Values written more than once on a key (or the initial value written):
+ * marked in g->dup for each of their writes, counted in g->dups. */
+static const char *repeated_writes(graph *g)
 {
     const sc_problem *p = g->p;
     const lin_model *m = p->model;
     for (size_t o = 0; o < p->nobjs; o++)
         if (add_cluster(g, (uint32_t)o, p->initial[o], NONE) == NONE)
             return "an object listed twice";
+    for (uint32_t i = 0; i < g->n; i++) {
+        if (m->read_only(&p->ops[i].op))
+            continue;
+        uint64_t w = m->written(&p->ops[i].op);
+        if (w == LIN_NO_STATE)
+            return "an op changes the state without a written value";
+        uint32_t c = find_cluster(g, p->ops[i].obj, w);
+        if (c == NONE) {
+            g->own[i] = add_cluster(g, p->ops[i].obj, w, i);
+            continue;
+        }
+        g->dup[i] = true;
+        g->dups++;
+        if (g->cl[c].writer != NONE && !g->dup[g->cl[c].writer]) {
+            g->dup[g->cl[c].writer] = true;
+            g->dups++;
+        }
+        g->cl[c].unsure = true;
+    }
+    return NULL;
+}
+
+/* Each op's kind and the value it writes (its cluster); NULL or a reason
+ * to decline. A value written more than once (or the initial value
+ * written) is not sure: its reads constrain only program order, and each
+ * of its writes stands as a one-op cluster of its own (sc_graph.h). */
+static const char *classify(graph *g, uint64_t *observed)
+{
+    const sc_problem *p = g->p;
+    const lin_model *m = p->model;
+    g->dup = fl_calloc(g->n + 1, sizeof *g->dup);
+    if (g->dup == NULL)
+        return "memory";
+    for (size_t i = 0; i < g->n; i++)
+        g->own[i] = NONE;
+    const char *why = repeated_writes(g);
+    if (why != NULL)
+        return why;
+    g->partial = g->dups > 0;
     for (size_t i = 0; i < g->n; i++) {
         const sc_op *op = &p->ops[i];
         seen1 s = {0, 0};
         m->observed(&op->op, see1, &s);
         observed[i] = s.v;
-        g->obs[i] = g->own[i] = NONE;
+        g->obs[i] = NONE;
         if (s.count > 1)
             return "an op observes more than one value";
+        uint32_t c = s.count ? find_cluster(g, op->obj, s.v) : NONE;
+        bool sure = c == NONE || !g->cl[c].unsure;
         if (m->read_only(&op->op)) {
-            g->kind[i] = op->op.known && s.count == 1 ? K_READ : K_NONE;
+            g->kind[i] = op->op.known && s.count == 1 && sure ? K_READ : K_NONE;
             continue;
         }
-        uint64_t w = m->written(&op->op);
-        if (w == LIN_NO_STATE)
-            return "an op changes the state without a written value";
-        g->kind[i] = s.count ? K_CAS : K_WRITE;
-        g->own[i] = add_cluster(g, op->obj, w, (uint32_t)i);
+        g->kind[i] = s.count && sure ? K_CAS : K_WRITE;
+        if (g->dup[i]) /* its own interval, the value not sure */
+            g->own[i] = add_cluster(g, op->obj, APPEND_TAG | i, (uint32_t)i);
         if (g->own[i] == NONE)
-            return "a value written twice on a key, or the initial value "
-                   "written";
+            return "memory";
     }
     return NULL;
 }
@@ -145,8 +203,6 @@ static const char *classify(graph *g, uint64_t *observed)
  * initial string's too; an append's cannot be (the string it makes depends
  * on what it follows), so it is tagged with the op. A get no order can
  * produce observes UNMADE, which no cluster has. */
-#define APPEND_TAG (1ull << 62)
-#define UNMADE (1ull << 61)
 #define MAX_STRING 65536
 
 typedef struct piece_table {
@@ -173,29 +229,37 @@ static const unsigned char *piece_bytes(const graph *g, uint32_t i, size_t *len)
 }
 
 /* Adds op i's string; false when its key has the same string from another
- * put or append already (marked in dup, both: which of them a get's string
- * holds cannot be told, so only a clash on a unique string decides). */
-static bool piece_add(const graph *g, piece_table *t, uint32_t i, bool *dup)
+ * put or append already. Of the same role, both are marked in dup and
+ * grouped (grp: the first of them, which the table keeps): which of them
+ * a get's string holds cannot be told. */
+static bool piece_add(graph *g, piece_table *t, uint32_t i)
 {
     size_t len;
     const unsigned char *b = piece_bytes(g, i, &len);
+    const lin_model *m = g->p->model;
+    int role = m->string_role(&g->p->ops[i].op);
     uint64_t h = FNV_START;
     for (size_t k = 0; k < len; k++)
         h = fnv_step(h, b[k]);
+    bool unique = true;
     size_t j = piece_key(g->p->ops[i].obj, h) & (t->size - 1);
     for (; t->op[j] != 0; j = (j + 1) & (t->size - 1)) {
         uint32_t o = t->op[j] - 1;
         size_t n;
         const unsigned char *c = piece_bytes(g, o, &n);
-        if (t->hash[j] == h && g->p->ops[o].obj == g->p->ops[i].obj &&
-            n == len && memcmp(b, c, len) == 0) {
-            dup[o] = dup[i] = true;
+        if (t->hash[j] != h || g->p->ops[o].obj != g->p->ops[i].obj ||
+            n != len || memcmp(b, c, len) != 0)
+            continue;
+        unique = false;
+        if (m->string_role(&g->p->ops[o].op) == role) {
+            g->dup[o] = g->dup[i] = true;
+            g->grp[i] = g->grp[o] = o;
             return false;
         }
     }
     t->op[j] = i + 1;
     t->hash[j] = h;
-    return true;
+    return unique;
 }
 
 /* The put or append on obj whose string is s[0..len) with hash h (role
@@ -219,6 +283,30 @@ static uint32_t piece_find(const graph *g, const piece_table *t, uint32_t obj,
     return NONE;
 }
 
+/* The slot of alike appends (group: the first of them) onto the string
+ * of value `after` on obj: the cluster's value, made on first use; UNSURE
+ * when the room for clusters ran out (fewer edges: still sound). */
+static uint64_t slot_get(graph *g, uint32_t obj, uint64_t after, uint32_t group)
+{
+    uint32_t a = find_cluster(g, obj, after);
+    if (a == NONE || g->slot_tab == NULL)
+        return UNSURE;
+    size_t j = fl_rng_mix((uint64_t)a << 32 | group) & (g->tsize - 1);
+    for (; g->slot_tab[j] != 0; j = (j + 1) & (g->tsize - 1)) {
+        const cluster *c = &g->cl[g->slot_tab[j] - 1];
+        if (c->after == a && c->group == group)
+            return c->value;
+    }
+    uint64_t v = SLOT_TAG | g->ncl;
+    uint32_t c = add_cluster(g, obj, v, NONE);
+    if (c == NONE)
+        return UNSURE;
+    g->cl[c].after = a;
+    g->cl[c].group = group;
+    g->slot_tab[j] = c + 1;
+    return v;
+}
+
 /* A get's string as a start (the initial string or a put's) and appends,
  * by dynamic programming over its positions: the one way, else declined
  * (two ways) or UNMADE (none). way[e]: ways to reach e (capped at 2);
@@ -229,6 +317,8 @@ typedef struct parse {
     uint32_t *via, *from;
     uint64_t *prefix;     /* FNV hash of the string's first e bytes */
     size_t longest_piece; /* no append is longer: O(len x it) a parse */
+    uint32_t *piece;      /* the one way, last piece first */
+    size_t *piece_at;     /* where each began */
 } parse;
 
 static const char *parse_get(graph *g, const piece_table *t, parse *ps,
@@ -277,57 +367,59 @@ static const char *parse_get(graph *g, const piece_table *t, parse *ps,
             ps->from[e] = (uint32_t)at;
         }
     }
-    /* with strings repeated on some key only a clash can decide (below):
-     * a get that comes apart no way or two ways says nothing sure then */
-    if (ps->ways[len] != 1 && g->dups > 0)
-        return NULL;
-    if (ps->ways[len] == 0) {
+    if (ps->ways[len] == 0) { /* no order makes it, whatever repeats */
         observed[get] = UNMADE;
         return NULL;
     }
-    if (ps->ways[len] > 1)
-        return "a string that comes apart two ways";
-    /* walk back: each append follows the piece before it */
-    size_t e = len;
-    uint32_t a = ps->via[e];
-    if (mark != NULL) { /* only the pieces, for a clash's support */
-        for (; a != NONE; a = ps->via[e = ps->from[e]]) {
-            mark[a] = true;
-            if (p->model->string_role(&p->ops[a].op) != LIN_APPENDS)
-                break;
-        }
+    if (ps->ways[len] > 1) {
+        if (g->dups == 0)
+            return "a string that comes apart two ways";
+        observed[get] = UNSURE; /* which state it shows: not sure */
         return NULL;
     }
-    observed[get] = a == NONE ? init_blob
-                    : p->model->string_role(&p->ops[a].op) == LIN_SETS
-                        ? p->ops[a].op.arg : APPEND_TAG | a;
-    while (a != NONE && p->model->string_role(&p->ops[a].op) == LIN_APPENDS) {
-        size_t at = ps->from[e];
-        uint32_t b = ps->via[at];
-        uint64_t before = b == NONE ? init_blob
-                          : p->model->string_role(&p->ops[b].op) == LIN_SETS
-                              ? p->ops[b].op.arg : APPEND_TAG | b;
-        if (g->dup[a]) { /* which of the alike appends: cannot say */
-            e = at;
-            a = b;
+    /* the pieces, first to last: base, then appends */
+    size_t np = 0;
+    for (size_t e = len;; e = ps->from[e]) {
+        uint32_t a = ps->via[e];
+        ps->piece[np] = a;
+        ps->piece_at[np++] = a == NONE || p->model->string_role(&p->ops[a].op) ==
+                                              LIN_SETS ? 0 : ps->from[e];
+        if (a == NONE || p->model->string_role(&p->ops[a].op) != LIN_APPENDS)
+            break;
+    }
+    if (mark != NULL) { /* only the pieces (all alike ones), for a clash */
+        for (size_t k = 0; k < np; k++)
+            for (uint32_t j = 0; ps->piece[k] != NONE && j < g->n; j++)
+                if (j == ps->piece[k] ||
+                    (g->dup[j] && g->grp[j] == g->grp[ps->piece[k]]))
+                    mark[j] = true;
+        return NULL;
+    }
+    uint32_t b = ps->piece[np - 1];
+    uint64_t cur = b == NONE ? init_blob : g->dup[b] ? UNSURE : p->ops[b].op.arg;
+    for (size_t k = np - 1; k-- > 0;) {
+        uint32_t a = ps->piece[k];
+        size_t at = ps->piece_at[k];
+        if (g->dup[a]) { /* one of alike appends: a slot, when sure */
+            cur = cur == UNSURE ? UNSURE : slot_get(g, obj, cur, g->grp[a]);
             continue;
         }
-        /* the string before a, as a string (hashes that differ are
-         * different strings: a clash for sure; one state before an op) */
+        /* the string before a (hashes that differ are different strings:
+         * a clash for sure; one state before an op) */
         if (pred[a] != UNMADE &&
-            (pred_hash[a] != ps->prefix[at] || (g->dups == 0 && pred[a] != before))) {
+            (pred_hash[a] != ps->prefix[at] || (g->dups == 0 && pred[a] != cur))) {
             if (!p->ops[get].required || !p->ops[pred_get[a]].required)
                 return "an append seen after two different strings";
             g->clash[0] = pred_get[a];
             g->clash[1] = get;
             return NULL;
         }
-        pred[a] = before;
+        pred[a] = cur;
         pred_hash[a] = ps->prefix[at];
         pred_get[a] = get;
-        e = at;
-        a = b;
+        cur = APPEND_TAG | a;
     }
+    observed[get] = cur;
     return NULL;
 }
 
@@ -346,7 +438,7 @@ static const char *strings_setup(graph *g, piece_table *t, parse *ps,
             init_of[op->obj] = m->string_of(p->ctx, p->initial[op->obj], &op->op);
         pred[i] = UNMADE;
         if (role == LIN_SETS || role == LIN_APPENDS) {
-            g->dups += !piece_add(g, t, i, g->dup);
+            g->dups += !piece_add(g, t, i);
             size_t plen;
             piece_bytes(g, i, &plen);
             ps->longest_piece = plen > ps->longest_piece ? plen : ps->longest_piece;
@@ -362,7 +454,10 @@ static const char *strings_setup(graph *g, piece_table *t, parse *ps,
     ps->via = fl_malloc((longest + 1) * sizeof *ps->via);
     ps->from = fl_malloc((longest + 1) * sizeof *ps->from);
     ps->prefix = fl_malloc((longest + 1) * sizeof *ps->prefix);
-    return ps->ways && ps->via && ps->from && ps->prefix ? NULL : "memory";
+    ps->piece = fl_malloc((longest + 2) * sizeof *ps->piece);
+    ps->piece_at = fl_malloc((longest + 2) * sizeof *ps->piece_at);
+    return ps->ways && ps->via && ps->from && ps->prefix && ps->piece &&
+                   ps->piece_at ? NULL : "memory";
 }
 
 /* classify for string models: puts write their string, appends write a
@@ -382,8 +477,13 @@ static const char *classify_strings(graph *g, uint64_t *observed)
     t.hash = fl_malloc(t.size * sizeof *t.hash);
     uint64_t *pred = fl_malloc((g->n + 1) * sizeof *pred);
     g->dup = fl_calloc(g->n + 1, sizeof *g->dup);
+    g->grp = fl_malloc((g->n + 1) * sizeof *g->grp);
+    g->slot_tab = fl_calloc(g->tsize, sizeof *g->slot_tab);
+    for (uint32_t i = 0; g->grp != NULL && i < g->n; i++)
+        g->grp[i] = NONE;
     uint64_t *init_of = fl_malloc((p->nobjs + 1) * sizeof *init_of);
-    const char *why = t.op && t.hash && pred && init_of && g->dup
+    const char *why = t.op && t.hash && pred && init_of && g->dup && g->grp &&
+                      g->slot_tab
                           ? strings_setup(g, &t, &ps, pred, init_of) : "memory";
     for (size_t o = 0; why == NULL && o < p->nobjs; o++)
         if (init_of[o] != UNMADE &&
@@ -396,8 +496,11 @@ static const char *classify_strings(graph *g, uint64_t *observed)
         g->kind[i] = K_NONE;
         if (role == LIN_SETS || role == LIN_APPENDS) {
             g->kind[i] = K_WRITE;
+            /* alike puts: each its own interval, which one a get shows
+             * is not sure */
             g->own[i] = add_cluster(g, op->obj,
-                                    role == LIN_SETS ? op->op.arg : APPEND_TAG | i, i);
+                                    role == LIN_SETS && !g->dup[i]
+                                        ? op->op.arg : APPEND_TAG | i, i);
             if (g->own[i] == NONE)
                 why = "a string put twice on a key, or the initial one";
         } else if (role == LIN_GETS && op->op.known) {
@@ -426,10 +529,13 @@ static const char *classify_strings(graph *g, uint64_t *observed)
     }
     fl_free(pred_get);
     fl_free(pred_hash);
-    if (why == NULL && g->clash[0] == NONE && g->dups > 0)
-        why = "a string put or appended twice on a key";
+    g->partial = g->dups > 0;
     for (uint32_t i = 0; why == NULL && i < g->n; i++)
-        if (m->string_role(&p->ops[i].op) == LIN_APPENDS && pred[i] != UNMADE) {
+        if (g->kind[i] == K_READ && observed[i] == UNSURE)
+            g->kind[i] = K_NONE; /* says nothing sure: program order only */
+    for (uint32_t i = 0; why == NULL && i < g->n; i++)
+        if (m->string_role(&p->ops[i].op) == LIN_APPENDS && pred[i] != UNMADE &&
+            pred[i] != UNSURE) {
             g->kind[i] = K_CAS;
             observed[i] = pred[i];
         }
@@ -439,6 +545,8 @@ static const char *classify_strings(graph *g, uint64_t *observed)
     fl_free(ps.via);
     fl_free(ps.from);
     fl_free(ps.prefix);
+    fl_free(ps.piece);
+    fl_free(ps.piece_at);
     fl_free(pred);
     fl_free(init_of);
     return why;
@@ -520,6 +628,9 @@ static void op_edges(graph *g, uint32_t i)
     uint32_t a = g->obs[i], b = g->own[i];
     if (a != NONE && g->cl[a].writer != NONE)
         edge(g, g->cl[a].writer, i);
+    else if (a != NONE && g->cl[a].after != NONE) /* a slot: after the string
+                                                     it grew from */
+        edge(g, end_of(g, g->cl[a].after), i);
     if (g->kind[i] == K_READ)
         edge(g, i, end_of(g, a));
     if (g->kind[i] == K_CAS)
@@ -562,6 +673,9 @@ static void chain_edges(graph *g, uint32_t *last, size_t *stamp)
                 if (x != y && g->cl[y].writer != NONE)
                     edge_why(g, end_of(g, x), g->cl[y].writer, last[o],
                              (uint32_t)i);
+                else if (x != y && g->cl[y].after != NONE) /* a slot: its
+                                     writer unknown, so before i itself */
+                    edge_why(g, end_of(g, x), (uint32_t)i, last[o], (uint32_t)i);
             }
             stamp[o] = q + 1;
             last[o] = (uint32_t)i;
@@ -730,8 +844,15 @@ static int support(const graph *g, const uint32_t *c, size_t nodes, size_t ne,
     }
     while (rc == 0 && top > 0) {
         uint32_t i = stack[--top];
-        if (g->obs[i] != NONE)
-            keep_op(g->cl[g->obs[i]].writer, in, stack, &top);
+        /* a slot: every alike append (one of them made it), and what it
+         * grew from, back to a string with a known writer */
+        uint32_t k = g->obs[i];
+        for (; k != NONE && g->cl[k].after != NONE; k = g->cl[k].after)
+            for (uint32_t j = 0; j < g->n; j++)
+                if (g->dup[j] && g->grp[j] == g->cl[k].group)
+                    keep_op(j, in, stack, &top);
+        if (k != NONE)
+            keep_op(g->cl[k].writer, in, stack, &top);
         if (g->own[i] != NONE && !g->p->ops[i].required)
             keep_op(observer[g->own[i]], in, stack, &top);
     }
@@ -945,7 +1066,10 @@ static bool late(const wgl_limits *l)
 
 static int alloc_graph(graph *g)
 {
-    size_t n = g->n, ncl = n + g->p->nobjs, v = n + ncl;
+    /* clusters: one an op, one an object's initial value, and room for as
+     * many slots (strings repeated on a key) */
+    size_t n = g->n, ncl = 2 * n + g->p->nobjs, v = n + ncl;
+    g->ncl_cap = ncl;
     g->tsize = 16;
     while (g->tsize < 2 * (ncl + 1))
         g->tsize *= 2;
@@ -985,6 +1109,8 @@ static void free_graph(graph *g)
     fl_free(g->order_scratch);
     fl_free(g->clash_ops);
     fl_free(g->dup);
+    fl_free(g->grp);
+    fl_free(g->slot_tab);
 }
 
 /* Needed observers of nothing written, and the cas ops that end a
@@ -1007,6 +1133,8 @@ static const char *check_observers(graph *g, sc_graph_result *out)
         }
         if (g->kind[i] != K_CAS)
             continue;
+        if (g->cl[a].cas_reader != NONE && g->partial)
+            continue; /* its edges hold (none of these orders is legal) */
         if (g->cl[a].cas_reader != NONE)
             return "two cas ops expect the same value";
         g->cl[a].cas_reader = (uint32_t)i;
@@ -1068,6 +1196,10 @@ static const char *decide(graph *g, const wgl_limits *limits,
         out->verdict = CHECKER_INVALID;
         return NULL;
     }
+    if (g->partial) /* no guess without knowing which alike op is which */
+        return g->p->model->string_role ? "a string put or appended twice on a key"
+                                        : "a value written twice on a key, or "
+                                          "the initial value written";
     /* two guesses: the writes in history order (lagging replicas apply
      * writes in that order, however stale the reads), then in the order
      * the forced edges' sort put them */

@@ -45,6 +45,16 @@
  * fails: every path between two clusters' ops runs forward in the sorted
  * order of their writes, so the added edges close no cycle).
  *
+ * Values written more than once on a key (or the initial value written):
+ * such a value may hold in several intervals, so it is no cluster; its
+ * reads (and a cas's expectation of it) constrain only program order, and
+ * each of its writes stands as a one-op cluster of its own — the interval
+ * it begins is one, and as the earlier of a chain pair on the key it
+ * precedes the later op's cluster (a value written once, so not its own).
+ * The values written once keep their clusters and edges, each holding in
+ * every legal order, so a cycle among them still decides (exact); without
+ * one it declines (no guess is made) and the search decides.
+ *
  * Optional ops (info, never completed): one whose written value a needed
  * op observes must take effect (values are unique: nothing else writes
  * it), so it is needed too — to a fixpoint from the required ops; the
@@ -64,13 +74,35 @@
  * shows a write of a cluster nobody observes (after it, until the next
  * put, no get can look: it would show the append). The graph is then the
  * same. Two required gets that show one append after two different
- * strings are a violation outright (an op follows one state); when some
- * strings repeat on a key only that clash decides (which of two alike
- * appends a get holds cannot be told), else it declines.
+ * strings are a violation outright (an op follows one state).
+ *
+ * Strings repeated on a key (two puts, or two appends, of one string, as
+ * in Porcupine's kv corpus, where a client appends the same string twice;
+ * or a put and an append alike): which of the alike ops a get's string
+ * holds cannot be told, so no guess is made, but the edges that hold
+ * whichever it is are built and a cycle among them still decides (exact:
+ * each holds in every legal order). What is sure: a get's string that
+ * comes apart exactly one way shows one state, and that state occurs in
+ * one interval of any legal order when it was made (a) by an append whose
+ * string no other append on the key has (it happens once), (b) by the
+ * initial string or a put whose string no other put has, or (c) by one of
+ * a group of alike appends onto a string that is itself sure — a "slot":
+ * the string it grew from occurs once, and leaves once, so the slot does.
+ * (Any occurrence of a state is made by a base and appends, which is a way
+ * to take its string apart: one way means one recipe.) So clusters are the
+ * sure states, the slots' writers unknown: their observers come after the
+ * end of the string they grew from (not after a writer), and a co edge
+ * into a slot ends at the chain's op itself. A get that is not sure (two
+ * ways, or grown from an alike put or from an unsure string) constrains
+ * only program order. An alike op stands as its own one-op cluster when
+ * it is the earlier of a chain pair: whichever state it made, that
+ * interval begins at it, is not the later op's (which comes after it in
+ * its chain), and so precedes it. No cycle: declined, the search decides.
  *
  * Declines (verdict unknown, the search decides) when the model cannot
- * say what ops write and observe, when a key's values are not unique, or
- * when two needed cas ops expect the same value.
+ * say what ops write and observe, when some value or string repeats on a
+ * key and no cycle is found among the sure edges, or when two needed cas
+ * ops expect the same value.
  *
  * Ownership: sc_graph_decide borrows the problem; the result owns its
  * arrays (sc_graph_result_free).

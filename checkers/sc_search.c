@@ -3,12 +3,15 @@
  *
  * Data layout: the walk keeps one trail of moves (an op placed, or an
  * optional op skipped) that is undone on backtracking, and one frame per
- * configuration on the current path with its candidate moves, so the
- * depth of the search is heap memory, never the C stack. The hash of the
- * configuration is kept incrementally (one word per chain's rest class,
- * summed so that identical chains may swap, and one per (object, state),
- * XORed in and out); the memo table keeps each configuration's sorted
- * classes and state vector in full, so equality is exact.
+ * configuration on the current path, which finds its moves lazily, so
+ * the depth of the search is heap memory, never the C stack. Nothing a
+ * configuration costs grows with the number of chains (sc_search.h): the
+ * heads that are moves sit in a bitset by rank, the heads that are reads
+ * in lists by the value they wait for, and (many chains) the chains'
+ * classes in a hash-consed tree whose root number is the memo key's part
+ * for them (with the state vector, stored in full, so equality is exact). The
+ * state part of the hash is kept incrementally (one word per (object,
+ * state), XORed in and out).
  */
 #include "checkers/sc_search.h"
 #include "base/alloc.h"
@@ -83,8 +86,103 @@ typedef struct move {
     uint32_t proc, op;
     uint64_t prev, next;  /* the object's state before and after */
     uint32_t rem_at;      /* where the op stood in its object's window */
+    uint32_t root;        /* the class tree's root before */
     bool skip;            /* an optional op left out, not placed */
 } move;
+
+/* ---- Sets of ops by rank: a bitset with a summary level per 64 ----------------- */
+
+#define NO_BIT SIZE_MAX
+#define BITS_LEVELS 6     /* 64^6 bits */
+
+typedef struct bits {
+    uint64_t *w[BITS_LEVELS];
+    size_t nw[BITS_LEVELS];
+    unsigned levels;
+} bits;
+
+static int bits_init(bits *b, size_t n)
+{
+    size_t len = n + 1;
+    b->levels = 0;
+    do {
+        len = (len + 63) / 64;
+        b->nw[b->levels] = len;
+        b->w[b->levels] = fl_calloc(len, sizeof(uint64_t));
+        if (b->w[b->levels++] == NULL)
+            return -1;
+    } while (len > 1 && b->levels < BITS_LEVELS);
+    return 0;
+}
+
+static void bits_free(bits *b)
+{
+    for (unsigned l = 0; l < b->levels; l++)
+        fl_free(b->w[l]);
+}
+
+static void bits_set(bits *b, size_t i)
+{
+    for (unsigned l = 0; l < b->levels; l++, i >>= 6) {
+        uint64_t was = b->w[l][i >> 6];
+        b->w[l][i >> 6] = was | 1ull << (i & 63);
+        if (was != 0)
+            return;
+    }
+}
+
+static void bits_clear(bits *b, size_t i)
+{
+    for (unsigned l = 0; l < b->levels; l++, i >>= 6) {
+        b->w[l][i >> 6] &= ~(1ull << (i & 63));
+        if (b->w[l][i >> 6] != 0)
+            return;
+    }
+}
+
+/* The smallest set index >= i, or NO_BIT. */
+static size_t bits_next(const bits *b, size_t i)
+{
+    unsigned l = 0;
+    for (;;) {
+        size_t w = i >> 6;
+        if (w < b->nw[l]) {
+            uint64_t m = b->w[l][w] & (~0ull << (i & 63));
+            if (m != 0) {
+                i = w * 64 + (size_t)__builtin_ctzll(m);
+                for (; l > 0; l--)
+                    i = i * 64 + (size_t)__builtin_ctzll(b->w[l - 1][i]);
+                return i;
+            }
+        }
+        if (++l == b->levels)
+            return NO_BIT;
+        i = w + 1;
+    }
+}
+
+/* ---- The multiset of the chains' classes, hash-consed ----------------------------- */
+
+/*
+ * Many chains: the memo key holds, instead of every chain's class, one
+ * number naming the multiset of the unfinished chains' classes — the root
+ * of a segment tree over class ids whose leaves are counts, every node
+ * hash-consed (a node is its pair of children), so two trees with the
+ * same counts are the same node and equal numbers mean equal multisets
+ * (exact: the table compares the pairs in full). Node 0 is the all-zero
+ * tree at every level. A chain's move changes two counts: O(log classes)
+ * nodes, whatever the number of chains; finished chains (class 0) are not
+ * counted at all (their number is the rest).
+ */
+typedef struct mtree {
+    uint32_t *a, *b;      /* node -> children (level 1: two counts) */
+    size_t n, cap;
+    uint32_t *tab;        /* open addressing: node + 1 */
+    size_t tsize;
+    unsigned depth;       /* levels of nodes above the counts */
+    uint32_t root;
+    uint32_t path[40];
+} mtree;
 
 /*
  * Dead ends, counted incrementally for models that say what each op writes
@@ -116,17 +214,26 @@ typedef struct pairs {
     uint32_t *opair;      /* per op, 2 each: the pairs it needs */
     uint32_t *hpair;      /* per op, 2 each: the pairs it observes */
     uint32_t *head_obs;   /* per pair: chains whose next op observes it */
-    uint64_t *stamp;      /* per pair: the last frame that tried a free
-                             write of it */
-    uint64_t frames;
+    uint64_t *stamp;      /* per pair: the last frame (serial) that tried
+                             a free write of it */
 } pairs;
 
 #define NO_PAIR UINT32_MAX
+/* More chains than this: the memo key's part for them is the class tree's
+ * root; up to it, the chains' classes sorted, which costs less than the
+ * tree's O(log classes) a move when there are few (half the time at 10
+ * chains and 20k ops). */
+#define TREE_CHAINS 32
 
+/* A configuration on the path. Its moves are found lazily, in rank order
+ * from next_r on, among the heads then (which are the same whenever the
+ * walk comes back to it: everything deeper is undone). */
 typedef struct frame {
     size_t base;          /* trail length before the move that led here */
-    size_t cand_off;      /* its candidates in the cand stack */
-    uint32_t ncand, next;
+    size_t next_r;        /* the next rank index to look at */
+    uint64_t serial;      /* this frame's number, for the stamps */
+    uint32_t skip_q;      /* a chain whose skip is to be tried next, or
+                             UINT32_MAX */
 } frame;
 
 typedef struct sc {
@@ -138,20 +245,29 @@ typedef struct sc {
     size_t remaining;     /* required ops not yet placed */
     size_t placed;
     uint64_t hash;        /* of the states, XORed */
-    uint64_t hash_cls;    /* of the chains' classes, summed */
     move *trail;
     size_t ntrail;
     frame *frames;
     size_t nframes, frames_cap;
-    uint32_t *cand;       /* proc * 2 + skip */
-    size_t ncand, cand_cap;
+    uint64_t serial;      /* frames made so far */
+    /* ops in rank order (rank, then chain): by_rank[r], ridx[op] = r */
+    uint32_t *by_rank, *ridx, *proc_of;
+    bits cand_bits;       /* heads (by rank) that are moves to try */
+    bits read_bits;       /* heads that are reads the read reduction places
+                             without a single pair to file them under */
+    /* heads that are reads of one (object, value) pair, filed under it:
+     * the pair's list of chains (pairs models) */
+    uint32_t *rl_first, *rl_next, *rl_prev, *rl_pair;
+    uint32_t *scratch;    /* chains, for place_reads */
+    bool use_tree;        /* more than TREE_CHAINS chains */
+    uint32_t *sorted;     /* scratch: the chains' classes (few chains) */
+    size_t class_bytes;   /* bytes per class in such a key */
+    mtree tree;
     unsigned char *key;   /* the current configuration, memo-shaped */
-    uint32_t *sorted;     /* scratch: the classes of the chains, sorted */
-    size_t class_bytes;   /* bytes per class in a key */
     /* per op: the class of the chain's rest from it on (identical rests,
      * one class); a finished chain is class 0 */
     uint32_t *cls;
-    uint64_t *cls_stamp;  /* per class: the last frame that took it */
+    uint64_t *cls_stamp;  /* per class: the last frame (serial) that took it */
     size_t nclasses;
     memo memo;
     pairs pr;             /* NULL arrays: the model cannot say */
@@ -166,13 +282,6 @@ typedef struct sc {
     size_t best_len, best_placed, low;
     bool oom;
 } sc;
-
-/* Chains enter the hash by class, summed, so that a configuration and its
- * image under a swap of identical chains hash alike. */
-static uint64_t class_word(uint32_t cls)
-{
-    return fl_rng_mix((uint64_t)cls + 0x51ed2701f3a5c7b9u);
-}
 
 static uint32_t class_at(const sc *s, size_t proc, size_t at)
 {
@@ -189,6 +298,92 @@ static const sc_op *next_op(const sc *s, size_t proc)
     const sc_problem *p = s->p;
     return s->pos[proc] < p->len[proc] ? &p->ops[p->first[proc] + s->pos[proc]]
                                        : NULL;
+}
+
+/* ---- The class tree (many chains) ------------------------------------------------- */
+
+static int tree_grow(sc *s)
+{
+    mtree *t = &s->tree;
+    size_t cap = t->cap ? 2 * t->cap : 4096, tsize = 2 * cap;
+    uint32_t *a = fl_realloc(t->a, cap * sizeof *a);
+    if (a != NULL)
+        t->a = a;
+    uint32_t *b = a ? fl_realloc(t->b, cap * sizeof *b) : NULL;
+    if (b != NULL)
+        t->b = b;
+    uint32_t *tab = b ? fl_calloc(tsize, sizeof *tab) : NULL;
+    if (tab == NULL)
+        return -1;
+    for (size_t i = 1; i < t->n; i++) {
+        size_t j = fl_rng_mix((uint64_t)t->a[i] << 32 | t->b[i]) & (tsize - 1);
+        while (tab[j] != 0)
+            j = (j + 1) & (tsize - 1);
+        tab[j] = (uint32_t)i + 1;
+    }
+    fl_free(t->tab);
+    t->tab = tab;
+    t->tsize = tsize;
+    t->cap = cap;
+    return 0;
+}
+
+/* The node with children (a, b): made on first use. */
+static uint32_t tree_cons(sc *s, uint32_t a, uint32_t b)
+{
+    mtree *t = &s->tree;
+    if (a == 0 && b == 0)
+        return 0;
+    if (t->n == t->cap && tree_grow(s) != 0) {
+        s->oom = true;
+        return 0;
+    }
+    size_t j = fl_rng_mix((uint64_t)a << 32 | b) & (t->tsize - 1);
+    for (; t->tab[j] != 0; j = (j + 1) & (t->tsize - 1)) {
+        uint32_t k = t->tab[j] - 1;
+        if (t->a[k] == a && t->b[k] == b)
+            return k;
+    }
+    t->a[t->n] = a;
+    t->b[t->n] = b;
+    t->tab[j] = (uint32_t)t->n + 1;
+    return (uint32_t)t->n++;
+}
+
+/* Count class cls once more (dir +1) or once less (-1). */
+static void tree_add(sc *s, uint32_t cls, int dir)
+{
+    mtree *t = &s->tree;
+    if (cls == 0 || !s->use_tree)
+        return;
+    uint32_t node = t->root;
+    for (unsigned l = t->depth; l >= 1; l--) {
+        t->path[l] = node;
+        node = (cls >> (l - 1)) & 1 ? t->b[node] : t->a[node];
+    }
+    uint32_t child = node + (uint32_t)dir; /* the count */
+    for (unsigned l = 1; l <= t->depth; l++) {
+        uint32_t up = t->path[l];
+        child = (cls >> (l - 1)) & 1 ? tree_cons(s, t->a[up], child)
+                                    : tree_cons(s, child, t->b[up]);
+    }
+    t->root = child;
+}
+
+static int tree_setup(sc *s)
+{
+    mtree *t = &s->tree;
+    if (!s->use_tree)
+        return 0;
+    for (t->depth = 1; t->depth < 32 && (1ull << t->depth) <= s->nclasses;)
+        t->depth++;
+    if (tree_grow(s) != 0)
+        return -1;
+    t->a[0] = t->b[0] = 0; /* node 0: all zero */
+    t->n = 1;
+    for (size_t q = 0; q < s->p->nprocs && !s->oom; q++)
+        tree_add(s, class_at(s, q, 0), +1);
+    return s->oom ? -1 : 0;
 }
 
 /* ---- Dead ends and the window ---------------------------------------------------- */
@@ -269,25 +464,55 @@ static void pairs_count(sc *s, uint32_t opi, bool skip, int dir)
     }
 }
 
-/* op becomes (+1) or stops being (-1) its chain's next op. */
-static void head_count(sc *s, uint32_t opi, int dir)
+/* An op the read reduction places itself: a read with a known output
+ * that must be placed. */
+static bool auto_read(const sc *s, const sc_op *o)
 {
-    pairs *pr = &s->pr;
-    for (int k = 0; k < 2; k++)
-        if (pr->hpair[2 * opi + k] != NO_PAIR)
-            pr->head_obs[pr->hpair[2 * opi + k]] += (uint32_t)dir;
+    return o->required && o->op.known && s->p->model->read_only(&o->op);
 }
 
-/* After proc moved forward (dir +1) past op opi, or back (-1): opi and
- * the op after it in its chain, if any, swap being the chain's head. */
-static void heads_move(sc *s, uint32_t proc, uint32_t opi, int dir)
+/* Chain q's next op becomes (+1) or stops being (-1) its head: the pairs'
+ * counts of heads observing them, and the sets the walk looks in. */
+static void head_mark(sc *s, uint32_t q, int dir)
 {
-    const sc_problem *p = s->p;
-    if (s->pr.table == NULL)
+    const sc_op *o = next_op(s, q);
+    if (o == NULL)
         return;
-    head_count(s, opi, -dir);
-    if (opi + 1 < p->first[proc] + p->len[proc])
-        head_count(s, opi + 1, dir);
+    uint32_t i = (uint32_t)(o - s->p->ops);
+    pairs *pr = &s->pr;
+    if (pr->table != NULL)
+        for (int k = 0; k < 2; k++)
+            if (pr->hpair[2 * i + k] != NO_PAIR)
+                pr->head_obs[pr->hpair[2 * i + k]] += (uint32_t)dir;
+    if (!auto_read(s, o)) {
+        if (dir > 0)
+            bits_set(&s->cand_bits, s->ridx[i]);
+        else
+            bits_clear(&s->cand_bits, s->ridx[i]);
+        return;
+    }
+    uint32_t id = pr->table != NULL && pr->hpair[2 * i + 1] == NO_PAIR
+                      ? pr->hpair[2 * i] : NO_PAIR;
+    if (id == NO_PAIR) {
+        if (dir > 0)
+            bits_set(&s->read_bits, s->ridx[i]);
+        else
+            bits_clear(&s->read_bits, s->ridx[i]);
+    } else if (dir > 0) { /* filed under its pair */
+        s->rl_pair[q] = id;
+        s->rl_prev[q] = NO_PAIR;
+        s->rl_next[q] = s->rl_first[id];
+        if (s->rl_first[id] != NO_PAIR)
+            s->rl_prev[s->rl_first[id]] = q;
+        s->rl_first[id] = q;
+    } else {
+        if (s->rl_prev[q] != NO_PAIR)
+            s->rl_next[s->rl_prev[q]] = s->rl_next[q];
+        else
+            s->rl_first[id] = s->rl_next[q];
+        if (s->rl_next[q] != NO_PAIR)
+            s->rl_prev[s->rl_next[q]] = s->rl_prev[q];
+    }
 }
 
 typedef struct seen2 {
@@ -357,10 +582,14 @@ static int pairs_setup(sc *s)
     pr->hpair = fl_malloc(2 * cap * sizeof *pr->hpair);
     pr->head_obs = fl_calloc(cap, sizeof *pr->head_obs);
     pr->stamp = fl_calloc(cap, sizeof *pr->stamp);
+    s->rl_first = fl_malloc(cap * sizeof *s->rl_first);
+    if (s->rl_first != NULL)
+        for (size_t i = 0; i < cap; i++)
+            s->rl_first[i] = NO_PAIR;
     if (!pr->table || !pr->obj || !pr->val || !pr->need_off ||
         !pr->need_top || !pr->later || !pr->writers ||
         !pr->dead || !pr->wpair || !pr->opair || !pr->hpair ||
-        !pr->head_obs || !pr->stamp)
+        !pr->head_obs || !pr->stamp || !s->rl_first)
         return -1;
     for (uint32_t i = 0; i < p->nops; i++) {
         const sc_op *o = &p->ops[i];
@@ -378,9 +607,6 @@ static int pairs_setup(sc *s)
         return -1;
     for (uint32_t i = 0; i < p->nops; i++)
         pairs_count(s, i, false, +1);
-    for (size_t q = 0; q < p->nprocs; q++)
-        if (p->len[q] > 0)
-            head_count(s, (uint32_t)p->first[q], +1);
     for (uint32_t id = 0; id < pr->n; id++) {
         pr->dead[id] = pair_dead(s, id);
         pr->ndead += pr->dead[id];
@@ -493,10 +719,14 @@ static bool apply(sc *s, uint32_t proc, bool skip)
         return false;
     }
     s->trail[s->ntrail++] = (move){proc, opi, prev, next, window_take(s, opi),
-                                   skip};
-    s->hash_cls += class_word(class_at(s, proc, s->pos[proc] + 1)) -
-               class_word(class_at(s, proc, s->pos[proc]));
+                                   s->tree.root, skip};
+    uint32_t was = class_at(s, proc, s->pos[proc]),
+             now = class_at(s, proc, s->pos[proc] + 1);
+    tree_add(s, was, -1);
+    tree_add(s, now, +1);
+    head_mark(s, proc, -1);
     s->pos[proc]++;
+    head_mark(s, proc, +1);
     if (!skip) {
         s->hash ^= state_word(o->obj, prev) ^ state_word(o->obj, next);
         s->st[o->obj] = next;
@@ -504,10 +734,9 @@ static bool apply(sc *s, uint32_t proc, bool skip)
         s->remaining -= o->required;
     }
     pairs_count(s, opi, skip, -1);
-    heads_move(s, proc, opi, +1);
     if (s->pr.table != NULL)
         pairs_rejudge(s, opi, prev, next);
-    return true;
+    return !s->oom;
 }
 
 static void undo_to(sc *s, size_t base)
@@ -515,9 +744,10 @@ static void undo_to(sc *s, size_t base)
     while (s->ntrail > base) {
         const move *m = &s->trail[--s->ntrail];
         const sc_op *o = &s->p->ops[m->op];
+        head_mark(s, m->proc, -1);
         s->pos[m->proc]--;
-        s->hash_cls += class_word(class_at(s, m->proc, s->pos[m->proc])) -
-                   class_word(class_at(s, m->proc, s->pos[m->proc] + 1));
+        head_mark(s, m->proc, +1);
+        s->tree.root = m->root;
         if (!m->skip) {
             s->hash ^= state_word(o->obj, m->next) ^ state_word(o->obj, m->prev);
             s->st[o->obj] = m->prev;
@@ -526,7 +756,6 @@ static void undo_to(sc *s, size_t base)
         }
         window_restore(s, m->op, m->rem_at);
         pairs_count(s, m->op, m->skip, +1);
-        heads_move(s, m->proc, m->op, -1);
         if (s->pr.table != NULL)
             pairs_rejudge(s, m->op, m->next, m->prev);
     }
@@ -534,20 +763,57 @@ static void undo_to(sc *s, size_t base)
         s->low = s->ntrail;
 }
 
-/* The exact read reduction (sc_search.h): place every next op that is a
- * read the current state accepts, until none is left. One pass is enough:
- * a read changes no state, so it cannot make another chain's read
- * acceptable; only its own chain's next op is new, and that is looked at
- * at once. */
-static void place_reads(sc *s)
+/* Chain q's reads the current state accepts, placed one after another. */
+static void reads_of_chain(sc *s, uint32_t q)
 {
-    const lin_model *m = s->p->model;
-    for (uint32_t q = 0; q < s->p->nprocs && !s->oom; q++) {
-        const sc_op *o;
-        while ((o = next_op(s, q)) != NULL && o->required && o->op.known &&
-               m->read_only(&o->op) && apply(s, q, false))
-            ;
+    const sc_op *o;
+    while (!s->oom && (o = next_op(s, q)) != NULL && auto_read(s, o) &&
+           apply(s, q, false))
+        ;
+}
+
+/* The chains of the heads in a set of rank indices, into s->scratch. */
+static size_t chains_in(sc *s, const bits *b)
+{
+    size_t n = 0;
+    for (size_t r = bits_next(b, 0); r != NO_BIT; r = bits_next(b, r + 1))
+        s->scratch[n++] = s->proc_of[s->by_rank[r]];
+    return n;
+}
+
+/*
+ * The exact read reduction (sc_search.h): place every next op that is a
+ * read the current state accepts, until none is left. A read changes no
+ * state, so it cannot make another chain's read acceptable; only its own
+ * chain's next op is new, and that is looked at at once. So after a move
+ * (`last`; NULL: the start, where every chain is looked at) only two kinds
+ * of chain can have an acceptable read at their head: the moved chain,
+ * and, when the move changed its object to v, the chains whose head reads
+ * v there — filed under the pair (object, v), so that finding them costs
+ * nothing for the chains that cannot. Heads no pair files (models that
+ * cannot say what reads observe) are all looked at.
+ */
+static void place_reads(sc *s, const move *last)
+{
+    size_t n = chains_in(s, &s->read_bits);
+    for (size_t k = 0; k < n; k++)
+        reads_of_chain(s, s->scratch[k]);
+    if (last == NULL) {
+        for (uint32_t q = 0; q < s->p->nprocs; q++)
+            reads_of_chain(s, q);
+        return;
     }
+    reads_of_chain(s, last->proc);
+    uint32_t id = last->skip || last->prev == last->next
+                      ? NO_PAIR
+                      : pair_find(&s->pr, s->p->ops[last->op].obj, last->next);
+    if (id == NO_PAIR)
+        return;
+    n = 0;
+    for (uint32_t q = s->rl_first[id]; q != NO_PAIR; q = s->rl_next[q])
+        s->scratch[n++] = q;
+    for (size_t k = 0; k < n; k++)
+        reads_of_chain(s, s->scratch[k]);
 }
 
 static void note_depth(sc *s)
@@ -563,18 +829,8 @@ static void note_depth(sc *s)
 
 /* ---- Configurations and candidates --------------------------------------------- */
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 static void sort_classes(uint32_t *c, size_t n)
 {
-    if (n > 64) {
-        qsort(c, n, sizeof *c, cmp_u32);
-        return;
-    }
     for (size_t i = 1; i < n; i++) {
         uint32_t v = c[i];
         size_t j = i;
@@ -584,24 +840,32 @@ static void sort_classes(uint32_t *c, size_t n)
     }
 }
 
-/* 1 new, 0 seen, -1 out of memory. The key is the chains' classes sorted
- * (the symmetry reduction, sc_search.h), each in the fewest bytes that
- * hold the number of classes, then the states: the memo table is most of
- * the memory. */
+/* 1 new, 0 seen, -1 out of memory. The key: the multiset of the chains'
+ * classes (the symmetry reduction, sc_search.h) — the class tree's number
+ * for many chains, else the classes sorted, each in the fewest bytes that
+ * hold the number of classes — then the states. */
 static int visit(sc *s)
 {
     const sc_problem *p = s->p;
     unsigned char *k = s->key;
-    for (size_t i = 0; i < p->nprocs; i++)
-        s->sorted[i] = class_at(s, i, s->pos[i]);
-    sort_classes(s->sorted, p->nprocs);
-    for (size_t i = 0; i < p->nprocs; i++) {
-        uint32_t v = s->sorted[i];
-        for (size_t b = 0; b < s->class_bytes; b++, v >>= 8)
-            *k++ = (unsigned char)v;
+    uint64_t h = s->hash;
+    if (s->use_tree) {
+        memcpy(k, &s->tree.root, sizeof s->tree.root);
+        k += sizeof s->tree.root;
+        h ^= fl_rng_mix(s->tree.root + 1ull);
+    } else {
+        for (size_t i = 0; i < p->nprocs; i++)
+            s->sorted[i] = class_at(s, i, s->pos[i]);
+        sort_classes(s->sorted, p->nprocs);
+        for (size_t i = 0; i < p->nprocs; i++) {
+            uint32_t v = s->sorted[i];
+            h = fl_rng_mix(h ^ v);
+            for (size_t b = 0; b < s->class_bytes; b++, v >>= 8)
+                *k++ = (unsigned char)v;
+        }
     }
     memcpy(k, s->st, p->nobjs * sizeof *s->st);
-    return memo_insert(&s->memo, s->hash ^ s->hash_cls, s->key);
+    return memo_insert(&s->memo, h, s->key);
 }
 
 /*
@@ -616,14 +880,14 @@ static int visit(sc *s)
  * are interchangeable.
  */
 /* O(1): the pairs' counts of chain heads observing each value. */
-static bool free_write_useful(sc *s, const sc_op *o)
+static bool free_write_useful(sc *s, const sc_op *o, uint64_t serial)
 {
     pairs *pr = &s->pr;
     uint32_t id = pr->wpair[o - s->p->ops];
     if (id == NO_PAIR || s->st[o->obj] == pr->val[id] || pr->head_obs[id] == 0 ||
-        pr->stamp[id] == pr->frames)
+        pr->stamp[id] == serial)
         return false;
-    pr->stamp[id] = pr->frames;
+    pr->stamp[id] = serial;
     return true;
 }
 
@@ -649,23 +913,16 @@ static int free_setup(sc *s)
 
 /* Of the chains whose rests are identical, only the first is moved: the
  * configuration moving another leads to is the same up to a swap of the
- * two chains (sc_search.h). */
-static bool class_first(sc *s, uint32_t cls)
+ * two chains (sc_search.h). A deeper frame may overwrite the stamp before
+ * this frame is done: then an alike chain is moved again, and the memo
+ * finds the configuration it leads to seen — more work, never a
+ * different verdict. */
+static bool class_first(sc *s, uint32_t cls, uint64_t serial)
 {
-    if (s->cls_stamp[cls] == s->pr.frames)
+    if (s->cls_stamp[cls] == serial)
         return false;
-    s->cls_stamp[cls] = s->pr.frames;
+    s->cls_stamp[cls] = serial;
     return true;
-}
-
-static int cmp_cand(const void *a, const void *b, void *arg)
-{
-    const sc *s = arg;
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    int64_t cx = next_op(s, x / 2)->rank, cy = next_op(s, y / 2)->rank;
-    if (cx != cy)
-        return cx < cy ? -1 : 1;
-    return (x > y) - (x < y);
 }
 
 static int push_frame(sc *s, size_t base)
@@ -678,31 +935,39 @@ static int push_frame(sc *s, size_t base)
         s->frames = f;
         s->frames_cap = cap;
     }
-    if (s->ncand + 2 * s->p->nprocs > s->cand_cap) {
-        size_t cap = 2 * (s->ncand + 2 * s->p->nprocs);
-        uint32_t *c = fl_realloc(s->cand, cap * sizeof *c);
-        if (c == NULL)
-            return -1;
-        s->cand = c;
-        s->cand_cap = cap;
-    }
-    frame *f = &s->frames[s->nframes++];
-    *f = (frame){.base = base, .cand_off = s->ncand};
-    uint32_t *c = s->cand + s->ncand;
-    s->pr.frames++;
-    for (uint32_t q = 0; q < s->p->nprocs; q++) {
-        const sc_op *o = next_op(s, q);
-        if (o == NULL || !class_first(s, s->cls[o - s->p->ops]) ||
-            (s->free_write && s->free_write[o - s->p->ops] &&
-             !free_write_useful(s, o)))
-            continue;
-        c[f->ncand++] = 2 * q;
-        if (s->skippable[o - s->p->ops])
-            c[f->ncand++] = 2 * q + 1;
-    }
-    qsort_r(c, f->ncand, sizeof *c, cmp_cand, s);
-    s->ncand += f->ncand;
+    s->frames[s->nframes++] = (frame){.base = base, .serial = ++s->serial,
+                                      .skip_q = UINT32_MAX};
     return 0;
+}
+
+/*
+ * The frame's next move, 2 * chain + skip: the heads in the order of
+ * their ranks (then chains), each placed, then skipped where it may be.
+ * Reads the reduction places are no moves: one the state accepts is
+ * placed already, one it does not would be refused. false: none left.
+ */
+static bool next_move(sc *s, frame *f, uint32_t *c)
+{
+    if (f->skip_q != UINT32_MAX) {
+        *c = 2 * f->skip_q + 1;
+        f->skip_q = UINT32_MAX;
+        return true;
+    }
+    for (;;) {
+        size_t r = bits_next(&s->cand_bits, f->next_r);
+        if (r == NO_BIT)
+            return false;
+        f->next_r = r + 1;
+        uint32_t i = s->by_rank[r];
+        const sc_op *o = &s->p->ops[i];
+        if (!class_first(s, s->cls[i], f->serial) ||
+            (s->free_write && s->free_write[i] && !free_write_useful(s, o, f->serial)))
+            continue;
+        if (s->skippable[i])
+            f->skip_q = s->proc_of[i];
+        *c = 2 * s->proc_of[i];
+        return true;
+    }
 }
 
 /* ---- The walk --------------------------------------------------------------------- */
@@ -731,7 +996,12 @@ static wgl_stop stop_reason(const sc *s)
  * frame. 1: the goal; 0: carry on; -1: stop (out of memory). */
 static int arrive(sc *s, size_t base)
 {
-    place_reads(s);
+    if (s->ntrail > base) {
+        move last = s->trail[s->ntrail - 1];
+        place_reads(s, &last);
+    } else {
+        place_reads(s, NULL);
+    }
     if (s->oom)
         return -1;
     note_depth(s);
@@ -756,18 +1026,17 @@ static checker_verdict walk(sc *s)
 {
     int r = arrive(s, 0);
     for (uint64_t steps = 0; r == 0 && s->nframes > 0; steps++) {
-        /* a step costs O(chains) at least: a big problem looks at the
-         * clock every step, so the budget is met within one step */
-        if ((steps & (s->p->nops > 2048 ? 0 : 255)) == 0 && out_of_time(s))
+        /* a step costs little, but one can place many reads: a big
+         * problem looks at the clock every step */
+        if ((steps & (s->p->nops > 2048 ? 0 : 63)) == 0 && out_of_time(s))
             return CHECKER_UNKNOWN;
         frame *f = &s->frames[s->nframes - 1];
-        if (f->next == f->ncand) {
+        uint32_t c;
+        if (!next_move(s, f, &c)) {
             undo_to(s, f->base);
-            s->ncand = f->cand_off;
             s->nframes--;
             continue;
         }
-        uint32_t c = s->cand[f->cand_off + f->next++];
         size_t base = s->ntrail;
         if (apply(s, c / 2, c & 1))
             r = arrive(s, base);
@@ -840,6 +1109,49 @@ static int classes_setup(sc *s)
     return rc == 0 && s->cls_stamp ? 0 : -1;
 }
 
+static int cmp_by_rank(const void *a, const void *b, void *arg)
+{
+    const sc *s = arg;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    int64_t rx = s->p->ops[x].rank, ry = s->p->ops[y].rank;
+    if (rx != ry)
+        return rx < ry ? -1 : 1;
+    if (s->proc_of[x] != s->proc_of[y])
+        return s->proc_of[x] < s->proc_of[y] ? -1 : 1;
+    return (x > y) - (x < y);
+}
+
+/* The rank order, the sets the walk looks in, every chain's first op
+ * made its head, the class tree. */
+static int heads_setup(sc *s)
+{
+    const sc_problem *p = s->p;
+    size_t n = p->nops + 1, np = p->nprocs + 1;
+    s->by_rank = fl_malloc(n * sizeof *s->by_rank);
+    s->ridx = fl_malloc(n * sizeof *s->ridx);
+    s->proc_of = fl_malloc(n * sizeof *s->proc_of);
+    s->rl_next = fl_malloc(np * sizeof *s->rl_next);
+    s->rl_prev = fl_malloc(np * sizeof *s->rl_prev);
+    s->rl_pair = fl_malloc(np * sizeof *s->rl_pair);
+    s->scratch = fl_malloc(np * sizeof *s->scratch);
+    if (!s->by_rank || !s->ridx || !s->proc_of || !s->rl_next || !s->rl_prev ||
+        !s->rl_pair || !s->scratch || bits_init(&s->cand_bits, p->nops) != 0 ||
+        bits_init(&s->read_bits, p->nops) != 0)
+        return -1;
+    for (size_t q = 0; q < p->nprocs; q++)
+        for (size_t i = p->first[q]; i < p->first[q] + p->len[q]; i++)
+            s->proc_of[i] = (uint32_t)q;
+    for (uint32_t i = 0; i < p->nops; i++)
+        s->by_rank[i] = i;
+    qsort_r(s->by_rank, p->nops, sizeof *s->by_rank, cmp_by_rank, s);
+    for (uint32_t r = 0; r < p->nops; r++)
+        s->ridx[s->by_rank[r]] = r;
+    for (uint32_t q = 0; q < p->nprocs; q++)
+        head_mark(s, q, +1);
+    s->use_tree = p->nprocs > TREE_CHAINS;
+    return tree_setup(s);
+}
+
 static int setup(sc *s, const sc_problem *p)
 {
     size_t n = p->nops + 1;
@@ -848,12 +1160,16 @@ static int setup(sc *s, const sc_problem *p)
     s->skippable = fl_calloc(n, sizeof *s->skippable);
     s->trail = fl_malloc(n * sizeof *s->trail);
     s->best = fl_malloc(n * sizeof *s->best);
-    s->sorted = fl_malloc((p->nprocs + 1) * sizeof *s->sorted);
     if (!s->pos || !s->st || !s->skippable || !s->trail || !s->best ||
-        !s->sorted || classes_setup(s) != 0)
+        classes_setup(s) != 0)
         return -1;
     s->class_bytes = s->nclasses <= 0xff ? 1 : s->nclasses <= 0xffff ? 2 : 4;
-    s->memo.key_size = p->nprocs * s->class_bytes + p->nobjs * sizeof(uint64_t);
+    s->memo.key_size = (p->nprocs > TREE_CHAINS ? sizeof s->tree.root
+                                                : p->nprocs * s->class_bytes) +
+                       p->nobjs * sizeof(uint64_t);
+    s->sorted = fl_malloc((p->nprocs + 1) * sizeof *s->sorted);
+    if (s->sorted == NULL)
+        return -1;
     s->key = fl_malloc(s->memo.key_size + 1);
     if (s->key == NULL)
         return -1;
@@ -862,7 +1178,6 @@ static int setup(sc *s, const sc_problem *p)
         s->hash ^= state_word((uint32_t)o, p->initial[o]);
     }
     for (size_t q = 0; q < p->nprocs; q++) {
-        s->hash_cls += class_word(class_at(s, q, 0));
         bool later_required = false;
         for (size_t i = p->len[q]; i-- > 0;) {
             const sc_op *o = &p->ops[p->first[q] + i];
@@ -871,7 +1186,8 @@ static int setup(sc *s, const sc_problem *p)
             s->remaining += o->required;
         }
     }
-    return window_setup(s) == 0 && pairs_setup(s) == 0 && free_setup(s) == 0
+    return window_setup(s) == 0 && pairs_setup(s) == 0 && free_setup(s) == 0 &&
+                   heads_setup(s) == 0
                ? 0 : -1;
 }
 
@@ -909,11 +1225,23 @@ static void sc_free(sc *s)
     fl_free(s->trail);
     fl_free(s->best);
     fl_free(s->key);
-    fl_free(s->sorted);
     fl_free(s->cls);
     fl_free(s->cls_stamp);
     fl_free(s->frames);
-    fl_free(s->cand);
+    fl_free(s->by_rank);
+    fl_free(s->ridx);
+    fl_free(s->proc_of);
+    fl_free(s->rl_first);
+    fl_free(s->rl_next);
+    fl_free(s->rl_prev);
+    fl_free(s->rl_pair);
+    fl_free(s->scratch);
+    bits_free(&s->cand_bits);
+    bits_free(&s->read_bits);
+    fl_free(s->sorted);
+    fl_free(s->tree.a);
+    fl_free(s->tree.b);
+    fl_free(s->tree.tab);
     fl_free(s->memo.slots);
     fl_free(s->memo.keys);
     fl_free(s->rem);

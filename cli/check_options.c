@@ -23,7 +23,36 @@ void cli_check_options_init(cli_check_options *o)
 void cli_check_options_free(cli_check_options *o)
 {
     json_decref(o->initial);
-    o->initial = NULL;
+    json_decref(o->given_json);
+    o->initial = o->given_json = NULL;
+}
+
+/* Its long name in the tables: test's --check-time-limit is the others'
+ * --time-limit. */
+static const char *option_name(int code, const char *cmd)
+{
+    static const struct option all[] = {CLI_CHECK_LONGOPTS};
+    if (code == CLI_OPT_TIME_LIMIT && strcmp(cmd, "test") == 0)
+        return "check-time-limit";
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (all[i].val == code)
+            return all[i].name;
+    return "?";
+}
+
+/* Keep what was given, as given, for the record. */
+static void remember(cli_check_options *o, int code, const char *arg,
+                     const char *cmd)
+{
+    if (!o->given_json)
+        o->given_json = json_object();
+    json_object_set_new(o->given_json, option_name(code, cmd),
+                        arg ? json_string(arg) : json_true());
+}
+
+const json_t *cli_check_given_json(const cli_check_options *o)
+{
+    return o->given_json;
 }
 
 static int number(const char *cmd, const char *flag, const char *s, double *out)
@@ -68,7 +97,8 @@ static int number_option(cli_check_options *o, int code, const char *arg,
     double x;
     switch (code) {
     case CLI_OPT_TIME_LIMIT:
-        if (number(cmd, "--time-limit", arg, &x) != FL_OK)
+        if (number(cmd, strcmp(cmd, "test") == 0 ? "--check-time-limit"
+                                                 : "--time-limit", arg, &x) != FL_OK)
             return FL_EUSAGE;
         o->opt.time_limit_s = x;
         return FL_OK;
@@ -100,8 +130,10 @@ int cli_check_option(cli_check_options *o, int code, const char *arg,
     fl_error err = {0};
     json_error_t jerr;
     int i, rc;
-    if (code >= CLI_OPT_CHECKER && code <= CLI_OPT_KEYS)
-        o->given |= 1u << (code - CLI_OPT_CHECKER);
+    if (code < CLI_OPT_CHECKER || code > CLI_OPT_KEYS)
+        return 1;
+    o->given |= 1u << (code - CLI_OPT_CHECKER);
+    remember(o, code, arg, cmd);
     switch (code) {
     case CLI_OPT_CHECKER:
         if (checker_find(arg, &o->checker, &err) == FL_OK)
@@ -201,12 +233,11 @@ int cli_check_resolve(cli_check_options *o, const char *cmd)
     return FL_OK;
 }
 
-void cli_check_usage(FILE *out)
+/* The lines every command shares, up to the time budget. */
+static void usage_head(FILE *out, const char *checker_default)
 {
     fprintf(out, "  --checker C          what judges the history (default: "
-                 "sequential, or\n"
-                 "                       linearizable with --consistency "
-                 "linearizable):\n");
+                 "%s):\n", checker_default);
     for (const char *const *c = checker_names(); *c; c++) {
         const checker *ck;
         if (checker_find(*c, &ck, NULL) == FL_OK)
@@ -229,9 +260,13 @@ void cli_check_usage(FILE *out)
           "  --initial JSON       the model's initial value (default: the\n"
           "                       model's empty value; null for registers)\n"
           "  --nil-reads-unknown  a read that returned null constrains\n"
-          "                       nothing (Knossos's convention)\n"
-          "  --time-limit S       give up with \"unknown\" after S seconds\n"
-          "  --memory-limit MB    give up with \"unknown\" when the check's\n"
+          "                       nothing (Knossos's convention)\n", out);
+}
+
+/* The lines after it. */
+static void usage_tail(FILE *out)
+{
+    fputs("  --memory-limit MB    give up with \"unknown\" when the check's\n"
           "                       memory would pass MB megabytes (a hard\n"
           "                       limit; default: half of physical memory;\n"
           "                       0: none)\n"
@@ -242,7 +277,25 @@ void cli_check_usage(FILE *out)
           "  --no-shrink          do not minimise the counterexample\n"
           "  --no-fast-path       search even a register whose values are\n"
           "                       written once (decided in O(n log n)\n"
-          "                       otherwise)\n"
-          "  --keys auto|yes|no   EDN: are [k v] values independent keys\n",
+          "                       otherwise)\n", out);
+}
+
+void cli_check_usage(FILE *out)
+{
+    usage_head(out, "sequential, or\n                       linearizable "
+                    "with --consistency linearizable");
+    fputs("  --time-limit S       give up with \"unknown\" after S seconds\n",
           out);
+    usage_tail(out);
+    fputs("  --keys auto|yes|no   EDN: are [k v] values independent keys\n",
+          out);
+}
+
+void cli_check_usage_run(FILE *out)
+{
+    usage_head(out, "the workload's\n                       checkers, "
+                    "`--workload` lists them");
+    fputs("  --check-time-limit S give up with \"unknown\" after S seconds\n"
+          "                       (default 300)\n", out);
+    usage_tail(out);
 }

@@ -10,8 +10,13 @@
  * history: --model is resolved there into a `const lin_model *` once, so
  * a bad model is a usage error even when the history does not exist.
  *
- * Ownership: a cli_check_options owns the parsed --initial value
- * (cli_check_options_free); the checker and the model are static.
+ * `faultline test` embeds CLI_CHECK_RUN_LONGOPTS instead (its own
+ * --time-limit and --keys mean the run's) and hands cli_check_apply to
+ * the run store as analyze does.
+ *
+ * Ownership: a cli_check_options owns the parsed --initial value and the
+ * options as given (cli_check_options_free); the checker and the model
+ * are static.
  */
 #ifndef FL_CLI_CHECK_OPTIONS_H
 #define FL_CLI_CHECK_OPTIONS_H
@@ -32,21 +37,33 @@ enum {
     CLI_OPT_ALL_KEYS, CLI_OPT_NO_SHRINK, CLI_OPT_NO_FAST_PATH, CLI_OPT_KEYS,
 };
 
-/* The shared entries of a `struct option` table (no terminator). */
-#define CLI_CHECK_LONGOPTS                                                    \
+/* The entries every command taking checker options has (no terminator). */
+#define CLI_CHECK_COMMON_LONGOPTS                                             \
     {"checker", required_argument, NULL, CLI_OPT_CHECKER},                   \
     {"model", required_argument, NULL, CLI_OPT_MODEL},                       \
     {"consistency", required_argument, NULL, CLI_OPT_CONSISTENCY},           \
     {"initial", required_argument, NULL, CLI_OPT_INITIAL},                   \
     {"nil-reads-unknown", no_argument, NULL, CLI_OPT_NIL_READS_UNKNOWN},     \
-    {"time-limit", required_argument, NULL, CLI_OPT_TIME_LIMIT},             \
     {"memory-limit", required_argument, NULL, CLI_OPT_MEMORY_LIMIT},         \
     {"threads", required_argument, NULL, CLI_OPT_THREADS},                   \
     {"no-split", no_argument, NULL, CLI_OPT_NO_SPLIT},                       \
     {"all-keys", no_argument, NULL, CLI_OPT_ALL_KEYS},                       \
     {"no-shrink", no_argument, NULL, CLI_OPT_NO_SHRINK},                     \
-    {"no-fast-path", no_argument, NULL, CLI_OPT_NO_FAST_PATH},               \
+    {"no-fast-path", no_argument, NULL, CLI_OPT_NO_FAST_PATH}
+
+/* The shared entries of a `struct option` table (no terminator). */
+#define CLI_CHECK_LONGOPTS                                                    \
+    CLI_CHECK_COMMON_LONGOPTS,                                                \
+    {"time-limit", required_argument, NULL, CLI_OPT_TIME_LIMIT},             \
     {"keys", required_argument, NULL, CLI_OPT_KEYS}
+
+/* The shared entries `faultline test` offers (no terminator): there
+ * --time-limit and --keys are the run's own, so the check's time budget
+ * is --check-time-limit and the EDN keys do not apply (a run's history
+ * is JSONL). */
+#define CLI_CHECK_RUN_LONGOPTS                                                \
+    CLI_CHECK_COMMON_LONGOPTS,                                                \
+    {"check-time-limit", required_argument, NULL, CLI_OPT_TIME_LIMIT}
 
 typedef struct cli_check_options {
     checker_options opt;      /* what the checker is given */
@@ -58,6 +75,7 @@ typedef struct cli_check_options {
     unsigned given;           /* bit (code - CLI_OPT_CHECKER): given */
     bool isolation_given;     /* --consistency named a transactional model
                                  (opt.isolation, for elle), not a bit */
+    json_t *given_json;       /* every option given, {NAME: ARG | true} */
 } cli_check_options;
 
 /* The defaults of `faultline check`: cas-register, shrinking, the memory
@@ -90,7 +108,13 @@ bool cli_check_any_given(const cli_check_options *o);
  * analyze` changes only what was asked. */
 void cli_check_apply(const cli_check_options *o, checker_options *opt);
 
-/* The shared options' lines of a usage message. */
+/* The options given, as given: {"model": "register", "no-shrink": true,
+ * ...} (test.json's "checker_options"), borrowed from o; NULL: none. */
+const json_t *cli_check_given_json(const cli_check_options *o);
+
+/* The shared options' lines of a usage message (CLI_CHECK_LONGOPTS), and
+ * those of `faultline test` (CLI_CHECK_RUN_LONGOPTS). */
 void cli_check_usage(FILE *out);
+void cli_check_usage_run(FILE *out);
 
 #endif

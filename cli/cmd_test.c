@@ -2,11 +2,13 @@
  * faultline test — parse the options, then run a test against a target
  * on a cluster and judge it (run/run.h does the whole run).
  *
- * The generic options are parsed here; the target's own options (named by
- * its vtable, targets/registry.h lists the targets) are parsed without
- * knowing them and passed through as a JSON object. Exit 0 valid, 1
- * invalid, 2 unknown, 3 could not run (with the reason), 64 usage.
+ * The generic options are parsed here; the target's own options (its
+ * vtable's option table, targets/registry.h lists the targets) are offered
+ * from its table and parsed and checked once by target_options_parse,
+ * before anything runs. Exit 0 valid, 1 invalid, 2 unknown, 3 could not
+ * run (with the reason), 64 usage.
  */
+#include "cli/check_options.h"
 #include "cli/cli.h"
 #include "harness/cluster.h"
 #include "nemesis/fault.h"
@@ -33,8 +35,9 @@ typedef struct test_args {
     const char *target_name;   /* --target; NULL: targets_default() */
     const target_vtable *target;
     target_vtable *file_target; /* --target-file's (owned); NULL: none */
-    bool file_error;           /* its error is said: no usage after it */
+    bool error_said;           /* an error is said: no usage after it */
     json_t *target_opts;       /* as given (owned); NULL: none */
+    target_options *parsed;    /* target_opts parsed and checked (owned) */
     json_t *fault_opts;        /* the kinds' options as given (owned) */
     double nemesis_interval, time_limit, rate;
     int concurrency;
@@ -53,6 +56,7 @@ typedef struct test_args {
     const char *log_patterns[17]; /* --log-pattern, NULL-terminated */
     size_t n_log_patterns;
     bool allow_crashes;
+    cli_check_options check;   /* the checker options (cli/check_options.h) */
 } test_args;
 
 static void targets_help(FILE *out, const target_vtable *chosen)
@@ -166,6 +170,11 @@ static int usage(FILE *out, int code, const target_vtable *chosen)
         "                        logs, beside the target's (repeatable, up\n"
         "                        to 16)\n"
         "  --allow-crashes       report crashes as a warning only\n");
+    fprintf(out, "Checking (the workload's checkers, with these options\n"
+                 "changed; --checker C: C alone; recorded in test.json's\n"
+                 "checker_options; as `faultline check` and `analyze` take\n"
+                 "them):\n");
+    cli_check_usage_run(out);
     fprintf(out, "Faults' options (recorded in test.json's nemesis_options):\n");
     fault_options_help(fault_builtin(), out);
     targets_help(out, chosen);
@@ -213,6 +222,7 @@ static const struct option generic_opts[] = {
     {"allow-crashes", 0, 0, OPT_ALLOW_CRASHES},
     {"target-file", 1, 0, OPT_TARGET_FILE},
     {"help", 0, 0, 'h'},
+    CLI_CHECK_RUN_LONGOPTS,
 };
 
 #define N_GENERIC (sizeof generic_opts / sizeof *generic_opts)
@@ -262,7 +272,7 @@ static int target_from_file(const char *path, test_args *a)
     int rc = file_target_load(path, &a->file_target, &err);
     if (rc != FL_OK) {
         fprintf(stderr, "faultline test: --target-file %s\n", err.msg);
-        a->file_error = true;
+        a->error_said = true;
         return rc == FL_EUSAGE ? FL_EUSAGE : CLI_EXIT_CANNOT_RUN;
     }
     a->target = a->file_target;
@@ -284,7 +294,8 @@ static struct option *options_for(const target_vtable *vt)
     memcpy(opts, generic_opts, sizeof generic_opts);
     for (size_t i = 0; i < n; i++)
         opts[N_GENERIC + i] = (struct option){vt->options[i].name,
-                                              vt->options[i].arg ? 1 : 0, 0,
+                                              vt->options[i].type !=
+                                                  TARGET_OPT_FLAG, 0,
                                               TARGET_OPT(i)};
     for (size_t i = 0; i < nf; i++)
         opts[N_GENERIC + n + i] = (struct option){fo[i]->name, 1, 0,
@@ -397,7 +408,7 @@ static int parse_opts(int argc, char **argv, test_args *a)
                 fprintf(stderr, "faultline test: %s\n", err.msg);
         } else if (c == '?' || c == ':') {
             rc = bad_option(c, argv, a);
-        } else {
+        } else if ((rc = cli_check_option(&a->check, c, optarg, "test")) == 1) {
             rc = generic_opt(c, a);
         }
     }
@@ -508,6 +519,22 @@ static int check_args(int argc, char **argv, test_args *a)
     return check_db(a);
 }
 
+/* The target's options, checked against its table once, before anything
+ * runs: a bad value is a usage error naming the option. */
+static int parse_target_options(test_args *a)
+{
+    fl_error err = {0};
+    int rc = target_options_parse(a->target, a->target_opts, &a->parsed, &err);
+    if (rc == FL_EUSAGE)
+        fprintf(stderr, "faultline test: %s\n", err.msg);
+    else if (rc != FL_OK) {
+        fprintf(stderr, "faultline test: cannot run: %s\n", err.msg);
+        a->error_said = true; /* said: no usage after it */
+        rc = CLI_EXIT_CANNOT_RUN;
+    }
+    return rc;
+}
+
 /* FL_OK, FL_EUSAGE (said on stderr), or -1 for --help. */
 static int parse_args(int argc, char **argv, test_args *a)
 {
@@ -527,7 +554,12 @@ static int parse_args(int argc, char **argv, test_args *a)
         return FL_EUSAGE;
     }
     int rc = parse_opts(argc, argv, a);
-    return rc == FL_OK ? check_args(argc, argv, a) : rc;
+    if (rc == FL_OK)
+        rc = check_args(argc, argv, a);
+    /* --model is resolved here, once, before anything runs */
+    if (rc == FL_OK)
+        rc = cli_check_resolve(&a->check, "test");
+    return rc == FL_OK ? parse_target_options(a) : rc;
 }
 
 /* ---- the run ------------------------------------------------------------------------------------ */
@@ -546,8 +578,19 @@ static void print_line(void *ctx, const char *line)
     fprintf(stderr, "%s\n", line);
 }
 
+static void adjust(const void *arg, checker_options *opt)
+{
+    cli_check_apply(arg, opt);
+}
+
 static int run(const test_args *a)
 {
+    /* cli_check_resolve picks a checker for `check`; here none given
+     * means the workload's */
+    run_store_judge judge = {
+        .only = cli_check_given(&a->check, CLI_OPT_CHECKER) ? a->check.checker
+                                                            : NULL,
+        .adjust = adjust, .arg = &a->check};
     run_config cfg = {
         .nodes_file = a->nodes_file, .nodes = a->nodes,
         .keep_cluster = a->keep_cluster, .ssh_user = a->ssh_user,
@@ -558,10 +601,12 @@ static int run(const test_args *a)
         .nemesis_interval = a->nemesis_interval, .time_limit = a->time_limit,
         .rate = a->rate, .concurrency = a->concurrency, .keys = a->keys,
         .seed = a->seed, .target = a->target,
-        .target_options = a->target_opts, .db = &a->db, .stop = &stop_flag,
+        .target_options = a->parsed, .db = &a->db, .stop = &stop_flag,
         .fault_options = a->fault_opts,
         .log = print_line, .report = stderr,
         .log_patterns = a->log_patterns, .allow_crashes = a->allow_crashes,
+        .judge = cli_check_any_given(&a->check) ? &judge : NULL,
+        .checker_options = cli_check_given_json(&a->check),
     };
     run_outcome out;
     run_test(&cfg, &out);
@@ -588,12 +633,15 @@ int cmd_test(int argc, char **argv)
         .concurrency = 10, .rate = 100,
         .results = "results",
     };
+    cli_check_options_init(&a.check);
     int rc = parse_args(argc, argv, &a);
     if (rc == -1 || rc != FL_OK) {
+        cli_check_options_free(&a.check);
         json_decref(a.target_opts);
+        target_options_free(a.parsed);
         json_decref(a.fault_opts);
         rc = rc == -1 ? usage(stdout, 0, a.target)
-           : rc == FL_EUSAGE && !a.file_error
+           : rc == FL_EUSAGE && !a.error_said
                ? usage(stderr, FL_EUSAGE, a.target) : rc;
         file_target_free(a.file_target);
         return rc;
@@ -609,7 +657,9 @@ int cmd_test(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     rc = run(&a);
+    cli_check_options_free(&a.check);
     json_decref(a.target_opts);
+    target_options_free(a.parsed);
     file_target_free(a.file_target);
     json_decref(a.fault_opts);
     return rc;

@@ -54,26 +54,22 @@ int target_options_set(const target_vtable *vt, json_t **opts,
         return fl_error_set(err, FL_EUSAGE, "target %s takes no option --%s "
                             "(`faultline test --target %s --help` lists "
                             "its options)", vt->name, name, vt->name);
-    if (!o->arg != !value)
+    if ((o->type == TARGET_OPT_FLAG) != !value)
         return fl_error_set(err, FL_EUSAGE, "--%s (target %s) %s", name,
-                            vt->name, o->arg ? "needs an argument"
-                                             : "takes no argument");
+                            vt->name, value ? "takes no argument"
+                                            : "needs an argument");
     if (!*opts && !(*opts = json_object()))
         return fl_error_set(err, FL_ENOMEM, "out of memory");
-    json_t *v = value ? json_string(value) : json_true();
-    json_t *list = json_object_get(*opts, o->name);
-    int bad;
-    if (o->repeatable && json_is_array(list)) {
-        bad = json_array_append_new(list, v);
-    } else if (o->repeatable) {
-        json_t *a = json_array();
-        bad = json_array_append_new(a, v) ||
-              json_object_set_new(*opts, o->name, a);
-    } else {
-        bad = json_object_set_new(*opts, o->name, v);
-    }
-    return bad ? fl_error_set(err, FL_ENOMEM, "out of memory") : FL_OK;
+    if (json_object_set_new(*opts, o->name,
+                            value ? json_string(value) : json_true()) != 0)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    return FL_OK;
 }
+
+struct target_options {
+    json_t *json;            /* the resolved values; owns the strings */
+    void *values;            /* the target's struct (options_size bytes) */
+};
 
 /* Each declared default not given, into opts. */
 static int fill_defaults(const target_vtable *vt, json_t *opts)
@@ -81,48 +77,180 @@ static int fill_defaults(const target_vtable *vt, json_t *opts)
     for (const target_option *o = vt->options; o && o->name; o++) {
         if (o->alias_of || !o->default_value || json_object_get(opts, o->name))
             continue;
-        json_t *v = json_string(o->default_value);
-        if (o->repeatable) {
-            json_t *a = json_array();
-            if (json_array_append_new(a, v) != 0)
-                return FL_ENOMEM;
-            v = a;
-        }
-        if (json_object_set_new(opts, o->name, v) != 0)
+        if (json_object_set_new(opts, o->name,
+                                json_string(o->default_value)) != 0)
             return FL_ENOMEM;
     }
     return FL_OK;
 }
 
-int target_options_resolve(const target_vtable *vt, const json_t *opts,
-                           json_t **out, fl_error *err)
+static bool word_of(const char *s, const char *chars)
 {
-    json_t *o = opts ? json_deep_copy(opts) : json_object();
-    int rc = o && fill_defaults(vt, o) == FL_OK
-                 ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
-    if (rc == FL_OK && vt->resolve_options)
-        rc = vt->resolve_options(o, err);
-    if (rc != FL_OK) {
-        json_decref(o);
-        o = NULL;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || strchr(chars, *s)))
+            return false;
+    return true;
+}
+
+static int choice_index(const target_option *o, const char *v)
+{
+    for (int i = 0; v && o->choices && o->choices[i]; i++)
+        if (strcmp(o->choices[i], v) == 0)
+            return i;
+    return -1;
+}
+
+/* "a, b or c": the choices in words. */
+static void choices_text(const target_option *o, char *out, size_t size)
+{
+    size_t n = 0, len = 0;
+    while (o->choices && o->choices[n])
+        n++;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && len < size; i++) {
+        int k = snprintf(out + len, size - len, "%s%s",
+                         i == 0 ? "" : i + 1 == n ? " or " : ", ",
+                         o->choices[i]);
+        len += k > 0 ? (size_t)k : 0;
     }
+}
+
+/* Whether v (the JSON value stored for o) is one o takes; FL_EUSAGE
+ * naming the option when not. */
+static int check_value(const target_vtable *vt, const target_option *o,
+                       const json_t *v, fl_error *err)
+{
+    const char *s = json_string_value(v);
+    char words[256];
+    switch (o->type) {
+    case TARGET_OPT_FLAG:
+        return json_is_boolean(v) ? FL_OK
+            : fl_error_set(err, FL_EUSAGE, "target %s: --%s takes no "
+                           "argument", vt->name, o->name);
+    case TARGET_OPT_CHOICE:
+        if (choice_index(o, s) >= 0)
+            return FL_OK;
+        choices_text(o, words, sizeof words);
+        return fl_error_set(err, FL_EUSAGE, "target %s: --%s is %s, not "
+                            "\"%s\"", vt->name, o->name, words, s ? s : "");
+    case TARGET_OPT_TEXT:
+        if (s && (*s || o->empty_ok) && (!o->chars || word_of(s, o->chars)))
+            return FL_OK;
+        return fl_error_set(err, FL_EUSAGE, "target %s: --%s \"%s\": "
+                            "letters, digits and %s only%s", vt->name,
+                            o->name, s ? s : "", o->chars ? o->chars : "",
+                            o->empty_ok ? "" : ", not empty");
+    }
+    return fl_error_set(err, FL_EUSAGE, "target %s: --%s: unknown type",
+                        vt->name, o->name);
+}
+
+/* Every value given or defaulted, checked; one the table does not know
+ * (a hand-made object) is refused too. */
+static int check_all(const target_vtable *vt, const json_t *opts,
+                     fl_error *err)
+{
+    const char *name;
+    const json_t *v;
+    json_object_foreach((json_t *)opts, name, v) {
+        const target_option *o = target_option_find(vt, name);
+        if (!o || o->alias_of)
+            return fl_error_set(err, FL_EUSAGE, "target %s takes no option "
+                                "--%s", vt->name, name);
+        int rc = check_value(vt, o, v, err);
+        if (rc != FL_OK)
+            return rc;
+    }
+    return FL_OK;
+}
+
+/* Each value into its field of the target's struct (options_size bytes:
+ * a line whose field would not fit is left out, never written past it). */
+static void place(const target_vtable *vt, const json_t *opts, char *values)
+{
+    for (const target_option *o = vt->options; o && o->name; o++) {
+        size_t width = o->type == TARGET_OPT_TEXT ? sizeof(char *)
+                     : o->type == TARGET_OPT_CHOICE ? sizeof(int)
+                                                    : sizeof(bool);
+        if (o->alias_of || o->offset + width > vt->options_size)
+            continue;
+        const json_t *v = json_object_get(opts, o->name);
+        char *field = values + o->offset;
+        if (o->type == TARGET_OPT_FLAG) {
+            bool b = json_is_true(v);
+            memcpy(field, &b, sizeof b);
+        } else if (o->type == TARGET_OPT_CHOICE) {
+            int i = choice_index(o, json_string_value(v));
+            memcpy(field, &i, sizeof i);
+        } else {
+            const char *s = json_string_value(v);
+            memcpy(field, &s, sizeof s);
+        }
+    }
+}
+
+int target_options_parse(const target_vtable *vt, const json_t *opts,
+                         target_options **out, fl_error *err)
+{
+    *out = NULL;
+    target_options *o = calloc(1, sizeof *o);
+    if (o) {
+        o->json = opts ? json_deep_copy(opts) : json_object();
+        o->values = vt->options_size ? calloc(1, vt->options_size) : NULL;
+    }
+    int rc = o && o->json && (o->values || !vt->options_size) &&
+                 fill_defaults(vt, o->json) == FL_OK
+                 ? FL_OK : fl_error_set(err, FL_ENOMEM, "out of memory");
+    if (rc == FL_OK)
+        rc = check_all(vt, o->json, err);
+    if (rc == FL_OK && vt->resolve_options &&
+        (rc = vt->resolve_options(o->json, err)) == FL_OK)
+        rc = check_all(vt, o->json, err);
+    if (rc != FL_OK) {
+        target_options_free(o);
+        return rc;
+    }
+    place(vt, o->json, o->values);
     *out = o;
-    return rc;
+    return FL_OK;
+}
+
+const void *target_options_values(const target_options *o)
+{
+    return o ? o->values : NULL;
+}
+
+const json_t *target_options_json(const target_options *o)
+{
+    return o ? o->json : NULL;
+}
+
+void target_options_free(target_options *o)
+{
+    if (!o)
+        return;
+    json_decref(o->json);
+    free(o->values);
+    free(o);
 }
 
 void target_options_help(const target_vtable *vt, FILE *out)
 {
     for (const target_option *o = vt->options; o && o->name; o++) {
-        char head[128];
-        snprintf(head, sizeof head, "--%s%s%s", o->name, o->arg ? " " : "",
-                 o->arg ? o->arg : "");
+        char head[128], words[256];
+        snprintf(head, sizeof head, "--%s%s%s", o->name,
+                 o->type == TARGET_OPT_FLAG ? "" : " ",
+                 o->type == TARGET_OPT_FLAG ? "" : o->arg ? o->arg : "X");
         fprintf(out, "  %-21s %s", head, o->help);
+        if (o->type == TARGET_OPT_CHOICE) {
+            choices_text(o, words, sizeof words);
+            fprintf(out, ": %s", words);
+        }
         if (o->alias_of)
             fprintf(out, " (the same as --%s)", o->alias_of);
         if (o->default_value)
             fprintf(out, " (default %s)", o->default_value);
-        if (o->repeatable)
-            fprintf(out, " (repeatable)");
         fputc('\n', out);
     }
 }
@@ -279,6 +407,11 @@ char *target_data_path(const target *t, size_t node)
                  t->vt->data_dir) < 0)
         return NULL;
     return p;
+}
+
+const char *const *target_data_files(const target *t)
+{
+    return t->vt->data_dir && !existing(t) ? t->vt->data_files : NULL;
 }
 
 int target_ready_timeout_ms(const target *t, int default_ms)

@@ -8,9 +8,10 @@
  * target.
  *
  * A target declares, besides its db and client:
- *   - its options (target_option): the command line offers them, test.json
- *     records them, and create() receives them, with nobody in between
- *     knowing what they mean;
+ *   - its options (a table of target_option over a struct of its own):
+ *     the command line offers them, target_options_parse checks each value
+ *     against its line once, test.json records them, and create() reads
+ *     them as its struct, with nobody in between knowing what they mean;
  *   - the operations its client supports (target_supports_workload: a
  *     workload that needs one it lacks is refused before anything runs).
  *
@@ -43,11 +44,12 @@ typedef struct target_config {
     remote *remote;          /* borrowed; outlives the target */
     /* How the database is treated; copied by target_new. NULL: managed. */
     const target_db *db;
-    /* The target's own options, resolved (target_options_resolve):
-     * {NAME: "value"}, true for a flag, an array of strings for a
-     * repeatable option. Borrowed, valid during create() only. NULL:
-     * none given. */
-    const json_t *options;
+    /* The target's own options, parsed and checked once
+     * (target_options_parse): the target's options struct, whose fields
+     * its option table places (target_option.offset). Borrowed, valid
+     * during create() only (copy what you keep). NULL only for a target
+     * without options. */
+    const void *options;
     const char *node_dir;    /* base of per-node dirs on the nodes */
     /* The environment the database is started in (NAME=VALUE words; $d
      * is the node's directory), or NULL: the clock faults' libfaketime
@@ -55,16 +57,38 @@ typedef struct target_config {
     const char *db_env;
 } target_config;
 
-/* One option a target takes on the command line, as --NAME [ARG]. */
+/* What an option's value is, and the C type its field has in the
+ * target's options struct. */
+typedef enum target_option_type {
+    TARGET_OPT_TEXT,         /* --NAME ARG: const char * (NULL: not given
+                                and no default); checked against chars */
+    TARGET_OPT_CHOICE,       /* --NAME ARG, one of choices: int, its index
+                                (-1: not given and no default) */
+    TARGET_OPT_FLAG,         /* --NAME: bool */
+} target_option_type;
+
+/*
+ * One option a target takes on the command line, as --NAME [ARG]: a line
+ * of the target's option table, from which the command line, the help,
+ * the checking of values and test.json's "target_options" all come.
+ */
 typedef struct target_option {
     const char *name;        /* NULL ends a table */
-    const char *arg;         /* the argument's name in help ("PATH"); NULL:
-                                a flag, stored as true */
+    target_option_type type;
+    const char *arg;         /* the argument's name in help ("PATH") */
     const char *help;        /* one line */
-    const char *default_value; /* stored when not given; NULL: none (or one
+    const char *default_value; /* used when not given; NULL: none (or one
                                   that resolve_options computes) */
-    bool repeatable;         /* stored as an array of every value given;
-                                otherwise the last one given counts */
+    /* TARGET_OPT_CHOICE: the values it takes (NULL-terminated). */
+    const char *const *choices;
+    /* TARGET_OPT_TEXT: the characters a value may have besides letters and
+     * digits (the value goes into shell commands as it is); NULL: any.
+     * An empty value is refused unless empty_ok. */
+    const char *chars;
+    bool empty_ok;
+    /* Where the value goes in the target's options struct
+     * (offsetof(struct, field)). */
+    size_t offset;
     const char *alias_of;    /* another option's name: stored under it */
 } target_option;
 
@@ -125,12 +149,15 @@ typedef struct target_election {
 
 typedef struct target_vtable {
     const char *name;
-    /* Its options (NULL-name terminated; NULL: none). */
+    /* Its options (NULL-name terminated; NULL: none), and the size of
+     * the struct they are parsed into (target_config.options). */
     const target_option *options;
-    /* Fill in defaults that must be computed (a build's path) and check
-     * what was given, in opts (the resolved object, modified in place).
-     * FL_EUSAGE: a bad value; any other code: the target cannot run here
-     * (its message says why). May be NULL. */
+    size_t options_size;
+    /* Fill in defaults that must be computed (a build's path) in opts
+     * (the options as JSON, every value already checked against the
+     * table; modified in place; the result is checked again). FL_EUSAGE:
+     * a bad value; any other code: the target cannot run here (its
+     * message says why). May be NULL. */
     int (*resolve_options)(json_t *opts, fl_error *err);
     /* The operations (target_op.f) its client implements, natively or
      * emulated (NULL terminated). */
@@ -147,6 +174,11 @@ typedef struct target_vtable {
      * (mkdir -p is fine). NULL: the target has none there (power-loss is
      * refused). */
     const char *data_dir;
+    /* The files under data_dir that hold its state, as shell globs
+     * relative to it ("log", or etcd's WAL segments), NULL-terminated: what
+     * the file-corruption faults pick from (nemesis/fault_corrupt.c).
+     * NULL: none named (those faults are refused). */
+    const char *const *data_files;
     /* Substrings of a line of its logs that mean it crashed or hit an
      * internal error (a panic, a failed assertion), NULL-terminated; NULL:
      * none. The downloaded logs are scanned for them (and for the user's
@@ -201,17 +233,34 @@ const target_option *target_option_find(const target_vtable *vt,
 /*
  * Store one option as given on the command line into *opts (a JSON object
  * the caller owns; created when NULL): value is its argument, NULL for a
- * flag. FL_EUSAGE, naming the target, when it takes no such option, or
- * when an argument is missing or given to a flag.
+ * flag; the last one given counts. FL_EUSAGE, naming the target, when it
+ * takes no such option, or when an argument is missing or given to a
+ * flag. Values are checked by target_options_parse.
  */
 int target_options_set(const target_vtable *vt, json_t **opts,
                        const char *name, const char *value, fl_error *err);
 
-/* A new object (the caller's; NULL on failure): opts (may be NULL) with
- * every declared default filled in, then the target's resolve_options run
- * on it. */
-int target_options_resolve(const target_vtable *vt, const json_t *opts,
-                           json_t **out, fl_error *err);
+/* A target's options, parsed once (opaque): the typed struct the target
+ * reads and the same values as JSON, for test.json. */
+typedef struct target_options target_options;
+
+/*
+ * Parse the options as given (opts, {NAME: "value" | true}; NULL: none)
+ * into *out (the caller's, target_options_free): every declared default
+ * filled in, each value checked against its table line, the target's
+ * resolve_options run, then each value placed in the target's struct.
+ * FL_EUSAGE naming the option ("target etcd: --read-mode is linearizable
+ * or serializable, not \"x\""); another code when the target cannot run
+ * here (resolve_options). Pure but for resolve_options.
+ */
+int target_options_parse(const target_vtable *vt, const json_t *opts,
+                         target_options **out, fl_error *err);
+/* The target's options struct (target_config.options), borrowed from o;
+ * NULL for a target whose options_size is 0. */
+const void *target_options_values(const target_options *o);
+/* The resolved options as JSON (test.json's "target_options"), borrowed. */
+const json_t *target_options_json(const target_options *o);
+void target_options_free(target_options *o);
 
 /* Print the target's options, one help entry each, to out. */
 void target_options_help(const target_vtable *vt, FILE *out);
@@ -282,6 +331,9 @@ int target_ready_timeout_ms(const target *t, int default_ms);
  * none or the database is not faultline's (existing mode: its files are
  * the user's). New string (caller frees); NULL on OOM too. */
 char *target_data_path(const target *t, size_t node);
+/* The target's data_files (globs relative to target_data_path), or NULL
+ * where target_data_path is NULL or the target names none. Static. */
+const char *const *target_data_files(const target *t);
 /* See target_vtable.rest_cmd; in existing mode db_existing_rest_cmd
  * (heal what faultline did: resume, restart; never a kill). */
 char *target_rest_cmd(target *t, size_t node);

@@ -37,7 +37,9 @@ char *deadman_script(const char *dir, int expire_s, const char *rest_cmd)
     char *s = NULL;
     /* The lease is removed before resting, so a renewal racing the
      * watcher finds it gone and reports "fired" instead of reviving a
-     * lease nobody watches. */
+     * lease nobody watches. deadman.fired says when it fired, before a
+     * rest that may take seconds; deadman.rested when the rest ended and
+     * its exit status. */
     if (asprintf(&s,
                  "# faultline's dead man's switch (nemesis/deadman.h): brings\n"
                  "# this node to rest when the controller stops renewing the lease.\n"
@@ -47,8 +49,9 @@ char *deadman_script(const char *dir, int expire_s, const char *rest_cmd)
                  "  m=$(stat -c %%Y \"$lease\" 2>/dev/null) || exit 0\n"
                  "  if [ $(( $(date +%%s) - m )) -ge %d ]; then\n"
                  "    rm -f \"$lease\"\n"
-                 "    ( %s ) >\"$d/deadman.log\" 2>&1\n"
                  "    date +%%s >\"$d/deadman.fired\"\n"
+                 "    ( %s ) >\"$d/deadman.log\" 2>&1\n"
+                 "    echo \"$(date +%%s) $?\" >\"$d/deadman.rested\"\n"
                  "    exit 0\n"
                  "  fi\n"
                  "  sleep 1\n"
@@ -72,7 +75,7 @@ char *deadman_arm_cmd(const char *dir, int expire_s, const char *rest_cmd)
         return NULL;
     if (asprintf(&s, "d=%s; mkdir -p $d && cat >$d/deadman.sh <<'FL_DEADMAN_EOF'\n"
                  "%sFL_DEADMAN_EOF\n"
-                 STOP_OLD "rm -f $d/deadman.fired; touch $d/deadman.lease && "
+                 STOP_OLD "rm -f $d/deadman.fired $d/deadman.rested; touch $d/deadman.lease && "
                  "{ setsid nohup sh $d/deadman.sh >/dev/null 2>&1 </dev/null & "
                  "echo $! >$d/deadman.pid; }",
                  dir, script) < 0)

@@ -19,7 +19,9 @@
  * judged; likewise when no node answers at all.
  *
  * Files on a node, in NODE_DIR/<name>/: deadman.sh, deadman.lease,
- * deadman.pid, deadman.fired (the time it fired), deadman.log.
+ * deadman.pid, deadman.fired (the time it fired, written before the rest),
+ * deadman.rested ("TIME STATUS": when the rest ended, its exit status),
+ * deadman.log (the rest's output).
  */
 #ifndef FL_DEADMAN_H
 #define FL_DEADMAN_H

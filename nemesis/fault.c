@@ -29,6 +29,9 @@
     X(fault_clock_strobe) /* fault_clock.c */ \
     X(fault_clock_rate)  /* fault_clock.c */ \
     X(fault_power_loss)  /* fault_power_loss.c */ \
+    X(fault_bitflip)     /* fault_corrupt.c */ \
+    X(fault_truncate)    /* fault_corrupt.c */ \
+    X(fault_snapshot)    /* fault_corrupt.c */ \
     X(fault_election_kill) /* fault_election.c */
 
 #define FAULT_DECLARE(k) extern const fault_kind k;
@@ -365,6 +368,59 @@ void fault_plan_sweep(const fault_plan *p, size_t k, fault_action *out)
 
 /* ---- carrying actions out ------------------------------------------------------------------ */
 
+/* What the nodes' hooks noted of one action (fault_note_did). */
+struct fault_did {
+    pthread_mutex_t lock;
+    json_t *notes;               /* {NODE: note}; NULL until the first */
+};
+
+static void did_init(struct fault_did *d)
+{
+    pthread_mutex_init(&d->lock, NULL);
+    d->notes = NULL;
+}
+
+/* The notes (the caller's reference, or NULL), d emptied and destroyed. */
+static json_t *did_take(struct fault_did *d)
+{
+    json_t *notes = d->notes;
+    d->notes = NULL;
+    pthread_mutex_destroy(&d->lock);
+    return notes;
+}
+
+void fault_note_did(const fault_env *env, size_t node, json_t *note)
+{
+    if (!note)
+        return;
+    struct fault_did *d = env->did;
+    if (!d || !env->names || node >= env->n) {
+        json_decref(note);
+        return;
+    }
+    pthread_mutex_lock(&d->lock);
+    if (!d->notes)
+        d->notes = json_object();
+    if (!d->notes || json_object_set_new(d->notes, env->names[node], note))
+        json_decref(note);
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* The completion's value: v, and notes (borrowed, may be NULL) as "did".
+ * New reference; NULL on OOM (v NULL too). */
+static json_t *value_with_did(json_t *v, json_t *notes)
+{
+    if (!notes || json_object_size(notes) == 0)
+        return json_incref(v);
+    json_t *out = json_is_object(v) ? json_deep_copy(v)
+                                    : json_pack("{s:O?}", "nodes", v);
+    if (out && json_object_set(out, "did", notes)) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
 typedef int (*node_fn)(void *ctx, size_t node, fl_error *err);
 
 /* fn on every node: all at once over the remote, in turn without one
@@ -388,7 +444,8 @@ static int each_node(const fault_env *env, node_fn fn, void *ctx,
 
 /* An action carried out on a thread of its own (a bounded driver). */
 struct fault_job {
-    const fault_env *env;
+    fault_env env;               /* the driver's, did pointing at did */
+    struct fault_did did;
     fault_action a;
     pthread_t thread;
     pthread_mutex_t lock;
@@ -434,13 +491,27 @@ int fault_apply(const fault_env *env, const fault_action *a, fl_error *err)
     return apply_tracked(env, a, NULL, err);
 }
 
+/* fault_apply, with what the nodes noted into *notes (the caller's;
+ * NULL when none). */
+static int apply_noting(const fault_env *env, const fault_action *a,
+                        json_t **notes, fl_error *err)
+{
+    struct fault_did did;
+    did_init(&did);
+    fault_env noting = *env;
+    noting.did = &did;
+    int rc = fault_apply(&noting, a, err);
+    *notes = did_take(&did);
+    return rc;
+}
+
 /* ---- bounded actions ------------------------------------------------------------------------ */
 
 static void *job_main(void *arg)
 {
     fault_job *j = arg;
     fl_error e = {0};
-    int rc = apply_tracked(j->env, &j->a, j, &e);
+    int rc = apply_tracked(&j->env, &j->a, j, &e);
     pthread_mutex_lock(&j->lock);
     j->rc = rc;
     j->err = e;
@@ -453,6 +524,7 @@ static void *job_main(void *arg)
 static void job_free(fault_job *j)
 {
     pthread_join(j->thread, NULL);
+    json_decref(did_take(&j->did));
     pthread_mutex_destroy(&j->lock);
     pthread_cond_destroy(&j->cond);
     free(j);
@@ -482,15 +554,19 @@ static void undone_nodes(const fault_job *j, size_t n,
                                     len ? ", " : "", names[i]);
 }
 
-/* Apply a on a thread of its own and wait at most the bound. */
-static int apply_bounded(fault_driver *d, const fault_action *a, fl_error *err)
+/* Apply a on a thread of its own and wait at most the bound; what the
+ * nodes noted into *notes (the caller's; NULL when none or given up). */
+static int apply_bounded(fault_driver *d, const fault_action *a,
+                         json_t **notes, fl_error *err)
 {
     if (d->nstragglers == FAULT_MAX_STRAGGLERS) /* never unbounded in count */
         fault_driver_finish(d);
     fault_job *j = calloc(1, sizeof *j);
     if (!j)
         return fl_error_set(err, FL_ENOMEM, "nemesis: out of memory");
-    j->env = d->env;
+    j->env = *d->env;
+    j->env.did = &j->did;
+    did_init(&j->did);
     j->a = *a;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -501,8 +577,9 @@ static int apply_bounded(fault_driver *d, const fault_action *a, fl_error *err)
     if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
         pthread_mutex_destroy(&j->lock);
         pthread_cond_destroy(&j->cond);
+        did_take(&j->did);
         free(j);
-        return fault_apply(d->env, a, err);
+        return apply_noting(d->env, a, notes, err);
     }
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
@@ -521,7 +598,11 @@ static int apply_bounded(fault_driver *d, const fault_action *a, fl_error *err)
     else
         undone_nodes(j, d->env->n, d->env->names, late, sizeof late);
     pthread_mutex_unlock(&j->lock);
-    if (done) {
+    if (done) {    /* every note was made before done was set */
+        pthread_mutex_lock(&j->did.lock);
+        *notes = j->did.notes;
+        j->did.notes = NULL;
+        pthread_mutex_unlock(&j->did.lock);
         job_free(j);
         return rc;
     }
@@ -647,12 +728,17 @@ int fault_driver_do(fault_driver *d, const fault_action *a, fl_error *err)
     fault_event ev = {.action = a, .f = fault_action_f(a), .value = v};
     d->note(d->note_ctx, &ev);
     fl_error e = {0};
-    int rc = d->bound_s > 0 ? apply_bounded(d, a, &e)
-                            : fault_apply(d->env, a, &e);
+    json_t *notes = NULL;
+    int rc = d->bound_s > 0 ? apply_bounded(d, a, &notes, &e)
+                            : apply_noting(d->env, a, &notes, &e);
+    json_t *done = value_with_did(v, notes);
     ev.done = true;
     ev.rc = rc;
     ev.error = rc != FL_OK ? e.msg : NULL;
+    ev.value = done ? done : v;
     d->note(d->note_ctx, &ev);
+    json_decref(done);
+    json_decref(notes);
     json_decref(v);
     if (rc != FL_OK) {
         d->failed |= fault_bit(d->plan.table, a->kind);

@@ -25,6 +25,12 @@
  *                                  target; rest: the target's own
  *   pause       fault_pause.c      SIGSTOP, then SIGCONT, through the
  *                                  target; rest: the target's own
+ *   bitflip, truncate, snapshot
+ *               fault_corrupt.c    the target's kill, a data file's bits
+ *                                  flipped or its end cut, or the data
+ *                                  directory rolled back, then start;
+ *                                  rest: remove the copies kept
+ *   (and packet, the clock kinds and power-loss: see their files)
  *
  * and the table that lists them is in fault.c (FAULT_BUILTIN). Adding a
  * kind is one new file defining a `const fault_kind` and one line there
@@ -96,7 +102,21 @@ typedef struct fault_env {
     /* The fault options resolved (fault_options_resolve); NULL: every
      * default. Borrowed. */
     const json_t *options;
+    /* Where fault_note_did puts what an apply or heal did; the driver's,
+     * set on its own copy of the env for each action. NULL: dropped. */
+    struct fault_did *did;
 } fault_env;
+
+/*
+ * Say what apply or heal did on node that the action's description could
+ * not know beforehand (the file a corruption hit and its offsets, whether
+ * the database started again): note (a JSON value, stolen; NULL ignored)
+ * goes into the completion event's value, which is then an object with
+ * "did": {NODE: note, ...} beside the description (under "nodes" when the
+ * description is not an object). Thread safe; a no-op when env->did is
+ * NULL (a test's rig, or an action given up on).
+ */
+void fault_note_did(const fault_env *env, size_t node, json_t *note);
 
 /* One option a kind takes on the command line, --NAME NUMBER. */
 typedef struct fault_option {
@@ -350,6 +370,26 @@ char *fault_clock_apply_cmd(const fault_action *a, size_t node,
 /* The command that stops a strobe and removes the clock file: every
  * clock kind's heal, and rest. New string; NULL when out of memory. */
 char *fault_clock_heal_cmd(const char *node_dir, const char *name);
+
+/* The file-corruption kinds (fault_corrupt.c), on the node whose
+ * directory is d and whose data directory is data. kind is "bitflip",
+ * "truncate" or "snapshot". Each a new string; NULL when out of memory
+ * (or a glob holds a single quote). */
+/* Apply's corruption, the database stopped: bitflip and truncate run
+ * $d/faultline-corrupt on one of globs (relative to data) drawn from
+ * seed, with amount bits or bytes, keeping the file's copy in
+ * $d/KIND.undo/; snapshot copies data to $d/snapshot.undo, puts
+ * $d/snapshot.saved (the previous fault's copy, if any) in its place and
+ * saves the copy as the next one's. Prints one JSON object: what it did. */
+char *fault_corrupt_apply_cmd(const char *kind, const char *d,
+                              const char *data, const char *const *globs,
+                              uint64_t seed, uint64_t amount);
+/* Put data back as it was before apply, from $d/KIND.undo (exit 3 when
+ * there is none). */
+char *fault_corrupt_repair_cmd(const char *kind, const char *d,
+                               const char *data);
+/* Remove every copy KIND keeps under d; print "KIND=N" (how many). */
+char *fault_corrupt_rest_cmd(const char *kind, const char *d);
 
 /* ---- the scheduler ----------------------------------------------------------- */
 

@@ -191,7 +191,10 @@ static json_t *test_json(const run_config *a, const json_t *target_opts,
               json_object_set_new(t, "crash_patterns",
                                   crash_patterns_json(a)) != 0 ||
               json_object_set_new(t, "allow_crashes",
-                                  json_boolean(a->allow_crashes)) != 0)) {
+                                  json_boolean(a->allow_crashes)) != 0 ||
+              (a->checker_options &&
+               json_object_set_new(t, "checker_options",
+                                   json_deep_copy(a->checker_options)) != 0))) {
         json_decref(t);
         t = NULL;
     }
@@ -561,7 +564,10 @@ typedef struct run_ctx {
     target *t;
     deadman *dm;
     bool ssh;
-    json_t *target_opts;    /* resolved (target_options_resolve) */
+    /* The target's options: run_config's, or the defaults parsed here
+     * (own_target_opts, owned) when it gave none. */
+    const target_options *target_opts;
+    target_options *own_target_opts;
     json_t *fault_opts;     /* resolved (fault_options_resolve) */
     fault_env fenv;         /* what the fault kinds' rest, prepare and
                                teardown act on */
@@ -610,7 +616,8 @@ static int open_run(run_ctx *c, fl_error *err)
     if (c->env.auth.bind_address)
         tlog(&c->l, "connections to the nodes are bound to %s (bridge %s)",
              c->env.auth.bind_address, CLUSTER_BRIDGE);
-    json_t *tj = test_json(a, c->target_opts, &c->db, &c->env.nodes);
+    json_t *tj = test_json(a, target_options_json(c->target_opts), &c->db,
+                           &c->env.nodes);
     rc = tj ? run_store_write_json(c->dir, "test.json", tj, err)
             : fl_error_set(err, FL_ENOMEM, "out of memory");
     json_decref(tj);
@@ -620,7 +627,8 @@ static int open_run(run_ctx *c, fl_error *err)
         rc = run_store_lock_recording(c->dir, &c->rec_fd, err);
     if (rc == FL_OK && (rc = fl_ssh_init(err)) == FL_OK)
         c->ssh = true;
-    target_config tc = {.options = c->target_opts, .db = &c->db,
+    target_config tc = {.options = target_options_values(c->target_opts),
+                        .db = &c->db,
                         .db_env = fault_db_env(fault_builtin(), a->faults)};
     if (rc == FL_OK)
         rc = remote_open(&c->env.nodes, &c->env.auth, &c->r, err);
@@ -760,8 +768,9 @@ static int judge(run_ctx *c, const char *ended, fl_error *err)
     checker_verdict v;
     char crashed[600];
     tlog(&c->l, "checking the history");
-    if (run_store_analyze(c->dir, CHECK_TIME_LIMIT_S, true, c->a->report, &v,
-                          err) != FL_OK)
+    if (run_store_analyze_judged(c->dir, CHECK_TIME_LIMIT_S, true,
+                                 c->a->judge, c->a->report, &v,
+                                 err) != FL_OK)
         return NOT_JUDGED;
     crash_words(c->dir, crashed, sizeof crashed);
     tlog(&c->l, "verdict: %s (exit %d)%s; run ended: %s; stored in %s",
@@ -810,11 +819,11 @@ static int record_and_judge(run_ctx *c, char *ended, size_t size,
 
 /* What can be refused before anything starts: the target's options, the
  * workload's operations, root for a local cluster. */
-static int preflight(const run_config *a, json_t **opts,
-                     json_t **fault_opts, fl_error *err)
+static int preflight(const run_config *a, run_ctx *c, json_t **fault_opts,
+                     fl_error *err)
 {
     const char *missing;
-    *opts = *fault_opts = NULL;
+    *fault_opts = NULL;
     if (!a->target)
         return fl_error_set(err, FL_EUSAGE, "no target given");
     if (!target_supports_workload(a->target, a->workload, &missing))
@@ -831,8 +840,11 @@ static int preflight(const run_config *a, json_t **opts,
     if (rc == FL_OK)
         rc = fault_options_resolve(fault_builtin(), a->fault_options,
                                    fault_opts, err);
-    if (rc == FL_OK)
-        rc = target_options_resolve(a->target, a->target_options, opts, err);
+    c->target_opts = a->target_options;
+    if (rc == FL_OK && !a->target_options &&
+        (rc = target_options_parse(a->target, NULL, &c->own_target_opts,
+                                   err)) == FL_OK)
+        c->target_opts = c->own_target_opts;
     if (rc == FL_OK && !a->nodes_file && geteuid() != 0)
         rc = fl_error_set(err, FL_EIO, "the local cluster needs root (or give "
                           "--nodes-file with real nodes)");
@@ -844,8 +856,9 @@ int run_test(const run_config *a, run_outcome *out)
     memset(out, 0, sizeof *out);
     run_ctx c = {.a = a, .rec_fd = -1, .env = {.lock_fd = -1},
                  .l = {.fn = a->log, .ctx = a->log_ctx}};
-    if (preflight(a, &c.target_opts, &c.fault_opts, &out->err) != FL_OK) {
+    if (preflight(a, &c, &c.fault_opts, &out->err) != FL_OK) {
         json_decref(c.fault_opts);
+        target_options_free(c.own_target_opts);
         out->status = RUN_REFUSED;
         return out->err.code;
     }
@@ -877,7 +890,7 @@ int run_test(const run_config *a, run_outcome *out)
     if (c.l.file)
         fclose(c.l.file);
     fl_nodes_free(&c.env.nodes);
-    json_decref(c.target_opts);
+    target_options_free(c.own_target_opts);
     json_decref(c.fault_opts);
     snprintf(out->dir, sizeof out->dir, "%s", c.dir);
     snprintf(out->ended, sizeof out->ended, "%s", ended);

@@ -54,6 +54,7 @@
 
 #include "base/fl_error.h"
 #include "checkers/verdict.h"
+#include "harness/run_store.h"
 #include "harness/target.h"
 
 /* One log line, already stamped "[  12.34] ..." (no newline); the same
@@ -84,10 +85,10 @@ typedef struct run_config {
     int concurrency;
     int keys;                 /* 0: the workload's default */
     uint64_t seed;
-    /* The target and its options as given ({NAME: value}, see
-     * target_options_set; NULL: none). */
+    /* The target and its options, parsed (target_options_parse; NULL:
+     * every default). */
     const target_vtable *target;
-    const json_t *target_options;
+    const target_options *target_options;
     /* How the database is treated (managed, or the user's existing one
      * with their commands: target.h's target_db). NULL: managed. */
     const target_db *db;
@@ -99,6 +100,12 @@ typedef struct run_config {
      * (NULL-terminated; NULL: none), and whether a crash only warns. */
     const char *const *log_patterns;
     bool allow_crashes;
+    /* How the history is judged beside the workload's checkers (the
+     * user's checker options, harness/run_store.h), and those options as
+     * given for test.json's "checker_options". NULL: as the workload
+     * says. */
+    const run_store_judge *judge;
+    const json_t *checker_options;
     run_log_fn log;      /* may be NULL */
     void *log_ctx;
     FILE *report;             /* the checkers' explanation; NULL: none */

@@ -110,6 +110,7 @@ static void test_stale_lease_rests_once(void **state)
     char dir[64];
     arm(dir, sizeof dir);
     assert_true(appears(dir, "deadman.fired", 4 * EXPIRE_S + 5));
+    assert_true(appears(dir, "deadman.rested", 5));
     assert_true(exists_in(dir, "rested"));
     char *out = renew(dir);
     assert_non_null(strstr(out, "fired"));  /* the controller learns it */

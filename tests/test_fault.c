@@ -571,8 +571,9 @@ static void test_all_is_what_the_run_can_take(void **state)
     assert_int_equal(fault_usable(b, all, &raftkv_like, &existing, why,
                                   sizeof why), all & ~db_calls);
     assert_non_null(strstr(why, "(--db existing without the commands it "
-                                "needs); power-loss (--db existing: the "
-                                "database's files are yours)"));
+                                "needs); power-loss, bitflip, truncate, "
+                                "snapshot (--db existing: the database's "
+                                "files are yours)"));
     existing.kill_cmd = "k";
     existing.start_cmd = "s";
     unsigned kill = 0;

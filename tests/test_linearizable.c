@@ -1242,12 +1242,13 @@ static void test_kv_shrink_corpus(void **state)
 
 /* Many concurrent appends with no read between them: every order is a
  * different string, so the search space is factorial. A put that never
- * completes could reset the string at any point, which keeps the lookahead
- * from cutting the search short. */
+ * completes, of a prefix of the string the get shows, could reset the
+ * string at any point, which keeps the lookahead from cutting the search
+ * short (one of another string cannot lead to the get's: it does). */
 static history *hard_history(void)
 {
     char *text = malloc(1 << 16), *p = text;
-    p += sprintf(p, "30 invoke put \"zz\" @k\n");
+    p += sprintf(p, "30 invoke put \"im\" @k\n");
     for (int i = 0; i < 12; i++)
         p += sprintf(p, "%d invoke append \"%c\" @k\n", i, 'a' + i);
     for (int i = 0; i < 12; i++)

@@ -133,15 +133,48 @@ static void test_test_help_lists_targets_workloads_faults(void **state)
     free(help);
 }
 
+/* Every command that takes the checker options lists each registered
+ * checker and model in its --help: check, report, analyze (the checking
+ * binary) and test (the harness). */
 static void test_check_help_lists_checkers_models(void **state)
 {
     (void)state;
-    char *help = help_of("faultline", "check");
-    for (const char *const *c = checker_names(); *c; c++)
-        expect_word(help, *c, "`faultline check --help`");
-    for (const char *const *m = lin_model_names(); *m; m++)
-        expect_word(help, *m, "`faultline check --help`");
-    free(help);
+    static const char *const cmds[][2] = {
+        {"faultline", "check"}, {"faultline", "report"},
+        {"faultline", "analyze"}, {"faultline-harness", "test"},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        char where[64];
+        snprintf(where, sizeof where, "`faultline %s --help`", cmds[i][1]);
+        char *help = help_of(cmds[i][0], cmds[i][1]);
+        for (const char *const *c = checker_names(); *c; c++)
+            expect_word(help, *c, where);
+        for (const char *const *m = lin_model_names(); *m; m++)
+            expect_word(help, *m, where);
+        free(help);
+    }
+}
+
+/* Each target's options, with each choice they take, in `faultline test
+ * --target NAME --help` (from its option table). */
+static void test_target_help_lists_options(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < targets_count(); i++) {
+        const target_vtable *vt = targets_at(i)->vt;
+        char cmd[128], where[192];
+        snprintf(cmd, sizeof cmd, "test --target %s", vt->name);
+        snprintf(where, sizeof where, "`faultline %s --help`", cmd);
+        char *help = help_of("faultline-harness", cmd);
+        for (const target_option *o = vt->options; o && o->name; o++) {
+            char flag[64];
+            snprintf(flag, sizeof flag, "--%s", o->name);
+            expect_word(help, flag, where);
+            for (size_t k = 0; o->choices && o->choices[k]; k++)
+                expect_word(help, o->choices[k], where);
+        }
+        free(help);
+    }
 }
 
 static void test_architecture_lists_every_registry(void **state)
@@ -192,6 +225,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_test_help_lists_targets_workloads_faults),
         cmocka_unit_test(test_check_help_lists_checkers_models),
+        cmocka_unit_test(test_target_help_lists_options),
         cmocka_unit_test(test_architecture_lists_every_registry),
         cmocka_unit_test(test_a_missing_name_is_caught),
     };

@@ -178,7 +178,8 @@ static void test_faults_parse(void **state)
     assert_non_null(strstr(err.msg, "\"clock\""));
     assert_non_null(strstr(err.msg, "known: partition, kill, pause, packet, "
                                     "clock-skew, clock-strobe, clock-rate, "
-                                    "power-loss, all, none"));
+                                    "power-loss, bitflip, truncate, "
+                                    "snapshot, all, none"));
 }
 
 /* The history's f of each built-in kind's beginning and end. */

@@ -535,7 +535,8 @@ static history *rhistory(const rhist *g, fl_rng *r)
 
 /* One random history: the brute force's answer, checked against the
  * search's and the whole check's. Returns the answer. */
-static bool compare_one(const rhist *g, fl_rng *r, int trial)
+/* The brute force's answer on g: its chains split at info ops. */
+static bool brute_answer(const rhist *g)
 {
     bool used[RN] = {false};
     int reg[RK] = {0};
@@ -548,7 +549,12 @@ static bool compare_one(const rhist *g, fl_rng *r, int trial)
         if (g->ops[i].outcome == 1)
             cur[g->ops[i].proc] = nchains++;
     }
-    bool expect = brute(g, chain, used, reg);
+    return brute(g, chain, used, reg);
+}
+
+static bool compare_one(const rhist *g, fl_rng *r, int trial)
+{
+    bool expect = brute_answer(g);
     history *h = rhistory(g, r);
     checker_verdict v = search_only(h, "cas-register");
     /* and through the whole check, shortcuts included */
@@ -567,6 +573,64 @@ static bool compare_one(const rhist *g, fl_rng *r, int trial)
     }
     sc_check_free(res);
     history_free(h);
+    return expect;
+}
+
+/* The history of g and, after it, `pad` one-op processes for each key
+ * reading its initial value: SC exactly when g is (they can all go first), but
+ * with more than 32 chains the search keys its memo by the class tree
+ * (sc_search.h), and the reads are alike, one class counted many times. */
+static history *rhistory_padded(const rhist *g, fl_rng *r, int pad)
+{
+    history *h = rhistory(g, r);
+    static const char *const keys[] = {"a", "b", "c"};
+    for (int k = 0; k < 2 * 3 * pad; k++) {
+        json_t *key = json_string(keys[k / (2 * pad)]), *value = json_null();
+        history_input in = {HISTORY_AUTO_INDEX, HISTORY_NO_TIME, 100 + k / 2,
+                            k % 2 ? HISTORY_OK : HISTORY_INVOKE, "read", key,
+                            value, NULL};
+        fl_error err = {0};
+        if (history_append(h, &in, &err) != FL_OK)
+            fail_msg("history_append: %s", err.msg);
+        json_decref(key);
+        json_decref(value);
+    }
+    return h;
+}
+
+static int padded_searched, padded_invalid_searched;
+
+/* The brute force's answer on g against the search's on g padded to 40
+ * chains and more on each key (the memo keyed by the class tree). */
+static bool compare_padded(const rhist *g, fl_rng *r, int trial)
+{
+    bool expect = brute_answer(g);
+    fl_rng again = *r;
+    history *h = rhistory_padded(g, r, 40), *plain = rhistory(g, &again);
+    checker_options opt;
+    options(&opt, CHECKER_CONSISTENCY_SEQUENTIAL);
+    opt.model = lin_model_find("cas-register");
+    checker_verdict v, vp;
+    uint64_t explored = 0, explored_plain = 0;
+    fl_error err = {0};
+    assert_int_equal(sc_search_history(h, &opt, &v, &explored, &err), FL_OK);
+    assert_int_equal(sc_search_history(plain, &opt, &vp, &explored_plain, &err),
+                     FL_OK);
+    /* not SC: every configuration is explored, the same ones up to the
+     * padding (placed at the start), so a key that told two apart
+     * wrongly, or two alike ones apart, shows in the count */
+    if (v != (expect ? CHECKER_VALID : CHECKER_INVALID) ||
+        (!expect && explored != explored_plain)) {
+        history_write_jsonl(h, stderr, &err);
+        fail_msg("trial %d, padded: brute force says %s, the search %s after "
+                 "%llu configurations (%llu unpadded)", trial,
+                 expect ? "SC" : "not SC", checker_verdict_word(v),
+                 (unsigned long long)explored, (unsigned long long)explored_plain);
+    }
+    history_free(h);
+    history_free(plain);
+    padded_searched += explored > 0;
+    padded_invalid_searched += explored > 0 && !expect;
     return expect;
 }
 
@@ -609,6 +673,29 @@ static void test_alike_against_brute_force(void **state)
     assert_true(counts[0] > 500);
     assert_true(counts[1] > 500);
     assert_true(alike > 2000);
+}
+
+/* The same two kinds of random history, each padded past 32 chains: the
+ * class tree's memo key (sc_search.h) against the brute force. */
+static void test_many_chains_against_brute_force(void **state)
+{
+    (void)state;
+    fl_rng r;
+    fl_rng_seed(&r, 20261224);
+    int counts[2] = {0, 0};
+    for (int trial = 0; trial < 3000; trial++) {
+        rhist g;
+        if (trial % 2)
+            rgen_alike(&g, &r);
+        else
+            rgen(&g, &r);
+        counts[compare_padded(&g, &r, trial)]++;
+    }
+    fprintf(stderr, "# padded: %d SC, %d not; %d searched, %d of them not SC\n",
+            counts[1], counts[0], padded_searched, padded_invalid_searched);
+    assert_true(counts[0] > 300);
+    assert_true(counts[1] > 300);
+    assert_true(padded_invalid_searched > 100);
 }
 
 /* Values written once per key (the shape checkers/sc_graph decides in
@@ -826,16 +913,29 @@ static history *khistory(const khist *g)
  * strings, half repeating some: the string path of the graph (a get's
  * string taken apart, appends as a cas from what they followed, a clash)
  * must agree, and decide many itself. */
-static void test_kv_against_brute_force(void **state)
+/* Does some key have one string put or appended twice? */
+static bool krepeats(const khist *g)
 {
-    (void)state;
+    for (int i = 0; i < g->n; i++)
+        for (int j = 0; j < i; j++)
+            if (g->ops[i].f != 0 && g->ops[j].f != 0 &&
+                g->ops[i].key == g->ops[j].key && g->ops[i].token == g->ops[j].token)
+                return true;
+    return false;
+}
+
+/* Each trial's verdict against the brute force; counts[expect]++, and
+ * *repeated_invalid: not SC, with a string repeated, decided by the graph.
+ * Returns how many the graph decided. */
+static int kv_against_brute_force(uint64_t seed, int trials, int repeat_from,
+                                  int counts[2], int repeated[2])
+{
     fl_rng r;
-    fl_rng_seed(&r, 20261208);
-    int counts[2] = {0, 0}, by_graph = 0;
-    for (int trial = 0; trial < 6000; trial++) {
+    fl_rng_seed(&r, seed);
+    int by_graph = 0;
+    for (int trial = 0; trial < trials; trial++) {
         khist g;
-        /* the second half repeats strings: only a clash may decide */
-        kgen(&g, &r, trial >= 3000);
+        kgen(&g, &r, trial >= repeat_from);
         int chain[KN], cur[4] = {0, 1, 2, 3}, next = 4;
         bool used[KN] = {false};
         for (int i = 0; i < g.n; i++) {
@@ -859,17 +959,49 @@ static void test_kv_against_brute_force(void **state)
                      checker_verdict_word(sc_check_sequential(res)));
         }
         json_t *j = sc_check_json(res);
-        by_graph += json_integer_value(json_object_get(
-                        json_object_get(j, "sequential"), "graph_decided")) > 0;
+        bool graph = json_integer_value(json_object_get(
+                         json_object_get(j, "sequential"), "graph_decided")) > 0;
+        by_graph += graph;
+        if (krepeats(&g) && !expect) {
+            repeated[0]++;
+            repeated[1] += graph;
+        }
         json_decref(j);
         sc_check_free(res);
         history_free(h);
         counts[expect]++;
     }
+    return by_graph;
+}
+
+static void test_kv_against_brute_force(void **state)
+{
+    (void)state;
+    int counts[2] = {0, 0};
+    /* the second half repeats strings: forced edges from what is sure */
+    int repeated[2] = {0, 0};
+    int by_graph = kv_against_brute_force(20261208, 6000, 3000, counts, repeated);
     fprintf(stderr, "# kv-append: %d SC, %d not; the graph decided %d\n",
             counts[1], counts[0], by_graph);
     assert_true(counts[0] > 200 && counts[1] > 200);
     assert_true(by_graph > 300);
+}
+
+/* Strings repeated on a key (alike puts or appends, as Porcupine's kv
+ * corpus has): the graph's forced edges from what is sure must never
+ * call an SC history not SC, and decide a good share of those that are
+ * not (a cycle among sure edges) without the search. */
+static void test_kv_repeated_against_brute_force(void **state)
+{
+    (void)state;
+    int counts[2] = {0, 0};
+    int repeated[2] = {0, 0};
+    int by_graph = kv_against_brute_force(20261207, 5000, 0, counts, repeated);
+    fprintf(stderr, "# kv-append, strings repeated: %d SC, %d not; the graph "
+                    "decided %d; of the %d not SC with a string repeated, %d\n",
+            counts[1], counts[0], by_graph, repeated[0], repeated[1]);
+    assert_true(counts[0] > 200 && counts[1] > 200 && repeated[0] > 100);
+    assert_true(repeated[1] > repeated[0] / 2);
 }
 
 /* ---- the corpus -------------------------------------------------------------------- */
@@ -913,6 +1045,42 @@ static void test_corpus(void **state)
     json_decref(index);
 }
 
+/* Porcupine's kv files that are not linearizable are not SC either (a
+ * process's get of "" after its own append). c50-bad repeats 37 strings,
+ * which once left the graph nothing to say and the search 1.5M
+ * configurations and "unknown" after 10 s; the sure edges now decide all
+ * three without the search. The count, never the time, is what is held. */
+static void test_kv_corpus_not_sc(void **state)
+{
+    (void)state;
+    const char *shared = getenv("SHARED");
+    static const char *const files[] = {"c01-bad", "c10-bad", "c50-bad"};
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/corpus/kv/%s.jsonl",
+                 shared ? shared : "../shared", files[k]);
+        history *h = NULL;
+        fl_error err = {0};
+        if (history_read_file(path, HISTORY_FORMAT_UNKNOWN, &h, &err) != FL_OK)
+            skip();
+        checker_options opt;
+        options(&opt, CHECKER_CONSISTENCY_SEQUENTIAL);
+        opt.model = lin_model_find("kv-append");
+        opt.time_limit_s = 120; /* a regression shows as a count, not a hang */
+        sc_check_result *r = NULL;
+        assert_int_equal(sc_check(h, &opt, &r, &err), FL_OK);
+        json_t *j = sc_check_json(r);
+        const json_t *sc = json_object_get(j, "sequential");
+        if (sc_check_sequential(r) != CHECKER_INVALID ||
+            json_integer_value(json_object_get(sc, "graph_decided")) < 1 ||
+            json_integer_value(json_object_get(sc, "explored")) > 0)
+            fail_msg("%s: %s", files[k], json_dumps(sc, JSON_COMPACT));
+        json_decref(j);
+        sc_check_free(r);
+        history_free(h);
+    }
+}
+
 /* etcd_071: 22 processes, values repeated, 19 info ops; SC but not
  * linearizable. Before the dead-end rule counted only the writers that can
  * precede a needing op, the search explored 6.0M configurations for it
@@ -941,6 +1109,158 @@ static void test_etcd_071_explored(void **state)
     if (explored > 1000)
         fail_msg("etcd_071: %llu configurations explored",
                  (unsigned long long)explored);
+}
+
+/* ---- many process ids ------------------------------------------------------------- */
+
+/* One register, values 1..5 (so the graph declines and the search runs),
+ * `ops` ops over `procs` process ids, each a lagging replica reading a
+ * prefix of the one log of writes that holds its own: SC by construction.
+ * dekker: then two fresh processes write 6 and 7 and each reads the
+ * other's value before its own — not SC (w7 < w6 < r6 and w6 < w7 < r7). */
+static history *many_ids(size_t ops, unsigned procs, bool dekker, uint64_t seed)
+{
+    fl_rng r;
+    fl_rng_seed(&r, seed);
+    char *buf = NULL;
+    size_t len = 0, nlog = 0, *view = calloc(procs, sizeof *view);
+    int *log = malloc((ops + 1) * sizeof *log);
+    FILE *out = open_memstream(&buf, &len);
+    for (size_t n = 0; n < ops; n++) {
+        unsigned p = (unsigned)fl_rng_below(&r, procs);
+        if (fl_rng_below(&r, 4) == 0)
+            view[p] += fl_rng_below(&r, nlog - view[p] + 1);
+        if (fl_rng_below(&r, 3) == 0) {
+            int v = 1 + (int)fl_rng_below(&r, 5);
+            fprintf(out, "{\"process\":%u,\"type\":\"invoke\",\"f\":\"write\",\"value\":%d}\n"
+                         "{\"process\":%u,\"type\":\"ok\",\"f\":\"write\",\"value\":%d}\n",
+                    p, v, p, v);
+            log[nlog++] = v;
+            view[p] = nlog;
+        } else {
+            fprintf(out, "{\"process\":%u,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n"
+                         "{\"process\":%u,\"type\":\"ok\",\"f\":\"read\",\"value\":",
+                    p, p);
+            if (view[p] == 0)
+                fprintf(out, "null}\n");
+            else
+                fprintf(out, "%d}\n", log[view[p] - 1]);
+        }
+    }
+    if (dekker)
+        fprintf(out, "{\"process\":%u,\"type\":\"invoke\",\"f\":\"write\",\"value\":6}\n"
+                     "{\"process\":%u,\"type\":\"ok\",\"f\":\"write\",\"value\":6}\n"
+                     "{\"process\":%u,\"type\":\"invoke\",\"f\":\"write\",\"value\":7}\n"
+                     "{\"process\":%u,\"type\":\"ok\",\"f\":\"write\",\"value\":7}\n"
+                     "{\"process\":%u,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n"
+                     "{\"process\":%u,\"type\":\"ok\",\"f\":\"read\",\"value\":7}\n"
+                     "{\"process\":%u,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n"
+                     "{\"process\":%u,\"type\":\"ok\",\"f\":\"read\",\"value\":6}\n",
+                procs, procs, procs + 1, procs + 1, procs, procs, procs + 1, procs + 1);
+    fclose(out);
+    FILE *in = fmemopen(buf, len, "r");
+    history *h = NULL;
+    fl_error err = {0};
+    if (history_read_jsonl(in, "many", &h, &err) != FL_OK)
+        fail_msg("%s", err.msg);
+    fclose(in);
+    free(buf);
+    free(view);
+    free(log);
+    return h;
+}
+
+/* The search with 1,000 process ids (nearly all finished or not begun at
+ * any point): the SC history is found with no more configurations than
+ * ops. The Dekker pair is refuted by the graph without the search (6 and
+ * 7 are written once: their edges are sure although 1..5 repeat), where
+ * the search alone explored 5M configurations without an answer. The
+ * counts are held, never a time. */
+static void test_many_process_ids(void **state)
+{
+    (void)state;
+    for (int dekker = 0; dekker < 2; dekker++) {
+        history *h = many_ids(3000, 1000, dekker, 24);
+        checker_options opt;
+        options(&opt, CHECKER_CONSISTENCY_SEQUENTIAL);
+        opt.model = lin_model_find("register");
+        opt.time_limit_s = 120; /* a regression shows as a count */
+        checker_verdict v;
+        uint64_t explored = 0;
+        fl_error err = {0};
+        assert_int_equal(sc_search_history(h, &opt, &v, &explored, &err), FL_OK);
+        history_free(h);
+        fprintf(stderr, "# 1000 process ids%s: %llu configurations\n",
+                dekker ? ", dekker" : "", (unsigned long long)explored);
+        assert_int_equal(v, dekker ? CHECKER_INVALID : CHECKER_VALID);
+        assert_true(explored <= (dekker ? 0 : 3000));
+    }
+}
+
+/* A kv history the search must exhaust: after the one put of "x", gets of
+ * "x" then "0" then "1" and of "x" then "1" then "0" (no order has both),
+ * each string appended twice, and "01" and "10" appended too, so the graph
+ * is not sure which ops a get shows and sees no cycle, and one string is
+ * reached with different ops placed. pad: one-op processes reading ""
+ * first (SC the same). */
+static history *fork_history(int appends, int pad)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    fprintf(out, "{\"process\":300,\"type\":\"invoke\",\"f\":\"put\",\"key\":\"k\",\"value\":\"x\"}\n");
+    for (int k = 0; k < 2 * pad; k++)
+        fprintf(out, "{\"process\":%d,\"type\":\"%s\",\"f\":\"get\",\"key\":\"k\",\"value\":%s}\n",
+                100 + k / 2, k % 2 ? "ok" : "invoke", k % 2 ? "\"\"" : "null");
+    for (int i = 0; i < 2 * appends; i++)
+        fprintf(out, "{\"process\":%d,\"type\":\"%s\",\"f\":\"append\",\"key\":\"k\",\"value\":\"%d\"}\n",
+                i % appends, i < appends ? "invoke" : "ok", i % appends % (appends / 2));
+    /* one state, two ways to it: "0" then "1", or "01" */
+    fprintf(out, "{\"process\":80,\"type\":\"invoke\",\"f\":\"append\",\"key\":\"k\",\"value\":\"01\"}\n"
+                 "{\"process\":80,\"type\":\"ok\",\"f\":\"append\",\"key\":\"k\",\"value\":\"01\"}\n"
+                 "{\"process\":81,\"type\":\"invoke\",\"f\":\"append\",\"key\":\"k\",\"value\":\"10\"}\n"
+                 "{\"process\":81,\"type\":\"ok\",\"f\":\"append\",\"key\":\"k\",\"value\":\"10\"}\n");
+    fprintf(out, "{\"process\":90,\"type\":\"invoke\",\"f\":\"get\",\"key\":\"k\",\"value\":null}\n"
+                 "{\"process\":90,\"type\":\"ok\",\"f\":\"get\",\"key\":\"k\",\"value\":\"x01\"}\n"
+                 "{\"process\":91,\"type\":\"invoke\",\"f\":\"get\",\"key\":\"k\",\"value\":null}\n"
+                 "{\"process\":91,\"type\":\"ok\",\"f\":\"get\",\"key\":\"k\",\"value\":\"x10\"}\n");
+    fclose(out);
+    FILE *in = fmemopen(buf, len, "r");
+    history *h = NULL;
+    fl_error err = {0};
+    if (history_read_jsonl(in, "fork", &h, &err) != FL_OK)
+        fail_msg("%s", err.msg);
+    fclose(in);
+    free(buf);
+    return h;
+}
+
+/* The memo key is exact whichever way the chains are keyed (sc_search.h):
+ * the search that must exhaust the fork explores as many configurations
+ * with 10 chains (classes sorted) as with 50 (the class tree), the 40 more
+ * being placed at the start. A key that told equal configurations apart
+ * would count more; one that took different ones for equal, fewer. */
+static void test_memo_key_by_tree(void **state)
+{
+    (void)state;
+    uint64_t explored[2] = {0, 0};
+    for (int padded = 0; padded < 2; padded++) {
+        history *h = fork_history(6, padded ? 40 : 0);
+        checker_options opt;
+        options(&opt, CHECKER_CONSISTENCY_SEQUENTIAL);
+        opt.model = lin_model_find("kv-append");
+        opt.time_limit_s = 120;
+        checker_verdict v;
+        fl_error err = {0};
+        assert_int_equal(sc_search_history(h, &opt, &v, &explored[padded], &err),
+                         FL_OK);
+        history_free(h);
+        assert_int_equal(v, CHECKER_INVALID);
+    }
+    fprintf(stderr, "# the fork: %llu configurations, %llu padded\n",
+            (unsigned long long)explored[0], (unsigned long long)explored[1]);
+    assert_true(explored[0] > 100);
+    assert_true(explored[0] == explored[1]);
 }
 
 /* ---- bad input ------------------------------------------------------------------- */
@@ -973,9 +1293,14 @@ int main(void)
         cmocka_unit_test(test_info_semantics),
         cmocka_unit_test(test_random_against_brute_force),
         cmocka_unit_test(test_alike_against_brute_force),
+        cmocka_unit_test(test_many_chains_against_brute_force),
         cmocka_unit_test(test_unique_against_brute_force),
         cmocka_unit_test(test_graph_counterexample_shrinks_to_witness),
         cmocka_unit_test(test_kv_against_brute_force),
+        cmocka_unit_test(test_kv_repeated_against_brute_force),
+        cmocka_unit_test(test_kv_corpus_not_sc),
+        cmocka_unit_test(test_many_process_ids),
+        cmocka_unit_test(test_memo_key_by_tree),
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_etcd_071_explored),
         cmocka_unit_test(test_bad_input),

@@ -73,45 +73,151 @@ static void test_options_set(void **state)
     assert_null(o);
 }
 
-/* A made-up target with a default, a flag and a repeatable option. */
-static const target_option toy_options[] = {
-    {.name = "mode", .arg = "M", .help = "m", .default_value = "linearizable"},
-    {.name = "fast", .help = "a flag"},
-    {.name = "peer", .arg = "P", .help = "p", .repeatable = true},
+/* A made-up target with one option of each type, and its struct. */
+typedef struct toy_options {
+    const char *path;
+    int mode;
+    bool fast;
+    const char *note;
+} toy_options;
+
+static const target_option toy_options_table[] = {
+    {.name = "path", .arg = "P", .help = "p", .chars = "/._-",
+     .offset = offsetof(toy_options, path)},
+    {.name = "mode", .type = TARGET_OPT_CHOICE, .arg = "M", .help = "m",
+     .choices = (const char *const[]){"linearizable", "lease", NULL},
+     .default_value = "linearizable", .offset = offsetof(toy_options, mode)},
+    {.name = "fast", .type = TARGET_OPT_FLAG, .help = "a flag",
+     .offset = offsetof(toy_options, fast)},
+    {.name = "note", .arg = "N", .help = "n", .chars = " ", .empty_ok = true,
+     .offset = offsetof(toy_options, note)},
+    {.name = "m", .type = TARGET_OPT_CHOICE, .arg = "M", .help = "short",
+     .alias_of = "mode"},
     {0},
 };
 static const char *const toy_ops[] = {"read", "write", "cas", NULL};
-static const target_vtable toy = {.name = "toy", .options = toy_options,
+static const target_vtable toy = {.name = "toy", .options = toy_options_table,
+                                  .options_size = sizeof(toy_options),
                                   .operations = toy_ops};
 
-static void test_options_resolve(void **state)
+/* Parse {name: value} (value NULL: the flag) pairs; FL_OK leaves *out. */
+static int parse_pairs(const target_vtable *vt, const char *const *pairs,
+                       target_options **out, fl_error *err)
+{
+    json_t *o = NULL;
+    int rc = FL_OK;
+    for (size_t i = 0; rc == FL_OK && pairs && pairs[i]; i += 2)
+        rc = target_options_set(vt, &o, pairs[i], pairs[i + 1], err);
+    if (rc == FL_OK)
+        rc = target_options_parse(vt, o, out, err);
+    json_decref(o);
+    return rc;
+}
+
+static void test_options_parse(void **state)
 {
     (void)state;
-    json_t *o = NULL, *r = NULL;
+    target_options *r = NULL;
     fl_error err = {0};
-    assert_int_equal(target_options_resolve(&toy, NULL, &r, &err), FL_OK);
-    assert_string_equal(str(r, "mode"), "linearizable");
-    assert_int_equal(json_object_size(r), 1);
-    json_decref(r);
-    assert_int_equal(target_options_set(&toy, &o, "fast", NULL, &err), FL_OK);
-    assert_int_equal(target_options_set(&toy, &o, "fast", "x", &err), FL_EUSAGE);
-    assert_int_equal(target_options_set(&toy, &o, "peer", "a", &err), FL_OK);
-    assert_int_equal(target_options_set(&toy, &o, "peer", "b", &err), FL_OK);
-    assert_int_equal(target_options_set(&toy, &o, "mode", "lease", &err), FL_OK);
-    assert_int_equal(target_options_resolve(&toy, o, &r, &err), FL_OK);
-    char *s = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
-    assert_string_equal(s, "{\"fast\":true,\"mode\":\"lease\",\"peer\":[\"a\",\"b\"]}");
+    /* Nothing given: the defaults, typed; a choice or text not given and
+     * without a default reads -1 / NULL. */
+    assert_int_equal(target_options_parse(&toy, NULL, &r, &err), FL_OK);
+    const toy_options *v = target_options_values(r);
+    assert_null(v->path);
+    assert_int_equal(v->mode, 0);
+    assert_false(v->fast);
+    assert_null(v->note);
+    assert_int_equal(json_object_size(target_options_json(r)), 1);
+    target_options_free(r);
+    /* Every type given: typed in the struct, and the same values as JSON
+     * (test.json's record). */
+    const char *const all[] = {"fast", NULL, "path", "/a/b-c", "m", "lease",
+                               "note", "", NULL};
+    assert_int_equal(parse_pairs(&toy, all, &r, &err), FL_OK);
+    v = target_options_values(r);
+    assert_string_equal(v->path, "/a/b-c");
+    assert_int_equal(v->mode, 1);
+    assert_true(v->fast);
+    assert_string_equal(v->note, "");
+    char *s = json_dumps(target_options_json(r), JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(s, "{\"fast\":true,\"mode\":\"lease\",\"note\":\"\","
+                           "\"path\":\"/a/b-c\"}");
     free(s);
-    json_decref(r);
+    target_options_free(r);
+    /* Bad values: a usage error naming the option and what it takes. */
+    const char *const bad_choice[] = {"mode", "strict", NULL};
+    assert_int_equal(parse_pairs(&toy, bad_choice, &r, &err), FL_EUSAGE);
+    assert_null(r);
+    assert_string_equal(err.msg, "target toy: --mode is linearizable or "
+                                 "lease, not \"strict\"");
+    const char *const bad_text[] = {"path", "/a;rm", NULL};
+    assert_int_equal(parse_pairs(&toy, bad_text, &r, &err), FL_EUSAGE);
+    assert_non_null(strstr(err.msg, "--path \"/a;rm\""));
+    const char *const empty[] = {"path", "", NULL};
+    assert_int_equal(parse_pairs(&toy, empty, &r, &err), FL_EUSAGE);
+    assert_non_null(strstr(err.msg, "not empty"));
+    /* A hand-made object is checked as strictly as the command line's. */
+    json_t *o = json_pack("{s:s}", "fast", "yes");
+    assert_int_equal(target_options_parse(&toy, o, &r, &err), FL_EUSAGE);
+    assert_non_null(strstr(err.msg, "--fast"));
     json_decref(o);
-    /* raftkv: a build that is not there cannot run (not a usage error). */
+    o = json_pack("{s:s}", "speed", "1");
+    assert_int_equal(target_options_parse(&toy, o, &r, &err), FL_EUSAGE);
+    assert_non_null(strstr(err.msg, "--speed"));
+    json_decref(o);
+    /* raftkv: a build that is not there cannot run (not a usage error)... */
     o = json_pack("{s:s}", "binary", "/nonexistent/raftkv");
-    assert_int_not_equal(target_options_resolve(targets_find("raftkv"), o, &r,
-                                                &err), FL_OK);
+    assert_int_not_equal(target_options_parse(targets_find("raftkv"), o, &r,
+                                              &err), FL_OK);
     assert_int_not_equal(err.code, FL_EUSAGE);
     assert_non_null(strstr(err.msg, "/nonexistent/raftkv"));
     assert_null(r);
+    /* ...but a bad --bug is one, found before the build is looked for. */
+    json_object_set_new(o, "bug", json_string("slow-read"));
+    assert_int_equal(target_options_parse(targets_find("raftkv"), o, &r, &err),
+                     FL_EUSAGE);
+    assert_non_null(strstr(err.msg, "--bug is stale-read, early-ack"));
     json_decref(o);
+}
+
+/* Every registered target's table: each line's field lies inside its
+ * struct, its default is a value it takes (so the defaults parse), and
+ * a value it refuses is a usage error naming it. */
+static void test_options_tables(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < targets_count(); i++) {
+        const target_vtable *vt = targets_at(i)->vt;
+        for (const target_option *o = vt->options; o && o->name; o++) {
+            if (o->alias_of) {
+                assert_non_null(target_option_find(vt, o->alias_of));
+                continue;
+            }
+            size_t width = o->type == TARGET_OPT_TEXT ? sizeof(char *)
+                         : o->type == TARGET_OPT_CHOICE ? sizeof(int)
+                                                        : sizeof(bool);
+            assert_true(o->offset + width <= vt->options_size);
+            assert_non_null(o->help);
+            if (o->type == TARGET_OPT_CHOICE) {
+                assert_non_null(o->choices);
+                bool listed = !o->default_value;
+                for (size_t k = 0; o->choices[k]; k++)
+                    listed |= o->default_value &&
+                              strcmp(o->choices[k], o->default_value) == 0;
+                assert_true(listed);
+            }
+            if (o->type == TARGET_OPT_FLAG ||
+                (o->type == TARGET_OPT_TEXT && !o->chars))
+                continue;
+            const char *const bad[] = {o->name, "x;y", NULL};
+            target_options *r = NULL;
+            fl_error err = {0};
+            assert_int_equal(parse_pairs(vt, bad, &r, &err), FL_EUSAGE);
+            char want[64];
+            snprintf(want, sizeof want, "target %s: --%s ", vt->name, o->name);
+            assert_non_null(strstr(err.msg, want));
+        }
+    }
 }
 
 static void test_supports(void **state)
@@ -243,7 +349,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_options_set),
-        cmocka_unit_test(test_options_resolve),
+        cmocka_unit_test(test_options_parse),
+        cmocka_unit_test(test_options_tables),
         cmocka_unit_test(test_supports),
         cmocka_unit_test(test_rmw),
         cmocka_unit_test(test_fake),

@@ -150,29 +150,33 @@ static void test_outcomes(void **state)
 static void test_options(void **state)
 {
     (void)state;
-    json_t *opts = NULL, *out = NULL;
+    json_t *opts = NULL;
+    target_options *out = NULL;
     fl_error err = {0};
-    assert_int_equal(target_options_resolve(&zk_target, NULL, &out, &err), FL_OK);
-    assert_string_equal(json_string_value(json_object_get(out, "read-mode")),
+    assert_int_equal(target_options_parse(&zk_target, NULL, &out, &err), FL_OK);
+    const json_t *j = target_options_json(out);
+    assert_string_equal(json_string_value(json_object_get(j, "read-mode")),
                         "plain");
-    assert_non_null(strstr(json_string_value(json_object_get(out, "classpath")),
+    assert_non_null(strstr(json_string_value(json_object_get(j, "classpath")),
                            "/usr/share/java/zookeeper.jar"));
-    json_decref(out);
+    target_options_free(out);
     assert_int_equal(target_options_set(&zk_target, &opts, "read-mode", "sync",
                                         &err), FL_OK);
-    assert_int_equal(target_options_resolve(&zk_target, opts, &out, &err), FL_OK);
-    json_decref(out);
+    assert_int_equal(target_options_parse(&zk_target, opts, &out, &err), FL_OK);
+    target_options_free(out);
     assert_int_equal(target_options_set(&zk_target, &opts, "read-mode",
                                         "linearizable", &err), FL_OK);
-    assert_int_equal(target_options_resolve(&zk_target, opts, &out, &err),
+    assert_int_equal(target_options_parse(&zk_target, opts, &out, &err),
                      FL_EUSAGE);
-    assert_non_null(strstr(err.msg, "plain or sync"));
+    assert_null(out);
+    assert_non_null(strstr(err.msg, "--read-mode is plain or sync"));
     assert_int_equal(target_options_set(&zk_target, &opts, "read-mode", "plain",
                                         &err), FL_OK);
     assert_int_equal(target_options_set(&zk_target, &opts, "classpath",
                                         "/a.jar;rm -rf /", &err), FL_OK);
-    assert_int_equal(target_options_resolve(&zk_target, opts, &out, &err),
+    assert_int_equal(target_options_parse(&zk_target, opts, &out, &err),
                      FL_EUSAGE);
+    assert_non_null(strstr(err.msg, "--classpath"));
     json_decref(opts);
     /* The JVM needs more than the harness's 15 s to start. */
     assert_true(zk_target.ready_timeout_ms > 15000);

@@ -140,36 +140,36 @@ void consul_classify(const char *f, const json_t *written,
 
 typedef struct consul_state {
     daemon_db db;            /* first: the daemon default's calls use it */
-    char *read_mode;
+    const char *read_mode;   /* static: one of read_modes */
 } consul_state;
 
-static const target_option consul_options[] = {
-    {.name = "binary", .arg = "PATH", .help = "consul's path on the nodes",
-     .default_value = DEFAULT_BINARY},
-    {.name = "read-mode", .arg = "MODE",
+static const char *const read_modes[] = {"consistent", "default", "stale",
+                                         NULL};
+
+/* The options, as target_options_parse leaves them. */
+typedef struct consul_options {
+    const char *binary;
+    int read_mode;           /* an index of read_modes */
+} consul_options;
+
+static const target_option consul_option_table[] = {
+    {.name = "binary", .arg = "PATH", .chars = "/._-+",
+     .help = "consul's path on the nodes", .default_value = DEFAULT_BINARY,
+     .offset = offsetof(consul_options, binary)},
+    {.name = "read-mode", .type = TARGET_OPT_CHOICE, .arg = "MODE",
+     .choices = read_modes,
      .help = "consistent (?consistent), default (no parameter) or stale "
-             "(?stale)", .default_value = "consistent"},
+             "(?stale)", .default_value = "consistent",
+     .offset = offsetof(consul_options, read_mode)},
     {0},
 };
 
 static bool known_read_mode(const char *m)
 {
-    return m && (strcmp(m, "consistent") == 0 || strcmp(m, "default") == 0 ||
-                 strcmp(m, "stale") == 0);
-}
-
-static int consul_resolve_options(json_t *opts, fl_error *err)
-{
-    const char *mode = json_string_value(json_object_get(opts, "read-mode"));
-    const char *binary = json_string_value(json_object_get(opts, "binary"));
-    if (!known_read_mode(mode))
-        return fl_error_set(err, FL_EUSAGE, "consul: --read-mode is "
-                            "consistent, default or stale, not \"%s\"",
-                            mode ? mode : "");
-    if (!binary || !daemon_plain(binary, "/._-+"))
-        return fl_error_set(err, FL_EUSAGE, "consul: --binary must be a "
-                            "plain path");
-    return FL_OK;
+    for (size_t i = 0; m && read_modes[i]; i++)
+        if (strcmp(read_modes[i], m) == 0)
+            return true;
+    return false;
 }
 
 static void consul_destroy(void *st)
@@ -178,7 +178,6 @@ static void consul_destroy(void *st)
     if (!s)
         return;
     daemon_db_clear(&s->db);
-    free(s->read_mode);
     free(s);
     curl_global_cleanup();
 }
@@ -194,16 +193,13 @@ static int consul_start_parts(const void *st, size_t node, daemon_start *out)
 
 static int consul_create(const target_config *cfg, void **out, fl_error *err)
 {
-    const char *binary = json_string_value(json_object_get(cfg->options,
-                                                           "binary"));
-    const char *mode = json_string_value(json_object_get(cfg->options,
-                                                         "read-mode"));
-    if (!binary || !known_read_mode(mode))
-        return fl_error_set(err, FL_EUSAGE, "consul: options not resolved");
+    const consul_options *o = cfg->options;
+    if (!o || o->read_mode < 0)
+        return fl_error_set(err, FL_EUSAGE, "consul: options not parsed");
     consul_state *s = calloc(1, sizeof *s);
     if (!s)
         return fl_error_set(err, FL_ENOMEM, "consul: out of memory");
-    int rc = daemon_db_init(&s->db, cfg, &consul_daemon, binary,
+    int rc = daemon_db_init(&s->db, cfg, &consul_daemon, o->binary,
                             consul_start_parts, err);
     if (rc == FL_OK && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         daemon_db_clear(&s->db);
@@ -213,10 +209,7 @@ static int consul_create(const target_config *cfg, void **out, fl_error *err)
         free(s);
         return rc;
     }
-    if (!(s->read_mode = strdup(mode))) {
-        consul_destroy(s);
-        return fl_error_set(err, FL_ENOMEM, "consul: out of memory");
-    }
+    s->read_mode = read_modes[o->read_mode];
     *out = s;
     return FL_OK;
 }
@@ -512,8 +505,8 @@ const target_vtable consul_target = {
     .crash_patterns = (const char *const[]){"panic:", "fatal error:",
                                             "[ERROR] agent: Error starting agent",
                                             NULL},
-    .options = consul_options,
-    .resolve_options = consul_resolve_options,
+    .options = consul_option_table,
+    .options_size = sizeof(consul_options),
     .operations = consul_operations,
     .create = consul_create,
     .destroy = consul_destroy,

@@ -232,34 +232,32 @@ typedef struct etcd_state {
     bool serializable, round_robin;
 } etcd_state;
 
-static const target_option etcd_options[] = {
-    {.name = "binary", .arg = "PATH",
-     .help = "etcd's path on the nodes", .default_value = DEFAULT_BINARY},
-    {.name = "read-mode", .arg = "MODE",
+/* The options, as target_options_parse leaves them. */
+typedef struct etcd_options {
+    const char *binary;
+    int read_mode;           /* an index of read_modes */
+    int routing;             /* an index of routings */
+} etcd_options;
+
+enum { READ_LINEARIZABLE, READ_SERIALIZABLE };
+enum { ROUTING_BOUND, ROUTING_ROUND_ROBIN };
+
+static const target_option etcd_option_table[] = {
+    {.name = "binary", .arg = "PATH", .chars = "/._-+",
+     .help = "etcd's path on the nodes", .default_value = DEFAULT_BINARY,
+     .offset = offsetof(etcd_options, binary)},
+    {.name = "read-mode", .type = TARGET_OPT_CHOICE, .arg = "MODE",
+     .choices = (const char *const[]){"linearizable", "serializable", NULL},
      .help = "linearizable (through the leader) or serializable (the "
-             "node's own state)", .default_value = "linearizable"},
-    {.name = "routing", .arg = "R",
+             "node's own state)", .default_value = "linearizable",
+     .offset = offsetof(etcd_options, read_mode)},
+    {.name = "routing", .type = TARGET_OPT_CHOICE, .arg = "R",
+     .choices = (const char *const[]){"bound", "round-robin", NULL},
      .help = "bound (process i to node i mod n, as Jepsen) or round-robin "
-             "(each operation to the next node)", .default_value = "bound"},
+             "(each operation to the next node)", .default_value = "bound",
+     .offset = offsetof(etcd_options, routing)},
     {0},
 };
-
-static int etcd_resolve_options(json_t *opts, fl_error *err)
-{
-    const char *mode = json_string_value(json_object_get(opts, "read-mode"));
-    const char *routing = json_string_value(json_object_get(opts, "routing"));
-    const char *binary = json_string_value(json_object_get(opts, "binary"));
-    if (strcmp(mode, "linearizable") != 0 && strcmp(mode, "serializable") != 0)
-        return fl_error_set(err, FL_EUSAGE, "etcd: --read-mode is "
-                            "linearizable or serializable, not \"%s\"", mode);
-    if (strcmp(routing, "bound") != 0 && strcmp(routing, "round-robin") != 0)
-        return fl_error_set(err, FL_EUSAGE, "etcd: --routing is bound or "
-                            "round-robin, not \"%s\"", routing);
-    if (!daemon_plain(binary, "/._-+"))
-        return fl_error_set(err, FL_EUSAGE, "etcd: --binary \"%s\" must be a "
-                            "plain path", binary);
-    return FL_OK;
-}
 
 static void etcd_destroy(void *st)
 {
@@ -282,16 +280,13 @@ static int etcd_start_parts(const void *st, size_t node, daemon_start *out)
 
 static int etcd_create(const target_config *cfg, void **out, fl_error *err)
 {
-    const json_t *o = cfg->options;
-    const char *binary = json_string_value(json_object_get(o, "binary"));
-    const char *mode = json_string_value(json_object_get(o, "read-mode"));
-    const char *routing = json_string_value(json_object_get(o, "routing"));
-    if (!binary || !mode || !routing)
-        return fl_error_set(err, FL_EUSAGE, "etcd: options not resolved");
+    const etcd_options *o = cfg->options;
+    if (!o)
+        return fl_error_set(err, FL_EUSAGE, "etcd: options not parsed");
     etcd_state *s = calloc(1, sizeof *s);
     if (!s)
         return fl_error_set(err, FL_ENOMEM, "etcd: out of memory");
-    int rc = daemon_db_init(&s->db, cfg, &etcd_daemon, binary,
+    int rc = daemon_db_init(&s->db, cfg, &etcd_daemon, o->binary,
                             etcd_start_parts, err);
     /* curl_global_init is not thread safe: done here, before any client. */
     if (rc == FL_OK && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -302,8 +297,8 @@ static int etcd_create(const target_config *cfg, void **out, fl_error *err)
         free(s);
         return rc;
     }
-    s->serializable = strcmp(mode, "serializable") == 0;
-    s->round_robin = strcmp(routing, "round-robin") == 0;
+    s->serializable = o->read_mode == READ_SERIALIZABLE;
+    s->round_robin = o->routing == ROUTING_ROUND_ROBIN;
     *out = s;
     return FL_OK;
 }
@@ -594,13 +589,17 @@ const target_vtable etcd_target = {
     .crash_patterns = (const char *const[]){"panic:", "\"level\":\"panic\"",
                                             "\"level\":\"fatal\"", "fatal error:",
                                             NULL},
-    .options = etcd_options,
-    .resolve_options = etcd_resolve_options,
+    .options = etcd_option_table,
+    .options_size = sizeof(etcd_options),
     .operations = etcd_operations,
     .create = etcd_create,
     .destroy = etcd_destroy,
     DAEMON_DB_CALLS,
     .data_dir = "etcd-data",
+    /* etcd 3.4: the WAL segments, the raft snapshots and bbolt's db. */
+    .data_files = (const char *const[]){"member/wal/*.wal",
+                                        "member/snap/*.snap",
+                                        "member/snap/db", NULL},
     .await_ready = etcd_await_ready,
     .leader = etcd_leader,
     .client_open = etcd_client_open,

@@ -69,6 +69,13 @@ static const char *const builtin_names[] = {
 #define MAX_IDLE 64
 #define MAX_OPTIONS 16
 
+/* The options, as target_options_parse leaves them: --file, then the
+ * file's own in the order it declares them. */
+typedef struct file_options {
+    const char *file;
+    const char *values[MAX_OPTIONS];
+} file_options;
+
 /* ---- the file, checked (pure but for reading it) ------------------------------------------ */
 
 typedef enum { READY_TCP, READY_HTTP, READY_COMMAND } ready_kind;
@@ -359,7 +366,8 @@ static void check_options(checker *c, file_desc *d)
         return;
     }
     d->options[k++] = (target_option){.name = "file", .arg = "PATH",
-        .help = "the target file (given by --target-file)"};
+        .help = "the target file (given by --target-file)",
+        .offset = offsetof(file_options, file)};
     if (o && (!json_is_object(o) || json_object_size(o) > MAX_OPTIONS)) {
         problem(c, NULL, "options", "must be an object of at most 16 "
                 "options", NULL);
@@ -383,10 +391,13 @@ static void check_options(checker *c, file_desc *d)
             if (strcmp(builtin_names[i], name) == 0)
                 problem(c, "options", name, "is a built-in placeholder",
                         NULL);
-        d->options[k++] = (target_option){.name = name, .arg = "VALUE",
-                                          .help = help,
-                                          .default_value =
-                                              json_string_value(def)};
+        /* Inserted into shell commands as they are: words only. */
+        d->options[k] = (target_option){.name = name, .arg = "VALUE",
+            .help = help, .default_value = json_string_value(def),
+            .chars = " -_=.,:/+", .empty_ok = true,
+            .offset = offsetof(file_options, values) +
+                      (k - 1) * sizeof(const char *)};
+        k++;
         c->vars[2 * n] = name;
         c->vars[2 * n++ + 1] = "x";
     }
@@ -475,10 +486,8 @@ typedef struct file_state {
     daemon_spec spec;
     file_desc *d;
     char *peers;             /* {peers}, expanded once */
-    const char *option_values[MAX_OPTIONS]; /* the file's options, given
-                                               or default (borrowed from
-                                               the options JSON's copy) */
-    json_t *options;         /* a copy of cfg->options */
+    /* The file's options, given or default ("" when neither). */
+    char *option_values[MAX_OPTIONS];
     char preload[PATH_MAX];  /* faultline-bind.so; "" when not found */
     /* Client processes closed while alive, per node, for the next open of
      * the same node: the runner opens a client per final-read attempt,
@@ -577,7 +586,8 @@ static void file_destroy(void *st)
     pthread_mutex_destroy(&s->idle_lock);
     desc_free(s->d);
     free(s->peers);
-    json_decref(s->options);
+    for (size_t i = 0; i < MAX_OPTIONS; i++)
+        free(s->option_values[i]);
     free(s);
     curl_global_cleanup();
 }
@@ -592,8 +602,8 @@ static int file_start_parts(const void *st, size_t node, daemon_start *out)
 
 static int file_create(const target_config *cfg, void **out, fl_error *err)
 {
-    const char *path = json_string_value(json_object_get(cfg->options,
-                                                         "file"));
+    const file_options *o = cfg->options;
+    const char *path = o ? o->file : NULL;
     if (!path)
         return fl_error_set(err, FL_EUSAGE, "target file: no file given");
     file_state *s = calloc(1, sizeof *s);
@@ -619,19 +629,12 @@ static int file_create(const target_config *cfg, void **out, fl_error *err)
         return rc;
     }
     find_preload(s->preload, sizeof s->preload);
-    s->options = json_deep_copy(cfg->options);
-    for (size_t i = 1; s->options && i < s->d->n_options; i++) {
-        const char *v = json_string_value(json_object_get(
-            s->options, s->d->options[i].name));
-        /* Inserted into shell commands as they are: words only. */
-        if (v && *v && !daemon_plain(v, " -_=.,:/+")) {
-            rc = fl_error_set(err, FL_EUSAGE, "target %s: --%s \"%s\": "
-                              "letters, digits, spaces and -_=.,:/+ only",
-                              s->d->name, s->d->options[i].name, v);
+    for (size_t i = 1; i < s->d->n_options; i++) {
+        const char *v = o->values[i - 1];
+        if (!(s->option_values[i - 1] = strdup(v ? v : ""))) {
             file_destroy(s);
-            return rc;
+            return fl_error_set(err, FL_ENOMEM, "target file: out of memory");
         }
-        s->option_values[i - 1] = v ? v : "";
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
         !(s->peers = peers_of(s))) {
@@ -926,6 +929,7 @@ int file_target_load(const char *path, target_vtable **out, fl_error *err)
         fv->vt.leader = NULL;
     fv->d->options[0].default_value = fv->d->path;
     fv->vt.options = fv->d->options;
+    fv->vt.options_size = sizeof(file_options);
     fv->vt.crash_patterns = (const char *const *)fv->d->crash_patterns;
     *out = &fv->vt;
     return FL_OK;

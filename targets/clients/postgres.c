@@ -5,8 +5,6 @@
 #include "targets/clients/daemon.h"
 #include "harness/netbind.h"
 
-#include <stdarg.h>
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +13,15 @@
 
 #define DEFAULT_BIN_DIR "/usr/lib/postgresql/15/bin"
 
-/* The postmaster by its data dir; its children by cluster_name ($d). */
+/* The postmaster by its data dir; its children by cluster_name ($d).
+ * The pid file is the waiting shell's (the daemon default's), not
+ * pgdata/postmaster.pid, which is the postmaster's own lock. */
 static const daemon_spec pg_daemon = {
     .what = "postgres",
     .cmdline_re = "^([^ ]*postgres -D $d/pgdata |postgres: $d: )",
-    .pid_file = "pgdata/postmaster.pid",
-    .wipe = (const char *const[]){"pgdata", "postgres.log", "stdout.log", NULL},
+    .pid_file = "postgres.pid",
+    .wipe = (const char *const[]){"pgdata", "postgres.log", "stdout.log",
+                                  "postgres.pid", NULL},
     .logs = (const char *const[]){"postgres.log", "stdout.log", NULL},
     .install_hint = "install postgresql-15, or give --bin-dir DIR",
 };
@@ -144,185 +145,101 @@ void postgres_classify(const json_t *txn, const pgw_result *res,
 /* ---- state and options ------------------------------------------------------------------- */
 
 typedef struct pg_state {
-    remote *remote;
-    char *bin, *node_dir;
+    daemon_db db;            /* first: the daemon default's calls use it;
+                                its binary is BIN_DIR/postgres */
     const char *isolation;   /* static */
 } pg_state;
 
-static const target_option pg_options[] = {
-    {.name = "bin-dir", .arg = "DIR", .help = "PostgreSQL's programs on the "
-     "nodes", .default_value = DEFAULT_BIN_DIR},
-    {.name = "isolation", .arg = "LEVEL", .help = "serializable, "
-     "repeatable-read or read-committed", .default_value = "serializable"},
+/* The options, as target_options_parse leaves them. */
+typedef struct pg_options {
+    const char *bin_dir;
+    int isolation;           /* an index of isolations and levels */
+} pg_options;
+
+static const char *const isolations[] = {"serializable", "repeatable-read",
+                                         "read-committed", NULL};
+/* Each isolation's SQL. */
+static const char *const levels[] = {"SERIALIZABLE", "REPEATABLE READ",
+                                     "READ COMMITTED"};
+
+static const target_option pg_option_table[] = {
+    {.name = "bin-dir", .arg = "DIR", .chars = "/._-+",
+     .help = "PostgreSQL's programs on the nodes",
+     .default_value = DEFAULT_BIN_DIR, .offset = offsetof(pg_options, bin_dir)},
+    {.name = "isolation", .type = TARGET_OPT_CHOICE, .arg = "LEVEL",
+     .choices = isolations, .help = "every transaction's isolation level",
+     .default_value = "serializable",
+     .offset = offsetof(pg_options, isolation)},
     {0},
 };
 
-static const char *level_of(const char *opt)
-{
-    return !opt ? NULL : strcmp(opt, "serializable") == 0 ? "SERIALIZABLE"
-         : strcmp(opt, "repeatable-read") == 0            ? "REPEATABLE READ"
-         : strcmp(opt, "read-committed") == 0             ? "READ COMMITTED"
-                                                          : NULL;
-}
-
-static int pg_resolve_options(json_t *opts, fl_error *err)
-{
-    const char *iso = json_string_value(json_object_get(opts, "isolation"));
-    const char *bin = json_string_value(json_object_get(opts, "bin-dir"));
-    if (level_of(iso) == NULL)
-        return fl_error_set(err, FL_EUSAGE, "postgres: --isolation is "
-                            "serializable, repeatable-read or read-committed, "
-                            "not \"%s\"", iso ? iso : "");
-    if (!bin || !daemon_plain(bin, "/._-+"))
-        return fl_error_set(err, FL_EUSAGE, "postgres: --bin-dir must be a "
-                            "plain path");
-    return FL_OK;
-}
-
 static void pg_destroy(void *st)
 {
-    pg_state *s = st;
-    if (!s)
-        return;
-    free(s->bin);
-    free(s->node_dir);
-    free(s);
+    if (st)
+        daemon_db_clear(st);
+    free(st);
+}
+
+/* The node's start: initdb once as the postgres user (the data dir
+ * survives restarts; wipe removes it), letting the controller in from any
+ * address without a password; then the postmaster as that user, on the
+ * node's address, its socket and cluster_name the node's directory. */
+static int pg_start_parts(const void *st, size_t node, daemon_start *out)
+{
+    const pg_state *s = st;
+    /* the programs' directory: the binary's, BIN_DIR/postgres */
+    int bin = (int)(strrchr(s->db.binary, '/') - s->db.binary);
+    if (asprintf(&out->prepare, "chown postgres $d; [ -f pgdata/PG_VERSION ] "
+                 "|| { setpriv --reuid=postgres --regid=postgres "
+                 "--init-groups %.*s/initdb -D $d/pgdata -U postgres "
+                 "--auth=trust >>$d/stdout.log 2>&1; echo 'host all all "
+                 "0.0.0.0/0 trust' >>pgdata/pg_hba.conf; }", bin,
+                 s->db.binary) < 0)
+        out->prepare = NULL;
+    /* -D first: the postmaster is found by it (pg_daemon) */
+    if (asprintf(&out->command, "setpriv --reuid=postgres --regid=postgres "
+                 "--init-groups %s -D $d/pgdata -c "
+                 "listen_addresses=%s -p %d -c unix_socket_directories=$d "
+                 "-c cluster_name=$d -c max_connections=300 "
+                 "-c logging_collector=off >>$d/postgres.log 2>&1",
+                 s->db.binary,
+                 remote_address(s->db.remote, node), POSTGRES_PORT) < 0)
+        out->command = NULL;
+    return out->prepare && out->command ? FL_OK : FL_ENOMEM;
 }
 
 static int pg_create(const target_config *cfg, void **out, fl_error *err)
 {
-    const char *dir = cfg->node_dir ? cfg->node_dir : TARGET_DEFAULT_NODE_DIR;
-    const char *bin = json_string_value(json_object_get(cfg->options, "bin-dir"));
-    const char *iso = level_of(json_string_value(json_object_get(cfg->options,
-                                                                 "isolation")));
-    if (!bin || !iso)
-        return fl_error_set(err, FL_EUSAGE, "postgres: options not resolved");
-    if (!daemon_plain(dir, "/._-"))
-        return fl_error_set(err, FL_EUSAGE, "postgres: node directory must be "
-                            "a plain path");
-    for (size_t i = 0; i < remote_count(cfg->remote); i++)
-        if (!daemon_plain(remote_address(cfg->remote, i), ".:-") ||
-            !daemon_plain(remote_name(cfg->remote, i), "._-"))
-            return fl_error_set(err, FL_EUSAGE, "postgres: node \"%s\" needs a "
-                                "plain name and address",
-                                remote_name(cfg->remote, i));
+    const pg_options *o = cfg->options;
+    if (!o || o->isolation < 0)
+        return fl_error_set(err, FL_EUSAGE, "postgres: options not parsed");
+    char postgres[600];
+    snprintf(postgres, sizeof postgres, "%s/postgres", o->bin_dir);
     pg_state *s = calloc(1, sizeof *s);
-    if (s)
-        *s = (pg_state){.remote = cfg->remote, .bin = strdup(bin),
-                        .node_dir = strdup(dir), .isolation = iso};
-    if (!s || !s->bin || !s->node_dir) {
-        pg_destroy(s);
+    if (!s)
         return fl_error_set(err, FL_ENOMEM, "postgres: out of memory");
+    int rc = daemon_db_init(&s->db, cfg, &pg_daemon, postgres, pg_start_parts,
+                            err);
+    if (rc != FL_OK) {
+        free(s);
+        return rc;
     }
+    s->isolation = levels[o->isolation];
     *out = s;
     return FL_OK;
 }
 
-/* ---- db: the server on node 0 ----------------------------------------------------------- */
-
-/* A command for node 0 ($d its directory), or NULL when out of memory. */
-static char *node_cmd(const pg_state *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static char *node_cmd(const pg_state *s, const char *fmt, ...)
-{
-    char *body = NULL, *cmd = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&body, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return NULL;
-    if (asprintf(&cmd, "set -e; d=%s/%s; %s", s->node_dir,
-                 remote_name(s->remote, 0), body) < 0)
-        cmd = NULL;
-    free(body);
-    return cmd;
-}
-
-/* initdb once (the data dir survives restarts; wipe removes it), letting
- * the controller in from any address without a password. */
-static int pg_install(void *st, size_t node, fl_error *err)
-{
-    pg_state *s = st;
-    if (node != 0)
-        return FL_OK;
-    char postgres[600];
-    snprintf(postgres, sizeof postgres, "%s/postgres", s->bin);
-    int rc = daemon_check_binary(s->remote, 0, s->node_dir, &pg_daemon,
-                                 postgres, err);
-    if (rc != FL_OK)
-        return rc;
-    return daemon_run(s->remote, 0, node_cmd(s,
-        "chown postgres $d; [ -f $d/pgdata/PG_VERSION ] || { "
-        "setpriv --reuid=postgres --regid=postgres --init-groups "
-        "%s/initdb -D $d/pgdata -U postgres --auth=trust >$d/stdout.log 2>&1; "
-        "echo 'host all all 0.0.0.0/0 trust' >>$d/pgdata/pg_hba.conf; }",
-        s->bin), 60000, "postgres", err);
-}
-
-static int pg_start(void *st, size_t node, fl_error *err)
-{
-    pg_state *s = st;
-    if (node != 0)
-        return FL_OK;
-    /* -D first: the postmaster is found by it (pg_daemon) */
-    return daemon_run(s->remote, 0, node_cmd(s,
-        "cd $d; setsid nohup setpriv --reuid=postgres --regid=postgres "
-        "--init-groups %s/postgres -D $d/pgdata -c listen_addresses=%s "
-        "-p %d -c unix_socket_directories=$d -c cluster_name=$d "
-        "-c max_connections=300 -c logging_collector=off "
-        ">>$d/postgres.log 2>&1 </dev/null &", s->bin,
-        remote_address(s->remote, 0), POSTGRES_PORT), 15000, "postgres", err);
-}
-
-static int pg_signal(void *st, size_t node, const char *sig, fl_error *err)
-{
-    pg_state *s = st;
-    return node != 0 ? FL_OK
-                     : daemon_signal(s->remote, 0, s->node_dir, &pg_daemon,
-                                     sig, err);
-}
-
-static int pg_kill(void *st, size_t n, fl_error *e) { return pg_signal(st, n, "KILL", e); }
-static int pg_pause(void *st, size_t n, fl_error *e) { return pg_signal(st, n, "STOP", e); }
-static int pg_resume(void *st, size_t n, fl_error *e) { return pg_signal(st, n, "CONT", e); }
-
-static char *pg_rest_cmd(void *st, size_t node)
-{
-    pg_state *s = st;
-    daemon_match m = daemon_match_of(&pg_daemon, s->node_dir,
-                                     remote_name(s->remote, node));
-    return daemon_rest_cmd(&m);
-}
-
-static int pg_wipe(void *st, size_t node, fl_error *err)
-{
-    pg_state *s = st;
-    return daemon_wipe(s->remote, node, s->node_dir, &pg_daemon, err);
-}
-
-static int pg_collect_logs(void *st, size_t node, const char *local_dir,
-                           fl_error *err)
-{
-    pg_state *s = st;
-    return node != 0 ? FL_OK
-                     : daemon_collect(s->remote, 0, s->node_dir, &pg_daemon,
-                                      local_dir, err);
-}
-
-/* Ready: node 0 answers, and the table exists. */
+/* Ready: the node's server answers, and the table exists (each node's
+ * own: only node 0's is used, the others are alike for the faults). */
 static int pg_await_ready(void *st, size_t node, int timeout_ms, fl_error *err)
 {
     pg_state *s = st;
-    if (node != 0)
-        return FL_OK;
     fl_error last = {0};
     for (int waited = 0; waited <= timeout_ms; waited += 200) {
         pgw *c;
-        if (pgw_connect(remote_address(s->remote, 0), POSTGRES_PORT,
-                        remote_bind_address(s->remote), "postgres", "postgres",
-                        1000, &c, &last) == FL_OK) {
+        if (pgw_connect(remote_address(s->db.remote, node), POSTGRES_PORT,
+                        remote_bind_address(s->db.remote), "postgres",
+                        "postgres", 1000, &c, &last) == FL_OK) {
             pgw_result r;
             int rc = pgw_query(c, "CREATE TABLE IF NOT EXISTS txn (k bigint "
                                "PRIMARY KEY, v jsonb)", 5000, &r, &last);
@@ -340,7 +257,7 @@ static int pg_await_ready(void *st, size_t node, int timeout_ms, fl_error *err)
         usleep(200 * 1000);
     }
     return fl_error_set(err, FL_EIO, "postgres not ready on %s: %s",
-                        remote_name(s->remote, 0), last.msg);
+                        remote_name(s->db.remote, node), last.msg);
 }
 
 /* The one server is the "leader" the run waits for. */
@@ -390,9 +307,9 @@ static void pg_client_invoke(void *cl, const target_op *op, target_result *out)
     }
     fl_error err = {0};
     if (c->conn == NULL &&
-        pgw_connect(remote_address(c->s->remote, 0), POSTGRES_PORT,
-                    remote_bind_address(c->s->remote), "postgres", "postgres",
-                    POSTGRES_TIMEOUT_MS, &c->conn, &err) != FL_OK) {
+        pgw_connect(remote_address(c->s->db.remote, 0), POSTGRES_PORT,
+                    remote_bind_address(c->s->db.remote), "postgres",
+                    "postgres", POSTGRES_TIMEOUT_MS, &c->conn, &err) != FL_OK) {
         set_error(out, HISTORY_FAIL, err.code == FL_NET_EUNBOUND
                                          ? TARGET_ERROR_UNBOUND
                                          : "no connection", err.msg);
@@ -426,23 +343,16 @@ static const char *const pg_operations[] = {"txn", NULL};
 
 const target_vtable postgres_target = {
     .name = "postgres",
-    .options = pg_options,
-    .resolve_options = pg_resolve_options,
+    .options = pg_option_table,
+    .options_size = sizeof(pg_options),
     .operations = pg_operations,
     /* A server that PANICs stops every backend: an internal error. */
     .crash_patterns = (const char *const[]){"PANIC:", NULL},
     .create = pg_create,
     .destroy = pg_destroy,
-    .install = pg_install,
-    .start = pg_start,
-    .kill = pg_kill,
-    .pause = pg_pause,
-    .resume = pg_resume,
-    .wipe = pg_wipe,
+    DAEMON_DB_CALLS,
     .await_ready = pg_await_ready,
-    .collect_logs = pg_collect_logs,
     .leader = pg_leader,
-    .rest_cmd = pg_rest_cmd,
     .client_open = pg_client_open,
     .client_invoke = pg_client_invoke,
     .client_close = pg_client_close,

@@ -1,15 +1,19 @@
 /*
  * postgres target: PostgreSQL 15 (Debian's postgresql-15) as a real SQL
  * database for the transactional workloads (list-append, rw-register;
- * checker elle). One server, on the first node: PostgreSQL is not
- * replicated here, so every client talks to node 0 and the other nodes
- * run nothing (a fault on them changes nothing).
+ * checker elle). PostgreSQL is not replicated here: every node runs a
+ * server of its own (the daemon default, targets/clients/daemon.h), and
+ * every client talks to node 0's; the others are alike so that a fault
+ * on any node meets a database, but their data is never read.
  *
- * On node 0 (NODE_DIR/NAME): pgdata/ (initdb'd by faultline, owned by the
- * postgres user, trust authentication), postgres.log, stdout.log. The
- * server listens on the node's address, port 5432; its processes are
- * found by the data dir (the postmaster) and by cluster_name, set to the
- * node's directory, which every child shows in its title.
+ * On each node (NODE_DIR/NAME): pgdata/ (initdb'd by the start's prepare
+ * the first time, as the postgres user, trust authentication), the
+ * server running as user postgres, postgres.log, stdout.log, and the
+ * daemon default's postgres.pid and db.exit (how the server ended, for
+ * the crash watcher). The server listens on the node's address, port
+ * 5432; its processes are found by the data dir (the postmaster) and by
+ * cluster_name, set to the node's directory, which every child shows in
+ * its title.
  *
  * Options (`faultline test --target postgres --help`):
  *   --bin-dir DIR      PostgreSQL's programs (default

@@ -184,7 +184,8 @@ void raftkv_classify(const char *f, const json_t *written,
 
 typedef struct raftkv_state {
     daemon_db db;            /* first: the daemon default's calls use it */
-    char *binary, *bug;      /* the local build uploaded by install */
+    char *binary;            /* the local build uploaded by install */
+    const char *bug;         /* static (bugs); NULL: none */
     char *db_env;            /* target_config.db_env, or NULL */
 } raftkv_state;
 
@@ -195,7 +196,6 @@ static void rk_destroy(void *st)
         return;
     daemon_db_clear(&s->db);
     free(s->binary);
-    free(s->bug);
     free(s->db_env);
     free(s);
     curl_global_cleanup();
@@ -203,15 +203,26 @@ static void rk_destroy(void *st)
 
 /* ---- options --------------------------------------------------------------------------- */
 
-static const target_option rk_options[] = {
+/* The options, as target_options_parse leaves them. */
+typedef struct rk_options {
+    const char *binary;      /* found by rk_resolve_options if not given */
+    int bug;                 /* an index of bugs; -1: none */
+} rk_options;
+
+/* The server's seeded bugs (targets/raftkv/server_args.c takes them). */
+static const char *const bugs[] = {"stale-read", "early-ack", "volatile-vote",
+                                   "txn-split", "lease-read", "no-fsync",
+                                   NULL};
+
+static const target_option rk_option_table[] = {
     {.name = "binary", .arg = "PATH",
      .help = "the raftkv build to install (default: raftkv next to this "
-             "faultline binary, or one level up)"},
+             "faultline binary, or one level up)",
+     .offset = offsetof(rk_options, binary)},
     {.name = "raftkv", .arg = "PATH", .help = "the raftkv build",
      .alias_of = "binary"},
-    {.name = "bug", .arg = "X",
-     .help = "a deliberate bug: stale-read, early-ack, volatile-vote, "
-             "txn-split, lease-read, no-fsync"},
+    {.name = "bug", .type = TARGET_OPT_CHOICE, .arg = "X", .choices = bugs,
+     .help = "a deliberate bug", .offset = offsetof(rk_options, bug)},
     {0},
 };
 
@@ -243,15 +254,10 @@ static int rk_start_parts(const void *st, size_t node, daemon_start *out)
 
 static int rk_create(const target_config *cfg, void **out, fl_error *err)
 {
-    const char *binary = json_string_value(json_object_get(cfg->options,
-                                                           "binary"));
-    const char *bug = json_string_value(json_object_get(cfg->options, "bug"));
-    if (!binary)
+    const rk_options *o = cfg->options;
+    if (!o || !o->binary)
         return fl_error_set(err, FL_EUSAGE, "raftkv: no build to install "
-                            "(options not resolved)");
-    if (bug && !daemon_plain(bug, "-"))
-        return fl_error_set(err, FL_EUSAGE, "raftkv: --bug must be a plain "
-                            "word");
+                            "(options not parsed)");
     raftkv_state *s = calloc(1, sizeof *s);
     if (!s)
         return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
@@ -267,12 +273,12 @@ static int rk_create(const target_config *cfg, void **out, fl_error *err)
         free(s);
         return fl_error_set(err, FL_ENOMEM, "raftkv: libcurl set-up failed");
     }
-    s->binary = strdup(binary);
-    s->bug = bug ? strdup(bug) : NULL;
+    s->binary = strdup(o->binary);
+    s->bug = o->bug >= 0 ? bugs[o->bug] : NULL;
     /* The clock faults' preload (a trailing space ends it). */
     if (cfg->db_env && asprintf(&s->db_env, "%s ", cfg->db_env) < 0)
         s->db_env = NULL;
-    if (!s->binary || (bug && !s->bug) || (cfg->db_env && !s->db_env)) {
+    if (!s->binary || (cfg->db_env && !s->db_env)) {
         rk_destroy(s);
         return fl_error_set(err, FL_ENOMEM, "raftkv: out of memory");
     }
@@ -659,7 +665,8 @@ const target_vtable raftkv_target = {
     .crash_patterns = (const char *const[]){"fatal:", "Assertion", "AddressSanitizer",
                                             "runtime error:", "Segmentation fault",
                                             NULL},
-    .options = rk_options,
+    .options = rk_option_table,
+    .options_size = sizeof(rk_options),
     .resolve_options = rk_resolve_options,
     .takes_db_env = true,
     .operations = rk_operations,
@@ -668,6 +675,8 @@ const target_vtable raftkv_target = {
     .install = rk_install,
     DAEMON_DB_CALLS_BUT_INSTALL,
     .data_dir = "data",
+    /* raft_storage.h: the record log and the snapshot. */
+    .data_files = (const char *const[]){"log", "snapshot", NULL},
     .await_ready = rk_await_ready,
     .leader = rk_leader,
     .election = rk_election,

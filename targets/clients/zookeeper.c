@@ -330,33 +330,29 @@ typedef struct zk_state {
     bool sync_reads;
 } zk_state;
 
-static const target_option zk_options[] = {
-    {.name = "java", .arg = "PATH", .help = "the JVM on the nodes",
-     .default_value = DEFAULT_JAVA},
-    {.name = "classpath", .arg = "CP", .help = "ZooKeeper's jars on the "
-     "nodes, colon-separated", .default_value = DEFAULT_CLASSPATH},
-    {.name = "read-mode", .arg = "MODE", .help = "plain (getData from the "
-     "session's node: may be stale) or sync (sync first)",
-     .default_value = "plain"},
+/* The options, as target_options_parse leaves them. */
+typedef struct zk_options {
+    const char *java, *classpath;
+    int read_mode;           /* READ_PLAIN or READ_SYNC */
+} zk_options;
+
+enum { READ_PLAIN, READ_SYNC };
+
+static const target_option zk_option_table[] = {
+    {.name = "java", .arg = "PATH", .chars = "/._-+",
+     .help = "the JVM on the nodes", .default_value = DEFAULT_JAVA,
+     .offset = offsetof(zk_options, java)},
+    {.name = "classpath", .arg = "CP", .chars = "/._-+:",
+     .help = "ZooKeeper's jars on the nodes, colon-separated",
+     .default_value = DEFAULT_CLASSPATH,
+     .offset = offsetof(zk_options, classpath)},
+    {.name = "read-mode", .type = TARGET_OPT_CHOICE, .arg = "MODE",
+     .choices = (const char *const[]){"plain", "sync", NULL},
+     .help = "plain (getData from the session's node: may be stale) or "
+             "sync (sync first)", .default_value = "plain",
+     .offset = offsetof(zk_options, read_mode)},
     {0},
 };
-
-static int zk_resolve_options(json_t *opts, fl_error *err)
-{
-    const char *mode = json_string_value(json_object_get(opts, "read-mode"));
-    const char *java = json_string_value(json_object_get(opts, "java"));
-    const char *cp = json_string_value(json_object_get(opts, "classpath"));
-    if (strcmp(mode, "plain") != 0 && strcmp(mode, "sync") != 0)
-        return fl_error_set(err, FL_EUSAGE, "zookeeper: --read-mode is plain "
-                            "or sync, not \"%s\"", mode);
-    if (!daemon_plain(java, "/._-+"))
-        return fl_error_set(err, FL_EUSAGE, "zookeeper: --java \"%s\" must be "
-                            "a plain path", java);
-    if (!daemon_plain(cp, "/._-+:"))
-        return fl_error_set(err, FL_EUSAGE, "zookeeper: --classpath \"%s\" "
-                            "must be plain paths separated by ':'", cp);
-    return FL_OK;
-}
 
 static void zk_destroy(void *st)
 {
@@ -393,25 +389,23 @@ static int zk_check_nodes(const remote *r, fl_error *err)
 
 static int zk_create(const target_config *cfg, void **out, fl_error *err)
 {
-    const json_t *o = cfg->options;
-    const char *java = json_string_value(json_object_get(o, "java"));
-    const char *cp = json_string_value(json_object_get(o, "classpath"));
-    const char *mode = json_string_value(json_object_get(o, "read-mode"));
-    if (!java || !cp || !mode)
-        return fl_error_set(err, FL_EUSAGE, "zookeeper: options not resolved");
+    const zk_options *o = cfg->options;
+    if (!o)
+        return fl_error_set(err, FL_EUSAGE, "zookeeper: options not parsed");
     int rc = zk_check_nodes(cfg->remote, err);
     if (rc != FL_OK)
         return rc;
     zk_state *s = calloc(1, sizeof *s);
     if (!s)
         return fl_error_set(err, FL_ENOMEM, "zookeeper: out of memory");
-    rc = daemon_db_init(&s->db, cfg, &zk_daemon, java, zk_start_parts, err);
+    rc = daemon_db_init(&s->db, cfg, &zk_daemon, o->java, zk_start_parts,
+                        err);
     if (rc != FL_OK) {
         free(s);
         return rc;
     }
-    s->classpath = strdup(cp);
-    s->sync_reads = strcmp(mode, "sync") == 0;
+    s->classpath = strdup(o->classpath);
+    s->sync_reads = o->read_mode == READ_SYNC;
     if (!s->classpath) {
         zk_destroy(s);
         return fl_error_set(err, FL_ENOMEM, "zookeeper: out of memory");
@@ -806,14 +800,18 @@ const target_vtable zk_target = {
                                             "Unexpected exception, exiting abnormally",
                                             "# A fatal error has been detected",
                                             NULL},
-    .options = zk_options,
-    .resolve_options = zk_resolve_options,
+    .options = zk_option_table,
+    .options_size = sizeof(zk_options),
     .operations = zk_operations,
     .ready_timeout_ms = ZK_READY_TIMEOUT_MS,
     .create = zk_create,
     .destroy = zk_destroy,
     DAEMON_DB_CALLS,
     .data_dir = "data",
+    /* ZooKeeper 3.8 (dataDir, no dataLogDir): transaction logs and
+     * snapshots. */
+    .data_files = (const char *const[]){"version-2/log.*",
+                                        "version-2/snapshot.*", NULL},
     .await_ready = zk_await_ready,
     .leader = zk_leader,
     .client_open = zk_client_open,

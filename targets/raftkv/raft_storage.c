@@ -392,6 +392,23 @@ static bool all_zero(const uint8_t *p, size_t len)
     return true;
 }
 
+/* Whether a whole record with a good checksum starts anywhere in b after
+ * `from`. A crash tears only the last write, so what follows a torn
+ * record's header is a prefix of its own body and holds no whole record
+ * (a chance match is a 2^-32 checksum collision); one found means the
+ * header's length was damaged, and cutting there would drop good records. */
+static bool whole_record_after(const buf *b, size_t from)
+{
+    for (size_t at = from; at + REC_HEADER < b->len; at++) {
+        uint64_t len = get_be(b->p + at, 4);
+        if (len >= 1 && len <= REC_MAX && len <= b->len - at - REC_HEADER &&
+            get_be(b->p + at + 4, 4) == crc(b->p + at + REC_HEADER,
+                                            (size_t)len))
+            return true;
+    }
+    return false;
+}
+
 /* Scan records; cut a torn tail. */
 static int scan_log(raft_storage *st, const buf *b, size_t *valid_end,
                     fl_error *err)
@@ -412,6 +429,10 @@ static int scan_log(raft_storage *st, const buf *b, size_t *valid_end,
                         all_zero(b->p + off, left);
             if (!last)
                 return bad_record(st, off, "checksum mismatch", err);
+            if (!complete && whole_record_after(b, off + 1))
+                return bad_record(st, off, "its length runs past the end of "
+                                  "the file, yet whole records follow it",
+                                  err);
             break; /* a torn final record: cut it */
         }
         int rc = apply_record(st, b->p + off + REC_HEADER, (size_t)len, off,

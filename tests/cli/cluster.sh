@@ -3,35 +3,13 @@
 # (as root, with `ip netns`, and no cluster already up) a 2-node
 # up / status / repair / down cycle in a private state directory.
 # Prints "ok - NAME" / "not ok - NAME" per case; exits non-zero on failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
-FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
-tmp=$(mktemp -d /tmp/fl-cluster-cli.XXXXXX)
+LIB_TMP=/tmp/fl-cluster-cli.XXXXXX
+LIB_SHOW="head -5"
+. "$(dirname "$0")/lib.sh"
 export FAULTLINE_STATE=$tmp/state
-cleanup() {
+lib_before_cleanup() {
   exec 9>&-   # a lock the cases below hold must not stop the clean-up
   if [[ -e $FAULTLINE_STATE ]]; then "$FL" cluster down >/dev/null 2>&1; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-
-check() { # NAME EXPECTED_EXIT CMD...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [[ $got -eq $want ]]; then
-    echo "ok - $name"
-  else
-    echo "not ok - $name (exit $got, wanted $want)"; sed 's/^/  # /' "$tmp/err" | head -5
-    failures=$((failures + 1))
-  fi
-}
-
-contains() { # NAME FILE TEXT
-  if grep -qF -- "$3" "$2"; then echo "ok - $1"; else
-    echo "not ok - $1: \"$3\" not in $(basename "$2")"; sed 's/^/  # /' "$2" | head -5
-    failures=$((failures + 1)); fi
 }
 
 check "cluster without subcommand is a usage error" 64 "$FL" cluster

@@ -15,41 +15,15 @@
 #     set-up says every 5 s what it waits for on which node, and fails
 #     with the wait's bound naming the node.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
-FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
-RAFTKV=${RAFTKV:-$(cd "$(dirname "$0")/../.." && pwd)/${BUILD:-build}/raftkv}
-tmp=$(mktemp -d /tmp/fl-crash-cli.XXXXXX)
+LIB_TMP=/tmp/fl-crash-cli.XXXXXX
+LIB_SHOW="tail -6"
+. "$(dirname "$0")/lib.sh"
 export FAULTLINE_STATE=$tmp/state
-cluster_made=0
-cleanup() {
-  if [[ $cluster_made -eq 1 ]]; then "$FL" cluster down >/dev/null 2>&1; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
 
-contains() { # NAME FILE TEXT
-  if grep -qF -- "$3" "$2"; then ok "$1"; else
-    nok "$1: \"$3\" not in $(basename "$2")"; sed 's/^/  # /' "$2" | tail -6; fi
-}
-lacks() { # NAME FILE TEXT
-  if ! grep -qF -- "$3" "$2"; then ok "$1"; else
-    nok "$1: \"$3\" in $(basename "$2")"; grep -F -- "$3" "$2" | head -3 | sed 's/^/  # /'; fi
-}
-exit_is() { # NAME WANT GOT
-  if [[ $2 -eq $3 ]]; then ok "$1"; else nok "$1 (exit $3, wanted $2)"; fi
-}
-
-skip() { echo "ok - crash detection runs # SKIP $1"; exit $((failures > 0)); }
-[[ $(id -u) -eq 0 ]] || skip "needs root"
-ip netns list >/dev/null 2>&1 && [[ -x /usr/sbin/sshd ]] || skip "needs ip netns and sshd"
+LIB_RUNS="crash detection runs"
+need_netns
 [[ -x $RAFTKV ]] || skip "no raftkv build at $RAFTKV"
-if [[ -e /sys/class/net/flbr0 || -n $(ip netns list 2>/dev/null | grep '^fl-n') ]]; then
-  skip "a faultline cluster is already up here"
-fi
+need_no_cluster
 
 R=$tmp/results
 cluster_made=1
@@ -68,10 +42,7 @@ raftkv_pid() {
 
 # kill -9 n3's raftkv once the run's clients have run for 4 s.
 kill_later() { # ERRFILE
-  for _ in $(seq 600); do
-    grep -q 'clients: [0-9]* threads' "$1" 2>/dev/null && break
-    sleep 0.1
-  done
+  await_clients "$1"
   sleep 4
   local p; p=$(raftkv_pid n3)
   [[ -n $p ]] && kill -9 "$p" && echo "$p" >"$tmp/killed"

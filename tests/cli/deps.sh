@@ -5,13 +5,9 @@
 # machine had, and that policy is put back), and its units are disabled
 # and stopped; services of packages that were already installed are left
 # alone. Prints "ok - NAME" / "not ok - NAME".
-set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d /tmp/fl-deps.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
+LIB_TMP=/tmp/fl-deps.XXXXXX
+. "$(dirname "$0")/lib.sh"
+root=$ROOT
 expect() { # NAME CONDITION...
   local name=$1; shift
   if "$@"; then ok "$name"; else nok "$name"; fi

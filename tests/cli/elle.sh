@@ -3,27 +3,9 @@
 # as it is, the verdict per --consistency, the words, JSONL <-> EDN, and
 # bad input. Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any
 # failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
+LIB_SHOW="head -5"
+. "$(dirname "$0")/lib.sh"
 skew=tests/data/elle/write-skew.edn
-
-check() { # NAME EXPECTED_EXIT CMD...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [[ $got -eq $want ]]; then echo "ok - $name"; else
-    echo "not ok - $name (exit $got, wanted $want)"; sed 's/^/  # /' "$tmp/err" | head -5
-    failures=$((failures + 1)); fi
-}
-
-contains() { # NAME FILE TEXT
-  if grep -qF -- "$3" "$2"; then echo "ok - $1"; else
-    echo "not ok - $1: \"$3\" not in $(basename "$2")"; sed 's/^/  # /' "$2" | head -5
-    failures=$((failures + 1)); fi
-}
 
 check "write skew is not strict-serializable (default)" 1 \
   "$FL" check --checker elle --explain "$skew"

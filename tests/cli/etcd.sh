@@ -12,43 +12,20 @@
 #   * bad target options are usage errors;
 # then the cluster is torn down and no etcd may be left behind.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
-FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
-ETCD=${ETCD:-/usr/bin/etcd}
-tmp=$(mktemp -d /tmp/fl-etcd-cli.XXXXXX)
+LIB_TMP=/tmp/fl-etcd-cli.XXXXXX
+. "$(dirname "$0")/lib.sh"
 export FAULTLINE_STATE=$tmp/state
-cluster_made=0
-cleanup() {
-  if [[ $cluster_made -eq 1 ]]; then "$FL" cluster down >/dev/null 2>&1; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
-
-check() { # NAME EXPECTED_EXIT CMD...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [[ $got -eq $want ]]; then ok "$name"; else
-    nok "$name (exit $got, wanted $want)"; sed 's/^/  # /' "$tmp/err" | tail -8
-  fi
-}
+ETCD=${ETCD:-/usr/bin/etcd}
 
 check "--read-mode must be linearizable or serializable" 64 \
   "$FL" test --target etcd --read-mode stale
 check "--routing must be bound or round-robin" 64 \
   "$FL" test --target etcd --routing random
 
-skip() { echo "ok - etcd runs # SKIP $1"; exit $((failures > 0)); }
-[[ $(id -u) -eq 0 ]] || skip "needs root"
-ip netns list >/dev/null 2>&1 && [[ -x /usr/sbin/sshd ]] || skip "needs ip netns and sshd"
+LIB_RUNS="etcd runs"
+need_netns
 [[ -x $ETCD ]] || skip "no etcd at $ETCD (make deps installs etcd-server)"
-if [[ -e /sys/class/net/flbr0 || -n $(ip netns list 2>/dev/null | grep '^fl-n') ]]; then
-  skip "a faultline cluster is already up here"
-fi
+need_no_cluster
 
 R=$tmp/results
 cluster_made=1
@@ -93,7 +70,6 @@ then ok "no acknowledged add lost"
 else nok "no acknowledged add lost"; fi
 
 check "cluster down" 0 "$FL" cluster down
-cluster_made=0
 if pgrep -f "^[^ ]*etcd --name [^ ]+ --data-dir /var/lib/faultline-node/" >/dev/null
 then nok "no etcd left running"
 else ok "no etcd left running"; fi

@@ -23,30 +23,12 @@
 #     invalid;
 # then the user's raftkvs are stopped and the cluster is torn down.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
-FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
-RAFTKV=${RAFTKV:-$(cd "$(dirname "$0")/../.." && pwd)/${BUILD:-build}/raftkv}
-tmp=$(mktemp -d /tmp/fl-existing-cli.XXXXXX)
+LIB_TMP=/tmp/fl-existing-cli.XXXXXX
+LIB_SHOW="tail -12"
+. "$(dirname "$0")/lib.sh"
 export FAULTLINE_STATE=$tmp/state
 S=$FAULTLINE_STATE U=$tmp/user R=$tmp/results
 N=3
-cluster_made=0
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
-expect() { # NAME CMD...: ok when CMD succeeds
-  local name=$1; shift
-  if "$@"; then ok "$name"; else nok "$name"; fi
-}
-check() { # NAME EXPECTED_EXIT CMD...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [[ $got -eq $want ]]; then ok "$name"; else
-    nok "$name (exit $got, wanted $want)"; sed 's/^/  # /' "$tmp/err" | tail -12
-  fi
-}
 
 # The user's raftkvs die with the test, whatever happens to it.
 stop_user_raftkvs() {
@@ -55,13 +37,10 @@ stop_user_raftkvs() {
   done
 }
 ctl=
-cleanup() {
+lib_before_cleanup() {
   [[ -n $ctl ]] && kill -9 "$ctl" 2>/dev/null
   stop_user_raftkvs
-  if [[ $cluster_made -eq 1 ]]; then "$FL" cluster down >/dev/null 2>&1; fi
-  rm -rf "$tmp"
 }
-trap cleanup EXIT
 
 check "--db existing with --nemesis kill and no --kill-cmd: exit 64" 64 \
   "$FL" test --db existing --nemesis partition,kill
@@ -75,13 +54,10 @@ check "--kill-cmd without --db existing: exit 64" 64 \
   "$FL" test --kill-cmd "systemctl kill -s KILL etcd"
 check "--db must be managed or existing" 64 "$FL" test --db other
 
-skip() { echo "ok - existing-cluster runs # SKIP $1"; exit $((failures > 0)); }
-[[ $(id -u) -eq 0 ]] || skip "needs root"
-ip netns list >/dev/null 2>&1 && [[ -x /usr/sbin/sshd ]] || skip "needs ip netns and sshd"
+LIB_RUNS="existing-cluster runs"
+need_netns
 [[ -x $RAFTKV ]] || skip "no raftkv build at $RAFTKV (run make)"
-if [[ -e /sys/class/net/flbr0 || -n $(ip netns list 2>/dev/null | grep '^fl-n') ]]; then
-  skip "a faultline cluster is already up here"
-fi
+need_no_cluster
 
 cluster_made=1
 "$FL" cluster up --nodes $N >"$tmp/up.out" 2>&1 || { nok "cluster up"; cat "$tmp/up.out"; exit 1; }
@@ -212,12 +188,16 @@ for i in $(seq $N); do
   rules=$((rules + $(ip netns exec fl-n$i iptables -S 2>/dev/null | grep -c faultline)))
 done
 expect "no faultline iptables rule is left" test $rules -eq 0
-# The watcher writes deadman.fired once its rest is done, which may be
-# after the start above (each fault kind's rest runs after the target's).
+# The watcher writes deadman.fired when it fires and deadman.rested once
+# its whole rest is done, which may be after the start above (each fault
+# kind's rest runs after the target's).
 for _ in $(seq 150); do
-  grep -rq . "/var/lib/faultline-node/n$victim/deadman.fired" 2>/dev/null && break
+  grep -rq . "/var/lib/faultline-node/n$victim/deadman.rested" 2>/dev/null && break
   sleep 0.1
 done
+if grep -q ' 0$' "/var/lib/faultline-node/n$victim/deadman.rested" 2>/dev/null; then
+  ok "node n$victim's rest ended with status 0"
+else nok "node n$victim's rest ended with status 0"; cat "/var/lib/faultline-node/n$victim/deadman.rested" 2>&1 | sed 's/^/  # /'; fi
 if grep -rq . "/var/lib/faultline-node/n$victim/deadman.fired" 2>/dev/null; then
   ok "node n$victim's switch fired"
 else nok "node n$victim's switch fired"; tail -5 "$tmp/dm.out" | sed 's/^/  # /'; cat "$U/actions" | sed 's/^/  # /'; ls -la /var/lib/faultline-node/n$victim/ | sed 's/^/  # /'; fi
@@ -247,10 +227,7 @@ else nok "test.json's found_at_start says n3 was restarted"; fi
 # A node of the user's that stops serving during a run with no fault in
 # force (killed from outside: ctl.sh kill, not the nemesis) is a crash:
 # the readiness probes see it, the run is invalid with the crash entry.
-( for _ in $(seq 300); do
-    grep -q 'clients: [0-9]* threads' "$tmp/crash.err" 2>/dev/null && break
-    sleep 0.1
-  done
+( await_clients "$tmp/crash.err" 300
   sleep 2; ssh_node 2 "$U/ctl.sh kill" ) &
 killer=$!
 run --nemesis none --time-limit 16 --seed 6 --test-name existing-crash \

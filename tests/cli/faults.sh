@@ -17,32 +17,11 @@
 # and after every run: no packet rule, no shaper, no clock file and no
 # strobe loop on any node. Then the cluster is torn down.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
-FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
-# The release raftkv: an ASan build refuses to run with libfaketime
-# preloaded ahead of its runtime, which the clock faults need.
-RAFTKV=${RAFTKV:-$(cd "$(dirname "$0")/../.." && pwd)/${BUILD:-build}/raftkv}
-tmp=$(mktemp -d /tmp/fl-faults-cli.XXXXXX)
+LIB_TMP=/tmp/fl-faults-cli.XXXXXX
+. "$(dirname "$0")/lib.sh"
 export FAULTLINE_STATE=$tmp/state
-cluster_made=0
-cleanup() {
-  if [[ $cluster_made -eq 1 ]]; then "$FL" cluster down >/dev/null 2>&1; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
-
-check() { # NAME EXPECTED_EXIT CMD...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [[ $got -eq $want ]]; then ok "$name"; else
-    nok "$name (exit $got, wanted $want)"; sed 's/^/  # /' "$tmp/err" | tail -8
-  fi
-}
+# $RAFTKV is the release raftkv: an ASan build refuses to run with
+# libfaketime preloaded ahead of its runtime, which the clock faults need.
 
 check "a fault option out of range is a usage error" 64 \
   "$FL" test --target raftkv --nemesis packet --packet-loss 120
@@ -55,15 +34,12 @@ check "clock faults need a target that takes the libfaketime preload" 64 \
 grep -q "libfaketime" "$tmp/err" && ok "the message says why" \
   || nok "the message says why"
 
-skip() { echo "ok - fault runs # SKIP $1"; exit $((failures > 0)); }
-[[ $(id -u) -eq 0 ]] || skip "needs root"
-ip netns list >/dev/null 2>&1 && [[ -x /usr/sbin/sshd ]] || skip "needs ip netns and sshd"
+LIB_RUNS="fault runs"
+need_netns
 command -v iptables >/dev/null || skip "needs iptables"
 [[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ]] || skip "needs libfaketime"
 [[ -x $RAFTKV ]] || skip "no raftkv build at $RAFTKV"
-if [[ -e /sys/class/net/flbr0 || -n $(ip netns list 2>/dev/null | grep '^fl-n') ]]; then
-  skip "a faultline cluster is already up here"
-fi
+need_no_cluster
 
 R=$tmp/results
 cluster_made=1
@@ -147,5 +123,4 @@ if [[ $found -eq 1 ]]; then ok "lease-read found by partition,clock-strobe (seed
 else nok "lease-read found by partition,clock-strobe (no seed of 4 exited 1)"; fi
 
 check "cluster down" 0 "$FL" cluster down
-cluster_made=0
 exit $((failures > 0))

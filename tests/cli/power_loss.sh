@@ -12,34 +12,18 @@
 #     (`make bench`, bench/bench_power_loss.sh, measures how often);
 #   * afterwards no powerfs daemon or mount is left on any node.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
-FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-RAFTKV=${RAFTKV:-$ROOT/${BUILD:-build}/raftkv}
-tmp=$(mktemp -d /tmp/fl-power-loss.XXXXXX)
+LIB_TMP=/tmp/fl-power-loss.XXXXXX
+. "$(dirname "$0")/lib.sh"
 export FAULTLINE_STATE=$tmp/state
-cluster_made=0
-cleanup() {
-  if [[ $cluster_made -eq 1 ]]; then "$FL" cluster down >/dev/null 2>&1; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
 
-skip() { echo "ok - power-loss runs # SKIP $1"; exit $((failures > 0)); }
-[[ $(id -u) -eq 0 ]] || skip "needs root"
-ip netns list >/dev/null 2>&1 && [[ -x /usr/sbin/sshd ]] || skip "needs ip netns and sshd"
+LIB_RUNS="power-loss runs"
+need_netns
 [[ -x $RAFTKV ]] || skip "no raftkv build at $RAFTKV"
 [[ -c /dev/fuse ]] && command -v fusermount3 >/dev/null || skip "needs /dev/fuse and fusermount3"
 # The harness installs the powerfs build beside it (or one level up).
 [[ -x $(dirname "$FL")/faultline-powerfs || -x $(dirname "$FL")/../faultline-powerfs ]] ||
   skip "no faultline-powerfs build beside $FL"
-if [[ -e /sys/class/net/flbr0 || -n $(ip netns list 2>/dev/null | grep '^fl-n') ]]; then
-  skip "a faultline cluster is already up here"
-fi
+need_no_cluster
 
 R=$tmp/results
 cluster_made=1
@@ -95,5 +79,4 @@ if pgrep -f "faultline-powerfs mount .*/var/lib/faultline-node/" >/dev/null
 then nok "no powerfs daemon left running"; else ok "no powerfs daemon left running"; fi
 
 "$FL" cluster down >/dev/null 2>&1 && ok "cluster down" || nok "cluster down"
-cluster_made=0
 exit $((failures > 0))

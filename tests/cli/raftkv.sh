@@ -5,19 +5,13 @@
 # compaction, snapshot recovery and InstallSnapshot are exercised), clean
 # SIGTERM shutdown (exit 0, so ASan's leak check passed) and flag errors.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
-set -u
-RAFTKV=${RAFTKV:-${BUILD:-build}/asan/raftkv}
-tmp=$(mktemp -d)
+RAFTKV=${RAFTKV:-${BUILD:-build}/asan/raftkv}   # before lib.sh: its default is not this
+. "$(dirname "$0")/lib.sh"
 pids=()
-cleanup() {
+lib_before_cleanup() {
   for p in "${pids[@]}"; do [[ -n $p ]] && kill -9 "$p" 2>/dev/null; done
   wait 2>/dev/null
-  rm -rf "$tmp"
 }
-trap cleanup EXIT
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
 expect() { # NAME WANT GOT
   if [[ "$2" == "$3" ]]; then ok "$1"; else nok "$1 (wanted $2, got $3)"; fi
 }

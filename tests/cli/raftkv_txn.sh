@@ -4,14 +4,10 @@
 # reads; bad bodies and methods are refused; with --bug txn-split the
 # answer is the same (the bug is only visible under concurrency, to the
 # elle checker). Prints "ok - NAME" / "not ok - NAME".
-set -u
-RAFTKV=${RAFTKV:-${BUILD:-build}/asan/raftkv}
-tmp=$(mktemp -d)
+RAFTKV=${RAFTKV:-${BUILD:-build}/asan/raftkv}   # before lib.sh: its default is not this
+. "$(dirname "$0")/lib.sh"
 pid=
-trap '[[ -n $pid ]] && kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
+lib_before_cleanup() { [[ -n $pid ]] && kill $pid 2>/dev/null; wait 2>/dev/null; }
 if [[ ! -x $RAFTKV ]]; then nok "raftkv binary $RAFTKV missing"; exit 1; fi
 
 port=$((20000 + RANDOM % 20000))

@@ -8,23 +8,9 @@
 # counts against the test cases, and the failure messages. summary.md's
 # first lines are checked. Usage errors and a run not yet checked too.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
+LIB_TMP=/tmp/fl-test-report.XXXXXX
+. "$(dirname "$0")/lib.sh"
 DATA=$(cd "$(dirname "$0")/../data/runs" && pwd)
-tmp=$(mktemp -d /tmp/fl-test-report.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
-
-check() { # NAME EXPECTED_EXIT CMD...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [[ $got -eq $want ]]; then ok "$name"; else
-    nok "$name (exit $got, wanted $want)"; sed 's/^/  # /' "$tmp/err" | tail -8
-  fi
-}
 
 # junit.xml's structure and counts: DIR TESTS FAILURES ERRORS [MESSAGE]
 junit() {

@@ -8,16 +8,11 @@
 # screenshots go to build/report-valid.png and build/report-invalid.png.
 # Without chromium (or node) this fails: `make deps` installs them.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
 BUILD=${BUILD:-build}
-RAFTKV=${RAFTKV:-$BUILD/asan/raftkv}
+RAFTKV=${RAFTKV:-$BUILD/asan/raftkv}   # before lib.sh: its default is not this
+LIB_TMP=/tmp/fl-test-report-html.XXXXXX
+. "$(dirname "$0")/lib.sh"
 SHARED=${SHARED:-../shared}
-tmp=$(mktemp -d /tmp/fl-test-report-html.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
 
 command -v node >/dev/null || { nok "node is installed (make deps)"; exit 1; }
 [[ -x ${CHROMIUM:-/usr/bin/chromium} ]] ||

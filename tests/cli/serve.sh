@@ -9,28 +9,10 @@
 # leading out: 403, never the file). Stopped with SIGINT and SIGTERM
 # (exit 0; under ASan a leak would fail it). Usage errors too.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
-tmp=$(mktemp -d /tmp/fl-test-serve.XXXXXX)
+LIB_TMP=/tmp/fl-test-serve.XXXXXX
+. "$(dirname "$0")/lib.sh"
 pid=
-cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
-expect() { # NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then ok "$name"; else nok "$name"; fi
-}
-
-check() { # NAME EXPECTED_EXIT CMD...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [[ $got -eq $want ]]; then ok "$name"; else
-    nok "$name (exit $got, wanted $want)"; sed 's/^/  # /' "$tmp/err" | tail -8
-  fi
-}
+lib_before_cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; }
 
 if ! command -v curl >/dev/null; then
   echo "ok - serve over loopback # SKIP no curl"; exit 0

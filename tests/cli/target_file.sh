@@ -17,32 +17,10 @@
 #     (when /usr/bin/etcd is there);
 # then the cluster is torn down and nothing of the database is left.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
-FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
-EX=$(cd "$(dirname "$0")/../../examples" && pwd)
-tmp=$(mktemp -d /tmp/fl-target-file-cli.XXXXXX)
+LIB_TMP=/tmp/fl-target-file-cli.XXXXXX
+. "$(dirname "$0")/lib.sh"
 export FAULTLINE_STATE=$tmp/state
-cluster_made=0
-cleanup() {
-  if [[ $cluster_made -eq 1 ]]; then "$FL" cluster down >/dev/null 2>&1; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
-check() { # NAME EXPECTED_EXIT CMD...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [[ $got -eq $want ]]; then ok "$name"; else
-    nok "$name (exit $got, wanted $want)"; sed 's/^/  # /' "$tmp/err" | tail -8
-  fi
-}
-contains() { # NAME FILE TEXT
-  if grep -qF -- "$3" "$2"; then ok "$1"; else nok "$1 (no \"$3\" in $2)"; fi
-}
+EX=$(cd "$(dirname "$0")/../../examples" && pwd)
 
 printf '{"name": "bad",\n "client_port": 1,\n "db": {"start": "x {nod}"}}\n' >"$tmp/bad.json"
 check "a bad target file is a usage error" 64 "$FL" test --target-file "$tmp/bad.json"
@@ -54,14 +32,11 @@ contains "the file's own options are in --help" "$tmp/help" "--server-args VALUE
 check "the workload must be in the file's operations" 64 \
   "$FL" test --target-file "$EX/etcd/target.json" --workload set
 
-skip() { echo "ok - target file runs # SKIP $1"; exit $((failures > 0)); }
-[[ $(id -u) -eq 0 ]] || skip "needs root"
-ip netns list >/dev/null 2>&1 && [[ -x /usr/sbin/sshd ]] || skip "needs ip netns and sshd"
+LIB_RUNS="target file runs"
+need_netns
 command -v python3 >/dev/null || skip "needs python3"
 [[ -x $EX/../build/raftkv ]] || skip "no build/raftkv (run make)"
-if [[ -e /sys/class/net/flbr0 || -n $(ip netns list 2>/dev/null | grep '^fl-n') ]]; then
-  skip "a faultline cluster is already up here"
-fi
+need_no_cluster
 
 R=$tmp/results
 cluster_made=1
@@ -157,5 +132,4 @@ done
 if [[ $left -eq 0 ]]; then ok "no process the target file started is left"
 else nok "no process the target file started is left ($left)"; fi
 check "cluster down" 0 "$FL" cluster down
-cluster_made=0
 exit $((failures > 0))

@@ -21,39 +21,9 @@
 #     recorded in test.json and warned in the log;
 # then the cluster is torn down and nothing may be left behind.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
-FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
-RAFTKV=${RAFTKV:-$(cd "$(dirname "$0")/../.." && pwd)/${BUILD:-build}/raftkv}
-tmp=$(mktemp -d /tmp/fl-test-cli.XXXXXX)
+LIB_TMP=/tmp/fl-test-cli.XXXXXX
+. "$(dirname "$0")/lib.sh"
 export FAULTLINE_STATE=$tmp/state
-cluster_made=0
-cleanup() {
-  if [[ $cluster_made -eq 1 ]]; then "$FL" cluster down >/dev/null 2>&1; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
-
-check() { # NAME EXPECTED_EXIT CMD...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [[ $got -eq $want ]]; then ok "$name"; else
-    nok "$name (exit $got, wanted $want)"; sed 's/^/  # /' "$tmp/err" | tail -8
-  fi
-}
-
-has() { # NAME FILE
-  if [[ -e $2 ]]; then ok "$1"; else nok "$1: $2 missing"; fi
-}
-
-contains() { # NAME FILE TEXT
-  if grep -qF -- "$3" "$2"; then ok "$1"; else
-    nok "$1: \"$3\" not in $(basename "$2")"; sed 's/^/  # /' "$2" | tail -4; fi
-}
 
 # ---- usage -------------------------------------------------------------------
 check "unknown fault is a usage error" 64 "$FL" test --nemesis partition,flood
@@ -83,6 +53,21 @@ contains "the unknown option names the target" "$tmp/err" "target raftkv"
 check "raftkv options are not the fake target's" 64 "$FL" test --target fake \
   --bug stale-read
 check "a target option without its argument is a usage error" 64 "$FL" test --bug
+check "a bad target option value is a usage error" 64 "$FL" test --bug slow-read
+contains "the bad value names the option and its choices" "$tmp/err" \
+  'target raftkv: --bug is stale-read, early-ack'
+check "test --target etcd --read-mode stale: a usage error, before any node" 64 \
+  "$FL" test --target etcd --read-mode stale --nodes-file /nonexistent --ssh-key /nonexistent
+# The checker options are `faultline check`'s, from the same table.
+check "test --model nope is a usage error" 64 "$FL" test --model nope
+contains "test --model nope names the models" "$tmp/err" "(models: register cas-register"
+check "test --consistency bogus is a usage error" 64 "$FL" test --consistency bogus
+check "test --check-time-limit x is a usage error" 64 "$FL" test --check-time-limit x
+contains "test --check-time-limit x names its flag" "$tmp/err" "--check-time-limit: expected a number"
+check "test --help with the checker options" 0 "$FL" test --help
+for o in --checker --model --consistency --check-time-limit --no-shrink; do
+  contains "test --help lists $o" "$tmp/out" "  $o "
+done
 check "--known-hosts is for --nodes-file" 64 "$FL" test --known-hosts /dev/null
 check "--insecure-accept-any-host-key is for --nodes-file" 64 "$FL" test \
   --insecure-accept-any-host-key
@@ -133,13 +118,10 @@ cp "$tmp/set/history.jsonl" "$tmp/odd/"
 check "analyze of a run of an unknown workload exits 65" 65 "$FL" analyze "$tmp/odd"
 
 # ---- real runs ------------------------------------------------------------------
-skip() { echo "ok - local cluster runs # SKIP $1"; exit $((failures > 0)); }
-[[ $(id -u) -eq 0 ]] || skip "needs root"
-ip netns list >/dev/null 2>&1 && [[ -x /usr/sbin/sshd ]] || skip "needs ip netns and sshd"
+LIB_RUNS="local cluster runs"
+need_netns
 [[ -x $RAFTKV ]] || skip "no raftkv build at $RAFTKV"
-if [[ -e /sys/class/net/flbr0 || -n $(ip netns list 2>/dev/null | grep '^fl-n') ]]; then
-  skip "a faultline cluster is already up here"
-fi
+need_no_cluster
 
 R=$tmp/results
 cluster_made=1
@@ -292,7 +274,6 @@ if pgrep -f "^[^ ]*raftkv --id .* --data-dir /var/lib/faultline-node/" >/dev/nul
   nok "no raftkv left running"
 else ok "no raftkv left running"; fi
 check "cluster down" 0 "$FL" cluster down
-cluster_made=0
 if [[ -z $(ip netns list | grep '^fl-n') && ! -e /sys/class/net/flbr0 ]]; then
   ok "no namespace or bridge left"
 else nok "no namespace or bridge left"; fi

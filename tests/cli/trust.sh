@@ -14,34 +14,15 @@
 #   * a run that cannot start moves no `latest` link, and `analyze` of it
 #     answers with the reason (exit 3).
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
-FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
-RAFTKV=${RAFTKV:-$(cd "$(dirname "$0")/../.." && pwd)/${BUILD:-build}/raftkv}
-tmp=$(mktemp -d /tmp/fl-trust.XXXXXX)
+LIB_TMP=/tmp/fl-trust.XXXXXX
+. "$(dirname "$0")/lib.sh"
 export FAULTLINE_STATE=$tmp/state
-cluster_made=0
-cleanup() {
-  [[ -n ${bg:-} ]] && kill -9 "$bg" 2>/dev/null
-  if [[ $cluster_made -eq 1 ]]; then "$FL" cluster down >/dev/null 2>&1; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
-expect() { # NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then ok "$name"; else nok "$name"; fi
-}
+lib_before_cleanup() { [[ -n ${bg:-} ]] && kill -9 "$bg" 2>/dev/null; }
 
-skip() { echo "ok - trust runs # SKIP $1"; exit 0; }
-[[ $(id -u) -eq 0 ]] || skip "needs root"
-ip netns list >/dev/null 2>&1 && [[ -x /usr/sbin/sshd ]] || skip "needs ip netns and sshd"
+LIB_RUNS="trust runs"   # nothing has failed before: skip exits 0
+need_netns
 [[ -x $RAFTKV ]] || skip "no raftkv build at $RAFTKV"
-if [[ -e /sys/class/net/flbr0 || -n $(ip netns list 2>/dev/null | grep '^fl-n') ]]; then
-  skip "a faultline cluster is already up here"
-fi
+need_no_cluster
 
 R=$tmp/results
 cluster_made=1

@@ -12,23 +12,8 @@
 #     each run completes with a verdict (exit 0 or 1);
 #   * nothing of ZooKeeper is left running afterwards.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
-set -u
-FL=${FAULTLINE:-build/faultline}
-FL=$(cd "$(dirname "$FL")" && pwd)/$(basename "$FL")
-tmp=$(mktemp -d /tmp/fl-test-zk.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failures=$((failures + 1)); }
-
-check() { # NAME EXPECTED_EXIT CMD...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [[ $got -eq $want ]]; then ok "$name"; else
-    nok "$name (exit $got, wanted $want)"; sed 's/^/  # /' "$tmp/err" | tail -8
-  fi
-}
+LIB_TMP=/tmp/fl-test-zk.XXXXXX
+. "$(dirname "$0")/lib.sh"
 
 # ---- options -------------------------------------------------------------------
 check "--target zookeeper --help succeeds" 0 "$FL" test --target zookeeper --help
@@ -39,9 +24,8 @@ check "--read-mode other than plain|sync is a usage error" 64 \
 check "a zookeeper option is not raftkv's" 64 "$FL" test --read-mode sync
 
 # ---- real runs ------------------------------------------------------------------
-skip() { echo "ok - zookeeper local cluster runs # SKIP $1"; exit $((failures > 0)); }
-[[ $(id -u) -eq 0 ]] || skip "needs root"
-ip netns list >/dev/null 2>&1 && [[ -x /usr/sbin/sshd ]] || skip "needs ip netns and sshd"
+LIB_RUNS="zookeeper local cluster runs"
+need_netns
 [[ -x /usr/bin/java && -r /usr/share/java/zookeeper.jar ]] ||
   skip "needs java and Debian's zookeeper (make deps)"
 
