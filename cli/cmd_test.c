@@ -139,7 +139,8 @@ static int usage(FILE *out, int code, const target_vtable *chosen)
     workloads_help(out);
     nemesis_help(out);
     fprintf(out,
-        "  --nemesis-interval S  seconds between fault changes (default 5)\n"
+        "  --nemesis-interval S  mean seconds between a fault kind's\n"
+        "                        actions (default 5); kinds overlap\n"
         "  --time-limit S        seconds of client operations (default 60)\n"
         "  --concurrency N       client threads (default 10)\n"
         "  --keys N              keys in use at a time (default: one per\n"

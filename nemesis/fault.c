@@ -285,9 +285,11 @@ const char *fault_action_f(const fault_action *a)
 /* ---- helpers for kinds ------------------------------------------------------------------ */
 
 void fault_plan_minority(fl_rng *rng, size_t n, long leader,
-                         const fault_action *in_force, fault_action *out)
+                         const fault_action *in_force, size_t nforce,
+                         fault_action *out)
 {
     (void)in_force;
+    (void)nforce;
     size_t perm[FAULT_MAX_NODES];
     size_t max = n > 2 ? (n - 1) / 2 : 1;
     if (leader >= 0 && fl_rng_below(rng, 2) == 0) {
@@ -299,6 +301,16 @@ void fault_plan_minority(fl_rng *rng, size_t n, long leader,
     nem_shuffle(perm, n, rng);
     for (size_t i = 0; i < count; i++)
         out->nodes[perm[i]] = true;
+}
+
+bool fault_in_force_on(const fault_action *in_force, size_t nforce,
+                       unsigned mask, size_t i)
+{
+    for (size_t f = 0; f < nforce; f++)
+        if (in_force[f].kind && (in_force[f].kind->acts_on & mask) &&
+            in_force[f].nodes[i])
+            return true;
+    return false;
 }
 
 json_t *fault_nodes_json(const fault_action *a, size_t n,
@@ -315,46 +327,145 @@ json_t *fault_nodes_json(const fault_action *a, size_t n,
 
 /* ---- the scheduler ------------------------------------------------------------------------ */
 
+/* Jepsen's stagger: uniform in [0, 2 * interval), in thousandths. */
+static double stagger(const fault_plan *p, fl_rng *rng)
+{
+    return 2 * p->interval_s * (double)fl_rng_below(rng, 1000) / 1000.0;
+}
+
+/* Put kind k into the cycle of the kinds it shares an acts_on bit with,
+ * merging the cycles it joins (sharing is transitive: a kind that acts on
+ * both the process and the clock would join those two cycles). */
+static void join_cycle(fault_plan *p, size_t k)
+{
+    unsigned on = p->table->kinds[k]->acts_on, kinds = 1u << k;
+    size_t kept = 0;
+    for (size_t c = 0; c < p->ncycles; c++) {
+        if (on & p->cycles[c].acts_on) {
+            on |= p->cycles[c].acts_on;
+            kinds |= p->cycles[c].kinds;
+        } else {
+            p->cycles[kept++] = p->cycles[c];
+        }
+    }
+    p->cycles[kept++] = (fault_cycle){.kinds = kinds, .acts_on = on,
+                                      .in_force = -1};
+    p->ncycles = kept;
+}
+
 void fault_plan_init(fault_plan *p, const fault_table *t, unsigned enabled,
-                     size_t n)
+                     size_t n, double interval_s, fl_rng *rng)
 {
     memset(p, 0, sizeof *p);
     p->table = t;
     p->enabled = enabled;
     p->n = n;
+    p->interval_s = interval_s > 0 ? interval_s : 0;
+    for (size_t k = 0; k < t->count; k++)
+        if (enabled & (1u << k))
+            join_cycle(p, k);
+    /* In the order of each cycle's first kind, whatever the merging did:
+     * the same kinds always draw the same schedule from a seed. */
+    for (size_t c = 1; c < p->ncycles; c++)
+        for (size_t d = c; d > 0 && (p->cycles[d].kinds & -p->cycles[d].kinds) <
+                                    (p->cycles[d - 1].kinds &
+                                     -p->cycles[d - 1].kinds); d--) {
+            fault_cycle tmp = p->cycles[d];
+            p->cycles[d] = p->cycles[d - 1];
+            p->cycles[d - 1] = tmp;
+        }
+    for (size_t c = 0; c < p->ncycles; c++)
+        p->cycles[c].due = stagger(p, rng);
 }
 
 bool fault_plan_idle(const fault_plan *p)
 {
-    return p->in_force.kind == NULL;
+    for (size_t c = 0; c < p->ncycles; c++)
+        if (p->cycles[c].in_force >= 0)
+            return false;
+    return true;
+}
+
+size_t fault_plan_in_force(const fault_plan *p, fault_action *out)
+{
+    size_t count = 0;
+    for (size_t k = 0; k < p->table->count; k++)
+        if (p->in_force[k].kind)
+            out[count++] = p->in_force[k];
+    return count;
+}
+
+/* The cycle whose action is due first (the lowest on a tie), or -1. */
+static long next_cycle(const fault_plan *p)
+{
+    long best = -1;
+    if (p->n == 0)
+        return -1;
+    for (size_t c = 0; c < p->ncycles; c++)
+        if (best < 0 || p->cycles[c].due < p->cycles[best].due)
+            best = (long)c;
+    return best;
+}
+
+double fault_plan_due(const fault_plan *p)
+{
+    long c = next_cycle(p);
+    return c < 0 ? -1 : p->cycles[c].due;
+}
+
+bool fault_plan_next_begins(const fault_plan *p)
+{
+    long c = next_cycle(p);
+    return c >= 0 && p->cycles[c].in_force < 0;
+}
+
+/* The end of table kind k's fault in force, which is then no longer. */
+static void end_kind(fault_plan *p, size_t k, fault_action *out)
+{
+    *out = p->in_force[k];
+    out->begin = false;
+    memset(&p->in_force[k], 0, sizeof p->in_force[k]);
+    for (size_t c = 0; c < p->ncycles; c++)
+        if (p->cycles[c].in_force == (long)k)
+            p->cycles[c].in_force = -1;
 }
 
 void fault_plan_heal(fault_plan *p, fault_action *out)
 {
-    *out = p->in_force;
-    out->begin = false;
-    memset(&p->in_force, 0, sizeof p->in_force);
+    memset(out, 0, sizeof *out);
+    for (size_t k = p->table->count; k-- > 0;)
+        if (p->in_force[k].kind) {
+            end_kind(p, k, out);
+            return;
+        }
 }
 
 void fault_plan_next(fault_plan *p, fl_rng *rng, long leader,
                      fault_action *out)
 {
-    if (!fault_plan_idle(p)) {
-        fault_plan_heal(p, out);
-        return;
-    }
     memset(out, 0, sizeof *out);
-    size_t choices[FAULT_MAX_KINDS], nc = 0;
-    for (size_t k = 0; k < p->table->count; k++)
-        if (p->enabled & (1u << k))
-            choices[nc++] = k;
-    if (nc == 0 || p->n == 0)
+    long c = next_cycle(p);
+    if (c < 0)
         return;
-    out->kind = p->table->kinds[choices[fl_rng_below(rng, nc)]];
-    out->begin = true;
-    out->options = p->options;
-    out->kind->plan(rng, p->n, leader, &p->in_force, out);
-    p->in_force = *out;
+    fault_cycle *cy = &p->cycles[c];
+    if (cy->in_force >= 0) {
+        end_kind(p, (size_t)cy->in_force, out);
+    } else {
+        size_t choices[FAULT_MAX_KINDS], nc = 0;
+        for (size_t k = 0; k < p->table->count; k++)
+            if (cy->kinds & (1u << k))
+                choices[nc++] = k;
+        size_t k = choices[nc > 1 ? fl_rng_below(rng, nc) : 0];
+        fault_action now[FAULT_MAX_KINDS];
+        size_t nforce = fault_plan_in_force(p, now);
+        out->kind = p->table->kinds[k];
+        out->begin = true;
+        out->options = p->options;
+        out->kind->plan(rng, p->n, leader, now, nforce, out);
+        p->in_force[k] = *out;
+        cy->in_force = (long)k;
+    }
+    cy->due += stagger(p, rng);
 }
 
 void fault_plan_sweep(const fault_plan *p, size_t k, fault_action *out)
@@ -708,13 +819,14 @@ int fault_teardown_all(const fault_table *t, unsigned mask,
 }
 
 void fault_driver_init(fault_driver *d, const fault_table *t,
-                       unsigned enabled, uint64_t seed, const fault_env *env,
-                       fault_note_fn note, void *note_ctx)
+                       unsigned enabled, uint64_t seed, double interval_s,
+                       const fault_env *env, fault_note_fn note,
+                       void *note_ctx)
 {
     memset(d, 0, sizeof *d);
-    fault_plan_init(&d->plan, t, enabled, env->n);
-    d->plan.options = env->options;
     fl_rng_seed(&d->rng, seed);
+    fault_plan_init(&d->plan, t, enabled, env->n, interval_s, &d->rng);
+    d->plan.options = env->options;
     d->env = env;
     d->note = note;
     d->note_ctx = note_ctx;
@@ -765,8 +877,11 @@ int fault_driver_heal_all(fault_driver *d, fl_error *err)
      * to its end (bounded by the remote's time-outs). */
     double bound = d->bound_s;
     d->bound_s = 0;
-    fault_plan_heal(&d->plan, &a);
-    fault_driver_do(d, &a, &e);   /* a failure shows in d->failed */
+    /* Every fault in force, the last in table order first (resume
+     * before restart, as the sweeps below); a failure shows in
+     * d->failed. */
+    for (fault_plan_heal(&d->plan, &a); a.kind; fault_plan_heal(&d->plan, &a))
+        fault_driver_do(d, &a, &e);
     int rc = FL_OK;
     for (size_t k = d->plan.table->count; k-- > 0;) {
         if (!(d->failed & (1u << k)))

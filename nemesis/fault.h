@@ -142,12 +142,17 @@ struct fault_kind {
                                      how it is healed */
     /*
      * How the next fault of this kind begins: out->nodes and the kind's
-     * own fields (out is zeroed, kind and begin set, before the call).
-     * Pure: every choice from rng. leader is the leader's index or -1 if
-     * unknown; in_force is what is in force (kind NULL: nothing). n >= 1.
+     * own fields (out is zeroed, kind, begin and options set, before the
+     * call). Pure: every choice from rng. leader is the leader's index or
+     * -1 if unknown; in_force lists the nforce faults of other kinds in
+     * force at that moment (table order; in_force may be NULL when nforce
+     * is 0), so that a plan can aim at them (a partition cutting off the
+     * node whose clock a clock fault set back) or steer clear of them
+     * (a clock fault avoiding a node whose database is killed). n >= 1.
      */
     void (*plan)(fl_rng *rng, size_t n, long leader,
-                 const fault_action *in_force, fault_action *out);
+                 const fault_action *in_force, size_t nforce,
+                 fault_action *out);
     /* The history's value for a, beginning or end. New reference; NULL on
      * OOM. */
     json_t *(*describe)(const fault_action *a, size_t n,
@@ -160,6 +165,14 @@ struct fault_kind {
                  fl_error *err);
     int (*heal)(const fault_env *env, const fault_action *a, size_t node,
                 fl_error *err);
+    /*
+     * What on a node the fault acts on, as FAULT_ON_* bits (0: nothing
+     * another kind acts on). The scheduler's overlap rule: kinds whose
+     * bits intersect share one begin/end cycle, so at most one fault of
+     * them is in force at a time anywhere in the cluster; kinds that share
+     * no bit each have their own cycle and overlap freely.
+     */
+    unsigned acts_on;
     /* The target's db calls apply and heal make (TARGET_DB_* mask,
      * target.h): with --db existing the kind is refused before anything
      * runs unless the user gave a command for each. 0: none (partition
@@ -209,6 +222,18 @@ struct fault_kind {
      */
     int (*teardown)(const fault_env *env, size_t node, fl_error *err);
 };
+
+/* fault_kind.acts_on. FAULT_ON_PROCESS: the fault stops, signals or
+ * replaces the database process (kill, pause, power-loss, and the file
+ * corruptions, done while it is stopped): two such at
+ * once could leave a node killed and paused, or restart what the other
+ * holds stopped. FAULT_ON_CLOCK: the node's clock file (the clock kinds
+ * write the same file; one's heal would undo the other). Partition and
+ * packet act on none of these: a partition's DROP in the filter table
+ * comes before the packet shaper's steering in mangle POSTROUTING, and
+ * each heal deletes only its own tagged rules. */
+#define FAULT_ON_PROCESS 1u
+#define FAULT_ON_CLOCK 2u
 
 /* A table of kinds: the order --nemesis masks and the scheduler use. */
 typedef struct fault_table {
@@ -294,7 +319,13 @@ const char *fault_action_f(const fault_action *a);
  * leader (when known) half the time, else 1..(n-1)/2 random nodes; never
  * a majority, so progress stays possible. */
 void fault_plan_minority(fl_rng *rng, size_t n, long leader,
-                         const fault_action *in_force, fault_action *out);
+                         const fault_action *in_force, size_t nforce,
+                         fault_action *out);
+
+/* Whether a fault in force (of in_force's nforce) whose kind acts on
+ * something in mask (FAULT_ON_*) acts on node i. Pure. */
+bool fault_in_force_on(const fault_action *in_force, size_t nforce,
+                       unsigned mask, size_t i);
 
 /* The names of a's nodes, as a JSON array. New reference; NULL on OOM. */
 json_t *fault_nodes_json(const fault_action *a, size_t n,
@@ -394,31 +425,66 @@ char *fault_corrupt_rest_cmd(const char *kind, const char *d);
 /* ---- the scheduler ----------------------------------------------------------- */
 
 /*
- * The scheduler alternates: begin a fault of a kind drawn from the
- * enabled ones, end it, begin another. It remembers what is in force so
- * that every fault it began is ended by the matching action on the same
- * nodes (restart what it killed, resume what it paused).
+ * The scheduler composes faults as Jepsen's combined nemesis does: the
+ * enabled kinds fall into cycles (kinds whose acts_on bits intersect
+ * share one; every other kind has its own), and each cycle flip-flops on
+ * its own — begin a fault of one of its kinds (drawn uniformly), end it,
+ * begin again — each action a stagger after the cycle's previous one
+ * (uniform in [0, 2 * interval), Jepsen's gen/stagger). Faults of
+ * different cycles are in force at the same time as their cycles happen
+ * to overlap; a cycle never has two. Times are seconds from the start of
+ * the schedule and are drawn in advance, so a late action never moves
+ * the next. Pure: everything from the rng and the leaders given. The
+ * scheduler remembers what is in force so that every fault it began is
+ * ended by the matching action on the same nodes.
  */
+typedef struct fault_cycle {
+    unsigned kinds;               /* mask over the table */
+    unsigned acts_on;             /* the union of their FAULT_ON_* bits */
+    double due;                   /* its next action, s from the start */
+    long in_force;                /* table index of its fault, or -1 */
+} fault_cycle;
+
 typedef struct fault_plan {
     const fault_table *table;     /* borrowed */
     unsigned enabled;             /* mask over table */
     size_t n;                     /* nodes */
-    fault_action in_force;        /* kind NULL when nothing is */
+    double interval_s;            /* the mean time between a cycle's actions */
+    fault_cycle cycles[FAULT_MAX_KINDS];
+    size_t ncycles;
+    fault_action in_force[FAULT_MAX_KINDS]; /* by table index; kind NULL
+                                               when that kind is not */
     const json_t *options;        /* copied into every action; borrowed */
 } fault_plan;
 
+/* Cycles of the kinds in enabled, each's first action drawn from rng
+ * (uniform in [0, 2 * interval_s)); nothing in force. */
 void fault_plan_init(fault_plan *p, const fault_table *t, unsigned enabled,
-                     size_t n);
+                     size_t n, double interval_s, fl_rng *rng);
 
-/* Whether nothing is in force (the next action begins a fault). */
+/* Whether nothing is in force. */
 bool fault_plan_idle(const fault_plan *p);
 
-/* The next action (kind NULL when no kind is enabled or there are no
- * nodes). leader as for fault_kind.plan. */
+/* What is in force, in table order, into out (FAULT_MAX_KINDS entries);
+ * returns how many. */
+size_t fault_plan_in_force(const fault_plan *p, fault_action *out);
+
+/* When the next action is due (s from the start), or -1 when no kind is
+ * enabled or there are no nodes. */
+double fault_plan_due(const fault_plan *p);
+
+/* Whether the next action begins a fault (so that a caller asks for the
+ * leader only then). */
+bool fault_plan_next_begins(const fault_plan *p);
+
+/* The next action: the earliest-due cycle's (kind NULL when no kind is
+ * enabled or there are no nodes). leader as for fault_kind.plan. */
 void fault_plan_next(fault_plan *p, fl_rng *rng, long leader,
                      fault_action *out);
 
-/* The action that ends what is in force (kind NULL if nothing). */
+/* The action that ends one fault in force, the last in table order (kind
+ * NULL if nothing is): called until nothing is, it ends every fault, in
+ * reverse table order. */
 void fault_plan_heal(fault_plan *p, fault_action *out);
 
 /* The end of table kind k on every node, whatever is in force: the final
@@ -471,9 +537,12 @@ typedef struct fault_driver {
     size_t nstragglers;
 } fault_driver;
 
+/* A driver of the kinds in enabled, its schedule drawn from seed with
+ * interval_s between a cycle's actions on average (fault_plan_init). */
 void fault_driver_init(fault_driver *d, const fault_table *t,
-                       unsigned enabled, uint64_t seed, const fault_env *env,
-                       fault_note_fn note, void *note_ctx);
+                       unsigned enabled, uint64_t seed, double interval_s,
+                       const fault_env *env, fault_note_fn note,
+                       void *note_ctx);
 
 /* Report, apply, report: the fault took effect between the two events.
  * Nothing at all for a kind NULL. Returns the apply's result. With a
@@ -493,12 +562,13 @@ void fault_driver_bound(fault_driver *d, double bound_s);
  * remote time-outs) and free them. Idempotent. */
 void fault_driver_finish(fault_driver *d);
 
-/* The scheduler's next action, carried out. leader as for
+/* The scheduler's next action (fault_plan_next), carried out whenever
+ * it is called: the caller waits for fault_plan_due. leader as for
  * fault_kind.plan (only used when the action begins a fault). */
 int fault_driver_step(fault_driver *d, long leader, fl_error *err);
 
 /*
- * End every fault: what is in force, and then, for each kind an action of
+ * End every fault: each in force (reverse table order), and then, for each kind an action of
  * which failed at some point (a node left killed, rules left behind), its
  * end on every node regardless, in reverse table order (resume before
  * restart). A kind that never failed needs no sweep, so a clean run ends

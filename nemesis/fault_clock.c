@@ -58,20 +58,45 @@ static const fault_option rate_options[] = {
 /* ---- plans -------------------------------------------------------------------- */
 /* Each: a minority that holds the leader whenever it is known (a leader's
  * clock is what leases, locks and timestamps trust), and per node the
- * amount the history records. */
+ * amount the history records. A node whose database a fault in force
+ * holds killed (FAULT_ON_PROCESS) is never chosen: libfaketime lives in
+ * the database process, and apply refuses a node where none runs. With
+ * every node's database down, the fault begins on no node. */
 static void leader_minority(fl_rng *rng, size_t n, long leader,
-                            const fault_action *in_force, fault_action *a)
+                            const fault_action *in_force, size_t nforce,
+                            fault_action *a)
 {
-    fault_plan_minority(rng, n, -1, in_force, a);
-    if (leader < 0 || (size_t)leader >= n || a->nodes[leader])
-        return;
-    /* Swap one chosen node for the leader: still a minority. */
-    for (size_t i = 0; i < n; i++)
-        if (a->nodes[i]) {
-            a->nodes[i] = false;
-            break;
-        }
-    a->nodes[leader] = true;
+    bool busy[FAULT_MAX_NODES];
+    size_t free_nodes = 0;
+    for (size_t i = 0; i < n; i++) {
+        busy[i] = fault_in_force_on(in_force, nforce, FAULT_ON_PROCESS, i);
+        free_nodes += !busy[i];
+    }
+    fault_plan_minority(rng, n, -1, in_force, nforce, a);
+    if (leader >= 0 && (size_t)leader < n && !busy[leader] &&
+        !a->nodes[leader]) {
+        /* Swap one chosen node for the leader: still a minority. */
+        for (size_t i = 0; i < n; i++)
+            if (a->nodes[i]) {
+                a->nodes[i] = false;
+                break;
+            }
+        a->nodes[leader] = true;
+    }
+    /* Move each busy choice to a free node not chosen (a swap keeps the
+     * count, so still a minority), or drop it when there is none. */
+    for (size_t i = 0; i < n; i++) {
+        if (!a->nodes[i] || !busy[i])
+            continue;
+        a->nodes[i] = false;
+        size_t pick = free_nodes ? (size_t)fl_rng_below(rng, free_nodes) : 0;
+        for (size_t j = 0; j < n && free_nodes; j++)
+            if (!busy[j] && pick-- == 0) {
+                if (!a->nodes[j])
+                    a->nodes[j] = true;
+                break;
+            }
+    }
 }
 
 /* A uniform draw in [lo, hi], in thousandths. */
@@ -81,9 +106,10 @@ static double uniform(fl_rng *rng, double lo, double hi)
 }
 
 static void skew_plan(fl_rng *rng, size_t n, long leader,
-                      const fault_action *in_force, fault_action *a)
+                      const fault_action *in_force, size_t nforce,
+                      fault_action *a)
 {
-    leader_minority(rng, n, leader, in_force, a);
+    leader_minority(rng, n, leader, in_force, nforce, a);
     a->shape = CLOCK_SKEW;
     double max = fault_option_value(a, "clock-skew-max");
     for (size_t i = 0; i < n; i++)
@@ -94,9 +120,10 @@ static void skew_plan(fl_rng *rng, size_t n, long leader,
 }
 
 static void strobe_plan(fl_rng *rng, size_t n, long leader,
-                        const fault_action *in_force, fault_action *a)
+                        const fault_action *in_force, size_t nforce,
+                        fault_action *a)
 {
-    leader_minority(rng, n, leader, in_force, a);
+    leader_minority(rng, n, leader, in_force, nforce, a);
     a->shape = CLOCK_STROBE;
     double delta = fault_option_value(a, "clock-strobe-delta") / 1000;
     for (size_t i = 0; i < n; i++)
@@ -105,9 +132,10 @@ static void strobe_plan(fl_rng *rng, size_t n, long leader,
 }
 
 static void rate_plan(fl_rng *rng, size_t n, long leader,
-                      const fault_action *in_force, fault_action *a)
+                      const fault_action *in_force, size_t nforce,
+                      fault_action *a)
 {
-    leader_minority(rng, n, leader, in_force, a);
+    leader_minority(rng, n, leader, in_force, nforce, a);
     a->shape = CLOCK_RATE;
     double max = fault_option_value(a, "clock-rate-max");
     for (size_t i = 0; i < n; i++)
@@ -239,6 +267,7 @@ static char *clock_rest(const fault_env *env, size_t node)
         .summary = what, .plan = plan_fn, .describe = clock_describe, \
         .apply = clock_apply, .heal = clock_heal, .rest = clock_rest, \
         .options = opts, .db_env = FAULT_CLOCK_DB_ENV, \
+        .acts_on = FAULT_ON_CLOCK, \
     }
 
 CLOCK_KIND(fault_clock_skew, "clock-skew", skew_plan, skew_options,

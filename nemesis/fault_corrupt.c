@@ -76,10 +76,12 @@ static const fault_option truncate_options[] = {
 /* ---- plan and description (pure) ------------------------------------------- */
 
 static void corrupt_plan(fl_rng *rng, size_t n, long leader,
-                         const fault_action *in_force, fault_action *out)
+                         const fault_action *in_force, size_t nforce,
+                         fault_action *out)
 {
     (void)leader;
     (void)in_force;
+    (void)nforce;
     size_t m = n >= 3 ? (n - 1) / 2 : 1, first = n - m, perm[FAULT_MAX_NODES];
     size_t count = (size_t)fl_rng_range(rng, 1, (int64_t)m);
     nem_shuffle(perm, m, rng);
@@ -442,6 +444,7 @@ static int corrupt_teardown(const char *kind, const fault_env *env,
         .plan = corrupt_plan, .describe = corrupt_describe, \
         .apply = corrupt_apply, .heal = corrupt_heal, \
         .db_needs = TARGET_DB_KILL | TARGET_DB_START | TARGET_DB_DATA, \
+        .acts_on = FAULT_ON_PROCESS, /* the database is stopped */ \
         .options = opts, \
         .rest = id##_rest, .prepare = id##_prepare, \
         .teardown = id##_teardown, \

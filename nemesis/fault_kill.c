@@ -25,6 +25,7 @@ const fault_kind fault_kill = {
     .end_f = "start",
     .summary = "kill -9 a minority, then start it again",
     .plan = fault_plan_minority,
+    .acts_on = FAULT_ON_PROCESS,
     .describe = fault_nodes_json,
     .apply = kill_apply,
     .heal = kill_heal,

@@ -56,9 +56,11 @@ static const char *const shaper_flags[] = {"delay", "jitter", "loss",
                                            "rate"};
 
 static void packet_plan(fl_rng *rng, size_t n, long leader,
-                        const fault_action *in_force, fault_action *a)
+                        const fault_action *in_force, size_t nforce,
+                        fault_action *a)
 {
     (void)in_force;
+    (void)nforce;
     bool chosen[FAULT_MAX_NODES] = {false};
     size_t perm[FAULT_MAX_NODES], count;
     a->shape = (int)fl_rng_below(rng, TARGET_KINDS);

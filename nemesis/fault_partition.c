@@ -17,17 +17,50 @@ static size_t leader_or_any(fl_rng *rng, size_t n, long leader)
     return (size_t)fl_rng_below(rng, n);
 }
 
-static void partition_plan(fl_rng *rng, size_t n, long leader,
-                           const fault_action *in_force, fault_action *a)
+/* The nodes a clock fault in force acts on, into on; whether they are a
+ * minority (and not none). */
+static bool clock_minority(size_t n, const fault_action *in_force,
+                           size_t nforce, bool *on)
 {
-    (void)in_force;
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += on[i] = fault_in_force_on(in_force, nforce, FAULT_ON_CLOCK,
+                                           i);
+    return count > 0 && count <= (n - 1) / 2;
+}
+
+static void partition_plan(fl_rng *rng, size_t n, long leader,
+                           const fault_action *in_force, size_t nforce,
+                           fault_action *a)
+{
     nem_partition_kind shape;
+    bool clocked[FAULT_MAX_NODES];
+    /* A clock fault in force is on the leader it saw (fault_clock.c):
+     * two times in three, cut its nodes off from the rest — a leader
+     * whose clock jumped, cut off, is where a lease on its clock serves
+     * stale reads. (Shape isolate-one, or halves for two nodes.) */
+    if (clock_minority(n, in_force, nforce, clocked) &&
+        fl_rng_below(rng, 3) != 0) {
+        nem_grudge_split(&a->grudge, n, clocked);
+        size_t count = 0;
+        for (size_t i = 0; i < n; i++)
+            count += clocked[i];
+        a->shape = count == 1 ? NEM_PART_ISOLATE_ONE : NEM_PART_HALVES;
+        for (size_t i = 0; i < n; i++)
+            a->nodes[i] = true;
+        return;
+    }
     /* With a known leader, cut it off a third of the time: a deposed
      * leader that does not know it yet is where consensus bugs show. */
     if (leader >= 0 && fl_rng_below(rng, 3) == 0)
         shape = NEM_PART_ISOLATE_LEADER;
     else
         shape = (nem_partition_kind)fl_rng_below(rng, NEM_PART_KIND_COUNT);
+    /* On 3 nodes every node already hears a majority (itself and one
+     * other): a majorities ring would cut nothing, a fault in name only.
+     * Halves instead. */
+    if (shape == NEM_PART_RING && n < 4)
+        shape = NEM_PART_HALVES;
     switch (shape) {
     case NEM_PART_HALVES: nem_grudge_halves(&a->grudge, n, rng); break;
     case NEM_PART_ISOLATE_ONE:

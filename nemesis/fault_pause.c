@@ -24,6 +24,7 @@ const fault_kind fault_pause = {
     .end_f = "resume",
     .summary = "SIGSTOP a minority, then SIGCONT it",
     .plan = fault_plan_minority,
+    .acts_on = FAULT_ON_PROCESS,
     .describe = fault_nodes_json,
     .apply = pause_apply,
     .heal = pause_heal,

@@ -70,11 +70,12 @@ static int run(const fault_env *env, size_t node, char *cmd, fl_error *err)
 }
 
 static void pl_plan(fl_rng *rng, size_t n, long leader,
-                    const fault_action *in_force, fault_action *out)
+                    const fault_action *in_force, size_t nforce,
+                    fault_action *out)
 {
     uint64_t r = fl_rng_below(rng, 4);
     if (r == 0 || n < 2) {
-        fault_plan_minority(rng, n, leader, in_force, out);
+        fault_plan_minority(rng, n, leader, in_force, nforce, out);
         return;
     }
     size_t idx[FAULT_MAX_NODES], want = r == 1 ? n / 2 + 1 : n;
@@ -201,6 +202,7 @@ const fault_kind fault_power_loss = {
     .summary = "kill -9 all nodes, a majority or a minority and drop "
                "their un-fsynced writes (powerfs), then start them again",
     .plan = pl_plan,
+    .acts_on = FAULT_ON_PROCESS,
     .describe = fault_nodes_json,
     .apply = pl_apply,
     .heal = pl_heal,

@@ -393,7 +393,7 @@ static void data(FILE *out, const html_run *r, const json_t *results)
         fprintf(out, "%s[%lld,%lld,", i ? "," : "",
                 (long long)r->periods[i].start, (long long)r->periods[i].end);
         html_json_script(out, l);
-        fputc(']', out);
+        fprintf(out, ",%u]", r->periods[i].row);
         json_decref(l);
     }
     fputs("],\"anomaly\":[", out);

@@ -25,10 +25,17 @@ typedef struct html_op {
 } html_op;
 
 /* A nemesis period: from a fault's beginning to its end (or the end of
- * the history), label its f and what it did. */
+ * the history), label its f and what it did. Faults of different kinds
+ * overlap (nemesis/fault.h composes them), so each kind (each beginning
+ * f; every crash shares one) has a row of its own, numbered in order of
+ * first appearance: the report draws a row's bands in its colour and its
+ * labels on its line, so overlapping bands stay apart. */
 typedef struct html_period {
     int64_t start, end;
     char label[96];
+    uint32_t row;
+    bool closing;        /* its end's invocation closed it: the end's
+                            completion, next, moves the close */
 } html_period;
 
 /*

@@ -149,6 +149,12 @@ static void period_label(const history *h, const history_event *e,
     fl_free(s);
 }
 
+/* The f that begins p: its label's first word. */
+static void period_f(const html_period *p, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.*s", (int)strcspn(p->label, " "), p->label);
+}
+
 static int add_period(html_run *r, size_t *cap, int64_t at,
                       const history_event *e)
 {
@@ -160,16 +166,34 @@ static int add_period(html_run *r, size_t *cap, int64_t at,
         r->periods = p;
         *cap = c;
     }
-    html_period *p = &r->periods[r->nperiods++];
-    p->start = at;
-    p->end = -1;
+    html_period *p = &r->periods[r->nperiods];
+    *p = (html_period){.start = at, .end = -1};
     period_label(r->h, e, p->label, sizeof p->label);
+    /* Its kind's row, or the next one. */
+    char f[96], g[96];
+    period_f(p, f, sizeof f);
+    uint32_t rows = 0;
+    for (size_t i = 0; i < r->nperiods; i++) {
+        period_f(&r->periods[i], g, sizeof g);
+        if (strcmp(f, g) == 0) {
+            p->row = r->periods[i].row;
+            r->nperiods++;
+            return 0;
+        }
+        if (r->periods[i].row + 1 > rows)
+            rows = r->periods[i].row + 1;
+    }
+    p->row = rows;
+    r->nperiods++;
     return 0;
 }
 
 /* A beginning opens a period unless one of its f is open (a fault's
- * invocation and completion both say "start-partition"); an end closes
- * the open one, or moves the end of the one it just closed. */
+ * invocation and completion both say "start-partition"). An end belongs
+ * to the latest period of its kind, whatever other kinds began since
+ * (faults overlap): its invocation closes it, and its completion, the
+ * kind's next end, moves the close; any later end of the kind (a final
+ * sweep of every node) leaves a closed period alone. */
 static int nemesis_event(html_run *r, size_t *cap, int64_t at,
                          const history_event *e)
 {
@@ -178,14 +202,15 @@ static int nemesis_event(html_run *r, size_t *cap, int64_t at,
         return add_period(r, cap, at, e);
     for (size_t i = r->nperiods; i-- > 0;) {
         html_period *p = &r->periods[i];
-        size_t fl = strcspn(p->label, " ");
         char begin_f[96];
-        snprintf(begin_f, sizeof begin_f, "%.*s", (int)fl, p->label);
+        period_f(p, begin_f, sizeof begin_f);
         if (begins(r, f) && strcmp(begin_f, f) == 0 && p->end < 0)
             return 0;
         if (ends(r, f, begin_f)) {
-            if (p->end < 0 || i == r->nperiods - 1)
+            if (p->end < 0 || p->closing) {
+                p->closing = p->end < 0;
                 p->end = at;
+            }
             return 0;
         }
     }

@@ -23,6 +23,11 @@
   var lane = D.lane, type = D.type, nl = Math.max(1, D.lanes.length);
   var COLORS = ['#2e7d32', '#c0262d', '#e69500'], TYPES = ['ok', 'fail', 'info'];
   var NEMESIS = 'rgba(120, 60, 200, 0.13)';
+  /* Each kind of fault (a period's row, report/html_internal.h) its own
+   * hue and label line: faults overlap, and their bands must not merge. */
+  var KIND_RGB = ['120, 60, 200', '0, 120, 190', '200, 110, 0', '0, 140, 90',
+                  '190, 40, 110', '100, 100, 100', '150, 130, 0', '40, 60, 160'];
+  function kindRgb(row) { return KIND_RGB[(row || 0) % KIND_RGB.length]; }
 
   function fmt(tk) {
     if (!D.timed) return Math.round(tk) + ' ev';
@@ -65,18 +70,31 @@
     while (lo < hi) { var mid = (lo + hi) >> 1; if (start[mid] < tk) lo = mid + 1; else hi = mid; }
     return lo;
   }
+  /* Every period a translucent band in its kind's hue (overlaps show as
+   * both hues), a solid strip on its kind's line at the top, and its
+   * label on that line. */
   function shade(g, x0, x1, X, top, bottom, labels) {
-    g.ctx.fillStyle = NEMESIS;
     D.nemesis.forEach(function (p) {
       if (p[1] < x0 || p[0] > x1) return;
-      var a = X(Math.max(p[0], x0)), b = X(Math.min(p[1], x1));
-      g.ctx.fillRect(a, top, Math.max(2, b - a), bottom - top);
+      var a = X(Math.max(p[0], x0)), b = X(Math.min(p[1], x1)), w = Math.max(2, b - a);
+      g.ctx.fillStyle = 'rgba(' + kindRgb(p[3]) + ', 0.11)';
+      g.ctx.fillRect(a, top, w, bottom - top);
+      g.ctx.fillStyle = 'rgba(' + kindRgb(p[3]) + ', 0.75)';
+      g.ctx.fillRect(a, top + 12 * (p[3] || 0), w, 2);
     });
     if (!labels) return;
-    g.ctx.fillStyle = '#5a2ca0';
+    /* A label stays within its band (at least 60 px): the next band on
+     * its line starts where it ends. */
     D.nemesis.forEach(function (p) {
       if (p[1] < x0 || p[0] > x1) return;
-      g.ctx.fillText(p[2], X(Math.max(p[0], x0)) + 3, top + 11);
+      var a = X(Math.max(p[0], x0)), b = X(Math.min(p[1], x1)), y = top + 12 * (p[3] || 0);
+      g.ctx.save();
+      g.ctx.beginPath();
+      g.ctx.rect(a, y, Math.max(60, b - a), 13);
+      g.ctx.clip();
+      g.ctx.fillStyle = 'rgb(' + kindRgb(p[3]) + ')';
+      g.ctx.fillText(p[2], a + 3, y + 11);
+      g.ctx.restore();
     });
   }
   function timeAxis(g, x0, x1, X, y) {

@@ -335,6 +335,18 @@ static void join_threads(run *rn, client_thread *cts)
 
 /* ---- nemesis ---------------------------------------------------------------------------- */
 
+/* "start-partition, start-clock-skew" (what is in force, in table
+ * order), or "none". Nemesis thread only (it owns the plan). */
+static void faults_in_force(run *rn, char *buf, size_t size)
+{
+    fault_action now[FAULT_MAX_KINDS];
+    size_t count = fault_plan_in_force(&rn->nem.plan, now), len = 0;
+    snprintf(buf, size, "none");
+    for (size_t i = 0; i < count && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
+                                fault_action_f(&now[i]));
+}
+
 /* The driver's report of an action: the history event before and after
  * it, and once done the log line, the count and what is in force. */
 static void nem_note(void *ctx, const fault_event *ev)
@@ -355,11 +367,10 @@ static void nem_note(void *ctx, const fault_event *ev)
                  (!rn->kill_unsure[i] || rn->final_heal))
             crashwatch_expect_down(rn->cw, i, false);
     }
-    /* For the probes: a fault is under way from the first report of any
-     * action until an end is done. */
-    bool ended = ev->done && !ev->action->begin;
-    if (!ev->done || ended)
-        atomic_store(&rn->faulting, !ended);
+    /* For the probes: a fault is under way while an action is, and while
+     * any fault is in force (the scheduler has already counted this
+     * action's fault in or out: it planned it before the driver ran it). */
+    atomic_store(&rn->faulting, !ev->done || !fault_plan_idle(&rn->nem.plan));
     atomic_store(&rn->fault_changed, now_s());
     record(rn, HISTORY_NEMESIS, HISTORY_INFO, ev->f, NULL, ev->value, error);
     json_decref(error);
@@ -369,25 +380,29 @@ static void nem_note(void *ctx, const fault_event *ev)
                                         JSON_ENCODE_ANY) : NULL;
     LOG(rn, "nemesis %s %s%s%s", ev->f, desc ? desc : "",
         ev->error ? ": " : "", ev->error ? ev->error : "");
-    bool begins = ev->action->begin;
+    char now[sizeof rn->faults_now];
+    faults_in_force(rn, now, sizeof now);
     pthread_mutex_lock(&rn->lock);
     rn->stats.nemesis_actions++;
-    snprintf(rn->faults_now, sizeof rn->faults_now, "%s%s%s",
-             begins ? ev->f : "none", begins ? " " : "",
-             begins && desc ? desc : "");
+    snprintf(rn->faults_now, sizeof rn->faults_now, "%s", now);
     pthread_mutex_unlock(&rn->lock);
     free(desc);
 }
 
-/* The schedule is fixed from the start: action k at k intervals. One
- * that begins more than a second late is logged and counted; the ones
- * after it keep their times (a slot long past is skipped, not crowded). */
+/* The schedule is fixed from the start (fault_plan_due: each cycle's
+ * actions at drawn times). One that begins more than a second late is
+ * logged and counted; the ones after it keep their times (a slot long
+ * past is taken at once, in order). The leader is asked for only before
+ * a beginning: an end needs none, and asking costs a round of requests. */
 static void *nemesis_main(void *arg)
 {
     run *rn = arg;
-    double every = rn->opt->nemesis_interval_s, next = now_s();
+    double start = now_s();
     for (;;) {
-        next += every;
+        double due = fault_plan_due(&rn->nem.plan);
+        if (due < 0)
+            break;
+        double next = start + due;
         nap(rn, next - now_s());
         if (should_stop(rn))
             break;
@@ -400,11 +415,9 @@ static void *nemesis_main(void *arg)
             if (late > rn->stats.nemesis_late_max_s)
                 rn->stats.nemesis_late_max_s = late;
             pthread_mutex_unlock(&rn->lock);
-            while (next + every < now_s())
-                next += every;
         }
-        long leader = fault_plan_idle(&rn->nem.plan) ? target_leader(rn->t)
-                                                     : -1;
+        long leader = fault_plan_next_begins(&rn->nem.plan)
+                          ? target_leader(rn->t) : -1;
         fl_error e = {0};
         fault_driver_step(&rn->nem, leader, &e);   /* noted, logged */
     }
@@ -521,8 +534,8 @@ int runner_run(target *t, remote *r, workload *gen, history_writer *w,
                              .node_dir = TARGET_DEFAULT_NODE_DIR,
                              .options = opt->fault_options};
     fault_driver_init(&rn.nem, fault_builtin(), opt->faults,
-                      opt->seed ^ UINT64_C(0x6e656d65736973), &rn.nem_env,
-                      nem_note, &rn);
+                      opt->seed ^ UINT64_C(0x6e656d65736973),
+                      opt->nemesis_interval_s, &rn.nem_env, nem_note, &rn);
     for (int i = 0; i < opt->concurrency; i++)
         cts[i].process = i;
 

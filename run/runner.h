@@ -8,12 +8,15 @@
  *      it through the target's client and records the completion. After an
  *      `info` the thread carries on as process + concurrency (the old
  *      process may still be "executing" forever).
- *   2. A nemesis thread that, every `nemesis_interval_s` (on a fixed
- *      schedule: a late action is logged, never shifts the next), begins
- *      or ends a fault chosen by the scheduler from the table of fault
- *      kinds (nemesis/fault.h), recording each action as process
- *      "nemesis", type info, before and after; an action not done within
- *      its bound is recorded failed and the schedule goes on.
+ *   2. A nemesis thread that carries out the scheduler's actions
+ *      (nemesis/fault.h): each enabled kind's faults begin and end on a
+ *      cycle of their own, about every `nemesis_interval_s` (Jepsen's
+ *      stagger), so that faults of different kinds overlap; kinds acting
+ *      on the same thing (the database process, a node's clock) share a
+ *      cycle and never overlap. The times are drawn in advance: a late
+ *      action is logged, never shifts the next. Each action is recorded
+ *      as process "nemesis", type info, before and after; an action not
+ *      done within its bound is recorded failed and the schedule goes on.
  *   2b. A crash watch: a database process that ends when the nemesis did
  *      not end it (managed mode: crashwatch.h), or a node that stops
  *      serving with no fault in force (existing mode: readiness probes),
@@ -50,7 +53,7 @@ typedef struct runner_options {
     double time_limit_s;        /* of the client phase */
     unsigned faults;            /* mask over fault_builtin(): fault.h */
     const json_t *fault_options; /* fault_options_resolve's; NULL: defaults */
-    double nemesis_interval_s;  /* between nemesis actions */
+    double nemesis_interval_s;  /* mean time between a cycle's actions */
     uint64_t seed;              /* the nemesis's choices */
     double recover_s;           /* after the final heal, before final reads */
     runner_log_fn log;          /* progress; may be NULL */

@@ -34,11 +34,14 @@ typedef struct calls {
     size_t count;
 } calls;
 
-/* One node: the leader when known, else a random one. */
+/* One node: the leader when known, else a random one. What is in force
+ * is never of its own kind (a cycle has one fault at a time). */
 static void flood_plan(fl_rng *rng, size_t n, long leader,
-                       const fault_action *in_force, fault_action *out)
+                       const fault_action *in_force, size_t nforce,
+                       fault_action *out)
 {
-    assert_null(in_force->kind);   /* the scheduler alternates */
+    for (size_t f = 0; f < nforce; f++)
+        assert_ptr_not_equal(in_force[f].kind, out->kind);
     out->nodes[leader >= 0 ? (size_t)leader : fl_rng_below(rng, n)] = true;
 }
 
@@ -174,7 +177,8 @@ static void rig_init(rig *r, unsigned enabled)
 {
     memset(r, 0, sizeof *r);
     r->env = (fault_env){.n = 3, .names = names, .state = &r->c};
-    fault_driver_init(&r->d, &test_table, enabled, 5, &r->env, note, &r->c);
+    fault_driver_init(&r->d, &test_table, enabled, 5, 1.0, &r->env, note,
+                      &r->c);
 }
 
 static void test_parse_by_table_names(void **state)
@@ -299,7 +303,7 @@ static void test_scheduler_draws_enabled_kinds(void **state)
     fl_rng rng;
     int seen[2] = {0};
     fl_rng_seed(&rng, 3);
-    fault_plan_init(&p, &test_table, 3, 5);
+    fault_plan_init(&p, &test_table, 3, 5, 1.0, &rng);
     for (int i = 0; i < 100; i++) {
         fault_action a;
         fault_plan_next(&p, &rng, -1, &a);
@@ -307,11 +311,203 @@ static void test_scheduler_draws_enabled_kinds(void **state)
             seen[a.kind == &drought]++;
     }
     assert_true(seen[0] > 10 && seen[1] > 10);
-    fault_plan_init(&p, &test_table, 2, 5);
+    fault_plan_init(&p, &test_table, 2, 5, 1.0, &rng);
     for (int i = 0; i < 20; i++) {
         fault_action a;
         fault_plan_next(&p, &rng, -1, &a);
         assert_ptr_equal(a.kind, &drought);
+    }
+}
+
+/* ---- composing faults: cycles and the overlap rule --------------------------- */
+
+/* Kinds as the built-in ones declare what they act on: a net (nothing
+ * shared), two on the database process, one on the clock, and one on
+ * both (which joins the process and clock cycles into one). */
+static const fault_kind net = {
+    .name = "net", .begin_f = "start-net", .end_f = "stop-net",
+    .plan = flood_plan, .describe = fault_nodes_json,
+    .apply = flood_apply, .heal = flood_heal,
+};
+static const fault_kind stop = {
+    .name = "stop", .begin_f = "start-stop", .end_f = "stop-stop",
+    .plan = flood_plan, .describe = fault_nodes_json,
+    .apply = flood_apply, .heal = flood_heal, .acts_on = FAULT_ON_PROCESS,
+};
+static const fault_kind freeze = {
+    .name = "freeze", .begin_f = "start-freeze", .end_f = "stop-freeze",
+    .plan = flood_plan, .describe = fault_nodes_json,
+    .apply = flood_apply, .heal = flood_heal, .acts_on = FAULT_ON_PROCESS,
+};
+static const fault_kind skew = {
+    .name = "skew", .begin_f = "start-skew", .end_f = "stop-skew",
+    .plan = flood_plan, .describe = fault_nodes_json,
+    .apply = flood_apply, .heal = flood_heal, .acts_on = FAULT_ON_CLOCK,
+};
+static const fault_kind both = {
+    .name = "both", .begin_f = "start-both", .end_f = "stop-both",
+    .plan = flood_plan, .describe = fault_nodes_json,
+    .apply = flood_apply, .heal = flood_heal,
+    .acts_on = FAULT_ON_PROCESS | FAULT_ON_CLOCK,
+};
+static const fault_kind *const mix_kinds[] = {&net, &stop, &freeze, &skew,
+                                              &both};
+static const fault_table mix_table = {mix_kinds, 5};
+
+/* Table index of a's kind. */
+static size_t kind_index(const fault_table *t, const fault_action *a)
+{
+    for (size_t k = 0; k < t->count; k++)
+        if (t->kinds[k] == a->kind)
+            return k;
+    fail_msg("a kind not in the table");
+    return 0;
+}
+
+/* Over many seeds and actions of net, stop, freeze and skew: no two
+ * faults whose kinds act on the same thing are ever in force together
+ * (so never two on one node's database process), while faults of kinds
+ * that share nothing do overlap; every end ends the fault its kind began,
+ * on the same nodes; actions come in time order, each cycle's a stagger
+ * (in [0, 2 * interval)) after its previous one, about interval apart on
+ * average; and healing ends everything. */
+static void test_cycles_overlap_by_rule(void **state)
+{
+    (void)state;
+    size_t overlaps = 0, actions = 0;
+    double gaps = 0;
+    size_t ngaps = 0;
+    for (uint64_t seed = 1; seed <= 50; seed++) {
+        fault_plan p;
+        fl_rng rng;
+        fl_rng_seed(&rng, seed);
+        fault_plan_init(&p, &mix_table, 0xf, 5, 2.0, &rng);
+        assert_int_equal(p.ncycles, 3);   /* net | stop+freeze | skew */
+        fault_action began[5] = {{0}};
+        double last = 0, last_of[5] = {0};
+        for (int i = 0; i < 200; i++) {
+            double due = fault_plan_due(&p);
+            assert_true(due >= last);
+            last = due;
+            bool begins = fault_plan_next_begins(&p);
+            fault_action a;
+            fault_plan_next(&p, &rng, i % 4 == 0 ? 2 : -1, &a);
+            assert_non_null(a.kind);
+            assert_int_equal(a.begin, begins);
+            size_t k = kind_index(&mix_table, &a);
+            if (last_of[k] > 0 && k == 0) {
+                assert_true(due - last_of[k] < 2 * 2.0);
+                gaps += due - last_of[k];
+                ngaps++;
+            }
+            last_of[k] = due;
+            actions++;
+            if (a.begin) {
+                assert_null(began[k].kind);
+                began[k] = a;
+            } else {
+                assert_non_null(began[k].kind);
+                assert_memory_equal(a.nodes, began[k].nodes, sizeof a.nodes);
+                memset(&began[k], 0, sizeof began[k]);
+            }
+            fault_action now[FAULT_MAX_KINDS];
+            size_t nforce = fault_plan_in_force(&p, now);
+            for (size_t x = 0; x < nforce; x++)
+                for (size_t y = x + 1; y < nforce; y++)
+                    assert_int_equal(now[x].kind->acts_on &
+                                     now[y].kind->acts_on, 0);
+            overlaps += nforce >= 2;
+        }
+        fault_action a;
+        size_t ended = 0;
+        for (fault_plan_heal(&p, &a); a.kind; fault_plan_heal(&p, &a)) {
+            size_t k = kind_index(&mix_table, &a);
+            assert_false(a.begin);
+            assert_non_null(began[k].kind);
+            memset(&began[k], 0, sizeof began[k]);
+            ended++;
+        }
+        assert_true(fault_plan_idle(&p));
+        for (size_t k = 0; k < 5; k++)
+            assert_null(began[k].kind);
+    }
+    assert_true(overlaps > actions / 4);
+    assert_in_range((long)(100 * gaps / (double)ngaps), 170, 230);
+}
+
+/* Sharing is transitive: a kind on both the process and the clock puts
+ * every process and clock kind into one cycle. No kind enabled, or no
+ * nodes: nothing is ever due. */
+static void test_cycles_merge_and_none(void **state)
+{
+    (void)state;
+    fault_plan p;
+    fl_rng rng;
+    fl_rng_seed(&rng, 1);
+    fault_plan_init(&p, &mix_table, 0x1f, 5, 1.0, &rng);
+    assert_int_equal(p.ncycles, 2);
+    assert_int_equal(p.cycles[0].kinds, 0x1);
+    assert_int_equal(p.cycles[1].kinds, 0x1e);
+    fault_plan_init(&p, &mix_table, 0, 5, 1.0, &rng);
+    assert_true(fault_plan_due(&p) < 0);
+    fault_action a;
+    fault_plan_next(&p, &rng, -1, &a);
+    assert_null(a.kind);
+    fault_plan_init(&p, &mix_table, 0x1, 0, 1.0, &rng);
+    assert_true(fault_plan_due(&p) < 0);
+}
+
+/* The same seed and the same leaders draw the same schedule: times,
+ * kinds, nodes. */
+static void test_schedule_is_seeded(void **state)
+{
+    (void)state;
+    fault_plan p1, p2;
+    fl_rng r1, r2;
+    fl_rng_seed(&r1, 42);
+    fl_rng_seed(&r2, 42);
+    fault_plan_init(&p1, &mix_table, 0xf, 5, 3.0, &r1);
+    fault_plan_init(&p2, &mix_table, 0xf, 5, 3.0, &r2);
+    for (int i = 0; i < 100; i++) {
+        assert_true(fault_plan_due(&p1) == fault_plan_due(&p2));
+        fault_action a, b;
+        fault_plan_next(&p1, &r1, i % 3 ? 1 : -1, &a);
+        fault_plan_next(&p2, &r2, i % 3 ? 1 : -1, &b);
+        assert_ptr_equal(a.kind, b.kind);
+        assert_int_equal(a.begin, b.begin);
+        assert_memory_equal(a.nodes, b.nodes, sizeof a.nodes);
+    }
+}
+
+/* Driven to the end: with overlapping faults in force, the final heal
+ * ends each exactly once, the last in table order first, so that every
+ * fault begun has its end in the events. */
+static void test_heal_all_ends_every_fault(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        rig r;
+        memset(&r, 0, sizeof r);
+        r.env = (fault_env){.n = 3, .names = names, .state = &r.c};
+        fault_driver_init(&r.d, &test_table, 3, seed, 1.0, &r.env, note,
+                          &r.c);
+        int steps = (int)(seed % 7) + 1;
+        for (int i = 0; i < steps; i++)
+            assert_int_equal(fault_driver_step(&r.d, -1, &r.err), FL_OK);
+        assert_int_equal(fault_driver_heal_all(&r.d, &r.err), FL_OK);
+        assert_true(fault_plan_idle(&r.d.plan));
+        int open[2] = {0};
+        for (size_t e = 0; e < r.c.count; e++) {
+            if (strncmp(r.c.events[e], "before ", 7) == 0)
+                continue;
+            bool dr = strstr(r.c.events[e], "-drought") != NULL;
+            open[dr] += strncmp(r.c.events[e], "start-", 6) == 0 ? 1 : -1;
+            assert_true(open[dr] == 0 || open[dr] == 1);
+        }
+        assert_int_equal(open[0], 0);
+        assert_int_equal(open[1], 0);
+        for (size_t i = 0; i < 3; i++)
+            assert_int_equal(r.c.applied[i], r.c.healed[i]);
     }
 }
 
@@ -353,7 +549,7 @@ static void test_stalled_action_is_bounded(void **state)
     rig r;
     memset(&r, 0, sizeof r);
     r.env = (fault_env){.n = 3, .names = names, .state = &r.c};
-    fault_driver_init(&r.d, &stall_table, 1, 5, &r.env, note, &r.c);
+    fault_driver_init(&r.d, &stall_table, 1, 5, 1.0, &r.env, note, &r.c);
     fault_driver_bound(&r.d, 0.2);
     atomic_store(&stall_release, false);
     atomic_store(&stall_returned, false);
@@ -601,6 +797,10 @@ int main(void)
         cmocka_unit_test(test_sweep_order_and_failure),
         cmocka_unit_test(test_none_does_nothing),
         cmocka_unit_test(test_scheduler_draws_enabled_kinds),
+        cmocka_unit_test(test_cycles_overlap_by_rule),
+        cmocka_unit_test(test_cycles_merge_and_none),
+        cmocka_unit_test(test_schedule_is_seeded),
+        cmocka_unit_test(test_heal_all_ends_every_fault),
         cmocka_unit_test(test_stalled_action_is_bounded),
         cmocka_unit_test(test_rest_composed_from_table),
         cmocka_unit_test(test_builtin_rest_is_the_kinds),

@@ -46,7 +46,7 @@ static void plan(const char *kind, uint64_t seed, size_t n, long leader,
     memset(a, 0, sizeof *a);
     a->kind = kind_named(kind);
     a->begin = true;
-    a->kind->plan(&rng, n, leader, a, a);
+    a->kind->plan(&rng, n, leader, NULL, 0, a);
 }
 
 /* Every kind is in the table (so in --nemesis all and the help), kills
@@ -340,11 +340,13 @@ static int noting_apply(const fault_env *env, const fault_action *a,
 }
 
 static void plan_all(fl_rng *rng, size_t n, long leader,
-                     const fault_action *in_force, fault_action *out)
+                     const fault_action *in_force, size_t nforce,
+                     fault_action *out)
 {
     (void)rng;
     (void)leader;
     (void)in_force;
+    (void)nforce;
     for (size_t i = 0; i < n; i++)
         out->nodes[i] = i > 0;
 }
@@ -372,7 +374,7 @@ static void test_driver_records_did(void **state)
         seen s = {0};
         fault_env env = {.n = 3, .names = names};
         fault_driver d;
-        fault_driver_init(&d, &t, 1, 1, &env, seen_note, &s);
+        fault_driver_init(&d, &t, 1, 1, 1.0, &env, seen_note, &s);
         if (bounded)
             fault_driver_bound(&d, 30);
         fl_error err = {0};

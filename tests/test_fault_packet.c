@@ -43,7 +43,7 @@ static void plan(uint64_t seed, long leader, fault_action *a)
     memset(a, 0, sizeof *a);
     a->kind = packet_kind();
     a->begin = true;
-    a->kind->plan(&rng, 5, leader, a, a);
+    a->kind->plan(&rng, 5, leader, NULL, 0, a);
 }
 
 /* How many substrings needle in hay. */

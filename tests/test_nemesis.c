@@ -196,51 +196,144 @@ static void test_fault_names(void **state)
     }
 }
 
-/* Begin, end, begin, end...; kills and pauses touch a minority, and each
- * end undoes exactly what the begin did. */
+/* The built-in table composed: partition overlaps kill and pause (its
+ * own cycle), kill and pause (both on the database process) never
+ * overlap; kills and pauses touch a minority; each end undoes exactly
+ * what its begin did; healing ends everything, last in table order
+ * first. */
 static void test_scheduler(void **state)
 {
     (void)state;
     fault_plan p;
     fl_rng rng;
     fl_rng_seed(&rng, 1);
-    fault_plan_init(&p, fault_builtin(), PARTITION | KILL | PAUSE, 5);
-    int seen[3] = {0};
-    fault_action prev = {0};
+    fault_plan_init(&p, fault_builtin(), PARTITION | KILL | PAUSE, 5, 5.0,
+                    &rng);
+    int seen[3] = {0}, overlaps = 0;
+    fault_action began[3] = {{0}};
     for (int i = 0; i < 300; i++) {
         fault_action a;
         fault_plan_next(&p, &rng, i % 3 == 0 ? 1 : -1, &a);
         assert_non_null(a.kind);
-        if (i % 2 == 0) {
-            assert_true(a.begin);
-            assert_false(fault_plan_idle(&p));
-            seen[a.kind == kind(0) ? 0 : a.kind == kind(1) ? 1 : 2]++;
-            if (a.kind != kind(0)) {
+        size_t k = a.kind == kind(0) ? 0 : a.kind == kind(1) ? 1 : 2;
+        assert_ptr_equal(a.kind, kind(k));
+        if (a.begin) {
+            assert_null(began[k].kind);
+            began[k] = a;
+            seen[k]++;
+            if (k != 0) {
                 size_t c = 0;
                 for (size_t j = 0; j < 5; j++)
                     c += a.nodes[j];
                 assert_true(c >= 1 && c <= 2);
             }
         } else {
-            assert_false(a.begin);
-            assert_true(fault_plan_idle(&p));
-            assert_ptr_equal(a.kind, prev.kind);
-            assert_memory_equal(a.nodes, prev.nodes, sizeof a.nodes);
+            assert_ptr_equal(a.kind, began[k].kind);
+            assert_memory_equal(a.nodes, began[k].nodes, sizeof a.nodes);
+            memset(&began[k], 0, sizeof began[k]);
         }
-        prev = a;
+        assert_false(began[1].kind && began[2].kind);   /* kill | pause */
+        overlaps += began[0].kind && (began[1].kind || began[2].kind);
     }
     assert_true(seen[0] > 20 && seen[1] > 20 && seen[2] > 20);
-    /* Healing when a fault is in effect ends it; then nothing is left. */
+    assert_true(overlaps > 30);
+    /* Healing ends what is in force, the last in table order first;
+     * then nothing is left. */
     fault_action a;
+    size_t last = SIZE_MAX;
+    for (fault_plan_heal(&p, &a); a.kind; fault_plan_heal(&p, &a)) {
+        size_t k = a.kind == kind(0) ? 0 : a.kind == kind(1) ? 1 : 2;
+        assert_false(a.begin);
+        assert_true(k < last);
+        last = k;
+        assert_memory_equal(a.nodes, began[k].nodes, sizeof a.nodes);
+        memset(&began[k], 0, sizeof began[k]);
+    }
+    assert_true(fault_plan_idle(&p));
+    for (size_t k = 0; k < 3; k++)
+        assert_null(began[k].kind);
+    fault_plan_init(&p, fault_builtin(), 0, 5, 5.0, &rng);
     fault_plan_next(&p, &rng, -1, &a);
-    fault_plan_heal(&p, &a);
-    assert_non_null(a.kind);
-    assert_false(a.begin);
-    fault_plan_heal(&p, &a);
     assert_null(a.kind);
-    fault_plan_init(&p, fault_builtin(), 0, 5);
-    fault_plan_next(&p, &rng, -1, &a);
-    assert_null(a.kind);
+}
+
+/* Every partition drawn on 3 nodes cuts someone off (a majorities ring
+ * would cut nothing there, so none is drawn); on 5 nodes rings are. */
+static void test_partition_always_cuts(void **state)
+{
+    (void)state;
+    int rings5 = 0;
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        for (size_t n = 3; n <= 5; n += 2) {
+            fl_rng rng;
+            fl_rng_seed(&rng, seed);
+            fault_action a = {.kind = kind(0), .begin = true};
+            a.kind->plan(&rng, n, seed % 2 ? 1 : -1, NULL, 0, &a);
+            bool cuts = false;
+            for (size_t i = 0; i < n; i++)
+                cuts = cuts || !nem_grudge_idle(&a.grudge, i);
+            assert_true(cuts);
+            if (n == 3)
+                assert_int_not_equal(a.shape, NEM_PART_RING);
+            else
+                rings5 += a.shape == NEM_PART_RING;
+        }
+    }
+    assert_true(rings5 > 10);
+}
+
+/* --nemesis all, over many seeds: never two faults on the database
+ * process at once (kill, pause, power-loss), never two on the clock; a
+ * clock fault never begins on a node whose database a fault in force
+ * holds; partitions overlap clock faults; and whenever a clock fault is
+ * on one node, a partition begun then isolates that node most of the
+ * time (the node is the leader the clock fault saw). */
+static void test_all_composed(void **state)
+{
+    (void)state;
+    const fault_table *t = fault_builtin();
+    int clocked_partitions = 0, isolating = 0;
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        fault_plan p;
+        fl_rng rng;
+        fl_rng_seed(&rng, seed);
+        fault_plan_init(&p, t, fault_all(t), 5, 5.0, &rng);
+        for (int i = 0; i < 200; i++) {
+            fault_action before[FAULT_MAX_KINDS], a;
+            size_t nb = fault_plan_in_force(&p, before);
+            fault_plan_next(&p, &rng, (long)(seed % 5), &a);
+            assert_non_null(a.kind);
+            if (a.begin && (a.kind->acts_on & FAULT_ON_CLOCK))
+                for (size_t j = 0; j < 5; j++)
+                    assert_false(a.nodes[j] &&
+                                 fault_in_force_on(before, nb,
+                                                   FAULT_ON_PROCESS, j));
+            if (a.begin && a.kind == kind(0)) {
+                size_t on = 0, node = 0;
+                for (size_t j = 0; j < 5; j++)
+                    if (fault_in_force_on(before, nb, FAULT_ON_CLOCK, j)) {
+                        on++;
+                        node = j;
+                    }
+                if (on == 1) {
+                    clocked_partitions++;
+                    size_t hears = 0;
+                    for (size_t j = 0; j < 5; j++)
+                        hears += !a.grudge.drop[node][j];
+                    isolating += hears == 1;
+                }
+            }
+            fault_action now[FAULT_MAX_KINDS];
+            size_t nforce = fault_plan_in_force(&p, now);
+            for (size_t x = 0; x < nforce; x++)
+                for (size_t y = x + 1; y < nforce; y++)
+                    assert_int_equal(now[x].kind->acts_on &
+                                     now[y].kind->acts_on, 0);
+        }
+    }
+    assert_true(clocked_partitions > 20);
+    /* two in three by the clock rule, plus the other shapes' share */
+    assert_true(isolating * 10 > clocked_partitions * 6);
 }
 
 /* A partition's value is its shape and grudge; its end, the healed
@@ -294,8 +387,8 @@ static void test_power_loss_plan(void **state)
     size_t by_size[6] = {0};
     for (int i = 0; i < 400; i++) {
         fault_action a = {.kind = k, .begin = true}, b = a;
-        k->plan(&rng, 5, i % 2 ? 2 : -1, NULL, &a);
-        k->plan(&again, 5, i % 2 ? 2 : -1, NULL, &b);
+        k->plan(&rng, 5, i % 2 ? 2 : -1, NULL, 0, &a);
+        k->plan(&again, 5, i % 2 ? 2 : -1, NULL, 0, &b);
         assert_memory_equal(a.nodes, b.nodes, sizeof a.nodes);
         size_t c = 0;
         for (size_t j = 0; j < FAULT_MAX_NODES; j++) {
@@ -333,10 +426,11 @@ static void test_scheduler_deterministic(void **state)
     fl_rng r1, r2;
     fl_rng_seed(&r1, 77);
     fl_rng_seed(&r2, 77);
-    fault_plan_init(&p1, fault_builtin(), PARTITION | KILL, 5);
-    fault_plan_init(&p2, fault_builtin(), PARTITION | KILL, 5);
+    fault_plan_init(&p1, fault_builtin(), PARTITION | KILL, 5, 5.0, &r1);
+    fault_plan_init(&p2, fault_builtin(), PARTITION | KILL, 5, 5.0, &r2);
     for (int i = 0; i < 100; i++) {
         fault_action a, b;
+        assert_true(fault_plan_due(&p1) == fault_plan_due(&p2));
         fault_plan_next(&p1, &r1, -1, &a);
         fault_plan_next(&p2, &r2, -1, &b);
         assert_ptr_equal(a.kind, b.kind);
@@ -641,6 +735,8 @@ int main(void)
         cmocka_unit_test(test_faults_parse),
         cmocka_unit_test(test_fault_names),
         cmocka_unit_test(test_scheduler),
+        cmocka_unit_test(test_all_composed),
+        cmocka_unit_test(test_partition_always_cuts),
         cmocka_unit_test(test_fault_values),
         cmocka_unit_test(test_power_loss_plan),
         cmocka_unit_test(test_scheduler_deterministic),

@@ -314,14 +314,51 @@ static void test_html_nemesis_periods_from_test_json(void **state)
         assert_int_equal(report_html(&in, f, NULL), FL_OK);
         fclose(f);
         if (with) {
-            has(buf, "\"nemesis\":[[0,5,\"kill null\"],[6,7,\"skew-clocks "
-                     "null\"],[8,9,\"start-partition null\"]]");
+            has(buf, "\"nemesis\":[[0,5,\"kill null\",0],[6,7,\"skew-clocks "
+                     "null\",1],[8,9,\"start-partition null\",2]]");
         } else {
-            has(buf, "\"nemesis\":[[8,9,\"start-partition null\"]]");
+            has(buf, "\"nemesis\":[[8,9,\"start-partition null\",0]]");
         }
         free(buf);
     }
     json_decref(test);
+    json_decref(results);
+    history_free(h);
+}
+
+/* Faults that overlap (the scheduler composes kinds): a partition begins,
+ * a clock skew begins while it is in force, the partition ends, the skew
+ * ends, a final sweep heals the partition again. Each period ends at its
+ * own end's completion, whatever began in between; the sweep moves
+ * nothing; each kind keeps its row. */
+static void test_html_overlapping_periods(void **state)
+{
+    (void)state;
+    history *h = history_new();
+    static const char *const fs[] = {
+        "start-partition", "start-partition", "start-clock-skew",
+        "start-clock-skew", "stop-partition", "stop-partition",
+        "start-partition", "start-partition", "stop-clock-skew",
+        "stop-clock-skew", "stop-partition", "stop-partition",
+        "stop-partition", "stop-partition",
+    };
+    for (size_t i = 0; i < sizeof fs / sizeof *fs; i++) {
+        history_input in = {.index = HISTORY_AUTO_INDEX,
+                            .time = 1000 * (int64_t)(i + 1),
+                            .process = HISTORY_NEMESIS,
+                            .type = HISTORY_INFO, .f = fs[i]};
+        assert_int_equal(history_append(h, &in, NULL), FL_OK);
+    }
+    json_t *results = json_pack("{s:b,s:{}}", "valid", 1, "checkers");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    report_html_input in = {.title = "t", .h = h, .results = results};
+    assert_int_equal(report_html(&in, f, NULL), FL_OK);
+    fclose(f);
+    has(buf, "\"nemesis\":[[0,5,\"start-partition null\",0],[2,9,"
+             "\"start-clock-skew null\",1],[6,11,\"start-partition null\",0]]");
+    free(buf);
     json_decref(results);
     history_free(h);
 }
@@ -554,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_xml_escaping),
         cmocka_unit_test(test_write_dir_needs_results),
         cmocka_unit_test(test_html_nemesis_periods_from_test_json),
+        cmocka_unit_test(test_html_overlapping_periods),
         cmocka_unit_test(test_html_corpus_invalid),
         cmocka_unit_test(test_html_both_in_one_result),
         cmocka_unit_test(test_html_escaping),

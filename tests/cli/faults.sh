@@ -10,10 +10,9 @@
 #   * clock-skew, clock-strobe, clock-rate on raftkv: valid, each recorded
 #     with its per-node amounts;
 #   * raftkv --bug lease-read: valid under partitions alone, and found
-#     (invalid) under partition,clock-strobe (a 30 s delta) in one of at
-#     most 4 runs of 30 s with seeds whose schedule strobes the leader and
-#     then isolates it (the bug shows only when a leader whose clock
-#     jumped back is cut off while its lease still holds);
+#     (invalid) under partition,clock-skew in one of at most 3 runs of
+#     30 s with seeds whose schedule sets the leader's clock back and cuts
+#     it off while the skew is in force (the bug shows only then);
 # and after every run: no packet rule, no shaper, no clock file and no
 # strobe loop on any node. Then the cluster is torn down.
 # Prints "ok - NAME" / "not ok - NAME"; exits non-zero on any failure.
@@ -104,23 +103,29 @@ done
 check "lease-read under partitions alone for 20 s: valid" 0 \
   run --nemesis partition --bug lease-read --time-limit 20 \
   --nemesis-interval 2 --test-name lease-read-partition
-# Seeds whose schedule (partition,clock-strobe; the leader known) is a
-# strobe on the leader, then a partition that isolates it while the lease
-# the strobe left still holds (found with fault_plan over the runner's
-# seed): the bug needs that schedule and a stale read in its window; 30
-# clients and 5 s partitions leave the cut-off leader's clients time to
+# The composed nemesis (partition and clock-skew each on its own cycle):
+# a skew that sets the leader's clock back stays in force while a
+# partition begun then cuts that node off (the partition's plan aims at a
+# clock fault's node), and the cut-off leader, trusting its lease, serves
+# stale reads. With random seeds that alignment comes in about half of the
+# 30 s runs (bench/bench_faults.sh), so these seeds are ones whose
+# schedule has it (the schedule depends on the seed alone while the
+# leader is known): 16 (a negative skew on the leader from 0.0 s to 9.9 s
+# of the nemesis's time, the partition cutting it off from 4.9 s), 185
+# (5.3 s on, cut off 5.8-11.0 s), 203 (5.8-15.3 s, cut off from 9.1 s);
+# one must show it. 30 clients leave the cut-off leader's clients time to
 # read after their writes time out.
 found=0
-for seed in 11 36 41 43; do
-  run --nemesis partition,clock-strobe --clock-strobe-delta 30000 \
-    --bug lease-read --time-limit 30 --nemesis-interval 5 --concurrency 30 \
-    --seed $seed --test-name lease-read-clock >"$tmp/out" 2>&1
+for seed in 16 185 203; do
+  run --nemesis partition,clock-skew --bug lease-read --time-limit 30 \
+    --nemesis-interval 5 --concurrency 30 --seed $seed \
+    --test-name lease-read-clock >"$tmp/out" 2>&1
   rc=$?
-  at_rest "lease-read, partition,clock-strobe seed $seed"
+  at_rest "lease-read, partition,clock-skew seed $seed"
   if [[ $rc -eq 1 ]]; then found=1; break; fi
 done
-if [[ $found -eq 1 ]]; then ok "lease-read found by partition,clock-strobe (seed $seed)"
-else nok "lease-read found by partition,clock-strobe (no seed of 4 exited 1)"; fi
+if [[ $found -eq 1 ]]; then ok "lease-read found by partition,clock-skew (seed $seed)"
+else nok "lease-read found by partition,clock-skew (no seed of 3 exited 1)"; fi
 
 check "cluster down" 0 "$FL" cluster down
 exit $((failures > 0))

@@ -215,6 +215,23 @@ if grep -q '"insecure_accept_any_host_key": false' "$R/latest/test.json"
 then ok "test.json records that host keys were checked"
 else nok "test.json records that host keys were checked"; fi
 
+# The fault kinds that act on a node, driven as on remote machines: what
+# a node runs for them is uploaded and driven over SSH (the packet shaper,
+# powerfs, the corruption helper, libfaketime's control file). snapshot
+# and truncate are left out here: they roll back or cut fsync'd state,
+# which Raft does not promise to survive.
+check "partition,packet,clock-strobe,kill,pause,power-loss,bitflip via --nodes-file for 20 s is valid" 0 \
+  remote_run --time-limit 20 --nemesis-interval 2 --test-name remote-faults \
+  --nemesis partition,packet,clock-strobe,kill,pause,power-loss,bitflip
+for f in start-partition start-packet start-clock-strobe; do
+  contains "the remote run's history has $f" "$R/latest/history.jsonl" "\"f\":\"$f\""
+done
+left=$(grep -c " fuse.powerfs " /proc/mounts)
+for i in 1 2 3 4 5; do
+  left=$((left + $(ip netns exec "fl-n$i" iptables -t mangle -S 2>/dev/null | grep -c faultline)))
+done
+expect "no powerfs mount or shaper rule is left after the remote run" test "$left" -eq 0
+
 # Host keys of --nodes-file nodes are checked by default: an unknown or a
 # changed key stops the run (exit 3) before anything is installed, naming
 # the node, the key's fingerprint and the command that would accept it.
