@@ -69,10 +69,12 @@ static double opt(const fault_action *a, int i)
 
 /* Every node, each with its own seed. */
 static void election_plan(fl_rng *rng, size_t n, long leader,
-                          const fault_action *in_force, fault_action *a)
+                          const fault_action *in_force, size_t nforce,
+                          fault_action *a)
 {
     (void)leader;
     (void)in_force;
+    (void)nforce;
     for (size_t i = 0; i < n; i++) {
         a->nodes[i] = true;
         a->amount[i] = (double)fl_rng_below(rng, 1u << 30);

@@ -40,7 +40,7 @@ static void test_plan_and_description(void **st)
     fl_rng_seed(&rng, 7);
     a.kind = election_kind();
     a.begin = true;
-    a.kind->plan(&rng, 3, 1, &a, &a);
+    a.kind->plan(&rng, 3, 1, NULL, 0, &a);
     for (size_t i = 0; i < 3; i++)
         assert_true(a.nodes[i]);
     assert_true(a.amount[0] != a.amount[1] || a.amount[1] != a.amount[2]);
