@@ -224,16 +224,20 @@ struct fault_kind {
 };
 
 /* fault_kind.acts_on. FAULT_ON_PROCESS: the fault stops, signals or
- * replaces the database process (kill, pause, power-loss, and the file
- * corruptions, done while it is stopped): two such at
+ * replaces the database process (kill, pause, power-loss, the file
+ * corruptions, done while it is stopped, and election-kill): two such at
  * once could leave a node killed and paused, or restart what the other
  * holds stopped. FAULT_ON_CLOCK: the node's clock file (the clock kinds
- * write the same file; one's heal would undo the other). Partition and
- * packet act on none of these: a partition's DROP in the filter table
- * comes before the packet shaper's steering in mangle POSTROUTING, and
- * each heal deletes only its own tagged rules. */
+ * write the same file; one's heal would undo the other). FAULT_ON_SHAPER:
+ * the node's NFQUEUE shaper and its steering rules (packet, and
+ * election-kill, which shapes its links with the same queue and rules:
+ * either's heal would stop the other's shaping). A partition acts on none
+ * of these: its DROP in the filter table comes before the shaper's
+ * steering in mangle POSTROUTING, and each heal deletes only its own
+ * tagged rules. */
 #define FAULT_ON_PROCESS 1u
 #define FAULT_ON_CLOCK 2u
+#define FAULT_ON_SHAPER 4u
 
 /* A table of kinds: the order --nemesis masks and the scheduler use. */
 typedef struct fault_table {

@@ -242,4 +242,7 @@ const fault_kind fault_election_kill = {
     .rest = election_rest,
     .db_needs = TARGET_DB_KILL | TARGET_DB_START | TARGET_DB_ELECTION,
     .options = election_options,
+    /* It kills the database (as kill does) and shapes its links (as
+     * packet does): it shares a cycle with both. */
+    .acts_on = FAULT_ON_PROCESS | FAULT_ON_SHAPER,
 };

@@ -258,4 +258,5 @@ const fault_kind fault_packet = {
     .apply = packet_apply,
     .heal = packet_heal,
     .options = packet_options,
+    .acts_on = FAULT_ON_SHAPER,
 };
