@@ -898,6 +898,19 @@ int fault_driver_heal_all(fault_driver *d, fl_error *err)
 
 /* ---- helpers for kinds -------------------------------------------------------------- */
 
+const char *fault_node_dir(const fault_env *env)
+{
+    return env->node_dir ? env->node_dir : TARGET_DEFAULT_NODE_DIR;
+}
+
+char *fault_node_path(const fault_env *env, size_t node)
+{
+    char *d = NULL;
+    if (asprintf(&d, "%s/%s", fault_node_dir(env), env->names[node]) < 0)
+        return NULL;
+    return d;
+}
+
 int fault_install_tool(remote *r, const char *node_dir, size_t node,
                        const char *tool, fl_error *err)
 {

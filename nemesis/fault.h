@@ -335,6 +335,15 @@ bool fault_in_force_on(const fault_action *in_force, size_t nforce,
 json_t *fault_nodes_json(const fault_action *a, size_t n,
                          const char *const *names);
 
+/* Where the nodes' files are: env->node_dir, or TARGET_DEFAULT_NODE_DIR
+ * in a rig that gives none. Borrowed from env. */
+const char *fault_node_dir(const fault_env *env);
+
+/* NODE_DIR/NAME: node's own directory ($d in a kind's commands), where a
+ * kind keeps what it leaves on the node. New string (the caller frees);
+ * NULL on OOM. */
+char *fault_node_path(const fault_env *env, size_t node);
+
 /* Upload the program `tool` (built beside faultline: fl_build_path) to
  * node_dir/NAME/tool on node `node`, as a new file then renamed (a
  * running program's binary cannot be overwritten). A kind's prepare. */

@@ -98,11 +98,6 @@ static json_t *election_describe(const fault_action *a, size_t n,
                      opt(a, OPT_LAG), "hold", opt(a, OPT_HOLD) >= 1);
 }
 
-static const char *node_dir_of(const fault_env *env)
-{
-    return env->node_dir ? env->node_dir : TARGET_DEFAULT_NODE_DIR;
-}
-
 /* node's links to every other node through the packet fault's shaper. */
 static int shape(const fault_env *env, const fault_action *a, size_t node,
                  fl_error *err)
@@ -117,7 +112,7 @@ static int shape(const fault_env *env, const fault_action *a, size_t node,
     if (!o)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     p.options = o;
-    char *cmd = fault_packet_apply_cmd(&p, node, node_dir_of(env),
+    char *cmd = fault_packet_apply_cmd(&p, node, fault_node_dir(env),
                                        env->names[node],
                                        remote_addresses(env->r), err);
     json_decref(o);
@@ -168,7 +163,7 @@ static int watch(const fault_env *env, const fault_action *a, size_t node,
         "--pid-file %s --window-ms %.0f --period-ms %.0f --chance %g "
         "--lag-ms %g --seed %.0f%s >>$d/election.log 2>&1 & p=$!; "
         "%swait $p; rc=$?; " HOLD_UNSTEER "; exit $rc",
-        node_dir_of(env), env->names[node], w.status, w.path, w.pid_file,
+        fault_node_dir(env), env->names[node], w.status, w.path, w.pid_file,
         window, opt(a, OPT_PERIOD), opt(a, OPT_CHANCE), opt(a, OPT_LAG),
         a->amount[node], hold ? agent_hold : "", hold ? steer : "");
     free(agent_hold);
@@ -215,7 +210,7 @@ static char *election_rest(const fault_env *env, size_t node)
     if (asprintf(&cmd, "d=%s/%s; re=\"^[^ ]*faultline-election .*--pid-file "
                  "$d/\"; echo election-kill=$(pgrep -c -f \"$re\"); "
                  "pkill -KILL -f \"$re\"; " HOLD_UNSTEER "; true",
-                 node_dir_of(env), env->names[node]) < 0)
+                 fault_node_dir(env), env->names[node]) < 0)
         return NULL;
     return cmd;
 }
@@ -224,7 +219,7 @@ static char *election_rest(const fault_env *env, size_t node)
 static int election_prepare(const fault_env *env, size_t node, fl_error *err)
 {
     int rc = fault_packet.prepare(env, node, err);
-    return rc ? rc : fault_install_tool(env->r, node_dir_of(env), node,
+    return rc ? rc : fault_install_tool(env->r, fault_node_dir(env), node,
                                         "faultline-election", err);
 }
 

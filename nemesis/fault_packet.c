@@ -199,18 +199,12 @@ char *fault_packet_heal_cmd(const char *node_dir, const char *name)
     return cmd;
 }
 
-/* Where node `node`'s files are: env's node directory. */
-static const char *node_dir_of(const fault_env *env)
-{
-    return env->node_dir ? env->node_dir : TARGET_DEFAULT_NODE_DIR;
-}
-
 static int packet_apply(const fault_env *env, const fault_action *a,
                         size_t node, fl_error *err)
 {
     if (nem_grudge_idle(&a->grudge, node))
         return FL_OK;
-    char *cmd = fault_packet_apply_cmd(a, node, node_dir_of(env),
+    char *cmd = fault_packet_apply_cmd(a, node, fault_node_dir(env),
                                        remote_name(env->r, node),
                                        remote_addresses(env->r), err);
     if (!cmd)
@@ -224,7 +218,7 @@ static int packet_apply(const fault_env *env, const fault_action *a,
  * fault). */
 static int packet_prepare(const fault_env *env, size_t node, fl_error *err)
 {
-    return fault_install_tool(env->r, node_dir_of(env), node,
+    return fault_install_tool(env->r, fault_node_dir(env), node,
                               "faultline-netem", err);
 }
 
@@ -232,7 +226,7 @@ static int packet_heal(const fault_env *env, const fault_action *a,
                        size_t node, fl_error *err)
 {
     (void)a;
-    char *cmd = fault_packet_heal_cmd(node_dir_of(env), env->names[node]);
+    char *cmd = fault_packet_heal_cmd(fault_node_dir(env), env->names[node]);
     if (!cmd)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     int rc = remote_run(env->r, node, cmd, 15000, err);
@@ -243,7 +237,7 @@ static int packet_heal(const fault_env *env, const fault_action *a,
 /* Rules and shapers an earlier run (or a dead controller) left. */
 static char *packet_rest(const fault_env *env, size_t node)
 {
-    return fault_packet_heal_cmd(node_dir_of(env), env->names[node]);
+    return fault_packet_heal_cmd(fault_node_dir(env), env->names[node]);
 }
 
 const fault_kind fault_packet = {
