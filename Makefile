@@ -46,6 +46,9 @@ LIB_SRCS  += $(NETEM_SRCS)
 # the same way: its core in the library for the tests.
 CORRUPT_SRCS := nemesis/corrupt/corrupt.c
 LIB_SRCS  += $(CORRUPT_SRCS)
+# The election-kill fault's agent, the same way (nemesis/election/main.c).
+ELECTION_SRCS := nemesis/election/watch.c
+LIB_SRCS  += $(ELECTION_SRCS)
 CLI_SRCS  := $(wildcard cli/*.c)
 # Two binaries, as git splits its commands: faultline (check, history,
 # analyze, report) and faultline-harness (every command, the controller's
@@ -99,7 +102,7 @@ BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all deps test unit-tests fuzz fuzz-quick bench run clean check-deps
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/faultline $(BUILD)/faultline-harness $(BUILD)/faultline-bind.so $(BUILD)/faultline-netem $(BUILD)/faultline-corrupt $(BUILD)/faultline-powerfs $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
+all: $(BUILD)/faultline $(BUILD)/faultline-harness $(BUILD)/faultline-bind.so $(BUILD)/faultline-netem $(BUILD)/faultline-corrupt $(BUILD)/faultline-election $(BUILD)/faultline-powerfs $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
 
 deps:
 	@scripts/deps.sh
@@ -141,6 +144,10 @@ $(BUILD)/faultline-netem: $(BUILD)/obj/nemesis/netem/main.o $(NETEM_SRCS:%.c=$(B
 	$(CC) $(CFLAGS) -static -o $@ $^
 
 $(BUILD)/faultline-corrupt: $(BUILD)/obj/nemesis/corrupt/main.o $(CORRUPT_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/base/fl_error.o
+	$(CC) $(CFLAGS) -static -o $@ $^
+
+# Static too, for the same reason.
+$(BUILD)/faultline-election: $(BUILD)/obj/nemesis/election/main.o $(ELECTION_SRCS:%.c=$(BUILD)/obj/%.o)
 	$(CC) $(CFLAGS) -static -o $@ $^
 
 $(BUILD)/libraftkv.a: $(RAFT_OBJS)
@@ -225,7 +232,7 @@ test: check-deps
 	@$(MAKE) --no-print-directory fuzz-quick
 	@$(MAKE) --no-print-directory unit-tests
 
-bench: $(BENCHES) $(BUILD)/faultline $(BUILD)/faultline-bind.so $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
+bench: $(BENCHES) $(BUILD)/faultline $(BUILD)/faultline-bind.so $(BUILD)/faultline-netem $(BUILD)/faultline-election $(if $(wildcard targets/raftkv/main.c),$(BUILD)/raftkv)
 	@scripts/run-bench.sh $(BENCHES)
 
 # Everything the default test runs: faultline and the raftkv it installs.

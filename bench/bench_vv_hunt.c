@@ -17,6 +17,10 @@
  *   VV_DELAY, VV_JITTER   real: added latency (netem), ticks
  *   VV_LOSS, VV_DUP, VV_MAXDELAY, VV_MIDREADY  the unreal network's faults
  *   VV_PERIOD, VV_WIN, VV_DOWN  a targeted schedule (raft_sim_opts.period)
+ *   VV_KSEND=1      real: what a killed node had written still arrives
+ *   VV_VOTEKILL=P  the observer's kill: a follower whose term rose is
+ *                  killed with chance P, VV_VOTEKILL_LAG ticks later, and
+ *                  restarted VV_DOWN ticks after (raft_sim_opts.vote_kill)
  *   VV_LIST=1       name each seed with a double leader
  *
  * It continues past a double leader and reports any later safety violation.
@@ -48,6 +52,9 @@ static raft_sim_opts vv_opts(void)
     o.win = (uint32_t)env_u64("VV_WIN", 0);
     o.down = (uint32_t)env_u64("VV_DOWN", 3);
     o.survive = env_u64("VV_SURVIVE", 0) != 0;
+    o.kernel_sends = env_u64("VV_KSEND", 0) != 0;
+    o.vote_kill = env_d("VV_VOTEKILL", 0);
+    o.vote_kill_lag = (uint32_t)env_u64("VV_VOTEKILL_LAG", 0);
     o.crash = env_d("VV_CRASH", 0.05);
     o.restart = env_d("VV_RESTART", 0.3);
     o.partition = env_d("VV_PART", 0.02);

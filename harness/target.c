@@ -327,11 +327,12 @@ int target_db_allows(const target_db *db, unsigned needs, const char *who,
 {
     if (!db || db->mode != TARGET_DB_EXISTING)
         return FL_OK;
-    if (needs & TARGET_DB_DATA)
+    if (needs & (TARGET_DB_DATA | TARGET_DB_ELECTION))
         return fl_error_set(err, FL_EUSAGE, "%s needs a database faultline "
                             "manages (--db managed): it acts on the "
-                            "database's files, which with --db existing are "
-                            "yours", who);
+                            "database's %s, which with --db existing are "
+                            "yours", who, needs & TARGET_DB_DATA
+                            ? "files" : "processes");
     const char *given[] = {db->kill_cmd, db->start_cmd, db->pause_cmd,
                            db->resume_cmd};
     char missing[200] = "";
@@ -448,6 +449,22 @@ long target_leader(target *t)
 bool target_has_leader(const target *t)
 {
     return t->vt->leader != NULL;
+}
+
+int target_election_of(target *t, size_t node, target_election *out,
+                       fl_error *err)
+{
+    if (!t->vt->election || existing(t))
+        return fl_error_set(err, FL_EUSAGE, "target %s cannot have its "
+                            "elections watched%s", t->vt->name,
+                            existing(t) ? " in existing mode (no managed "
+                            "start to repeat)" : "");
+    return t->vt->election(t->state, node, out, err);
+}
+
+bool target_has_election(const target *t)
+{
+    return t->vt->election != NULL;
 }
 
 int target_client_open(target *t, size_t node, target_client **out,

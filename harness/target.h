@@ -133,6 +133,20 @@ typedef struct target_result {
 
 void target_result_clear(target_result *r);
 
+/* Where a node's own view of its election can be read, for faults that
+ * act on elections (nemesis/fault_election.c): an HTTP GET of
+ * http://status/path answers a JSON body with "term" (a number) and
+ * "role" ("leader", "follower" or another word), and pid_file (a path on
+ * the node) names the database process the managed start's wrapper runs
+ * (targets/clients/daemon.h). */
+typedef struct target_election {
+    char status[128];   /* "HOST:PORT", IPv4 */
+    char peer[128];     /* "HOST:PORT" where the node's peers connect (a
+                           holding proxy goes in front of it) */
+    char path[64];      /* "/status" */
+    char pid_file[512];
+} target_election;
+
 typedef struct target_vtable {
     const char *name;
     /* Its options (NULL-name terminated; NULL: none), and the size of
@@ -190,6 +204,10 @@ typedef struct target_vtable {
                         fl_error *err);
     /* The node the cluster currently calls leader, or -1; may be NULL. */
     long (*leader)(void *state);
+    /* Where node `node`'s election can be watched (target_election);
+     * may be NULL (faults that act on elections are then refused). */
+    int (*election)(void *state, size_t node, target_election *out,
+                    fl_error *err);
     /* The shell command that brings the node's target to rest, whatever
      * state an earlier run left it in: every process of it continued
      * (SIGCONT) and killed. It prints "running=N stopped=M" (how many
@@ -265,7 +283,8 @@ const target_db *target_db_of(const target *t);
 
 /* Whether db (NULL: managed) lets a caller make the db calls in needs
  * (TARGET_DB_* mask): always in managed mode; in existing mode only when
- * the user gave a command for each, and never TARGET_DB_DATA. Otherwise
+ * the user gave a command for each, and never TARGET_DB_DATA or
+ * TARGET_DB_ELECTION. Otherwise
  * FL_EUSAGE, naming `who` and the options needed (kill needs --kill-cmd
  * and --start-cmd). Pure. */
 int target_db_allows(const target_db *db, unsigned needs, const char *who,
@@ -296,6 +315,13 @@ long target_leader(target *t);
 /* Whether t can name a leader at all (a leaderless database, or a target
  * file without a "leader" command, cannot: nobody waits for one). */
 bool target_has_leader(const target *t);
+/* Where node `node`'s election can be watched: FL_OK with *out filled,
+ * or FL_EUSAGE (the target cannot say, or runs in existing mode: no
+ * managed start to repeat). */
+int target_election_of(target *t, size_t node, target_election *out,
+                       fl_error *err);
+/* Whether t can say (a vtable election op). */
+bool target_has_election(const target *t);
 /* The await_ready allowance to use where the harness would use
  * default_ms: the larger of it and the target's ready_timeout_ms. */
 int target_ready_timeout_ms(const target *t, int default_ms);

@@ -36,6 +36,10 @@ enum {
     /* Acts on the database's files (its vtable data_dir): only a database
      * faultline manages, whose files are faultline's to touch. */
     TARGET_DB_DATA = 1u << 4,
+    /* Watches the database's elections (the vtable's election call) and
+     * restarts its process itself by repeating the managed start: only a
+     * database faultline manages. */
+    TARGET_DB_ELECTION = 1u << 5,
 };
 
 typedef struct target_db {

@@ -3,12 +3,14 @@
  * driver. See fault.h. Nothing here names a kind but the table.
  */
 #include "nemesis/fault.h"
+#include "base/build_path.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <limits.h>
 
 /* ---- the table -------------------------------------------------------------------- */
 
@@ -29,7 +31,8 @@
     X(fault_power_loss)  /* fault_power_loss.c */ \
     X(fault_bitflip)     /* fault_corrupt.c */ \
     X(fault_truncate)    /* fault_corrupt.c */ \
-    X(fault_snapshot)    /* fault_corrupt.c */
+    X(fault_snapshot)    /* fault_corrupt.c */ \
+    X(fault_election_kill) /* fault_election.c */
 
 #define FAULT_DECLARE(k) extern const fault_kind k;
 #define FAULT_ENTRY(k) &k,
@@ -86,11 +89,16 @@ static const char *unusable_because(const fault_kind *kind,
         return "the target cannot start its database under libfaketime";
     if ((kind->db_needs & TARGET_DB_DATA) && !vt->data_dir)
         return "the target names no data directory";
+    if ((kind->db_needs & TARGET_DB_ELECTION) && !vt->election)
+        return "the target cannot report a node's election";
     fl_error ignored = {0};
     if (target_db_allows(db, kind->db_needs, kind->name, &ignored) != FL_OK)
-        return db && db->mode == TARGET_DB_EXISTING &&
-               (kind->db_needs & TARGET_DB_DATA)
+        return !db || db->mode != TARGET_DB_EXISTING
+                   ? "--db existing without the commands it needs"
+               : kind->db_needs & TARGET_DB_DATA
                    ? "--db existing: the database's files are yours"
+               : kind->db_needs & TARGET_DB_ELECTION
+                   ? "--db existing: the database's processes are yours"
                    : "--db existing without the commands it needs";
     return NULL;
 }
@@ -885,5 +893,45 @@ int fault_driver_heal_all(fault_driver *d, fl_error *err)
                               "faultline.log", fault_action_f(&a));
     }
     d->bound_s = bound;
+    return rc;
+}
+
+/* ---- helpers for kinds -------------------------------------------------------------- */
+
+const char *fault_node_dir(const fault_env *env)
+{
+    return env->node_dir ? env->node_dir : TARGET_DEFAULT_NODE_DIR;
+}
+
+char *fault_node_path(const fault_env *env, size_t node)
+{
+    char *d = NULL;
+    if (asprintf(&d, "%s/%s", fault_node_dir(env), env->names[node]) < 0)
+        return NULL;
+    return d;
+}
+
+int fault_install_tool(remote *r, const char *node_dir, size_t node,
+                       const char *tool, fl_error *err)
+{
+    char local[PATH_MAX], path[4096], *cmd = NULL;
+    if (fl_build_path(tool, local, sizeof local) != 0)
+        return fl_error_set(err, FL_EIO, "no %s build next to faultline "
+                            "(run `make`)", tool);
+    const char *name = remote_name(r, node);
+    if (asprintf(&cmd, "mkdir -p %s/%s", node_dir, name) < 0)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    int rc = remote_run(r, node, cmd, 10000, err);
+    free(cmd);
+    snprintf(path, sizeof path, "%s/%s/%s.new", node_dir, name, tool);
+    if (rc == FL_OK)
+        rc = remote_upload(r, node, local, path, 0755, 30000, err);
+    if (rc == FL_OK && asprintf(&cmd, "mv -f %s %s/%s/%s", path, node_dir,
+                                name, tool) < 0)
+        return fl_error_set(err, FL_ENOMEM, "out of memory");
+    if (rc == FL_OK) {
+        rc = remote_run(r, node, cmd, 10000, err);
+        free(cmd);
+    }
     return rc;
 }

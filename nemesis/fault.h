@@ -224,16 +224,20 @@ struct fault_kind {
 };
 
 /* fault_kind.acts_on. FAULT_ON_PROCESS: the fault stops, signals or
- * replaces the database process (kill, pause, power-loss, and the file
- * corruptions, done while it is stopped): two such at
+ * replaces the database process (kill, pause, power-loss, the file
+ * corruptions, done while it is stopped, and election-kill): two such at
  * once could leave a node killed and paused, or restart what the other
  * holds stopped. FAULT_ON_CLOCK: the node's clock file (the clock kinds
- * write the same file; one's heal would undo the other). Partition and
- * packet act on none of these: a partition's DROP in the filter table
- * comes before the packet shaper's steering in mangle POSTROUTING, and
- * each heal deletes only its own tagged rules. */
+ * write the same file; one's heal would undo the other). FAULT_ON_SHAPER:
+ * the node's NFQUEUE shaper and its steering rules (packet, and
+ * election-kill, which shapes its links with the same queue and rules:
+ * either's heal would stop the other's shaping). A partition acts on none
+ * of these: its DROP in the filter table comes before the shaper's
+ * steering in mangle POSTROUTING, and each heal deletes only its own
+ * tagged rules. */
 #define FAULT_ON_PROCESS 1u
 #define FAULT_ON_CLOCK 2u
+#define FAULT_ON_SHAPER 4u
 
 /* A table of kinds: the order --nemesis masks and the scheduler use. */
 typedef struct fault_table {
@@ -330,6 +334,21 @@ bool fault_in_force_on(const fault_action *in_force, size_t nforce,
 /* The names of a's nodes, as a JSON array. New reference; NULL on OOM. */
 json_t *fault_nodes_json(const fault_action *a, size_t n,
                          const char *const *names);
+
+/* Where the nodes' files are: env->node_dir, or TARGET_DEFAULT_NODE_DIR
+ * in a rig that gives none. Borrowed from env. */
+const char *fault_node_dir(const fault_env *env);
+
+/* NODE_DIR/NAME: node's own directory ($d in a kind's commands), where a
+ * kind keeps what it leaves on the node. New string (the caller frees);
+ * NULL on OOM. */
+char *fault_node_path(const fault_env *env, size_t node);
+
+/* Upload the program `tool` (built beside faultline: fl_build_path) to
+ * node_dir/NAME/tool on node `node`, as a new file then renamed (a
+ * running program's binary cannot be overwritten). A kind's prepare. */
+int fault_install_tool(remote *r, const char *node_dir, size_t node,
+                       const char *tool, fl_error *err);
 
 /* ---- rest, prepare, teardown: composed over the table ---------------------- */
 

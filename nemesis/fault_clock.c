@@ -235,30 +235,25 @@ static int run_owned(const fault_env *env, size_t node, char *cmd,
     return rc;
 }
 
-static const char *node_dir_of(const fault_env *env)
-{
-    return env->node_dir ? env->node_dir : TARGET_DEFAULT_NODE_DIR;
-}
-
 static int clock_apply(const fault_env *env, const fault_action *a,
                        size_t node, fl_error *err)
 {
     return run_owned(env, node, fault_clock_apply_cmd(a, node,
-                     node_dir_of(env), env->names[node]), err);
+                     fault_node_dir(env), env->names[node]), err);
 }
 
 static int clock_heal(const fault_env *env, const fault_action *a,
                       size_t node, fl_error *err)
 {
     (void)a;
-    return run_owned(env, node, fault_clock_heal_cmd(node_dir_of(env),
+    return run_owned(env, node, fault_clock_heal_cmd(fault_node_dir(env),
                      env->names[node]), err);
 }
 
 /* The same for every clock kind: a strobe or a clock file left. */
 static char *clock_rest(const fault_env *env, size_t node)
 {
-    return fault_clock_heal_cmd(node_dir_of(env), env->names[node]);
+    return fault_clock_heal_cmd(fault_node_dir(env), env->names[node]);
 }
 
 #define CLOCK_KIND(id, kname, plan_fn, opts, what) \

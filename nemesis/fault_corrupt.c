@@ -185,17 +185,6 @@ char *fault_corrupt_rest_cmd(const char *kind, const char *d)
 
 /* ---- on the nodes ----------------------------------------------------------- */
 
-/* NODE_DIR/NAME. New string. */
-static char *node_path(const fault_env *env, size_t node)
-{
-    char *d = NULL;
-    if (asprintf(&d, "%s/%s", env->node_dir ? env->node_dir
-                                             : TARGET_DEFAULT_NODE_DIR,
-                 env->names[node]) < 0)
-        return NULL;
-    return d;
-}
-
 /* Run cmd (owned; NULL: out of memory) on the node; its stdout into *out
  * (the caller's) when out is not NULL. A non-zero exit is FL_EIO with its
  * stderr, unless it is `ok_status` (then *status says which). */
@@ -254,7 +243,7 @@ static int corrupt_apply(const fault_env *env, const fault_action *a,
 {
     const char *kind = a->kind->name;
     const char *const *files = NULL;
-    char *data = NULL, *d = node_path(env, node), *out = NULL;
+    char *data = NULL, *d = fault_node_path(env, node), *out = NULL;
     int rc = d ? data_of(env, node, kind, &data, &files, err)
                : fl_error_set(err, FL_ENOMEM, "%s: out of memory", kind);
     if (rc == FL_OK)
@@ -313,7 +302,7 @@ static int corrupt_heal(const fault_env *env, const fault_action *a,
                         size_t node, fl_error *err)
 {
     const char *kind = a->kind->name;
-    char *d = node_path(env, node), *data = target_data_path(env->t, node);
+    char *d = fault_node_path(env, node), *data = target_data_path(env->t, node);
     char *how = NULL;
     bool serving = false;
     int rc = d ? target_start(env->t, node, err)
@@ -358,7 +347,7 @@ static int corrupt_heal(const fault_env *env, const fault_action *a,
 
 static char *corrupt_rest(const char *kind, const fault_env *env, size_t node)
 {
-    char *d = node_path(env, node);
+    char *d = fault_node_path(env, node);
     char *s = d ? fault_corrupt_rest_cmd(kind, d) : NULL;
     free(d);
     return s;
@@ -370,7 +359,7 @@ static int corrupt_prepare(const char *kind, const fault_env *env,
                            size_t node, fl_error *err)
 {
     const char *const *files = NULL;
-    char *data = NULL, *d = node_path(env, node), *up = NULL, *cmd = NULL;
+    char *data = NULL, *d = fault_node_path(env, node), *up = NULL, *cmd = NULL;
     char local[PATH_MAX];
     int rc = d ? data_of(env, node, kind, &data, &files, err)
                : fl_error_set(err, FL_ENOMEM, "%s: out of memory", kind);
@@ -412,7 +401,7 @@ out:
 static int corrupt_teardown(const char *kind, const fault_env *env,
                             size_t node, fl_error *err)
 {
-    char *rest = corrupt_rest(kind, env, node), *d = node_path(env, node);
+    char *rest = corrupt_rest(kind, env, node), *d = fault_node_path(env, node);
     char *cmd = NULL;
     if (rest && d && asprintf(&cmd, "%s && rm -f %s/%s %s/%s.*", rest, d,
                               CORRUPT_BINARY, d, CORRUPT_BINARY) < 0)

@@ -18,7 +18,6 @@
  * nfnetlink_queue) and root; the shaper is a static binary.
  */
 #include "nemesis/fault.h"
-#include "base/build_path.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -200,45 +199,12 @@ char *fault_packet_heal_cmd(const char *node_dir, const char *name)
     return cmd;
 }
 
-/* Upload the shaper beside the database (as a new file, then renamed: a
- * running shaper's binary cannot be overwritten). */
-static int install_shaper(remote *r, const char *node_dir, size_t node,
-                          fl_error *err)
-{
-    char local[PATH_MAX], path[4096], *cmd = NULL;
-    if (fl_build_path("faultline-netem", local, sizeof local) != 0)
-        return fl_error_set(err, FL_EIO, "no faultline-netem build next to "
-                            "faultline (run `make`)");
-    const char *name = remote_name(r, node);
-    if (asprintf(&cmd, "mkdir -p %s/%s", node_dir, name) < 0)
-        return fl_error_set(err, FL_ENOMEM, "out of memory");
-    int rc = remote_run(r, node, cmd, 10000, err);
-    free(cmd);
-    snprintf(path, sizeof path, "%s/%s/faultline-netem.new", node_dir, name);
-    if (rc == FL_OK)
-        rc = remote_upload(r, node, local, path, 0755, 30000, err);
-    if (rc == FL_OK && asprintf(&cmd, "mv -f %s %s/%s/faultline-netem", path,
-                                node_dir, name) < 0)
-        return fl_error_set(err, FL_ENOMEM, "out of memory");
-    if (rc == FL_OK) {
-        rc = remote_run(r, node, cmd, 10000, err);
-        free(cmd);
-    }
-    return rc;
-}
-
-/* Where node `node`'s files are: env's node directory. */
-static const char *node_dir_of(const fault_env *env)
-{
-    return env->node_dir ? env->node_dir : TARGET_DEFAULT_NODE_DIR;
-}
-
 static int packet_apply(const fault_env *env, const fault_action *a,
                         size_t node, fl_error *err)
 {
     if (nem_grudge_idle(&a->grudge, node))
         return FL_OK;
-    char *cmd = fault_packet_apply_cmd(a, node, node_dir_of(env),
+    char *cmd = fault_packet_apply_cmd(a, node, fault_node_dir(env),
                                        remote_name(env->r, node),
                                        remote_addresses(env->r), err);
     if (!cmd)
@@ -252,14 +218,15 @@ static int packet_apply(const fault_env *env, const fault_action *a,
  * fault). */
 static int packet_prepare(const fault_env *env, size_t node, fl_error *err)
 {
-    return install_shaper(env->r, node_dir_of(env), node, err);
+    return fault_install_tool(env->r, fault_node_dir(env), node,
+                              "faultline-netem", err);
 }
 
 static int packet_heal(const fault_env *env, const fault_action *a,
                        size_t node, fl_error *err)
 {
     (void)a;
-    char *cmd = fault_packet_heal_cmd(node_dir_of(env), env->names[node]);
+    char *cmd = fault_packet_heal_cmd(fault_node_dir(env), env->names[node]);
     if (!cmd)
         return fl_error_set(err, FL_ENOMEM, "out of memory");
     int rc = remote_run(env->r, node, cmd, 15000, err);
@@ -270,7 +237,7 @@ static int packet_heal(const fault_env *env, const fault_action *a,
 /* Rules and shapers an earlier run (or a dead controller) left. */
 static char *packet_rest(const fault_env *env, size_t node)
 {
-    return fault_packet_heal_cmd(node_dir_of(env), env->names[node]);
+    return fault_packet_heal_cmd(fault_node_dir(env), env->names[node]);
 }
 
 const fault_kind fault_packet = {
@@ -285,4 +252,5 @@ const fault_kind fault_packet = {
     .apply = packet_apply,
     .heal = packet_heal,
     .options = packet_options,
+    .acts_on = FAULT_ON_SHAPER,
 };

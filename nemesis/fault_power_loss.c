@@ -56,7 +56,7 @@
 #define PL_SOCKET "powerfs.sock"
 #define PL_TIMEOUT_MS 30000
 
-extern const fault_kind fault_power_loss;
+xtern const fault_kind fault_power_loss;
 
 /* --power-loss-names N: powerfs's --names (pfs_fuse.h), by number. */
 static const char *const names_modes[] = {"strict", "journal", "immediate"};
@@ -67,17 +67,6 @@ static const fault_option pl_options[] = {
      "once (LazyFS)", 0, 2, 0},
     {0},
 };
-
-/* NODE_DIR/NAME: the node's directory ($d in the commands). New string. */
-static char *node_path(const fault_env *env, size_t node)
-{
-    char *d = NULL;
-    if (asprintf(&d, "%s/%s", env->node_dir ? env->node_dir
-                                             : TARGET_DEFAULT_NODE_DIR,
-                 env->names[node]) < 0)
-        return NULL;
-    return d;
-}
 
 /* Run cmd (owned) on the node; NULL cmd is out of memory. */
 static int run(const fault_env *env, size_t node, char *cmd, fl_error *err)
@@ -116,7 +105,7 @@ static int pl_apply(const fault_env *env, const fault_action *a, size_t node,
     int rc = target_kill(env->t, node, err);
     if (rc != FL_OK)
         return rc;
-    char *d = node_path(env, node), *cmd = NULL;
+    char *d = fault_node_path(env, node), *cmd = NULL;
     if (d && asprintf(&cmd, "d=%s; $d/%s ctl $d/%s lose-unsynced", d,
                       PL_BINARY, PL_SOCKET) < 0)
         cmd = NULL;
@@ -141,7 +130,7 @@ static const char unmount_all[] =
 
 static char *pl_rest(const fault_env *env, size_t node)
 {
-    char *d = node_path(env, node), *cmd = NULL;
+    char *d = fault_node_path(env, node), *cmd = NULL;
     if (d && asprintf(&cmd, "d=%s; %s; echo power-loss=$n", d,
                       unmount_all) < 0)
         cmd = NULL;
@@ -177,12 +166,12 @@ static int pl_prepare(const fault_env *env, size_t node, fl_error *err)
         return fl_error_set(err, FL_EUSAGE, "power-loss needs a database "
                             "faultline manages (--db managed) on a target "
                             "that names its data directory (raftkv, etcd, "
-                            "zookeeper, postgres); %s does not",
+                           "zookeeper, postgres); %s does not",
                             target_name(env->t));
     fault_action opts = {.kind = &fault_power_loss, .options = env->options};
     const char *names =
         names_modes[(int)fault_option_value(&opts, "power-loss-names")];
-    char *d = node_path(env, node), *cmd = NULL;
+    char *d = fault_node_path(env, node), *cmd = NULL;
     int rc = d ? FL_OK : fl_error_set(err, FL_ENOMEM, "power-loss: out of "
                                       "memory");
     if (rc == FL_OK && fl_build_path(PL_BINARY, local,
@@ -213,7 +202,7 @@ static int pl_prepare(const fault_env *env, size_t node, fl_error *err)
 
 static int pl_teardown(const fault_env *env, size_t node, fl_error *err)
 {
-    char *d = node_path(env, node), *cmd = NULL;
+    char *d = fault_node_path(env, node), *cmd = NULL;
     if (d && asprintf(&cmd, "d=%s; %s", d, unmount_all) < 0)
         cmd = NULL;
     free(d);

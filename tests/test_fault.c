@@ -705,29 +705,49 @@ static void test_prepare_and_teardown(void **state)
     assert_int_equal(c.count, 3);
 }
 
+/* A target's election call, for the vtables below. */
+static int any_election(void *st, size_t node, target_election *out,
+                        fl_error *err)
+{
+    (void)st;
+    (void)node;
+    (void)out;
+    (void)err;
+    return FL_OK;
+}
+
 /* "--nemesis all" against the built-in table: a target that cannot take
  * libfaketime loses the clock kinds, one without a data directory loses
- * power-loss, and --db existing without commands keeps only what acts on
- * the network; each reason is said once, naming its kinds. */
+ * power-loss, one that cannot report elections election-kill, and --db
+ * existing without commands keeps only what acts on the network; each
+ * reason is said once, naming its kinds. */
 static void test_all_is_what_the_run_can_take(void **state)
 {
     (void)state;
     const fault_table *b = fault_builtin();
-    unsigned all = fault_all(b), clocks = 0, data = 0, db_calls = 0;
+    unsigned all = fault_all(b), clocks = 0, data = 0, db_calls = 0,
+             elections = 0;
     for (size_t k = 0; k < b->count; k++) {
         const fault_kind *kind = b->kinds[k];
         if (kind->db_env)
             clocks |= 1u << k;
+        if (kind->db_needs & TARGET_DB_ELECTION)
+            elections |= 1u << k;
         if (kind->db_needs & TARGET_DB_DATA)
             data |= 1u << k;
         if (kind->db_needs)
             db_calls |= 1u << k;
     }
-    assert_true(clocks && data && (db_calls & ~data));
+    assert_true(clocks && data && elections && (db_calls & ~data));
     target_vtable raftkv_like = {.name = "x", .takes_db_env = true,
-                                 .data_dir = "data"};
-    target_vtable go_like = {.name = "y", .data_dir = "data"};
-    target_vtable dataless = {.name = "z", .takes_db_env = true};
+                                 .data_dir = "data",
+                                 .election = any_election};
+    target_vtable go_like = {.name = "y", .data_dir = "data",
+                             .election = any_election};
+    target_vtable dataless = {.name = "z", .takes_db_env = true,
+                              .election = any_election};
+    target_vtable no_elections = {.name = "w", .takes_db_env = true,
+                                  .data_dir = "data"};
     char why[512];
     assert_int_equal(fault_usable(b, all, &raftkv_like, NULL, why, sizeof why),
                      all);
@@ -739,6 +759,10 @@ static void test_all_is_what_the_run_can_take(void **state)
                              "libfaketime)");
     assert_int_equal(fault_usable(b, all, &dataless, NULL, NULL, 0),
                      all & ~data);
+    assert_int_equal(fault_usable(b, all, &no_elections, NULL, why,
+                                  sizeof why), all & ~elections);
+    assert_string_equal(why, "election-kill (the target cannot report a "
+                             "node's election)");
     target_db existing = {.mode = TARGET_DB_EXISTING};
     assert_int_equal(fault_usable(b, all, &raftkv_like, &existing, why,
                                   sizeof why), all & ~db_calls);
@@ -753,6 +777,11 @@ static void test_all_is_what_the_run_can_take(void **state)
     assert_int_equal(fault_parse(b, "kill", &kill, &err), FL_OK);
     assert_true(fault_usable(b, all, &raftkv_like, &existing, NULL, 0) &
                 kill);
+    /* the commands do not make the processes faultline's */
+    assert_false(fault_usable(b, all, &raftkv_like, &existing, why,
+                              sizeof why) & elections);
+    assert_non_null(strstr(why, "election-kill (--db existing: the "
+                                "database's processes are yours)"));
     /* Only the asked-for kinds are judged. */
     assert_int_equal(fault_usable(b, kill, &go_like, NULL, why, sizeof why),
                      kill);

@@ -636,6 +636,26 @@ static long rk_leader(void *st)
     return best;
 }
 
+/* The node's /status (its term and role) and the managed start's pid
+ * file. */
+static int rk_election(void *st, size_t node, target_election *out,
+                       fl_error *err)
+{
+    raftkv_state *s = st;
+    const char *dir = s->db.node_dir;
+    snprintf(out->status, sizeof out->status, "%s:%d",
+             remote_address(s->db.remote, node), RAFTKV_CLIENT_PORT);
+    snprintf(out->path, sizeof out->path, "/status");
+    snprintf(out->peer, sizeof out->peer, "%s:%d",
+             remote_address(s->db.remote, node), RAFTKV_PEER_PORT);
+    if (snprintf(out->pid_file, sizeof out->pid_file, "%s/%s/%s", dir,
+                 remote_name(s->db.remote, node), raftkv_daemon.pid_file) >=
+        (int)sizeof out->pid_file)
+        return fl_error_set(err, FL_EUSAGE, "raftkv: node directory %s is "
+                            "too long", dir);
+    return FL_OK;
+}
+
 static const char *const rk_operations[] = {"read", "write", "cas", "add",
                                             "txn", NULL};
 
@@ -659,6 +679,7 @@ const target_vtable raftkv_target = {
     .data_files = (const char *const[]){"log", "snapshot", NULL},
     .await_ready = rk_await_ready,
     .leader = rk_leader,
+    .election = rk_election,
     .client_open = rk_client_open,
     .client_invoke = rk_client_invoke,
     .client_close = rk_client_close,
