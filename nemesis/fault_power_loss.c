@@ -56,7 +56,7 @@
 #define PL_SOCKET "powerfs.sock"
 #define PL_TIMEOUT_MS 30000
 
-xtern const fault_kind fault_power_loss;
+extern const fault_kind fault_power_loss;
 
 /* --power-loss-names N: powerfs's --names (pfs_fuse.h), by number. */
 static const char *const names_modes[] = {"strict", "journal", "immediate"};
