@@ -179,7 +179,7 @@ static void test_faults_parse(void **state)
     assert_non_null(strstr(err.msg, "known: partition, kill, pause, packet, "
                                     "clock-skew, clock-strobe, clock-rate, "
                                     "power-loss, bitflip, truncate, "
-                                    "snapshot, all, none"));
+                                    "snapshot, election-kill, all, none"));
 }
 
 /* The history's f of each built-in kind's beginning and end. */
