@@ -85,8 +85,11 @@ expect "the user's PostgreSQL is up before the test" \
   bash -c "[[ \$(psql -h '$U/run' -p 5432 -U postgres -Atc 'select note from mine') == kept ]]"
 pm_before=$(head -1 "$U/pgdata/postmaster.pid")
 
+# One PostgreSQL server, so one node: faultline awaits, kills and starts
+# the database of every node it is given.
+head -1 "$S/nodes" >"$tmp/nodes.n1"
 "$FL" test --target postgres --workload list-append --db existing \
-  --results "$R" --nodes-file "$S/nodes" --ssh-user root \
+  --results "$R" --nodes-file "$tmp/nodes.n1" --ssh-user root \
   --ssh-key "$S/id_ed25519" --known-hosts "$S/known_hosts" \
   --kill-cmd "$U/ctl.sh kill" --start-cmd "$U/ctl.sh start" \
   --nemesis kill --nemesis-interval 3 --time-limit 15 --seed 3 \
