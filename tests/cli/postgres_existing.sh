@@ -87,7 +87,7 @@ pm_before=$(head -1 "$U/pgdata/postmaster.pid")
 
 # One PostgreSQL server, so one node: faultline awaits, kills and starts
 # the database of every node it is given.
-head -1 "$S/nodes" >"$tmp/nodes.n1"
+grep -v "^#" "$S/nodes" | head -1 >"$tmp/nodes.n1"
 "$FL" test --target postgres --workload list-append --db existing \
   --results "$R" --nodes-file "$tmp/nodes.n1" --ssh-user root \
   --ssh-key "$S/id_ed25519" --known-hosts "$S/known_hosts" \
