@@ -57,7 +57,7 @@ at_rest() { # NAME
   done
   pgrep -f "^[^ ]*faultline-netem .*--tag /var/lib/faultline-node/" >/dev/null &&
     left="$left shaper"
-  pgrep -f "^sh -c while :; do .* faultline-clock-strobe " >/dev/null &&
+  pgrep -f "^sh -c while :; do .* faultline-clock-strobe /var/lib/faultline-node/" >/dev/null &&
     left="$left strobe"
   if [[ -z $left ]]; then ok "$1: nothing left on the nodes"
   else nok "$1: left on the nodes:$left"; fi
