@@ -113,7 +113,9 @@ static void truncate_file(const char *dir, const char *name, off_t size)
     assert_int_equal(truncate(p, size), 0);
 }
 
-static void flip_byte(const char *dir, const char *name, off_t at)
+/* XOR the byte at `at` of dir/name with mask. */
+static void flip_bits(const char *dir, const char *name, off_t at,
+                      uint8_t mask)
 {
     char p[512];
     snprintf(p, sizeof p, "%s/%s", dir, name);
@@ -121,7 +123,7 @@ static void flip_byte(const char *dir, const char *name, off_t at)
     assert_true(fd >= 0);
     uint8_t b;
     assert_int_equal(pread(fd, &b, 1, at), 1);
-    b ^= 0x5a;
+    b ^= mask;
     assert_int_equal(pwrite(fd, &b, 1, at), 1);
     close(fd);
 }
@@ -212,7 +214,7 @@ static void test_torn_tail_cut(void **state)
         raft_storage_close(st);
     }
     /* A garbled (not short) final record is cut too. */
-    flip_byte(dir, "log", full - 2);
+    flip_bits(dir, "log", full - 2, 0x5a);
     st = open_ok(dir, false);
     expect_log(st, 0, 4, 1);
     assert_true(raft_storage_cut_bytes(st) > 0);
@@ -228,7 +230,7 @@ static void test_corrupt_middle_is_error(void **state)
     save_entries(st, 1, 3, 1, 0);
     save_entries(st, 4, 6, 1, 0);
     raft_storage_close(st);
-    flip_byte(dir, "log", 12); /* inside the first record's payload */
+    flip_bits(dir, "log", 12, 0x5a); /* inside the first record's payload */
     fl_error err = {0};
     st = NULL;
     assert_int_equal(raft_storage_open(dir, NULL, &st, &err), FL_EDATA);
@@ -250,15 +252,7 @@ static void test_damaged_length_is_error(void **state)
     save_entries(st, 1, 3, 1, 0);
     save_entries(st, 4, 6, 1, 0);
     raft_storage_close(st);
-    char p[512];
-    snprintf(p, sizeof p, "%s/log", dir);
-    int fd = open(p, O_RDWR);
-    assert_true(fd >= 0);
-    uint8_t b;
-    assert_int_equal(pread(fd, &b, 1, 1), 1); /* the first record's length */
-    b ^= 0x01;                                /* + 65536 */
-    assert_int_equal(pwrite(fd, &b, 1, 1), 1);
-    close(fd);
+    flip_bits(dir, "log", 1, 0x01); /* the first record's length + 65536 */
     fl_error err = {0};
     st = NULL;
     assert_int_equal(raft_storage_open(dir, NULL, &st, &err), FL_EDATA);
@@ -298,7 +292,7 @@ static void test_snapshot_compaction(void **state)
     raft_storage_close(st);
 
     /* A corrupt snapshot is an error, not silently ignored. */
-    flip_byte(dir, "snapshot", 35);
+    flip_bits(dir, "snapshot", 35, 0x5a);
     st = NULL;
     assert_int_equal(raft_storage_open(dir, NULL, &st, &err), FL_EDATA);
     assert_non_null(strstr(err.msg, "snapshot"));
