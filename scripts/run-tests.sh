@@ -32,6 +32,7 @@ done
 
 for t in tests/cli/*.sh; do
   [[ -e "$t" ]] || continue
+  [[ $t == tests/cli/lib.sh ]] && continue   # sourced by the others
   echo "== $t"
   FAULTLINE="$BUILD/asan/faultline" bash "$t" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
